@@ -1,0 +1,117 @@
+"""The local cloud server: moto's WSGI app with the kit's hooks installed, on 127.0.0.1."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import threading
+import time
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+MOTO_VERSION = "5.2.5"
+# One module per AWS behaviour moto lacks; each exposes install(), idempotent.
+HOOK_MODULES = (
+    "helpers.local.lambda_runtime",
+    "helpers.local.sagemaker_runtime",
+    "helpers.local.filter_patterns",
+    "helpers.local.metric_filters",
+    "helpers.local.statistics",
+    "helpers.local.alarms",
+)
+HEALTH_PATH = "/_workshop/health"
+_installed = False
+
+
+def install_hooks() -> list[str]:
+    """Install every behaviour hook into moto (once per process); return the modules installed."""
+    global _installed
+    import moto
+
+    if moto.__version__ != MOTO_VERSION:
+        raise RuntimeError(
+            f"The local cloud was written against moto {MOTO_VERSION}, found {moto.__version__}. "
+            "Fix: make install (requirements.txt pins the right version)."
+        )
+    done = []
+    for name in HOOK_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        if not _installed:
+            module.install()
+        done.append(name)
+    _installed = True
+    return done
+
+
+class HealthMiddleware:
+    """Answers the kit's health path, so the kit can tell its own server from a stranger."""
+
+    def __init__(self, app, info: dict) -> None:
+        self.app = app
+        self.info = info
+
+    def __call__(self, environ, start_response):
+        if environ.get("PATH_INFO") == HEALTH_PATH:
+            body = json.dumps({**self.info, "uptime_s": round(time.time() - self.info["started"], 1)})
+            start_response("200 OK", [("Content-Type", "application/json")])
+            return [body.encode()]
+        return self.app(environ, start_response)
+
+
+def make_app(hooks: list[str]):
+    """The WSGI app: moto's dispatcher wrapped by the health middleware."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    info = {"kit": "ml-pipeline-ch8", "pid": os.getpid(), "started": time.time(), "hooks": hooks}
+    return HealthMiddleware(DomainDispatcherApplication(create_backend_app), info)
+
+
+def build_server(port: int, host: str = "127.0.0.1") -> BaseWSGIServer:
+    """Create (bind) the threaded server with hooks installed; port 0 picks a free port."""
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+    hooks = install_hooks()
+    server = make_server(host, port, make_app(hooks), threaded=True, request_handler=MotoRequestHandler)
+    os.environ.setdefault("WORKSHOP_LOCAL_URL", f"http://{host}:{server.server_address[1]}")
+    return server
+
+
+class InProcessCloud:
+    """The local cloud on a thread of this process (tests and benchmarks)."""
+
+    def __init__(self, port: int = 0) -> None:
+        self.server = build_server(port)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        os.environ["WORKSHOP_LOCAL_URL"] = self.url
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> InProcessCloud:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self._thread.join(timeout=10)
+        self.server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the server in the foreground until killed (helpers.local.process starts this)."""
+    parser = argparse.ArgumentParser(prog="python -m helpers.local.server")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    server = build_server(args.port)
+    print(f"local cloud listening on http://127.0.0.1:{args.port} (pid {os.getpid()})", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
