@@ -1,0 +1,452 @@
+"""Lambda execution for the local cloud: runs the deployed zip in warm worker processes, as AWS does.
+
+moto without Docker never runs a handler. This hook replaces ``LambdaFunction.invoke`` (every
+invocation path reaches it: the Invoke API, Event invocations, SNS/SQS triggers) and runs the
+function's code in an execution environment (helpers/local/lambda_worker.py): one process per
+concurrent invocation, reused warm while code and configuration stay the same, discarded after
+a timeout or crash. It writes START/END/REPORT and the handler's output to the function's log
+group in AWS's stream naming, and publishes AWS/Lambda metrics.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import inspect
+import io
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers.local.lambda_worker import read_frame, write_frame
+from helpers.local.locks import cloudwatch_lock
+
+MOTO_VERSION = "5.2.5"
+WORKER = Path(__file__).with_name("lambda_worker.py")
+IDLE_SECONDS = 600.0  # AWS reclaims idle environments after minutes; so do we.
+TAIL_BYTES = 4096
+EVENT_RETRY_DELAYS = (1.0, 2.0)  # AWS waits about 1 and 2 minutes; the workshop cannot.
+MAX_EVENT_BYTES = 256 * 1024  # CloudWatch Logs' limit for one event
+
+
+class Timeout(Exception):
+    """The handler ran past the function's timeout."""
+
+
+class Crash(Exception):
+    """The execution environment died during an invocation."""
+
+
+@dataclass
+class Worker:
+    """One execution environment: a process, its pipes, its log file and log stream."""
+
+    key: tuple
+    proc: subprocess.Popen
+    request_fd: int
+    response_fd: int
+    log_file: io.BufferedRandom
+    log_stream: str
+    init_ms: float
+    cold: bool = True
+    last_used: float = field(default_factory=time.monotonic)
+    log_offset: int = 0
+
+    def new_output(self) -> str:
+        """Text the process wrote to stdout/stderr since the last call."""
+        self.log_file.flush()
+        size = os.fstat(self.log_file.fileno()).st_size
+        data = os.pread(self.log_file.fileno(), size - self.log_offset, self.log_offset)
+        self.log_offset = size
+        return data.decode("utf-8", errors="replace")
+
+    def call(self, request: dict, timeout_s: float) -> dict:
+        """Send one invocation and wait for its answer, at most timeout_s seconds."""
+        write_frame(self.request_fd, request)
+        ready, _, _ = select.select([self.response_fd], [], [], max(timeout_s, 0.0))
+        if not ready:
+            raise Timeout()
+        answer = read_frame(self.response_fd)
+        if answer is None:
+            raise Crash(self.proc.wait(timeout=5))
+        return answer
+
+    def stop(self) -> None:
+        """Kill the process group and release its resources."""
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait(timeout=5)
+        for fd in (self.request_fd, self.response_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self.log_file.close()
+
+
+class Runtime:
+    """Execution environments of every function served by this local cloud process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[tuple, list[Worker]] = {}
+        self._busy: dict[str, int] = {}
+        self._code_dirs: dict[str, Path] = {}
+        self._root = Path(tempfile.mkdtemp(prefix="workshop-lambda-"))
+        self._reaper = threading.Thread(target=self._reap_idle, daemon=True, name="lambda-reaper")
+        self._reaper.start()
+
+    # -- environments -------------------------------------------------------------------------
+    def code_dir(self, fn) -> Path:
+        """The function's zip unpacked once per code digest."""
+        digest = hashlib.sha256(fn.code_bytes).hexdigest()
+        with self._lock:
+            path = self._code_dirs.get(digest)
+            if path is None:
+                path = self._root / digest
+                tmp = self._root / f"{digest}.tmp"
+                shutil.rmtree(tmp, ignore_errors=True)
+                with zipfile.ZipFile(io.BytesIO(fn.code_bytes)) as archive:
+                    archive.extractall(tmp)
+                tmp.rename(path)
+                self._code_dirs[digest] = path
+        return path
+
+    @staticmethod
+    def env_key(fn) -> tuple:
+        """What makes an environment reusable: function version, code and configuration."""
+        config = json.dumps(
+            [fn.handler, fn.run_time, fn.environment_vars, fn.timeout, fn.memory_size, fn.role],
+            sort_keys=True,
+            default=str,
+        )
+        return (fn.function_arn, str(fn.version), hashlib.sha256(fn.code_bytes).hexdigest(), config)
+
+    def acquire(self, fn) -> Worker:
+        """An idle warm environment for fn, or a new (cold) one."""
+        key = self.env_key(fn)
+        stale: list[Worker] = []
+        with self._lock:
+            for other in list(self._idle):
+                if other[:2] == key[:2] and other != key:  # code or configuration changed
+                    stale += self._idle.pop(other)
+            pool = self._idle.get(key)
+            worker = pool.pop() if pool else None
+        for old in stale:
+            old.stop()
+        return worker or self._start(fn, key)
+
+    def release(self, worker: Worker) -> None:
+        """Return a healthy environment to the warm pool."""
+        worker.cold = False
+        worker.last_used = time.monotonic()
+        with self._lock:
+            self._idle.setdefault(worker.key, []).append(worker)
+
+    def _start(self, fn, key: tuple) -> Worker:
+        version = str(fn.version)
+        stream = f"{dt.datetime.now(dt.UTC):%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
+        code = self.code_dir(fn)
+        request_r, request_w = os.pipe()
+        response_r, response_w = os.pipe()
+        log_file = tempfile.TemporaryFile()
+        env = self.environment(fn, version, stream, code)
+        proc = subprocess.Popen(
+            [sys.executable, "-u", str(WORKER), str(request_r), str(response_w)],
+            cwd=code,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            pass_fds=(request_r, response_w),
+            start_new_session=True,  # a process group, so a timeout kills the handler's children too
+        )
+        os.close(request_r)
+        os.close(response_w)
+        worker = Worker(key, proc, request_w, response_r, log_file, stream, init_ms=0.0)
+        try:
+            ready, _, _ = select.select([response_r], [], [], 10.0 + float(fn.timeout))
+            hello = read_frame(response_r) if ready else None
+        except OSError:
+            hello = None
+        if not hello:
+            output = worker.new_output()
+            worker.stop()
+            raise Crash(f"the execution environment did not start: {output[-2000:]}")
+        worker.init_ms = hello["initMs"]
+        return worker
+
+    @staticmethod
+    def environment(fn, version: str, stream: str, code: Path) -> dict[str, str]:
+        """The process environment AWS gives a Python function, pointed back at this local cloud."""
+        url = os.environ.get("WORKSHOP_LOCAL_URL", "http://127.0.0.1:4566")
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            **{k: str(v) for k, v in (fn.environment_vars or {}).items()},
+            "AWS_REGION": fn.region,
+            "AWS_DEFAULT_REGION": fn.region,
+            "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
+            "AWS_LAMBDA_FUNCTION_VERSION": version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
+            "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,
+            "AWS_LAMBDA_LOG_STREAM_NAME": stream,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time or 'python3.11'}",
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+            "LAMBDA_TASK_ROOT": str(code),
+            "LAMBDA_RUNTIME_DIR": str(WORKER.parent),
+            "_HANDLER": fn.handler or "lambda_function.lambda_handler",
+            # The execution role's temporary credentials, as the local cloud accepts any.
+            "AWS_ACCESS_KEY_ID": "ASIALOCALCLOUDROLE00",
+            "AWS_SECRET_ACCESS_KEY": "local-cloud-role-secret",
+            "AWS_SESSION_TOKEN": f"local-cloud-session-for-{fn.role.rsplit('/', 1)[-1]}",
+            "AWS_ENDPOINT_URL": url,
+        }
+        return env
+
+    def _reap_idle(self) -> None:
+        while True:
+            time.sleep(30)
+            now = time.monotonic()
+            expired: list[Worker] = []
+            with self._lock:
+                for key, pool in list(self._idle.items()):
+                    keep = [w for w in pool if now - w.last_used < IDLE_SECONDS]
+                    expired += [w for w in pool if w not in keep]
+                    self._idle[key] = keep
+            for worker in expired:
+                worker.stop()
+
+    def shutdown(self) -> None:
+        """Stop every environment and remove unpacked code."""
+        with self._lock:
+            workers = [w for pool in self._idle.values() for w in pool]
+            self._idle.clear()
+        for worker in workers:
+            worker.stop()
+        shutil.rmtree(self._root, ignore_errors=True)
+
+    # -- invocations --------------------------------------------------------------------------
+    def invoke(self, fn, body: str, request_headers, response_headers: dict) -> bytes:
+        """Run one invocation as the Invoke API would; return the response payload."""
+        headers = {k.lower(): v for k, v in dict(request_headers or {}).items()}
+        invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+        if invocation_type == "DryRun":
+            return b""
+        self._check_concurrency(fn)
+        if invocation_type == "Event":
+            threading.Thread(target=self._run_event, args=(fn, body), daemon=True).start()
+            return b""
+        payload, error, tail = self.run(fn, body)
+        if error:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        response_headers["x-amz-log-result"] = base64.b64encode(tail.encode()[-TAIL_BYTES:]).decode()
+        response_headers["x-amz-executed-version"] = str(fn.version)
+        return payload
+
+    def _check_concurrency(self, fn) -> None:
+        limit = fn.reserved_concurrency
+        if limit is not None and self._busy.get(fn.function_arn, 0) >= int(limit):
+            publish_metrics(fn, {"Throttles": (1, "Count")})
+            raise TooManyRequests()
+
+    def _run_event(self, fn, body: str) -> None:
+        for delay in (0.0, *EVENT_RETRY_DELAYS):
+            time.sleep(delay)
+            _, error, _ = self.run(fn, body)
+            if not error:
+                return
+
+    def run(self, fn, body: str) -> tuple[bytes, bool, str]:
+        """Run the handler once; return (payload, errored, log text of this invocation)."""
+        request_id = str(uuid.uuid4())
+        with self._lock:
+            self._busy[fn.function_arn] = self._busy.get(fn.function_arn, 0) + 1
+        try:
+            return self._run(fn, body, request_id)
+        finally:
+            with self._lock:
+                self._busy[fn.function_arn] -= 1
+
+    def _run(self, fn, body: str, request_id: str) -> tuple[bytes, bool, str]:
+        started_ms = _now_ms()
+        try:
+            worker = self.acquire(fn)
+        except Crash as exc:
+            error = {"errorMessage": f"RequestId: {request_id} Error: {exc}", "errorType": "Runtime.Unknown"}
+            return json.dumps(error).encode(), True, str(exc)
+        version = worker.log_stream.split("[", 1)[1].split("]", 1)[0]
+        lines = [(started_ms, f"START RequestId: {request_id} Version: {version}")]
+        cold = worker.cold
+        request = {
+            "requestId": request_id,
+            "event": body or "",
+            "invokedFunctionArn": fn.function_arn,
+            "deadlineMs": started_ms + float(fn.timeout) * 1000,
+        }
+        t0 = time.perf_counter()
+        keep = True
+        try:
+            answer = worker.call(request, float(fn.timeout))
+            duration = answer.get("durationMs", (time.perf_counter() - t0) * 1000)
+            output = worker.new_output()
+            if "error" in answer:
+                payload, error = json.dumps(answer["error"]).encode(), True
+            else:
+                payload, error = answer["payload"].encode(), False
+            status = None
+        except Timeout:
+            keep, error = False, True
+            duration = float(fn.timeout) * 1000
+            output = worker.new_output()
+            stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            output += f"{stamp} {request_id} Task timed out after {float(fn.timeout):.2f} seconds\n"
+            payload = json.dumps(
+                {
+                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after {float(fn.timeout):.2f} seconds",
+                    "errorType": "Sandbox.Timedout",
+                }
+            ).encode()
+            status = "timeout"
+        except (Crash, OSError) as exc:
+            keep, error = False, True
+            duration = (time.perf_counter() - t0) * 1000
+            output = worker.new_output()
+            code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else worker.proc.poll()
+            message = f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"
+            output += message + "\n"
+            payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
+            status = "error"
+        end_ms = _now_ms()
+        lines += [(end_ms, text.replace("\r", "\n")) for text in _events(output)]
+        lines.append((end_ms, f"END RequestId: {request_id}"))
+        report = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
+            f"Billed Duration: {max(1, int(-(-duration // 1)))} ms\tMemory Size: {fn.memory_size} MB\t"
+            f"Max Memory Used: {_max_rss_mb(worker)} MB"
+        )
+        if cold:
+            report += f"\tInit Duration: {worker.init_ms:.2f} ms"
+        if status:
+            report += f"\tStatus: {status}"
+        lines.append((end_ms, report))
+        ship_logs(fn, worker.log_stream, lines)
+        publish_metrics(
+            fn,
+            {"Invocations": (1, "Count"), "Errors": (1 if error else 0, "Count"), "Duration": (duration, "Milliseconds")},
+        )
+        if keep:
+            self.release(worker)
+        else:
+            worker.stop()
+        return payload, error, "\n".join(text for _, text in lines) + "\n"
+
+
+class TooManyRequests(Exception):
+    """Raised as TooManyRequestsException (429) by install()."""
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _events(output: str) -> list[str]:
+    """Split captured output into log events: one per line, none larger than CloudWatch allows."""
+    events = []
+    for line in output.split("\n")[:-1] if output.endswith("\n") else output.split("\n"):
+        if not line:
+            continue
+        while len(line) > MAX_EVENT_BYTES:
+            events.append(line[:MAX_EVENT_BYTES])
+            line = line[MAX_EVENT_BYTES:]
+        events.append(line)
+    return events
+
+
+def _max_rss_mb(worker: Worker) -> int:
+    try:
+        with open(f"/proc/{worker.proc.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return max(1, int(line.split()[1]) // 1024)
+    except OSError:
+        pass
+    return 1
+
+
+def ship_logs(fn, stream: str, lines: list[tuple[int, str]]) -> None:
+    """Write an invocation's log events to /aws/lambda/<function>, creating group and stream."""
+    logs = fn.logs_backend
+    logs.ensure_log_group(fn.logs_group_name)
+    logs.ensure_log_stream(fn.logs_group_name, stream)
+    events = [{"timestamp": ts, "message": text} for ts, text in lines]
+    logs.put_log_events(fn.logs_group_name, stream, events)
+
+
+def publish_metrics(fn, values: dict[str, tuple[float, str]]) -> None:
+    """Publish AWS/Lambda datapoints for one invocation, per FunctionName."""
+    from moto.cloudwatch.models import cloudwatch_backends
+
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # moto keeps naive UTC
+    dims = [{"Name": "FunctionName", "Value": fn.function_name}]
+    data = [
+        {"MetricName": name, "Value": float(value), "Unit": unit, "Dimensions": dims, "Timestamp": now}
+        for name, (value, unit) in values.items()
+    ]
+    with cloudwatch_lock:
+        cloudwatch_backends[fn.account_id][fn.region].put_metric_data("AWS/Lambda", data)
+
+
+_runtime: Runtime | None = None
+
+
+def runtime() -> Runtime:
+    """The process-wide runtime (created on first use)."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime()
+    return _runtime
+
+
+def install() -> None:
+    """Replace moto's LambdaFunction.invoke with the kit's runtime."""
+    from moto.awslambda.exceptions import LambdaClientError
+    from moto.awslambda.models import LambdaFunction
+
+    expected = ["self", "body", "request_headers", "response_headers"]
+    found = list(inspect.signature(LambdaFunction.invoke).parameters)
+    if getattr(LambdaFunction.invoke, "_workshop", False):
+        return
+    if found != expected:
+        raise RuntimeError(f"moto's LambdaFunction.invoke changed: {found}; the hook expects {expected}")
+
+    class TooManyRequestsException(LambdaClientError):
+        code = 429
+
+        def __init__(self) -> None:
+            super().__init__("TooManyRequestsException", "Rate Exceeded.")
+
+    def invoke(self, body, request_headers, response_headers):
+        try:
+            return runtime().invoke(self, body, request_headers, response_headers)
+        except TooManyRequests:
+            raise TooManyRequestsException() from None
+
+    invoke._workshop = True
+    LambdaFunction.invoke = invoke
