@@ -1,0 +1,423 @@
+"""DynamoDB for the workshop: tables made or verified from a visible spec, records, batches, backfill."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+FAILURE_EVENT = "metadata_write_failed"
+FAILURE_PATTERN = '{ $.event = "metadata_write_failed" }'
+BATCH_SIZE = 25
+RETRYABLE = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+DATA_SERVICES = ("dynamodb", "sagemaker", "s3")
+CLEANUP_FIX = "Fix: delete the table (notebooks/99_cleanup.ipynb) and run this cell again, or change the spec."
+
+
+class TableMismatchError(RuntimeError):
+    """An existing table differs from the spec in ways that cannot be changed in place."""
+
+
+class BatchWriteError(RuntimeError):
+    """Some items stayed unprocessed after every retry; they are on .unprocessed."""
+
+    def __init__(self, message: str, unprocessed: list[dict]) -> None:
+        super().__init__(message)
+        self.unprocessed = unprocessed
+
+
+def _client(client=None, service: str = "dynamodb"):
+    """The given client, else a new boto3 client (AWS_ENDPOINT_URL picks the local cloud)."""
+    return client if client is not None else boto3.client(service)
+
+
+def _code(exc: ClientError) -> str:
+    """The AWS error code of a ClientError."""
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+# ---------------------------------------------------------------- tables
+
+
+def _key_schema(schema: Iterable[dict]) -> list[tuple[str, str]]:
+    """A key schema as comparable (name, HASH/RANGE) pairs, in order."""
+    return [(k["AttributeName"], k["KeyType"]) for k in schema or []]
+
+
+def _projection(projection: dict | None) -> tuple[str, tuple[str, ...]]:
+    """A projection as a comparable (type, sorted non-key attributes)."""
+    projection = projection or {}
+    return projection.get("ProjectionType", "ALL"), tuple(sorted(projection.get("NonKeyAttributes", [])))
+
+
+def _indexes(indexes: Iterable[dict] | None) -> dict[str, tuple]:
+    """Secondary indexes by name as comparable (key schema, projection)."""
+    return {
+        ix["IndexName"]: (_key_schema(ix["KeySchema"]), _projection(ix.get("Projection")))
+        for ix in indexes or []
+    }
+
+
+def table_differences(spec: dict, table: dict) -> list[str]:
+    """What differs between a create_table spec and a described table, one sentence each."""
+    found = []
+    if _key_schema(spec.get("KeySchema", [])) != _key_schema(table.get("KeySchema", [])):
+        found.append(
+            f"key schema: the spec has {_key_schema(spec.get('KeySchema', []))}, "
+            f"the table has {_key_schema(table.get('KeySchema', []))}"
+        )
+    want_attrs = {(a["AttributeName"], a["AttributeType"]) for a in spec.get("AttributeDefinitions", [])}
+    have_attrs = {(a["AttributeName"], a["AttributeType"]) for a in table.get("AttributeDefinitions", [])}
+    if want_attrs != have_attrs:
+        found.append(
+            f"attribute definitions: the spec has {sorted(want_attrs)}, the table has {sorted(have_attrs)}"
+        )
+    want_billing = spec.get("BillingMode", "PROVISIONED")
+    have_billing = (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED")
+    if want_billing != have_billing:
+        found.append(f"billing mode: the spec has {want_billing}, the table has {have_billing}")
+    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        want, have = _indexes(spec.get(kind)), _indexes(table.get(kind))
+        for name in sorted(want.keys() - have.keys()):
+            found.append(f"{kind}: index {name!r} is in the spec but not on the table")
+        for name in sorted(have.keys() - want.keys()):
+            found.append(f"{kind}: index {name!r} is on the table but not in the spec")
+        for name in sorted(want.keys() & have.keys()):
+            if want[name] != have[name]:
+                found.append(f"{kind}: index {name!r} is {have[name]} on the table, {want[name]} in the spec")
+    return found
+
+
+def wait_active(name: str, client=None, timeout_s: float = 300, poll_s: float = 2.0) -> dict:
+    """Wait until the table and its global indexes are ACTIVE, printing progress; return its description."""
+    ddb = _client(client)
+    started = time.monotonic()
+    shown = ""
+    while True:
+        table = ddb.describe_table(TableName=name)["Table"]
+        states = [table["TableStatus"]] + [ix.get("IndexStatus", "ACTIVE") for ix in table.get("GlobalSecondaryIndexes", [])]
+        if all(s == "ACTIVE" for s in states):
+            if shown:
+                print(f"  {name}: ACTIVE after {time.monotonic() - started:.0f} s")
+            return table
+        if time.monotonic() - started > timeout_s:
+            raise TimeoutError(f"table {name} is still {table['TableStatus']} after {timeout_s:.0f} s")
+        status = f"{table['TableStatus']} (indexes: {', '.join(states[1:]) or 'none'})"
+        if status != shown:
+            print(f"  {name}: {status}, waiting ...")
+            shown = status
+        time.sleep(poll_s)
+
+
+def _ensure_ttl(name: str, ttl: dict, ddb) -> str:
+    """Bring the table's TTL to the spec; return what was done."""
+    current = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
+    status = current.get("TimeToLiveStatus", "DISABLED")
+    attribute = current.get("AttributeName")
+    if ttl.get("Enabled"):
+        if status in ("ENABLED", "ENABLING") and attribute == ttl["AttributeName"]:
+            return f"TTL on {attribute}: already {status.lower()}"
+        if status in ("ENABLED", "ENABLING"):
+            raise TableMismatchError(
+                f"table {name} expires items on {attribute!r}, the spec on {ttl['AttributeName']!r}. "
+                "Fix: disable TTL on the table (AWS allows one TTL change per hour), or change the spec."
+            )
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        return f"TTL on {ttl['AttributeName']}: enabled"
+    if status in ("ENABLED", "ENABLING"):
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={**ttl, "AttributeName": attribute})
+        return "TTL: disabled"
+    return "TTL: off, as specified"
+
+
+def _ensure_pitr(name: str, pitr: dict, ddb, attempts: int = 10) -> str:
+    """Bring point-in-time recovery to the spec (retrying while backups become available)."""
+    for attempt in range(attempts):
+        try:
+            described = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+            status = (described.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+            want = bool(pitr.get("PointInTimeRecoveryEnabled"))
+            if (status == "ENABLED") == want:
+                return f"point-in-time recovery: already {'on' if want else 'off'}"
+            ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=pitr)
+            return f"point-in-time recovery: turned {'on' if want else 'off'}"
+        except ClientError as exc:
+            # A new table's backups can take a little while to become available.
+            if _code(exc) != "ContinuousBackupsUnavailableException" or attempt + 1 == attempts:
+                raise
+            time.sleep(min(2**attempt, 10))
+    raise AssertionError("unreachable")
+
+
+def _ensure_tags(table: dict, tags: list[dict], ddb) -> str:
+    """Add the spec's tags the table lacks (existing values, e.g. creation time, are kept)."""
+    if not tags:
+        return "tags: none in the spec"
+    have = {t["Key"] for t in ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])}
+    missing = [t for t in tags if t["Key"] not in have]
+    if missing:
+        ddb.tag_resource(ResourceArn=table["TableArn"], Tags=missing)
+        return f"tags: added {', '.join(t['Key'] for t in missing)}"
+    return "tags: present"
+
+
+def ensure_table(spec: dict, client=None) -> dict:
+    """Create the table from a create_table spec, or verify an existing one; TTL, PITR and tags as specified."""
+    ddb = _client(client)
+    spec = dict(spec)
+    ttl = spec.pop("TimeToLiveSpecification", None)
+    pitr = spec.pop("PointInTimeRecoverySpecification", None)
+    name = spec["TableName"]
+    try:
+        existing = ddb.describe_table(TableName=name)["Table"]
+    except ClientError as exc:
+        if _code(exc) != "ResourceNotFoundException":
+            raise
+        existing = None
+    if existing is None:
+        ddb.create_table(**spec)
+        print(f"{name}: created")
+    else:
+        differences = table_differences(spec, existing)
+        if differences:
+            lines = "\n".join(f"  - {d}" for d in differences)
+            raise TableMismatchError(
+                f"table {name} exists but differs from the spec:\n{lines}\n"
+                "These cannot be changed in place. " + CLEANUP_FIX
+            )
+        print(f"{name}: exists and matches the spec")
+    table = wait_active(name, ddb)
+    notes = []
+    if ttl is not None:
+        notes.append(_ensure_ttl(name, ttl, ddb))
+    if pitr is not None:
+        notes.append(_ensure_pitr(name, pitr, ddb))
+    if existing is not None:
+        notes.append(_ensure_tags(table, spec.get("Tags", []), ddb))
+    for note in notes:
+        print(f"  {note}")
+    return ddb.describe_table(TableName=name)["Table"]
+
+
+# ---------------------------------------------------------------- records
+
+
+def put_record(table: str, item: dict, client=None) -> bool:
+    """Write a typed item unless its requestId is already stored; True when written."""
+    try:
+        _client(client).put_item(
+            TableName=table, Item=item, ConditionExpression="attribute_not_exists(requestId)"
+        )
+        return True
+    except ClientError as exc:
+        if _code(exc) == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def get_record(table: str, request_id: str, client=None) -> dict | None:
+    """The typed item stored for a request id, or None (a strongly consistent read)."""
+    found = _client(client).get_item(
+        TableName=table, Key={"requestId": {"S": request_id}}, ConsistentRead=True
+    )
+    return found.get("Item")
+
+
+def plain(item: dict) -> dict:
+    """A typed item as plain Python values (numbers as Decimal, exactly as stored)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    return {name: deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _backoff(attempt: int, base_s: float, max_s: float) -> float:
+    """Exponential backoff for a retry, capped."""
+    return min(max_s, base_s * 2**attempt)
+
+
+def batch_write(
+    table: str,
+    items: list[dict],
+    client=None,
+    max_attempts: int = 8,
+    base_delay_s: float = 0.05,
+    max_delay_s: float = 2.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict:
+    """Write typed items in batches of 25, retrying UnprocessedItems with bounded backoff; return a summary."""
+    ddb = _client(client)
+    summary = {"items": len(items), "batches": 0, "retries": 0}
+    for start in range(0, len(items), BATCH_SIZE):
+        pending = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_SIZE]]
+        for attempt in range(max_attempts):
+            summary["batches"] += 1
+            try:
+                answer = ddb.batch_write_item(RequestItems={table: pending})
+                pending = answer.get("UnprocessedItems", {}).get(table, [])
+            except ClientError as exc:
+                if _code(exc) not in RETRYABLE:
+                    raise
+            if not pending:
+                break
+            if attempt + 1 < max_attempts:
+                summary["retries"] += 1
+                sleep(_backoff(attempt, base_delay_s, max_delay_s))
+        if pending:
+            rest = [r["PutRequest"]["Item"] for r in pending] + items[start + BATCH_SIZE :]
+            raise BatchWriteError(
+                f"{len(rest)} of {len(items)} items were not written to {table} after {max_attempts} "
+                "attempts (throttled). Fix: run batch_write again with error.unprocessed.",
+                rest,
+            )
+    print(f"{table}: wrote {len(items)} items in {summary['batches']} requests ({summary['retries']} retries)")
+    return summary
+
+
+def _put_with_retries(table: str, item: dict, ddb, attempts: int = 5, base_s: float = 0.05) -> bool:
+    """put_record, retrying throttling with bounded backoff."""
+    for attempt in range(attempts):
+        try:
+            return put_record(table, item, ddb)
+        except ClientError as exc:
+            if _code(exc) not in RETRYABLE or attempt + 1 == attempts:
+                raise
+            time.sleep(_backoff(attempt, base_s, 2.0))
+    raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- backfill
+
+
+def failure_record(message: str) -> dict | None:
+    """The record carried by a metadata_write_failed log line, or None for any other line."""
+    start = message.find("{")
+    if start < 0:
+        return None
+    try:
+        line = json.loads(message[start:])
+    except ValueError:
+        return None
+    if not isinstance(line, dict) or line.get("event") != FAILURE_EVENT:
+        return None
+    record = line.get("record")
+    if not isinstance(record, dict) or not isinstance(record.get("requestId"), dict):
+        return None
+    return record
+
+
+def _epoch_ms(moment: _dt.datetime | float | int | None) -> int | None:
+    """A start time as epoch milliseconds (datetimes without a zone are taken as UTC)."""
+    if moment is None:
+        return None
+    if isinstance(moment, _dt.datetime):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_dt.UTC)
+        return int(moment.timestamp() * 1000)
+    return int(moment)
+
+
+def backfill_from_logs(
+    log_group: str,
+    table: str,
+    start_time: _dt.datetime | int | None = None,
+    client=None,
+    logs_client=None,
+) -> dict:
+    """Replay every metadata_write_failed record logged in the group into the table, once each."""
+    ddb = _client(client)
+    logs = _client(logs_client, "logs")
+    kwargs: dict[str, Any] = {"logGroupName": log_group, "filterPattern": FAILURE_PATTERN}
+    if start_time is not None:
+        kwargs["startTime"] = _epoch_ms(start_time)
+    summary = {"events": 0, "restored": 0, "skipped": 0, "failed": 0, "errors": []}
+    while True:
+        try:
+            page = logs.filter_log_events(**kwargs)
+        except ClientError as exc:
+            if _code(exc) == "ResourceNotFoundException":
+                raise LookupError(
+                    f"log group {log_group} does not exist: nothing was logged there yet "
+                    "(has the function run?)"
+                ) from None
+            raise
+        for event in page.get("events", []):
+            # The pattern is checked again here: a filter that over-matches must not replay noise.
+            record = failure_record(event.get("message", ""))
+            if record is None:
+                continue
+            summary["events"] += 1
+            try:
+                written = _put_with_retries(table, record, ddb)
+            except ClientError as exc:
+                summary["failed"] += 1
+                summary["errors"].append(f"{record['requestId'].get('S')}: {_code(exc)}: {exc}")
+                continue
+            summary["restored" if written else "skipped"] += 1
+        token = page.get("nextToken")
+        if not token or token == kwargs.get("nextToken"):
+            break
+        kwargs["nextToken"] = token
+    print(
+        f"{log_group} -> {table}: {summary['events']} failed writes found, {summary['restored']} restored, "
+        f"{summary['skipped']} already present, {summary['failed']} failed"
+    )
+    return summary
+
+
+# ---------------------------------------------------------------- IAM check
+
+
+def _as_list(value) -> list:
+    """An IAM field that may be one string or a list, as a list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, (str, dict)) else list(value)
+
+
+def _wildcard_resource(resource: str) -> bool:
+    """True when a resource ARN names more than one thing (a table's own indexes are allowed)."""
+    if "*" not in resource:
+        return False
+    stem, sep, rest = resource.partition("/index/")
+    return not (sep and rest == "*" and "*" not in stem)
+
+
+def wildcard_violations(policy_document: dict | str) -> list[str]:
+    """Statements that grant a wildcard action, or a wildcard resource on data actions; one line each."""
+    document = json.loads(policy_document) if isinstance(policy_document, str) else policy_document
+    found = []
+    for number, statement in enumerate(_as_list(document.get("Statement")), start=1):
+        if statement.get("Effect") != "Allow":
+            continue
+        label = f"statement {number}" + (f" ({statement['Sid']})" if statement.get("Sid") else "")
+        if "NotAction" in statement:
+            found.append(f"{label}: NotAction grants every action but those listed; list the actions instead")
+        if "NotResource" in statement:
+            found.append(f"{label}: NotResource grants every resource but those listed; list the resources instead")
+        actions = [a for a in _as_list(statement.get("Action")) if isinstance(a, str)]
+        for action in actions:
+            if "*" in action:
+                found.append(f"{label}: action {action!r} is a wildcard; grant only the actions used (e.g. dynamodb:PutItem)")
+        data_actions = [a for a in actions if a == "*" or a.split(":", 1)[0].lower() in DATA_SERVICES]
+        if data_actions:
+            for resource in _as_list(statement.get("Resource")):
+                if isinstance(resource, str) and _wildcard_resource(resource):
+                    found.append(
+                        f"{label}: resource {resource!r} is a wildcard for {', '.join(data_actions)}; "
+                        "name the table's or endpoint's ARN"
+                    )
+    return found

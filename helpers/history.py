@@ -1,0 +1,901 @@
+"""Inference history (chapter 8.4): load records from DynamoDB into pandas, seed a demo history,
+find latency regressions and error bursts, export, and reconcile counts with CloudWatch.
+
+The loaded frame has one column per record attribute:
+
+- ``timestamp``: tz-aware UTC datetimes; rows are sorted by it.
+- numbers: ``float64`` for measurements (``prediction``, ``latencyMs``, ``modelLatencyMs``), pandas'
+  nullable ``Int64`` for integers (``inputBytes``, ``predictedLabel``, ``expiresAt``), so a missing
+  attribute is NaN / <NA> and the column keeps its type. Never ``Decimal``.
+- flags: nullable ``boolean``. Text: pandas ``str``. ``status``, ``variantName``, ``modelVersion``
+  and ``eventSource`` are categoricals.
+- ``features`` stays one column holding a list of floats per row (a record may carry any number
+  of features); ``expand_features(df)`` spreads it into ``f0``, ``f1``, ... columns.
+- attributes outside the schema (hand-written items, older handlers) are kept, typed from what
+  they hold.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import hashlib
+import json
+import math
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+INDEX_NAME = "endpointName-timestamp-index"
+BATCH_SIZE = 25  # BatchWriteItem's limit
+MAX_WRITE_ATTEMPTS = 8
+
+# Attribute -> (DynamoDB type tag, column kind). Kinds: str, cat, time, float, int, bool, list.
+SCHEMA: dict[str, tuple[str, str]] = {
+    "requestId": ("S", "str"),
+    "timestamp": ("S", "time"),
+    "endpointName": ("S", "str"),
+    "modelName": ("S", "str"),
+    "modelVersion": ("S", "cat"),
+    "variantName": ("S", "cat"),
+    "input": ("S", "str"),
+    "inputTruncated": ("BOOL", "bool"),
+    "inputSha256": ("S", "str"),
+    "inputBytes": ("N", "int"),
+    "features": ("L", "list"),
+    "prediction": ("N", "float"),
+    "predictedLabel": ("N", "int"),
+    "latencyMs": ("N", "float"),
+    "modelLatencyMs": ("N", "float"),
+    "status": ("S", "cat"),
+    "errorType": ("S", "str"),
+    "errorMessage": ("S", "str"),
+    "eventSource": ("S", "cat"),
+    "coldStart": ("BOOL", "bool"),
+    "lambdaRequestId": ("S", "str"),
+    "functionVersion": ("S", "str"),
+    "expiresAt": ("N", "int"),
+}
+_KIND_OF_TAG = {"S": "str", "N": "float", "BOOL": "bool", "L": "list"}
+_MISSING: dict = {}
+
+
+# ---------------------------------------------------------------- converting DynamoDB JSON
+
+
+def _plain(value: dict | None) -> Any:
+    """One attribute value in DynamoDB JSON as a plain Python value (numbers as int or float)."""
+    if not value:
+        return None
+    (tag, v), = value.items()
+    if tag == "S":
+        return v
+    if tag == "N":
+        number = float(v)
+        return int(v) if number.is_integer() and "." not in v and "e" not in v.lower() else number
+    if tag == "BOOL":
+        return v
+    if tag == "NULL":
+        return None
+    if tag == "L":
+        return [_plain(x) for x in v]
+    if tag == "M":
+        return {k: _plain(x) for k, x in v.items()}
+    if tag == "SS":
+        return set(v)
+    if tag == "NS":
+        return {_plain({"N": x}) for x in v}
+    if tag == "B":
+        return base64.b64decode(v) if isinstance(v, str) else v
+    if tag == "BS":
+        return {base64.b64decode(x) if isinstance(x, str) else x for x in v}
+    raise ValueError(f"Unknown DynamoDB type tag {tag!r} in {value!r}")
+
+
+def _cells(cells: list, tag: str) -> list:
+    """The payloads of one column's cells carrying `tag`; other shapes converted one by one."""
+    try:
+        return [c[tag] for c in cells]
+    except (KeyError, TypeError):
+        return [c[tag] if c and tag in c else _plain(c) for c in cells]
+
+
+def _features(cells: list) -> list:
+    """Feature-list cells as lists of floats (None where the attribute is missing)."""
+    try:
+        return [[float(x["N"]) for x in c["L"]] for c in cells]
+    except (KeyError, TypeError, ValueError):
+        out = []
+        for c in cells:
+            v = _plain(c)
+            if isinstance(v, list):
+                try:
+                    v = [float(x) for x in v]
+                except (TypeError, ValueError):
+                    pass
+            out.append(v)
+        return out
+
+
+def _numbers(values: list) -> np.ndarray:
+    """Number payloads (strings, None, or values already converted) as a float64 array."""
+    try:
+        return np.array(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(np.float64)
+
+
+class ColumnBuffer:
+    """Accumulates pages of DynamoDB items as column chunks; raw pages are not kept."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.kinds: dict[str, str] = {name: kind for name, (_, kind) in SCHEMA.items()}
+        self.tags: dict[str, str] = {name: tag for name, (tag, _) in SCHEMA.items()}
+        self.chunks: dict[str, list] = {name: [] for name in SCHEMA}
+        self._lock = threading.Lock()
+
+    def add(self, items: list[dict]) -> None:
+        """Convert one page of items (DynamoDB JSON) and append it to the columns."""
+        if not items:
+            return
+        names = set(self.tags).union(*items)
+        page: dict[str, Any] = {}
+        for name in names:
+            cells = [it.get(name) for it in items]
+            tag = self.tags.get(name) or self._infer_tag(cells)
+            kind = self.kinds.get(name) or _KIND_OF_TAG.get(tag, "obj")
+            if kind == "list":
+                page[name] = (tag, kind, _features(cells))
+            elif kind in ("float", "int"):
+                page[name] = (tag, kind, _numbers(_cells(cells, "N")))
+            elif kind == "obj":
+                page[name] = (tag, kind, [_plain(c) for c in cells])
+            else:
+                page[name] = (tag, kind, _cells(cells, tag))
+        with self._lock:
+            for name, (tag, kind, values) in page.items():
+                if name not in self.chunks:
+                    self.tags[name], self.kinds[name] = tag, kind
+                    self.chunks[name] = [[None] * self.rows] if self.rows else []
+                self.chunks[name].append(values)
+            for name in self.chunks.keys() - page.keys():
+                self.chunks[name].append([None] * len(items))
+            self.rows += len(items)
+
+    @staticmethod
+    def _infer_tag(cells: list) -> str:
+        """The type tag of an attribute outside the schema, from its first present cell."""
+        tags = {next(iter(c)) for c in cells if c}
+        return tags.pop() if len(tags) == 1 else "?"
+
+    def frame(self) -> pd.DataFrame:
+        """The typed DataFrame of everything added so far, sorted by timestamp."""
+        columns = {name: _typed(self.kinds[name], chunks, self.rows) for name, chunks in self.chunks.items()}
+        df = pd.DataFrame(columns, index=pd.RangeIndex(self.rows))
+        if self.rows:
+            df = df.sort_values("timestamp", kind="stable", na_position="last").reset_index(drop=True)
+        return df
+
+
+def _concat(chunks: list) -> list:
+    """Python-list chunks joined into one list."""
+    if len(chunks) == 1:
+        return chunks[0]
+    out: list = []
+    for chunk in chunks:
+        out.extend(chunk)
+    return out
+
+
+def _typed(kind: str, chunks: list, rows: int) -> pd.Series | pd.Categorical | pd.arrays.ExtensionArray:
+    """One column's chunks as a typed pandas array of the column's kind."""
+    if kind in ("float", "int"):
+        parts = [c if isinstance(c, np.ndarray) else np.full(len(c), np.nan) for c in chunks]
+        values = np.concatenate(parts) if parts else np.empty(0)
+        if kind == "int":
+            finite = values[~np.isnan(values)]
+            if np.array_equal(finite, np.round(finite)):
+                return pd.array(values, dtype="Int64")
+        return pd.array(values, dtype="float64")
+    values = _concat(chunks) if chunks else []
+    if kind == "time":
+        return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601", utc=True, errors="coerce").array
+    if kind == "cat":
+        return pd.Categorical(values)
+    if kind == "str":
+        return _str(values)
+    if kind == "bool":
+        return _bool(values)
+    return pd.array(values, dtype=object) if values else pd.array([], dtype=object)
+
+
+def _str(values: list) -> pd.api.extensions.ExtensionArray:
+    """Text values as a pandas string array (non-text values kept as their text form)."""
+    try:
+        return pd.array(values, dtype="str")
+    except (TypeError, ValueError):
+        return pd.array([v if v is None or isinstance(v, str) else str(v) for v in values], dtype="str")
+
+
+def _bool(values: list) -> pd.api.extensions.ExtensionArray:
+    """Flag values as a nullable boolean array (anything not a bool becomes <NA>)."""
+    try:
+        return pd.array(values, dtype="boolean")
+    except (TypeError, ValueError):
+        return pd.array([v if isinstance(v, bool) else None for v in values], dtype="boolean")
+
+
+def to_frame(items: Iterable[dict]) -> pd.DataFrame:
+    """Items in DynamoDB JSON (as the low-level client returns them) as the typed history frame."""
+    buffer = ColumnBuffer()
+    buffer.add(list(items))
+    return buffer.frame()
+
+
+def empty_frame() -> pd.DataFrame:
+    """The typed history frame with no rows: every schema column, with its dtype."""
+    return ColumnBuffer().frame()
+
+
+def expand_features(df: pd.DataFrame, prefix: str = "f") -> pd.DataFrame:
+    """The frame with its `features` lists spread into columns f0, f1, ... (float64)."""
+    lists = [v if isinstance(v, list) else [] for v in df.get("features", pd.Series(dtype=object))]
+    width = max((len(v) for v in lists), default=0)
+    spread = pd.DataFrame(
+        [v + [np.nan] * (width - len(v)) for v in lists], index=df.index, columns=[f"{prefix}{i}" for i in range(width)], dtype="float64"
+    )
+    return pd.concat([df.drop(columns=["features"], errors="ignore"), spread], axis=1)
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _client(client: Any, workers: int = 10) -> Any:
+    """The given DynamoDB client, or a new one for the workshop's region and endpoint."""
+    if client is not None:
+        return client
+    import boto3
+    from botocore.config import Config
+
+    from helpers.config import settings
+
+    config = Config(max_pool_connections=max(10, workers), retries={"mode": "standard", "max_attempts": 8})
+    return boto3.client("dynamodb", region_name=settings().region, config=config)
+
+
+def _utc(value: Any, name: str) -> pd.Timestamp:
+    """A tz-aware timestamp argument as UTC; naive or unparsable values raise ValueError."""
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"{name}={value!r} is not a date and time. Fix: pass a timezone-aware datetime, e.g. "
+            "datetime.now(timezone.utc) - timedelta(days=7)."
+        ) from exc
+    if ts is pd.NaT:
+        raise ValueError(f"{name} is missing (NaT). Fix: pass a timezone-aware datetime.")
+    if ts.tzinfo is None:
+        raise ValueError(
+            f"{name}={value!r} has no timezone, so it is ambiguous. Fix: make it timezone-aware, "
+            f"e.g. {name}=datetime(2026, 11, 27, tzinfo=timezone.utc) or pd.Timestamp(..., tz='UTC')."
+        )
+    return ts.tz_convert("UTC")
+
+
+def _check_range(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The (start, end) range as UTC timestamps; raises ValueError for naive or reversed ranges."""
+    start_ts, end_ts = _utc(start, "start"), _utc(end, "end")
+    if start_ts > end_ts:
+        raise ValueError(
+            f"start ({start_ts.isoformat()}) is after end ({end_ts.isoformat()}). "
+            "Fix: swap them: load(table, endpoint, start=earlier, end=later)."
+        )
+    return start_ts, end_ts
+
+
+def iso_ms(ts: pd.Timestamp | _dt.datetime) -> str:
+    """A UTC instant in the records' timestamp format: 2026-11-27T12:00:00.123Z."""
+    ts = pd.Timestamp(ts).tz_convert("UTC")
+    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+
+
+def time_slices(start: pd.Timestamp, end: pd.Timestamp, count: int) -> list[tuple[str, str, bool]]:
+    """`count` consecutive (low, high, last) key ranges covering [start, end] at millisecond precision.
+
+    Every slice but the last excludes its `high` bound (it is the next slice's `low`), so each
+    timestamp string falls in exactly one slice, whatever its format.
+    """
+    lo, hi = iso_ms(start), iso_ms(end)
+    bounds = sorted({iso_ms(t) for t in pd.date_range(start, end, periods=count + 1)} | {lo, hi})
+    bounds = [b for b in bounds if lo <= b <= hi]
+    if len(bounds) == 1:
+        return [(lo, hi, True)]
+    return [(a, b, i == len(bounds) - 2) for i, (a, b) in enumerate(zip(bounds, bounds[1:], strict=False))]
+
+
+def _auto_slices(start: pd.Timestamp, end: pd.Timestamp, workers: int) -> int:
+    """How many slices to split a range into: about one per 12 hours, two per worker at most."""
+    return max(1, min(2 * workers, math.ceil((end - start) / pd.Timedelta(hours=12))))
+
+
+def _query_pages(client: Any, table: str, endpoint: str, lo: str, hi: str, limit: int | None) -> Iterator[list[dict]]:
+    """Pages of items of one endpoint with lo <= timestamp <= hi, from the time index."""
+    kwargs: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": INDEX_NAME,
+        "KeyConditionExpression": "#e = :e AND #t BETWEEN :lo AND :hi",
+        "ExpressionAttributeNames": {"#e": "endpointName", "#t": "timestamp"},
+        "ExpressionAttributeValues": {":e": {"S": endpoint}, ":lo": {"S": lo}, ":hi": {"S": hi}},
+    }
+    if limit:
+        kwargs["Limit"] = limit
+    while True:
+        page = client.query(**kwargs)
+        yield page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _scan_pages(client: Any, table: str, segment: int, total: int, limit: int | None) -> Iterator[list[dict]]:
+    """Pages of items of one segment of a parallel scan."""
+    kwargs: dict[str, Any] = {"TableName": table, "Segment": segment, "TotalSegments": total}
+    if limit:
+        kwargs["Limit"] = limit
+    while True:
+        page = client.scan(**kwargs)
+        yield page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _progress(progress: bool, desc: str):
+    """A tqdm bar counting items (disabled when progress is False)."""
+    from tqdm.auto import tqdm
+
+    return tqdm(total=None, unit=" items", desc=desc, disable=not progress, leave=True)
+
+
+def _collect(jobs: list[Callable[[], Iterator[list[dict]]]], workers: int, progress: bool, desc: str, keep: Callable[[list[dict]], list[dict]] | None = None) -> ColumnBuffer:
+    """Run page producers concurrently, converting each page into one buffer as it arrives."""
+    buffer = ColumnBuffer()
+    bar = _progress(progress, desc)
+    bar_lock = threading.Lock()
+
+    def drain(job: Callable[[], Iterator[list[dict]]]) -> None:
+        for items in job():
+            buffer.add(items)
+            with bar_lock:
+                bar.update(len(items))
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for future in as_completed([pool.submit(drain, job) for job in jobs]):
+                future.result()
+    finally:
+        bar.close()
+    return buffer
+
+
+def _without_expired(df: pd.DataFrame, now: float) -> pd.DataFrame:
+    """Rows whose expiresAt is missing or not yet past."""
+    expires = df["expiresAt"]
+    keep = expires.isna() | (expires >= now)
+    return df[keep.to_numpy(dtype=bool)].reset_index(drop=True)
+
+
+def load(
+    table: str,
+    endpoint: str,
+    start: Any,
+    end: Any,
+    *,
+    include_expired: bool = False,
+    slices: int | None = None,
+    workers: int = 4,
+    client: Any = None,
+    progress: bool = True,
+    page_limit: int | None = None,
+) -> pd.DataFrame:
+    """The endpoint's inference records with start <= timestamp <= end, as a typed DataFrame.
+
+    Queries the (endpointName, timestamp) index, following every page; the range is split into
+    `slices` (default: about one per 12 h) fetched by `workers` threads. Items already past
+    `expiresAt` (TTL deletes them late) are left out unless `include_expired`.
+    """
+    start_ts, end_ts = _check_range(start, end)
+    now = time.time()
+    client = _client(client, workers)
+    count = slices if slices is not None else _auto_slices(start_ts, end_ts, workers)
+    if count < 1:
+        raise ValueError(f"slices={slices} must be at least 1. Fix: pass slices=None to choose automatically.")
+
+    def job(lo: str, hi: str, last: bool) -> Callable[[], Iterator[list[dict]]]:
+        def pages() -> Iterator[list[dict]]:
+            for items in _query_pages(client, table, endpoint, lo, hi, page_limit):
+                if not last and items and items[-1].get("timestamp", _MISSING).get("S") == hi:
+                    items = [it for it in items if it["timestamp"].get("S") != hi]
+                yield items
+
+        return pages
+
+    jobs = [job(lo, hi, last) for lo, hi, last in time_slices(start_ts, end_ts, count)]
+    df = _collect(jobs, workers, progress, f"{endpoint}").frame()
+    return df if include_expired else _without_expired(df, now)
+
+
+def scan(
+    table: str,
+    *,
+    endpoint: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    segments: int = 4,
+    include_expired: bool = False,
+    client: Any = None,
+    progress: bool = True,
+    page_limit: int | None = None,
+) -> pd.DataFrame:
+    """Every record of the table by parallel Scan (for tables without the time index), typed as in load.
+
+    Optional `endpoint` and `start`/`end` filters are applied to the loaded rows.
+    """
+    if segments < 1:
+        raise ValueError(f"segments={segments} must be at least 1.")
+    bounds = _check_range(start, end) if start is not None or end is not None else None
+    now = time.time()
+    client = _client(client, segments)
+    jobs = [
+        (lambda s=s: _scan_pages(client, table, s, segments, page_limit))  # noqa: B023 - bound by default
+        for s in range(segments)
+    ]
+    df = _collect(jobs, segments, progress, f"scan {table}").frame()
+    if endpoint is not None:
+        df = df[(df["endpointName"] == endpoint).fillna(False).to_numpy(dtype=bool)]
+    if bounds is not None:
+        df = df[((df["timestamp"] >= bounds[0]) & (df["timestamp"] <= bounds[1])).fillna(False).to_numpy(dtype=bool)]
+    df = df.reset_index(drop=True)
+    return df if include_expired else _without_expired(df, now)
+
+
+# ---------------------------------------------------------------- seeding a demo history
+
+
+VARIANTS = (("AllTraffic", 0.9), ("Canary", 0.1))
+EVENT_SOURCES = (("apigateway-rest", 0.7), ("apigateway-http", 0.2), ("direct", 0.1))
+
+
+def _uuids(rng: np.random.Generator, n: int) -> list[str]:
+    """n version-4 UUID strings drawn from the generator."""
+    raw = rng.bytes(16 * n)
+    return [str(uuid.UUID(bytes=raw[i * 16 : (i + 1) * 16], version=4)) for i in range(n)]
+
+
+def _num(x: float, digits: int) -> dict:
+    """A float as a DynamoDB number, rounded to `digits` decimals."""
+    return {"N": repr(round(float(x), digits))}
+
+
+def history_items(
+    endpoint: str,
+    days: int = 7,
+    per_day: int = 1440,
+    seed: int = 42,
+    end: Any = None,
+    ttl_days: int = 30,
+) -> list[dict]:
+    """A realistic, deterministic week of inference records (DynamoDB JSON), ending at `end`.
+
+    The story: a daily traffic cycle peaking mid-afternoon UTC; two variants (AllTraffic 90%,
+    Canary 10%); model v2 on the canary throughout and on AllTraffic from mid-range (its scores
+    shifted up: drift); from 70% of the range on, AllTraffic's model latency triples; for about
+    75 minutes at 55% of the range most requests fail with model errors; ~1.5% client errors.
+    """
+    if days < 1 or per_day < 1:
+        raise ValueError(f"days={days} and per_day={per_day} must both be at least 1.")
+    end_ts = pd.Timestamp.now(tz="UTC").floor("h") if end is None else _utc(end, "end")
+    start_ts = end_ts - pd.Timedelta(days=days)
+    rng = np.random.default_rng(seed)
+    n = days * per_day
+    span_ms = days * 86_400_000
+
+    # Daily cycle: hourly weights peaking at 14:00 UTC, then uniform within each hour.
+    hours = days * 24
+    hour_of_day = (start_ts.hour + np.arange(hours)) % 24
+    weights = 1 + 0.6 * np.sin(2 * np.pi * (hour_of_day - 8) / 24)
+    per_hour = rng.multinomial(n, weights / weights.sum())
+    offsets = np.repeat(np.arange(hours) * 3_600_000, per_hour) + rng.integers(0, 3_600_000, n)
+    offsets.sort()
+    frac = offsets / span_ms
+
+    variant = np.where(rng.random(n) < VARIANTS[0][1], VARIANTS[0][0], VARIANTS[1][0])
+    canary = variant == "Canary"
+    v2 = canary | (frac >= 0.5)
+    x = rng.normal(0, 1, (n, 4))
+    logit = x @ np.array([1.2, -0.8, 0.5, 0.3]) - 0.4 + np.where(v2, 0.9, 0.0)
+    prediction = 1 / (1 + np.exp(-logit))
+
+    model_ms = rng.lognormal(np.log(18), 0.25, n)
+    model_ms = np.where((frac >= 0.7) & ~canary, model_ms * 3, model_ms)
+    cold = rng.random(n) < 0.01
+    latency = model_ms + rng.lognormal(np.log(6), 0.3, n) + np.where(cold, rng.normal(320, 40, n), 0)
+
+    burst = (frac >= 0.55) & (frac < 0.55 + 75 / (days * 1440))
+    u = rng.random(n)
+    status = np.where(burst & (u < 0.7), "model_error", np.where(u > 0.998, "model_error", "ok"))
+    status = np.where((status == "ok") & (rng.random(n) < 0.015), "client_error", status)
+    source_draw = rng.random(n)
+    sources = np.where(source_draw < 0.7, "apigateway-rest", np.where(source_draw < 0.9, "apigateway-http", "direct"))
+    request_ids, lambda_ids = _uuids(rng, n), _uuids(rng, n)
+    start_ms = int(start_ts.value // 1_000_000)
+
+    items = []
+    for i in range(n):
+        ts_ms = start_ms + int(offsets[i])
+        ts = _dt.datetime.fromtimestamp(ts_ms / 1000, _dt.timezone.utc)
+        version = "2" if v2[i] else "1"
+        features = [round(float(f), 4) for f in x[i]]
+        item = {
+            "requestId": {"S": request_ids[i]},
+            "timestamp": {"S": ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts_ms % 1000:03d}Z"},
+            "endpointName": {"S": endpoint},
+            "modelName": {"S": f"classifier-v{version}"},
+            "modelVersion": {"S": version},
+            "variantName": {"S": str(variant[i])},
+            "inputTruncated": {"BOOL": False},
+            "latencyMs": _num(latency[i], 2),
+            "status": {"S": str(status[i])},
+            "eventSource": {"S": str(sources[i])},
+            "coldStart": {"BOOL": bool(cold[i])},
+            "lambdaRequestId": {"S": lambda_ids[i]},
+            "functionVersion": {"S": "$LATEST"},
+            "expiresAt": {"N": str(ts_ms // 1000 + ttl_days * 86_400)},
+        }
+        if status[i] == "client_error":
+            text = json.dumps({"features": features[:3]})
+            item.update(
+                errorType={"S": "ValidationError"},
+                errorMessage={"S": "features must be a list of 4 numbers, got 3"},
+            )
+        else:
+            text = json.dumps({"features": features})
+            item["features"] = {"L": [{"N": repr(f)} for f in features]}
+            item["modelLatencyMs"] = _num(model_ms[i], 2)
+        if status[i] == "ok":
+            item["prediction"] = _num(prediction[i], 6)
+            item["predictedLabel"] = {"N": "1" if prediction[i] >= 0.5 else "0"}
+        elif status[i] == "model_error":
+            item.update(
+                errorType={"S": "ModelError"},
+                errorMessage={"S": "Received server error (500) from primary: worker died"},
+            )
+        item["input"] = {"S": text}
+        item["inputBytes"] = {"N": str(len(text.encode()))}
+        item["inputSha256"] = {"S": hashlib.sha256(text.encode()).hexdigest()}
+        items.append(item)
+    return items
+
+
+def write_batch(client: Any, table: str, requests: list[dict], *, base_delay: float = 0.05, max_attempts: int = MAX_WRITE_ATTEMPTS, sleep: Callable[[float], None] = time.sleep) -> int:
+    """Write up to 25 put requests with BatchWriteItem, retrying UnprocessedItems with backoff."""
+    pending = {table: requests}
+    for attempt in range(max_attempts):
+        answer = client.batch_write_item(RequestItems=pending)
+        pending = answer.get("UnprocessedItems") or {}
+        if not pending:
+            return len(requests)
+        sleep(min(2.0, base_delay * 2**attempt) * (0.5 + 0.5 * ((attempt * 7919) % 10) / 10))
+    left = sum(len(v) for v in pending.values())
+    raise RuntimeError(
+        f"{left} of {len(requests)} items were still unprocessed after {max_attempts} BatchWriteItem "
+        f"attempts on {table}: the table is throttled. Fix: wait a minute and run seed() again "
+        "(it overwrites the same request ids)."
+    )
+
+
+def write_items(table: str, items: list[dict], *, client: Any = None, workers: int = 4, progress: bool = True) -> int:
+    """Write items (DynamoDB JSON) in batches of 25 with concurrent writers; return how many."""
+    client = _client(client, workers)
+    batches = [items[i : i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE)]
+    written = 0
+    with _progress(progress, f"writing {table}") as bar, ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(write_batch, client, table, [{"PutRequest": {"Item": it}} for it in b]) for b in batches]
+        for future in as_completed(futures):
+            count = future.result()
+            written += count
+            bar.update(count)
+    return written
+
+
+def seed(
+    table: str,
+    endpoint: str,
+    days: int = 7,
+    per_day: int = 1440,
+    seed: int = 42,
+    end: Any = None,
+    client: Any = None,
+    *,
+    workers: int = 4,
+    progress: bool = True,
+) -> int:
+    """Write a deterministic demo history (see history_items) for the endpoint; return records written.
+
+    `end` defaults to the start of the current hour; request ids depend only on the seed, so
+    running it again overwrites the same records instead of adding new ones.
+    """
+    items = history_items(endpoint, days=days, per_day=per_day, seed=seed, end=end)
+    return write_items(table, items, client=client, workers=workers, progress=progress)
+
+
+# ---------------------------------------------------------------- analysis
+
+
+def _errors(df: pd.DataFrame) -> pd.Series:
+    """True for records whose status is not ok."""
+    return (df["status"].astype("str") != "ok") & df["status"].notna()
+
+
+def latency_regressions(
+    df: pd.DataFrame,
+    freq: str = "1h",
+    *,
+    quantile: float = 0.9,
+    by: tuple[str, ...] = ("modelVersion", "variantName"),
+    window: int = 24,
+    factor: float = 1.5,
+    sustain: int = 3,
+    min_count: int = 10,
+) -> pd.DataFrame:
+    """Latency regressions: runs of at least `sustain` periods whose latency quantile exceeds
+    `factor` times the median of the previous `window` periods, per group of `by`.
+
+    One row per regression, earliest first: the group, `period` (first period of the run),
+    `periods` (its length), the quantile (`p90_ms` for 0.9), the `baseline_ms` and their `ratio`.
+    """
+    qcol = f"p{round(quantile * 100):d}_ms"
+    columns = [*by, "period", "periods", qcol, "baseline_ms", "ratio", "count"]
+    ok = df[(df["status"].astype("str") == "ok").to_numpy(dtype=bool)] if len(df) else df
+    ok = ok.dropna(subset=["timestamp", "latencyMs"])
+    rows = []
+    groups = ok.groupby(list(by), observed=True) if by else [((), ok)]
+    for key, group in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        series = group.set_index("timestamp")["latencyMs"].astype("float64").resample(freq)
+        stats = pd.DataFrame({"q": series.quantile(quantile), "count": series.count()})
+        stats.loc[stats["count"] < min_count, "q"] = np.nan
+        baseline = stats["q"].rolling(window, min_periods=max(3, window // 4)).median().shift(1)
+        high = (stats["q"] > factor * baseline).to_numpy()
+        run_id = np.cumsum(~high)
+        for rid in np.unique(run_id[high]):
+            positions = np.flatnonzero(high & (run_id == rid))
+            if len(positions) < sustain:
+                continue
+            first = positions[0]
+            rows.append(
+                (*key, stats.index[first], len(positions), stats["q"].iloc[first], baseline.iloc[first],
+                 stats["q"].iloc[first] / baseline.iloc[first], int(stats["count"].iloc[first]))
+            )
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values("period", kind="stable").reset_index(drop=True) if rows else out
+
+
+def error_bursts(
+    df: pd.DataFrame,
+    freq: str = "10min",
+    *,
+    statuses: tuple[str, ...] | None = None,
+    z: float = 4.0,
+    min_errors: int = 5,
+) -> pd.DataFrame:
+    """Error bursts: consecutive periods whose error rate stands out from the overall rate.
+
+    A period stands out when it has at least `min_errors` errors and its rate exceeds the overall
+    rate by `z` binomial standard deviations. Errors are `statuses` (default: every status but ok).
+    One row per burst: start, end, requests, errors, error_rate, baseline_rate, top errorType.
+    """
+    columns = ["start", "end", "periods", "requests", "errors", "error_rate", "baseline_rate", "top_error"]
+    data = df.dropna(subset=["timestamp"])
+    if data.empty:
+        return pd.DataFrame(columns=columns)
+    is_error = data["status"].isin(statuses) if statuses else _errors(data)
+    frame = pd.DataFrame({"requests": 1, "errors": is_error.astype(int).to_numpy()}, index=data["timestamp"].to_numpy())
+    frame.index = pd.DatetimeIndex(frame.index, tz="UTC") if frame.index.tz is None else frame.index
+    per = frame.resample(freq).sum()
+    p0 = per["errors"].sum() / max(1, per["requests"].sum())
+    rate = per["errors"] / per["requests"].where(per["requests"] > 0)
+    sd = np.sqrt(p0 * (1 - p0) / per["requests"].where(per["requests"] > 0))
+    flagged = ((per["errors"] >= min_errors) & (rate > p0 + z * sd)).to_numpy()
+    period = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    rows = []
+    run_id = np.cumsum(~flagged)
+    errors_only = data[is_error.to_numpy(dtype=bool)]
+    for rid in np.unique(run_id[flagged]):
+        pos = np.flatnonzero(flagged & (run_id == rid))
+        start, stop = per.index[pos[0]], per.index[pos[-1]] + period
+        requests, errors = int(per["requests"].iloc[pos].sum()), int(per["errors"].iloc[pos].sum())
+        in_run = errors_only[(errors_only["timestamp"] >= start) & (errors_only["timestamp"] < stop)]
+        top = in_run["errorType"].mode() if "errorType" in in_run else pd.Series(dtype=object)
+        rows.append((start, stop, len(pos), requests, errors, errors / requests, p0, top.iloc[0] if len(top) else None))
+    return pd.DataFrame(rows, columns=columns)
+
+
+def summary(df: pd.DataFrame) -> pd.DataFrame:
+    """Per model version and variant (and overall): requests, time span, error rates, latency
+    percentiles (ms), mean prediction and cold-start rate."""
+
+    def describe(g: pd.DataFrame) -> dict[str, Any]:
+        status = g["status"].astype("str")
+        lat = g["latencyMs"].astype("float64")
+        return {
+            "requests": len(g),
+            "first": g["timestamp"].min(),
+            "last": g["timestamp"].max(),
+            "error_rate": float(_errors(g).mean()) if len(g) else np.nan,
+            "client_error_rate": float((status == "client_error").mean()) if len(g) else np.nan,
+            "model_error_rate": float((status == "model_error").mean()) if len(g) else np.nan,
+            "latency_p50_ms": lat.quantile(0.5),
+            "latency_p90_ms": lat.quantile(0.9),
+            "latency_p99_ms": lat.quantile(0.99),
+            "mean_prediction": g["prediction"].astype("float64").mean(),
+            "cold_start_rate": g["coldStart"].astype("float64").mean(),
+        }
+
+    rows = {}
+    for (version, variant), g in df.groupby(["modelVersion", "variantName"], observed=True):
+        rows[(str(version), str(variant))] = describe(g)
+    rows[("all", "all")] = describe(df)
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index = pd.MultiIndex.from_tuples(out.index, names=["modelVersion", "variantName"])
+    return out
+
+
+# ---------------------------------------------------------------- export
+
+
+def _exportable(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with list and dict cells as JSON text (for flat file formats)."""
+    out = df.copy()
+    for name in out.columns:
+        if out[name].dtype == object:
+            out[name] = [json.dumps(v, default=str) if isinstance(v, list | dict | set) else v for v in out[name]]
+    return out
+
+
+def to_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write the frame as CSV (timestamps ISO-8601 UTC, lists as JSON); return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _exportable(df).to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%fZ")
+    return path
+
+
+def to_parquet(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write the frame as Parquet (needs pyarrow); return the path."""
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            "Writing Parquet needs pyarrow, which this kit does not install. "
+            "Fix: pip install pyarrow (in the kernel's environment), or use to_csv(df, path)."
+        ) from exc
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _exportable(df).to_parquet(path, index=False)
+    return path
+
+
+# ---------------------------------------------------------------- reconciliation with CloudWatch
+
+
+def _metric_sums(cloudwatch: Any, queries: list[dict], start: pd.Timestamp, end: pd.Timestamp) -> dict[str, pd.Series]:
+    """GetMetricData results (all pages) as one Series of values per query id, indexed by time."""
+    values: dict[str, dict] = {q["Id"]: {} for q in queries}
+    kwargs: dict[str, Any] = {
+        "MetricDataQueries": queries,
+        "StartTime": start.to_pydatetime(),
+        "EndTime": end.to_pydatetime(),
+        "ScanBy": "TimestampAscending",
+    }
+    while True:
+        answer = cloudwatch.get_metric_data(**kwargs)
+        for result in answer.get("MetricDataResults", []):
+            for t, v in zip(result.get("Timestamps", []), result.get("Values", []), strict=False):
+                values[result["Id"]][pd.Timestamp(t).tz_convert("UTC") if pd.Timestamp(t).tzinfo else pd.Timestamp(t, tz="UTC")] = v
+        if not answer.get("NextToken"):
+            break
+        kwargs["NextToken"] = answer["NextToken"]
+    return {k: pd.Series(v, dtype="float64") for k, v in values.items()}
+
+
+def _explain(records: float, metric: float, invocations: float, has_function: bool) -> str:
+    """Why the counts of one minute differ (empty when they agree)."""
+    reasons = []
+    if records > metric:
+        reasons.append(
+            f"{records - metric:g} record(s) without an {'InferenceCount'} datapoint: the log line was not "
+            "matched (metric filter created after the request, or pattern mismatch), or CloudWatch has "
+            "not published the minute yet, or the record was written by hand or by seed()"
+        )
+    elif metric > records:
+        reasons.append(
+            f"{metric - records:g} counted inference(s) without a record: the metadata write failed "
+            "(see the write-failure metric and backfill), or the record expired or lies outside the loaded range"
+        )
+    if has_function and invocations != records:
+        if invocations > records:
+            reasons.append(
+                f"{invocations - records:g} invocation(s) without a record: invocations that failed before "
+                "writing, retried events (one record per request id), or calls that were not inferences"
+            )
+        else:
+            reasons.append(
+                f"{records - invocations:g} record(s) without an invocation: records written by hand or by "
+                "seed(), or the invocation was counted in the neighbouring minute"
+            )
+    return "; ".join(reasons)
+
+
+def reconcile(
+    df: pd.DataFrame,
+    cloudwatch_client: Any,
+    namespace: str,
+    metric_name: str = "InferenceCount",
+    function_name: str | None = None,
+    *,
+    start: Any = None,
+    end: Any = None,
+    period: int = 60,
+) -> pd.DataFrame:
+    """Per-period record counts next to the metric's Sum (no dimensions) and, with `function_name`,
+    AWS/Lambda Invocations: columns records, metric, invocations, diff_metric, diff_invocations,
+    agree and explain (why a period differs). The range defaults to the records' own span."""
+    freq = f"{period}s"
+    times = df["timestamp"].dropna() if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
+    if start is None or end is None:
+        if times.empty:
+            raise ValueError("No records and no start/end given: pass start= and end= (timezone-aware).")
+    start_ts = _utc(start, "start") if start is not None else times.min().floor(freq)
+    end_ts = _utc(end, "end") if end is not None else times.max().floor(freq) + pd.Timedelta(seconds=period)
+    if start_ts > end_ts:
+        _check_range(start_ts, end_ts)
+    index = pd.date_range(start_ts.floor(freq), end_ts, freq=freq, inclusive="left", name="minute")
+    in_range = times[(times >= start_ts) & (times < end_ts)]
+    records = in_range.dt.floor(freq).value_counts().reindex(index, fill_value=0).astype("float64")
+
+    queries = [{
+        "Id": "metric",
+        "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric_name}, "Period": period, "Stat": "Sum"},
+        "ReturnData": True,
+    }]
+    if function_name:
+        queries.append({
+            "Id": "invocations",
+            "MetricStat": {
+                "Metric": {"Namespace": "AWS/Lambda", "MetricName": "Invocations",
+                           "Dimensions": [{"Name": "FunctionName", "Value": function_name}]},
+                "Period": period,
+                "Stat": "Sum",
+            },
+            "ReturnData": True,
+        })
+    sums = _metric_sums(cloudwatch_client, queries, start_ts, end_ts)
+    out = pd.DataFrame({"records": records})
+    out["metric"] = sums["metric"].groupby(level=0).sum().reindex(index, fill_value=0.0)
+    out["invocations"] = sums["invocations"].groupby(level=0).sum().reindex(index, fill_value=0.0) if function_name else np.nan
+    out["diff_metric"] = out["records"] - out["metric"]
+    out["diff_invocations"] = out["records"] - out["invocations"]
+    out["agree"] = (out["diff_metric"] == 0) & ((out["diff_invocations"] == 0) | out["invocations"].isna())
+    out["explain"] = [
+        _explain(r, m, i, bool(function_name)) for r, m, i in zip(out["records"], out["metric"], out["invocations"], strict=False)
+    ]
+    return out

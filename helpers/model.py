@@ -1,0 +1,156 @@
+"""The chapter 6-7 model: a small XGBoost binary classifier, trained deterministically, packaged for SageMaker."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+FEATURES = ("amount_usd", "hour_of_day", "merchant_risk", "account_age_days")
+BOOSTER_FILE = "xgboost-model"  # the name SageMaker's built-in XGBoost container loads
+XGBOOST_CONTAINER_VERSION = "1.7-1"
+SEED = 20261127
+PARAMS = {
+    "objective": "binary:logistic",
+    "eval_metric": "auc",
+    "max_depth": 3,
+    "eta": 0.3,
+    "subsample": 1.0,
+    "nthread": 1,  # one thread: the same bytes on every machine
+    "seed": 0,
+    "tree_method": "exact",
+}
+ROUNDS = 40
+SAMPLE_FEATURES = [
+    [42.5, 14, 0.12, 900],  # an ordinary afternoon purchase on an old account
+    [1890.0, 3, 0.91, 12],  # a large night-time purchase at a risky merchant, new account
+]
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A trained booster, its artifact bytes and its validation metrics."""
+
+    artifact: bytes
+    metrics: dict[str, float]
+    features: tuple[str, ...] = FEATURES
+
+    @property
+    def sha256(self) -> str:
+        """Digest of the artifact (it identifies the model version's bytes)."""
+        return hashlib.sha256(self.artifact).hexdigest()
+
+
+def make_dataset(n: int = 6000, seed: int = SEED) -> tuple[np.ndarray, np.ndarray]:
+    """Synthetic card transactions (four numeric features) and fraud labels, deterministic."""
+    rng = np.random.default_rng(seed)
+    amount = np.round(rng.lognormal(mean=4.0, sigma=1.1, size=n), 2)
+    hour = rng.integers(0, 24, size=n).astype(float)
+    merchant_risk = np.round(rng.beta(2, 5, size=n), 3)
+    account_age = rng.integers(1, 3650, size=n).astype(float)
+    night = ((hour < 6) | (hour > 22)).astype(float)
+    logit = (
+        -4.0
+        + 0.9 * np.log1p(amount / 100)
+        + 1.2 * night
+        + 4.5 * merchant_risk
+        - 0.0012 * account_age
+        + rng.normal(0, 0.6, size=n)
+    )
+    label = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(float)
+    return np.column_stack([amount, hour, merchant_risk, account_age]), label
+
+
+def train(seed: int = SEED) -> TrainedModel:
+    """Train the classifier on a fixed split and package it as SageMaker's model.tar.gz."""
+    import xgboost as xgb
+
+    x, y = make_dataset(seed=seed)
+    cut = int(len(y) * 0.8)
+    train_set = xgb.DMatrix(x[:cut], label=y[:cut])
+    valid_set = xgb.DMatrix(x[cut:], label=y[cut:])
+    booster = xgb.train(PARAMS, train_set, num_boost_round=ROUNDS)
+    scores = booster.predict(valid_set)
+    metrics = classification_metrics(y[cut:], scores)
+    metrics.update({"train_rows": float(cut), "validation_rows": float(len(y) - cut)})
+    raw = booster.save_raw(raw_format="ubj")
+    return TrainedModel(artifact=package(bytes(raw)), metrics=metrics)
+
+
+def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:
+    """AUC, accuracy at 0.5, log loss and positive rate, rounded for the registry."""
+    order = np.argsort(scores, kind="mergesort")
+    ranks = np.empty(len(scores))
+    ranks[order] = np.arange(1, len(scores) + 1)
+    positives = labels == 1
+    n_pos, n_neg = positives.sum(), (~positives).sum()
+    auc = (ranks[positives].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    clipped = np.clip(scores, 1e-7, 1 - 1e-7)
+    logloss = -np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped))
+    return {
+        "auc": round(float(auc), 4),
+        "accuracy": round(float(np.mean((scores >= 0.5) == positives)), 4),
+        "logloss": round(float(logloss), 4),
+        "positive_rate": round(float(positives.mean()), 4),
+    }
+
+
+def package(booster_bytes: bytes) -> bytes:
+    """A deterministic model.tar.gz holding the booster file (fixed mtime, owner and order)."""
+    tar_buffer = io.BytesIO()
+    with tarfile.open(fileobj=tar_buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        info = tarfile.TarInfo(BOOSTER_FILE)
+        info.size, info.mtime, info.mode = len(booster_bytes), 0, 0o644
+        tar.addfile(info, io.BytesIO(booster_bytes))
+    out = io.BytesIO()
+    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
+        gz.write(tar_buffer.getvalue())
+    return out.getvalue()
+
+
+def unpack(artifact: bytes) -> bytes:
+    """The booster bytes inside a model.tar.gz; ValueError naming what is wrong otherwise."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(artifact), mode="r:gz") as tar:
+            names = tar.getnames()
+            member = next((n for n in names if Path(n).name == BOOSTER_FILE), None)
+            if member is None:
+                raise ValueError(f"model.tar.gz holds {names}, not a file named {BOOSTER_FILE!r}")
+            return tar.extractfile(member).read()
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise ValueError(f"not a readable model.tar.gz ({exc})") from exc
+
+
+def load_booster(artifact: bytes):
+    """An xgboost Booster from model.tar.gz bytes, as the built-in container loads it."""
+    import xgboost as xgb
+
+    booster = xgb.Booster(params={"nthread": 1})
+    try:
+        booster.load_model(bytearray(unpack(artifact)))
+    except xgb.core.XGBoostError as exc:
+        raise ValueError(f"the booster file could not be loaded by XGBoost ({str(exc).splitlines()[0]})") from exc
+    return booster
+
+
+def predict(booster, rows: list[list[float]]) -> list[float]:
+    """Probabilities for rows of the model's features; ValueError when the width differs."""
+    import xgboost as xgb
+
+    expected = booster.num_features()
+    for row in rows:
+        if len(row) != expected:
+            raise ValueError(f"Feature shape mismatch, expected: {expected}, got {len(row)}")
+
+    return [float(p) for p in booster.predict(xgb.DMatrix(np.asarray(rows, dtype=float)))]
+
+
+def save_metrics(metrics: dict[str, float], path: Path) -> None:
+    """Write the training metrics next to the artifact (the model registry reads them)."""
+    path.write_text(json.dumps(metrics, indent=2, sort_keys=True))
