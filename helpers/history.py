@@ -27,6 +27,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from itertools import chain
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +67,9 @@ SCHEMA: dict[str, tuple[str, str]] = {
 }
 _KIND_OF_TAG = {"S": "str", "N": "float", "BOOL": "bool", "L": "list"}
 _MISSING: dict = {}
+_NONE_CELLS = {"S": {"S": None}, "N": {"N": None}, "BOOL": {"BOOL": None}}
+_NONE_LIST: tuple = ()
+_NO_LIST = {"L": _NONE_LIST}
 
 
 # ---------------------------------------------------------------- converting DynamoDB JSON
@@ -99,29 +104,35 @@ def _plain(value: dict | None) -> Any:
     raise ValueError(f"Unknown DynamoDB type tag {tag!r} in {value!r}")
 
 
-def _cells(cells: list, tag: str) -> list:
-    """The payloads of one column's cells carrying `tag`; other shapes converted one by one."""
+def _payloads(items: list[dict], name: str, tag: str) -> list:
+    """The `tag` payloads of one attribute across items (None where missing); odd shapes converted."""
     try:
-        return [c[tag] for c in cells]
+        # C-level loops: a missing attribute yields a cell whose payload is None.
+        return list(map(itemgetter(tag), map(methodcaller("get", name, _NONE_CELLS[tag]), items)))
     except (KeyError, TypeError):
-        return [c[tag] if c and tag in c else _plain(c) for c in cells]
+        return [c[tag] if c and tag in c else _plain(c) for c in map(methodcaller("get", name), items)]
 
 
-def _features(cells: list) -> list:
-    """Feature-list cells as lists of floats (None where the attribute is missing)."""
+def _lists_of_numbers(items: list[dict], name: str) -> list:
+    """A list-of-numbers attribute (features) as lists of floats per item (None where missing)."""
     try:
-        return [[float(x["N"]) for x in c["L"]] for c in cells]
+        lists = list(map(itemgetter("L"), map(methodcaller("get", name, _NO_LIST), items)))
+        flat = np.array(list(map(itemgetter("N"), chain.from_iterable(lists))), dtype=np.float64).tolist()
     except (KeyError, TypeError, ValueError):
-        out = []
-        for c in cells:
-            v = _plain(c)
-            if isinstance(v, list):
-                try:
-                    v = [float(x) for x in v]
-                except (TypeError, ValueError):
-                    pass
-            out.append(v)
-        return out
+        return [_float_list(_plain(c)) for c in map(methodcaller("get", name), items)]
+    ends = np.cumsum(list(map(len, lists))).tolist()
+    starts = [0, *ends[:-1]]
+    return [None if lst is _NONE_LIST else flat[a:b] for lst, a, b in zip(lists, starts, ends, strict=True)]
+
+
+def _float_list(value: Any) -> Any:
+    """A list of numbers as floats; anything else unchanged."""
+    if isinstance(value, list):
+        try:
+            return [float(x) for x in value]
+        except (TypeError, ValueError):
+            return value
+    return value
 
 
 def _numbers(values: list) -> np.ndarray:
@@ -149,17 +160,16 @@ class ColumnBuffer:
         names = set(self.tags).union(*items)
         page: dict[str, Any] = {}
         for name in names:
-            cells = [it.get(name) for it in items]
-            tag = self.tags.get(name) or self._infer_tag(cells)
+            tag = self.tags.get(name) or self._infer_tag(items, name)
             kind = self.kinds.get(name) or _KIND_OF_TAG.get(tag, "obj")
             if kind == "list":
-                page[name] = (tag, kind, _features(cells))
+                page[name] = (tag, kind, _lists_of_numbers(items, name))
             elif kind in ("float", "int"):
-                page[name] = (tag, kind, _numbers(_cells(cells, "N")))
+                page[name] = (tag, kind, _numbers(_payloads(items, name, "N")))
             elif kind == "obj":
-                page[name] = (tag, kind, [_plain(c) for c in cells])
+                page[name] = (tag, kind, [_plain(it.get(name)) for it in items])
             else:
-                page[name] = (tag, kind, _cells(cells, tag))
+                page[name] = (tag, kind, _payloads(items, name, tag))
         with self._lock:
             for name, (tag, kind, values) in page.items():
                 if name not in self.chunks:
@@ -171,9 +181,9 @@ class ColumnBuffer:
             self.rows += len(items)
 
     @staticmethod
-    def _infer_tag(cells: list) -> str:
-        """The type tag of an attribute outside the schema, from its first present cell."""
-        tags = {next(iter(c)) for c in cells if c}
+    def _infer_tag(items: list[dict], name: str) -> str:
+        """The type tag of an attribute outside the schema, if all its cells share one."""
+        tags = {next(iter(it[name])) for it in items if it.get(name)}
         return tags.pop() if len(tags) == 1 else "?"
 
     def frame(self) -> pd.DataFrame:
@@ -207,7 +217,8 @@ def _typed(kind: str, chunks: list, rows: int) -> pd.Series | pd.Categorical | p
         return pd.array(values, dtype="float64")
     values = _concat(chunks) if chunks else []
     if kind == "time":
-        return pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601", utc=True, errors="coerce").array
+        stamps = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601", utc=True, errors="coerce")
+        return stamps.dt.as_unit("us").array
     if kind == "cat":
         return pd.Categorical(values)
     if kind == "str":

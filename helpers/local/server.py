@@ -6,6 +6,7 @@ import argparse
 import importlib
 import json
 import os
+import signal
 import threading
 import time
 
@@ -77,8 +78,12 @@ def build_server(port: int, host: str = "127.0.0.1") -> BaseWSGIServer:
     """Create (bind) the threaded server with hooks installed; port 0 picks a free port."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, *args, **kwargs) -> None:  # one line per request costs time and log space
+            pass
+
     hooks = install_hooks()
-    server = make_server(host, port, make_app(hooks), threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, make_app(hooks), threaded=True, request_handler=QuietHandler)
     os.environ.setdefault("WORKSHOP_LOCAL_URL", f"http://{host}:{server.server_address[1]}")
     return server
 
@@ -100,7 +105,17 @@ class InProcessCloud:
     def stop(self) -> None:
         self.server.shutdown()
         self._thread.join(timeout=10)
+        _shutdown_runtimes()
         self.server.server_close()
+
+
+def _shutdown_runtimes() -> None:
+    """Stop Lambda execution environments before the server goes."""
+    import sys
+
+    runtime = sys.modules.get("helpers.local.lambda_runtime")
+    if runtime is not None and runtime._runtime is not None:
+        runtime._runtime.shutdown()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -109,6 +124,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args(argv)
     server = build_server(args.port)
+
+    def stop(signum, frame):
+        _shutdown_runtimes()
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     print(f"local cloud listening on http://127.0.0.1:{args.port} (pid {os.getpid()})", flush=True)
     server.serve_forever()
 

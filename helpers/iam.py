@@ -1,0 +1,56 @@
+"""IAM: the Lambda execution role and its least-privilege inline policies."""
+
+from __future__ import annotations
+
+import json
+
+from botocore.exceptions import ClientError
+
+from helpers.session import client
+
+LAMBDA_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+
+
+def ensure_role(name: str, trust_policy: dict, managed_policy_arns: list[str], tags: dict[str, str]) -> str:
+    """Create the role (or keep the existing one), attach the managed policies; return its ARN."""
+    iam = client("iam")
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+        role = iam.create_role(
+            RoleName=name,
+            AssumeRolePolicyDocument=json.dumps(trust_policy),
+            Description="Execution role of the workshop's inference Lambda",
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        )["Role"]
+        print(f"created role {name}")
+    attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}
+    for policy_arn in managed_policy_arns:
+        if policy_arn not in attached:
+            iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+    return role["Arn"]
+
+
+def put_inline_policy(role: str, name: str, document: dict) -> bool:
+    """Set an inline policy on the role; return True when it changed."""
+    iam = client("iam")
+    try:
+        current = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if isinstance(current, str):
+            current = json.loads(current)
+        if current == document:
+            return False
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "NoSuchEntity":
+            raise
+    iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+    print(f"policy {name} on role {role} set")
+    return True

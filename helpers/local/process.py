@@ -1,0 +1,167 @@
+"""The local cloud's background process: start once per machine, find it again, stop it by its pid."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from helpers.local.server import HEALTH_PATH
+
+ROOT = Path(__file__).resolve().parents[2]
+READY_TIMEOUT_S = 30.0
+
+
+class LocalCloudError(RuntimeError):
+    """The local cloud cannot be reached or started; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """What is known about the local cloud on one port."""
+
+    state: str  # running | stopped | dead | foreign
+    port: int
+    pid: int | None = None
+    uptime_s: float | None = None
+    log: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def describe(self) -> str:
+        """One line for people."""
+        if self.state == "running":
+            return f"local cloud running at {self.url} (pid {self.pid}, up {self.uptime_s:.0f} s, log {self.log})"
+        if self.state == "dead":
+            return f"local cloud on port {self.port} is dead (pid {self.pid} is gone); `python -m helpers.local up` restarts it"
+        if self.state == "foreign":
+            return (
+                f"port {self.port} is taken by another program, not the workshop's local cloud. "
+                f"Fix: stop that program, or choose another port: export WORKSHOP_LOCAL_PORT={self.port + 1}"
+            )
+        return f"local cloud is not running on port {self.port}; `python -m helpers.local up` starts it"
+
+
+def state_dir() -> Path:
+    """Where pid and log files live (WORKSHOP_STATE_DIR, else ~/.cache/ml-workshop-ch8)."""
+    path = Path(os.environ.get("WORKSHOP_STATE_DIR") or Path.home() / ".cache" / "ml-workshop-ch8")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _pidfile(port: int) -> Path:
+    return state_dir() / f"local-cloud-{port}.json"
+
+
+def _health(port: int, timeout: float = 1.0) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=timeout) as answer:
+            info = json.loads(answer.read())
+            return info if info.get("kit") == "ml-pipeline-ch8" else None
+    except (urllib.error.URLError, OSError, ValueError):
+        return None
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def status(port: int) -> Status:
+    """The local cloud's state on a port."""
+    record = json.loads(_pidfile(port).read_text()) if _pidfile(port).exists() else None
+    info = _health(port)
+    if info:
+        return Status("running", port, info["pid"], info["uptime_s"], Path(record["log"]) if record else None)
+    if _port_open(port):
+        return Status("foreign", port)
+    if record and not _alive(record["pid"]):
+        return Status("dead", port, record["pid"], log=Path(record["log"]))
+    return Status("stopped", port)
+
+
+def up(port: int, quiet: bool = False) -> Status:
+    """Start the local cloud on port unless it runs already; wait until it answers."""
+    current = status(port)
+    if current.state == "running":
+        return current
+    if current.state == "foreign":
+        raise LocalCloudError(current.describe())
+    log = state_dir() / f"local-cloud-{port}.log"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env.pop("AWS_ENDPOINT_URL", None)
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "helpers.local.server", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # outlives the kernel or shell that started it
+        )
+    _pidfile(port).write_text(json.dumps({"pid": proc.pid, "port": port, "log": str(log), "started": time.time()}))
+    if not quiet:
+        print(f"Starting the local cloud on 127.0.0.1:{port} ...", end="", flush=True)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-1500:]
+            _pidfile(port).unlink(missing_ok=True)
+            raise LocalCloudError(f"The local cloud exited at start (code {proc.returncode}). Its log:\n{tail}")
+        if _health(port, timeout=0.5):
+            if not quiet:
+                print(" ready.", flush=True)
+            return status(port)
+        time.sleep(0.05)
+    raise LocalCloudError(f"The local cloud did not answer within {READY_TIMEOUT_S:.0f} s; see its log {log}")
+
+
+def down(port: int) -> str:
+    """Stop the local cloud on port by its pid; say what happened."""
+    path = _pidfile(port)
+    if not path.exists():
+        current = status(port)
+        if current.state == "running":
+            pid = current.pid
+        else:
+            return f"local cloud on port {port} was not running"
+    else:
+        pid = json.loads(path.read_text())["pid"]
+    if not _alive(pid):
+        path.unlink(missing_ok=True)
+        return f"local cloud on port {port} was already gone (pid {pid}); cleaned its pid file"
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        try:  # reap it if it is our child
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.05)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    path.unlink(missing_ok=True)
+    return f"local cloud on port {port} stopped (pid {pid})"

@@ -1,0 +1,112 @@
+"""The one place that builds boto3 sessions and clients, for the local cloud or for AWS."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+
+import boto3
+from botocore.config import Config
+
+from helpers import config
+from helpers.errors import WorkshopError, friendly
+
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=70)
+DUMMY_KEY = "testing"  # the local cloud accepts any credentials
+_prepared: dict | None = None
+
+
+def settings() -> config.Settings:
+    """The workshop settings of this process."""
+    return config.settings()
+
+
+def prepare(show: bool = False) -> dict:
+    """Make this process ready for the chosen cloud (once); return mode, region, account and identity.
+
+    Local mode starts the local cloud if needed and points AWS_ENDPOINT_URL (and dummy
+    credentials when none are set) at it, so a plain boto3.client(...) in a cell reaches it too.
+    AWS mode checks credentials and region with STS and explains the usual failures.
+    """
+    global _prepared
+    s = settings()
+    if _prepared is None or _prepared["mode"] != s.mode:
+        if s.is_local:
+            from helpers.local import process
+
+            try:
+                process.up(s.local_port, quiet=not show)
+            except process.LocalCloudError as exc:
+                raise WorkshopError(str(exc)) from None
+            os.environ["AWS_ENDPOINT_URL"] = s.local_url
+            if not os.environ.get("AWS_ACCESS_KEY_ID"):
+                os.environ["AWS_ACCESS_KEY_ID"] = DUMMY_KEY
+                os.environ["AWS_SECRET_ACCESS_KEY"] = DUMMY_KEY
+            os.environ.pop("AWS_PROFILE", None)
+        os.environ["AWS_DEFAULT_REGION"] = s.region
+        _clients.cache_clear()
+        try:
+            ident = client("sts").get_caller_identity()
+        except Exception as exc:
+            raise friendly(exc, "checking who you are with STS") from exc
+        _prepared = {
+            "mode": s.mode,
+            "region": s.region,
+            "prefix": s.prefix,
+            "account": ident["Account"],
+            "identity": ident["Arn"],
+            "endpoint": s.local_url if s.is_local else "AWS",
+        }
+        _install_notebook_errors()
+    if show:
+        for key, value in _prepared.items():
+            print(f"{key:>9}: {value}")
+    return _prepared
+
+
+def session() -> boto3.Session:
+    """A boto3 session for the workshop's region."""
+    return boto3.Session(region_name=settings().region)
+
+
+def client(service: str):
+    """A cached boto3 client for a service, with standard retries, in the chosen cloud."""
+    return _clients(service, settings().mode, settings().region)
+
+
+@cache
+def _clients(service: str, mode: str, region: str):
+    endpoint = settings().local_url if mode == "local" else None
+    return session().client(service, region_name=region, endpoint_url=endpoint, config=RETRIES)
+
+
+def account_id() -> str:
+    """The account the kit works in (the local cloud's is 123456789012)."""
+    return prepare()["account"]
+
+
+def arn(service: str, resource: str, region: str | None = None) -> str:
+    """An ARN in this account, e.g. arn('dynamodb', 'table/x')."""
+    region = settings().region if region is None else region
+    return f"arn:aws:{service}:{region}:{account_id()}:{resource}"
+
+
+def console_url(path: str) -> str | None:
+    """The AWS console link for a resource page, in aws mode only."""
+    if settings().is_local:
+        return None
+    region = settings().region
+    return f"https://{region}.console.aws.amazon.com/{path.lstrip('/')}{'&' if '?' in path else '?'}region={region}"
+
+
+def _install_notebook_errors() -> None:
+    """In Jupyter, show a WorkshopError as its message, not as a long traceback."""
+    try:
+        ip = get_ipython()  # noqa: F821  (defined inside IPython only)
+    except NameError:
+        return
+
+    def show(shell, etype, value, tb, tb_offset=None):
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, exception_only=True)
+
+    ip.set_custom_exc((WorkshopError,), show)
