@@ -873,6 +873,25 @@ def install() -> None:
         raise RuntimeError("moto.logs EventMessageFilter changed; helpers.local.filter_patterns needs updating")
     if not hasattr(LogsResponse, "_get_param"):
         raise RuntimeError("moto LogsResponse changed; helpers.local.filter_patterns needs updating")
+    filter_log_events = models.LogsBackend.filter_log_events
+    if "filter_pattern" not in inspect.signature(filter_log_events).parameters:
+        raise RuntimeError("moto LogsBackend.filter_log_events changed; helpers.local.filter_patterns needs updating")
     models.EventMessageFilter = EventMessageFilter
     utils.EventMessageFilter = EventMessageFilter
     LogsResponse.test_metric_filter = test_metric_filter
+    if not getattr(filter_log_events, "_validates_pattern", False):
+        models.LogsBackend.filter_log_events = _validating(filter_log_events)
+
+
+def _validating(original: Callable[..., Any]) -> Callable[..., Any]:
+    """FilterLogEvents that refuses a malformed pattern even when no event is searched."""
+    parameters = list(inspect.signature(original).parameters)
+    index = parameters.index("filter_pattern")
+
+    def filter_log_events(*args: Any, **kwargs: Any) -> Any:
+        pattern = kwargs["filter_pattern"] if "filter_pattern" in kwargs else args[index]
+        compile_pattern(pattern or "")
+        return original(*args, **kwargs)
+
+    filter_log_events._validates_pattern = True
+    return filter_log_events
