@@ -24,7 +24,9 @@ RETRYABLE = frozenset(
     }
 )
 DATA_SERVICES = ("dynamodb", "sagemaker", "s3")
-CLEANUP_FIX = "Fix: delete the table (notebooks/99_cleanup.ipynb) and run this cell again, or change the spec."
+CLEANUP_FIX = (
+    "Fix: delete the table (notebooks/99_cleanup.ipynb) and run this cell again, or change the spec."
+)
 
 
 class TableMismatchError(RuntimeError):
@@ -108,7 +110,9 @@ def wait_active(name: str, client=None, timeout_s: float = 300, poll_s: float = 
     shown = ""
     while True:
         table = ddb.describe_table(TableName=name)["Table"]
-        states = [table["TableStatus"]] + [ix.get("IndexStatus", "ACTIVE") for ix in table.get("GlobalSecondaryIndexes", [])]
+        states = [table["TableStatus"]] + [
+            ix.get("IndexStatus", "ACTIVE") for ix in table.get("GlobalSecondaryIndexes", [])
+        ]
         if all(s == "ACTIVE" for s in states):
             if shown:
                 print(f"  {name}: ACTIVE after {time.monotonic() - started:.0f} s")
@@ -283,7 +287,9 @@ def batch_write(
                 "attempts (throttled). Fix: run batch_write again with error.unprocessed.",
                 rest,
             )
-    print(f"{table}: wrote {len(items)} items in {summary['batches']} requests ({summary['retries']} retries)")
+    print(
+        f"{table}: wrote {len(items)} items in {summary['batches']} requests ({summary['retries']} retries)"
+    )
     return summary
 
 
@@ -407,11 +413,15 @@ def wildcard_violations(policy_document: dict | str) -> list[str]:
         if "NotAction" in statement:
             found.append(f"{label}: NotAction grants every action but those listed; list the actions instead")
         if "NotResource" in statement:
-            found.append(f"{label}: NotResource grants every resource but those listed; list the resources instead")
+            found.append(
+                f"{label}: NotResource grants every resource but those listed; list the resources instead"
+            )
         actions = [a for a in _as_list(statement.get("Action")) if isinstance(a, str)]
         for action in actions:
             if "*" in action:
-                found.append(f"{label}: action {action!r} is a wildcard; grant only the actions used (e.g. dynamodb:PutItem)")
+                found.append(
+                    f"{label}: action {action!r} is a wildcard; grant only the actions used (e.g. dynamodb:PutItem)"
+                )
         data_actions = [a for a in actions if a == "*" or a.split(":", 1)[0].lower() in DATA_SERVICES]
         if data_actions:
             for resource in _as_list(statement.get("Resource")):

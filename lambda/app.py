@@ -199,7 +199,9 @@ def request_text(event, source: str, max_bytes: int) -> tuple[str, bytes]:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise ClientInputError(f"the base64 body is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+            raise ClientInputError(
+                f"the base64 body is not UTF-8 text: {exc.reason} at byte {exc.start}"
+            ) from None
     else:
         text = body
         raw = body.encode("utf-8", "replace")
@@ -266,7 +268,9 @@ def predict(endpoint: str, features: list[str]) -> tuple[float, str]:
     try:
         probability = float(first)
     except ValueError:
-        raise ModelFailure("InvalidModelResponse", f"the model answered {text[:80]!r}, not a probability") from None
+        raise ModelFailure(
+            "InvalidModelResponse", f"the model answered {text[:80]!r}, not a probability"
+        ) from None
     if not math.isfinite(probability):
         raise ModelFailure("InvalidModelResponse", f"the model answered {first!r}, not a finite probability")
     return probability, answer.get("InvokedProductionVariant") or ""
@@ -339,7 +343,14 @@ def build_record(r: dict) -> dict:
     item["inputTruncated"] = {"BOOL": len(raw) > MAX_INPUT_STORED_BYTES}
     item["inputSha256"] = {"S": hashlib.sha256(raw).hexdigest()}
     item["inputBytes"] = {"N": str(len(raw))}
-    optional_strings = ("modelName", "variantName", "errorType", "errorMessage", "lambdaRequestId", "functionVersion")
+    optional_strings = (
+        "modelName",
+        "variantName",
+        "errorType",
+        "errorMessage",
+        "lambdaRequestId",
+        "functionVersion",
+    )
     for name in optional_strings:
         if r.get(name):
             item[name] = {"S": r[name]}
@@ -431,7 +442,12 @@ def lambda_handler(event, context):
         code, r["status"], r["errorType"], r["errorMessage"] = 502, "model_error", exc.error_type, str(exc)
         body = {"error": f"the model failed ({exc.error_type}): {exc}", "requestId": request_id}
     except Exception as exc:  # a bug of ours: still one record, one log line, a proxy response
-        code, r["status"], r["errorType"], r["errorMessage"] = 500, "server_error", type(exc).__name__, str(exc)
+        code, r["status"], r["errorType"], r["errorMessage"] = (
+            500,
+            "server_error",
+            type(exc).__name__,
+            str(exc),
+        )
         body = {"error": "internal error", "requestId": request_id}
     r["latencyMs"] = millis(time.perf_counter() - started)
     if code == 200:

@@ -34,7 +34,10 @@ def metadata_spec(name: str) -> dict:
             }
         ],
         "BillingMode": "PAY_PER_REQUEST",
-        "Tags": [{"Key": "workshop-kit", "Value": "ml-pipeline-ch8"}, {"Key": "workshop-prefix", "Value": "t"}],
+        "Tags": [
+            {"Key": "workshop-kit", "Value": "ml-pipeline-ch8"},
+            {"Key": "workshop-prefix", "Value": "t"},
+        ],
         "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expiresAt"},
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
     }
@@ -109,7 +112,13 @@ def test_ensure_table_names_each_difference_of_an_existing_table(ddb):
     with pytest.raises(dynamodb.TableMismatchError) as raised:
         dynamodb.ensure_table(metadata_spec(name), client=ddb)
     message = str(raised.value)
-    for expected in ("key schema", "attribute definitions", "billing mode", "endpointName-timestamp", "cleanup"):
+    for expected in (
+        "key schema",
+        "attribute definitions",
+        "billing mode",
+        "endpointName-timestamp",
+        "cleanup",
+    ):
         assert expected in message
 
 
@@ -157,7 +166,9 @@ class UnprocessingClient:
 def test_batch_write_retries_unprocessed_items_with_backoff(ddb, table):
     delays = []
     wrapped = UnprocessingClient(ddb, failing_calls=3)
-    summary = dynamodb.batch_write(table, [item(f"u{i}") for i in range(30)], client=wrapped, sleep=delays.append)
+    summary = dynamodb.batch_write(
+        table, [item(f"u{i}") for i in range(30)], client=wrapped, sleep=delays.append
+    )
     assert ddb.scan(TableName=table, Select="COUNT")["Count"] == 30
     assert summary["retries"] == len(delays) >= 2
     assert delays == sorted(delays)
@@ -166,7 +177,9 @@ def test_batch_write_retries_unprocessed_items_with_backoff(ddb, table):
 def test_batch_write_gives_up_after_bounded_attempts_with_the_rest(ddb, table):
     wrapped = UnprocessingClient(ddb, failing_calls=10**6)
     with pytest.raises(dynamodb.BatchWriteError) as raised:
-        dynamodb.batch_write(table, [item(f"g{i}") for i in range(8)], client=wrapped, max_attempts=3, sleep=lambda s: None)
+        dynamodb.batch_write(
+            table, [item(f"g{i}") for i in range(8)], client=wrapped, max_attempts=3, sleep=lambda s: None
+        )
     assert wrapped.calls == 3
     written = ddb.scan(TableName=table, Select="COUNT")["Count"]
     assert written + len(raised.value.unprocessed) == 8
@@ -174,7 +187,9 @@ def test_batch_write_gives_up_after_bounded_attempts_with_the_rest(ddb, table):
 
 def failure_line(request_id: str) -> str:
     record = item(request_id, timestamp={"S": "2026-11-27T12:00:00.123Z"}, features={"L": [{"N": "0.1"}]})
-    return json.dumps({"event": "metadata_write_failed", "record": record, "error": "ThrottlingException: slow"})
+    return json.dumps(
+        {"event": "metadata_write_failed", "record": record, "error": "ThrottlingException: slow"}
+    )
 
 
 @pytest.fixture()
@@ -214,7 +229,9 @@ def test_backfill_again_skips_what_is_present_and_duplicates_nothing(ddb, table,
 
 
 def test_backfill_honours_the_start_time(ddb, table, failure_logs):
-    summary = dynamodb.backfill_from_logs(failure_logs, table, start_time=int(time.time() * 1000) + 3_600_000, client=ddb)
+    summary = dynamodb.backfill_from_logs(
+        failure_logs, table, start_time=int(time.time() * 1000) + 3_600_000, client=ddb
+    )
     assert summary["events"] == 0
 
 
@@ -255,7 +272,11 @@ def test_wildcard_violations_accepts_the_least_privilege_policy():
 
 @pytest.mark.parametrize("action", ["*", "dynamodb:*", "sagemaker:*", "dynamodb:Put*"])
 def test_wildcard_violations_names_a_wildcard_action(action):
-    policy = {"Statement": [{"Sid": "Broad", "Effect": "Allow", "Action": action, "Resource": "arn:aws:dynamodb:::table/x"}]}
+    policy = {
+        "Statement": [
+            {"Sid": "Broad", "Effect": "Allow", "Action": action, "Resource": "arn:aws:dynamodb:::table/x"}
+        ]
+    }
     (violation,) = [v for v in dynamodb.wildcard_violations(policy) if "action" in v]
     assert "Broad" in violation and repr(action) in violation
 
