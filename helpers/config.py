@@ -56,6 +56,8 @@ class Settings:
     local_port: int
     model_version: str = "1"
     record_ttl_days: int = 30
+    endpoint_name: str = ""
+    function_name: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -97,6 +99,8 @@ class Settings:
             local_port=int(port_text),
             model_version=env.get("WORKSHOP_MODEL_VERSION", "1"),
             record_ttl_days=int(ttl_text),
+            endpoint_name=env.get("WORKSHOP_ENDPOINT_NAME", "").strip(),
+            function_name=env.get("WORKSHOP_FUNCTION_NAME", "").strip(),
         )
 
     @property
@@ -112,7 +116,7 @@ class Settings:
     @cached_property
     def names(self) -> Names:
         """Resource names for this prefix."""
-        return Names(self.prefix, self.model_version)
+        return Names(self.prefix, self.model_version, self.endpoint_name, self.function_name)
 
     def tags(self, **extra: str) -> dict[str, str]:
         """The kit's tags for a new resource, as a dict."""
@@ -130,6 +134,8 @@ class Names:
 
     prefix: str
     model_version: str = "1"
+    endpoint_name: str = ""  # an existing endpoint to reuse (aws mode), else the kit's own
+    function_name: str = ""  # an existing function to reuse (aws mode), else the kit's own
 
     @property
     def bucket_stem(self) -> str:
@@ -155,15 +161,19 @@ class Names:
 
     @property
     def endpoint(self) -> str:
-        return f"{self.prefix}-classifier-endpoint"
+        return self.endpoint_name or f"{self.prefix}-classifier-endpoint"
 
     @property
     def function(self) -> str:
-        return f"{self.prefix}-inference"
+        return self.function_name or f"{self.prefix}-inference"
 
     @property
     def role(self) -> str:
         return f"{self.prefix}-inference-lambda-role"
+
+    @property
+    def sagemaker_role(self) -> str:
+        return f"{self.prefix}-sagemaker-execution"
 
     @property
     def metadata_table(self) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from botocore.exceptions import ClientError
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from helpers.errors import WorkshopError
 
@@ -29,7 +30,7 @@ def wait_for_state(
     state = read_state()
     if state in done:
         return state
-    with tqdm(total=None, desc=f"waiting for {what}", unit="check", leave=True) as bar:
+    with tqdm(total=None, desc=f"waiting for {what}", unit="check", leave=True, file=sys.stdout) as bar:
         while True:
             bar.set_postfix_str(f"{state}, {time.monotonic() - started:.0f}s")
             if state in done:

@@ -23,6 +23,8 @@ HOOK_MODULES = (
     "helpers.local.alarms",
 )
 HEALTH_PATH = "/_workshop/health"
+# AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.
+os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
 _installed = False
 
 

@@ -1,0 +1,41 @@
+# The workshop kit's commands. Each target sets up .venv itself on a fresh machine.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: install demo test lab bench notebooks lint local-up local-down clean
+
+$(STAMP): requirements.txt constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'workshop-kit.pth').write_text('$(CURDIR)\n')"
+	@touch $(STAMP)
+
+install: $(STAMP)  ## create .venv with the pinned packages
+
+demo: install  ## run every notebook headless on the local cloud; executed copies under build/
+	WORKSHOP_MODE=local $(PY) -m helpers run
+
+test: install  ## the whole test suite (what CI runs)
+	$(PY) tools/build_notebooks.py --check
+	$(PY) -m ruff check .
+	WORKSHOP_MODE=local $(PY) -m pytest
+
+lab: install  ## JupyterLab on the kit's kernel
+	cd notebooks && ../$(VENV)/bin/jupyter lab
+
+bench: install  ## benchmarks printing side-by-side ratios
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+notebooks: install  ## rebuild notebooks/*.ipynb from notebooks/source/*.py
+	$(PY) tools/build_notebooks.py
+
+local-up: install
+	$(PY) -m helpers.local up
+
+local-down: install
+	$(PY) -m helpers.local down
+
+clean:
+	rm -rf build .pytest_cache

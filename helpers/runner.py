@@ -1,0 +1,125 @@
+"""Headless notebook runs for demos, instructors and CI: executed copies, HTML report, summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+BUILD = ROOT / "build"
+CLEANUP = "99_cleanup.ipynb"
+
+
+@dataclass
+class Result:
+    """How one notebook run went."""
+
+    notebook: str
+    ok: bool
+    seconds: float
+    last_line: str
+    error: str = ""
+
+
+def workshop_notebooks(include_cleanup: bool = False) -> list[Path]:
+    """The workshop's notebooks in order (cleanup last, and only when asked)."""
+    found = sorted(p for p in NOTEBOOKS.glob("*.ipynb") if p.name[0].isdigit())
+    return [p for p in found if include_cleanup or p.name != CLEANUP]
+
+
+def inject_parameters(nb, parameters: dict) -> None:
+    """Insert a cell after the one tagged 'parameters' (papermill's convention) setting the values."""
+    if not parameters:
+        return
+    import nbformat
+
+    source = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
+    cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    cell.pop("id", None)
+    index = next((i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), -1)
+    nb.cells.insert(index + 1, cell)
+
+
+def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, timeout_s: int = 900) -> Result:
+    """Execute one notebook in its folder; write the executed copy and an HTML page under out_dir."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = nbformat.read(path, as_version=4)
+    inject_parameters(nb, parameters or {})
+    started = time.monotonic()
+    error = ""
+    try:
+        NotebookClient(nb, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    except CellExecutionError as exc:
+        error = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()[-1][:300]
+    except Exception as exc:  # kernel died, timeout
+        error = f"{type(exc).__name__}: {exc}"[:300]
+    seconds = time.monotonic() - started
+    out_dir.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out_dir / path.name)
+    _write_html(nb, out_dir / f"{path.stem}.html")
+    return Result(path.name, not error, seconds, _last_line(nb), error)
+
+
+def _write_html(nb, target: Path) -> None:
+    try:
+        from nbconvert import HTMLExporter
+
+        body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+        target.write_text(body)
+    except Exception as exc:  # the report is a convenience; never fail the run for it
+        target.with_suffix(".html.txt").write_text(f"HTML export failed: {exc}")
+
+
+def _last_line(nb) -> str:
+    for cell in reversed(nb.cells):
+        for output in reversed(cell.get("outputs", [])):
+            text = output.get("text") if output.get("output_type") == "stream" else None
+            if text and text.strip():
+                return text.strip().splitlines()[-1][:100]
+    return ""
+
+
+def run_all(
+    notebooks: list[Path] | None = None, out_dir: Path | None = None, parameters: dict | None = None
+) -> list[Result]:
+    """Run notebooks in order, stopping at the first failure; print progress and a summary."""
+    out_dir = out_dir or BUILD / "notebooks"
+    results = []
+    for path in notebooks or workshop_notebooks():
+        print(f"▶ {path.name} ...", flush=True)
+        result = run_notebook(path, out_dir, parameters)
+        results.append(result)
+        print(f"  {'ok' if result.ok else 'FAILED'} in {result.seconds:.1f} s", flush=True)
+        if not result.ok:
+            break
+    print_summary(results, out_dir)
+    (out_dir / "summary.json").write_text(json.dumps([r.__dict__ for r in results], indent=2))
+    return results
+
+
+def print_summary(results: list[Result], out_dir: Path) -> None:
+    """A one-screen summary of a run."""
+    from helpers.config import settings
+
+    width = max([len(r.notebook) for r in results] + [8])
+    print("\n" + "=" * 78)
+    print(f"Workshop run · mode {settings().mode} · prefix {settings().prefix}")
+    print("=" * 78)
+    for r in results:
+        status = "ok" if r.ok else "FAILED"
+        print(f"{r.notebook:<{width}}  {status:<6} {r.seconds:6.1f} s  {r.error or r.last_line}")
+    figures = sorted((BUILD / "figures").glob("*.png")) if (BUILD / "figures").exists() else []
+    print("-" * 78)
+    print(f"executed notebooks and HTML: {os.path.relpath(out_dir)}/")
+    if figures:
+        print(f"figures ({len(figures)}): {os.path.relpath(BUILD / 'figures')}/")
+    failed = [r for r in results if not r.ok]
+    print("ALL NOTEBOOKS PASSED" if not failed else f"FAILED: {failed[0].notebook}: {failed[0].error}")
