@@ -52,7 +52,7 @@ def percentile_of(statistic: str) -> float | None:
 def nearest_rank(values: Sequence[float], percentile: float) -> float:
     """The nearest-rank percentile of values: the sorted value at rank ceil(p/100 * n), at least 1."""
     ordered = sorted(values)
-    rank = max(1, math.ceil(percentile / 100.0 * len(ordered)))
+    rank = max(1, math.ceil(round(percentile * len(ordered) / 100.0, 9)))  # round: 99.9% of 1000 is 999
     return ordered[min(rank, len(ordered)) - 1]
 
 
