@@ -324,6 +324,11 @@ def _write_failed(item: dict, error: str) -> str:
     return "failed"
 
 
+def storable(value: float) -> str:
+    """A float's exact text, with magnitudes below DynamoDB's smallest (1e-130) written as 0."""
+    return "0" if abs(value) < 1e-130 else repr(value)
+
+
 def build_record(r: dict) -> dict:
     """The DynamoDB item (typed attribute values) for one inference."""
     item = {
@@ -357,7 +362,7 @@ def build_record(r: dict) -> dict:
     if r.get("features") is not None:
         item["features"] = {"L": [{"N": text} for text in r["features"]]}
     if r.get("prediction") is not None:
-        item["prediction"] = {"N": repr(r["prediction"])}
+        item["prediction"] = {"N": storable(r["prediction"])}
         item["predictedLabel"] = {"N": "1" if r["prediction"] >= LABEL_THRESHOLD else "0"}
     if r.get("modelLatencyMs") is not None:
         item["modelLatencyMs"] = {"N": repr(r["modelLatencyMs"])}

@@ -425,6 +425,17 @@ def test_a_model_answer_that_is_not_a_probability_is_a_model_error(table):
     assert response["statusCode"] == 502 and "InvalidModelResponse" in body_of(response)["error"]
 
 
+def test_a_probability_below_dynamodbs_range_is_recorded_as_zero(table, capsys):
+    class Tiny(FakeRuntime):
+        def invoke_endpoint(self, **kwargs):
+            return {"Body": io.BytesIO(b"1e-200\n"), "InvokedProductionVariant": "AllTraffic"}
+
+    ctx = context()
+    assert load_app(table, Tiny()).lambda_handler({"features": [1, 2, 3, 4]}, ctx)["statusCode"] == 200
+    assert record(table, ctx.aws_request_id)["prediction"] == {"N": "0"}
+    assert not failure_lines(capsys.readouterr().out)
+
+
 # ---------------------------------------------------------------- one record per request
 
 
