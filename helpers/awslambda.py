@@ -74,14 +74,20 @@ def ensure_function(spec: dict, zip_bytes: bytes) -> dict:
         have["Environment"] = {"Variables": (current.get("Environment") or {}).get("Variables", {})}
     differs = [k for k in wanted if wanted[k] != have[k]]
     if differs:
-        _conflict_retry(
-            lambda: lam.update_function_configuration(FunctionName=name, **wanted),
-            f"updating {name}'s configuration",
-        )
-        _wait_updated(name)
+        update_configuration(name, wanted)
         changes += differs
     print(f"function {name}: " + (f"updated {', '.join(changes)}" if changes else "up to date, nothing to deploy"))
     return lam.get_function(FunctionName=name)["Configuration"]
+
+
+def update_configuration(name: str, changes: dict) -> None:
+    """Update the function's configuration, retrying while another update runs, and wait until done."""
+    _wait_updated(name)
+    _conflict_retry(
+        lambda: client("lambda").update_function_configuration(FunctionName=name, **changes),
+        f"updating {name}'s configuration",
+    )
+    _wait_updated(name)
 
 
 def invoke(name: str, event: dict) -> dict:

@@ -1,0 +1,51 @@
+"""The model registry: what is deployed where, with the artifact, image and training metrics."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from helpers.session import client
+
+
+
+def deployment_entry(endpoint: str, model_version: str) -> dict:
+    """A registry item describing the model behind an endpoint: config, variant, artifact, image, metrics."""
+    sm = client("sagemaker")
+    ep = sm.describe_endpoint(EndpointName=endpoint)
+    config = sm.describe_endpoint_config(EndpointConfigName=ep["EndpointConfigName"])
+    variant = config["ProductionVariants"][0]
+    model = sm.describe_model(ModelName=variant["ModelName"])
+    container = model["PrimaryContainer"]
+    artifact = container["ModelDataUrl"]
+    metrics = training_metrics(artifact)
+    return {
+        "modelName": variant["ModelName"],
+        "modelVersion": model_version,
+        "endpointName": endpoint,
+        "endpointConfigName": ep["EndpointConfigName"],
+        "variantName": variant["VariantName"],
+        "artifactUri": artifact,
+        "image": container["Image"],
+        # DynamoDB's resource layer refuses Python floats: numbers go in as Decimal, written from text.
+        "metrics": {k: Decimal(str(v)) for k, v in metrics.items()},
+        "createdAt": _utc(model["CreationTime"]),
+        "deployedAt": _utc(ep["CreationTime"]),
+        "status": "deployed" if ep["EndpointStatus"] == "InService" else ep["EndpointStatus"].lower(),
+    }
+
+
+def _utc(moment) -> str:
+    import datetime as dt
+
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def training_metrics(artifact_url: str) -> dict[str, float]:
+    """The metrics.json the setup stored beside the artifact ({} when there is none)."""
+    bucket, _, key = artifact_url[5:].partition("/")
+    try:
+        body = client("s3").get_object(Bucket=bucket, Key=key.replace("model.tar.gz", "metrics.json"))["Body"]
+        return json.loads(body.read())
+    except client("s3").exceptions.NoSuchKey:
+        return {}

@@ -1,0 +1,149 @@
+"""Traffic for the inference Lambda: healthy requests, bad requests and injected model failures."""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import sys
+import time
+import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from tqdm import tqdm
+
+from helpers import awslambda
+from helpers.session import client, settings
+
+FAULT_VARIABLE = "FAULT_MODEL_ERROR_RATE"  # read by lambda/app.py, like AWS FIS's Lambda fault actions
+BAD_BODIES = [
+    '{"features": [1, 2, 3]}',  # three numbers, four expected
+    '{"features": ["a", 2, 3, 4]}',  # a string
+    '{"features": [NaN, 2, 3, 4]}',  # NaN is not a number here
+    '{"features": [true, 2, 3, 4]}',  # a boolean
+    '{"features": [[1], 2, 3, 4]}',  # a nested list
+    '{"feature": [1, 2, 3, 4]}',  # misspelled key
+    '{"features": [1, 2, 3, 4]',  # malformed JSON
+    "",  # empty body
+]
+
+
+@dataclass
+class Report:
+    """What a traffic run sent and what came back."""
+
+    sent: int = 0
+    statuses: Counter = field(default_factory=Counter)
+    latencies_ms: list[float] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
+    started: float = 0.0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        lat = sorted(self.latencies_ms) or [0.0]
+        p50, p90 = lat[len(lat) // 2], lat[int(len(lat) * 0.9)]
+        codes = ", ".join(f"{code}: {count}" for code, count in sorted(self.statuses.items()))
+        return (
+            f"{self.sent} requests in {self.seconds:.1f} s ({codes}); "
+            f"round-trip latency p50 {p50:.0f} ms, p90 {p90:.0f} ms"
+        )
+
+
+def healthy_features(rng: random.Random) -> list[float]:
+    """One plausible transaction: amount, hour, merchant risk, account age."""
+    return [
+        round(rng.lognormvariate(4.0, 1.1), 2),
+        rng.randrange(24),
+        round(rng.betavariate(2, 5), 3),
+        rng.randrange(1, 3650),
+    ]
+
+
+def make_event(rng: random.Random, bad: bool) -> tuple[dict, str]:
+    """An event in one of the shapes clients send (API Gateway REST or HTTP API, direct); its request id."""
+    request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    body = rng.choice(BAD_BODIES) if bad else json.dumps({"features": healthy_features(rng)})
+    shape = rng.choice(["rest", "http", "direct"]) if not bad else rng.choice(["rest", "http"])
+    if shape == "rest":
+        encoded = rng.random() < 0.2
+        event = {
+            "resource": "/predict", "path": "/predict", "httpMethod": "POST",
+            "headers": {"content-type": "application/json"},
+            "requestContext": {"requestId": request_id, "stage": "prod"},
+            "body": base64.b64encode(body.encode()).decode() if encoded else body,
+            "isBase64Encoded": encoded,
+        }
+    elif shape == "http":
+        event = {
+            "version": "2.0", "routeKey": "POST /predict", "rawPath": "/predict",
+            "requestContext": {"requestId": request_id, "http": {"method": "POST", "path": "/predict"}},
+            "body": body, "isBase64Encoded": False,
+        }
+    else:
+        event = json.loads(body)
+        request_id = ""  # a direct invocation is recorded under the Lambda request id
+    return event, request_id
+
+
+def set_fault_rate(rate: float, function: str | None = None) -> None:
+    """Make the function fail this share of model calls (0 turns injection off); waits for the update."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"model failure share must be between 0 and 1, got {rate}")
+    name = function or settings().names.function
+    lam = client("lambda")
+    current = lam.get_function_configuration(FunctionName=name)
+    variables = dict((current.get("Environment") or {}).get("Variables", {}))
+    wanted = f"{rate:g}"
+    if variables.get(FAULT_VARIABLE, "0") == wanted:
+        return
+    variables[FAULT_VARIABLE] = wanted
+    awslambda.update_configuration(name, {"Environment": {"Variables": variables}})
+    print(f"fault injection on {name}: {FAULT_VARIABLE}={wanted}")
+
+
+def run(
+    n: int = 100,
+    concurrency: int = 4,
+    bad_share: float = 0.0,
+    model_failures: float = 0.0,
+    *,
+    function: str | None = None,
+    seed: int | None = None,
+    progress: bool = True,
+) -> Report:
+    """Send n requests to the inference function; bad_share of them invalid, model_failures of model calls failing."""
+    if n < 1 or concurrency < 1:
+        raise ValueError("n and concurrency must be at least 1")
+    if not 0.0 <= bad_share <= 1.0:
+        raise ValueError(f"bad_share must be between 0 and 1, got {bad_share}")
+    name = function or settings().names.function
+    set_fault_rate(model_failures, name)
+    rng = random.Random(seed)
+    events = [make_event(rng, rng.random() < bad_share) for _ in range(n)]
+    lam = client("lambda")
+    report = Report(started=time.time())
+
+    def send(item: tuple[dict, str]) -> tuple[int, float, str]:
+        event, request_id = item
+        t0 = time.perf_counter()
+        answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        payload = json.loads(answer["Payload"].read() or b"null")
+        elapsed = (time.perf_counter() - t0) * 1000
+        if answer.get("FunctionError") or not isinstance(payload, dict):
+            return 500, elapsed, request_id
+        body = json.loads(payload.get("body") or "{}")
+        return int(payload.get("statusCode", 500)), elapsed, body.get("requestId", request_id)
+
+    with ThreadPoolExecutor(max_workers=concurrency) as pool, tqdm(
+        total=n, desc=f"requests to {name}", unit="req", disable=not progress, file=sys.stdout
+    ) as bar:
+        for status, elapsed, request_id in pool.map(send, events):
+            report.sent += 1
+            report.statuses[status] += 1
+            report.latencies_ms.append(elapsed)
+            report.request_ids.append(request_id)
+            bar.update(1)
+    report.seconds = time.time() - report.started
+    return report

@@ -1,0 +1,187 @@
+# %% [markdown]
+# # 8.1 · Tables for inference metadata and the model registry
+#
+# Every prediction the pipeline makes should leave a record: what came in, what the model said,
+# when, how fast, which model version and endpoint answered. This notebook creates the two
+# DynamoDB tables that hold that history, and gives the Lambda's role permission to write
+# **one** of them and nothing more.
+
+# %% [markdown]
+# ## Before you start
+#
+# The chapter 6-7 pipeline must exist (`00_setup`). This cell checks that the endpoint answers.
+
+# %%
+import json
+
+import boto3
+import pandas as pd
+
+from helpers import dynamodb, iam, registry, session
+
+info = session.prepare()
+settings = session.settings()
+names = settings.names
+status = boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["EndpointStatus"]
+assert status == "InService", f"Endpoint {names.endpoint} is {status}: run notebooks/00_setup.ipynb first."
+print(f"prefix {settings.prefix}, endpoint {names.endpoint}: {status}")
+
+# %% [markdown]
+# ## Step 1 · The inference metadata table
+#
+# Each choice below, in two sentences:
+#
+# - **Partition key `requestId`.** Every inference has a unique id, so writes spread evenly over
+#   partitions and a retried request finds its record with one `GetItem`. The handler writes with
+#   `attribute_not_exists(requestId)`, so a retry never makes a second record.
+# - **Global secondary index (`endpointName`, `timestamp`).** History questions are "what did
+#   endpoint X do between t1 and t2", which this index answers with a `Query` instead of a full
+#   `Scan`. All attributes are projected so the query needs no second read.
+# - **On-demand billing.** Workshop traffic is spiky and small; you pay per request and nothing when idle.
+#   For steady high traffic, provisioned capacity with auto scaling is cheaper.
+# - **TTL on `expiresAt`.** Records older than the retention (default 30 days,
+#   `WORKSHOP_RECORD_TTL_DAYS`) are deleted by DynamoDB for free. TTL deletes in the background,
+#   possibly days late, so queries that need exactness filter on `expiresAt` too.
+# - **Point-in-time recovery.** A bad script can delete history; PITR restores the table to any second
+#   of the last 35 days.
+# - **Hot partitions.** One partition key value takes about 1,000 writes per second. The index key
+#   `endpointName` is the same for every record of an endpoint: past roughly 1,000 inferences per second
+#   per endpoint, shard it (e.g. `endpointName#0..9`) and query the shards in parallel.
+
+# %%
+metadata_table_spec = {
+    "TableName": names.metadata_table,
+    "AttributeDefinitions": [
+        {"AttributeName": "requestId", "AttributeType": "S"},
+        {"AttributeName": "endpointName", "AttributeType": "S"},
+        {"AttributeName": "timestamp", "AttributeType": "S"},
+    ],
+    "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "endpointName-timestamp-index",
+            "KeySchema": [
+                {"AttributeName": "endpointName", "KeyType": "HASH"},
+                {"AttributeName": "timestamp", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+    "Tags": settings.tag_list(),
+    # Applied by the helper after creation (they are separate API calls):
+    "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+}
+metadata_table = dynamodb.ensure_table(metadata_table_spec)
+print(metadata_table["TableArn"])
+
+# %% [markdown]
+# ## Step 2 · The model registry table
+#
+# Which model version is deployed where, from which artifact and image, with which validation
+# metrics. Keyed by (`modelName`, `modelVersion`), so each version has one entry.
+
+# %%
+registry_table_spec = {
+    "TableName": names.registry_table,
+    "AttributeDefinitions": [
+        {"AttributeName": "modelName", "AttributeType": "S"},
+        {"AttributeName": "modelVersion", "AttributeType": "S"},
+    ],
+    "KeySchema": [
+        {"AttributeName": "modelName", "KeyType": "HASH"},
+        {"AttributeName": "modelVersion", "KeyType": "RANGE"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+    "Tags": settings.tag_list(),
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+}
+dynamodb.ensure_table(registry_table_spec)
+
+# %% [markdown]
+# The entry is read from what is actually running: endpoint → endpoint configuration → model →
+# artifact and image, plus the training metrics `00_setup` stored beside the artifact. Note the
+# `Decimal`s: boto3's resource layer refuses Python floats, on purpose, because a float like
+# `0.1` is not exactly 0.1.
+
+# %%
+entry = registry.deployment_entry(names.endpoint, settings.model_version)
+boto3.resource("dynamodb").Table(names.registry_table).put_item(Item=entry)
+pd.Series(entry, dtype=object).to_frame("registry entry")
+
+# %% [markdown]
+# ## Step 3 · Least privilege for the Lambda
+#
+# The inference function may **put items into this one table** — not read it, not scan it, not
+# touch any other table. Beside it stays chapter 7's permission to invoke this one endpoint.
+
+# %%
+write_records_policy = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "WriteInferenceRecords",
+            "Effect": "Allow",
+            "Action": "dynamodb:PutItem",
+            "Resource": metadata_table["TableArn"],
+        }
+    ],
+}
+iam.put_inline_policy(names.role, "write-inference-records", write_records_policy)
+
+role_policies = {
+    name: boto3.client("iam").get_role_policy(RoleName=names.role, PolicyName=name)["PolicyDocument"]
+    for name in boto3.client("iam").list_role_policies(RoleName=names.role)["PolicyNames"]
+}
+problems = [p for doc in role_policies.values() for p in dynamodb.wildcard_violations(doc)]
+print(json.dumps(role_policies, indent=2))
+assert not problems, problems
+print("No statement grants a wildcard action or resource.")
+
+# %% [markdown]
+# ## Check · Write a sample record and read it back
+#
+# This is the shape of the item the 8.2 handler writes for every inference. We write it with the
+# low-level client, where every value says its type (`S` string, `N` number as text, `BOOL`, `L` list),
+# read it back with a strongly consistent `GetItem`, and remove it so the history stays real.
+
+# %%
+sample = {
+    "requestId": {"S": f"sample-{settings.prefix}-8-1"},
+    "timestamp": {"S": "2026-11-27T12:00:00.123Z"},  # ISO-8601 UTC with milliseconds: sorts as text
+    "endpointName": {"S": names.endpoint},
+    "modelName": {"S": names.model},
+    "modelVersion": {"S": settings.model_version},
+    "variantName": {"S": "AllTraffic"},  # which production variant answered
+    "input": {"S": '{"features": [42.5, 14, 0.12, 900]}'},  # the request as sent (up to 16 KB)
+    "inputTruncated": {"BOOL": False},
+    "inputSha256": {"S": "9b0f5f6f0c0e4f6b"},  # digest of the full input, for truncated ones
+    "features": {"L": [{"N": "42.5"}, {"N": "14"}, {"N": "0.12"}, {"N": "900"}]},
+    "prediction": {"N": "0.010582289658486843"},  # exactly as the model answered
+    "predictedLabel": {"N": "0"},
+    "latencyMs": {"N": "23.4"},  # whole handler
+    "modelLatencyMs": {"N": "18.9"},  # the InvokeEndpoint call alone
+    "status": {"S": "ok"},  # ok | client_error | model_error
+    "eventSource": {"S": "direct"},
+    "coldStart": {"BOOL": False},
+    "expiresAt": {"N": "1798372800"},  # epoch seconds: TTL deletes the item after this
+}
+ddb = boto3.client("dynamodb")
+ddb.put_item(TableName=names.metadata_table, Item=sample)
+stored = ddb.get_item(TableName=names.metadata_table, Key={"requestId": sample["requestId"]}, ConsistentRead=True)["Item"]
+ddb.delete_item(TableName=names.metadata_table, Key={"requestId": sample["requestId"]})
+assert stored == sample
+pd.DataFrame({"type": {k: next(iter(v)) for k, v in stored.items()}, "value": dynamodb.plain(stored)})
+
+# %% [markdown]
+# ## Recap
+#
+# Now exists: `<prefix>-inference-metadata` (on-demand, GSI on endpoint and time, TTL, PITR) and
+# `<prefix>-model-registry` with one entry, plus an inline policy letting the Lambda role put items
+# into the metadata table only. Idle on-demand tables cost nothing but storage (cents per GB-month).
+#
+# **In the AWS console:** DynamoDB → Tables → your prefix → *Explore table items*; IAM → Roles → `<prefix>-inference-lambda-role`.
+
+# %%
+print(session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}") or "Local mode: `aws --endpoint-url http://127.0.0.1:4566 dynamodb describe-table --table-name " + names.metadata_table + "`")
