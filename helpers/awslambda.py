@@ -82,6 +82,7 @@ def ensure_function(spec: dict, zip_bytes: bytes) -> dict:
 
 def update_configuration(name: str, changes: dict) -> None:
     """Update the function's configuration, retrying while another update runs, and wait until done."""
+    changes = {k: v for k, v in changes.items() if k in CONFIG_KEYS}
     _wait_updated(name)
     _conflict_retry(
         lambda: client("lambda").update_function_configuration(FunctionName=name, **changes),

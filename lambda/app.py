@@ -210,6 +210,19 @@ def request_text(event, source: str, max_bytes: int) -> tuple[str, bytes]:
     return text, raw
 
 
+def refused_input(event, source: str) -> bytes:
+    """What came, as bytes for the record, when the request could not be read as JSON text."""
+    value = event if source == "direct" else event.get("body")
+    if value is None and source != "direct":
+        return b""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace")
+    try:
+        return json.dumps(value, ensure_ascii=False, default=repr).encode("utf-8", "replace")
+    except (RecursionError, ValueError):
+        return b""
+
+
 def number_text(value, where: str) -> str:
     """The exact DynamoDB/CSV text of a finite JSON number, or a ClientInputError naming the problem."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -252,8 +265,19 @@ class ModelFailure(Exception):
         self.error_type = error_type
 
 
+def injected_fault_rate() -> float:
+    """Share of model calls to fail on purpose (FAULT_MODEL_ERROR_RATE, like AWS FIS's Lambda faults)."""
+    try:
+        return min(max(float(os.environ.get("FAULT_MODEL_ERROR_RATE", "0") or 0), 0.0), 1.0)
+    except ValueError:
+        return 0.0
+
+
 def predict(endpoint: str, features: list[str]) -> tuple[float, str]:
     """Ask the endpoint for the probability of one CSV row; return it and the answering variant."""
+    rate = injected_fault_rate()
+    if rate and random.random() < rate:
+        raise ModelFailure("InjectedFault", f"model call failed on purpose (FAULT_MODEL_ERROR_RATE={rate:g})")
     try:
         answer = client("sagemaker-runtime").invoke_endpoint(
             EndpointName=endpoint, ContentType="text/csv", Accept="text/csv", Body=",".join(features)
@@ -441,6 +465,7 @@ def lambda_handler(event, context):
             "variantName": r["variantName"] or None,
         }
     except ClientInputError as exc:
+        r["raw"] = r["raw"] or refused_input(event, source)
         code, r["status"], r["errorType"], r["errorMessage"] = 400, "client_error", "InvalidRequest", str(exc)
         body = {"error": str(exc), "requestId": request_id}
     except ModelFailure as exc:

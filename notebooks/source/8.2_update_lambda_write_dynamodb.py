@@ -1,0 +1,187 @@
+# %% [markdown]
+# # 8.2 · A Lambda that records every inference, without losing one
+#
+# The chapter-7 function answered predictions and forgot them. Here we deploy the chapter-8
+# handler: it validates the request, asks the endpoint, writes **exactly one** record per request
+# to the metadata table, and prints one JSON log line that 8.3's metric filters will count.
+# If DynamoDB is unavailable the caller still gets its prediction and the record is kept in the
+# logs, to be replayed later.
+
+# %% [markdown]
+# ## Before you start
+#
+# `00_setup` and `8.1` must have run: the endpoint, the function and the metadata table exist.
+
+# %%
+import importlib.util
+import inspect
+import json
+
+import boto3
+import pandas as pd
+
+from helpers import awslambda, dynamodb, session, traffic
+
+info = session.prepare()
+settings = session.settings()
+names = settings.names
+table = boto3.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
+function = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
+assert table["TableStatus"] == "ACTIVE", "Run notebooks/8.1_create_dynamodb_table.ipynb first."
+print(f"table {table['TableName']} is {table['TableStatus']}; function {function['FunctionName']} runs {function['Handler']}")
+
+# %% [markdown]
+# ## Step 1 · Read the handler
+#
+# The whole handler is `lambda/app.py` (standard library plus boto3). Its heart is below: one
+# conditional `PutItem` keyed by the request id, so a retried event never makes a second record.
+# `attribute_not_exists(requestId)` makes the write fail instead of overwrite when the record exists.
+
+# %%
+spec = importlib.util.spec_from_file_location("app", awslambda.ROOT / "lambda" / "app.py")
+app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(app)
+print(inspect.getsource(app.put_record))
+print(inspect.getsource(app._write_failed))
+
+# %% [markdown]
+# ## Step 2 · Deploy it
+#
+# Same function, new code and configuration. The helper builds a byte-for-byte reproducible zip
+# (so an unchanged handler is not redeployed), updates the code, **waits** until Lambda reports the
+# update finished (a second update during `InProgress` fails with `ResourceConflictException`),
+# then updates the configuration and waits again. It prints what changed.
+
+# %%
+handler_function_spec = {
+    "FunctionName": names.function,
+    "Handler": "app.lambda_handler",
+    "Runtime": "python3.11",
+    "Role": function["Role"],
+    "Timeout": 30,
+    "MemorySize": 256,
+    "Environment": {
+        "Variables": {
+            "TABLE_NAME": names.metadata_table,
+            "ENDPOINT_NAME": names.endpoint,
+            "MODEL_NAME": names.model,
+            "MODEL_VERSION": settings.model_version,
+            "FEATURE_COUNT": "4",
+            "RECORD_TTL_DAYS": str(settings.record_ttl_days),
+        }
+    },
+}
+package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})
+deployed = awslambda.ensure_function(handler_function_spec, package)
+print("CodeSha256:", deployed["CodeSha256"])
+
+# %% [markdown]
+# ## Step 3 · Send sample traffic
+#
+# Three kinds of request: valid ones (200 and a prediction), invalid ones (400 with a message that
+# names the problem: never a 500), and one where the model fails (502). To make the model fail on
+# purpose we use fault injection, the way AWS Fault Injection Service does for Lambda: an
+# environment variable tells the handler to fail that share of model calls.
+
+# %%
+lam = boto3.client("lambda")
+
+
+def call(event: dict) -> dict:
+    """Invoke the function synchronously and return its proxy response with the body decoded."""
+    payload = json.loads(lam.invoke(FunctionName=names.function, Payload=json.dumps(event))["Payload"].read())
+    return {"statusCode": payload["statusCode"], **json.loads(payload["body"])}
+
+
+def api_event(request_id: str, body: str) -> dict:
+    """An API Gateway REST proxy event, as API Gateway would send it."""
+    return {"httpMethod": "POST", "path": "/predict", "requestContext": {"requestId": request_id}, "body": body}
+
+
+run_id = pd.Timestamp.now(tz="UTC").strftime("%Y%m%d%H%M%S")
+sent = {
+    f"{run_id}-valid-1": '{"features": [42.5, 14, 0.12, 900]}',
+    f"{run_id}-valid-2": '{"features": [1890.0, 3, 0.91, 12]}',
+    f"{run_id}-three-numbers": '{"features": [1, 2, 3]}',
+    f"{run_id}-a-string": '{"features": ["a", 2, 3, 4]}',
+    f"{run_id}-nan": '{"features": [NaN, 2, 3, 4]}',
+    f"{run_id}-not-json": '{"features": [1, 2',
+}
+answers = {rid: call(api_event(rid, body)) for rid, body in sent.items()}
+
+traffic.set_fault_rate(1.0)  # every model call fails from now on ...
+model_failure_id = f"{run_id}-model-fails"
+answers[model_failure_id] = call(api_event(model_failure_id, '{"features": [42.5, 14, 0.12, 900]}'))
+traffic.set_fault_rate(0.0)  # ... and the model is healthy again
+pd.DataFrame(answers).T[["statusCode", "prediction", "error"]]
+
+# %% [markdown]
+# A client that retries the same request (same API Gateway request id) gets the same answer and
+# **no second record**:
+
+# %%
+retry = call(api_event(f"{run_id}-valid-1", sent[f"{run_id}-valid-1"]))
+print(retry["requestId"], retry["statusCode"], retry["prediction"] == answers[f"{run_id}-valid-1"]["prediction"])
+
+# %% [markdown]
+# ## Step 4 · Read the records back
+#
+# One `GetItem` per request id. Each request left exactly one record, with the status the caller saw.
+
+# %%
+ddb = boto3.client("dynamodb")
+records = {
+    rid: dynamodb.plain(ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}}, ConsistentRead=True)["Item"])
+    for rid in answers
+}
+columns = ["status", "prediction", "variantName", "latencyMs", "modelLatencyMs", "eventSource", "errorMessage"]
+pd.DataFrame(records).T.reindex(columns=columns)
+
+# %%
+expected_status = {200: "ok", 400: "client_error", 502: "model_error"}
+for rid, answer in answers.items():
+    assert records[rid]["status"] == expected_status[answer["statusCode"]], (rid, records[rid]["status"])
+retried = ddb.query(
+    TableName=names.metadata_table,
+    KeyConditionExpression="requestId = :id",
+    ExpressionAttributeValues={":id": {"S": f"{run_id}-valid-1"}},
+)
+assert retried["Count"] == 1
+print(f"{len(answers)} requests, {len(records)} records, statuses as answered; the retried request has 1 record.")
+
+# %% [markdown]
+# ## Step 5 · When DynamoDB is down, nothing is lost
+#
+# We point the function at a table that does not exist, as if DynamoDB were unavailable. The caller
+# still gets a prediction; the handler logs the full record as one `metadata_write_failed` line.
+# `backfill_from_logs` then finds those lines (a CloudWatch Logs filter pattern) and replays them
+# with the same conditional write: running it twice restores nothing twice.
+
+# %%
+outage_env = {**handler_function_spec["Environment"]["Variables"], "TABLE_NAME": f"{names.metadata_table}-unavailable"}
+awslambda.update_configuration(names.function, {"Environment": {"Variables": outage_env}})
+outage_ids = [f"{run_id}-during-outage-{i}" for i in range(3)]
+outage_answers = [call(api_event(rid, '{"features": [42.5, 14, 0.12, 900]}')) for rid in outage_ids]
+awslambda.update_configuration(names.function, handler_function_spec)  # DynamoDB is back
+print([a["statusCode"] for a in outage_answers], "- predictions answered during the outage")
+
+# %%
+summary = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table)
+print(summary)
+restored = [ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}})["Item"] for rid in outage_ids]
+assert all(a["statusCode"] == 200 for a in outage_answers) and len(restored) == 3
+again = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table)
+assert again["restored"] == 0, again
+print("All three records restored from the logs; a second backfill restored nothing new.")
+
+# %% [markdown]
+# ## Recap
+#
+# The function now runs the chapter-8 handler with least-privilege access to one table. Every
+# request (valid, invalid, failed) leaves one record; retries do not duplicate; an outage of the
+# table loses nothing. Cost: one `PutItem` per request (on-demand: about $1.25 per million).
+#
+# **In the AWS console:** Lambda → your function → *Monitor* → *View CloudWatch logs*; DynamoDB → Tables → *Explore items*.
+
+# %%
+print(session.console_url(f"lambda/home#/functions/{names.function}") or "Local mode: `aws --endpoint-url http://127.0.0.1:4566 logs filter-log-events --log-group-name " + names.function_log_group + "`")
