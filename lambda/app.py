@@ -218,8 +218,8 @@ def refused_input(event, source: str) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8", "replace")
     try:
-        return json.dumps(value, ensure_ascii=False, default=repr).encode("utf-8", "replace")
-    except (RecursionError, ValueError):
+        return _event_json(value, "event").encode("utf-8", "replace")
+    except ClientInputError:
         return b""
 
 

@@ -393,6 +393,21 @@ def test_hostile_event_answers_400_and_leaves_a_client_error_record(app, table, 
     assert record(table, answer["requestId"])["status"] == {"S": "client_error"}
 
 
+@pytest.mark.parametrize(
+    "event",
+    [rest_event("not base64!!", base64_encoded=True), {"body": "x" * 70_000}, {"features": [1, True]}, None],
+    ids=["broken_base64", "too_large", "direct", "null"],
+)
+def test_a_refused_request_is_stored_as_it_came(app, table, event):
+    ctx = context()
+    answer = body_of(app.lambda_handler(event, ctx))
+    item = record(table, answer["requestId"])
+    compact = json.dumps(event, separators=(",", ":"))
+    came = event.get("body") if isinstance(event, dict) and "body" in event else compact
+    assert item["inputSha256"] == {"S": hashlib.sha256(came.encode()).hexdigest()}
+    assert came.startswith(item["input"]["S"])
+
+
 def test_deeply_nested_direct_event_is_a_client_error_without_recursion(app, table):
     event: dict = {"features": [1, 2, 3, 4]}
     nested = event
