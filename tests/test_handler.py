@@ -569,6 +569,17 @@ def test_one_aws_request_per_inference_and_no_put_metric_data(app):
     assert set(app.CLIENTS) == {"dynamodb", "sagemaker-runtime"}
 
 
+def test_the_table_client_is_created_on_first_use_and_reused_warm(table):
+    app = load_app(table)
+    del app.CLIENTS["dynamodb"]
+    first, second = context(), context()
+    app.lambda_handler({"features": [1, 2, 3, 4]}, first)
+    made = app.CLIENTS["dynamodb"]
+    app.lambda_handler({"features": [1, 2, 3, 4]}, second)
+    assert app.CLIENTS["dynamodb"] is made
+    assert record(table, first.aws_request_id) and record(table, second.aws_request_id)
+
+
 # ---------------------------------------------------------------- fuzz
 
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8)
