@@ -38,7 +38,7 @@ WORKER = Path(__file__).with_name("lambda_worker.py")
 IDLE_SECONDS = 600.0  # AWS reclaims idle environments after minutes; so do we.
 TAIL_BYTES = 4096
 EVENT_RETRY_DELAYS = (1.0, 2.0)  # AWS waits about 1 and 2 minutes; the workshop cannot.
-MAX_EVENT_BYTES = 256 * 1024  # CloudWatch Logs' limit for one event
+MAX_EVENT_BYTES = 256 * 1024 - 26  # CloudWatch Logs' limit for one event (26 bytes go to its header)
 
 
 class Timeout(Exception):
@@ -253,7 +253,9 @@ class Runtime:
         if invocation_type == "Event":
             threading.Thread(target=self._run_event, args=(fn, body), daemon=True).start()
             return b""
-        payload, error, tail = self.run(fn, body)
+        request_id = str(uuid.uuid4())
+        payload, error, tail = self.run(fn, body, request_id)
+        response_headers["x-amzn-requestid"] = request_id  # AWS answers with the invocation's id
         if error:
             response_headers["x-amz-function-error"] = "Unhandled"
         response_headers["x-amz-log-result"] = base64.b64encode(tail.encode()[-TAIL_BYTES:]).decode()
@@ -273,9 +275,9 @@ class Runtime:
             if not error:
                 return
 
-    def run(self, fn, body: str) -> tuple[bytes, bool, str]:
+    def run(self, fn, body: str, request_id: str | None = None) -> tuple[bytes, bool, str]:
         """Run the handler once; return (payload, errored, log text of this invocation)."""
-        request_id = str(uuid.uuid4())
+        request_id = request_id or str(uuid.uuid4())
         with self._lock:
             self._busy[fn.function_arn] = self._busy.get(fn.function_arn, 0) + 1
         try:
@@ -334,7 +336,7 @@ class Runtime:
             payload = json.dumps({"errorType": "Runtime.ExitError", "errorMessage": message}).encode()
             status = "error"
         end_ms = _now_ms()
-        lines += [(end_ms, text.replace("\r", "\n")) for text in _events(output)]
+        lines += [(end_ms, text) for text in _events(output)]
         lines.append((end_ms, f"END RequestId: {request_id}"))
         report = (
             f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\t"
@@ -369,14 +371,25 @@ def _now_ms() -> int:
 def _events(output: str) -> list[str]:
     """Split captured output into log events: one per line, none larger than CloudWatch allows."""
     events = []
-    for line in output.split("\n")[:-1] if output.endswith("\n") else output.split("\n"):
-        if not line:
-            continue
-        while len(line) > MAX_EVENT_BYTES:
-            events.append(line[:MAX_EVENT_BYTES])
-            line = line[MAX_EVENT_BYTES:]
-        events.append(line)
+    for line in output.split("\n"):
+        if line:
+            events += _chunks(line.replace("\r", "\n"), MAX_EVENT_BYTES)
     return events
+
+
+def _chunks(text: str, limit: int) -> list[str]:
+    """text cut into pieces of at most limit UTF-8 bytes, never inside a character."""
+    data = text.encode()
+    if len(data) <= limit:
+        return [text]
+    pieces = []
+    while data:
+        cut = min(limit, len(data))
+        while cut < len(data) and data[cut] & 0xC0 == 0x80:  # a continuation byte: back off
+            cut -= 1
+        pieces.append(data[:cut].decode())
+        data = data[cut:]
+    return pieces
 
 
 def _max_rss_mb(worker: Worker) -> int:
@@ -450,3 +463,25 @@ def install() -> None:
 
     invoke._workshop = True
     LambdaFunction.invoke = invoke
+    _keep_invocation_request_id()
+
+
+def _keep_invocation_request_id() -> None:
+    """Let Invoke answer with the invocation's request id, which moto would replace by a random one."""
+    from moto.awslambda.responses import LambdaResponse
+
+    enrich = LambdaResponse._enrich_response
+    if getattr(enrich, "_workshop", False):
+        return
+    if list(inspect.signature(enrich).parameters) != ["headers", "body"]:
+        raise RuntimeError("moto's BaseResponse._enrich_response changed; the hook expects (headers, body)")
+
+    def keep(headers, body):
+        request_id = headers.get("x-amzn-requestid")
+        headers, body = enrich(headers, body)
+        if request_id:
+            headers["x-amzn-requestid"] = request_id
+        return headers, body
+
+    keep._workshop = True
+    LambdaResponse._enrich_response = staticmethod(keep)

@@ -125,7 +125,8 @@ def log_error(payload: dict) -> None:
     """Log an error as the runtime does: one event, '[ERROR] Type: message' then the traceback."""
     lines = [f"[ERROR] {payload['errorType']}: {payload['errorMessage']}", "Traceback (most recent call last):"]
     lines += [frame.rstrip("\n") for frame in payload["stackTrace"]]
-    sys.stdout.write("\r".join(lines) + "\n")
+    # One event: frames hold newlines themselves, and the log file is split on newlines.
+    sys.stdout.write("\n".join(lines).replace("\n", "\r") + "\n")
 
 
 def load_handler(spec: str):
