@@ -1,0 +1,288 @@
+"""The local cloud's SageMaker runtime answers InvokeEndpoint with the endpoint's real model, as AWS does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections import Counter
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from helpers import model
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+ROWS = [[42.5, 14, 0.12, 900], [1890.0, 3, 0.91, 12], [250.0, 23, 0.5, 30], [5.0, 9, 0.01, 3000]]
+
+
+@pytest.fixture(scope="module")
+def aws(local_cloud):
+    """boto3 clients for the local cloud (the runtime client never retries, so each call is one invocation)."""
+
+    def make(service: str, **kwargs):
+        return boto3.client(service, endpoint_url=local_cloud, region_name=REGION, **kwargs)
+
+    once = Config(retries={"total_max_attempts": 1})
+    return SimpleNamespace(
+        sm=make("sagemaker"), runtime=make("sagemaker-runtime", config=once), s3=make("s3"),
+        logs=make("logs"), cloudwatch=make("cloudwatch"), iam=make("iam"),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def trained() -> model.TrainedModel:
+    """The kit's model, trained once for this module."""
+    return model.train()
+
+
+@pytest.fixture(scope="module")
+def booster(trained):
+    """The model loaded in this process, for reference predictions."""
+    return model.load_booster(trained.artifact)
+
+
+@pytest.fixture(scope="module")
+def bucket(aws) -> str:
+    name = f"test-sagemaker-runtime-{uuid.uuid4().hex[:8]}"
+    aws.s3.create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(scope="module")
+def role(aws) -> str:
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    name = f"test-sagemaker-{uuid.uuid4().hex[:8]}"
+    return aws.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+
+@pytest.fixture(scope="module")
+def make_endpoint(aws, bucket, role):
+    """Create an endpoint whose variants serve the given artifacts: {variant: (artifact bytes, weight)}."""
+
+    def create(variants: dict[str, tuple[bytes, float]]) -> str:
+        name = f"ep-{uuid.uuid4().hex[:12]}"
+        specs = []
+        for variant, (artifact, weight) in variants.items():
+            key = f"{name}/{variant}/model.tar.gz"
+            aws.s3.put_object(Bucket=bucket, Key=key, Body=artifact)
+            model_name = f"{name}-{variant}"
+            aws.sm.create_model(
+                ModelName=model_name, ExecutionRoleArn=role,
+                PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+                                  "ModelDataUrl": f"s3://{bucket}/{key}"},
+            )  # fmt: skip
+            specs.append({"VariantName": variant, "ModelName": model_name, "InitialVariantWeight": weight,
+                          "InstanceType": "ml.m5.large", "InitialInstanceCount": 1})  # fmt: skip
+        aws.sm.create_endpoint_config(EndpointConfigName=f"{name}-config", ProductionVariants=specs)
+        aws.sm.create_endpoint(EndpointName=name, EndpointConfigName=f"{name}-config")
+        return name
+
+    return create
+
+
+@pytest.fixture(scope="module")
+def endpoint(make_endpoint, trained) -> str:
+    """An endpoint serving the kit's model on one variant, AllTraffic."""
+    return make_endpoint({"AllTraffic": (trained.artifact, 1.0)})
+
+
+def csv_of(rows: list[list[float]]) -> str:
+    return "\n".join(",".join(str(x) for x in row) for row in rows)
+
+
+def model_error(aws, endpoint: str, body, content_type: str = "text/csv") -> dict:
+    """The error response of an invocation that must fail."""
+    with pytest.raises(ClientError) as caught:
+        aws.runtime.invoke_endpoint(EndpointName=endpoint, ContentType=content_type, Body=body)
+    return caught.value.response
+
+
+def metric(aws, endpoint: str, variant: str, name: str, statistic: str = "Sum") -> float | None:
+    """An AWS/SageMaker statistic for one endpoint variant over the last ten minutes."""
+    now = dt.datetime.now(dt.UTC)
+    points = aws.cloudwatch.get_metric_statistics(
+        Namespace="AWS/SageMaker", MetricName=name,
+        Dimensions=[{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}],
+        StartTime=now - dt.timedelta(minutes=10), EndTime=now + dt.timedelta(minutes=1),
+        Period=600, Statistics=[statistic],
+    )["Datapoints"]  # fmt: skip
+    return sum(p[statistic] for p in points) if points else None
+
+
+def endpoint_log(aws, endpoint: str) -> list[tuple[str, str]]:
+    """(stream, message) of every event in the endpoint's log group."""
+    group = f"/aws/sagemaker/Endpoints/{endpoint}"
+    out = []
+    for stream in aws.logs.describe_log_streams(logGroupName=group)["logStreams"]:
+        events = aws.logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True)
+        out += [(stream["logStreamName"], e["message"]) for e in events["events"]]
+    return out
+
+
+# -- predictions ----------------------------------------------------------------------------------
+
+
+def test_csv_predictions_equal_the_models_own(aws, endpoint, booster):
+    answer = aws.runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=csv_of(ROWS))
+    scores = [float(line) for line in answer["Body"].read().decode().splitlines()]
+    assert scores == model.predict(booster, ROWS)
+    assert answer["ContentType"].startswith("text/csv")
+
+
+def test_json_predictions_equal_the_models_own(aws, endpoint, booster):
+    answer = aws.runtime.invoke_endpoint(
+        EndpointName=endpoint, ContentType="application/json", Accept="application/json",
+        Body=json.dumps({"instances": ROWS}),
+    )  # fmt: skip
+    assert answer["ContentType"] == "application/json"
+    assert [p["score"] for p in json.loads(answer["Body"].read())["predictions"]] == model.predict(booster, ROWS)
+
+
+def test_answer_names_the_production_variant(aws, endpoint):
+    answer = aws.runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body=csv_of(ROWS[:1]))
+    assert answer["InvokedProductionVariant"] == "AllTraffic"
+
+
+def test_traffic_is_split_by_variant_weight(aws, make_endpoint, trained):
+    name = make_endpoint({"Blue": (trained.artifact, 3.0), "Green": (trained.artifact, 1.0)})
+    counts = Counter(
+        aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4")["InvokedProductionVariant"]
+        for _ in range(400)
+    )
+    assert set(counts) == {"Blue", "Green"}
+    assert 0.65 < counts["Blue"] / 400 < 0.85  # 0.75 expected; 400 draws keep it within ±0.1 by far
+
+
+def test_target_variant_chooses_the_variant_and_its_model(aws, make_endpoint, trained):
+    other = model.train(seed=7)
+    name = make_endpoint({"Current": (trained.artifact, 1.0), "Candidate": (other.artifact, 0.0)})
+    answer = aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=csv_of(ROWS), TargetVariant="Candidate")
+    assert answer["InvokedProductionVariant"] == "Candidate"
+    scores = [float(s) for s in answer["Body"].read().decode().splitlines()]
+    assert scores == model.predict(model.load_booster(other.artifact), ROWS)
+    assert scores != model.predict(model.load_booster(trained.artifact), ROWS)
+
+
+def test_unknown_target_variant_is_a_validation_error(aws, endpoint):
+    with pytest.raises(ClientError) as caught:
+        aws.runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body="1,2,3,4", TargetVariant="Nope")
+    assert caught.value.response["Error"]["Code"] == "ValidationError"
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+def test_unknown_endpoint_is_a_validation_error(aws):
+    with pytest.raises(ClientError) as caught:
+        aws.runtime.invoke_endpoint(EndpointName="no-such-endpoint", ContentType="text/csv", Body="1,2,3,4")
+    error = caught.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == "ValidationError"
+    assert error["Error"]["Message"] == f"Endpoint no-such-endpoint of account {ACCOUNT} not found."
+
+
+def test_bad_csv_is_a_model_error_with_the_containers_answer(aws, endpoint):
+    error = model_error(aws, endpoint, "1,2,three,4")
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 424
+    assert error["Error"]["Code"] == "ModelError"
+    assert error["OriginalStatusCode"] == 400
+    assert "csv" in error["OriginalMessage"] and "three" in error["OriginalMessage"]
+    assert error["LogStreamArn"] == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/sagemaker/Endpoints/{endpoint}:log-stream:"
+        + endpoint_log(aws, endpoint)[0][0]
+    )
+
+
+def test_wrong_feature_count_is_a_model_error(aws, endpoint):
+    error = model_error(aws, endpoint, "1,2,3")
+    assert error["Error"]["Code"] == "ModelError" and error["OriginalStatusCode"] == 400
+    assert "expected: 4, got 3" in error["OriginalMessage"]
+    assert error["OriginalMessage"] in error["Error"]["Message"]
+
+
+def test_unsupported_content_type_is_a_model_error(aws, endpoint):
+    error = model_error(aws, endpoint, b"\x00\x01", content_type="image/png")
+    assert error["Error"]["Code"] == "ModelError" and error["OriginalStatusCode"] == 415
+    assert "image/png" in error["OriginalMessage"]
+
+
+def test_corrupt_artifact_is_a_model_error_naming_it(aws, make_endpoint, bucket):
+    name = make_endpoint({"AllTraffic": (b"this is not a tar.gz", 1.0)})
+    error = model_error(aws, name, "1,2,3,4")
+    assert error["Error"]["Code"] == "ModelError" and error["OriginalStatusCode"] == 500
+    assert f"s3://{bucket}/{name}/AllTraffic/model.tar.gz" in error["OriginalMessage"]
+
+
+def test_artifact_without_a_booster_is_a_model_error_naming_it(aws, make_endpoint, bucket):
+    import io
+    import tarfile
+
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w:gz") as tar:
+        info = tarfile.TarInfo("README.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    name = make_endpoint({"AllTraffic": (out.getvalue(), 1.0)})
+    message = model_error(aws, name, "1,2,3,4")["OriginalMessage"]
+    assert f"s3://{bucket}/{name}/AllTraffic/model.tar.gz" in message and "xgboost-model" in message
+
+
+# -- logs and metrics -----------------------------------------------------------------------------
+
+
+def test_endpoint_logs_go_to_the_endpoints_log_group(aws, make_endpoint, trained):
+    name = make_endpoint({"AllTraffic": (trained.artifact, 1.0)})
+    aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4")
+    model_error(aws, name, "1,2")
+    events = endpoint_log(aws, name)
+    streams = {stream for stream, _ in events}
+    assert len(streams) == 1 and streams.pop().startswith("AllTraffic/i-")
+    assert any('"POST /invocations HTTP/1.1" 200' in m for _, m in events)
+    assert any('"POST /invocations HTTP/1.1" 400' in m for _, m in events)
+
+
+def test_metrics_count_invocations_per_endpoint_and_variant(aws, make_endpoint, trained):
+    name = make_endpoint({"AllTraffic": (trained.artifact, 1.0)})
+    for _ in range(3):
+        aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4")
+    model_error(aws, name, "1,2")
+    assert metric(aws, name, "AllTraffic", "Invocations") == 4.0
+    assert metric(aws, name, "AllTraffic", "Invocation4XXErrors") == 1.0
+    assert metric(aws, name, "AllTraffic", "Invocation5XXErrors") == 0.0
+
+
+def test_latency_metrics_are_in_microseconds(aws, make_endpoint, trained):
+    name = make_endpoint({"AllTraffic": (trained.artifact, 1.0)})
+    aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4")
+    now = dt.datetime.now(dt.UTC)
+    [point] = aws.cloudwatch.get_metric_statistics(
+        Namespace="AWS/SageMaker", MetricName="ModelLatency",
+        Dimensions=[{"Name": "EndpointName", "Value": name}, {"Name": "VariantName", "Value": "AllTraffic"}],
+        StartTime=now - dt.timedelta(minutes=10), EndTime=now + dt.timedelta(minutes=1),
+        Period=600, Statistics=["Maximum"],
+    )["Datapoints"]  # fmt: skip
+    assert point["Unit"] == "Microseconds"
+    assert 10 < point["Maximum"] < 30_000_000  # a prediction takes more than 10 µs and less than 30 s
+    assert metric(aws, name, "AllTraffic", "OverheadLatency", "SampleCount") == 1.0
+
+
+def test_corrupt_artifact_counts_as_a_5xx_error(aws, make_endpoint):
+    name = make_endpoint({"AllTraffic": (b"garbage", 1.0)})
+    model_error(aws, name, "1,2,3,4")
+    assert metric(aws, name, "AllTraffic", "Invocation5XXErrors") == 1.0
+    assert metric(aws, name, "AllTraffic", "Invocation4XXErrors") == 0.0
+
+
+def test_metrics_of_one_variant_are_not_the_others(aws, make_endpoint, trained):
+    name = make_endpoint({"Blue": (trained.artifact, 1.0), "Green": (trained.artifact, 1.0)})
+    for _ in range(2):
+        aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4", TargetVariant="Green")
+    assert metric(aws, name, "Green", "Invocations") == 2.0
+    assert metric(aws, name, "Blue", "Invocations") is None
