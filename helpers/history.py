@@ -9,8 +9,10 @@ The loaded frame has one column per record attribute:
   attribute is NaN / <NA> and the column keeps its type. Never ``Decimal``.
 - flags: nullable ``boolean``. Text: pandas ``str``. ``status``, ``variantName``, ``modelVersion``
   and ``eventSource`` are categoricals.
-- ``features`` stays one column holding a list of floats per row (a record may carry any number
-  of features); ``expand_features(df)`` spreads it into ``f0``, ``f1``, ... columns.
+- ``features`` (a list of numbers) is spread into float64 columns ``f0``, ``f1``, ``f2``, ``f3``
+  (more if a record carries more; NaN where a record has fewer or none): numeric columns are what
+  pandas analyses fast (drift per feature), and the model takes four features. A list element
+  that is not a number becomes NaN.
 - attributes outside the schema (hand-written items, older handlers) are kept, typed from what
   they hold.
 """
@@ -28,7 +30,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from itertools import chain
-from operator import itemgetter, methodcaller
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +53,7 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "inputTruncated": ("BOOL", "bool"),
     "inputSha256": ("S", "str"),
     "inputBytes": ("N", "int"),
-    "features": ("L", "list"),
+    "features": ("L", "vector"),
     "prediction": ("N", "float"),
     "predictedLabel": ("N", "int"),
     "latencyMs": ("N", "float"),
@@ -65,11 +67,10 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "functionVersion": ("S", "str"),
     "expiresAt": ("N", "int"),
 }
-_KIND_OF_TAG = {"S": "str", "N": "float", "BOOL": "bool", "L": "list"}
+_KIND_OF_TAG = {"S": "str", "N": "float", "BOOL": "bool"}
+FEATURE_COLUMNS = 4  # f0..f3 always present
+_TAG_OF_KIND = {"str": "S", "cat": "S", "time": "S", "bool": "BOOL", "float": "N", "int": "N", "vector": "L"}
 _MISSING: dict = {}
-_NONE_CELLS = {"S": {"S": None}, "N": {"N": None}, "BOOL": {"BOOL": None}}
-_NONE_LIST: tuple = ()
-_NO_LIST = {"L": _NONE_LIST}
 
 
 # ---------------------------------------------------------------- converting DynamoDB JSON
@@ -104,40 +105,56 @@ def _plain(value: dict | None) -> Any:
     raise ValueError(f"Unknown DynamoDB type tag {tag!r} in {value!r}")
 
 
-def _payloads(items: list[dict], name: str, tag: str) -> list:
-    """The `tag` payloads of one attribute across items (None where missing); odd shapes converted."""
+def _matrix(lists: list) -> np.ndarray | None:
+    """Lists of {"N": ..} cells (None where missing) as a float matrix padded with NaN;
+    None if some cell is not a number."""
+    present = [lst for lst in lists if lst is not None]
     try:
-        # C-level loops: a missing attribute yields a cell whose payload is None.
-        return list(map(itemgetter(tag), map(methodcaller("get", name, _NONE_CELLS[tag]), items)))
-    except (KeyError, TypeError):
-        return [c[tag] if c and tag in c else _plain(c) for c in map(methodcaller("get", name), items)]
-
-
-def _lists_of_numbers(items: list[dict], name: str) -> list:
-    """A list-of-numbers attribute (features) as lists of floats per item (None where missing)."""
-    try:
-        lists = list(map(itemgetter("L"), map(methodcaller("get", name, _NO_LIST), items)))
-        flat = np.array(list(map(itemgetter("N"), chain.from_iterable(lists))), dtype=np.float64).tolist()
+        flat = np.array(list(map(itemgetter("N"), chain.from_iterable(present))), dtype=np.float64)
     except (KeyError, TypeError, ValueError):
-        return [_float_list(_plain(c)) for c in map(methodcaller("get", name), items)]
-    ends = np.cumsum(list(map(len, lists))).tolist()
-    starts = [0, *ends[:-1]]
-    return [None if lst is _NONE_LIST else flat[a:b] for lst, a, b in zip(lists, starts, ends, strict=True)]
+        return None
+    lengths = np.fromiter(map(len, present), dtype=np.int64, count=len(present))
+    width = int(lengths.max()) if len(lengths) else 0
+    if len(present) == len(lists) and (lengths == width).all():
+        return flat.reshape(len(lists), width)
+    out = np.full((len(lists), width), np.nan)
+    rows = np.flatnonzero([lst is not None for lst in lists])
+    starts = np.cumsum(lengths) - lengths
+    out[np.repeat(rows, lengths), np.arange(len(flat)) - np.repeat(starts, lengths)] = flat
+    return out
 
 
-def _float_list(value: Any) -> Any:
-    """A list of numbers as floats; anything else unchanged."""
-    if isinstance(value, list):
-        try:
-            return [float(x) for x in value]
-        except (TypeError, ValueError):
-            return value
-    return value
+def _matrix_of_values(values: list) -> np.ndarray:
+    """Plain values (lists of numbers, or anything else) as a float matrix padded with NaN."""
+    width = max((len(v) for v in values if isinstance(v, list)), default=0)
+    out = np.full((len(values), width), np.nan)
+    for i, v in enumerate(values):
+        if isinstance(v, list):
+            out[i, : len(v)] = [x if isinstance(x, int | float) and not isinstance(x, bool) else np.nan for x in v]
+    return out
+
+
+def _convert(kind: str, tag: str, payloads: list, cells: list) -> Any:
+    """One column of one group: payloads (all carrying `tag`) converted for the column's kind.
+
+    `tag` is "" when the cells carry mixed tags; then each cell is converted on its own.
+    """
+    if kind == "vector":
+        matrix = _matrix(payloads) if tag == "L" else None
+        return matrix if matrix is not None else _matrix_of_values([_plain(c) for c in cells])
+    if kind in ("float", "int"):
+        return _numbers(payloads if tag == "N" else [_plain(c) for c in cells])
+    if kind == "obj" or not tag:
+        return [_plain(c) for c in cells]
+    return payloads
 
 
 def _numbers(values: list) -> np.ndarray:
     """Number payloads (strings, None, or values already converted) as a float64 array."""
     try:
+        if len(set(values[:64])) <= 8:  # few distinct values (labels, sizes): parse each once
+            parsed = {v: np.nan if v is None else float(v) for v in set(values)}
+            return np.fromiter(map(parsed.__getitem__, values), dtype=np.float64, count=len(values))
         return np.array(values, dtype=np.float64)
     except (TypeError, ValueError):
         return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(np.float64)
@@ -149,7 +166,6 @@ class ColumnBuffer:
     def __init__(self) -> None:
         self.rows = 0
         self.kinds: dict[str, str] = {name: kind for name, (_, kind) in SCHEMA.items()}
-        self.tags: dict[str, str] = {name: tag for name, (tag, _) in SCHEMA.items()}
         self.chunks: dict[str, list] = {name: [] for name in SCHEMA}
         self._lock = threading.Lock()
 
@@ -157,38 +173,52 @@ class ColumnBuffer:
         """Convert one page of items (DynamoDB JSON) and append it to the columns."""
         if not items:
             return
-        names = set(self.tags).union(*items)
-        page: dict[str, Any] = {}
-        for name in names:
-            tag = self.tags.get(name) or self._infer_tag(items, name)
-            kind = self.kinds.get(name) or _KIND_OF_TAG.get(tag, "obj")
-            if kind == "list":
-                page[name] = (tag, kind, _lists_of_numbers(items, name))
-            elif kind in ("float", "int"):
-                page[name] = (tag, kind, _numbers(_payloads(items, name, "N")))
-            elif kind == "obj":
-                page[name] = (tag, kind, [_plain(it.get(name)) for it in items])
-            else:
-                page[name] = (tag, kind, _payloads(items, name, tag))
+        # Items with the same attribute names in the same order are converted together with
+        # C-level flattening (row order does not matter: the frame is sorted at the end).
+        signatures = list(map(tuple, items))
+        if len(set(signatures)) == 1:
+            groups = {signatures[0]: items}
+        else:
+            groups = {}
+            for signature, item in zip(signatures, items, strict=True):
+                groups.setdefault(signature, []).append(item)
+        for names, group in groups.items():
+            self._add_group(names, group)
+
+    def _add_group(self, names: tuple[str, ...], items: list[dict]) -> None:
+        """Convert items sharing the attribute names `names` (in that order) and append them."""
+        width = len(names)
+        cells = list(chain.from_iterable(map(dict.values, items)))
+        page: dict[str, tuple[str, Any]] = {}
+        for j, name in enumerate(names):
+            column = cells[j::width]
+            kind = self.kinds.get(name)
+            tag = _TAG_OF_KIND.get(kind) if kind else next(iter(column[0]), "")
+            try:
+                payloads = list(map(itemgetter(tag), column)) if tag else None
+            except (KeyError, TypeError):
+                tag, payloads = "", None  # mixed type tags: convert cell by cell
+            kind = kind or _KIND_OF_TAG.get(tag, "obj")
+            page[name] = (kind, _convert(kind, tag, payloads, column))
         with self._lock:
-            for name, (tag, kind, values) in page.items():
+            for name, (kind, values) in page.items():
                 if name not in self.chunks:
-                    self.tags[name], self.kinds[name] = tag, kind
+                    self.kinds[name] = kind
                     self.chunks[name] = [[None] * self.rows] if self.rows else []
                 self.chunks[name].append(values)
             for name in self.chunks.keys() - page.keys():
                 self.chunks[name].append([None] * len(items))
             self.rows += len(items)
 
-    @staticmethod
-    def _infer_tag(items: list[dict], name: str) -> str:
-        """The type tag of an attribute outside the schema, if all its cells share one."""
-        tags = {next(iter(it[name])) for it in items if it.get(name)}
-        return tags.pop() if len(tags) == 1 else "?"
-
     def frame(self) -> pd.DataFrame:
         """The typed DataFrame of everything added so far, sorted by timestamp."""
-        columns = {name: _typed(self.kinds[name], chunks, self.rows) for name, chunks in self.chunks.items()}
+        columns: dict[str, Any] = {}
+        for name, chunks in self.chunks.items():
+            if self.kinds[name] == "vector":
+                matrix = _stack(chunks)
+                columns.update({f"f{i}": matrix[:, i] for i in range(matrix.shape[1])})
+            else:
+                columns[name] = _typed(self.kinds[name], chunks, self.rows)
         df = pd.DataFrame(columns, index=pd.RangeIndex(self.rows))
         if self.rows:
             df = df.sort_values("timestamp", kind="stable", na_position="last").reset_index(drop=True)
@@ -205,6 +235,40 @@ def _concat(chunks: list) -> list:
     return out
 
 
+def _stack(chunks: list) -> np.ndarray:
+    """Feature matrices (or None-fillers for rows without features) stacked, padded with NaN."""
+    width = max([FEATURE_COLUMNS, *(c.shape[1] for c in chunks if isinstance(c, np.ndarray))])
+    parts = []
+    for c in chunks:
+        part = np.full((len(c), width), np.nan)
+        if isinstance(c, np.ndarray):
+            part[:, : c.shape[1]] = c
+        parts.append(part)
+    return np.concatenate(parts) if parts else np.empty((0, width))
+
+
+class _Codes(dict):
+    """Value -> code, giving each new value the next code."""
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self)
+        return code
+
+
+def _categorical(chunks: list) -> pd.Categorical:
+    """Text chunks (None where missing) as a categorical with sorted categories."""
+    codes = _Codes()
+    raw = [np.fromiter(map(codes.__getitem__, c), dtype=np.int32, count=len(c)) for c in chunks]
+    seen = list(codes)
+    if not all(v is None or isinstance(v, str) for v in seen):
+        return pd.Categorical(_concat(chunks))
+    categories = sorted(v for v in seen if v is not None)
+    position = {v: i for i, v in enumerate(categories)}
+    remap = np.array([position.get(v, -1) for v in seen], dtype=np.int32)
+    joined = np.concatenate(raw) if raw else np.empty(0, dtype=np.int32)
+    return pd.Categorical.from_codes(remap[joined] if len(seen) else joined, categories=categories)
+
+
 def _typed(kind: str, chunks: list, rows: int) -> pd.Series | pd.Categorical | pd.arrays.ExtensionArray:
     """One column's chunks as a typed pandas array of the column's kind."""
     if kind in ("float", "int"):
@@ -215,12 +279,12 @@ def _typed(kind: str, chunks: list, rows: int) -> pd.Series | pd.Categorical | p
             if np.array_equal(finite, np.round(finite)):
                 return pd.array(values, dtype="Int64")
         return pd.array(values, dtype="float64")
+    if kind == "cat":
+        return _categorical(chunks)
     values = _concat(chunks) if chunks else []
     if kind == "time":
         stamps = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601", utc=True, errors="coerce")
         return stamps.dt.as_unit("us").array
-    if kind == "cat":
-        return pd.Categorical(values)
     if kind == "str":
         return _str(values)
     if kind == "bool":
@@ -256,14 +320,9 @@ def empty_frame() -> pd.DataFrame:
     return ColumnBuffer().frame()
 
 
-def expand_features(df: pd.DataFrame, prefix: str = "f") -> pd.DataFrame:
-    """The frame with its `features` lists spread into columns f0, f1, ... (float64)."""
-    lists = [v if isinstance(v, list) else [] for v in df.get("features", pd.Series(dtype=object))]
-    width = max((len(v) for v in lists), default=0)
-    spread = pd.DataFrame(
-        [v + [np.nan] * (width - len(v)) for v in lists], index=df.index, columns=[f"{prefix}{i}" for i in range(width)], dtype="float64"
-    )
-    return pd.concat([df.drop(columns=["features"], errors="ignore"), spread], axis=1)
+def feature_columns(df: pd.DataFrame) -> list[str]:
+    """The frame's feature columns, f0, f1, ..., in order."""
+    return sorted((c for c in df.columns if isinstance(c, str) and c[:1] == "f" and c[1:].isdigit()), key=lambda c: int(c[1:]))
 
 
 # ---------------------------------------------------------------- loading
@@ -552,7 +611,7 @@ def history_items(
     items = []
     for i in range(n):
         ts_ms = start_ms + int(offsets[i])
-        ts = _dt.datetime.fromtimestamp(ts_ms / 1000, _dt.timezone.utc)
+        ts = _dt.datetime.fromtimestamp(ts_ms / 1000, _dt.UTC)
         version = "2" if v2[i] else "1"
         features = [round(float(f), 4) for f in x[i]]
         item = {
