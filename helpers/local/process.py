@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import signal
@@ -28,7 +30,7 @@ class LocalCloudError(RuntimeError):
 class Status:
     """What is known about the local cloud on one port."""
 
-    state: str  # running | stopped | dead | foreign
+    state: str  # running | starting | stopped | dead | foreign
     port: int
     pid: int | None = None
     uptime_s: float | None = None
@@ -48,6 +50,11 @@ class Status:
             return (
                 f"port {self.port} is taken by another program, not the workshop's local cloud. "
                 f"Fix: stop that program, or choose another port: export WORKSHOP_LOCAL_PORT={self.port + 1}"
+            )
+        if self.state == "starting":
+            return (
+                f"local cloud on port {self.port} (pid {self.pid}) runs but does not answer yet; if that lasts, "
+                f"`python -m helpers.local down` then `up` restarts it (log {self.log})"
             )
         return f"local cloud is not running on port {self.port}; `python -m helpers.local up` starts it"
 
@@ -79,18 +86,37 @@ def _port_open(port: int) -> bool:
 
 
 def _alive(pid: int) -> bool:
+    """True while pid runs (a zombie, killed but not yet reaped by its parent, counts as gone)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:  # our own child, now reaped
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc (macOS): trust kill(0)
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def _is_local_cloud(pid: int) -> bool:
+    """True unless pid is known to run something else than the local cloud (a reused pid)."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True  # no /proc: cannot tell
+    return b"helpers.local.server" in cmdline
 
 
 def status(port: int) -> Status:
     """The local cloud's state on a port."""
-    record = json.loads(_pidfile(port).read_text()) if _pidfile(port).exists() else None
+    record = _record(port)
     info = _health(port)
     if info:
         return Status("running", port, info["pid"], info["uptime_s"], Path(record["log"]) if record else None)
@@ -98,19 +124,51 @@ def status(port: int) -> Status:
         return Status("foreign", port)
     if record and not _alive(record["pid"]):
         return Status("dead", port, record["pid"], log=Path(record["log"]))
+    if record and _is_local_cloud(record["pid"]):
+        return Status("starting", port, record["pid"], log=Path(record["log"]))
     return Status("stopped", port)
 
 
 def up(port: int, quiet: bool = False) -> Status:
     """Start the local cloud on port unless it runs already; wait until it answers."""
-    current = status(port)
-    if current.state == "running":
-        return current
-    if current.state == "foreign":
-        raise LocalCloudError(current.describe())
+    with _starting_lock(port):
+        current = status(port)
+        if current.state == "running":
+            return current
+        if current.state == "foreign":
+            raise LocalCloudError(current.describe())
+        if current.state == "starting":  # started by someone else a moment ago: wait for it
+            proc, pid, log = None, current.pid, current.log
+        else:
+            proc, log = _launch(port), state_dir() / f"local-cloud-{port}.log"
+            pid = proc.pid
+        if not quiet:
+            print(f"Starting the local cloud on 127.0.0.1:{port} ...", end="", flush=True)
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if (proc.poll() is not None) if proc else not _alive(pid):
+                tail = log.read_text(errors="replace")[-1500:] if log and log.exists() else ""
+                _pidfile(port).unlink(missing_ok=True)
+                code = proc.returncode if proc else "unknown"
+                raise LocalCloudError(f"The local cloud exited at start (code {code}). Its log:\n{tail}")
+            if _health(port, timeout=0.5):
+                if not quiet:
+                    print(" ready.", flush=True)
+                return status(port)
+            time.sleep(0.02)
+    raise LocalCloudError(
+        f"The local cloud (pid {pid}) did not answer within {READY_TIMEOUT_S:.0f} s; see its log {log}. "
+        "Fix: `python -m helpers.local down`, then `python -m helpers.local up`."
+    )
+
+
+def _launch(port: int) -> subprocess.Popen:
+    """Start the server process in its own session and record its pid."""
     log = state_dir() / f"local-cloud-{port}.log"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    # Inherited from a kernel or test that talks to another cloud; the server sets its own.
     env.pop("AWS_ENDPOINT_URL", None)
+    env.pop("WORKSHOP_LOCAL_URL", None)
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "helpers.local.server", "--port", str(port)],
@@ -121,45 +179,50 @@ def up(port: int, quiet: bool = False) -> Status:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # outlives the kernel or shell that started it
         )
-    _pidfile(port).write_text(json.dumps({"pid": proc.pid, "port": port, "log": str(log), "started": time.time()}))
-    if not quiet:
-        print(f"Starting the local cloud on 127.0.0.1:{port} ...", end="", flush=True)
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            tail = log.read_text(errors="replace")[-1500:]
-            _pidfile(port).unlink(missing_ok=True)
-            raise LocalCloudError(f"The local cloud exited at start (code {proc.returncode}). Its log:\n{tail}")
-        if _health(port, timeout=0.5):
-            if not quiet:
-                print(" ready.", flush=True)
-            return status(port)
-        time.sleep(0.05)
-    raise LocalCloudError(f"The local cloud did not answer within {READY_TIMEOUT_S:.0f} s; see its log {log}")
+    record = json.dumps({"pid": proc.pid, "port": port, "log": str(log), "started": time.time()})
+    tmp = _pidfile(port).with_suffix(".tmp")
+    tmp.write_text(record)
+    tmp.replace(_pidfile(port))  # atomic: a reader never sees half a record
+    return proc
+
+
+@contextlib.contextmanager
+def _starting_lock(port: int):
+    """Serialise `up` on one port across processes (two kernels starting at once start one cloud)."""
+    with open(state_dir() / f"local-cloud-{port}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _record(port: int) -> dict | None:
+    """The pid file's record, or None when there is none (or it is unreadable)."""
+    try:
+        return json.loads(_pidfile(port).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def down(port: int) -> str:
     """Stop the local cloud on port by its pid; say what happened."""
     path = _pidfile(port)
-    if not path.exists():
+    record = _record(port)
+    if record is None:
         current = status(port)
-        if current.state == "running":
-            pid = current.pid
-        else:
+        if current.state != "running":
             return f"local cloud on port {port} was not running"
+        pid = current.pid
     else:
-        pid = json.loads(path.read_text())["pid"]
-    if not _alive(pid):
+        pid = record["pid"]
+    if not _alive(pid) or not _is_local_cloud(pid):
         path.unlink(missing_ok=True)
         return f"local cloud on port {port} was already gone (pid {pid}); cleaned its pid file"
     os.kill(pid, signal.SIGTERM)
     for _ in range(100):
         if not _alive(pid):
             break
-        try:  # reap it if it is our child
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.05)
     else:
         os.kill(pid, signal.SIGKILL)
