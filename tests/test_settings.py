@@ -1,0 +1,139 @@
+"""Workshop settings: mode, attendee prefix, region and port, validated with a message that says the fix."""
+
+from __future__ import annotations
+
+import getpass
+
+import pytest
+
+from helpers import config
+from helpers.config import Settings, SettingsError, default_prefix, validate_prefix
+
+
+@pytest.mark.parametrize("prefix", ["jane", "jane-doe", "j", "a1", "team-7-west", "abcdefghijklmnopqrst"])
+def test_valid_prefixes_are_accepted(prefix):
+    assert validate_prefix(prefix) == prefix
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["Jane", "jane_doe", "jane.doe", "1jane", "-jane", "jane-", "jane--doe", "abcdefghijklmnopqrstu", "", "jané"],
+)
+def test_invalid_prefixes_are_refused_with_the_rule_and_a_fix(prefix):
+    with pytest.raises(SettingsError) as caught:
+        validate_prefix(prefix)
+    message = str(caught.value)
+    assert repr(prefix) in message and "at most 20 characters" in message and "export WORKSHOP_PREFIX=" in message
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"),
+    [("Jane.Doe", "jane-doe"), ("jdoe", "jdoe"), ("42admin", "admin"), ("ROOT", "root"),
+     ("a_very_long_user_name_indeed", "a-very-long-user-nam"), ("___", "attendee"), ("", "attendee"),
+     ("x" * 19 + "-y", "x" * 19)],
+)  # fmt: skip
+def test_default_prefix_is_derived_from_the_user_name(monkeypatch, user, expected):
+    monkeypatch.setattr(getpass, "getuser", lambda: user)
+    assert default_prefix() == expected
+    assert validate_prefix(default_prefix()) == expected
+
+
+def test_default_prefix_without_a_user_name(monkeypatch):
+    def no_user():
+        raise OSError("no user")
+
+    monkeypatch.setattr(getpass, "getuser", no_user)
+    assert default_prefix() == "attendee"
+
+
+def test_defaults_are_local_mode_us_east_1_port_4566(monkeypatch):
+    monkeypatch.setattr(getpass, "getuser", lambda: "jane")
+    s = Settings.from_env({})
+    assert (s.mode, s.prefix, s.region, s.local_port) == ("local", "jane", "us-east-1", 4566)
+    assert s.is_local and s.local_url == "http://127.0.0.1:4566"
+
+
+def test_prefix_from_the_environment_wins():
+    assert Settings.from_env({"WORKSHOP_PREFIX": "team-7"}).prefix == "team-7"
+
+
+def test_invalid_prefix_in_the_environment_is_refused():
+    with pytest.raises(SettingsError, match="WORKSHOP_PREFIX='Team_7'"):
+        Settings.from_env({"WORKSHOP_PREFIX": "Team_7"})
+
+
+def test_mode_is_case_insensitive():
+    assert Settings.from_env({"WORKSHOP_MODE": "AWS", "WORKSHOP_PREFIX": "x"}).mode == "aws"
+
+
+def test_unknown_mode_is_refused_with_the_choices():
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"WORKSHOP_MODE": "cloud"})
+    assert "WORKSHOP_MODE='cloud'" in str(caught.value) and "WORKSHOP_MODE=local" in str(caught.value)
+    assert "WORKSHOP_MODE=aws" in str(caught.value)
+
+
+def test_aws_mode_takes_the_region_from_aws_variables():
+    env = {"WORKSHOP_MODE": "aws", "WORKSHOP_PREFIX": "x", "AWS_DEFAULT_REGION": "eu-west-1"}
+    assert Settings.from_env(env).region == "eu-west-1"
+    assert Settings.from_env({**env, "AWS_REGION": "eu-central-1"}).region == "eu-central-1"
+
+
+def test_local_mode_ignores_the_aws_region_variables():
+    assert Settings.from_env({"WORKSHOP_PREFIX": "x", "AWS_DEFAULT_REGION": "eu-west-1"}).region == "us-east-1"
+
+
+def test_workshop_region_wins_in_both_modes():
+    for mode in ("local", "aws"):
+        env = {"WORKSHOP_MODE": mode, "WORKSHOP_PREFIX": "x", "WORKSHOP_REGION": "us-west-2", "AWS_REGION": "eu-west-1"}
+        assert Settings.from_env(env).region == "us-west-2"
+
+
+@pytest.mark.parametrize("region", ["useast1", "US-EAST-1", "us-east", "mars-north-1a"])
+def test_malformed_region_is_refused(region):
+    with pytest.raises(SettingsError, match="WORKSHOP_REGION=us-east-1"):
+        Settings.from_env({"WORKSHOP_PREFIX": "x", "WORKSHOP_REGION": region})
+
+
+def test_gov_cloud_region_is_accepted():
+    assert Settings.from_env({"WORKSHOP_PREFIX": "x", "WORKSHOP_REGION": "us-gov-west-1"}).region == "us-gov-west-1"
+
+
+def test_port_from_the_environment():
+    s = Settings.from_env({"WORKSHOP_PREFIX": "x", "WORKSHOP_LOCAL_PORT": "4599"})
+    assert s.local_port == 4599 and s.local_url == "http://127.0.0.1:4599"
+
+
+@pytest.mark.parametrize("port", ["80", "65536", "abc", "-1", "4566.0", ""])
+def test_unusable_port_is_refused_with_the_fix(port):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"WORKSHOP_PREFIX": "x", "WORKSHOP_LOCAL_PORT": port})
+    assert f"WORKSHOP_LOCAL_PORT={port!r}" in str(caught.value) and "1024 to 65535" in str(caught.value)
+
+
+def test_names_carry_the_prefix():
+    names = Settings.from_env({"WORKSHOP_PREFIX": "jane"}).names
+    assert names.function == "jane-inference" and names.endpoint == "jane-classifier-endpoint"
+    assert names.function_log_group == "/aws/lambda/jane-inference"
+    assert names.endpoint_log_group == "/aws/sagemaker/Endpoints/jane-classifier-endpoint"
+    assert names.bucket("123456789012", "us-east-1") == "jane-ml-workshop-123456789012-us-east-1"
+
+
+def test_existing_endpoint_and_function_names_are_reused():
+    env = {"WORKSHOP_PREFIX": "x", "WORKSHOP_ENDPOINT_NAME": "shared-ep", "WORKSHOP_FUNCTION_NAME": "shared-fn"}
+    names = Settings.from_env(env).names
+    assert (names.endpoint, names.function) == ("shared-ep", "shared-fn")
+
+
+def test_tags_name_the_kit_and_the_prefix():
+    tags = Settings.from_env({"WORKSHOP_PREFIX": "jane"}).tags(chapter="8")
+    assert tags[config.TAG_KIT] == config.KIT_NAME and tags[config.TAG_PREFIX] == "jane" and tags["chapter"] == "8"
+
+
+def test_reload_reads_changed_variables(monkeypatch):
+    monkeypatch.setattr(config, "_current", None)  # restored after the test
+    monkeypatch.setenv("WORKSHOP_PREFIX", "first")
+    assert config.reload().prefix == "first"
+    monkeypatch.setenv("WORKSHOP_PREFIX", "second")
+    assert config.settings().prefix == "first"
+    assert config.reload().prefix == "second"
