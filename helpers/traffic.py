@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import threading
 import random
 import sys
 import time
@@ -147,3 +149,31 @@ def run(
             bar.update(1)
     report.seconds = time.time() - report.started
     return report
+
+
+@contextlib.contextmanager
+def background(rate_per_s: float = 2.0, *, function: str | None = None, seed: int | None = None):
+    """Keep healthy requests flowing (about rate_per_s) while the with-block runs; yields the live Report."""
+    name = function or settings().names.function
+    rng = random.Random(seed)
+    lam = client("lambda")
+    report = Report(started=time.time())
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            event, _ = make_event(rng, bad=False)
+            answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+            payload = json.loads(answer["Payload"].read() or b"null")
+            report.sent += 1
+            report.statuses[payload.get("statusCode", 500) if isinstance(payload, dict) else 500] += 1
+            stop.wait(1.0 / rate_per_s)
+
+    thread = threading.Thread(target=loop, name="background-traffic", daemon=True)
+    thread.start()
+    try:
+        yield report
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        report.seconds = time.time() - report.started

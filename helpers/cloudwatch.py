@@ -1,0 +1,156 @@
+"""CloudWatch: alarms (put, watch, wait for a state), dashboards, and metric reads for charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+
+import pandas as pd
+from tqdm import tqdm
+
+from helpers.errors import WorkshopError
+from helpers.session import client
+
+
+def ensure_alarms(specs: list[dict]) -> pd.DataFrame:
+    """Put each alarm (an existing one keeps its state, its configuration is replaced); return their states."""
+    cw = client("cloudwatch")
+    for spec in specs:
+        cw.put_metric_alarm(**spec)
+    return alarm_states([s["AlarmName"] for s in specs])
+
+
+def alarm_states(names: list[str]) -> pd.DataFrame:
+    """Name, state, reason and last change of the alarms, as a table."""
+    alarms = client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
+    by_name = {a["AlarmName"]: a for a in alarms}
+    rows = []
+    for name in names:
+        a = by_name.get(name)
+        rows.append(
+            {
+                "alarm": name,
+                "state": a["StateValue"] if a else "(missing)",
+                "since (UTC)": a["StateUpdatedTimestamp"].astimezone(dt.UTC).strftime("%H:%M:%S") if a else "",
+                "reason": (a["StateReason"][:110] if a else ""),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def wait_for_alarm(name: str, state: str, timeout_s: float, why: str = "") -> dict:
+    """Wait until the alarm is in state; show progress; explain and fail after timeout_s."""
+    cw = client("cloudwatch")
+    started = time.monotonic()
+    with tqdm(total=int(timeout_s), desc=f"{name} → {state}", unit="s", file=sys.stdout,
+              bar_format="{desc}: {elapsed} elapsed{postfix}", mininterval=5) as bar:
+        while True:
+            alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+            bar.set_postfix_str(f"now {alarm['StateValue']}")
+            if alarm["StateValue"] == state:
+                return alarm
+            waited = time.monotonic() - started
+            if waited > timeout_s:
+                raise WorkshopError(
+                    f"Alarm {name} did not reach {state} within {timeout_s:.0f} s (it is {alarm['StateValue']}: "
+                    f"{alarm['StateReason']}). {why} Check that traffic reached the function (its log group) "
+                    "and that the metric filter's namespace and name match the alarm's."
+                )
+            time.sleep(2)
+            bar.update(int(time.monotonic() - started) - bar.n)
+
+
+def history(name: str, limit: int = 10) -> pd.DataFrame:
+    """The alarm's recent state changes, newest first."""
+    items = client("cloudwatch").describe_alarm_history(
+        AlarmName=name, HistoryItemType="StateUpdate", MaxRecords=limit, ScanBy="TimestampDescending"
+    )["AlarmHistoryItems"]
+    return pd.DataFrame(
+        [{"time (UTC)": i["Timestamp"].astimezone(dt.UTC).strftime("%H:%M:%S"), "summary": i["HistorySummary"]} for i in items]
+    )
+
+
+def put_dashboard(name: str, body: dict) -> list:
+    """Create or replace the dashboard; return CloudWatch's validation messages (empty when all is well)."""
+    answer = client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
+    return answer.get("DashboardValidationMessages", [])
+
+
+def metric_frame(queries: list[dict], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+    """GetMetricData results as a frame: one column per query label, indexed by UTC time."""
+    cw = client("cloudwatch")
+    series: dict[str, pd.Series] = {}
+    token = None
+    while True:
+        kwargs = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end, "ScanBy": "TimestampAscending"}
+        if token:
+            kwargs["NextToken"] = token
+        answer = cw.get_metric_data(**kwargs)
+        for result in answer["MetricDataResults"]:
+            label = result.get("Label") or result["Id"]
+            values = pd.Series(result["Values"], index=pd.to_datetime(result["Timestamps"], utc=True), dtype=float)
+            series[label] = pd.concat([series[label], values]) if label in series else values
+        token = answer.get("NextToken")
+        if not token:
+            break
+    return pd.DataFrame(series).sort_index()
+
+
+def render_dashboard(body: dict, minutes: int = 30):
+    """Draw a dashboard's metric widgets with matplotlib from GetMetricData (for the local cloud, which has no console)."""
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
+    metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
+    end = dt.datetime.now(dt.UTC)
+    start = end - dt.timedelta(minutes=minutes)
+    cols = 2
+    rows = -(-len(metric_widgets) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(12, 3.2 * rows), squeeze=False)
+    for ax, widget in zip(axes.flat, metric_widgets, strict=False):
+        props = widget["properties"]
+        queries = _widget_queries(props)
+        frame = metric_frame(queries, start, end) if queries else pd.DataFrame()
+        if frame.empty:
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="grey")
+        for column in frame.columns:
+            ax.plot(frame.index, frame[column], marker="o", markersize=3, label=column)
+        ax.set_title(props.get("title", ""), fontsize=10)
+        ax.set_xlabel("time (UTC)")
+        ax.set_xlim(start, end)
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=dt.UTC))
+        if len(frame.columns):
+            ax.legend(fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(metric_widgets):]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def _widget_queries(props: dict) -> list[dict]:
+    """GetMetricData queries for a dashboard metric widget's 'metrics' array."""
+    queries = []
+    previous: list = []
+    for i, row in enumerate(props.get("metrics", [])):
+        options = row[-1] if row and isinstance(row[-1], dict) else {}
+        parts = [p for p in row if not isinstance(p, dict)]
+        parts = [previous[j] if p == "." else p for j, p in enumerate(parts)]
+        previous = parts
+        namespace, metric, dims = parts[0], parts[1], parts[2:]
+        dimensions = [{"Name": dims[k], "Value": dims[k + 1]} for k in range(0, len(dims) - 1, 2)]
+        stat = options.get("stat", props.get("stat", "Average"))
+        queries.append(
+            {
+                "Id": f"m{i}",
+                "Label": options.get("label", f"{metric} {stat}"),
+                "MetricStat": {
+                    "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions},
+                    "Period": int(options.get("period", props.get("period", 60))),
+                    "Stat": stat,
+                },
+            }
+        )
+    return queries

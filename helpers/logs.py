@@ -1,0 +1,95 @@
+"""CloudWatch Logs: log groups with retention, recent events, metric filters tried before they are put."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+import pandas as pd
+from botocore.exceptions import ClientError
+
+from helpers.session import client, settings
+
+
+def ensure_log_group(name: str, retention_days: int, tags: dict[str, str]) -> dict:
+    """Create the group if missing, set its retention and the kit's tags; return its description."""
+    logs = client("logs")
+    try:
+        logs.create_log_group(logGroupName=name, tags=tags)
+        print(f"created log group {name}")
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+            raise
+        logs.tag_log_group(logGroupName=name, tags=tags)
+    logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+    return next(g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name)
+
+
+def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str = "") -> pd.DataFrame:
+    """The group's latest events (newest last) as a table of time, stream and message."""
+    start = int((time.time() - minutes * 60) * 1000)
+    kwargs = {"logGroupName": group, "startTime": start, "filterPattern": pattern}
+    events: list[dict] = []
+    paginator = client("logs").get_paginator("filter_log_events")
+    for page in paginator.paginate(**kwargs):
+        events.extend(page["events"])
+    events = sorted(events, key=lambda e: e["timestamp"])[-limit:]
+    frame = pd.DataFrame(
+        {
+            "time (UTC)": [dt.datetime.fromtimestamp(e["timestamp"] / 1000, dt.UTC).strftime("%H:%M:%S.%f")[:-3] for e in events],
+            "stream": [e["logStreamName"][-20:] for e in events],
+            "message": [e["message"][:140] for e in events],
+        }
+    )
+    return frame
+
+
+def try_filter(pattern: str, messages: list[str]) -> pd.DataFrame:
+    """TestMetricFilter: which sample lines the pattern matches and what it extracts."""
+    matches = client("logs").test_metric_filter(filterPattern=pattern, logEventMessages=messages)["matches"]
+    by_number = {m["eventNumber"]: m for m in matches}
+    return pd.DataFrame(
+        {
+            "matches": ["yes" if i + 1 in by_number else "" for i in range(len(messages))],
+            "extracted": [by_number.get(i + 1, {}).get("extractedValues", "") for i in range(len(messages))],
+            "sample line": [m[:90] for m in messages],
+        }
+    )
+
+
+def ensure_metric_filters(group: str, filters: list[dict]) -> pd.DataFrame:
+    """Put each metric filter (same name replaces); return what the group now has."""
+    logs = client("logs")
+    for spec in filters:
+        logs.put_metric_filter(logGroupName=group, **spec)
+    existing = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    return pd.DataFrame(
+        [
+            {
+                "filter": f["filterName"],
+                "pattern": f["filterPattern"],
+                "metric": f"{t['metricNamespace']}/{t['metricName']}",
+                "value": t["metricValue"],
+                "default": t.get("defaultValue", ""),
+            }
+            for f in existing
+            for t in f["metricTransformations"]
+        ]
+    )
+
+
+def insights(group: str, query: str, minutes: int = 60, timeout_s: float = 60) -> pd.DataFrame | None:
+    """Run a Logs Insights query (AWS mode); the local cloud does not emulate Logs Insights."""
+    if settings().is_local:
+        print("Logs Insights is not emulated by the local cloud (README: fidelity table). In AWS mode this cell prints the results.")
+        return None
+    logs = client("logs")
+    now = int(time.time())
+    query_id = logs.start_query(logGroupName=group, startTime=now - minutes * 60, endTime=now, queryString=query)["queryId"]
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        answer = logs.get_query_results(queryId=query_id)
+        if answer["status"] in ("Complete", "Failed", "Cancelled", "Timeout"):
+            return pd.DataFrame([{f["field"]: f["value"] for f in row if f["field"] != "@ptr"} for row in answer["results"]])
+        time.sleep(1)
+    raise TimeoutError(f"Logs Insights query did not finish within {timeout_s:.0f} s")

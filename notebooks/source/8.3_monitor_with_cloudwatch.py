@@ -1,0 +1,320 @@
+# %% [markdown]
+# # 8.3 · Watch the pipeline with CloudWatch
+#
+# Records in DynamoDB tell us what happened; CloudWatch tells us **now** when something goes wrong.
+# We keep the logs for a sensible time, turn the handler's one JSON line per inference into metrics
+# (no extra API call per request), alarm on errors and latency, get notified through SNS, and draw a
+# dashboard. Then we break the model on purpose and watch the alarm fire and recover.
+
+# %% tags=["parameters"]
+import os
+
+# CloudWatch's standard resolution is one datapoint per minute, so 60 s periods. The local cloud can
+# evaluate shorter periods; CI sets WORKSHOP_ALARM_PERIOD=10 to run this notebook faster.
+ALARM_PERIOD = int(os.environ.get("WORKSHOP_ALARM_PERIOD", "60"))
+EMAIL = ""  # optional, AWS mode: an address to receive the alarm mails too
+LOG_RETENTION_DAYS = 14
+
+# %% [markdown]
+# ## Before you start
+#
+# Chapters 8.1 and 8.2 must have run: the function writes records and prints one `inference` line per request.
+
+# %%
+import json
+
+import boto3
+
+from helpers import cloudwatch, logs, session, sns, sqs, traffic
+
+info = session.prepare()
+settings = session.settings()
+names = settings.names
+config = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
+assert config["Environment"]["Variables"].get("TABLE_NAME") == names.metadata_table, "Run notebooks/8.2 first."
+print(f"function {names.function} records to {names.metadata_table}; alarm period {ALARM_PERIOD} s")
+
+# %% [markdown]
+# ## Step 1 · Log groups with a retention
+#
+# Lambda and SageMaker write to log groups named after the function and the endpoint. By default
+# AWS keeps logs **forever**, and you pay for the storage: set a retention.
+
+# %%
+for group in (names.function_log_group, names.endpoint_log_group):
+    described = logs.ensure_log_group(group, LOG_RETENTION_DAYS, settings.tags())
+    print(f"{group}: retention {described.get('retentionInDays')} days, {described.get('storedBytes', 0):,} bytes stored")
+logs.recent_events(names.function_log_group, limit=8)
+
+# %% [markdown]
+# ## Step 2 · Metric filters: from log lines to metrics
+#
+# Each inference prints one JSON line such as
+# `{"event": "inference", "status": "ok", "latencyMs": 12.3, ...}`. A **metric filter** matches lines
+# with a filter pattern and publishes a datapoint for each match, so metrics cost no extra call in
+# the handler. First we try each pattern on sample lines with `TestMetricFilter`.
+
+# %%
+samples = [
+    '{"event": "inference", "requestId": "a", "status": "ok", "latencyMs": 18.5, "modelLatencyMs": 15.1}',
+    '{"event": "inference", "requestId": "b", "status": "client_error", "latencyMs": 0.4, "modelLatencyMs": null}',
+    '{"event": "inference", "requestId": "c", "status": "model_error", "latencyMs": 7.9, "errorType": "ModelError"}',
+    '{"event": "metadata_write_failed", "record": {"requestId": {"S": "d"}}, "error": "ResourceNotFoundException"}',
+    "START RequestId: 6f1c Version: $LATEST",
+]
+patterns = {
+    "InferenceCount": '{ $.event = "inference" }',
+    "InferenceErrors": '{ $.event = "inference" && ($.status = "model_error" || $.status = "server_error") }',
+    "InferenceLatency": '{ $.event = "inference" && $.status = "ok" }',
+    "MetadataWriteFailures": '{ $.event = "metadata_write_failed" }',
+}
+for metric, pattern in patterns.items():
+    print(f"{metric}: {pattern}")
+    display(logs.try_filter(pattern, samples))
+
+# %% [markdown]
+# The filters themselves. Errors and write failures report **0** (`defaultValue`) in minutes where
+# the function logged something but nothing matched, so "no errors" is a real zero on the charts.
+# Latency takes its value from the line itself (`$.latencyMs`), in milliseconds.
+
+# %%
+namespace = names.metric_namespace
+metric_filters = [
+    {
+        "filterName": "inference-count",
+        "filterPattern": patterns["InferenceCount"],
+        "metricTransformations": [{"metricName": "InferenceCount", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
+    },
+    {
+        "filterName": "inference-errors",
+        "filterPattern": patterns["InferenceErrors"],
+        "metricTransformations": [{"metricName": "InferenceErrors", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
+    },
+    {
+        "filterName": "inference-latency",
+        "filterPattern": patterns["InferenceLatency"],
+        "metricTransformations": [{"metricName": "InferenceLatency", "metricNamespace": namespace, "metricValue": "$.latencyMs", "unit": "Milliseconds"}],
+    },
+    {
+        "filterName": "metadata-write-failures",
+        "filterPattern": patterns["MetadataWriteFailures"],
+        "metricTransformations": [{"metricName": "MetadataWriteFailures", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
+    },
+]
+logs.ensure_metric_filters(names.function_log_group, metric_filters)
+
+# %% [markdown]
+# ## Step 3 · Where notifications go: an SNS topic and an SQS queue
+#
+# Alarms publish to an SNS topic. We subscribe an SQS queue so this notebook can read its own
+# notifications; in AWS mode you may add your e-mail (it stays *PendingConfirmation* until you
+# click the link AWS mails you: SNS never mails anyone who did not confirm).
+
+# %%
+topic_arn = sns.ensure_topic(names.topic, settings.tags())
+queue_url, queue_arn = sqs.ensure_queue(names.queue, settings.tags())
+sqs.allow_topic(queue_url, queue_arn, topic_arn)
+print(sns.ensure_subscription(topic_arn, "sqs", queue_arn)["SubscriptionArn"])
+if EMAIL:
+    print(sns.ensure_subscription(topic_arn, "email", EMAIL))
+
+# %% [markdown]
+# ## Step 4 · Alarms
+#
+# Each alarm says what it watches, over which period, how many datapoints must breach, and what
+# **missing data** means:
+#
+# - **Inference errors** — any model or server error in a period. Missing data is *not breaching*: no
+#   traffic means no errors.
+# - **Latency p90** — the slowest 10 % above 500 ms in 3 of the last 5 periods (one slow minute is noise,
+#   three is a trend). Percentiles from very few samples are unreliable, so periods with too few
+#   requests are ignored (`EvaluateLowSampleCountPercentile`), and missing data keeps the alarm as it is.
+# - **Lambda errors** — the function itself crashed or timed out (AWS/Lambda `Errors`).
+# - **Endpoint 5XX** — the model container answered a server error (AWS/SageMaker).
+# - **Metadata write failures** — records went to the logs instead of DynamoDB: run the backfill.
+
+# %%
+actions = {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}
+tags = settings.tag_list()
+alarm_specs = [
+    {
+        "AlarmName": names.alarm("inference-errors"),
+        "AlarmDescription": "Model or server errors in the inference Lambda (chapter 8.3).",
+        "Namespace": namespace, "MetricName": "InferenceErrors", "Statistic": "Sum",
+        "Period": ALARM_PERIOD, "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
+        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0,
+        "TreatMissingData": "notBreaching", **actions, "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("inference-latency-p90"),
+        "AlarmDescription": "p90 inference latency above 500 ms in 3 of 5 periods.",
+        "Namespace": namespace, "MetricName": "InferenceLatency", "ExtendedStatistic": "p90",
+        "Period": ALARM_PERIOD, "EvaluationPeriods": 5, "DatapointsToAlarm": 3,
+        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 500, "Unit": "Milliseconds",
+        "TreatMissingData": "ignore", "EvaluateLowSampleCountPercentile": "ignore", **actions, "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("lambda-errors"),
+        "AlarmDescription": "The inference function crashed or timed out.",
+        "Namespace": "AWS/Lambda", "MetricName": "Errors", "Statistic": "Sum",
+        "Dimensions": [{"Name": "FunctionName", "Value": names.function}],
+        "Period": ALARM_PERIOD, "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0,
+        "TreatMissingData": "notBreaching", **actions, "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("endpoint-5xx"),
+        "AlarmDescription": "The model container answered server errors.",
+        "Namespace": "AWS/SageMaker", "MetricName": "Invocation5XXErrors", "Statistic": "Sum",
+        "Dimensions": [{"Name": "EndpointName", "Value": names.endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}],
+        "Period": ALARM_PERIOD, "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0,
+        "TreatMissingData": "notBreaching", **actions, "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("metadata-write-failures"),
+        "AlarmDescription": "Inference records could not be written to DynamoDB: run helpers.dynamodb.backfill_from_logs.",
+        "Namespace": namespace, "MetricName": "MetadataWriteFailures", "Statistic": "Sum",
+        "Period": ALARM_PERIOD, "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0,
+        "TreatMissingData": "notBreaching", **actions, "Tags": tags,
+    },
+]
+cloudwatch.ensure_alarms(alarm_specs)
+
+# %% [markdown]
+# ## Step 5 · A dashboard
+#
+# One page with the pipeline's vital signs. In AWS mode open it in the console (link below); the
+# cell after draws the same widgets from `GetMetricData`, which works in both clouds.
+
+# %%
+lambda_dims = ["FunctionName", names.function]
+endpoint_dims = ["EndpointName", names.endpoint, "VariantName", "AllTraffic"]
+dashboard_body = {
+    "widgets": [
+        {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {
+            "title": "Inferences and errors (count per period)", "region": settings.region, "period": ALARM_PERIOD,
+            "metrics": [[namespace, "InferenceCount", {"stat": "Sum", "label": "inferences"}],
+                        [namespace, "InferenceErrors", {"stat": "Sum", "label": "errors"}],
+                        [namespace, "MetadataWriteFailures", {"stat": "Sum", "label": "write failures"}]]}},
+        {"type": "metric", "x": 12, "y": 0, "width": 12, "height": 6, "properties": {
+            "title": "Inference latency (ms)", "region": settings.region, "period": ALARM_PERIOD,
+            "metrics": [[namespace, "InferenceLatency", {"stat": "p50", "label": "p50"}],
+                        [namespace, "InferenceLatency", {"stat": "p90", "label": "p90"}],
+                        [namespace, "InferenceLatency", {"stat": "p99", "label": "p99"}]]}},
+        {"type": "metric", "x": 0, "y": 6, "width": 12, "height": 6, "properties": {
+            "title": "Endpoint model latency (µs)", "region": settings.region, "period": ALARM_PERIOD,
+            "metrics": [["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "Average", "label": "average"}],
+                        ["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "p90", "label": "p90"}]]}},
+        {"type": "metric", "x": 12, "y": 6, "width": 12, "height": 6, "properties": {
+            "title": "Lambda invocations and errors", "region": settings.region, "period": ALARM_PERIOD,
+            "metrics": [["AWS/Lambda", "Invocations", *lambda_dims, {"stat": "Sum", "label": "invocations"}],
+                        ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}]]}},
+        {"type": "alarm", "x": 0, "y": 12, "width": 24, "height": 3, "properties": {
+            "title": "Alarms", "alarms": [session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs]}},
+    ]
+}
+print(cloudwatch.put_dashboard(names.dashboard, dashboard_body) or "dashboard saved")
+print(session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboard}") or "Local mode: the dashboard is drawn below from GetMetricData.")
+
+# %% [markdown]
+# ## Step 6 · Break it, watch the alarm fire, fix it, watch it recover
+#
+# First some healthy traffic (with a few bad requests: those are the callers' fault, they are
+# `client_error` and do **not** count as inference errors). The errors alarm starts in
+# `INSUFFICIENT_DATA` and settles to `OK`. We empty the queue so what follows is only the demo.
+
+# %%
+errors_alarm = names.alarm("inference-errors")
+print(traffic.run(n=40, concurrency=4, bad_share=0.1, seed=1))
+with traffic.background(rate_per_s=2):  # healthy requests keep flowing while we wait
+    cloudwatch.wait_for_alarm(errors_alarm, "OK", timeout_s=4 * ALARM_PERIOD + 30,
+                              why="A new alarm needs one evaluation after its first period ends.")
+print(f"drained {sqs.drain(queue_url)} earlier notifications")
+cloudwatch.alarm_states([s["AlarmName"] for s in alarm_specs])
+
+# %% [markdown]
+# Now half of the model calls fail (fault injection, as in 8.2). CloudWatch evaluates a period once it
+# has **ended**, so the alarm fires at most one period (plus the evaluation interval) after the errors.
+
+# %%
+failing = traffic.run(n=30, concurrency=4, model_failures=0.5, seed=2)
+print(failing)
+alarm = cloudwatch.wait_for_alarm(errors_alarm, "ALARM", timeout_s=3 * ALARM_PERIOD + 30,
+                                  why="The errors must land in a period that has ended.")
+print(alarm["StateReason"])
+
+# %% [markdown]
+# The notification, as SNS delivered it to the queue (an e-mail subscriber gets the same text):
+
+# %%
+alarm_notes = [n for n in sqs.receive_notifications(queue_url, wait_s=30) if n["Message"]["NewStateValue"] == "ALARM"]
+note = alarm_notes[0]
+print(note["Subject"])
+print(json.dumps({k: note["Message"][k] for k in ("AlarmName", "NewStateValue", "OldStateValue", "NewStateReason", "StateChangeTime")}, indent=2))
+print(json.dumps(note["Message"]["Trigger"], indent=2))
+
+# %% [markdown]
+# Fix it: stop the failures and keep healthy traffic flowing. Why keep traffic flowing? When some
+# datapoints are missing, CloudWatch evaluates the **most recent real datapoints** in its evaluation
+# range, and `TreatMissingData` is not used. With no traffic at all, the last real datapoint stays the
+# failing period until it drops out of the range (a few periods). With healthy traffic, the errors
+# filter reports a real **0** (its `defaultValue`) as soon as the next period ends, and the alarm
+# returns to `OK` — which is notified too.
+
+# %%
+traffic.set_fault_rate(0.0)
+with traffic.background(rate_per_s=2) as healthy:
+    cloudwatch.wait_for_alarm(errors_alarm, "OK", timeout_s=4 * ALARM_PERIOD + 30,
+                              why="A period after the failures must end with traffic and without errors.")
+print(f"healthy requests sent while waiting: {healthy.sent}")
+ok_notes = [n for n in sqs.receive_notifications(queue_url, wait_s=30) if n["Message"]["NewStateValue"] == "OK"]
+print(ok_notes[0]["Subject"])
+print(ok_notes[0]["Message"]["NewStateReason"])
+
+# %%
+cloudwatch.history(errors_alarm, limit=5)
+
+# %% [markdown]
+# The dashboard's widgets, drawn from the same metrics:
+
+# %%
+figure = cloudwatch.render_dashboard(dashboard_body, minutes=15)
+
+# %% [markdown]
+# ## Step 7 · Logs Insights (AWS mode)
+#
+# For questions the metrics do not answer, query the logs. Two examples: the slowest requests, and
+# the error mix per five minutes.
+
+# %%
+slowest = """fields @timestamp, requestId, latencyMs, modelLatencyMs, variantName
+| filter event = "inference" and status = "ok"
+| sort latencyMs desc
+| limit 10"""
+error_mix = """filter event = "inference"
+| stats count(*) as requests, sum(status = "model_error") as model_errors, sum(status = "client_error") as client_errors by bin(5m)"""
+for query in (slowest, error_mix):
+    display(logs.insights(names.function_log_group, query))
+
+# %% [markdown]
+# ## Check
+#
+# The errors alarm went OK → ALARM → OK from real traffic, and both notifications arrived.
+
+# %%
+summaries = list(cloudwatch.history(errors_alarm, limit=10)["summary"])
+assert "Alarm updated from OK to ALARM" in summaries and "Alarm updated from ALARM to OK" in summaries, summaries
+assert note["Subject"].startswith(f'ALARM: "{errors_alarm}"') and ok_notes[0]["Subject"].startswith(f'OK: "{errors_alarm}"')
+print("The errors alarm fired on real failures and recovered; both notifications arrived through SNS.")
+
+# %% [markdown]
+# ## Recap
+#
+# Now exists: log retention on the function's and the endpoint's log groups, four metric filters in
+# `MLWorkshop/<prefix>`, five alarms notifying `<prefix>-pipeline-alarms`, an SQS inbox subscribed to it,
+# and the `<prefix>-inference-pipeline` dashboard. In AWS, alarms cost $0.10 per alarm-month (p90: $0.30),
+# the dashboard $3 per month, custom metrics $0.30 per metric-month.
+#
+# **In the AWS console:** CloudWatch → Alarms; CloudWatch → Dashboards; CloudWatch → Log groups → *Metric filters*.
