@@ -113,7 +113,7 @@ class Runtime:
     # -- environments -------------------------------------------------------------------------
     def code_dir(self, fn) -> Path:
         """The function's zip unpacked once per code digest."""
-        digest = hashlib.sha256(fn.code_bytes).hexdigest()
+        digest = code_digest(fn)
         with self._lock:
             path = self._code_dirs.get(digest)
             if path is None:
@@ -134,7 +134,7 @@ class Runtime:
             sort_keys=True,
             default=str,
         )
-        return (fn.function_arn, str(fn.version), hashlib.sha256(fn.code_bytes).hexdigest(), config)
+        return (fn.function_arn, str(fn.version), code_digest(fn), config)
 
     def acquire(self, fn) -> Worker:
         """An idle warm environment for fn, or a new (cold) one."""
@@ -358,6 +358,11 @@ class Runtime:
         else:
             worker.stop()
         return payload, error, "\n".join(text for _, text in lines) + "\n"
+
+
+def code_digest(fn) -> str:
+    """Hex SHA-256 of the function's zip (moto keeps it beside the bytes; hashing per call costs ms for big zips)."""
+    return getattr(fn, "code_digest", "") or hashlib.sha256(fn.code_bytes).hexdigest()
 
 
 class TooManyRequests(Exception):

@@ -269,3 +269,12 @@ def install() -> None:
 
     hooked._workshop = True
     SageMakerRuntimeResponse.invoke_endpoint = hooked
+    # XGBoost takes about half a second to import: do it while the cloud waits for its first requests.
+    threading.Thread(target=_import_model_libraries, daemon=True, name="xgboost-import").start()
+
+
+def _import_model_libraries() -> None:
+    """Import what predicting needs, so the first InvokeEndpoint does not wait for it."""
+    import xgboost  # noqa: F401
+
+    from helpers import model  # noqa: F401
