@@ -1,0 +1,374 @@
+"""helpers.history and helpers.charts: loading, seeding, analysis, charts, export, reconciliation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import time
+import uuid
+
+import boto3
+import numpy as np
+import pandas as pd
+import pytest
+from boto3.dynamodb.types import TypeDeserializer
+
+from helpers import charts, history
+
+END = pd.Timestamp.now(tz="UTC").floor("h")  # recent, so seeded records are not expired
+START = END - pd.Timedelta(days=7)
+
+
+def _table_spec(name: str) -> dict:
+    return {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": "requestId", "AttributeType": "S"},
+            {"AttributeName": "endpointName", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [{
+            "IndexName": history.INDEX_NAME,
+            "KeySchema": [
+                {"AttributeName": "endpointName", "KeyType": "HASH"},
+                {"AttributeName": "timestamp", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }],
+    }
+
+
+@pytest.fixture()
+def ddb(local_cloud):
+    return boto3.client("dynamodb", region_name="us-east-1")
+
+
+@pytest.fixture()
+def table(ddb):
+    """A fresh inference table with the time index."""
+    name = f"history-{uuid.uuid4().hex[:8]}"
+    ddb.create_table(**_table_spec(name))
+    yield name
+    ddb.delete_table(TableName=name)
+
+
+@pytest.fixture(scope="module")
+def seeded(local_cloud):
+    """One table seeded with a small week of history (shared: seeding is the slow part)."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    name = f"history-seeded-{uuid.uuid4().hex[:8]}"
+    client.create_table(**_table_spec(name))
+    written = history.seed(name, "ep-seeded", days=7, per_day=60, end=END, client=client, progress=False)
+    yield name, written
+    client.delete_table(TableName=name)
+
+
+@pytest.fixture(scope="module")
+def week() -> pd.DataFrame:
+    """What seed() writes for a full-size week, converted without the cloud (fast)."""
+    return history.to_frame(history.history_items("ep", days=7, per_day=1440, seed=42, end=END))
+
+
+def _record(i: int, ts: pd.Timestamp, endpoint: str = "ep", **extra) -> dict:
+    item = {
+        "requestId": {"S": f"req-{i:05d}"},
+        "timestamp": {"S": history.iso_ms(ts)},
+        "endpointName": {"S": endpoint},
+        "modelVersion": {"S": "1"},
+        "variantName": {"S": "AllTraffic"},
+        "status": {"S": "ok"},
+        "features": {"L": [{"N": "0.5"}, {"N": "-1"}, {"N": "2.25"}, {"N": "3"}]},
+        "prediction": {"N": "0.75"},
+        "predictedLabel": {"N": "1"},
+        "latencyMs": {"N": "12.5"},
+        "coldStart": {"BOOL": False},
+        "expiresAt": {"N": str(int(time.time()) + 86_400)},
+    }
+    item.update(extra)
+    return item
+
+
+def _put(ddb, table: str, items: list[dict]) -> None:
+    history.write_items(table, items, client=ddb, progress=False)
+
+
+# ------------------------------------------------------------------ converter
+
+
+def test_loaded_columns_have_pandas_types_and_no_decimal(ddb, table):
+    _put(ddb, table, [_record(i, END - pd.Timedelta(minutes=i)) for i in range(5)])
+    df = history.load(table, "ep", START, END, client=ddb, progress=False)
+    assert str(df["timestamp"].dtype).startswith("datetime64") and str(df["timestamp"].dt.tz) == "UTC"
+    assert df["prediction"].dtype == np.float64 and df["latencyMs"].dtype == np.float64
+    assert df["predictedLabel"].dtype == "Int64" and df["expiresAt"].dtype == "Int64"
+    assert df["coldStart"].dtype == "boolean"
+    for name in ("status", "variantName", "modelVersion", "eventSource"):
+        assert isinstance(df[name].dtype, pd.CategoricalDtype), name
+    assert not any(isinstance(v, decimal.Decimal) for col in df.columns for v in df[col].head())
+    assert list(df[["f0", "f1", "f2", "f3"]].iloc[0]) == [0.5, -1.0, 2.25, 3.0]
+
+
+def test_rows_are_sorted_by_timestamp(ddb, table):
+    _put(ddb, table, [_record(i, END - pd.Timedelta(minutes=(i * 7) % 50)) for i in range(20)])
+    df = history.load(table, "ep", START, END, client=ddb, progress=False, slices=3)
+    assert df["timestamp"].is_monotonic_increasing
+
+
+def test_converter_matches_type_deserializer():
+    items = history.history_items("ep", days=1, per_day=300, seed=7, end=END)
+    items[3]["extra"] = {"M": {"a": {"N": "1"}}}
+    items[4]["note"] = {"S": "hand-written"}
+    df = history.to_frame(items).set_index("requestId")
+    deser = TypeDeserializer()
+    for item in items:
+        expected = {k: deser.deserialize(v) for k, v in item.items()}
+        row = df.loc[expected.pop("requestId")]
+        assert row["timestamp"] == pd.Timestamp(expected.pop("timestamp"))
+        features = expected.pop("features", None)
+        got = [row[f"f{i}"] for i in range(4)]
+        assert got == [float(x) for x in features] if features else all(math.isnan(x) for x in got)
+        for name, value in expected.items():
+            if isinstance(value, decimal.Decimal):
+                assert row[name] == float(value), name
+            elif isinstance(value, dict):
+                assert row[name] == {k: int(v) for k, v in value.items()}, name
+            else:
+                assert row[name] == value, name
+        for name in set(history.SCHEMA) - set(item) - {"features"}:
+            assert pd.isna(row[name]), name
+
+
+def test_missing_and_extra_attributes_load_without_crash(ddb, table):
+    old = {"requestId": {"S": "old-1"}, "timestamp": {"S": history.iso_ms(END - pd.Timedelta(hours=1))},
+           "endpointName": {"S": "ep"}, "prediction": {"S": "0.4"}, "legacyScore": {"N": "7"}}
+    odd = _record(2, END - pd.Timedelta(hours=2), latencyMs={"NULL": True}, comment={"S": "by hand"})
+    _put(ddb, table, [old, odd])
+    df = history.load(table, "ep", START, END, client=ddb, progress=False).set_index("requestId")
+    assert set(history.SCHEMA) - {"features", "requestId"} <= set(df.columns)
+    assert df.loc["old-1", "prediction"] == 0.4  # a number written as text is still read as a number
+    assert pd.isna(df.loc["old-1", "status"]) and pd.isna(df.loc["req-00002", "latencyMs"])
+    assert df.loc["old-1", "legacyScore"] == 7 and pd.isna(df.loc["req-00002", "legacyScore"])
+    assert df.loc["req-00002", "comment"] == "by hand"
+
+
+def test_empty_range_gives_typed_empty_frame(ddb, table):
+    df = history.load(table, "nobody", START, END, client=ddb, progress=False)
+    assert len(df) == 0
+    assert set(history.SCHEMA) - {"features"} <= set(df.columns) and {"f0", "f3"} <= set(df.columns)
+    assert str(df["timestamp"].dt.tz) == "UTC" and df["latencyMs"].dtype == np.float64
+    assert isinstance(df["status"].dtype, pd.CategoricalDtype)
+
+
+def test_reversed_range_is_refused_with_the_fix():
+    with pytest.raises(ValueError, match="after end.*swap"):
+        history.load("t", "ep", END, START, client=object(), progress=False)
+
+
+def test_naive_datetimes_are_refused_with_the_fix():
+    with pytest.raises(ValueError, match="no timezone.*timezone-aware"):
+        history.load("t", "ep", dt.datetime(2026, 11, 1), END, client=object(), progress=False)
+
+
+# ------------------------------------------------------------------ pagination, slices, expiry
+
+
+def test_pages_and_slices_return_each_item_exactly_once(ddb, table):
+    # Several items share a slice boundary's exact millisecond.
+    boundary = START + (END - START) / 2
+    times = [START + pd.Timedelta(minutes=37 * i) for i in range(200)] + [boundary] * 3
+    _put(ddb, table, [_record(i, t) for i, t in enumerate(times)])
+    for slices in (1, 2, 5):
+        df = history.load(table, "ep", START, END, client=ddb, progress=False, slices=slices, page_limit=17)
+        assert len(df) == len(times) and df["requestId"].is_unique, slices
+
+
+def test_only_the_requested_range_and_endpoint_are_loaded(ddb, table):
+    inside = [_record(i, END - pd.Timedelta(hours=i)) for i in range(3)]
+    outside = [_record(10, START - pd.Timedelta(seconds=1)), _record(11, END - pd.Timedelta(hours=1), endpoint="other")]
+    _put(ddb, table, inside + outside)
+    df = history.load(table, "ep", START, END, client=ddb, progress=False)
+    assert sorted(df["requestId"]) == ["req-00000", "req-00001", "req-00002"]
+
+
+def test_expired_items_are_left_out_unless_asked_for(ddb, table):
+    past = {"N": str(int(time.time()) - 60)}
+    _put(ddb, table, [_record(0, END - pd.Timedelta(hours=1)), _record(1, END - pd.Timedelta(hours=2), expiresAt=past)])
+    assert list(history.load(table, "ep", START, END, client=ddb, progress=False)["requestId"]) == ["req-00000"]
+    both = history.load(table, "ep", START, END, client=ddb, progress=False, include_expired=True)
+    assert sorted(both["requestId"]) == ["req-00000", "req-00001"]
+
+
+def test_parallel_scan_returns_every_item_once(ddb, table):
+    _put(ddb, table, [_record(i, END - pd.Timedelta(minutes=i), endpoint=f"ep{i % 2}") for i in range(60)])
+    df = history.scan(table, segments=3, client=ddb, progress=False, page_limit=7)
+    assert len(df) == 60 and df["requestId"].is_unique
+    assert len(history.scan(table, endpoint="ep1", segments=2, client=ddb, progress=False)) == 30
+
+
+# ------------------------------------------------------------------ seeding
+
+
+def test_seed_writes_every_record_and_they_load_back(seeded, ddb):
+    name, written = seeded
+    assert written == 7 * 60
+    df = history.load(name, "ep-seeded", START, END, client=ddb, progress=False)
+    assert len(df) == written and df["requestId"].is_unique
+
+
+def test_same_seed_gives_same_items_and_another_seed_does_not():
+    a = history.history_items("ep", days=2, per_day=50, seed=1, end=END)
+    b = history.history_items("ep", days=2, per_day=50, seed=1, end=END)
+    c = history.history_items("ep", days=2, per_day=50, seed=2, end=END)
+    assert a == b and a != c
+    assert len({it["requestId"]["S"] for it in a}) == len(a)
+
+
+def test_seeded_records_follow_the_schema():
+    for item in history.history_items("ep", days=1, per_day=200, seed=3, end=END):
+        for name, value in item.items():
+            assert name in history.SCHEMA, name
+            assert next(iter(value)) == history.SCHEMA[name][0], name
+        assert item["status"]["S"] in ("ok", "client_error", "model_error")
+
+
+class FlakyClient:
+    """Wraps a client; the first `failures` BatchWriteItem calls leave half the requests unprocessed."""
+
+    def __init__(self, client, failures: int = 2):
+        self.client, self.failures, self.calls = client, failures, 0
+
+    def batch_write_item(self, RequestItems):
+        self.calls += 1
+        (table, requests), = RequestItems.items()
+        if self.failures > 0:
+            self.failures -= 1
+            done, left = requests[: len(requests) // 2], requests[len(requests) // 2 :]
+            if done:
+                self.client.batch_write_item(RequestItems={table: done})
+            return {"UnprocessedItems": {table: left}}
+        return self.client.batch_write_item(RequestItems=RequestItems)
+
+
+def test_unprocessed_items_are_retried_with_backoff(ddb, table):
+    flaky, pauses = FlakyClient(ddb), []
+    items = [_record(i, END - pd.Timedelta(minutes=i)) for i in range(25)]
+    history.write_batch(flaky, table, [{"PutRequest": {"Item": it}} for it in items], sleep=pauses.append)
+    assert flaky.calls == 3 and len(pauses) == 2 and pauses[1] > pauses[0]
+    assert len(history.scan(table, client=ddb, progress=False)) == 25
+
+
+def test_writes_still_unprocessed_after_the_last_attempt_raise(ddb, table):
+    flaky = FlakyClient(ddb, failures=100)
+    with pytest.raises(RuntimeError, match="still unprocessed"):
+        history.write_batch(flaky, table, [{"PutRequest": {"Item": _record(i, END)}} for i in range(11)], sleep=lambda s: None, max_attempts=3)
+
+
+# ------------------------------------------------------------------ analysis
+
+
+def test_latency_regression_is_found_from_the_data(week):
+    found = history.latency_regressions(week, freq="1h")
+    assert len(found) >= 1
+    first = found.iloc[0]
+    seeded_start = START + 0.7 * (END - START)
+    assert abs(first["period"] - seeded_start) <= pd.Timedelta(hours=2)
+    assert (first["modelVersion"], first["variantName"]) == ("2", "AllTraffic")
+    assert first["ratio"] > 1.5
+    assert not ((found["variantName"] == "Canary") & (found["period"] < seeded_start)).any()
+
+
+def test_no_regression_is_reported_for_steady_latency(week):
+    before = week[week["timestamp"] < START + 0.65 * (END - START)]
+    assert history.latency_regressions(before, freq="1h").empty
+
+
+def test_error_burst_is_found_from_the_data(week):
+    bursts = history.error_bursts(week, freq="10min")
+    assert len(bursts) == 1
+    burst = bursts.iloc[0]
+    seeded_start = START + 0.55 * (END - START)
+    assert abs(burst["start"] - seeded_start) <= pd.Timedelta(minutes=10)
+    assert pd.Timedelta(minutes=60) <= burst["end"] - burst["start"] <= pd.Timedelta(minutes=100)
+    assert burst["top_error"] == "ModelError" and burst["error_rate"] > 0.5
+
+
+def test_summary_counts_requests_per_version_and_variant(week):
+    table = history.summary(week)
+    assert table.loc[("all", "all"), "requests"] == len(week)
+    parts = table.drop(index=("all", "all"))
+    assert parts["requests"].sum() == len(week)
+    assert table.loc[("2", "AllTraffic"), "mean_prediction"] > table.loc[("1", "AllTraffic"), "mean_prediction"]
+
+
+def test_analysis_of_an_empty_frame_finds_nothing():
+    empty = history.empty_frame()
+    assert history.latency_regressions(empty).empty and history.error_bursts(empty).empty
+    assert history.summary(empty).loc[("all", "all"), "requests"] == 0
+
+
+# ------------------------------------------------------------------ charts and export
+
+TIME_CHARTS = ["requests_per_interval", "latency_percentiles", "error_rate_by_status"]
+CHARTS = ["requests_per_interval", "latency_percentiles", "error_rate_by_status",
+          "prediction_distribution_by_version", "latency_by_variant"]
+
+
+@pytest.mark.parametrize("name", CHARTS)
+def test_chart_of_data_and_of_nothing_are_written_as_png(name, week, tmp_path):
+    draw = getattr(charts, name)
+    full = charts.save(draw(week), name, tmp_path)
+    empty_fig = draw(history.empty_frame())
+    empty = charts.save(empty_fig, f"{name}-empty", tmp_path)
+    for path in (full, empty):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000
+    assert any(t.get_text() == "no data" for ax in empty_fig.axes for t in ax.texts)
+    if name in TIME_CHARTS:
+        assert "UTC" in empty_fig.axes[0].get_title() + draw(week).axes[0].get_xlabel()
+
+
+def test_csv_export_round_trips_rows_and_timestamps(week, tmp_path):
+    path = history.to_csv(week.head(50), tmp_path / "h.csv")
+    back = pd.read_csv(path)
+    assert len(back) == 50
+    assert (pd.to_datetime(back["timestamp"], utc=True).to_numpy() == week["timestamp"].head(50).to_numpy()).all()
+    assert back.loc[0, "f0"] == week.loc[0, "f0"]
+
+
+def test_parquet_export_needs_pyarrow(week, tmp_path):
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="pip install pyarrow"):
+            history.to_parquet(week.head(5), tmp_path / "h.parquet")
+    else:
+        assert len(pd.read_parquet(history.to_parquet(week.head(5), tmp_path / "h.parquet"))) == 5
+
+
+# ------------------------------------------------------------------ reconciliation
+
+
+def test_reconcile_agrees_with_matching_metrics_and_explains_a_difference(local_cloud):
+    cw = boto3.client("cloudwatch", region_name="us-east-1")
+    namespace, function = f"Test/{uuid.uuid4().hex[:8]}", f"fn-{uuid.uuid4().hex[:6]}"
+    base = pd.Timestamp.now(tz="UTC").floor("min") - pd.Timedelta(minutes=10)
+    counts = [3, 0, 2, 4]
+    stamps = [base + pd.Timedelta(minutes=m, seconds=5 + i) for m, n in enumerate(counts) for i in range(n)]
+    df = history.to_frame([_record(i, t) for i, t in enumerate(stamps)])
+    for m, n in enumerate(counts):
+        if n:
+            when = (base + pd.Timedelta(minutes=m, seconds=30)).to_pydatetime()
+            metric = n - 1 if m == 3 else n  # one inference missing from the metric in the last minute
+            cw.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "InferenceCount", "Value": metric, "Timestamp": when}])
+            cw.put_metric_data(Namespace="AWS/Lambda", MetricData=[{
+                "MetricName": "Invocations", "Value": n, "Timestamp": when,
+                "Dimensions": [{"Name": "FunctionName", "Value": function}]}])
+    out = history.reconcile(df, cw, namespace, function_name=function, period=60)
+    assert list(out["records"]) == counts
+    assert list(out["agree"]) == [True, True, True, False]
+    last = out.iloc[3]
+    assert last["diff_metric"] == 1 and last["diff_invocations"] == 0
+    assert "without an InferenceCount datapoint" in last["explain"]
+    assert out.iloc[0]["explain"] == ""
