@@ -179,6 +179,9 @@ def delete_one(r: Resource, *, timeout_s: float | None = None) -> bool:
         raise ValueError(f"refusing to delete {r.kind} {r.name}: it is not the kit's")
     doing = f"deleting {r.kind} {r.name}" + (f" in {r.parent}" if r.parent else "")
     try:
+        # some deletes succeed on missing resources (DeleteAlarms, DeleteTopic): look first, to report truthfully
+        if _still_there(r) == "gone":
+            return False
         ACTIONS[(r.service, r.kind)][0](r)
     except ClientError as exc:
         if is_gone(exc):
