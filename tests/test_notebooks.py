@@ -1,0 +1,61 @@
+"""The workshop notebooks, run with nbval on a fresh local cloud: every notebook twice in a row, then cleanup."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if p.name[0].isdigit())
+CHAPTERS = [p for p in NOTEBOOKS if not p.name.startswith("99_")]
+CLEANUP = [p for p in NOTEBOOKS if p.name.startswith("99_")]
+
+pytestmark = pytest.mark.notebooks
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def notebook_env(tmp_path_factory):
+    """Environment for notebook kernels: their own local cloud (port, state folder), fast alarm periods."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
+    env.update(
+        WORKSHOP_MODE="local",
+        WORKSHOP_PREFIX="nbval",
+        WORKSHOP_LOCAL_PORT=str(_free_port()),
+        WORKSHOP_STATE_DIR=str(tmp_path_factory.mktemp("workshop-state")),
+        WORKSHOP_ALARM_PERIOD="10",
+        WORKSHOP_ALARM_INTERVAL="2",
+        MPLBACKEND="Agg",
+        PYTHONPATH=str(ROOT),
+    )
+    yield env
+    subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
+
+
+def _nbval(paths: list[Path], env: dict) -> subprocess.CompletedProcess:
+    command = [
+        sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "--keep-duplicates",
+        "-p", "no:cacheprovider", "-q", "--timeout=900", "-o", "addopts=", *map(str, paths),
+    ]
+    return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
+
+
+def test_every_chapter_notebook_runs_twice_in_a_row_on_the_same_stack(notebook_env):
+    result = _nbval(CHAPTERS + CHAPTERS, notebook_env)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+
+
+@pytest.mark.skipif(not CLEANUP, reason="no cleanup notebook yet")
+def test_cleanup_notebook_then_removes_everything_it_listed(notebook_env):
+    result = _nbval(CLEANUP, notebook_env)
+    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
