@@ -3,15 +3,41 @@
 from __future__ import annotations
 
 import argparse
+import ast
+import datetime as _dt
+import importlib
+import re
 import sys
 from pathlib import Path
+
+from helpers.config import SettingsError
+from helpers.errors import WorkshopError, friendly
+
+DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> _dt.timedelta:
+    """'8h', '30m', '2d', '90s' as a timedelta."""
+    match = DURATION.match(text.strip())
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 8h, 30m, 2d or 90s")
+    return _dt.timedelta(**{UNITS[match.group(2)]: float(match.group(1))})
+
+
+def parse_value(text: str):
+    """A parameter's value: a Python literal (True, 3, None, 'x') when it is one, else the text itself."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
 
 
 def _run(args) -> int:
     from helpers import runner
 
     notebooks = [Path(n).resolve() for n in args.notebooks] or runner.workshop_notebooks(args.with_cleanup)
-    params = dict(p.split("=", 1) for p in args.param)
+    params = {name: parse_value(value) for name, value in (p.split("=", 1) for p in args.param)}
     results = runner.run_all(notebooks, Path(args.out).resolve() if args.out else None, params)
     return 0 if all(r.ok for r in results) else 1
 
@@ -22,8 +48,101 @@ def _local(args) -> int:
     return local_main([args.action] + (["--port", str(args.port)] if args.port else []))
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Parse the command line and run the command."""
+def _cleanup(args) -> int:
+    from helpers import cleanup, inventory
+
+    delete = True if args.yes else None  # None: delete in local mode, only list in aws mode
+    report = cleanup.cleanup(args.prefix, delete=delete, older_than=args.older_than, all_prefixes=args.all_prefixes)
+    inventory.show(report.found + report.left_alone)
+    print(report)
+    if report.delete and report.left:
+        inventory.show(report.left)
+    return 0 if report.ok else 1
+
+
+def alarm_states(resources) -> list[tuple[str, str, str]]:
+    """(alarm, state, reason) for the kit's alarms among resources."""
+    from helpers import session
+
+    names = [r.name for r in resources if r.kind == "alarm" and r.owned]
+    rows = []
+    cw = session.client("cloudwatch")
+    for start in range(0, len(names), 100):
+        answer = cw.describe_alarms(AlarmNames=names[start:start + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        for alarm in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", []):
+            rows.append((alarm["AlarmName"], alarm["StateValue"], alarm.get("StateReason", "")[:80]))
+    return rows
+
+
+def recent_errors(prefix: str | None, minutes: int = 60) -> list[tuple[str, float, float]]:
+    """(metric, errors, requests) summed over the last minutes, for the prefix's function, endpoint and kit metrics."""
+    from helpers import session
+    from helpers.config import Names
+
+    s = session.settings()
+    n = s.names if prefix in (None, s.prefix) else Names(prefix)
+    queries = {
+        "lambda_errors": ("AWS/Lambda", "Errors", [("FunctionName", n.function)]),
+        "lambda_calls": ("AWS/Lambda", "Invocations", [("FunctionName", n.function)]),
+        "endpoint_5xx": ("AWS/SageMaker", "Invocation5XXErrors", [("EndpointName", n.endpoint), ("VariantName", "AllTraffic")]),
+        "endpoint_calls": ("AWS/SageMaker", "Invocations", [("EndpointName", n.endpoint), ("VariantName", "AllTraffic")]),
+        "kit_errors": (n.metric_namespace, "InferenceErrors", []),
+        "kit_calls": (n.metric_namespace, "InferenceCount", []),
+    }
+    end = _dt.datetime.now(_dt.UTC)
+    answer = session.client("cloudwatch").get_metric_data(
+        StartTime=end - _dt.timedelta(minutes=minutes),
+        EndTime=end,
+        MetricDataQueries=[
+            {"Id": key, "MetricStat": {"Metric": {"Namespace": ns, "MetricName": metric,
+                                                  "Dimensions": [{"Name": k, "Value": v} for k, v in dims]},
+                                       "Period": 60, "Stat": "Sum"}}
+            for key, (ns, metric, dims) in queries.items()
+        ],
+    )
+    sums = {r["Id"]: sum(r.get("Values", [])) for r in answer.get("MetricDataResults", [])}
+    return [
+        (f"Lambda {n.function} Errors / Invocations", sums.get("lambda_errors", 0), sums.get("lambda_calls", 0)),
+        (f"Endpoint {n.endpoint} 5XX / Invocations", sums.get("endpoint_5xx", 0), sums.get("endpoint_calls", 0)),
+        (f"{n.metric_namespace} InferenceErrors / InferenceCount", sums.get("kit_errors", 0), sums.get("kit_calls", 0)),
+    ]
+
+
+def _status(args) -> int:
+    from helpers import inventory, session
+
+    info = session.prepare()
+    prefix = None if args.all_prefixes else (args.prefix or session.settings().prefix)
+    print(f"mode {info['mode']} · region {info['region']} · account {info['account']} · "
+          f"{'every prefix' if prefix is None else 'prefix ' + prefix}")
+    resources = inventory.collect(prefix, all_prefixes=args.all_prefixes)
+    inventory.show(resources)
+    states = alarm_states(resources)
+    print("\nAlarms:" if states else "\nAlarms: none")
+    for name, state, reason in states:
+        print(f"  {name:<40} {state:<18} {reason}")
+    if prefix is not None:
+        print(f"\nLast {args.minutes} minutes (sums):")
+        for label, errors, calls in recent_errors(prefix, args.minutes):
+            print(f"  {label:<60} {errors:>8g} / {calls:g}")
+    return 0
+
+
+def _traffic(args) -> int:
+    try:
+        traffic = importlib.import_module("helpers.traffic")
+    except ImportError as exc:
+        if exc.name not in ("helpers.traffic", None):
+            raise
+        print("`traffic` needs chapter 8.2's traffic generator (helpers/traffic.py), which this kit does not have yet.",
+              file=sys.stderr)
+        return 2
+    traffic.run(n=args.n, concurrency=args.concurrency, bad_share=args.bad_share, model_failures=args.model_failures)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line's parser."""
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute notebooks headless; executed copies + HTML under build/notebooks")
@@ -32,12 +151,48 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--out", help="output folder (default build/notebooks)")
     run.add_argument("--with-cleanup", action="store_true", help="also run 99_cleanup at the end")
     run.set_defaults(func=_run)
+
+    status = sub.add_parser("status", help="the kit's resources, alarm states and recent error counts")
+    status.add_argument("--prefix", help="default: WORKSHOP_PREFIX")
+    status.add_argument("--all-prefixes", action="store_true", help="every attendee's resources")
+    status.add_argument("--minutes", type=int, default=60, help="window for error counts (default 60)")
+    status.set_defaults(func=_status)
+
+    traffic = sub.add_parser("traffic", help="send inference requests through the pipeline (chapter 8.3)")
+    traffic.add_argument("-n", type=int, default=200, help="number of requests (default 200)")
+    traffic.add_argument("--concurrency", type=int, default=4)
+    traffic.add_argument("--bad-share", type=float, default=0.0, help="share of invalid requests, 0..1")
+    traffic.add_argument("--model-failures", type=float, default=0.0, help="share of injected model failures, 0..1")
+    traffic.set_defaults(func=_traffic)
+
+    clean = sub.add_parser("cleanup", help="list, then delete, what the kit created (aws mode deletes only with --yes)")
+    clean.add_argument("--yes", action="store_true", help="delete (in aws mode; local mode always deletes)")
+    clean.add_argument("--prefix", help="default: WORKSHOP_PREFIX")
+    clean.add_argument("--all-prefixes", action="store_true", help="every attendee's resources (instructor sweep)")
+    clean.add_argument("--older-than", type=parse_duration, metavar="AGE", help="only resources older than AGE, e.g. 8h")
+    clean.set_defaults(func=_cleanup)
+
     local = sub.add_parser("local", help="manage the local cloud")
     local.add_argument("action", choices=["up", "down", "status"])
     local.add_argument("--port", type=int)
     local.set_defaults(func=_local)
-    args = parser.parse_args(argv)
-    return args.func(args)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the command line and run the command; 2 with a message for the usual failures."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (WorkshopError, SettingsError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        explained = friendly(exc, f"running `{args.command}`")
+        if explained is exc:
+            raise
+        print(f"error: {explained}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
