@@ -616,3 +616,35 @@ def test_aws_cli_lists_invokes_and_reads_logs(aws, deploy, tmp_path):
     assert json.loads(out.read_text()) == 42
     events = json.loads(cli("logs", "filter-log-events", "--log-group-name", f"/aws/lambda/{name}", "--output", "json"))
     assert "hello from the cli test" in [e["message"] for e in events["events"]]
+
+
+# -- concurrency and asynchronous retries ---------------------------------------------------------
+
+
+def test_concurrent_invocations_run_in_separate_environments(aws, deploy):
+    import threading
+
+    name = deploy("import os, time\n\ndef handler(event, context):\n    time.sleep(0.5)\n    return os.getpid()\n")
+    pids = []
+    calls = [threading.Thread(target=lambda: pids.append(invoke(aws, name)[1])) for _ in range(2)]
+    for call in calls:
+        call.start()
+    for call in calls:
+        call.join()
+    assert len(set(pids)) == 2
+    assert len(log_streams(aws, name)) == 2
+
+
+def test_failing_event_invocation_is_retried_twice(aws, deploy):
+    name = deploy("def handler(event, context):\n    raise RuntimeError('always')\n")
+    answer = aws.lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+
+    def three_attempts() -> list[str]:
+        starts = [m for m in log_messages(aws, name) if m.startswith("START ")]
+        return starts if len(starts) == 3 else []
+
+    starts = wait_for(three_attempts, timeout_s=20)
+    # every attempt keeps the request id the 202 answer named
+    assert {line.split()[2] for line in starts} == {answer["ResponseMetadata"]["RequestId"]}
+    time.sleep(0.5)
+    assert len([m for m in log_messages(aws, name) if m.startswith("START ")]) == 3

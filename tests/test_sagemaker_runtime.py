@@ -286,3 +286,24 @@ def test_metrics_of_one_variant_are_not_the_others(aws, make_endpoint, trained):
         aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4", TargetVariant="Green")
     assert metric(aws, name, "Green", "Invocations") == 2.0
     assert metric(aws, name, "Blue", "Invocations") is None
+
+
+def test_lambda_calling_the_endpoint_gets_the_models_prediction(aws, endpoint, booster, local_cloud):
+    import io
+    import zipfile
+    from pathlib import Path
+
+    lam = boto3.client("lambda", endpoint_url=local_cloud, region_name=REGION)
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    role = aws.iam.create_role(RoleName=f"fn-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(trust))
+    package = io.BytesIO()
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.write(Path(__file__).resolve().parents[1] / "lambda" / "chapter7" / "app.py", "app.py")
+    name = f"chapter7-{uuid.uuid4().hex[:8]}"
+    lam.create_function(FunctionName=name, Runtime="python3.11", Role=role["Role"]["Arn"], Handler="app.lambda_handler",
+                        Code={"ZipFile": package.getvalue()}, Environment={"Variables": {"ENDPOINT_NAME": endpoint}})  # fmt: skip
+    answer = lam.invoke(FunctionName=name, Payload=json.dumps({"features": ROWS[1]}))
+    reply = json.loads(answer["Payload"].read())
+    assert "FunctionError" not in answer, reply
+    assert json.loads(reply["body"])["prediction"] == model.predict(booster, [ROWS[1]])[0]

@@ -250,12 +250,12 @@ class Runtime:
         if invocation_type == "DryRun":
             return b""
         self._check_concurrency(fn)
-        if invocation_type == "Event":
-            threading.Thread(target=self._run_event, args=(fn, body), daemon=True).start()
-            return b""
         request_id = str(uuid.uuid4())
-        payload, error, tail = self.run(fn, body, request_id)
         response_headers["x-amzn-requestid"] = request_id  # AWS answers with the invocation's id
+        if invocation_type == "Event":
+            threading.Thread(target=self._run_event, args=(fn, body, request_id), daemon=True).start()
+            return b""
+        payload, error, tail = self.run(fn, body, request_id)
         if error:
             response_headers["x-amz-function-error"] = "Unhandled"
         response_headers["x-amz-log-result"] = base64.b64encode(tail.encode()[-TAIL_BYTES:]).decode()
@@ -268,10 +268,11 @@ class Runtime:
             publish_metrics(fn, {"Throttles": (1, "Count")})
             raise TooManyRequests()
 
-    def _run_event(self, fn, body: str) -> None:
+    def _run_event(self, fn, body: str, request_id: str) -> None:
+        """Run an asynchronous invocation, retrying a failure twice with the same request id, as AWS does."""
         for delay in (0.0, *EVENT_RETRY_DELAYS):
             time.sleep(delay)
-            _, error, _ = self.run(fn, body)
+            _, error, _ = self.run(fn, body, request_id)
             if not error:
                 return
 
