@@ -396,6 +396,45 @@ def _auto_slices(start: pd.Timestamp, end: pd.Timestamp, workers: int) -> int:
     return max(1, min(2 * workers, math.ceil((end - start) / pd.Timedelta(hours=12))))
 
 
+_raw = threading.local()
+
+
+def _take_raw_items(response_dict: dict, customized_response_dict: dict, **_: Any) -> None:
+    """botocore hook: hand a page's Items over as the raw JSON, skipping botocore's per-value
+    parsing (the converter reads the same DynamoDB JSON); only for this module's own requests."""
+    if not getattr(_raw, "active", False) or response_dict.get("status_code") != 200:
+        return
+    try:
+        body = json.loads(response_dict["body"])
+    except (TypeError, ValueError):
+        return  # not JSON (another protocol): let botocore parse it
+    if isinstance(body, dict) and "Items" in body:
+        customized_response_dict["Items"] = body.pop("Items")
+        response_dict["body"] = json.dumps(body).encode()
+
+
+def _fast_pages(client: Any) -> None:
+    """Let Query and Scan pages requested by this module skip botocore's item parsing."""
+    for operation in ("Query", "Scan"):
+        client.meta.events.register(
+            f"before-parse.dynamodb.{operation}", _take_raw_items, unique_id=f"helpers.history.raw-{operation}"
+        )
+
+
+def _paged(call: Callable[..., dict], kwargs: dict[str, Any]) -> Iterator[list[dict]]:
+    """Pages of Items of a Query or Scan, following LastEvaluatedKey."""
+    while True:
+        _raw.active = True
+        try:
+            page = call(**kwargs)
+        finally:
+            _raw.active = False
+        yield page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def _query_pages(client: Any, table: str, endpoint: str, lo: str, hi: str, limit: int | None) -> Iterator[list[dict]]:
     """Pages of items of one endpoint with lo <= timestamp <= hi, from the time index."""
     kwargs: dict[str, Any] = {
@@ -407,12 +446,7 @@ def _query_pages(client: Any, table: str, endpoint: str, lo: str, hi: str, limit
     }
     if limit:
         kwargs["Limit"] = limit
-    while True:
-        page = client.query(**kwargs)
-        yield page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return _paged(client.query, kwargs)
 
 
 def _scan_pages(client: Any, table: str, segment: int, total: int, limit: int | None) -> Iterator[list[dict]]:
@@ -420,12 +454,7 @@ def _scan_pages(client: Any, table: str, segment: int, total: int, limit: int | 
     kwargs: dict[str, Any] = {"TableName": table, "Segment": segment, "TotalSegments": total}
     if limit:
         kwargs["Limit"] = limit
-    while True:
-        page = client.scan(**kwargs)
-        yield page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
-            return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return _paged(client.scan, kwargs)
 
 
 def _progress(progress: bool, desc: str):
@@ -475,16 +504,20 @@ def load(
     client: Any = None,
     progress: bool = True,
     page_limit: int | None = None,
+    fast: bool = True,
 ) -> pd.DataFrame:
     """The endpoint's inference records with start <= timestamp <= end, as a typed DataFrame.
 
     Queries the (endpointName, timestamp) index, following every page; the range is split into
     `slices` (default: about one per 12 h) fetched by `workers` threads. Items already past
-    `expiresAt` (TTL deletes them late) are left out unless `include_expired`.
+    `expiresAt` (TTL deletes them late) are left out unless `include_expired`. With `fast`, the
+    pages' items skip botocore's parsing (a hook on this client, active only for these requests).
     """
     start_ts, end_ts = _check_range(start, end)
     now = time.time()
     client = _client(client, workers)
+    if fast:
+        _fast_pages(client)
     count = slices if slices is not None else _auto_slices(start_ts, end_ts, workers)
     if count < 1:
         raise ValueError(f"slices={slices} must be at least 1. Fix: pass slices=None to choose automatically.")
@@ -514,6 +547,7 @@ def scan(
     client: Any = None,
     progress: bool = True,
     page_limit: int | None = None,
+    fast: bool = True,
 ) -> pd.DataFrame:
     """Every record of the table by parallel Scan (for tables without the time index), typed as in load.
 
@@ -524,6 +558,8 @@ def scan(
     bounds = _check_range(start, end) if start is not None or end is not None else None
     now = time.time()
     client = _client(client, segments)
+    if fast:
+        _fast_pages(client)
     jobs = [
         (lambda s=s: _scan_pages(client, table, s, segments, page_limit))  # noqa: B023 - bound by default
         for s in range(segments)

@@ -372,3 +372,12 @@ def test_reconcile_agrees_with_matching_metrics_and_explains_a_difference(local_
     assert last["diff_metric"] == 1 and last["diff_invocations"] == 0
     assert "without an InferenceCount datapoint" in last["explain"]
     assert out.iloc[0]["explain"] == ""
+
+
+def test_fast_page_parsing_gives_the_same_frame_as_botocore_parsing(ddb, table):
+    odd = _record(99, END - pd.Timedelta(hours=3), blob={"B": b"\x00\x01"}, tags={"SS": ["a", "b"]})
+    _put(ddb, table, [_record(i, END - pd.Timedelta(minutes=i)) for i in range(30)] + [odd])
+    fast = history.load(table, "ep", START, END, client=ddb, progress=False, page_limit=7)
+    slow = history.load(table, "ep", START, END, client=ddb, progress=False, page_limit=7, fast=False)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast.set_index("requestId").loc["req-00099", "blob"] == b"\x00\x01"
