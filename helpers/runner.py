@@ -40,7 +40,7 @@ def inject_parameters(nb, parameters: dict) -> None:
 
     source = "\n".join(f"{k} = {v!r}" for k, v in parameters.items())
     cell = nbformat.v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
-    cell.pop("id", None)
+    cell["id"] = "injected-parameters"
     index = next((i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), -1)
     nb.cells.insert(index + 1, cell)
 

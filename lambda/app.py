@@ -489,7 +489,7 @@ def lambda_handler(event, context):
     except Exception as exc:  # e.g. an unserialisable value from a bug upstream
         item = {"requestId": {"S": request_id}, "status": {"S": r["status"]}}
         r["errorMessage"] = f"record could not be built: {exc}"
-    put_record(cfg.table_name, item)
+    written = put_record(cfg.table_name, item)
     log_line = {
         "event": "inference",
         "requestId": request_id,
@@ -501,6 +501,7 @@ def lambda_handler(event, context):
         "modelLatencyMs": r.get("modelLatencyMs"),
         "errorType": r.get("errorType"),
         "coldStart": cold,
+        "record": written,  # written | duplicate (a retried request) | failed (logged for backfill)
     }
     print(json.dumps(log_line))
     return _response(code, body, request_id)

@@ -29,7 +29,7 @@ ENDPOINT = "t-classifier-endpoint"
 WEIGHTS = (0.8, -0.5, 0.3, 0.1)
 LOG_KEYS = {
     "event", "requestId", "endpointName", "modelVersion", "variantName",
-    "status", "latencyMs", "modelLatencyMs", "errorType", "coldStart",
+    "status", "latencyMs", "modelLatencyMs", "errorType", "coldStart", "record",
 }  # fmt: skip
 
 
@@ -473,6 +473,14 @@ def test_a_retry_does_not_log_a_write_failure(app, capsys):
     assert not [
         line for line in log_lines(capsys.readouterr().out) if line["event"] == "metadata_write_failed"
     ]
+
+
+def test_inference_line_says_whether_the_record_was_written_or_a_duplicate(app, capsys):
+    event = rest_event('{"features": [1, 2, 3, 4]}', "dup-" + uuid.uuid4().hex)
+    app.lambda_handler(event, context())
+    app.lambda_handler(event, context())
+    inference = [line for line in log_lines(capsys.readouterr().out) if line["event"] == "inference"]
+    assert [line["record"] for line in inference] == ["written", "duplicate"]
 
 
 # ---------------------------------------------------------------- write failures

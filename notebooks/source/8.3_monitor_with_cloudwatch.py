@@ -59,6 +59,7 @@ samples = [
     '{"event": "inference", "requestId": "a", "status": "ok", "latencyMs": 18.5, "modelLatencyMs": 15.1}',
     '{"event": "inference", "requestId": "b", "status": "client_error", "latencyMs": 0.4, "modelLatencyMs": null}',
     '{"event": "inference", "requestId": "c", "status": "model_error", "latencyMs": 7.9, "errorType": "ModelError"}',
+    '{"event": "inference", "requestId": "a", "status": "ok", "latencyMs": 6.2, "record": "duplicate"}',
     '{"event": "metadata_write_failed", "record": {"requestId": {"S": "d"}}, "error": "ResourceNotFoundException"}',
     "START RequestId: 6f1c Version: $LATEST",
 ]
@@ -67,6 +68,7 @@ patterns = {
     "InferenceErrors": '{ $.event = "inference" && ($.status = "model_error" || $.status = "server_error") }',
     "InferenceLatency": '{ $.event = "inference" && $.status = "ok" }',
     "MetadataWriteFailures": '{ $.event = "metadata_write_failed" }',
+    "DuplicateRequests": '{ $.event = "inference" && $.record = "duplicate" }',
 }
 for metric, pattern in patterns.items():
     print(f"{metric}: {pattern}")
@@ -75,7 +77,8 @@ for metric, pattern in patterns.items():
 # %% [markdown]
 # The filters themselves. Errors and write failures report **0** (`defaultValue`) in minutes where
 # the function logged something but nothing matched, so "no errors" is a real zero on the charts.
-# Latency takes its value from the line itself (`$.latencyMs`), in milliseconds.
+# Latency takes its value from the line itself (`$.latencyMs`), in milliseconds. Duplicates count
+# retried requests that found their record already written (8.4 uses them to reconcile counts).
 
 # %%
 namespace = names.metric_namespace
@@ -99,6 +102,11 @@ metric_filters = [
         "filterName": "metadata-write-failures",
         "filterPattern": patterns["MetadataWriteFailures"],
         "metricTransformations": [{"metricName": "MetadataWriteFailures", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
+    },
+    {
+        "filterName": "duplicate-requests",
+        "filterPattern": patterns["DuplicateRequests"],
+        "metricTransformations": [{"metricName": "DuplicateRequests", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
     },
 ]
 logs.ensure_metric_filters(names.function_log_group, metric_filters)
@@ -312,7 +320,7 @@ print("The errors alarm fired on real failures and recovered; both notifications
 # %% [markdown]
 # ## Recap
 #
-# Now exists: log retention on the function's and the endpoint's log groups, four metric filters in
+# Now exists: log retention on the function's and the endpoint's log groups, five metric filters in
 # `MLWorkshop/<prefix>`, five alarms notifying `<prefix>-pipeline-alarms`, an SQS inbox subscribed to it,
 # and the `<prefix>-inference-pipeline` dashboard. In AWS, alarms cost $0.10 per alarm-month (p90: $0.30),
 # the dashboard $3 per month, custom metrics $0.30 per metric-month.
