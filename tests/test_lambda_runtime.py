@@ -635,6 +635,41 @@ def test_concurrent_invocations_run_in_separate_environments(aws, deploy):
     assert len(log_streams(aws, name)) == 2
 
 
+def test_reserved_concurrency_of_one_throttles_a_second_concurrent_call(aws, deploy, bucket):
+    import threading
+
+    name = deploy("""
+        import time
+        import boto3
+
+        def handler(event, context):
+            boto3.client("s3").put_object(Bucket=event["bucket"], Key=event["key"], Body=b"started")
+            time.sleep(event.get("sleep", 0))
+            return "done"
+    """)  # fmt: skip
+    aws.lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    key = f"busy/{uuid.uuid4().hex}"
+    results = []
+    first = threading.Thread(target=lambda: results.append(invoke(aws, name, {"bucket": bucket, "key": key, "sleep": 1.5})[1]))
+    first.start()
+    wait_for(lambda: aws.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
+    once = boto3.client("lambda", endpoint_url=aws.url, region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(ClientError) as caught:
+        once.invoke(FunctionName=name, Payload=json.dumps({"bucket": bucket, "key": key + "-second"}))
+    first.join()
+    assert caught.value.response["Error"]["Code"] == "TooManyRequestsException"
+    assert results == ["done"]
+
+
+def test_function_created_again_under_the_same_name_starts_cold(aws, deploy, role):
+    name = deploy(COUNTER)
+    assert [invoke(aws, name)[1] for _ in range(2)] == [1, 2]
+    aws.lam.delete_function(FunctionName=name)
+    aws.lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="lambda_function.handler",
+                            Code={"ZipFile": zip_of({"lambda_function.py": COUNTER})}, Timeout=10)  # fmt: skip
+    assert invoke(aws, name)[1] == 1
+
+
 def test_failing_event_invocation_is_retried_twice(aws, deploy):
     name = deploy("def handler(event, context):\n    raise RuntimeError('always')\n")
     answer = aws.lam.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")

@@ -128,13 +128,14 @@ class Runtime:
 
     @staticmethod
     def env_key(fn) -> tuple:
-        """What makes an environment reusable: function version, code and configuration."""
+        """What makes an environment reusable: the function (version) itself, its code and configuration."""
         config = json.dumps(
             [fn.handler, fn.run_time, fn.environment_vars, fn.timeout, fn.memory_size, fn.role],
             sort_keys=True,
             default=str,
         )
-        return (fn.function_arn, str(fn.version), code_digest(fn), config)
+        # id(fn): a function deleted and created again under the same name gets new environments.
+        return (fn.function_arn, str(fn.version), code_digest(fn), config, id(fn))
 
     def acquire(self, fn) -> Worker:
         """An idle warm environment for fn, or a new (cold) one."""
@@ -249,10 +250,10 @@ class Runtime:
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
         if invocation_type == "DryRun":
             return b""
-        self._check_concurrency(fn)
         request_id = str(uuid.uuid4())
         response_headers["x-amzn-requestid"] = request_id  # AWS answers with the invocation's id
         if invocation_type == "Event":
+            self._check_concurrency(fn)
             threading.Thread(target=self._run_event, args=(fn, body, request_id), daemon=True).start()
             return b""
         payload, error, tail = self.run(fn, body, request_id)
@@ -263,24 +264,38 @@ class Runtime:
         return payload
 
     def _check_concurrency(self, fn) -> None:
-        limit = fn.reserved_concurrency
-        if limit is not None and self._busy.get(fn.function_arn, 0) >= int(limit):
+        """Refuse (and count a throttle) when the function's reserved concurrency is all in use."""
+        with self._lock:
+            full = self._full(fn)
+        if full:
             publish_metrics(fn, {"Throttles": (1, "Count")})
             raise TooManyRequests()
+
+    def _full(self, fn) -> bool:
+        limit = fn.reserved_concurrency
+        return limit is not None and self._busy.get(fn.function_arn, 0) >= int(limit)
 
     def _run_event(self, fn, body: str, request_id: str) -> None:
         """Run an asynchronous invocation, retrying a failure twice with the same request id, as AWS does."""
         for delay in (0.0, *EVENT_RETRY_DELAYS):
             time.sleep(delay)
-            _, error, _ = self.run(fn, body, request_id)
+            try:
+                _, error, _ = self.run(fn, body, request_id)
+            except TooManyRequests:
+                continue
             if not error:
                 return
 
     def run(self, fn, body: str, request_id: str | None = None) -> tuple[bytes, bool, str]:
         """Run the handler once; return (payload, errored, log text of this invocation)."""
         request_id = request_id or str(uuid.uuid4())
-        with self._lock:
-            self._busy[fn.function_arn] = self._busy.get(fn.function_arn, 0) + 1
+        with self._lock:  # check and take a slot at once, so two callers cannot both take the last one
+            full = self._full(fn)
+            if not full:
+                self._busy[fn.function_arn] = self._busy.get(fn.function_arn, 0) + 1
+        if full:
+            publish_metrics(fn, {"Throttles": (1, "Count")})
+            raise TooManyRequests()
         try:
             return self._run(fn, body, request_id)
         finally:
