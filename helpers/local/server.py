@@ -21,6 +21,7 @@ HOOK_MODULES = (
     "helpers.local.metric_filters",
     "helpers.local.statistics",
     "helpers.local.alarms",
+    "helpers.local.dynamodb_fast_paths",
 )
 HEALTH_PATH = "/_workshop/health"
 # AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.

@@ -1,0 +1,208 @@
+# %% [markdown]
+# # 8.4 · What the history tells us
+#
+# Every inference now leaves a record. Records become useful when they answer questions about the
+# model in production: how much traffic, how fast, how often it fails, whether its predictions
+# drift. We load a week of history into pandas, chart it, let the data point at what went wrong,
+# and check that DynamoDB and CloudWatch agree about the workshop's own traffic.
+
+# %% tags=["parameters"]
+SEED_DAYS = 7
+SEED_PER_DAY = 1430  # about 10,000 records for the week
+
+# %% [markdown]
+# ## Before you start
+#
+# The metadata table from 8.1 and some real traffic from 8.2 and 8.3.
+
+# %%
+import time
+
+import boto3
+import pandas as pd
+
+from helpers import charts, history, session, traffic
+
+info = session.prepare()
+settings = session.settings()
+names = settings.names
+table = boto3.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
+assert any(i["IndexName"] == "endpointName-timestamp-index" for i in table.get("GlobalSecondaryIndexes", [])), "Run 8.1 first."
+deployed = pd.Timestamp(boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["CreationTime"]).tz_convert("UTC")
+print(f"{names.metadata_table}: endpoint {names.endpoint}, deployed {deployed:%Y-%m-%d %H:%M} UTC")
+
+# %% [markdown]
+# ## Step 1 · A week of history before the workshop
+#
+# Your endpoint is minutes old, so we **seed** a realistic week before it was deployed: a daily
+# traffic cycle, a canary variant, a switch from model version 1 to 2, and (somewhere) a latency
+# regression and a burst of errors. The seed is deterministic, so re-running overwrites the same
+# records. It writes with `BatchWriteItem`, 25 items per call, retrying `UnprocessedItems`.
+
+# %%
+seed_end = deployed.floor("h")  # the seeded week ends before the endpoint's real traffic begins
+written = history.seed(names.metadata_table, names.endpoint, days=SEED_DAYS, per_day=SEED_PER_DAY, end=seed_end)
+print(f"{written:,} records written for {seed_end - pd.Timedelta(days=SEED_DAYS):%b %d %H:%M} to {seed_end:%b %d %H:%M} UTC")
+
+# %% [markdown]
+# ## Step 2 · Load it into pandas
+#
+# `history.load` queries the (`endpointName`, `timestamp`) index for the time range, follows every
+# page (`LastEvaluatedKey`), splits long ranges into slices fetched in parallel, and turns DynamoDB's
+# typed JSON straight into typed columns: UTC timestamps, floats (not `Decimal`), categories.
+# Records past their `expiresAt` are left out: TTL deletes them only eventually.
+
+# %%
+end = pd.Timestamp.now(tz="UTC")
+start = seed_end - pd.Timedelta(days=SEED_DAYS)
+df = history.load(names.metadata_table, names.endpoint, start, end)
+print(f"{len(df):,} records from {df['timestamp'].min():%b %d %H:%M} to {df['timestamp'].max():%b %d %H:%M} UTC")
+df.dtypes.to_frame("dtype").T
+
+# %%
+history.summary(df)
+
+# %% [markdown]
+# ## Step 3 · Charts
+#
+# **Requests per hour.** The daily cycle peaks in the afternoon (UTC). A gap or a cliff here is the
+# first thing to explain before reading any other chart.
+
+# %%
+figure = charts.requests_per_interval(df, "1h")
+charts.save(figure, "8.4_requests_per_hour")
+figure
+
+# %% [markdown]
+# **Latency percentiles.** p50 is the typical request, p99 the unlucky one. A step up in all three
+# that stays is a regression; spikes in p99 alone are usually cold starts.
+
+# %%
+figure = charts.latency_percentiles(df, "1h")
+charts.save(figure, "8.4_latency_percentiles")
+figure
+
+# %% [markdown]
+# **Error rate by status.** Client errors are the callers' problem (bad input); model errors are ours.
+# A burst of model errors is an incident.
+
+# %%
+figure = charts.error_rate_by_status(df, "1h")
+charts.save(figure, "8.4_error_rate")
+figure
+
+# %% [markdown]
+# **Prediction scores per model version.** If version 2 scores the same kind of traffic
+# systematically higher, that is drift (or a deliberate change): worth a look before it reaches
+# every request.
+
+# %%
+figure = charts.prediction_distribution_by_version(df)
+charts.save(figure, "8.4_prediction_drift")
+figure
+
+# %% [markdown]
+# **Latency by variant.** The canary is a small share of traffic; comparing its latency with the
+# main variant tells whether a problem belongs to one deployment.
+
+# %%
+figure = charts.latency_by_variant(df)
+charts.save(figure, "8.4_latency_by_variant")
+figure
+
+# %% [markdown]
+# ## Step 4 · Let the data say what went wrong
+#
+# Two small detectors, run on the records alone: a **latency regression** is p90 above 1.5× its
+# recent baseline for at least three hours in a row; an **error burst** is a 10-minute window whose
+# error rate stands far out from the overall rate.
+
+# %%
+regressions = history.latency_regressions(df, "1h")
+bursts = history.error_bursts(df, "10min")
+for r in regressions.itertuples():
+    print(f"latency regression: model v{r.modelVersion} on {r.variantName} from {r.period:%a %d %b %H:%M} UTC, "
+          f"p90 {r.p90_ms:.0f} ms vs {r.baseline_ms:.0f} ms before ({r.ratio:.1f}x) for {r.periods} h")
+for b in bursts.itertuples():
+    print(f"error burst: {b.start:%a %d %b %H:%M}-{b.end:%H:%M} UTC, {b.errors} of {b.requests} requests failed "
+          f"({b.error_rate:.0%}, usually {b.baseline_rate:.1%}), mostly {b.top_error}")
+assert len(regressions) >= 1 and len(bursts) >= 1
+
+# %% [markdown]
+# ## Step 5 · Do DynamoDB and CloudWatch agree?
+#
+# Two independent witnesses count the workshop's own traffic: the records in DynamoDB and the
+# metrics in CloudWatch (`InferenceCount` from the log lines, and Lambda's own `Invocations`). They
+# should agree minute by minute, with one known difference: a **retried** request makes a second
+# invocation and log line but no second record — the `DuplicateRequests` metric counts those.
+#
+# We send fresh traffic, then compare every minute since the metric filters exist.
+
+# %%
+print(traffic.run(n=60, concurrency=4, bad_share=0.1, seed=4))
+filters = boto3.client("logs").describe_metric_filters(logGroupName=names.function_log_group)["metricFilters"]
+counted_since = pd.Timestamp(max(f["creationTime"] for f in filters if f["filterName"] == "inference-count"), unit="ms", tz="UTC")
+window_start = counted_since.ceil("min")  # the first whole minute the filter saw
+window_end = pd.Timestamp.now(tz="UTC").ceil("min")
+
+
+def metric_query(query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None) -> dict:
+    """One GetMetricData query: the metric's Sum per minute."""
+    return {"Id": query_id, "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions or []}, "Period": 60, "Stat": "Sum"}}
+
+
+queries = [
+    metric_query("inference_count", names.metric_namespace, "InferenceCount"),
+    metric_query("duplicates", names.metric_namespace, "DuplicateRequests"),
+    metric_query("invocations", "AWS/Lambda", "Invocations", [{"Name": "FunctionName", "Value": names.function}]),
+]
+
+
+def compare() -> pd.DataFrame:
+    """Records per minute (DynamoDB) beside the three metrics (CloudWatch)."""
+    answer = boto3.client("cloudwatch").get_metric_data(MetricDataQueries=queries, StartTime=window_start, EndTime=window_end)
+    metrics = pd.DataFrame({r["Id"]: pd.Series(r["Values"], index=pd.to_datetime(r["Timestamps"], utc=True)) for r in answer["MetricDataResults"]})
+    recent = history.load(names.metadata_table, names.endpoint, window_start, window_end, progress=False)
+    records = recent["timestamp"].dt.floor("min").value_counts().rename("records")
+    table = pd.concat([records, metrics], axis=1).fillna(0).astype(int).sort_index()
+    table["agree"] = (table["records"] == table["inference_count"] - table["duplicates"]) & (
+        table["inference_count"] == table["invocations"]
+    )
+    return table
+
+
+for attempt in range(12):  # in AWS, metric filter datapoints arrive a minute or two late
+    reconciliation = compare()
+    if reconciliation["agree"].all():
+        break
+    time.sleep(20)
+reconciliation
+
+# %%
+totals = reconciliation.sum(numeric_only=True)
+print(f"{totals['records']} records, {totals['inference_count']} inference lines ({totals['duplicates']} retries), {totals['invocations']} invocations")
+assert reconciliation["agree"].all(), reconciliation[~reconciliation["agree"]]
+print("DynamoDB and CloudWatch agree for every minute of the workshop's own traffic.")
+
+# %% [markdown]
+# ## Step 6 · Take it elsewhere
+#
+# The typed frame exports as is: CSV for a spreadsheet, Parquet (when `pyarrow` is installed) for a
+# data lake or Athena.
+
+# %%
+print(history.to_csv(df, "../build/history/inference_history.csv"))
+try:
+    print(history.to_parquet(df, "../build/history/inference_history.parquet"))
+except ImportError as exc:
+    print(exc)
+
+# %% [markdown]
+# ## Recap
+#
+# The history answers questions the live metrics cannot: when a regression started and which model
+# and variant it belongs to, what the error burst looked like, whether predictions drifted between
+# versions. CloudWatch keeps the pulse; DynamoDB keeps the memory, and the two agree.
+#
+# Figures are in `build/figures/`. **In the AWS console:** DynamoDB → Tables → *Explore items*
+# (query the index by endpoint and time); CloudWatch → Metrics → `MLWorkshop/<prefix>`.
