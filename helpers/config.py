@@ -120,7 +120,7 @@ class Settings:
 
     def tags(self, **extra: str) -> dict[str, str]:
         """The kit's tags for a new resource, as a dict."""
-        created = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {TAG_KIT: KIT_NAME, TAG_PREFIX: self.prefix, TAG_CREATED: created, **extra}
 
     def tag_list(self, key: str = "Key", value: str = "Value", **extra: str) -> list[dict[str, str]]:

@@ -8,7 +8,6 @@ from decimal import Decimal
 from helpers.session import client
 
 
-
 def deployment_entry(endpoint: str, model_version: str) -> dict:
     """A registry item describing the model behind an endpoint: config, variant, artifact, image, metrics."""
     sm = client("sagemaker")

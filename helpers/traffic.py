@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import threading
 import random
 import sys
+import threading
 import time
 import uuid
 from collections import Counter

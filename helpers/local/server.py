@@ -87,8 +87,16 @@ def build_server(port: int, host: str = "127.0.0.1") -> BaseWSGIServer:
 
     hooks = install_hooks()
     server = make_server(host, port, make_app(hooks), threaded=True, request_handler=QuietHandler)
-    os.environ.setdefault("WORKSHOP_LOCAL_URL", f"http://{host}:{server.server_address[1]}")
+    os.environ["WORKSHOP_LOCAL_URL"] = f"http://{host}:{server.server_address[1]}"
+    threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
     return server
+
+
+def _warm_imports() -> None:
+    """Import the service models the workshop uses while the server waits for its first request."""
+    for name in ("moto.iam.models", "moto.s3.models", "moto.sagemaker.models", "moto.awslambda.models",
+                 "moto.dynamodb.models", "moto.logs.models", "moto.sns.models", "moto.sqs.models"):
+        importlib.import_module(name)
 
 
 class InProcessCloud:
