@@ -7,6 +7,7 @@ the census lists every service with plain boto3, independently of helpers.invent
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import io
 import json
 import os
@@ -40,10 +41,18 @@ def use_local_cloud(monkeypatch, url: str, prefix: str, mode: str = "local") -> 
 
 
 def forget_session() -> None:
-    """Make the kit re-read its settings and rebuild its clients."""
-    config.reload()
-    session._prepared = None
-    session._clients.cache_clear()
+    """Make the kit re-read its settings; rebuild its clients only when they point elsewhere (building them takes seconds)."""
+    settings, prepared = config.reload(), session._prepared
+    if prepared is None or prepared["mode"] != settings.mode or (settings.is_local and prepared["endpoint"] != settings.local_url):
+        session._prepared = None
+        session._clients.cache_clear()
+
+
+@functools.cache
+def shared_session() -> boto3.Session:
+    """One boto3 session for all the kit's clients in these tests: a new session per client re-reads the
+    service models from disk, which costs seconds per test (helpers.session may want the same cache)."""
+    return boto3.Session(region_name=REGION)
 
 
 def new_prefix() -> str:
@@ -55,6 +64,7 @@ def new_prefix() -> str:
 def kit_env(local_cloud, monkeypatch):
     """The kit's settings pointing at the local cloud, local mode, with a fresh prefix; yields the prefix."""
     prefix = new_prefix()
+    monkeypatch.setattr(session, "session", shared_session)
     use_local_cloud(monkeypatch, local_cloud, prefix)
     yield prefix
     monkeypatch.undo()
@@ -150,6 +160,26 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
     return made
 
 
+def build_small_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[str, str, str]]:
+    """A few of the kit's resources for prefix (a table, an alarm, a queue, the dashboard), for tests about flow, not kinds."""
+    n, tags = Names(prefix), tags_for(prefix, created)
+    tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+    ddb, sqs, cw = (boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "cloudwatch"))
+    for table in (n.metadata_table, n.registry_table):
+        ddb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", Tags=tag_list,
+                         KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}])
+    sqs.create_queue(QueueName=n.queue, tags=tags)
+    for what in ("inference-errors", "latency-p90"):
+        cw.put_metric_alarm(AlarmName=n.alarm(what), Namespace=n.metric_namespace, MetricName="InferenceErrors",
+                            Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=0,
+                            ComparisonOperator="GreaterThanThreshold", TreatMissingData="missing", Tags=tag_list)
+    cw.put_dashboard(DashboardName=n.dashboard, DashboardBody=json.dumps({"widgets": []}))
+    return {("dynamodb", "table", n.metadata_table), ("dynamodb", "table", n.registry_table), ("sqs", "queue", n.queue),
+            ("cloudwatch", "alarm", n.alarm("inference-errors")), ("cloudwatch", "alarm", n.alarm("latency-p90")),
+            ("cloudwatch", "dashboard", n.dashboard)}
+
+
 def build_lookalikes(prefix: str) -> set[tuple[str, str, str]]:
     """Resources named like the kit's for prefix but without the kit's tags: cleanup must leave them."""
     ddb, sqs, iam = (boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "iam"))
@@ -228,8 +258,14 @@ def record_deletes(services=("cloudwatch", "logs", "lambda", "sns", "sqs", "dyna
 
     session.prepare()
     for service in services:
-        session.client(service).meta.events.register("before-call", hook)
+        session.client(service).meta.events.register("before-call", hook, unique_id="record-deletes")
     return calls
+
+
+def stop_recording(services=("cloudwatch", "logs", "lambda", "sns", "sqs", "dynamodb", "sagemaker", "s3", "iam")) -> None:
+    """Remove record_deletes' hook from the kit's clients."""
+    for service in services:
+        session.client(service).meta.events.unregister("before-call", unique_id="record-deletes")
 
 
 @dataclass
@@ -248,12 +284,14 @@ def ann_cleaned(local_cloud):
     """Build three attendees' kits and lookalikes of ann's, clean up ann; the facts, captured once for the module."""
     with pytest.MonkeyPatch.context() as mp:
         reset(local_cloud)
+        mp.setattr(session, "session", shared_session)
         use_local_cloud(mp, local_cloud, "ann")
         made = {p: build_kit(p) for p in PREFIXES}
         made["lookalikes"] = build_lookalikes("ann")
         before = inventory.collect("ann")
         calls = record_deletes()
         report = cleanup.cleanup("ann", delete=True)
+        stop_recording()
         world = World(made, before, report, calls, census())
     os.environ["AWS_ENDPOINT_URL"] = local_cloud
     forget_session()
@@ -343,8 +381,8 @@ def test_inventory_prices_an_instance_endpoint_by_its_type(kit_env):
 
 @pytest.fixture()
 def ann_kit(kit_env):
-    """One attendee's kit and lookalikes of it; the census keys of the kit's resources."""
-    made = build_kit(kit_env)
+    """A few of one attendee's resources and lookalikes of them; the census keys of the kit's resources."""
+    made = build_small_kit(kit_env)
     build_lookalikes(kit_env)
     return made
 
@@ -395,6 +433,7 @@ def swept(local_cloud):
     young = (_dt.datetime.now(_dt.UTC) - _dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     with pytest.MonkeyPatch.context() as mp:
         prefix = new_prefix()
+        mp.setattr(session, "session", shared_session)
         use_local_cloud(mp, local_cloud, prefix)
         made = {"old": build_kit(prefix, old) | build_kit(new_prefix(), old), "young": build_kit(f"{prefix}-b", young),
                 "lookalikes": build_lookalikes(prefix)}
