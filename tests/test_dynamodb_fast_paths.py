@@ -85,3 +85,8 @@ def test_index_query_sorts_numbers_numerically_and_pages(ddb, table):
 def test_encode_writes_bytes_as_base64_and_leaves_out_none_members():
     body = dynamodb_fast_paths.encode({"Items": [{"b": {"B": b"\x00"}}], "LastEvaluatedKey": None, "Count": 1})
     assert body == '{"Items":[{"b":{"B":"AA=="}}],"Count":1}'
+
+
+def test_an_item_over_400_kb_is_still_refused(ddb, table):
+    with pytest.raises(ddb.exceptions.ClientError, match="Item size has exceeded the maximum allowed size"):
+        ddb.put_item(TableName=table, Item={"k": {"S": "big"}, "blob": {"S": "x" * 410_000}})

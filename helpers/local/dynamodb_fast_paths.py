@@ -5,8 +5,10 @@
   speaks plain JSON (awsJson1.0) and moto's results for item-heavy actions are already in wire
   shape ({"S": ..}), so those are written with json.dumps (bytes as base64, datetimes as epoch
   seconds, None members left out): what the serializer produces, a hundred times faster.
-- Index queries: moto sorts every candidate item with DynamoType comparisons, which convert
-  values on each comparison; the hook sorts by key values converted once per item (same order).
+- Queries and scans: moto sorts every item with DynamoType comparisons, which convert values on
+  each comparison; the hooks sort by key values converted once per item (same order).
+- Writes: moto re-measures the whole item each time it sets one attribute; the hook measures the
+  new item once against the same 400 KB limit.
 Semantics are unchanged: only the cost.
 """
 
@@ -61,12 +63,48 @@ def _install_sort() -> None:
     sorted_items._workshop = True
     Table.sorted_items = sorted_items
 
+    if list(inspect.signature(Table.all_items).parameters) != ["self"]:
+        raise RuntimeError("moto's Table.all_items changed; the DynamoDB sort hook expects (self)")
+
+    def all_items(self):
+        items = [item for hash_set in self.items.values() for item in (hash_set.values() if self.range_key_attr else [hash_set])]
+        if self.range_key_attr:
+            return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value if x.range_key else ""))
+        return sorted(items, key=lambda x: x.hash_key.cast_value)
+
+    Table.all_items = all_items
+
+
+def _install_item_init() -> None:
+    from moto.dynamodb.exceptions import ItemSizeTooLarge
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, bytesize
+
+    current = Item.__init__
+    if getattr(current, "_workshop", False):
+        return
+    if list(inspect.signature(current).parameters) != ["self", "hash_key", "range_key", "attrs"]:
+        raise RuntimeError("moto's Item.__init__ changed; the DynamoDB item hook expects its 5.2.5 signature")
+
+    def __init__(self, hash_key, range_key, attrs):
+        # moto re-measures the whole item for each attribute set (quadratic); measure it once.
+        converted = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:
+            raise ItemSizeTooLarge
+        self.hash_key = hash_key
+        self.range_key = range_key
+        self.attrs = LimitedSizeDict()
+        dict.update(self.attrs, converted)
+
+    __init__._workshop = True
+    Item.__init__ = __init__
+
 
 def install() -> None:
     """Write Query/Scan/GetItem/BatchGetItem results straight to JSON; sort index queries fast."""
     from moto.dynamodb.responses import DynamoHandler
 
     _install_sort()
+    _install_item_init()
     current = DynamoHandler.serialized
     if getattr(current, "_workshop", False):
         return
