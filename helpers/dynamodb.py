@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
 FAILURE_EVENT = "metadata_write_failed"
@@ -42,8 +41,10 @@ class BatchWriteError(RuntimeError):
 
 
 def _client(client=None, service: str = "dynamodb"):
-    """The given client, else a new boto3 client (AWS_ENDPOINT_URL picks the local cloud)."""
-    return client if client is not None else boto3.client(service)
+    """The given client, else the workshop's client for the service (standard retries, chosen cloud)."""
+    from helpers.session import client as workshop_client
+
+    return client if client is not None else workshop_client(service)
 
 
 def _code(exc: ClientError) -> str:

@@ -76,7 +76,8 @@ def client(service: str):
 
 @cache
 def _clients(service: str, mode: str, region: str):
-    endpoint = settings().local_url if mode == "local" else None
+    # AWS_ENDPOINT_URL wins so that tests can point everything at their own local cloud.
+    endpoint = (os.environ.get("AWS_ENDPOINT_URL") or settings().local_url) if mode == "local" else None
     return session().client(service, region_name=region, endpoint_url=endpoint, config=RETRIES)
 
 
