@@ -197,8 +197,11 @@ def latency_by_variant(df: pd.DataFrame) -> Figure:
     return fig
 
 
-def save(fig: Figure, name: str, directory: str | Path = "build/figures") -> Path:
-    """Write the figure as a PNG (name without extension) and return its path."""
+FIGURES = Path(__file__).resolve().parents[1] / "build" / "figures"
+
+
+def save(fig: Figure, name: str, directory: str | Path = FIGURES) -> Path:
+    """Write the figure as a PNG under build/figures (name without extension) and return its path."""
     path = Path(directory) / (name if name.endswith(".png") else f"{name}.png")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

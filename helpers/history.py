@@ -459,9 +459,11 @@ def _scan_pages(client: Any, table: str, segment: int, total: int, limit: int | 
 
 def _progress(progress: bool, desc: str):
     """A tqdm bar counting items (disabled when progress is False)."""
-    from tqdm.auto import tqdm
+    import sys
 
-    return tqdm(total=None, unit=" items", desc=desc, disable=not progress, leave=True)
+    from tqdm import tqdm  # text bars: they render in Jupyter, in headless runs and in logs alike
+
+    return tqdm(total=None, unit=" items", desc=desc, disable=not progress, leave=True, file=sys.stdout, mininterval=1)
 
 
 def _collect(jobs: list[Callable[[], Iterator[list[dict]]]], workers: int, progress: bool, desc: str, keep: Callable[[list[dict]], list[dict]] | None = None) -> ColumnBuffer:

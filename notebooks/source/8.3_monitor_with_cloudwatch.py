@@ -25,7 +25,7 @@ import json
 
 import boto3
 
-from helpers import cloudwatch, logs, session, sns, sqs, traffic
+from helpers import charts, cloudwatch, logs, session, sns, sqs, traffic
 
 info = session.prepare()
 settings = session.settings()
@@ -289,6 +289,7 @@ cloudwatch.history(errors_alarm, limit=5)
 
 # %%
 figure = cloudwatch.render_dashboard(dashboard_body, minutes=15)
+charts.save(figure, "8.3_dashboard")
 
 # %% [markdown]
 # ## Step 7 · Logs Insights (AWS mode)

@@ -191,9 +191,10 @@ print("DynamoDB and CloudWatch agree for every minute of the workshop's own traf
 # data lake or Athena.
 
 # %%
-print(history.to_csv(df, "../build/history/inference_history.csv"))
+exports = charts.FIGURES.parent / "history"
+print(history.to_csv(df, exports / "inference_history.csv"))
 try:
-    print(history.to_parquet(df, "../build/history/inference_history.parquet"))
+    print(history.to_parquet(df, exports / "inference_history.parquet"))
 except ImportError as exc:
     print(exc)
 
