@@ -1,0 +1,203 @@
+"""The whole chapter-8 pipeline in the local cloud: the deployed handler, the real model, records, logs, alarms."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import uuid
+
+import boto3
+import pytest
+
+from helpers import awslambda, dynamodb, model
+from helpers.local import alarms
+
+REGION = "us-east-1"
+PREFIX = f"pipe{uuid.uuid4().hex[:6]}"
+HOSTILE_BODIES = {
+    "malformed JSON": '{"features": [1, 2',
+    "wrong type": '{"features": "1,2,3,4"}',
+    "NaN": '{"features": [NaN, 1, 2, 3]}',
+    "Infinity": '{"features": [Infinity, 1, 2, 3]}',
+    "boolean": '{"features": [true, 1, 2, 3]}',
+    "nested list": '{"features": [[1], 2, 3, 4]}',
+    "three numbers": '{"features": [1, 2, 3]}',
+    "empty body": "",
+    "null": "null",
+    "very large body": '{"features": [1, 2, 3, 4], "pad": "' + "x" * 200_000 + '"}',
+    "deeply nested JSON": "[" * 5000 + "]" * 5000,
+    "unicode": '{"features": ["①", 2, 3, 4]}',
+}
+
+
+@pytest.fixture(scope="module")
+def aws(local_cloud):
+    """Clients for the test's local cloud."""
+    return {s: boto3.client(s, endpoint_url=local_cloud, region_name=REGION) for s in
+            ("s3", "sagemaker", "iam", "lambda", "dynamodb", "logs", "cloudwatch", "sns", "sqs")}
+
+
+@pytest.fixture(scope="module")
+def pipeline(aws):
+    """Bucket, model, endpoint, table and the chapter-8 function, as the notebooks build them."""
+    trained = model.train()
+    bucket = f"{PREFIX}-artifacts"
+    aws["s3"].create_bucket(Bucket=bucket)
+    aws["s3"].put_object(Bucket=bucket, Key="model.tar.gz", Body=trained.artifact)
+    role = aws["iam"].create_role(RoleName=f"{PREFIX}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws["sagemaker"].create_model(ModelName=f"{PREFIX}-model", ExecutionRoleArn=role,
+                                  PrimaryContainer={"Image": "xgboost", "ModelDataUrl": f"s3://{bucket}/model.tar.gz"})
+    aws["sagemaker"].create_endpoint_config(EndpointConfigName=f"{PREFIX}-config", ProductionVariants=[
+        {"VariantName": "AllTraffic", "ModelName": f"{PREFIX}-model", "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}])
+    aws["sagemaker"].create_endpoint(EndpointName=f"{PREFIX}-endpoint", EndpointConfigName=f"{PREFIX}-config")
+    table = f"{PREFIX}-records"
+    dynamodb.ensure_table({
+        "TableName": table, "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+    }, client=aws["dynamodb"])
+    function = f"{PREFIX}-inference"
+    env = {"TABLE_NAME": table, "ENDPOINT_NAME": f"{PREFIX}-endpoint", "MODEL_VERSION": "1", "MODEL_NAME": f"{PREFIX}-model"}
+    aws["lambda"].create_function(
+        FunctionName=function, Runtime="python3.11", Role=role, Handler="app.lambda_handler", Timeout=30,
+        Code={"ZipFile": awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})},
+        Environment={"Variables": env},
+    )
+    return {"function": function, "table": table, "env": env, "booster": model.load_booster(trained.artifact)}
+
+
+def invoke(aws, pipeline, event: dict) -> tuple[dict, str | None]:
+    """Invoke the deployed function; its proxy response (body decoded) and FunctionError."""
+    answer = aws["lambda"].invoke(FunctionName=pipeline["function"], Payload=json.dumps(event).encode())
+    payload = json.loads(answer["Payload"].read())
+    if answer.get("FunctionError"):
+        return payload, answer["FunctionError"]
+    return {**payload, "body": json.loads(payload["body"])}, None
+
+
+def rest_event(body: str, request_id: str | None = None, encoded: bool = False) -> dict:
+    return {
+        "httpMethod": "POST", "path": "/predict",
+        "requestContext": {"requestId": request_id or str(uuid.uuid4())},
+        "body": base64.b64encode(body.encode()).decode() if encoded else body, "isBase64Encoded": encoded,
+    }
+
+
+def stored(aws, pipeline, request_id: str) -> dict:
+    item = aws["dynamodb"].get_item(TableName=pipeline["table"], Key={"requestId": {"S": request_id}}, ConsistentRead=True)
+    return dynamodb.plain(item["Item"])
+
+
+def test_the_deployed_handler_answers_the_real_models_prediction_and_records_it(aws, pipeline):
+    request_id = str(uuid.uuid4())
+    response, error = invoke(aws, pipeline, rest_event('{"features": [1890.0, 3, 0.91, 12]}', request_id))
+    expected = model.predict(pipeline["booster"], [[1890.0, 3, 0.91, 12]])[0]
+    assert error is None and response["statusCode"] == 200
+    assert response["body"]["prediction"] == pytest.approx(expected, abs=1e-7)
+    record = stored(aws, pipeline, request_id)
+    assert record["status"] == "ok" and float(record["prediction"]) == response["body"]["prediction"]
+    assert record["variantName"] == "AllTraffic" and record["modelVersion"] == "1"
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_BODIES))
+def test_hostile_input_through_the_deployed_function_is_a_400_with_a_client_error_record(aws, pipeline, case):
+    request_id = str(uuid.uuid4())
+    response, error = invoke(aws, pipeline, rest_event(HOSTILE_BODIES[case], request_id))
+    assert error is None, response
+    assert response["statusCode"] == 400 and response["body"]["error"]
+    record = stored(aws, pipeline, request_id)
+    assert record["status"] == "client_error" and record["errorMessage"]
+
+
+def test_broken_base64_is_a_400_with_a_client_error_record(aws, pipeline):
+    request_id = str(uuid.uuid4())
+    event = {**rest_event("", request_id), "body": "%%% not base64 %%%", "isBase64Encoded": True}
+    response, error = invoke(aws, pipeline, event)
+    assert error is None and response["statusCode"] == 400
+    assert stored(aws, pipeline, request_id)["status"] == "client_error"
+
+
+def test_n_requests_of_every_kind_make_exactly_n_records_with_their_statuses(aws, pipeline):
+    kinds = {"ok": '{"features": [42.5, 14, 0.12, 900]}', "client_error": '{"features": [1, 2]}'}
+    sent = {}
+    for i in range(6):
+        kind = "ok" if i % 2 else "client_error"
+        request_id = f"{kind}-{uuid.uuid4()}"
+        response, _ = invoke(aws, pipeline, rest_event(kinds[kind], request_id, encoded=i % 3 == 0))
+        sent[request_id] = kind
+    statuses = {rid: stored(aws, pipeline, rid)["status"] for rid in sent}
+    assert statuses == sent
+
+
+def test_a_model_failure_is_a_502_with_a_model_error_record(aws, pipeline):
+    awslambda_env = {**pipeline["env"], "ENDPOINT_NAME": f"{PREFIX}-missing-endpoint"}
+    aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": awslambda_env})
+    try:
+        request_id = str(uuid.uuid4())
+        response, error = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
+    finally:
+        aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]})
+    assert error is None and response["statusCode"] == 502
+    record = stored(aws, pipeline, request_id)
+    assert record["status"] == "model_error" and record["errorType"] == "ValidationError"
+
+
+def test_a_retried_event_makes_one_record_and_answers_the_same_request_id(aws, pipeline):
+    request_id = str(uuid.uuid4())
+    first, _ = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
+    second, _ = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
+    assert first["body"]["requestId"] == second["body"]["requestId"] == request_id
+    found = aws["dynamodb"].query(TableName=pipeline["table"], KeyConditionExpression="requestId = :r",
+                                  ExpressionAttributeValues={":r": {"S": request_id}})
+    assert found["Count"] == 1
+
+
+def test_when_the_table_is_unavailable_the_prediction_is_returned_and_backfill_restores_the_record(aws, pipeline):
+    outage = {**pipeline["env"], "TABLE_NAME": f"{PREFIX}-unavailable"}
+    aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": outage})
+    try:
+        request_id = str(uuid.uuid4())
+        response, error = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
+    finally:
+        aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]})
+    assert error is None and response["statusCode"] == 200
+    group = f"/aws/lambda/{pipeline['function']}"
+    first = dynamodb.backfill_from_logs(group, pipeline["table"], client=aws["dynamodb"], logs_client=aws["logs"])
+    again = dynamodb.backfill_from_logs(group, pipeline["table"], client=aws["dynamodb"], logs_client=aws["logs"])
+    assert float(stored(aws, pipeline, request_id)["prediction"]) == response["body"]["prediction"]
+    assert first["restored"] >= 1 and again["restored"] == 0
+
+
+def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, pipeline):
+    group = f"/aws/lambda/{pipeline['function']}"
+    namespace = f"Test/{PREFIX}"
+    aws["logs"].put_metric_filter(
+        logGroupName=group, filterName="errors",
+        filterPattern='{ $.event = "inference" && $.status = "model_error" }',
+        metricTransformations=[{"metricName": "InferenceErrors", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0}],
+    )
+    topic = aws["sns"].create_topic(Name=f"{PREFIX}-alarms")["TopicArn"]
+    queue = aws["sqs"].create_queue(QueueName=f"{PREFIX}-inbox")["QueueUrl"]
+    queue_arn = aws["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    aws["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    name = f"{PREFIX}-errors"
+    aws["cloudwatch"].put_metric_alarm(
+        AlarmName=name, Namespace=namespace, MetricName="InferenceErrors", Statistic="Sum", Period=60,
+        EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching", AlarmActions=[topic], OKActions=[topic],
+    )
+    awslambda_env = {**pipeline["env"], "FAULT_MODEL_ERROR_RATE": "1"}
+    aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": awslambda_env})
+    try:
+        for _ in range(3):
+            invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}'))
+    finally:
+        aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]})
+    after_this_minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(minutes=1, seconds=5)
+    alarms.evaluate_all(now=after_this_minute)
+    state = aws["cloudwatch"].describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+    messages = aws["sqs"].receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+    notes = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+    assert state == "ALARM"
+    assert [n["NewStateValue"] for n in notes if n["AlarmName"] == name] == ["ALARM"]
