@@ -40,6 +40,12 @@ def _c(service: str):
     return session.client(service)
 
 
+def _object_id(r: Resource) -> dict:
+    """Key and VersionId of an object version; an unversioned bucket's 'null' version is addressed by key alone."""
+    version = r.ref["VersionId"]
+    return {"Key": r.ref["Key"], **({"VersionId": version} if version != "null" else {})}
+
+
 def _delete_bucket(r: Resource) -> None:
     """Delete every object version left (written since the inventory), then the bucket."""
     s3 = _c("s3")
@@ -147,8 +153,8 @@ ACTIONS: dict[tuple[str, str], tuple[Callable[[Resource], object], Callable[[Res
         lambda r: bool(_c("sagemaker").describe_model(ModelName=r.name)),
     ),
     ("s3", "object"): (
-        lambda r: _c("s3").delete_object(Bucket=r.parent, Key=r.ref["Key"], VersionId=r.ref["VersionId"]),
-        lambda r: bool(_c("s3").head_object(Bucket=r.parent, Key=r.ref["Key"], VersionId=r.ref["VersionId"])),
+        lambda r: _c("s3").delete_object(Bucket=r.parent, **_object_id(r)),
+        lambda r: bool(_c("s3").head_object(Bucket=r.parent, **_object_id(r))),
     ),
     ("s3", "bucket"): (_delete_bucket, lambda r: bool(_c("s3").head_bucket(Bucket=r.name))),
     ("iam", "attached policy"): (

@@ -379,6 +379,17 @@ def test_inventory_prices_an_instance_endpoint_by_its_type(kit_env):
     assert endpoint.est_hourly_usd == pytest.approx(2 * inventory.SAGEMAKER_INSTANCE_USD_HOUR["ml.m5.large"])
 
 
+def test_cleanup_deletes_the_objects_of_an_unversioned_bucket(kit_env):
+    bucket = Names(kit_env).bucket(LOCAL_ACCOUNT_ID, REGION)  # as 00_setup makes it: no versioning
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags_for(kit_env, "2030-01-01T00:00:00Z").items()]})
+    s3.put_object(Bucket=bucket, Key="models/classifier/v1/model.tar.gz", Body=b"model")
+    report = cleanup.cleanup(kit_env, delete=True)
+    assert [r.kind for r in report.deleted] == ["object", "bucket"] and report.ok
+    assert ("s3", "bucket", bucket) not in census()
+
+
 @pytest.fixture()
 def ann_kit(kit_env):
     """A few of one attendee's resources and lookalikes of them; the census keys of the kit's resources."""
