@@ -953,6 +953,23 @@ def _explain(records: float, metric: float, invocations: float, has_function: bo
     return "; ".join(reasons)
 
 
+def quiet_minute(df: pd.DataFrame, after: Any, margin_ms: float = 500.0) -> pd.Timestamp:
+    """The first whole minute after `after` that no request was in flight across.
+
+    A record is stamped when its request starts; its log line and Lambda's invocation datapoint
+    when it ends. Counting from a minute no request straddles makes both sides count the same requests.
+    """
+    start = _utc(after, "after").ceil("min")
+    if df.empty:
+        return start
+    begins = df["timestamp"]
+    ends = begins + pd.to_timedelta(df["latencyMs"].astype("float64").fillna(0) + margin_ms, unit="ms")
+    candidate = start
+    while ((begins < candidate) & (ends > candidate)).any():
+        candidate += pd.Timedelta(minutes=1)
+    return candidate
+
+
 def reconcile(
     df: pd.DataFrame,
     cloudwatch_client: Any,

@@ -381,3 +381,13 @@ def test_fast_page_parsing_gives_the_same_frame_as_botocore_parsing(ddb, table):
     slow = history.load(table, "ep", START, END, client=ddb, progress=False, page_limit=7, fast=False)
     pd.testing.assert_frame_equal(fast, slow)
     assert fast.set_index("requestId").loc["req-00099", "blob"] == b"\x00\x01"
+
+
+def test_quiet_minute_skips_minutes_a_request_straddles():
+    df = pd.DataFrame({
+        "timestamp": pd.to_datetime(["2026-11-27T12:00:59.900Z", "2026-11-27T12:02:30.000Z"], utc=True),
+        "latencyMs": [300.0, 20.0],
+    })
+    after = pd.Timestamp("2026-11-27T12:00:10Z")
+    assert history.quiet_minute(df, after) == pd.Timestamp("2026-11-27T12:02:00Z")
+    assert history.quiet_minute(df.iloc[1:], after) == pd.Timestamp("2026-11-27T12:01:00Z")

@@ -136,7 +136,8 @@ assert len(regressions) >= 1 and len(bursts) >= 1
 # must agree, with one known difference: a **retried** request makes a second invocation and log
 # line but no second record — the `DuplicateRequests` metric counts those. Minute by minute they
 # may differ by a request that straddles a minute boundary: the record is stamped when the request
-# starts, the log line and the invocation when it ends.
+# starts, the log line and the invocation when it ends. So the comparison starts at a minute no
+# request straddled, and the totals must match exactly.
 #
 # We send fresh traffic, then compare every minute since the metric filters exist.
 
@@ -144,8 +145,10 @@ assert len(regressions) >= 1 and len(bursts) >= 1
 print(traffic.run(n=60, concurrency=4, bad_share=0.1, seed=4))
 filters = boto3.client("logs").describe_metric_filters(logGroupName=names.function_log_group)["metricFilters"]
 counted_since = pd.Timestamp(max(f["creationTime"] for f in filters if f["filterName"] == "inference-count"), unit="ms", tz="UTC")
-window_start = counted_since.ceil("min")  # the first whole minute the filter saw
 window_end = pd.Timestamp.now(tz="UTC").ceil("min")
+since_filters = history.load(names.metadata_table, names.endpoint, counted_since.floor("min"), window_end, progress=False)
+window_start = history.quiet_minute(since_filters, counted_since)  # a whole minute no request straddles
+print(f"comparing {window_start:%H:%M} to {window_end:%H:%M} UTC")
 
 
 def metric_query(query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None) -> dict:
