@@ -115,7 +115,10 @@ def run(
     seed: int | None = None,
     progress: bool = True,
 ) -> Report:
-    """Send n requests to the inference function; bad_share of them invalid, model_failures of model calls failing."""
+    """Send n requests to the inference function; bad_share of them invalid, model_failures of model calls failing.
+
+    Model failures are injected for the duration of the run only (see set_fault_rate).
+    """
     if n < 1 or concurrency < 1:
         raise ValueError("n and concurrency must be at least 1")
     if not 0.0 <= bad_share <= 1.0:
@@ -138,15 +141,19 @@ def run(
         body = json.loads(payload.get("body") or "{}")
         return int(payload.get("statusCode", 500)), elapsed, body.get("requestId", request_id)
 
-    with ThreadPoolExecutor(max_workers=concurrency) as pool, tqdm(
-        total=n, desc=f"requests to {name}", unit="req", disable=not progress, file=sys.stdout
-    ) as bar:
-        for status, elapsed, request_id in pool.map(send, events):
-            report.sent += 1
-            report.statuses[status] += 1
-            report.latencies_ms.append(elapsed)
-            report.request_ids.append(request_id)
-            bar.update(1)
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool, tqdm(
+            total=n, desc=f"requests to {name}", unit="req", disable=not progress, file=sys.stdout
+        ) as bar:
+            for status, elapsed, request_id in pool.map(send, events):
+                report.sent += 1
+                report.statuses[status] += 1
+                report.latencies_ms.append(elapsed)
+                report.request_ids.append(request_id)
+                bar.update(1)
+    finally:
+        if model_failures:
+            set_fault_rate(0.0, name)  # failures last as long as the run, not longer
     report.seconds = time.time() - report.started
     return report
 
