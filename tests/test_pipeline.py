@@ -201,3 +201,13 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     notes = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
     assert state == "ALARM"
     assert [n["NewStateValue"] for n in notes if n["AlarmName"] == name] == ["ALARM"]
+
+
+def test_traffic_mixes_good_bad_and_failing_requests_then_turns_injection_off(aws, pipeline):
+    from helpers import traffic
+
+    report = traffic.run(n=24, concurrency=3, bad_share=0.3, model_failures=0.5, function=pipeline["function"],
+                         seed=7, progress=False)
+    env = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])["Environment"]["Variables"]
+    assert report.sent == 24 and set(report.statuses) == {200, 400, 502}
+    assert env[traffic.FAULT_VARIABLE] == "0"
