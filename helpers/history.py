@@ -953,21 +953,21 @@ def _explain(records: float, metric: float, invocations: float, has_function: bo
     return "; ".join(reasons)
 
 
-def quiet_minute(df: pd.DataFrame, after: Any, margin_ms: float = 500.0) -> pd.Timestamp:
-    """The first whole minute after `after` that no request was in flight across.
+def quiet_minute(df: pd.DataFrame, after: Any, before: Any, margin_ms: float = 100.0) -> pd.Timestamp | None:
+    """The first whole minute in (after, before) that no request was in flight across, or None.
 
     A record is stamped when its request starts; its log line and Lambda's invocation datapoint
-    when it ends. Counting from a minute no request straddles makes both sides count the same requests.
+    when it ends (latencyMs later, plus the write: margin_ms). Counting from a minute no request
+    straddles makes both sides count the same requests.
     """
-    start = _utc(after, "after").ceil("min")
-    if df.empty:
-        return start
-    begins = df["timestamp"]
-    ends = begins + pd.to_timedelta(df["latencyMs"].astype("float64").fillna(0) + margin_ms, unit="ms")
-    candidate = start
-    while ((begins < candidate) & (ends > candidate)).any():
+    candidate, stop = _utc(after, "after").ceil("min"), _utc(before, "before")
+    begins = df["timestamp"] if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
+    ends = begins + pd.to_timedelta(df["latencyMs"].astype("float64").fillna(0) + margin_ms, unit="ms") if len(df) else begins
+    while candidate < stop:
+        if not ((begins < candidate) & (ends > candidate)).any():
+            return candidate
         candidate += pd.Timedelta(minutes=1)
-    return candidate
+    return None
 
 
 def reconcile(

@@ -388,6 +388,7 @@ def test_quiet_minute_skips_minutes_a_request_straddles():
         "timestamp": pd.to_datetime(["2026-11-27T12:00:59.900Z", "2026-11-27T12:02:30.000Z"], utc=True),
         "latencyMs": [300.0, 20.0],
     })
-    after = pd.Timestamp("2026-11-27T12:00:10Z")
-    assert history.quiet_minute(df, after) == pd.Timestamp("2026-11-27T12:02:00Z")
-    assert history.quiet_minute(df.iloc[1:], after) == pd.Timestamp("2026-11-27T12:01:00Z")
+    after, before = pd.Timestamp("2026-11-27T12:00:10Z"), pd.Timestamp("2026-11-27T12:10:00Z")
+    assert history.quiet_minute(df, after, before) == pd.Timestamp("2026-11-27T12:02:00Z")
+    assert history.quiet_minute(df.iloc[1:], after, before) == pd.Timestamp("2026-11-27T12:01:00Z")
+    assert history.quiet_minute(df, after, pd.Timestamp("2026-11-27T12:01:30Z")) is None
