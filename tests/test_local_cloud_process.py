@@ -228,3 +228,25 @@ def test_health_path_identifies_the_kit(running):
     with urllib.request.urlopen(f"{running.url}/_workshop/health", timeout=5) as answer:
         info = json.loads(answer.read())
     assert info["kit"] == "ml-pipeline-ch8" and info["pid"] == running.pid()
+
+
+def test_up_restarts_a_cloud_started_from_older_kit_code(monkeypatch, tmp_path):
+    from helpers.local import process
+
+    monkeypatch.setenv("WORKSHOP_STATE_DIR", str(tmp_path))
+    port = _free_port_for_restart()
+    first = process.up(port, quiet=True)
+    try:
+        monkeypatch.setattr(process, "code_version", lambda: "a-newer-kit")
+        second = process.up(port, quiet=True)
+        assert second.state == "running" and second.pid != first.pid
+    finally:
+        process.down(port)
+
+
+def _free_port_for_restart() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

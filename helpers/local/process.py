@@ -16,7 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.local.server import HEALTH_PATH
+from helpers.local.server import HEALTH_PATH, code_version
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_TIMEOUT_S = 30.0
@@ -134,7 +134,14 @@ def up(port: int, quiet: bool = False) -> Status:
     with _starting_lock(port):
         current = status(port)
         if current.state == "running":
-            return current
+            info = _health(port) or {}
+            if info.get("code", code_version()) == code_version():
+                return current
+            # Started before the kit's code changed (e.g. after a git pull): its hooks are old.
+            print(f"The local cloud on port {port} runs older kit code; restarting it "
+                  "(its resources are gone: run notebooks/00_setup again).", flush=True)
+            down(port)
+            current = status(port)
         if current.state == "foreign":
             raise LocalCloudError(current.describe())
         if current.state == "starting":  # started by someone else a moment ago: wait for it

@@ -69,11 +69,23 @@ class HealthMiddleware:
         return self.app(environ, start_response)
 
 
+def code_version() -> str:
+    """A digest of the local cloud's own code (a server started from older code is stale)."""
+    import hashlib
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted([*here.glob("*.py"), here.parent / "model.py"]):
+        digest.update(path.name.encode() + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def make_app(hooks: list[str]):
     """The WSGI app: moto's dispatcher wrapped by the health middleware."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    info = {"kit": "ml-pipeline-ch8", "pid": os.getpid(), "started": time.time(), "hooks": hooks}
+    info = {"kit": "ml-pipeline-ch8", "pid": os.getpid(), "started": time.time(), "hooks": hooks, "code": code_version()}
     return HealthMiddleware(DomainDispatcherApplication(create_backend_app), info)
 
 
