@@ -121,5 +121,7 @@ def print_summary(results: list[Result], out_dir: Path) -> None:
     print(f"executed notebooks and HTML: {os.path.relpath(out_dir)}/")
     if figures:
         print(f"figures ({len(figures)}): {os.path.relpath(BUILD / 'figures')}/")
+    if settings().is_local:
+        print(f"local cloud still running at {settings().local_url} (stop it: .venv/bin/python -m helpers.local down)")
     failed = [r for r in results if not r.ok]
     print("ALL NOTEBOOKS PASSED" if not failed else f"FAILED: {failed[0].notebook}: {failed[0].error}")
