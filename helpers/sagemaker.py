@@ -35,30 +35,28 @@ def _missing(exc: ClientError) -> bool:
     )
 
 
-def ensure_model(spec: dict) -> dict:
-    """Create the SageMaker model from spec unless it exists; return its description."""
+def _describe_or_create(kind: str, key: str, spec: dict) -> dict:
+    """Describe the resource named spec[key]; create it from spec first when it does not exist."""
     sm = client("sagemaker")
+    describe = getattr(sm, f"describe_{kind}")
     try:
-        return sm.describe_model(ModelName=spec["ModelName"])
+        return describe(**{key: spec[key]})
     except ClientError as exc:
         if not _missing(exc):
             raise
-    sm.create_model(**spec)
-    print(f"created model {spec['ModelName']}")
-    return sm.describe_model(ModelName=spec["ModelName"])
+    getattr(sm, f"create_{kind}")(**spec)
+    print(f"created {kind.replace('_', ' ')} {spec[key]}")
+    return describe(**{key: spec[key]})
+
+
+def ensure_model(spec: dict) -> dict:
+    """Create the SageMaker model from spec unless it exists; return its description."""
+    return _describe_or_create("model", "ModelName", spec)
 
 
 def ensure_endpoint_config(spec: dict) -> dict:
     """Create the endpoint configuration from spec unless it exists; return its description."""
-    sm = client("sagemaker")
-    try:
-        return sm.describe_endpoint_config(EndpointConfigName=spec["EndpointConfigName"])
-    except ClientError as exc:
-        if not _missing(exc):
-            raise
-    sm.create_endpoint_config(**spec)
-    print(f"created endpoint config {spec['EndpointConfigName']}")
-    return sm.describe_endpoint_config(EndpointConfigName=spec["EndpointConfigName"])
+    return _describe_or_create("endpoint_config", "EndpointConfigName", spec)
 
 
 def ensure_endpoint(name: str, config_name: str, tags: list[dict]) -> dict:
