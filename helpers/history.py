@@ -392,7 +392,15 @@ def time_slices(start: pd.Timestamp, end: pd.Timestamp, count: int) -> list[tupl
 
 
 def _auto_slices(start: pd.Timestamp, end: pd.Timestamp, workers: int) -> int:
-    """How many slices to split a range into: about one per 12 hours, two per worker at most."""
+    """How many slices to split a range into: about one per 12 hours, two per worker at most.
+
+    The local cloud answers each Query page by scanning the whole table, so there slices only
+    multiply the work: one slice. DynamoDB serves slices from the index in parallel.
+    """
+    from helpers.config import settings
+
+    if settings().is_local:
+        return 1
     return max(1, min(2 * workers, math.ceil((end - start) / pd.Timedelta(hours=12))))
 
 
