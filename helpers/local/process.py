@@ -135,7 +135,7 @@ def up(port: int, quiet: bool = False) -> Status:
         current = status(port)
         if current.state == "running":
             info = _health(port) or {}
-            if info.get("code", code_version()) == code_version():
+            if info.get("code") == code_version():
                 return current
             # Started before the kit's code changed (e.g. after a git pull): its hooks are old.
             print(f"The local cloud on port {port} runs older kit code; restarting it "
