@@ -79,12 +79,17 @@ def _write_html(nb, target: Path) -> None:
 
 
 def _last_line(nb) -> str:
-    for cell in reversed(nb.cells):
-        for output in reversed(cell.get("outputs", [])):
-            text = output.get("text") if output.get("output_type") == "stream" else None
-            if text and text.strip():
-                return text.strip().splitlines()[-1][:100]
-    return ""
+    """The notebook's last check line (they start with ✔), else its last line of output."""
+    lines = [
+        line.strip()
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream"
+        for line in output.get("text", "").splitlines()
+        if line.strip()
+    ]
+    checks = [line for line in lines if line.startswith("✔")]
+    return ((checks or lines or [""])[-1])[:100]
 
 
 def run_all(

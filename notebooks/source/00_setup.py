@@ -181,7 +181,7 @@ print(f"features {event['features']} -> fraud probability {prediction:.4f}")
 
 expected = model.predict(model.load_booster(trained.artifact), [event["features"]])[0]
 assert reply["statusCode"] == 200 and abs(prediction - expected) < 1e-6, (prediction, expected)
-print("The Lambda answered with the model's own prediction.")
+print(f"✔ The Lambda answered the model's own prediction: {prediction:.4f}")
 
 # %% [markdown]
 # ## Recap

@@ -137,7 +137,7 @@ role_policies = {
 problems = [p for doc in role_policies.values() for p in dynamodb.wildcard_violations(doc)]
 print(json.dumps(role_policies, indent=2))
 assert not problems, problems
-print("No statement grants a wildcard action or resource.")
+print("✔ No statement grants a wildcard action or resource.")
 
 # %% [markdown]
 # ## Check · Write a sample record and read it back
@@ -172,6 +172,7 @@ ddb.put_item(TableName=names.metadata_table, Item=sample)
 stored = ddb.get_item(TableName=names.metadata_table, Key={"requestId": sample["requestId"]}, ConsistentRead=True)["Item"]
 ddb.delete_item(TableName=names.metadata_table, Key={"requestId": sample["requestId"]})
 assert stored == sample
+print(f"✔ sample record written and read back from {names.metadata_table}")
 pd.DataFrame({"type": {k: next(iter(v)) for k, v in stored.items()}, "value": dynamodb.plain(stored)})
 
 # %% [markdown]

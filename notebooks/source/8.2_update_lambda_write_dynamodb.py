@@ -147,7 +147,7 @@ retried = ddb.query(
     ExpressionAttributeValues={":id": {"S": f"{run_id}-valid-1"}},
 )
 assert retried["Count"] == 1
-print(f"{len(answers)} requests, {len(records)} records, statuses as answered; the retried request has 1 record.")
+print(f"✔ {len(answers)} requests, {len(records)} records, statuses as answered; the retried request has 1 record.")
 
 # %% [markdown]
 # ## Step 5 · When DynamoDB is down, nothing is lost
@@ -172,7 +172,7 @@ restored = [ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S":
 assert all(a["statusCode"] == 200 for a in outage_answers) and len(restored) == 3
 again = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table)
 assert again["restored"] == 0, again
-print("All three records restored from the logs; a second backfill restored nothing new.")
+print("✔ All three records restored from the logs; a second backfill restored nothing new.")
 
 # %% [markdown]
 # ## Recap

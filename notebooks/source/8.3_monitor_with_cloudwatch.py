@@ -316,7 +316,7 @@ for query in (slowest, error_mix):
 summaries = list(cloudwatch.history(errors_alarm, limit=10)["summary"])
 assert "Alarm updated from OK to ALARM" in summaries and "Alarm updated from ALARM to OK" in summaries, summaries
 assert note["Subject"].startswith(f'ALARM: "{errors_alarm}"') and ok_notes[0]["Subject"].startswith(f'OK: "{errors_alarm}"')
-print("The errors alarm fired on real failures and recovered; both notifications arrived through SNS.")
+print("✔ The errors alarm fired on real failures and recovered; both notifications arrived through SNS.")
 
 # %% [markdown]
 # ## Recap

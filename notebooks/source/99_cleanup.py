@@ -60,7 +60,7 @@ after = [r for r in inventory.collect(prefix) if r.owned]
 inventory.show(after)
 if report.delete:
     assert after == [], f"still there: {[(r.kind, r.name) for r in after]}"
-    print(f"Nothing of the kit is left for prefix {prefix}.")
+    print(f"✔ Nothing of the kit is left for prefix {prefix}.")
 else:
     print(f"Listed only, nothing deleted: set DELETE = True and run the notebook again to delete these {len(after)}.")
 
