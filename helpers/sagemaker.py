@@ -59,12 +59,17 @@ def ensure_endpoint_config(spec: dict) -> dict:
     return _describe_or_create("endpoint_config", "EndpointConfigName", spec)
 
 
-def ensure_endpoint(name: str, config_name: str, tags: list[dict]) -> dict:
-    """Create (or point at config_name) the endpoint and wait until it is InService."""
+def ensure_endpoint(name: str, config_name: str, tags: list[dict], reuse_existing: bool = False) -> dict:
+    """Create (or point at config_name) the endpoint and wait until it is InService.
+
+    With reuse_existing, an existing endpoint keeps its configuration (an attendee's own chapter-6 endpoint).
+    """
     sm = client("sagemaker")
     try:
         current = sm.describe_endpoint(EndpointName=name)
-        if current["EndpointConfigName"] != config_name and current["EndpointStatus"] == "InService":
+        if reuse_existing:
+            print(f"endpoint {name}: exists, reused as it is ({current['EndpointConfigName']})")
+        elif current["EndpointConfigName"] != config_name and current["EndpointStatus"] == "InService":
             sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
             print(f"endpoint {name} now uses {config_name}")
     except ClientError as exc:

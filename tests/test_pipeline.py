@@ -211,3 +211,11 @@ def test_traffic_mixes_good_bad_and_failing_requests_then_turns_injection_off(aw
     env = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])["Environment"]["Variables"]
     assert report.sent == 24 and set(report.statuses) == {200, 400, 502}
     assert env[traffic.FAULT_VARIABLE] == "0"
+
+
+def test_setup_reuses_an_existing_function_as_it_is_when_asked(aws, pipeline, local_cloud):
+    before = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])
+    other_code = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"})
+    spec = {"FunctionName": pipeline["function"], "Role": before["Role"], "Handler": "app.lambda_handler", "Runtime": "python3.11"}
+    kept = awslambda.ensure_function(spec, other_code, reuse_existing=True)
+    assert kept["CodeSha256"] == before["CodeSha256"] != awslambda.code_sha256(other_code)

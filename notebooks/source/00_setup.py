@@ -105,7 +105,9 @@ endpoint_config_spec = {
 
 sagemaker.ensure_model(model_spec)
 sagemaker.ensure_endpoint_config(endpoint_config_spec)
-endpoint = sagemaker.ensure_endpoint(names.endpoint, names.endpoint_config, settings.tag_list())
+# WORKSHOP_ENDPOINT_NAME names an endpoint you already have from chapter 6: it is reused as it is.
+endpoint = sagemaker.ensure_endpoint(names.endpoint, names.endpoint_config, settings.tag_list(),
+                                     reuse_existing=bool(settings.endpoint_name))
 print(endpoint["EndpointName"], endpoint["EndpointStatus"])
 
 # %% [markdown]
@@ -168,7 +170,8 @@ function_spec = {
     "Tags": settings.tags(),
 }
 package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"})
-function = awslambda.ensure_function(function_spec, package)
+# WORKSHOP_FUNCTION_NAME names a function you already have from chapter 7: it is reused as it is.
+function = awslambda.ensure_function(function_spec, package, reuse_existing=bool(settings.function_name))
 
 # %% [markdown]
 # ## Check: a real prediction through the Lambda
