@@ -683,3 +683,22 @@ def test_failing_event_invocation_is_retried_twice(aws, deploy):
     assert {line.split()[2] for line in starts} == {answer["ResponseMetadata"]["RequestId"]}
     time.sleep(0.5)
     assert len([m for m in log_messages(aws, name) if m.startswith("START ")]) == 3
+
+
+def test_deleting_a_function_stops_its_warm_environments(aws, deploy):
+    name = deploy("import os\ndef handler(event, context):\n    return os.getpid()\n")
+    _, pid = invoke(aws, name)
+    os.kill(pid, 0)  # the environment is alive and warm
+    aws.lam.delete_function(FunctionName=name)
+    wait_for(lambda: not _process_alive(pid))
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False

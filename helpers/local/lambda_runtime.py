@@ -234,6 +234,15 @@ class Runtime:
             for worker in expired:
                 worker.stop()
 
+    def forget(self, function_arn: str) -> int:
+        """Stop the idle environments of a deleted function; return how many."""
+        with self._lock:
+            keys = [key for key in self._idle if key[0] == function_arn]
+            workers = [w for key in keys for w in self._idle.pop(key)]
+        for worker in workers:
+            worker.stop()
+        return len(workers)
+
     def shutdown(self) -> None:
         """Stop every environment and remove unpacked code."""
         with self._lock:
@@ -485,6 +494,30 @@ def install() -> None:
     invoke._workshop = True
     LambdaFunction.invoke = invoke
     _keep_invocation_request_id()
+    _stop_environments_on_delete()
+
+
+def _stop_environments_on_delete() -> None:
+    """DeleteFunction also ends the function's warm environments (AWS reclaims them; so do we, at once)."""
+    from moto.awslambda.models import LambdaBackend
+
+    delete = LambdaBackend.delete_function
+    if getattr(delete, "_workshop", False):
+        return
+    if list(inspect.signature(delete).parameters) != ["self", "function_name", "qualifier"]:
+        raise RuntimeError("moto's LambdaBackend.delete_function changed; the hook expects (function_name, qualifier)")
+
+    def delete_function(self, function_name, qualifier=None):
+        try:
+            arn = self.get_function(function_name).function_arn
+        except Exception:  # moto raises its own not-found error below
+            arn = None
+        delete(self, function_name, qualifier)
+        if arn and qualifier is None and _runtime is not None:
+            _runtime.forget(arn)
+
+    delete_function._workshop = True
+    LambdaBackend.delete_function = delete_function
 
 
 def _keep_invocation_request_id() -> None:
