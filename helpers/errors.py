@@ -66,6 +66,16 @@ def explain(exc: BaseException, doing: str = "") -> str | None:
             f"The resource is still being updated{where} ({message}). Fix: wait a few seconds and re-run this cell; "
             "the kit's helpers wait and retry by themselves."
         )
+    if code == "DeleteConflict":
+        return (
+            f"IAM refuses to delete it{where}: something still uses it ({message}). Fix: remove what the message "
+            "names (an instance profile, an attached policy) or run the kit's cleanup, which removes them in order."
+        )
+    if "deletion protection" in message.lower():
+        return (
+            f"The resource has deletion protection{where}. Fix: turn it off first (DynamoDB: update_table with "
+            "DeletionProtectionEnabled=False), then delete it; the kit never turns it on."
+        )
     if code in THROTTLE_CODES:
         return f"AWS is throttling requests{where} ({code}). Fix: wait a minute and re-run; lower the traffic rate."
     if code == "UnrecognizedClientException":

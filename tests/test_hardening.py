@@ -175,3 +175,21 @@ def test_a_deletion_that_never_shows_is_bounded(kit_env, monkeypatch):
     monkeypatch.setattr(cleanup, "_still_there", lambda r: "present")  # AWS keeps showing it
     with pytest.raises(WorkshopError, match=rf"Gave up waiting for table {table} to be deleted.*run the cleanup again"):
         cleanup.delete_one(resource, timeout_s=0.2)
+
+
+def test_an_iam_delete_conflict_says_what_still_uses_the_role():
+    from botocore.exceptions import ClientError
+
+    from helpers.errors import explain
+
+    exc = ClientError({"Error": {"Code": "DeleteConflict", "Message": "Cannot delete entity, must remove roles from instance profile first."}}, "DeleteRole")
+    assert "instance profile" in explain(exc, "deleting role x") and "Fix:" in explain(exc)
+
+
+def test_deletion_protection_says_how_to_turn_it_off():
+    from botocore.exceptions import ClientError
+
+    from helpers.errors import explain
+
+    exc = ClientError({"Error": {"Code": "ValidationException", "Message": "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."}}, "DeleteTable")
+    assert "DeletionProtectionEnabled=False" in explain(exc)
