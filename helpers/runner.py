@@ -107,7 +107,33 @@ def run_all(
             break
     print_summary(results, out_dir)
     (out_dir / "summary.json").write_text(json.dumps([r.__dict__ for r in results], indent=2))
+    write_report(results, out_dir)
     return results
+
+
+def write_report(results: list[Result], out_dir: Path) -> Path:
+    """An index.html: one row per notebook (status, time, check line) linking to its executed page."""
+    import html
+
+    from helpers.config import settings
+
+    rows = "\n".join(
+        f'<tr><td><a href="{html.escape(Path(r.notebook).stem)}.html">{html.escape(r.notebook)}</a></td>'
+        f'<td class="{"ok" if r.ok else "failed"}">{"ok" if r.ok else "FAILED"}</td><td>{r.seconds:.1f} s</td>'
+        f"<td>{html.escape(r.error or r.last_line)}</td></tr>"
+        for r in results
+    )
+    page = (
+        "<!doctype html><meta charset='utf-8'><title>Workshop run</title>"
+        "<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}"
+        ".ok{color:#1a7f37}.failed{color:#cf222e;font-weight:bold}</style>"
+        f"<h1>Workshop run</h1><p>mode {settings().mode} · prefix {html.escape(settings().prefix)} · "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}</p>"
+        f"<table><tr><th>notebook</th><th>result</th><th>time</th><th>check</th></tr>{rows}</table>"
+    )
+    target = out_dir / "index.html"
+    target.write_text(page)
+    return target
 
 
 def print_summary(results: list[Result], out_dir: Path) -> None:
@@ -123,7 +149,7 @@ def print_summary(results: list[Result], out_dir: Path) -> None:
         print(f"{r.notebook:<{width}}  {status:<6} {r.seconds:6.1f} s  {r.error or r.last_line}")
     figures = sorted((BUILD / "figures").glob("*.png")) if (BUILD / "figures").exists() else []
     print("-" * 78)
-    print(f"executed notebooks and HTML: {os.path.relpath(out_dir)}/")
+    print(f"executed notebooks and HTML report: {os.path.relpath(out_dir)}/index.html")
     if figures:
         print(f"figures ({len(figures)}): {os.path.relpath(BUILD / 'figures')}/")
     if settings().is_local:

@@ -130,3 +130,9 @@ def test_run_executes_the_cleanup_notebook_with_parameters(kit_env, tmp_path, ca
     assert f"Nothing of the kit is left for prefix {kit_env}." in text
     assert (tmp_path / "99_cleanup.html").exists()
     assert not made & census()
+
+
+def test_run_writes_an_html_report_linking_each_executed_notebook(kit_env, tmp_path):
+    assert main(["run", "notebooks/99_cleanup.ipynb", "--param", f"PREFIX={kit_env}", "--out", str(tmp_path)]) == 0
+    report = (tmp_path / "index.html").read_text()
+    assert 'href="99_cleanup.html"' in report and ">ok<" in report
