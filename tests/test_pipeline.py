@@ -199,8 +199,10 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     state = aws["cloudwatch"].describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
     messages = aws["sqs"].receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
     notes = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
+    states = [n["NewStateValue"] for n in notes if n["AlarmName"] == name]
     assert state == "ALARM"
-    assert [n["NewStateValue"] for n in notes if n["AlarmName"] == name] == ["ALARM"]
+    # The background evaluator may have settled the new alarm to OK (no data yet) before: notified too.
+    assert states[-1:] == ["ALARM"] and states.count("ALARM") == 1 and set(states) <= {"OK", "ALARM"}
 
 
 def test_traffic_mixes_good_bad_and_failing_requests_then_turns_injection_off(aws, pipeline):
