@@ -961,21 +961,13 @@ def _explain(records: float, metric: float, invocations: float, has_function: bo
     return "; ".join(reasons)
 
 
-def quiet_minute(df: pd.DataFrame, after: Any, before: Any, margin_ms: float = 100.0) -> pd.Timestamp | None:
-    """The first whole minute in (after, before) that no request was in flight across, or None.
-
-    A record is stamped when its request starts; its log line and Lambda's invocation datapoint
-    when it ends (latencyMs later, plus the write: margin_ms). Counting from a minute no request
-    straddles makes both sides count the same requests.
-    """
-    candidate, stop = _utc(after, "after").ceil("min"), _utc(before, "before")
-    begins = df["timestamp"] if len(df) else pd.Series(dtype="datetime64[ns, UTC]")
-    ends = begins + pd.to_timedelta(df["latencyMs"].astype("float64").fillna(0) + margin_ms, unit="ms") if len(df) else begins
-    while candidate < stop:
-        if not ((begins < candidate) & (ends > candidate)).any():
-            return candidate
-        candidate += pd.Timedelta(minutes=1)
-    return None
+def busy_until(df: pd.DataFrame, margin_ms: float = 2000.0) -> pd.Timestamp | None:
+    """When the last recorded request was surely over: its start plus its latency plus margin_ms
+    (for the write and the log line); None without records."""
+    if df.empty:
+        return None
+    ends = df["timestamp"] + pd.to_timedelta(df["latencyMs"].astype("float64").fillna(0) + margin_ms, unit="ms")
+    return ends.max()
 
 
 def reconcile(

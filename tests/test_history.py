@@ -383,12 +383,10 @@ def test_fast_page_parsing_gives_the_same_frame_as_botocore_parsing(ddb, table):
     assert fast.set_index("requestId").loc["req-00099", "blob"] == b"\x00\x01"
 
 
-def test_quiet_minute_skips_minutes_a_request_straddles():
+def test_busy_until_is_the_end_of_the_last_request_plus_the_margin():
     df = pd.DataFrame({
-        "timestamp": pd.to_datetime(["2026-11-27T12:00:59.900Z", "2026-11-27T12:02:30.000Z"], utc=True),
+        "timestamp": pd.to_datetime(["2026-11-27T12:00:59.900Z", "2026-11-27T12:00:30.000Z"], utc=True),
         "latencyMs": [300.0, 20.0],
     })
-    after, before = pd.Timestamp("2026-11-27T12:00:10Z"), pd.Timestamp("2026-11-27T12:10:00Z")
-    assert history.quiet_minute(df, after, before) == pd.Timestamp("2026-11-27T12:02:00Z")
-    assert history.quiet_minute(df.iloc[1:], after, before) == pd.Timestamp("2026-11-27T12:01:00Z")
-    assert history.quiet_minute(df, after, pd.Timestamp("2026-11-27T12:01:30Z")) is None
+    assert history.busy_until(df, margin_ms=1000) == pd.Timestamp("2026-11-27T12:01:01.200Z")
+    assert history.busy_until(df.iloc[0:0]) is None

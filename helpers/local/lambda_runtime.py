@@ -377,6 +377,7 @@ class Runtime:
         publish_metrics(
             fn,
             {"Invocations": (1, "Count"), "Errors": (1 if error else 0, "Count"), "Duration": (duration, "Milliseconds")},
+            at_ms=end_ms,  # the same moment as the invocation's END line, so the two never straddle a minute
         )
         if keep:
             self.release(worker)
@@ -442,11 +443,12 @@ def ship_logs(fn, stream: str, lines: list[tuple[int, str]]) -> None:
     logs.put_log_events(fn.logs_group_name, stream, events)
 
 
-def publish_metrics(fn, values: dict[str, tuple[float, str]]) -> None:
-    """Publish AWS/Lambda datapoints for one invocation, per FunctionName."""
+def publish_metrics(fn, values: dict[str, tuple[float, str]], at_ms: int | None = None) -> None:
+    """Publish AWS/Lambda datapoints for one invocation, per FunctionName (at at_ms, else now)."""
     from moto.cloudwatch.models import cloudwatch_backends
 
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # moto keeps naive UTC
+    moment = dt.datetime.now(dt.UTC) if at_ms is None else dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC)
+    now = moment.replace(tzinfo=None)  # moto keeps naive UTC
     dims = [{"Name": "FunctionName", "Value": fn.function_name}]
     data = [
         {"MetricName": name, "Value": float(value), "Unit": unit, "Dimensions": dims, "Timestamp": now}

@@ -134,27 +134,24 @@ assert len(regressions) >= 1 and len(bursts) >= 1
 # Two independent witnesses count the workshop's own traffic: the records in DynamoDB and the
 # metrics in CloudWatch (`InferenceCount` from the log lines, and Lambda's own `Invocations`). They
 # must agree, with one known difference: a **retried** request makes a second invocation and log
-# line but no second record — the `DuplicateRequests` metric counts those. Minute by minute they
-# may differ by a request that straddles a minute boundary: the record is stamped when the request
-# starts, the log line and the invocation when it ends. So the comparison starts at a minute no
-# request straddled, and the totals must match exactly.
+# line but no second record — the `DuplicateRequests` metric counts those.
 #
-# We send fresh traffic, then compare every minute since the metric filters exist.
+# A record is stamped when its request starts, the log line and the invocation when it ends, so a
+# request in flight across the window's first minute boundary would be counted on one side only.
+# We start the window at a minute boundary after the last earlier request was surely over
+# (waiting for it if needed), send fresh traffic, and compare totals.
 
 # %%
+last = history.load(names.metadata_table, names.endpoint, pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=30),
+                    pd.Timestamp.now(tz="UTC"), progress=False)
+quiet_since = history.busy_until(last) or pd.Timestamp.now(tz="UTC")
+window_start = quiet_since.ceil("min")
+wait_s = (window_start - pd.Timestamp.now(tz="UTC")).total_seconds()
+if wait_s > 0:
+    print(f"waiting {wait_s:.0f} s for {window_start:%H:%M:%S} UTC, a minute no earlier request can reach")
+    time.sleep(wait_s + 0.5)
 print(traffic.run(n=60, concurrency=4, bad_share=0.1, seed=4))
-filters = boto3.client("logs").describe_metric_filters(logGroupName=names.function_log_group)["metricFilters"]
-counted_since = pd.Timestamp(max(f["creationTime"] for f in filters if f["filterName"] == "inference-count"), unit="ms", tz="UTC")
 window_end = pd.Timestamp.now(tz="UTC").ceil("min")
-since_filters = history.load(names.metadata_table, names.endpoint, counted_since.floor("min"), window_end, progress=False)
-# Start at a whole minute no request straddles; if traffic never paused, at the first whole minute,
-# counting the requests that started before it and were logged after it.
-window_start = history.quiet_minute(since_filters, counted_since, window_end) or counted_since.ceil("min")
-window_end = max(window_end, window_start + pd.Timedelta(minutes=1))
-started_before = since_filters["timestamp"] < window_start
-logged_after = since_filters["timestamp"] + pd.to_timedelta(since_filters["latencyMs"].fillna(0) + 100, unit="ms") > window_start
-straddlers = int((started_before & logged_after).sum())
-print(f"comparing {window_start:%H:%M} to {window_end:%H:%M} UTC ({straddlers} request(s) straddle the start)")
 
 
 def metric_query(query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None) -> dict:
@@ -170,20 +167,18 @@ queries = [
 
 
 def compare() -> pd.DataFrame:
-    """Records per minute (DynamoDB) beside the three metrics (CloudWatch)."""
+    """Records per minute (DynamoDB) beside the three metrics (CloudWatch), for the window."""
     answer = boto3.client("cloudwatch").get_metric_data(MetricDataQueries=queries, StartTime=window_start, EndTime=window_end)
     metrics = pd.DataFrame({r["Id"]: pd.Series(r["Values"], index=pd.to_datetime(r["Timestamps"], utc=True)) for r in answer["MetricDataResults"]})
     recent = history.load(names.metadata_table, names.endpoint, window_start, window_end, progress=False)
     records = recent["timestamp"].dt.floor("min").value_counts().rename("records")
-    table = pd.concat([records, metrics], axis=1, sort=True).fillna(0).astype(int)
-    table["difference"] = table["records"] - (table["inference_count"] - table["duplicates"])
-    return table
+    return pd.concat([records, metrics], axis=1, sort=True).reindex(columns=["records", *metrics.columns]).fillna(0).astype(int)
 
 
 def agree(table: pd.DataFrame) -> bool:
-    """Same totals: records (+ straddlers) = inference lines - retries, and inference lines = invocations."""
+    """Same totals: records = inference lines - retries = invocations - retries."""
     totals = table.sum()
-    return totals["difference"] + straddlers == 0 and totals["inference_count"] == totals["invocations"]
+    return totals["records"] == totals["inference_count"] - totals["duplicates"] and totals["inference_count"] == totals["invocations"]
 
 
 for attempt in range(12):  # in AWS, metric filter datapoints arrive a minute or two late
