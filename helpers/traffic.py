@@ -11,7 +11,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from tqdm import tqdm
@@ -184,3 +184,19 @@ def background(rate_per_s: float = 2.0, *, function: str | None = None, seed: in
         stop.set()
         thread.join(timeout=30)
         report.seconds = time.time() - report.started
+
+
+def start_at(moment, **run_kwargs) -> Future:
+    """Run traffic in the background from `moment` (a timezone-aware time) on; the Future gives its Report."""
+    delay = max(0.0, moment.timestamp() - time.time())
+    future: Future = Future()
+
+    def go() -> None:
+        time.sleep(delay)
+        try:
+            future.set_result(run(progress=False, **run_kwargs))
+        except BaseException as exc:  # handed to whoever waits on the Future
+            future.set_exception(exc)
+
+    threading.Thread(target=go, name="scheduled-traffic", daemon=True).start()
+    return future

@@ -32,6 +32,18 @@ deployed = pd.Timestamp(boto3.client("sagemaker").describe_endpoint(EndpointName
 print(f"{names.metadata_table}: endpoint {names.endpoint}, deployed {deployed:%Y-%m-%d %H:%M} UTC")
 
 # %% [markdown]
+# Production traffic does not stop while we analyse: fresh requests start in the background now, for
+# step 5. They begin at a whole minute that no earlier request can reach (a record is stamped when
+# its request starts, its log line and invocation when it ends), so step 5 can count them exactly.
+
+# %%
+recent = history.load(names.metadata_table, names.endpoint, pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=30),
+                      pd.Timestamp.now(tz="UTC"), progress=False)
+window_start = (history.busy_until(recent) or pd.Timestamp.now(tz="UTC")).ceil("min")
+fresh_traffic = traffic.start_at(window_start, n=60, concurrency=4, bad_share=0.1, seed=4)
+print(f"60 requests will start at {window_start:%H:%M:%S} UTC")
+
+# %% [markdown]
 # ## Step 1 · A week of history before the workshop
 #
 # Your endpoint is minutes old, so we **seed** a realistic week before it was deployed: a daily
@@ -136,21 +148,10 @@ assert len(regressions) >= 1 and len(bursts) >= 1
 # must agree, with one known difference: a **retried** request makes a second invocation and log
 # line but no second record — the `DuplicateRequests` metric counts those.
 #
-# A record is stamped when its request starts, the log line and the invocation when it ends, so a
-# request in flight across the window's first minute boundary would be counted on one side only.
-# We start the window at a minute boundary after the last earlier request was surely over
-# (waiting for it if needed), send fresh traffic, and compare totals.
+# We compare totals from the minute the fresh traffic (started at the top of this notebook) began.
 
 # %%
-last = history.load(names.metadata_table, names.endpoint, pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=30),
-                    pd.Timestamp.now(tz="UTC"), progress=False)
-quiet_since = history.busy_until(last) or pd.Timestamp.now(tz="UTC")
-window_start = quiet_since.ceil("min")
-wait_s = (window_start - pd.Timestamp.now(tz="UTC")).total_seconds()
-if wait_s > 0:
-    print(f"waiting {wait_s:.0f} s for {window_start:%H:%M:%S} UTC, a minute no earlier request can reach")
-    time.sleep(wait_s + 0.5)
-print(traffic.run(n=60, concurrency=4, bad_share=0.1, seed=4))
+print(fresh_traffic.result(timeout=180))  # waits for the background requests to finish
 window_end = pd.Timestamp.now(tz="UTC").ceil("min")
 
 
