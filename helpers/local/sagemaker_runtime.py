@@ -17,6 +17,7 @@ import json
 import random
 import threading
 import time
+from functools import cache
 from urllib.parse import unquote
 
 from helpers.local.locks import cloudwatch_lock
@@ -28,6 +29,7 @@ _boosters_lock = threading.Lock()
 _variant_rng = random.Random(0)
 
 
+@cache
 def _exceptions():
     from moto.core.exceptions import ServiceException
 
