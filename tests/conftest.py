@@ -18,6 +18,42 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ.pop("AWS_PROFILE", None)
 
 
+def _metadata_table_spec(name: str) -> dict:
+    """Chapter 8.1's inference metadata table spec, as its notebook cell shows it, for a table called name."""
+    return {
+        "TableName": name,
+        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+        "AttributeDefinitions": [
+            {"AttributeName": "requestId", "AttributeType": "S"},
+            {"AttributeName": "endpointName", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "S"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": "endpointName-timestamp-index",
+                "KeySchema": [
+                    {"AttributeName": "endpointName", "KeyType": "HASH"},
+                    {"AttributeName": "timestamp", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "Tags": [
+            {"Key": "workshop-kit", "Value": "ml-pipeline-ch8"},
+            {"Key": "workshop-prefix", "Value": "t"},
+        ],
+        "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expiresAt"},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    }
+
+
+@pytest.fixture(scope="session")
+def metadata_spec():
+    """Makes the 8.1 inference metadata table spec: metadata_spec(name) -> a new dict, free to change."""
+    return _metadata_table_spec
+
+
 @pytest.fixture(scope="session")
 def local_cloud():
     """A local cloud server (moto + the kit's hooks) on a free port; yields its URL."""

@@ -13,43 +13,13 @@ from botocore.exceptions import ClientError
 from helpers import dynamodb
 
 
-def metadata_spec(name: str) -> dict:
-    """The 8.1 inference metadata table spec, as the notebook shows it."""
-    return {
-        "TableName": name,
-        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-        "AttributeDefinitions": [
-            {"AttributeName": "requestId", "AttributeType": "S"},
-            {"AttributeName": "endpointName", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "S"},
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "endpointName-timestamp",
-                "KeySchema": [
-                    {"AttributeName": "endpointName", "KeyType": "HASH"},
-                    {"AttributeName": "timestamp", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "Tags": [
-            {"Key": "workshop-kit", "Value": "ml-pipeline-ch8"},
-            {"Key": "workshop-prefix", "Value": "t"},
-        ],
-        "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expiresAt"},
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-    }
-
-
 @pytest.fixture()
 def ddb(local_cloud):
     return boto3.client("dynamodb")
 
 
 @pytest.fixture()
-def table(ddb):
+def table(ddb, metadata_spec):
     """A fresh metadata table made by ensure_table."""
     name = f"t-{uuid.uuid4().hex[:10]}"
     dynamodb.ensure_table(metadata_spec(name), client=ddb)
@@ -65,7 +35,7 @@ def test_ensure_table_creates_the_table_as_specified(ddb, table):
     assert described["TableStatus"] == "ACTIVE"
     assert described["KeySchema"] == [{"AttributeName": "requestId", "KeyType": "HASH"}]
     assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
-    assert [ix["IndexName"] for ix in described["GlobalSecondaryIndexes"]] == ["endpointName-timestamp"]
+    assert [ix["IndexName"] for ix in described["GlobalSecondaryIndexes"]] == ["endpointName-timestamp-index"]
 
 
 def test_ensure_table_turns_on_ttl_and_point_in_time_recovery(ddb, table):
@@ -81,7 +51,7 @@ def test_ensure_table_tags_the_table(ddb, table):
     assert tags["workshop-kit"] == "ml-pipeline-ch8"
 
 
-def test_ensure_table_rerun_changes_nothing(ddb, table, capsys):
+def test_ensure_table_rerun_changes_nothing(ddb, table, metadata_spec, capsys):
     before = ddb.describe_table(TableName=table)["Table"]
     again = dynamodb.ensure_table(metadata_spec(table), client=ddb)
     assert again["CreationDateTime"] == before["CreationDateTime"]
@@ -90,7 +60,7 @@ def test_ensure_table_rerun_changes_nothing(ddb, table, capsys):
     assert "matches the spec" in out and "already enabled" in out and "already on" in out
 
 
-def test_ensure_table_enables_ttl_and_pitr_on_an_existing_table_without_them(ddb):
+def test_ensure_table_enables_ttl_and_pitr_on_an_existing_table_without_them(ddb, metadata_spec):
     name = f"t-{uuid.uuid4().hex[:10]}"
     spec = metadata_spec(name)
     bare = {k: v for k, v in spec.items() if not k.endswith("Specification")}
@@ -101,7 +71,7 @@ def test_ensure_table_enables_ttl_and_pitr_on_an_existing_table_without_them(ddb
     assert pitr["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
-def test_ensure_table_names_each_difference_of_an_existing_table(ddb):
+def test_ensure_table_names_each_difference_of_an_existing_table(ddb, metadata_spec):
     name = f"t-{uuid.uuid4().hex[:10]}"
     ddb.create_table(
         TableName=name,
@@ -116,16 +86,16 @@ def test_ensure_table_names_each_difference_of_an_existing_table(ddb):
         "key schema",
         "attribute definitions",
         "billing mode",
-        "endpointName-timestamp",
+        "endpointName-timestamp-index",
         "cleanup",
     ):
         assert expected in message
 
 
-def test_ensure_table_reports_a_different_index_projection(ddb, table):
+def test_ensure_table_reports_a_different_index_projection(ddb, table, metadata_spec):
     spec = metadata_spec(table)
     spec["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "KEYS_ONLY"}
-    with pytest.raises(dynamodb.TableMismatchError, match="endpointName-timestamp"):
+    with pytest.raises(dynamodb.TableMismatchError, match="endpointName-timestamp-index"):
         dynamodb.ensure_table(spec, client=ddb)
 
 
@@ -305,7 +275,7 @@ def test_wildcard_violations_flags_not_action():
     assert any("NotAction" in v for v in dynamodb.wildcard_violations(policy))
 
 
-def test_client_errors_other_than_a_missing_table_are_raised(local_cloud):
+def test_client_errors_other_than_a_missing_table_are_raised(local_cloud, metadata_spec):
     class Denied:
         def describe_table(self, TableName):
             raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, "DescribeTable")

@@ -128,32 +128,10 @@ def http_event(body: str, request_id: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def table(local_cloud) -> str:
+def table(local_cloud, metadata_spec) -> str:
     """The inference metadata table, made as chapter 8.1 makes it."""
     name = f"t-{uuid.uuid4().hex[:10]}-inference-metadata"
-    dynamodb.ensure_table(
-        {
-            "TableName": name,
-            "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-            "AttributeDefinitions": [
-                {"AttributeName": "requestId", "AttributeType": "S"},
-                {"AttributeName": "endpointName", "AttributeType": "S"},
-                {"AttributeName": "timestamp", "AttributeType": "S"},
-            ],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": "endpointName-timestamp",
-                    "KeySchema": [
-                        {"AttributeName": "endpointName", "KeyType": "HASH"},
-                        {"AttributeName": "timestamp", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            "BillingMode": "PAY_PER_REQUEST",
-            "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expiresAt"},
-        }
-    )
+    dynamodb.ensure_table(metadata_spec(name))
     return name
 
 
