@@ -30,12 +30,14 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from itertools import chain
-from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pa_json
 
 INDEX_NAME = "endpointName-timestamp-index"
 BATCH_SIZE = 25  # BatchWriteItem's limit
@@ -67,13 +69,83 @@ SCHEMA: dict[str, tuple[str, str]] = {
     "functionVersion": ("S", "str"),
     "expiresAt": ("N", "int"),
 }
-_KIND_OF_TAG = {"S": "str", "N": "float", "BOOL": "bool"}
 FEATURE_COLUMNS = 4  # f0..f3 always present
-_TAG_OF_KIND = {"str": "S", "cat": "S", "time": "S", "bool": "BOOL", "float": "N", "int": "N", "vector": "L"}
-_MISSING: dict = {}
 
 
 # ---------------------------------------------------------------- converting DynamoDB JSON
+#
+# A Query or Scan page is parsed straight from its JSON body by pyarrow into one struct column per
+# attribute, each a struct of its type tags ({"N": "12.5"} -> struct<N: string>); the conversions
+# to typed columns are then whole-column casts. Python never touches the ~20 values of each item.
+
+_TAG_TYPES = {"S": pa.string(), "N": pa.string(), "BOOL": pa.bool_()}
+
+
+def _attribute_type(tag: str) -> pa.DataType:
+    """The arrow type of one schema attribute's DynamoDB JSON value."""
+    if tag == "L":
+        return pa.struct([pa.field("L", pa.list_(pa.struct([pa.field("N", pa.string())])))])
+    return pa.struct([pa.field(tag, _TAG_TYPES[tag])])
+
+
+# Declared for the schema's attributes (parsing skips type inference for them); anything else,
+# other tags included, is inferred.
+_PAGE_SCHEMA = pa.schema([pa.field("Items", pa.list_(pa.struct(
+    [pa.field(name, _attribute_type(tag)) for name, (tag, _) in SCHEMA.items()]
+)))])
+
+
+def _read_json(body: bytes, schema: pa.Schema | None) -> pa.Table:
+    """One JSON document as a one-row arrow table (the whole document is one block)."""
+    return pa_json.read_json(
+        pa.BufferReader(body),
+        read_options=pa_json.ReadOptions(use_threads=False, block_size=max(len(body) + 1, 1 << 16)),
+        parse_options=pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="infer"),
+    )
+
+
+def _items_of(table: pa.Table) -> list[pa.StructArray]:
+    """The Items of a parsed page as struct arrays (none for an empty page)."""
+    if "Items" not in table.column_names:
+        return []
+    column = table.column("Items")
+    if not pa.types.is_struct(column.type.value_type):  # an empty page: list<null>
+        return []
+    return [pc.list_flatten(chunk) for chunk in column.chunks if len(pc.list_flatten(chunk))]
+
+
+def _strip(value: Any) -> Any:
+    """An arrow-read DynamoDB JSON value without the null tags and keys other rows added."""
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def parse_page(body: bytes) -> tuple[list[pa.StructArray], dict | None]:
+    """A Query or Scan response body as (its items as struct arrays, its LastEvaluatedKey)."""
+    try:
+        table = _read_json(body, _PAGE_SCHEMA)
+    except pa.ArrowInvalid:
+        # Items whose shapes cannot share one inferred type (never DynamoDB's own JSON, which
+        # types every value by its tag): read item by item, each with its own type.
+        page = json.loads(body)
+        items = [one for item in page.get("Items", []) for one in items_to_arrow([item])]
+        return items, page.get("LastEvaluatedKey")
+    last_key = None
+    if "LastEvaluatedKey" in table.column_names:
+        last_key = _strip(table.column("LastEvaluatedKey").to_pylist()[0])
+    return _items_of(table), last_key
+
+
+def items_to_arrow(items: list[dict]) -> list[pa.StructArray]:
+    """Items in DynamoDB JSON (as the low-level client returns them) as struct arrays."""
+    if not items:
+        return []
+    if len(items) == 1:
+        return _items_of(_read_json(json.dumps({"Items": items}).encode(), _PAGE_SCHEMA))
+    return parse_page(json.dumps({"Items": items}).encode())[0]
 
 
 def _plain(value: dict | None) -> Any:
@@ -105,213 +177,161 @@ def _plain(value: dict | None) -> Any:
     raise ValueError(f"Unknown DynamoDB type tag {tag!r} in {value!r}")
 
 
-def _matrix(lists: list) -> np.ndarray | None:
-    """Lists of {"N": ..} cells (None where missing) as a float matrix padded with NaN;
-    None if some cell is not a number."""
-    present = [lst for lst in lists if lst is not None]
+def _tags(cells: pa.StructArray) -> dict[str, pa.Array]:
+    """An attribute's cells split by type tag: tag -> values (null where the cell has another tag)."""
+    return dict(zip((f.name for f in cells.type), cells.flatten(), strict=True))
+
+
+def _text_as_numbers(text: pa.Array) -> pa.Array:
+    """Strings as float64, null where a string is not a number."""
     try:
-        flat = np.array(list(map(itemgetter("N"), chain.from_iterable(present))), dtype=np.float64)
-    except (KeyError, TypeError, ValueError):
-        return None
-    lengths = np.fromiter(map(len, present), dtype=np.int64, count=len(present))
-    width = int(lengths.max()) if len(lengths) else 0
-    if len(present) == len(lists) and (lengths == width).all():
-        return flat.reshape(len(lists), width)
-    out = np.full((len(lists), width), np.nan)
-    rows = np.flatnonzero([lst is not None for lst in lists])
-    starts = np.cumsum(lengths) - lengths
-    out[np.repeat(rows, lengths), np.arange(len(flat)) - np.repeat(starts, lengths)] = flat
+        return pc.cast(text, pa.float64())
+    except pa.ArrowInvalid:
+        return pa.array(pd.to_numeric(text.to_pandas(), errors="coerce").to_numpy(np.float64), pa.float64(), from_pandas=True)
+
+
+def _numbers(cells: pa.StructArray) -> pa.Array:
+    """Number cells (or numbers written as text) as float64, null elsewhere."""
+    tags = _tags(cells)
+    parts = [_text_as_numbers(tags[t]) for t in ("N", "S") if t in tags]
+    return pc.coalesce(*parts) if parts else pa.nulls(len(cells), pa.float64())
+
+
+def _text(cells: pa.StructArray) -> pa.Array:
+    """Text cells (or the text of numbers and flags) as strings, null elsewhere."""
+    tags = _tags(cells)
+    parts = [pc.cast(tags[t], pa.string()) for t in ("S", "N", "BOOL") if t in tags]
+    return pc.coalesce(*parts) if parts else pa.nulls(len(cells), pa.string())
+
+
+def _times(cells: pa.StructArray) -> pa.Array:
+    """ISO 8601 text cells as UTC timestamps (µs), null where unreadable."""
+    text = _text(cells)
+    try:
+        return pc.cast(text, pa.timestamp("us", tz="UTC"))
+    except pa.ArrowInvalid:
+        stamps = pd.to_datetime(text.to_pandas(), format="ISO8601", utc=True, errors="coerce").dt.as_unit("us")
+        return pa.array(stamps, pa.timestamp("us", tz="UTC"))
+
+
+def _flags(cells: pa.StructArray) -> pa.Array:
+    """BOOL cells as booleans, null elsewhere."""
+    return _tags(cells).get("BOOL", pa.nulls(len(cells), pa.bool_()))
+
+
+def _vectors(cells: pa.StructArray) -> np.ndarray:
+    """List-of-number cells as a float matrix padded with NaN (non-numbers become NaN)."""
+    lists = _tags(cells).get("L")
+    if lists is None or len(lists) == 0:
+        return np.full((len(cells), FEATURE_COLUMNS), np.nan)
+    lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
+    width = max(FEATURE_COLUMNS, int(lengths.max()))
+    elements = pc.list_flatten(lists)
+    values = (_numbers(elements) if pa.types.is_struct(elements.type) else pa.nulls(len(elements), pa.float64()))
+    flat = values.to_numpy(zero_copy_only=False).astype(np.float64)
+    out = np.full((len(cells), width), np.nan)
+    rows = np.repeat(np.arange(len(cells)), lengths)
+    out[rows, np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)] = flat
     return out
 
 
-def _matrix_of_values(values: list) -> np.ndarray:
-    """Plain values (lists of numbers, or anything else) as a float matrix padded with NaN."""
-    width = max((len(v) for v in values if isinstance(v, list)), default=0)
-    out = np.full((len(values), width), np.nan)
-    for i, v in enumerate(values):
-        if isinstance(v, list):
-            out[i, : len(v)] = [x if isinstance(x, int | float) and not isinstance(x, bool) else np.nan for x in v]
-    return out
+def _objects(cells: pa.StructArray) -> list:
+    """Cells of any type as plain Python values (maps, lists, sets, bytes, ...)."""
+    return [_plain(_strip(cell)) if cell is not None else None for cell in cells.to_pylist()]
 
 
-def _convert(kind: str, tag: str, payloads: list, cells: list) -> Any:
-    """One column of one group: payloads (all carrying `tag`) converted for the column's kind.
+_CONVERTERS: dict[str, Callable[[pa.StructArray], Any]] = {
+    "float": _numbers, "int": _numbers, "str": _text, "cat": _text, "time": _times,
+    "bool": _flags, "vector": _vectors, "obj": _objects,
+}
 
-    `tag` is "" when the cells carry mixed tags; then each cell is converted on its own.
-    """
+
+def _kind_of_extra(types: list[pa.DataType]) -> str:
+    """The column kind of an attribute outside the schema, from the tags its cells carry."""
+    tags = {f.name for t in types if pa.types.is_struct(t) for f in t}
+    if len(tags) == 1:
+        return {"S": "str", "N": "float", "BOOL": "bool"}.get(tags.pop(), "obj")
+    return "obj"
+
+
+def _typed(kind: str, parts: list) -> Any:
+    """One column's converted parts as a typed pandas array of the column's kind."""
+    if kind == "obj":
+        return pd.array(list(chain.from_iterable(parts)), dtype=object)
     if kind == "vector":
-        matrix = _matrix(payloads) if tag == "L" else None
-        return matrix if matrix is not None else _matrix_of_values([_plain(c) for c in cells])
+        return np.concatenate(parts) if parts else np.empty((0, FEATURE_COLUMNS))
+    joined = pa.chunked_array(parts, type=parts[0].type) if parts else None
     if kind in ("float", "int"):
-        return _numbers(payloads if tag == "N" else [_plain(c) for c in cells])
-    if kind == "obj" or not tag:
-        return [_plain(c) for c in cells]
-    return payloads
-
-
-def _numbers(values: list) -> np.ndarray:
-    """Number payloads (strings, None, or values already converted) as a float64 array."""
-    try:
-        if len(set(values[:64])) <= 8:  # few distinct values (labels, sizes): parse each once
-            parsed = {v: np.nan if v is None else float(v) for v in set(values)}
-            return np.fromiter(map(parsed.__getitem__, values), dtype=np.float64, count=len(values))
-        return np.array(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(np.float64)
+        values = joined.to_numpy().astype(np.float64) if joined is not None else np.empty(0)
+        if kind == "int":
+            finite = values[~np.isnan(values)]
+            if np.array_equal(finite, np.round(finite)):
+                return pd.array(values, dtype="Int64")
+        return pd.array(values, dtype="float64")
+    if kind == "time":
+        stamps = joined if joined is not None else pa.chunked_array([], pa.timestamp("us", tz="UTC"))
+        return pd.array(stamps.to_pandas(), dtype="datetime64[us, UTC]")
+    if kind == "bool":
+        return pd.array(joined if joined is not None else pa.array([], pa.bool_()), dtype="boolean")
+    text = pd.array(joined if joined is not None else pa.array([], pa.string()), dtype="str")
+    if kind == "cat":
+        categorical = pd.Categorical(text)
+        return categorical.reorder_categories(sorted(categorical.categories))
+    return text
 
 
 class ColumnBuffer:
-    """Accumulates pages of DynamoDB items as column chunks; raw pages are not kept."""
+    """Accumulates pages of items (arrow struct arrays, one column per attribute), thread-safe."""
 
     def __init__(self) -> None:
         self.rows = 0
-        self.kinds: dict[str, str] = {name: kind for name, (_, kind) in SCHEMA.items()}
-        self.chunks: dict[str, list] = {name: [] for name in SCHEMA}
+        self._pages: list[pa.StructArray] = []
         self._lock = threading.Lock()
 
-    def add(self, items: list[dict]) -> None:
-        """Convert one page of items (DynamoDB JSON) and append it to the columns."""
-        if not items:
-            return
-        # Items with the same attribute names in the same order are converted together with
-        # C-level flattening (row order does not matter: the frame is sorted at the end).
-        signatures = list(map(tuple, items))
-        if len(set(signatures)) == 1:
-            groups = {signatures[0]: items}
-        else:
-            groups = {}
-            for signature, item in zip(signatures, items, strict=True):
-                groups.setdefault(signature, []).append(item)
-        for names, group in groups.items():
-            self._add_group(names, group)
-
-    def _add_group(self, names: tuple[str, ...], items: list[dict]) -> None:
-        """Convert items sharing the attribute names `names` (in that order) and append them."""
-        width = len(names)
-        cells = list(chain.from_iterable(map(dict.values, items)))
-        page: dict[str, tuple[str, Any]] = {}
-        for j, name in enumerate(names):
-            column = cells[j::width]
-            kind = self.kinds.get(name)
-            tag = _TAG_OF_KIND.get(kind) if kind else next(iter(column[0]), "")
-            try:
-                payloads = list(map(itemgetter(tag), column)) if tag else None
-            except (KeyError, TypeError):
-                tag, payloads = "", None  # mixed type tags: convert cell by cell
-            kind = kind or _KIND_OF_TAG.get(tag, "obj")
-            page[name] = (kind, _convert(kind, tag, payloads, column))
+    def add(self, items: list[pa.StructArray]) -> None:
+        """Append parsed items (see parse_page)."""
         with self._lock:
-            for name, (kind, values) in page.items():
-                if name not in self.chunks:
-                    self.kinds[name] = kind
-                    self.chunks[name] = [[None] * self.rows] if self.rows else []
-                self.chunks[name].append(values)
-            for name in self.chunks.keys() - page.keys():
-                self.chunks[name].append([None] * len(items))
-            self.rows += len(items)
+            self._pages.extend(items)
+            self.rows += sum(map(len, items))
+
+    def add_json(self, items: list[dict]) -> None:
+        """Append items in DynamoDB JSON (as the low-level client returns them)."""
+        self.add(items_to_arrow(items))
 
     def frame(self) -> pd.DataFrame:
         """The typed DataFrame of everything added so far, sorted by timestamp."""
+        names = list(SCHEMA)
+        names += dict.fromkeys(f.name for page in self._pages for f in page.type if f.name not in SCHEMA)
         columns: dict[str, Any] = {}
-        for name, chunks in self.chunks.items():
-            if self.kinds[name] == "vector":
-                matrix = _stack(chunks)
+        for name in names:
+            cells = [page.field(name) if page.type.get_field_index(name) >= 0 else None for page in self._pages]
+            kind = SCHEMA[name][1] if name in SCHEMA else _kind_of_extra([c.type for c in cells if c is not None])
+            convert = _CONVERTERS[kind]
+            parts = [
+                convert(c) if c is not None else convert(pa.nulls(len(page), pa.struct([])))
+                for c, page in zip(cells, self._pages, strict=True)
+            ]
+            if kind == "vector":
+                matrix = _typed(kind, _padded(parts))
                 columns.update({f"f{i}": matrix[:, i] for i in range(matrix.shape[1])})
             else:
-                columns[name] = _typed(self.kinds[name], chunks, self.rows)
+                columns[name] = _typed(kind, parts)
         df = pd.DataFrame(columns, index=pd.RangeIndex(self.rows))
         if self.rows:
             df = df.sort_values("timestamp", kind="stable", na_position="last").reset_index(drop=True)
         return df
 
 
-def _concat(chunks: list) -> list:
-    """Python-list chunks joined into one list."""
-    if len(chunks) == 1:
-        return chunks[0]
-    out: list = []
-    for chunk in chunks:
-        out.extend(chunk)
-    return out
-
-
-def _stack(chunks: list) -> np.ndarray:
-    """Feature matrices (or None-fillers for rows without features) stacked, padded with NaN."""
-    width = max([FEATURE_COLUMNS, *(c.shape[1] for c in chunks if isinstance(c, np.ndarray))])
-    parts = []
-    for c in chunks:
-        part = np.full((len(c), width), np.nan)
-        if isinstance(c, np.ndarray):
-            part[:, : c.shape[1]] = c
-        parts.append(part)
-    return np.concatenate(parts) if parts else np.empty((0, width))
-
-
-class _Codes(dict):
-    """Value -> code, giving each new value the next code."""
-
-    def __missing__(self, key: Any) -> int:
-        code = self[key] = len(self)
-        return code
-
-
-def _categorical(chunks: list) -> pd.Categorical:
-    """Text chunks (None where missing) as a categorical with sorted categories."""
-    codes = _Codes()
-    raw = [np.fromiter(map(codes.__getitem__, c), dtype=np.int32, count=len(c)) for c in chunks]
-    seen = list(codes)
-    if not all(v is None or isinstance(v, str) for v in seen):
-        return pd.Categorical(_concat(chunks))
-    categories = sorted(v for v in seen if v is not None)
-    position = {v: i for i, v in enumerate(categories)}
-    remap = np.array([position.get(v, -1) for v in seen], dtype=np.int32)
-    joined = np.concatenate(raw) if raw else np.empty(0, dtype=np.int32)
-    return pd.Categorical.from_codes(remap[joined] if len(seen) else joined, categories=categories)
-
-
-def _typed(kind: str, chunks: list, rows: int) -> pd.Series | pd.Categorical | pd.arrays.ExtensionArray:
-    """One column's chunks as a typed pandas array of the column's kind."""
-    if kind in ("float", "int"):
-        parts = [c if isinstance(c, np.ndarray) else np.full(len(c), np.nan) for c in chunks]
-        values = np.concatenate(parts) if parts else np.empty(0)
-        if kind == "int":
-            finite = values[~np.isnan(values)]
-            if np.array_equal(finite, np.round(finite)):
-                return pd.array(values, dtype="Int64")
-        return pd.array(values, dtype="float64")
-    if kind == "cat":
-        return _categorical(chunks)
-    values = _concat(chunks) if chunks else []
-    if kind == "time":
-        stamps = pd.to_datetime(pd.Series(values, dtype=object), format="ISO8601", utc=True, errors="coerce")
-        return stamps.dt.as_unit("us").array
-    if kind == "str":
-        return _str(values)
-    if kind == "bool":
-        return _bool(values)
-    return pd.array(values, dtype=object) if values else pd.array([], dtype=object)
-
-
-def _str(values: list) -> pd.api.extensions.ExtensionArray:
-    """Text values as a pandas string array (non-text values kept as their text form)."""
-    try:
-        return pd.array(values, dtype="str")
-    except (TypeError, ValueError):
-        return pd.array([v if v is None or isinstance(v, str) else str(v) for v in values], dtype="str")
-
-
-def _bool(values: list) -> pd.api.extensions.ExtensionArray:
-    """Flag values as a nullable boolean array (anything not a bool becomes <NA>)."""
-    try:
-        return pd.array(values, dtype="boolean")
-    except (TypeError, ValueError):
-        return pd.array([v if isinstance(v, bool) else None for v in values], dtype="boolean")
+def _padded(matrices: list[np.ndarray]) -> list[np.ndarray]:
+    """Feature matrices padded with NaN to the widest one."""
+    width = max((m.shape[1] for m in matrices), default=FEATURE_COLUMNS)
+    return [m if m.shape[1] == width else np.pad(m, ((0, 0), (0, width - m.shape[1])), constant_values=np.nan) for m in matrices]
 
 
 def to_frame(items: Iterable[dict]) -> pd.DataFrame:
     """Items in DynamoDB JSON (as the low-level client returns them) as the typed history frame."""
     buffer = ColumnBuffer()
-    buffer.add(list(items))
+    buffer.add_json(list(items))
     return buffer.frame()
 
 
@@ -407,43 +427,50 @@ def _auto_slices(start: pd.Timestamp, end: pd.Timestamp, workers: int) -> int:
 _raw = threading.local()
 
 
-def _take_raw_items(response_dict: dict, customized_response_dict: dict, **_: Any) -> None:
-    """botocore hook: hand a page's Items over as the raw JSON, skipping botocore's per-value
-    parsing (the converter reads the same DynamoDB JSON); only for this module's own requests."""
-    if not getattr(_raw, "active", False) or response_dict.get("status_code") != 200:
-        return
-    try:
-        body = json.loads(response_dict["body"])
-    except (TypeError, ValueError):
-        return  # not JSON (another protocol): let botocore parse it
-    if isinstance(body, dict) and "Items" in body:
-        customized_response_dict["Items"] = body.pop("Items")
-        response_dict["body"] = json.dumps(body).encode()
+def _take_raw_page(response_dict: dict, customized_response_dict: dict, **_: Any) -> None:
+    """botocore hook: hand a page's JSON body over untouched, skipping botocore's per-value
+    parsing (parse_page reads it columnar); only for this module's own requests."""
+    if getattr(_raw, "active", False) and response_dict.get("status_code") == 200:
+        customized_response_dict["RawPage"] = response_dict["body"]
+        response_dict["body"] = b"{}"
 
 
 def _fast_pages(client: Any) -> None:
     """Let Query and Scan pages requested by this module skip botocore's item parsing."""
     for operation in ("Query", "Scan"):
         client.meta.events.register(
-            f"before-parse.dynamodb.{operation}", _take_raw_items, unique_id=f"helpers.history.raw-{operation}"
+            f"before-parse.dynamodb.{operation}", _take_raw_page, unique_id=f"helpers.history.raw-{operation}"
         )
 
 
-def _paged(call: Callable[..., dict], kwargs: dict[str, Any]) -> Iterator[list[dict]]:
-    """Pages of Items of a Query or Scan, following LastEvaluatedKey."""
+def _paged(call: Callable[..., dict], kwargs: dict[str, Any]) -> Iterator[list[pa.StructArray]]:
+    """Pages of items of a Query or Scan, following LastEvaluatedKey."""
     while True:
         _raw.active = True
         try:
             page = call(**kwargs)
         finally:
             _raw.active = False
-        yield page.get("Items", [])
-        if "LastEvaluatedKey" not in page:
+        if "RawPage" in page:
+            items, last_key = parse_page(page["RawPage"])
+        else:
+            items, last_key = items_to_arrow(page.get("Items", [])), page.get("LastEvaluatedKey")
+        yield items
+        if not last_key:
             return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        kwargs["ExclusiveStartKey"] = last_key
 
 
-def _query_pages(client: Any, table: str, endpoint: str, lo: str, hi: str, limit: int | None) -> Iterator[list[dict]]:
+def _not_at(items: list[pa.StructArray], moment: str) -> list[pa.StructArray]:
+    """Items whose timestamp is not `moment` (the next time slice's first instant)."""
+    kept = []
+    for chunk in items:
+        stamps = _tags(chunk.field("timestamp")).get("S") if chunk.type.get_field_index("timestamp") >= 0 else None
+        kept.append(chunk if stamps is None else chunk.filter(pc.invert(pc.fill_null(pc.equal(stamps, moment), False))))
+    return kept
+
+
+def _query_pages(client: Any, table: str, endpoint: str, lo: str, hi: str, limit: int | None) -> Iterator[list[pa.StructArray]]:
     """Pages of items of one endpoint with lo <= timestamp <= hi, from the time index."""
     kwargs: dict[str, Any] = {
         "TableName": table,
@@ -457,7 +484,7 @@ def _query_pages(client: Any, table: str, endpoint: str, lo: str, hi: str, limit
     return _paged(client.query, kwargs)
 
 
-def _scan_pages(client: Any, table: str, segment: int, total: int, limit: int | None) -> Iterator[list[dict]]:
+def _scan_pages(client: Any, table: str, segment: int, total: int, limit: int | None) -> Iterator[list[pa.StructArray]]:
     """Pages of items of one segment of a parallel scan."""
     kwargs: dict[str, Any] = {"TableName": table, "Segment": segment, "TotalSegments": total}
     if limit:
@@ -474,17 +501,17 @@ def _progress(progress: bool, desc: str):
     return tqdm(total=None, unit=" items", desc=desc, disable=not progress, leave=True, file=sys.stdout, mininterval=1)
 
 
-def _collect(jobs: list[Callable[[], Iterator[list[dict]]]], workers: int, progress: bool, desc: str, keep: Callable[[list[dict]], list[dict]] | None = None) -> ColumnBuffer:
-    """Run page producers concurrently, converting each page into one buffer as it arrives."""
+def _collect(jobs: list[Callable[[], Iterator[list[pa.StructArray]]]], workers: int, progress: bool, desc: str) -> ColumnBuffer:
+    """Run page producers concurrently, adding each page to one buffer as it arrives."""
     buffer = ColumnBuffer()
     bar = _progress(progress, desc)
     bar_lock = threading.Lock()
 
-    def drain(job: Callable[[], Iterator[list[dict]]]) -> None:
+    def drain(job: Callable[[], Iterator[list[pa.StructArray]]]) -> None:
         for items in job():
             buffer.add(items)
             with bar_lock:
-                bar.update(len(items))
+                bar.update(sum(map(len, items)))
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
@@ -532,12 +559,10 @@ def load(
     if count < 1:
         raise ValueError(f"slices={slices} must be at least 1. Fix: pass slices=None to choose automatically.")
 
-    def job(lo: str, hi: str, last: bool) -> Callable[[], Iterator[list[dict]]]:
-        def pages() -> Iterator[list[dict]]:
+    def job(lo: str, hi: str, last: bool) -> Callable[[], Iterator[list[pa.StructArray]]]:
+        def pages() -> Iterator[list[pa.StructArray]]:
             for items in _query_pages(client, table, endpoint, lo, hi, page_limit):
-                if not last and items and items[-1].get("timestamp", _MISSING).get("S") == hi:
-                    items = [it for it in items if it["timestamp"].get("S") != hi]
-                yield items
+                yield items if last else _not_at(items, hi)
 
         return pages
 
@@ -896,14 +921,7 @@ def to_csv(df: pd.DataFrame, path: str | Path) -> Path:
 
 
 def to_parquet(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write the frame as Parquet (needs pyarrow); return the path."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError as exc:
-        raise ImportError(
-            "Writing Parquet needs pyarrow, which this kit does not install. "
-            "Fix: pip install pyarrow (in the kernel's environment), or use to_csv(df, path)."
-        ) from exc
+    """Write the frame as Parquet (types kept: categories, UTC timestamps, nullable ints); return the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     _exportable(df).to_parquet(path, index=False)
