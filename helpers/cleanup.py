@@ -57,8 +57,11 @@ def _delete_bucket(r: Resource) -> None:
 
 
 def _delete_role(r: Resource) -> None:
-    """Detach and delete policies added since the inventory, then delete the role."""
+    """Detach and delete policies added since the inventory, take the role out of instance profiles
+    (someone else's: they stay), then delete the role."""
     iam = _c("iam")
+    for profile in iam.list_instance_profiles_for_role(RoleName=r.name).get("InstanceProfiles", []):
+        iam.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=r.name)
     for p in iam.list_attached_role_policies(RoleName=r.name).get("AttachedPolicies", []):
         iam.detach_role_policy(RoleName=r.name, PolicyArn=p["PolicyArn"])
     for name in iam.list_role_policies(RoleName=r.name).get("PolicyNames", []):

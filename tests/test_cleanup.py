@@ -390,6 +390,20 @@ def test_cleanup_deletes_the_objects_of_an_unversioned_bucket(kit_env):
     assert ("s3", "bucket", bucket) not in census()
 
 
+def test_cleanup_takes_the_role_out_of_an_instance_profile_and_leaves_the_profile(kit_env):
+    iam = boto3.client("iam", region_name=REGION)
+    role = f"{kit_env}-lambda-role"
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust),
+                    Tags=[{"Key": k, "Value": v} for k, v in tags_for(kit_env, "2030-01-01T00:00:00Z").items()])
+    iam.create_instance_profile(InstanceProfileName=f"someones-profile-{kit_env}")
+    iam.add_role_to_instance_profile(InstanceProfileName=f"someones-profile-{kit_env}", RoleName=role)
+    report = cleanup.cleanup(kit_env, delete=True)
+    assert report.ok and [r.name for r in report.deleted] == [role]
+    assert iam.get_instance_profile(InstanceProfileName=f"someones-profile-{kit_env}")["InstanceProfile"]["Roles"] == []
+    iam.delete_instance_profile(InstanceProfileName=f"someones-profile-{kit_env}")
+
+
 @pytest.fixture()
 def ann_kit(kit_env):
     """A few of one attendee's resources and lookalikes of them; the census keys of the kit's resources."""
