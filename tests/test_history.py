@@ -1,4 +1,4 @@
-"""helpers.history and helpers.charts: loading, seeding, analysis, charts, export, reconciliation."""
+"""helpers.history and helpers.charts: loading, seeding, analysis, charts, export."""
 
 from __future__ import annotations
 
@@ -386,33 +386,6 @@ def test_parquet_export_round_trips_rows_and_types(week, tmp_path):
     assert isinstance(back["status"].dtype, pd.CategoricalDtype) and back["predictedLabel"].dtype == "Int64"
 
 
-# ------------------------------------------------------------------ reconciliation
-
-
-def test_reconcile_agrees_with_matching_metrics_and_explains_a_difference(local_cloud):
-    cw = boto3.client("cloudwatch", region_name="us-east-1")
-    namespace, function = f"Test/{uuid.uuid4().hex[:8]}", f"fn-{uuid.uuid4().hex[:6]}"
-    base = pd.Timestamp.now(tz="UTC").floor("min") - pd.Timedelta(minutes=10)
-    counts = [3, 0, 2, 4]
-    stamps = [base + pd.Timedelta(minutes=m, seconds=5 + i) for m, n in enumerate(counts) for i in range(n)]
-    df = history.to_frame([_record(i, t) for i, t in enumerate(stamps)])
-    for m, n in enumerate(counts):
-        if n:
-            when = (base + pd.Timedelta(minutes=m, seconds=30)).to_pydatetime()
-            metric = n - 1 if m == 3 else n  # one inference missing from the metric in the last minute
-            cw.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "InferenceCount", "Value": metric, "Timestamp": when}])
-            cw.put_metric_data(Namespace="AWS/Lambda", MetricData=[{
-                "MetricName": "Invocations", "Value": n, "Timestamp": when,
-                "Dimensions": [{"Name": "FunctionName", "Value": function}]}])
-    out = history.reconcile(df, cw, namespace, function_name=function, period=60)
-    assert list(out["records"]) == counts
-    assert list(out["agree"]) == [True, True, True, False]
-    last = out.iloc[3]
-    assert last["diff_metric"] == 1 and last["diff_invocations"] == 0
-    assert "without an InferenceCount datapoint" in last["explain"]
-    assert out.iloc[0]["explain"] == ""
-
-
 def test_fast_page_parsing_gives_the_same_frame_as_botocore_parsing(ddb, table):
     odd = _record(99, END - pd.Timedelta(hours=3), blob={"B": b"\x00\x01"}, tags={"SS": ["a", "b"]})
     _put(ddb, table, [_record(i, END - pd.Timedelta(minutes=i)) for i in range(30)] + [odd])
@@ -421,11 +394,3 @@ def test_fast_page_parsing_gives_the_same_frame_as_botocore_parsing(ddb, table):
     pd.testing.assert_frame_equal(fast, slow)
     assert fast.set_index("requestId").loc["req-00099", "blob"] == b"\x00\x01"
 
-
-def test_busy_until_is_the_end_of_the_last_request_plus_the_margin():
-    df = pd.DataFrame({
-        "timestamp": pd.to_datetime(["2026-11-27T12:00:59.900Z", "2026-11-27T12:00:30.000Z"], utc=True),
-        "latencyMs": [300.0, 20.0],
-    })
-    assert history.busy_until(df, margin_ms=1000) == pd.Timestamp("2026-11-27T12:01:01.200Z")
-    assert history.busy_until(df.iloc[0:0]) is None

@@ -1,0 +1,268 @@
+"""Reconciling inference records in DynamoDB with CloudWatch's metrics (chapter 8.4).
+
+Two witnesses count the same requests. DynamoDB holds one record per request, stamped when the
+request **started**. CloudWatch counts the handler's log lines (``InferenceCount``, and
+``DuplicateRequests`` for retried requests that found their record already written) and Lambda's
+own ``Invocations``, both stamped when the request **ended**. Over a window of whole minutes that
+no request straddles, their totals obey the rule::
+
+    records = InferenceCount - DuplicateRequests      and      InferenceCount = Invocations
+
+The metrics come from GetMetricData queries that the caller builds (the notebook shows them); their
+``Id`` names the table's columns, so the queries must use the ids in ``METRIC_IDS``.
+
+``window_start`` chooses where a window may start without waiting: the latest whole minute since the
+metric filters exist from which on the counts already obey the rule (``choose_window_start``);
+``reconcile`` counts a window in both witnesses and explains any difference.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from helpers import history
+from helpers.session import client, settings
+
+INFERENCE_COUNT, DUPLICATES, INVOCATIONS = "inference_count", "duplicates", "invocations"
+METRIC_IDS = (INFERENCE_COUNT, DUPLICATES, INVOCATIONS)
+COLUMNS = ("records", *METRIC_IDS)
+# latencyMs ends before the record is written and the line logged; the invocation ends a little later.
+MARGIN_MS = 2000.0
+LONGEST_REQUEST = pd.Timedelta(minutes=15)  # Lambda's maximum timeout
+MINUTE = pd.Timedelta(minutes=1)
+LOOKBACK = pd.Timedelta(minutes=30)  # how far back window_start looks for a minute to start at
+# How late CloudWatch may publish a request's datapoints: the local cloud publishes them before the
+# invocation returns; AWS usually within a minute or two (metric filters, Lambda metrics).
+PUBLISHED_WITHIN = {"local": pd.Timedelta(0), "aws": pd.Timedelta(minutes=5)}
+
+
+# ---------------------------------------------------------------- when requests ran
+
+
+def _ends(records: pd.DataFrame, margin_ms: float) -> pd.Series:
+    """When each recorded request was surely over: its start plus its latency plus margin_ms."""
+    latency = records["latencyMs"].astype("float64").fillna(0) + margin_ms
+    return records["timestamp"] + pd.to_timedelta(latency, unit="ms")
+
+
+def busy_until(records: pd.DataFrame, margin_ms: float = MARGIN_MS) -> pd.Timestamp | None:
+    """When the last recorded request was surely over; None without records."""
+    return None if records.empty else _ends(records, margin_ms).max()
+
+
+def straddles(records: pd.DataFrame, moment: pd.Timestamp, margin_ms: float = MARGIN_MS) -> bool:
+    """Whether some recorded request started before `moment` and may have ended after it."""
+    if records.empty:
+        return False
+    return bool(((records["timestamp"] < moment) & (_ends(records, margin_ms) > moment)).any())
+
+
+# ---------------------------------------------------------------- the per-minute table and the rule
+
+
+def per_minute(records: pd.DataFrame, metrics: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Records per minute (by start time) beside the metrics' sums per minute, for [start, end)."""
+    index = pd.date_range(start.floor("min"), end, freq="min", inclusive="left", name="minute").as_unit("ns")
+    stamps = records["timestamp"]
+    started = stamps[(stamps >= start) & (stamps < end)].dt.floor("min").dt.as_unit("ns")
+    table = pd.DataFrame({"records": started.value_counts().reindex(index, fill_value=0)}, index=index)
+    for column in METRIC_IDS:
+        sums = metrics[column].dropna() if column in metrics else pd.Series(dtype="float64")
+        table[column] = sums.reindex(index, fill_value=0.0)
+    return table.astype("int64")
+
+
+def totals_agree(table: pd.DataFrame) -> bool:
+    """The totals rule: records = inference lines - retries, and inference lines = invocations."""
+    t = table.sum()
+    return t["records"] == t[INFERENCE_COUNT] - t[DUPLICATES] and t[INFERENCE_COUNT] == t[INVOCATIONS]
+
+
+def explain(table: pd.DataFrame) -> list[str]:
+    """Why the totals differ, one sentence per difference (or why single minutes differ)."""
+    t = table.sum()
+    lines, invocations, records = t[INFERENCE_COUNT], t[INVOCATIONS], t["records"]
+    expected = lines - t[DUPLICATES]
+    reasons = []
+    if records < expected:
+        reasons.append(
+            f"{expected - records} inference line(s) without a record: a write failed (see MetadataWriteFailures; "
+            "helpers.dynamodb.backfill_from_logs restores it), the record expired, or its request started before the window."
+        )
+    if records > expected:
+        reasons.append(
+            f"{records - expected} record(s) without an inference line: CloudWatch has not published the last minutes "
+            "yet (in AWS a minute or two late), the metric filter did not exist when the request ran, the record was "
+            "written by hand or by seed(), or its request ended after the window."
+        )
+    if invocations > lines:
+        reasons.append(
+            f"{invocations - lines} invocation(s) without an inference line: the function crashed or timed out before "
+            "logging it (see AWS/Lambda Errors), or ran code that logs none (such as the chapter-7 handler)."
+        )
+    if invocations < lines:
+        reasons.append(
+            f"{lines - invocations} inference line(s) without an invocation: AWS/Lambda has not published the last "
+            "minutes yet, or the invocations ended after the window."
+        )
+    if not reasons:
+        differing = int((table["records"] != table[INFERENCE_COUNT] - table[DUPLICATES]).sum())
+        if differing:
+            reasons.append(
+                f"The totals agree; {differing} minute(s) differ on their own: a request that crosses a minute is "
+                "recorded in the minute it started and counted in the minute it ended."
+            )
+    return reasons
+
+
+@dataclass
+class Reconciliation:
+    """DynamoDB and CloudWatch counted over [start, end): the per-minute table and its verdict."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    table: pd.DataFrame
+
+    @property
+    def totals(self) -> pd.Series:
+        """Each column's total over the window."""
+        return self.table.sum()
+
+    @property
+    def agree(self) -> bool:
+        """Whether the totals obey the rule."""
+        return totals_agree(self.table)
+
+    @property
+    def explanations(self) -> list[str]:
+        """Why the counts differ, if they do."""
+        return explain(self.table)
+
+
+# ---------------------------------------------------------------- choosing the window
+
+
+def choose_window_start(
+    records: pd.DataFrame,
+    metrics: pd.DataFrame,
+    since: pd.Timestamp,
+    now: pd.Timestamp,
+    *,
+    published_within: pd.Timedelta = PUBLISHED_WITHIN["local"],
+    margin_ms: float = MARGIN_MS,
+) -> pd.Timestamp:
+    """The latest whole minute m in [since, now] over whose [m, now) the published counts already
+    obey the rule, and that no request with counts possibly unpublished straddles; else the first
+    whole minute after now and after every request."""
+    # Once a request's counts are published, the rule itself catches it straddling m (its record
+    # falls before m, its line after); before that, only its record's start and latency tell.
+    unpublished = records[_ends(records, margin_ms) > now - published_within] if len(records) else records
+    for m in reversed(pd.date_range(since.ceil("min"), now.floor("min"), freq="min")):
+        if not straddles(unpublished, m, margin_ms) and totals_agree(per_minute(records, metrics, m, now)):
+            return m
+    return max(now, since, busy_until(records, margin_ms) or now).floor("min") + MINUTE
+
+
+def window_start(
+    table: str,
+    endpoint: str,
+    queries: list[dict],
+    since: Any,
+    *,
+    now: Any = None,
+    lookback: pd.Timedelta = LOOKBACK,
+    published_within: pd.Timedelta | None = None,
+    cloudwatch: Any = None,
+    dynamodb: Any = None,
+) -> pd.Timestamp:
+    """Where a reconciliation window can start (see choose_window_start), looking back at most
+    `lookback`; `since` is when the metric filters were created (before it, lines were not counted)."""
+    _check_queries(queries)
+    now = _utc(now if now is not None else pd.Timestamp.now(tz="UTC"), "now")
+    if published_within is None:
+        published_within = PUBLISHED_WITHIN["local" if settings().is_local else "aws"]
+    earliest = max(_utc(since, "since"), now - lookback)
+    records = history.load(table, endpoint, earliest - LONGEST_REQUEST, now, client=dynamodb, progress=False)
+    if earliest.ceil("min") > now:  # no whole minute to look at
+        metrics = pd.DataFrame()
+    else:
+        metrics = metric_sums(queries, earliest.ceil("min"), now.floor("min") + MINUTE, cloudwatch)
+    return choose_window_start(records, metrics, earliest, now, published_within=published_within)
+
+
+# ---------------------------------------------------------------- reading both witnesses
+
+
+def metric_sums(queries: list[dict], start: pd.Timestamp, end: pd.Timestamp, cloudwatch: Any = None) -> pd.DataFrame:
+    """GetMetricData (every page) as one column of sums per query Id, indexed by whole minute."""
+    cloudwatch = cloudwatch or client("cloudwatch")
+    pairs: dict[str, list[tuple[Any, float]]] = {q["Id"]: [] for q in queries}
+    kwargs: dict[str, Any] = {
+        "MetricDataQueries": queries,
+        "StartTime": start.to_pydatetime(),
+        "EndTime": end.to_pydatetime(),
+        "ScanBy": "TimestampAscending",
+    }
+    while True:
+        answer = cloudwatch.get_metric_data(**kwargs)
+        for result in answer.get("MetricDataResults", []):
+            pairs[result["Id"]].extend(zip(result.get("Timestamps", []), result.get("Values", []), strict=True))
+        if not answer.get("NextToken"):
+            break
+        kwargs["NextToken"] = answer["NextToken"]
+    return pd.DataFrame({query_id: _per_minute_sums(found) for query_id, found in pairs.items()})
+
+
+def _per_minute_sums(pairs: list[tuple[Any, float]]) -> pd.Series:
+    """(timestamp, value) pairs summed per whole minute (UTC)."""
+    stamps = pd.to_datetime([t for t, _ in pairs], utc=True).as_unit("ns")
+    values = pd.Series([v for _, v in pairs], index=stamps, dtype="float64")
+    return values.groupby(values.index.floor("min")).sum()
+
+
+def reconcile(
+    table: str,
+    endpoint: str,
+    queries: list[dict],
+    start: Any,
+    end: Any,
+    *,
+    timeout_s: float = 240,
+    interval_s: float = 20,
+    cloudwatch: Any = None,
+    dynamodb: Any = None,
+) -> Reconciliation:
+    """Count [start, end) in DynamoDB and CloudWatch, looking again every interval_s while they
+    disagree (in AWS, metrics arrive a minute or two late), for at most timeout_s."""
+    _check_queries(queries)
+    start, end = _utc(start, "start"), _utc(end, "end")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        records = history.load(table, endpoint, start, end, client=dynamodb, progress=False)
+        result = Reconciliation(start, end, per_minute(records, metric_sums(queries, start, end, cloudwatch), start, end))
+        if result.agree or time.monotonic() + interval_s > deadline:
+            return result
+        print(f"not in agreement yet, looking again in {interval_s:.0f} s: {' '.join(result.explanations)}")
+        time.sleep(interval_s)
+
+
+def _check_queries(queries: list[dict]) -> None:
+    """Raise ValueError unless the queries carry the ids the rule needs."""
+    missing = [i for i in METRIC_IDS if i not in {q.get("Id") for q in queries}]
+    if missing:
+        raise ValueError(
+            f"The GetMetricData queries lack the Id(s) {missing}. Fix: give the InferenceCount, DuplicateRequests "
+            f"and AWS/Lambda Invocations queries the Ids {list(METRIC_IDS)}."
+        )
+
+
+def _utc(value: Any, name: str) -> pd.Timestamp:
+    """A timezone-aware time as a UTC Timestamp; ValueError for a naive one."""
+    moment = pd.Timestamp(value)
+    if moment.tzinfo is None:
+        raise ValueError(f"{name}={value!r} has no timezone. Fix: pass a timezone-aware time, e.g. pd.Timestamp.now(tz='UTC').")
+    return moment.tz_convert("UTC")
