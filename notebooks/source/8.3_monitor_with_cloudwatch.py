@@ -257,7 +257,13 @@ print(alarm["StateReason"])
 # The notification, as SNS delivered it to the queue (an e-mail subscriber gets the same text):
 
 # %%
-alarm_notes = [n for n in sqs.receive_notifications(queue_url, wait_s=30) if n["Message"]["NewStateValue"] == "ALARM"]
+def notes_of(alarm: str, state: str) -> list[dict]:
+    """The notifications in the queue about one alarm entering one state (other alarms notify too)."""
+    return [n for n in sqs.receive_notifications(queue_url, wait_s=30)
+            if n["Message"]["AlarmName"] == alarm and n["Message"]["NewStateValue"] == state]
+
+
+alarm_notes = notes_of(errors_alarm, "ALARM")
 note = alarm_notes[0]
 print(note["Subject"])
 print(json.dumps({k: note["Message"][k] for k in ("AlarmName", "NewStateValue", "OldStateValue", "NewStateReason", "StateChangeTime")}, indent=2))
@@ -277,7 +283,7 @@ with traffic.background(rate_per_s=2) as healthy:
     cloudwatch.wait_for_alarm(errors_alarm, "OK", timeout_s=4 * ALARM_PERIOD + 30,
                               why="A period after the failures must end with traffic and without errors.")
 print(f"healthy requests sent while waiting: {healthy.sent}")
-ok_notes = [n for n in sqs.receive_notifications(queue_url, wait_s=30) if n["Message"]["NewStateValue"] == "OK"]
+ok_notes = notes_of(errors_alarm, "OK")
 print(ok_notes[0]["Subject"])
 print(ok_notes[0]["Message"]["NewStateReason"])
 
