@@ -13,35 +13,64 @@ SEED_PER_DAY = 1430  # about 10,000 records for the week
 # %% [markdown]
 # ## Before you start
 #
-# The metadata table from 8.1 and some real traffic from 8.2 and 8.3.
+# The metadata table from 8.1, the metric filters from 8.3, and some real traffic from 8.2 and 8.3.
 
 # %%
-import time
-
 import boto3
 import pandas as pd
 
-from helpers import charts, history, session, traffic
+from helpers import charts, history, reconciliation, session, traffic
 
 info = session.prepare()
 settings = session.settings()
 names = settings.names
 table = boto3.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
 assert any(i["IndexName"] == "endpointName-timestamp-index" for i in table.get("GlobalSecondaryIndexes", [])), "Run 8.1 first."
+metric_filters = boto3.client("logs").describe_metric_filters(logGroupName=names.function_log_group)["metricFilters"]
+counted = {t["metricName"] for f in metric_filters for t in f["metricTransformations"]}
+assert {"InferenceCount", "DuplicateRequests"} <= counted, "Run 8.3 first: it creates the metric filters."
 deployed = pd.Timestamp(boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["CreationTime"]).tz_convert("UTC")
 print(f"{names.metadata_table}: endpoint {names.endpoint}, deployed {deployed:%Y-%m-%d %H:%M} UTC")
 
 # %% [markdown]
-# Production traffic does not stop while we analyse: fresh requests start in the background now, for
-# step 5. They begin at a whole minute that no earlier request can reach (a record is stamped when
-# its request starts, its log line and invocation when it ends), so step 5 can count them exactly.
+# Two independent witnesses count the workshop's own traffic: the records in DynamoDB, and the
+# metrics in CloudWatch (`InferenceCount` from the handler's log lines, and Lambda's own
+# `Invocations`). Step 5 checks that they agree, with one known difference: a **retried** request
+# makes a second invocation and log line but no second record, and the `DuplicateRequests` metric
+# counts those. These are the `GetMetricData` queries it reads, as sums per minute:
 
 # %%
-recent = history.load(names.metadata_table, names.endpoint, pd.Timestamp.now(tz="UTC") - pd.Timedelta(minutes=30),
-                      pd.Timestamp.now(tz="UTC"), progress=False)
-window_start = (history.busy_until(recent) or pd.Timestamp.now(tz="UTC")).ceil("min")
+def metric_query(query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None) -> dict:
+    """One GetMetricData query: the metric's Sum per minute."""
+    return {"Id": query_id, "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions or []}, "Period": 60, "Stat": "Sum"}}
+
+
+queries = [
+    metric_query("inference_count", names.metric_namespace, "InferenceCount"),
+    metric_query("duplicates", names.metric_namespace, "DuplicateRequests"),
+    metric_query("invocations", "AWS/Lambda", "Invocations", [{"Name": "FunctionName", "Value": names.function}]),
+]
+
+# %% [markdown]
+# Production traffic does not stop while we analyse: fresh requests start in the background now, for
+# step 5. It counts from a whole minute, because CloudWatch counts per minute, and it must be a
+# minute that no request straddles: a record is stamped when its request starts, its log line and
+# invocation when it ends. The helper picks the **latest** minute that
+#
+# - comes after the metric filters were created (earlier requests left records but no `InferenceCount`),
+# - no recorded request straddles, and
+# - from which on DynamoDB and CloudWatch already agree (nothing else, such as a crash, slipped in).
+#
+# Usually that minute has just passed, so nobody waits. If there is none, the window starts at the
+# next minute and the fresh traffic waits for it.
+
+# %%
+filters_created = pd.Timestamp(max(f["creationTime"] for f in metric_filters), unit="ms", tz="UTC")
+window_start = reconciliation.window_start(names.metadata_table, names.endpoint, queries, since=filters_created)
 fresh_traffic = traffic.start_at(window_start, n=60, concurrency=4, bad_share=0.1, seed=4)
-print(f"60 requests will start at {window_start:%H:%M:%S} UTC")
+starts_in = max(0.0, (window_start - pd.Timestamp.now(tz="UTC")).total_seconds())
+print(f"metric filters created at {filters_created:%H:%M:%S} UTC; the window starts at {window_start:%H:%M} UTC; "
+      f"60 fresh requests start in {starts_in:.0f} s")
 
 # %% [markdown]
 # ## Step 1 · A week of history before the workshop
@@ -143,56 +172,26 @@ assert len(regressions) >= 1 and len(bursts) >= 1
 # %% [markdown]
 # ## Step 5 · Do DynamoDB and CloudWatch agree?
 #
-# Two independent witnesses count the workshop's own traffic: the records in DynamoDB and the
-# metrics in CloudWatch (`InferenceCount` from the log lines, and Lambda's own `Invocations`). They
-# must agree, with one known difference: a **retried** request makes a second invocation and log
-# line but no second record — the `DuplicateRequests` metric counts those.
+# The window runs from the minute chosen at the top to the first whole minute after the fresh
+# traffic finished (nothing else runs before it). Minute by minute the counts may differ (a request
+# that crosses a minute is recorded in one and counted in the next); the **totals** must obey
 #
-# We compare totals from the minute the fresh traffic (started at the top of this notebook) began.
+# records = `InferenceCount` − `DuplicateRequests`, and `InferenceCount` = `Invocations`.
+#
+# In AWS, CloudWatch publishes a minute or two late: the helper looks again every 20 s, for up to 4 minutes.
 
 # %%
 print(fresh_traffic.result(timeout=180))  # waits for the background requests to finish
-window_end = pd.Timestamp.now(tz="UTC").ceil("min")
-
-
-def metric_query(query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None) -> dict:
-    """One GetMetricData query: the metric's Sum per minute."""
-    return {"Id": query_id, "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions or []}, "Period": 60, "Stat": "Sum"}}
-
-
-queries = [
-    metric_query("inference_count", names.metric_namespace, "InferenceCount"),
-    metric_query("duplicates", names.metric_namespace, "DuplicateRequests"),
-    metric_query("invocations", "AWS/Lambda", "Invocations", [{"Name": "FunctionName", "Value": names.function}]),
-]
-
-
-def compare() -> pd.DataFrame:
-    """Records per minute (DynamoDB) beside the three metrics (CloudWatch), for the window."""
-    answer = boto3.client("cloudwatch").get_metric_data(MetricDataQueries=queries, StartTime=window_start, EndTime=window_end)
-    metrics = pd.DataFrame({r["Id"]: pd.Series(r["Values"], index=pd.to_datetime(r["Timestamps"], utc=True)) for r in answer["MetricDataResults"]})
-    recent = history.load(names.metadata_table, names.endpoint, window_start, window_end, progress=False)
-    records = recent["timestamp"].dt.floor("min").value_counts().rename("records")
-    return pd.concat([records, metrics], axis=1, sort=True).reindex(columns=["records", *metrics.columns]).fillna(0).astype(int)
-
-
-def agree(table: pd.DataFrame) -> bool:
-    """Same totals: records = inference lines - retries = invocations - retries."""
-    totals = table.sum()
-    return totals["records"] == totals["inference_count"] - totals["duplicates"] and totals["inference_count"] == totals["invocations"]
-
-
-for attempt in range(12):  # in AWS, metric filter datapoints arrive a minute or two late
-    reconciliation = compare()
-    if agree(reconciliation):
-        break
-    time.sleep(20)
-reconciliation
+window_end = pd.Timestamp.now(tz="UTC").floor("min") + pd.Timedelta(minutes=1)
+check = reconciliation.reconcile(names.metadata_table, names.endpoint, queries, window_start, window_end)
+check.table
 
 # %%
-totals = reconciliation.sum()
-print(f"{totals['records']} records, {totals['inference_count']} inference lines ({totals['duplicates']} retries), {totals['invocations']} invocations")
-assert agree(reconciliation), reconciliation
+totals = check.totals
+print(f"{window_start:%H:%M}-{window_end:%H:%M} UTC: {totals['records']} records, {totals['inference_count']} inference lines "
+      f"({totals['duplicates']} retries), {totals['invocations']} invocations")
+print("\n".join(check.explanations))
+assert check.agree, check.explanations
 print(f"✔ DynamoDB and CloudWatch agree about the workshop's own traffic ({totals['records']} records).")
 
 # %% [markdown]
