@@ -16,31 +16,10 @@ import pyarrow as pa
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from helpers import charts, history
+from helpers import charts, dynamodb, history
 
 END = pd.Timestamp.now(tz="UTC").floor("h")  # recent, so seeded records are not expired
 START = END - pd.Timedelta(days=7)
-
-
-def _table_spec(name: str) -> dict:
-    return {
-        "TableName": name,
-        "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [
-            {"AttributeName": "requestId", "AttributeType": "S"},
-            {"AttributeName": "endpointName", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "S"},
-        ],
-        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-        "GlobalSecondaryIndexes": [{
-            "IndexName": history.INDEX_NAME,
-            "KeySchema": [
-                {"AttributeName": "endpointName", "KeyType": "HASH"},
-                {"AttributeName": "timestamp", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }],
-    }
 
 
 @pytest.fixture()
@@ -49,20 +28,20 @@ def ddb(local_cloud):
 
 
 @pytest.fixture()
-def table(ddb):
-    """A fresh inference table with the time index."""
+def table(ddb, metadata_spec):
+    """A fresh inference table as 8.1 makes it (with the time index)."""
     name = f"history-{uuid.uuid4().hex[:8]}"
-    ddb.create_table(**_table_spec(name))
+    dynamodb.ensure_table(metadata_spec(name), client=ddb)
     yield name
     ddb.delete_table(TableName=name)
 
 
 @pytest.fixture(scope="module")
-def seeded(local_cloud):
+def seeded(local_cloud, metadata_spec):
     """One table seeded with a small week of history (shared: seeding is the slow part)."""
     client = boto3.client("dynamodb", region_name="us-east-1")
     name = f"history-seeded-{uuid.uuid4().hex[:8]}"
-    client.create_table(**_table_spec(name))
+    dynamodb.ensure_table(metadata_spec(name), client=client)
     written = history.seed(name, "ep-seeded", days=7, per_day=60, end=END, client=client, progress=False)
     yield name, written
     client.delete_table(TableName=name)

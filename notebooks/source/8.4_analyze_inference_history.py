@@ -197,16 +197,13 @@ print(f"✔ DynamoDB and CloudWatch agree about the workshop's own traffic ({tot
 # %% [markdown]
 # ## Step 6 · Take it elsewhere
 #
-# The typed frame exports as is: CSV for a spreadsheet, Parquet (when `pyarrow` is installed) for a
-# data lake or Athena.
+# The typed frame exports as is: CSV for a spreadsheet, Parquet for a data lake or Athena (Parquet
+# keeps the types: categories, UTC timestamps, nullable integers).
 
 # %%
 exports = charts.FIGURES.parent / "history"
 print(history.to_csv(df, exports / "inference_history.csv"))
-try:
-    print(history.to_parquet(df, exports / "inference_history.parquet"))
-except ImportError as exc:
-    print(exc)
+print(history.to_parquet(df, exports / "inference_history.parquet"))
 
 # %% [markdown]
 # ## Recap
