@@ -64,8 +64,12 @@ def healthy_features(rng: random.Random) -> list[float]:
 
 
 def make_event(rng: random.Random, bad: bool) -> tuple[dict, str]:
-    """An event in one of the shapes clients send (API Gateway REST or HTTP API, direct); its request id."""
-    request_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    """An event in one of the shapes clients send (API Gateway REST or HTTP API, direct); its request id.
+
+    The generator fixes what is sent; the request id is new every time, as API Gateway gives every
+    request its own (so re-running a seeded cell sends new requests, not retries).
+    """
+    request_id = str(uuid.uuid4())
     body = rng.choice(BAD_BODIES) if bad else json.dumps({"features": healthy_features(rng)})
     shape = rng.choice(["rest", "http", "direct"]) if not bad else rng.choice(["rest", "http"])
     if shape == "rest":
