@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,13 +51,17 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, time
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+    from traitlets.config import Config
 
     nb = nbformat.read(path, as_version=4)
     inject_parameters(nb, parameters or {})
     started = time.monotonic()
     error = ""
     try:
-        NotebookClient(nb, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        # The kernel talks over local sockets in a private folder: over TCP it warns about encryption.
+        with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:
+            config = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
+            NotebookClient(nb, config=config, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
     except CellExecutionError as exc:
         error = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()[-1][:300]
     except Exception as exc:  # kernel died, timeout
