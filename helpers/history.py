@@ -362,7 +362,7 @@ def _client(client: Any, workers: int = 10) -> Any:
     return boto3.client("dynamodb", region_name=settings().region, config=config)
 
 
-def _utc(value: Any, name: str) -> pd.Timestamp:
+def as_utc(value: Any, name: str) -> pd.Timestamp:
     """A tz-aware timestamp argument as UTC; naive or unparsable values raise ValueError."""
     try:
         ts = pd.Timestamp(value)
@@ -383,7 +383,7 @@ def _utc(value: Any, name: str) -> pd.Timestamp:
 
 def _check_range(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The (start, end) range as UTC timestamps; raises ValueError for naive or reversed ranges."""
-    start_ts, end_ts = _utc(start, "start"), _utc(end, "end")
+    start_ts, end_ts = as_utc(start, "start"), as_utc(end, "end")
     if start_ts > end_ts:
         raise ValueError(
             f"start ({start_ts.isoformat()}) is after end ({end_ts.isoformat()}). "
@@ -644,7 +644,7 @@ def history_items(
     """
     if days < 1 or per_day < 1:
         raise ValueError(f"days={days} and per_day={per_day} must both be at least 1.")
-    end_ts = pd.Timestamp.now(tz="UTC").floor("h") if end is None else _utc(end, "end")
+    end_ts = pd.Timestamp.now(tz="UTC").floor("h") if end is None else as_utc(end, "end")
     start_ts = end_ts - pd.Timedelta(days=days)
     rng = np.random.default_rng(seed)
     n = days * per_day

@@ -182,10 +182,10 @@ def window_start(
     """Where a reconciliation window can start (see choose_window_start), looking back at most
     `lookback`; `since` is when the metric filters were created (before it, lines were not counted)."""
     _check_queries(queries)
-    now = _utc(now if now is not None else pd.Timestamp.now(tz="UTC"), "now")
+    now = history.as_utc(now if now is not None else pd.Timestamp.now(tz="UTC"), "now")
     if published_within is None:
         published_within = PUBLISHED_WITHIN["local" if settings().is_local else "aws"]
-    earliest = max(_utc(since, "since"), now - lookback)
+    earliest = max(history.as_utc(since, "since"), now - lookback)
     records = history.load(table, endpoint, earliest - LONGEST_REQUEST, now, client=dynamodb, progress=False)
     if earliest.ceil("min") > now:  # no whole minute to look at
         metrics = pd.DataFrame()
@@ -239,7 +239,7 @@ def reconcile(
     """Count [start, end) in DynamoDB and CloudWatch, looking again every interval_s while they
     disagree (in AWS, metrics arrive a minute or two late), for at most timeout_s."""
     _check_queries(queries)
-    start, end = _utc(start, "start"), _utc(end, "end")
+    start, end = history.as_utc(start, "start"), history.as_utc(end, "end")
     deadline = time.monotonic() + timeout_s
     while True:
         records = history.load(table, endpoint, start, end, client=dynamodb, progress=False)
@@ -258,11 +258,3 @@ def _check_queries(queries: list[dict]) -> None:
             f"The GetMetricData queries lack the Id(s) {missing}. Fix: give the InferenceCount, DuplicateRequests "
             f"and AWS/Lambda Invocations queries the Ids {list(METRIC_IDS)}."
         )
-
-
-def _utc(value: Any, name: str) -> pd.Timestamp:
-    """A timezone-aware time as a UTC Timestamp; ValueError for a naive one."""
-    moment = pd.Timestamp(value)
-    if moment.tzinfo is None:
-        raise ValueError(f"{name}={value!r} has no timezone. Fix: pass a timezone-aware time, e.g. pd.Timestamp.now(tz='UTC').")
-    return moment.tz_convert("UTC")
