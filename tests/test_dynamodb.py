@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import time
 import uuid
+from pathlib import Path
+from types import SimpleNamespace
 
 import boto3
 import pytest
@@ -24,6 +27,18 @@ def table(ddb, metadata_spec):
     name = f"t-{uuid.uuid4().hex[:10]}"
     dynamodb.ensure_table(metadata_spec(name), client=ddb)
     return name
+
+
+def test_the_tests_table_spec_is_the_one_the_8_1_notebook_shows(metadata_spec):
+    source = (Path(__file__).parents[1] / "notebooks" / "source" / "8.1_create_dynamodb_table.py").read_text()
+    assignment = next(
+        node for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "metadata_table_spec"
+    )
+    scope = {"names": SimpleNamespace(metadata_table="t-spec"), "settings": SimpleNamespace(tag_list=list)}
+    shown = eval(compile(ast.Expression(assignment.value), "8.1 notebook", "eval"), scope)  # noqa: S307 - our own source
+    ours = metadata_spec("t-spec")
+    assert {k: v for k, v in shown.items() if k != "Tags"} == {k: v for k, v in ours.items() if k != "Tags"}
 
 
 def item(request_id: str, **extra) -> dict:
