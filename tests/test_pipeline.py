@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import json
 import uuid
+from contextlib import contextmanager
 
 import boto3
 import pytest
@@ -84,6 +85,17 @@ def rest_event(body: str, request_id: str | None = None, encoded: bool = False) 
     }
 
 
+@contextmanager
+def environment(aws, pipeline, **changes: str):
+    """The function runs with these environment variables changed, until the block ends."""
+    variables = {**pipeline["env"], **changes}
+    aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": variables})
+    try:
+        yield
+    finally:
+        aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]})
+
+
 def stored(aws, pipeline, request_id: str) -> dict:
     item = aws["dynamodb"].get_item(TableName=pipeline["table"], Key={"requestId": {"S": request_id}}, ConsistentRead=True)
     return dynamodb.plain(item["Item"])
@@ -131,13 +143,9 @@ def test_n_requests_of_every_kind_make_exactly_n_records_with_their_statuses(aws
 
 
 def test_a_model_failure_is_a_502_with_a_model_error_record(aws, pipeline):
-    awslambda_env = {**pipeline["env"], "ENDPOINT_NAME": f"{PREFIX}-missing-endpoint"}
-    aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": awslambda_env})
-    try:
-        request_id = str(uuid.uuid4())
+    request_id = str(uuid.uuid4())
+    with environment(aws, pipeline, ENDPOINT_NAME=f"{PREFIX}-missing-endpoint"):
         response, error = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
-    finally:
-        aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]})
     assert error is None and response["statusCode"] == 502
     record = stored(aws, pipeline, request_id)
     assert record["status"] == "model_error" and record["errorType"] == "ValidationError"
@@ -154,13 +162,9 @@ def test_a_retried_event_makes_one_record_and_answers_the_same_request_id(aws, p
 
 
 def test_when_the_table_is_unavailable_the_prediction_is_returned_and_backfill_restores_the_record(aws, pipeline):
-    outage = {**pipeline["env"], "TABLE_NAME": f"{PREFIX}-unavailable"}
-    aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": outage})
-    try:
-        request_id = str(uuid.uuid4())
+    request_id = str(uuid.uuid4())
+    with environment(aws, pipeline, TABLE_NAME=f"{PREFIX}-unavailable"):
         response, error = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
-    finally:
-        aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]})
     assert error is None and response["statusCode"] == 200
     group = f"/aws/lambda/{pipeline['function']}"
     first = dynamodb.backfill_from_logs(group, pipeline["table"], client=aws["dynamodb"], logs_client=aws["logs"])
@@ -187,13 +191,9 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
         EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
         TreatMissingData="notBreaching", AlarmActions=[topic], OKActions=[topic],
     )
-    awslambda_env = {**pipeline["env"], "FAULT_MODEL_ERROR_RATE": "1"}
-    aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": awslambda_env})
-    try:
+    with environment(aws, pipeline, FAULT_MODEL_ERROR_RATE="1"):
         for _ in range(3):
             invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}'))
-    finally:
-        aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]})
     after_this_minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(minutes=1, seconds=5)
     interval = alarms.interval()
     alarms.set_interval(3600)  # evaluate at our chosen time only, not also at the real one
