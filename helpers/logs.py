@@ -8,7 +8,7 @@ import time
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from helpers.session import client, settings
+from helpers.session import client
 
 
 def ensure_log_group(name: str, retention_days: int, tags: dict[str, str]) -> dict:
@@ -78,11 +78,8 @@ def ensure_metric_filters(group: str, filters: list[dict]) -> pd.DataFrame:
     )
 
 
-def insights(group: str, query: str, minutes: int = 60, timeout_s: float = 60) -> pd.DataFrame | None:
-    """Run a Logs Insights query (AWS mode); the local cloud does not emulate Logs Insights."""
-    if settings().is_local:
-        print("Logs Insights is not emulated by the local cloud (README: fidelity table). In AWS mode this cell prints the results.")
-        return None
+def insights(group: str, query: str, minutes: int = 60, timeout_s: float = 60) -> pd.DataFrame:
+    """Run a Logs Insights query over the group's last minutes; its result rows as a table (without @ptr)."""
     logs = client("logs")
     now = int(time.time())
     query_id = logs.start_query(logGroupName=group, startTime=now - minutes * 60, endTime=now, queryString=query)["queryId"]

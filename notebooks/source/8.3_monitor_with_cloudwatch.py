@@ -298,10 +298,14 @@ figure = cloudwatch.render_dashboard(dashboard_body, minutes=15)
 charts.save(figure, "8.3_dashboard")
 
 # %% [markdown]
-# ## Step 7 · Logs Insights (AWS mode)
+# ## Step 7 · Logs Insights
 #
-# For questions the metrics do not answer, query the logs. Two examples: the slowest requests, and
-# the error mix per five minutes.
+# For questions the metrics do not answer, query the logs themselves. **Logs Insights** runs a query
+# over a log group's events in a time range: commands joined by `|` (`fields`, `filter`, `stats ... by`,
+# `sort`, `limit`), on fields it discovers in each line — here the keys of the handler's JSON line,
+# plus `@timestamp` and `@message`. Two examples: the ten slowest successful requests, and the
+# requests and errors per five minutes (`bin(5m)`); the second shows the failures of Step 6.
+# The local cloud runs the same queries over its stored events (README: fidelity table).
 
 # %%
 slowest = """fields @timestamp, requestId, latencyMs, modelLatencyMs, variantName
