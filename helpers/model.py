@@ -79,8 +79,22 @@ def train(seed: int = SEED) -> TrainedModel:
     scores = booster.predict(valid_set)
     metrics = classification_metrics(y[cut:], scores)
     metrics.update({"train_rows": float(cut), "validation_rows": float(len(y) - cut)})
-    raw = booster.save_raw(raw_format="ubj")
-    return TrainedModel(artifact=package(bytes(raw)), metrics=metrics)
+    return TrainedModel(artifact=package(portable_json(booster)), metrics=metrics)
+
+
+def portable_json(booster) -> bytes:
+    """The booster as JSON that SageMaker's XGBoost 1.7 container reads as this XGBoost does.
+
+    XGBoost 3.1+ writes base_score as a vector ("[4.8E-2]"); XGBoost 1.7 reads it as one number,
+    fails on the bracket without a word and keeps its default 0.5, so every prediction would shift.
+    """
+    document = json.loads(bytes(booster.save_raw(raw_format="json")))
+    params = document["learner"]["learner_model_param"]
+    scores = params["base_score"].strip("[]").split(",")
+    if len(scores) != 1:
+        raise ValueError(f"base_score {params['base_score']} has {len(scores)} values; XGBoost 1.7 reads one (single-target models only).")
+    params["base_score"] = scores[0].strip()
+    return json.dumps(document, separators=(",", ":")).encode()
 
 
 def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, float]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 
 import pytest
@@ -28,6 +29,14 @@ def test_artifact_is_a_tar_gz_holding_only_the_booster_file(trained):
     with tarfile.open(fileobj=io.BytesIO(trained.artifact), mode="r:gz") as tar:
         assert tar.getnames() == [model.BOOSTER_FILE] == ["xgboost-model"]
         assert tar.getmember("xgboost-model").isfile()
+
+
+def test_artifact_base_score_is_one_number_as_sagemakers_xgboost_1_7_reads_it(trained):
+    # XGBoost 3.2 writes "[4.8E-2]"; XGBoost 1.7 would silently keep 0.5 (tools/check_sagemaker_artifact.py).
+    with tarfile.open(fileobj=io.BytesIO(trained.artifact), mode="r:gz") as tar:
+        document = json.loads(tar.extractfile(model.BOOSTER_FILE).read())
+    base_score = document["learner"]["learner_model_param"]["base_score"]
+    assert 0.0 < float(base_score) < 1.0
 
 
 def test_validation_metrics_are_sane(trained):
