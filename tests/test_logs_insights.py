@@ -422,6 +422,16 @@ def test_sort_ascending_puts_words_before_numbers_in_natural_order():
     assert [r["v"] for r in found] == ["B", "a9", "a10", "2", "10"]
 
 
+def test_sort_ascending_gives_the_documentations_own_example_order():
+    # docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_QuerySyntax-Sort.html, "the result of a sort in ascending order"
+    documented = ["!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh",
+                  "0", "01", "1", "2", "3"]
+    shuffled = documented[::-1][1::2] + documented[::-1][0::2]
+    found = evaluate([{"v": v} for v in shuffled], "fields v | sort v asc")
+    assert [r["v"] for r in found] == documented
+    assert [r["v"] for r in evaluate([{"v": v} for v in shuffled], "fields v | sort v desc")] == documented[::-1]
+
+
 def test_sort_by_two_fields():
     messages = [{"a": 1, "b": 1}, {"a": 2, "b": 1}, {"a": 1, "b": 2}]
     found = evaluate(messages, "fields a, b | sort a asc, b desc")

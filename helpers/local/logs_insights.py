@@ -855,11 +855,18 @@ class Results(list):
 
 
 def natural_key(value: Any) -> tuple:
-    """AWS's sort order (ascending): non-numbers first in natural order, then numbers by value."""
+    """AWS's sort order (ascending): non-numbers first, in natural order, then numbers by value."""
     if isinstance(value, (int, float)) or (isinstance(value, str) and _PLAIN_NUMBER.fullmatch(value)):
-        return (1, to_number(value))
-    chunks = re.findall(r"\d+|\D+", to_text(value))
-    return (0, tuple((0, c, 0) if not c.isdigit() else (1, len(c), int(c)) for c in chunks))
+        return (1, to_number(value), to_text(value))
+    return (0, tuple(_chunk_key(c) for c in re.findall(r"\d+|\D+", to_text(value))))
+
+
+def _chunk_key(chunk: str) -> tuple:
+    """A run of digits sorts by length then value; any other run by Unicode. Against each other they
+    compare by Unicode: "0" stands for every digit, no other character lies between "0" and "9"."""
+    if chunk.isdecimal():
+        return ("0", 1, len(chunk), int(chunk))
+    return (chunk[0], 0, chunk, 0)
 
 
 _PLAIN_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
