@@ -127,7 +127,9 @@ print(answer["Body"].read().decode())
 # ## Step 4 · The Lambda's role
 #
 # The function runs as an IAM role that Lambda may assume (the **trust policy**), may write its own
-# logs (`AWSLambdaBasicExecutionRole`), and may invoke **this one endpoint** and nothing else.
+# logs (`AWSLambdaBasicExecutionRole`), and may invoke **this one endpoint** and nothing else. The
+# policy names the endpoint by the ARN SageMaker reports: SageMaker writes names in ARNs in lowercase,
+# so an ARN typed from a mixed-case name (`MyEndpoint`) would match nothing and every call be denied.
 
 # %%
 trust_policy = {
@@ -141,7 +143,7 @@ invoke_endpoint_policy = {
             "Sid": "InvokeTheWorkshopEndpoint",
             "Effect": "Allow",
             "Action": "sagemaker:InvokeEndpoint",
-            "Resource": session.arn("sagemaker", f"endpoint/{names.endpoint}"),
+            "Resource": endpoint["EndpointArn"],  # SageMaker's ARNs spell names in lowercase
         }
     ],
 }
