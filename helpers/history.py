@@ -144,9 +144,13 @@ def items_to_arrow(items: list[dict]) -> list[pa.StructArray]:
     """Items in DynamoDB JSON (as the low-level client returns them) as struct arrays."""
     if not items:
         return []
-    if len(items) == 1:
-        return _items_of(_read_json(json.dumps({"Items": items}).encode(), _PAGE_SCHEMA))
-    return parse_page(json.dumps({"Items": items}).encode())[0]
+    body = json.dumps({"Items": items}).encode()
+    if len(items) > 1:
+        return parse_page(body)[0]
+    try:
+        return _items_of(_read_json(body, _PAGE_SCHEMA))
+    except pa.ArrowInvalid:  # a schema attribute with a payload of the wrong JSON type: infer them all
+        return _items_of(_read_json(body, None))
 
 
 def _plain(value: dict | None) -> Any:
@@ -179,7 +183,10 @@ def _plain(value: dict | None) -> Any:
 
 
 def _tags(cells: pa.StructArray) -> dict[str, pa.Array]:
-    """An attribute's cells split by type tag: tag -> values (null where the cell has another tag)."""
+    """An attribute's cells split by type tag: tag -> values (null where the cell has another tag);
+    nothing for values that are not tagged objects."""
+    if not pa.types.is_struct(cells.type):
+        return {}
     return dict(zip((f.name for f in cells.type), cells.flatten(), strict=True))
 
 
@@ -217,7 +224,8 @@ def _times(cells: pa.StructArray) -> pa.Array:
 
 def _flags(cells: pa.StructArray) -> pa.Array:
     """BOOL cells as booleans, null elsewhere."""
-    return _tags(cells).get("BOOL", pa.nulls(len(cells), pa.bool_()))
+    flags = _tags(cells).get("BOOL")
+    return flags if flags is not None and pa.types.is_boolean(flags.type) else pa.nulls(len(cells), pa.bool_())
 
 
 def _vectors(cells: pa.StructArray) -> np.ndarray:
@@ -238,7 +246,7 @@ def _vectors(cells: pa.StructArray) -> np.ndarray:
 
 def _objects(cells: pa.StructArray) -> list:
     """Cells of any type as plain Python values (maps, lists, sets, bytes, ...)."""
-    return [_plain(_strip(cell)) if cell is not None else None for cell in cells.to_pylist()]
+    return [_plain(_strip(cell)) if isinstance(cell, dict) else cell for cell in cells.to_pylist()]
 
 
 _CONVERTERS: dict[str, Callable[[pa.StructArray], Any]] = {

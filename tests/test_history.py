@@ -145,6 +145,13 @@ def test_items_whose_shapes_cannot_share_a_type_still_load():
     assert list(df["note"]) == ["by hand", "5"] and df.loc["req-00001", "prediction"] == 0.75
 
 
+def test_items_that_are_not_dynamodb_json_load_without_a_crash():
+    odd = _record(1, END, prediction={"N": 5}, coldStart={"BOOL": "yes"}, raw=7, latencyMs=12)
+    df = history.to_frame([odd]).set_index("requestId")
+    assert df.loc["req-00001", "prediction"] == 5.0 and pd.isna(df.loc["req-00001", "coldStart"])
+    assert pd.isna(df.loc["req-00001", "latencyMs"]) and df.loc["req-00001", "raw"] == 7
+
+
 def test_timestamps_in_other_iso_forms_are_read_and_unreadable_ones_are_missing():
     stamps = ["2026-11-27T12:00:00Z", "2026-11-27T13:00:00.5+01:00", "yesterday"]
     df = history.to_frame([_record(i, END, timestamp={"S": s}) for i, s in enumerate(stamps)]).set_index("requestId")
