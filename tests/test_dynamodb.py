@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import time
 import uuid
-from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from notebook_source import assigned
 
 from helpers import dynamodb
 
@@ -30,13 +29,8 @@ def table(ddb, metadata_spec):
 
 
 def test_the_tests_table_spec_is_the_one_the_8_1_notebook_shows(metadata_spec):
-    source = (Path(__file__).parents[1] / "notebooks" / "source" / "8.1_create_dynamodb_table.py").read_text()
-    assignment = next(
-        node for node in ast.walk(ast.parse(source))
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "metadata_table_spec"
-    )
     scope = {"names": SimpleNamespace(metadata_table="t-spec"), "settings": SimpleNamespace(tag_list=list)}
-    shown = eval(compile(ast.Expression(assignment.value), "8.1 notebook", "eval"), scope)  # noqa: S307 - our own source
+    shown = assigned("8.1_create_dynamodb_table", "metadata_table_spec", scope)
     ours = metadata_spec("t-spec")
     assert {k: v for k, v in shown.items() if k != "Tags"} == {k: v for k, v in ours.items() if k != "Tags"}
 

@@ -10,16 +10,13 @@ from types import SimpleNamespace
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from notebook_source import assigned
 
 from helpers.local.logs_insights import MalformedQueryException, execute_query, format_time, parse_query
 
-# The two queries of the 8.3 notebook (Step 7), as it runs them.
-SLOWEST = """fields @timestamp, requestId, latencyMs, modelLatencyMs, variantName
-| filter event = "inference" and status = "ok"
-| sort latencyMs desc
-| limit 10"""
-ERROR_MIX = """filter event = "inference"
-| stats count(*) as requests, sum(status = "model_error") as model_errors, sum(status = "client_error") as client_errors by bin(5m)"""
+# The two queries of the 8.3 notebook (Step 7), read from its source.
+SLOWEST = assigned("8.3_monitor_with_cloudwatch", "slowest")
+ERROR_MIX = assigned("8.3_monitor_with_cloudwatch", "error_mix")
 BASE_MS = 1_795_000_000_000  # 2026-11-18 11:06:40 UTC
 
 
