@@ -112,7 +112,8 @@ def _items_of(table: pa.Table) -> list[pa.StructArray]:
     column = table.column("Items")
     if not pa.types.is_struct(column.type.value_type):  # an empty page: list<null>
         return []
-    return [pc.list_flatten(chunk) for chunk in column.chunks if len(pc.list_flatten(chunk))]
+    items = [pc.list_flatten(chunk) for chunk in column.chunks]
+    return [chunk for chunk in items if len(chunk)]
 
 
 def _strip(value: Any) -> Any:
@@ -293,15 +294,18 @@ class ColumnBuffer:
     """Accumulates pages of items (arrow struct arrays, one column per attribute), thread-safe."""
 
     def __init__(self) -> None:
-        self.rows = 0
         self._pages: list[pa.StructArray] = []
         self._lock = threading.Lock()
+
+    @property
+    def rows(self) -> int:
+        """How many items were added."""
+        return sum(map(len, self._pages))
 
     def add(self, items: list[pa.StructArray]) -> None:
         """Append parsed items (see parse_page)."""
         with self._lock:
             self._pages.extend(items)
-            self.rows += sum(map(len, items))
 
     def add_json(self, items: list[dict]) -> None:
         """Append items in DynamoDB JSON (as the low-level client returns them)."""
