@@ -16,6 +16,7 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.local import profile
 from helpers.local.server import HEALTH_PATH, code_version
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,14 +132,18 @@ def status(port: int) -> Status:
 
 def up(port: int, quiet: bool = False) -> Status:
     """Start the local cloud on port unless it runs already; wait until it answers."""
+    try:
+        profile.from_env()  # a bad WORKSHOP_LOCAL_* setting is named before anything starts
+    except profile.ProfileError as exc:
+        raise LocalCloudError(str(exc)) from None
     with _starting_lock(port):
         current = status(port)
         if current.state == "running":
             info = _health(port) or {}
-            if info.get("code") == code_version():
+            why = _restart_reason(info)
+            if not why:
                 return current
-            # Started before the kit's code changed (e.g. after a git pull): its hooks are old.
-            print(f"The local cloud on port {port} runs older kit code; restarting it "
+            print(f"The local cloud on port {port} {why}; restarting it "
                   "(its resources are gone: run notebooks/00_setup again).", flush=True)
             down(port)
             current = status(port)
@@ -167,6 +172,21 @@ def up(port: int, quiet: bool = False) -> Status:
         f"The local cloud (pid {pid}) did not answer within {READY_TIMEOUT_S:.0f} s; see its log {log}. "
         "Fix: `python -m helpers.local down`, then `python -m helpers.local up`."
     )
+
+
+def _restart_reason(info: dict) -> str:
+    """Why a running local cloud cannot serve this process ('' when it can)."""
+    if info.get("code") != code_version():
+        return "runs older kit code"  # started before a git pull: its hooks are old
+    wanted = profile.from_env()
+    if info.get("profile") != wanted.name or info.get("time_scale") != wanted.scale:
+        return (f"runs the {info.get('profile')!r} profile (time scale {info.get('time_scale')}), "
+                f"WORKSHOP_LOCAL_PROFILE asks for {wanted.name!r} (time scale {wanted.scale})")
+    if os.environ.get("WORKSHOP_LOCAL_SEED") and info.get("seed") != wanted.seed:
+        return f"runs seed {info.get('seed')}, WORKSHOP_LOCAL_SEED asks for {wanted.seed}"
+    if info.get("quotas") != wanted.quotas:
+        return f"enforces quotas {info.get('quotas')}, the WORKSHOP_LOCAL_* settings ask for {wanted.quotas}"
+    return ""
 
 
 def _launch(port: int) -> subprocess.Popen:

@@ -12,7 +12,8 @@ import time
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-MOTO_VERSION = "5.2.5"
+from helpers.local import hooks, profile
+
 # One module per AWS behaviour moto lacks; each exposes install(), idempotent.
 HOOK_MODULES = (
     "helpers.local.lambda_runtime",
@@ -33,21 +34,10 @@ _installed = False
 def install_hooks() -> list[str]:
     """Install every behaviour hook into moto (once per process); return the modules installed."""
     global _installed
-    import moto
-
-    if moto.__version__ != MOTO_VERSION:
-        raise RuntimeError(
-            f"The local cloud was written against moto {MOTO_VERSION}, found {moto.__version__}. "
-            "Fix: make install (requirements.txt pins the right version)."
-        )
+    hooks.check_moto()
     done = []
     for name in HOOK_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue
-            raise
+        module = importlib.import_module(name)  # a missing hook module fails loudly
         if not _installed:
             module.install()
         done.append(name)
@@ -82,11 +72,12 @@ def code_version() -> str:
     return digest.hexdigest()[:16]
 
 
-def make_app(hooks: list[str]):
+def make_app(hook_names: list[str]):
     """The WSGI app: moto's dispatcher wrapped by the health middleware."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    info = {"kit": "ml-pipeline-ch8", "pid": os.getpid(), "started": time.time(), "hooks": hooks, "code": code_version()}
+    info = {"kit": "ml-pipeline-ch8", "pid": os.getpid(), "started": time.time(), "hooks": hook_names,
+            "code": code_version(), **profile.current().describe()}
     return HealthMiddleware(DomainDispatcherApplication(create_backend_app), info)
 
 
@@ -98,8 +89,8 @@ def build_server(port: int, host: str = "127.0.0.1") -> BaseWSGIServer:
         def log_request(self, *args, **kwargs) -> None:  # one line per request costs time and log space
             pass
 
-    hooks = install_hooks()
-    server = make_server(host, port, make_app(hooks), threaded=True, request_handler=QuietHandler)
+    hook_names = install_hooks()
+    server = make_server(host, port, make_app(hook_names), threaded=True, request_handler=QuietHandler)
     os.environ["WORKSHOP_LOCAL_URL"] = f"http://{host}:{server.server_address[1]}"
     threading.Thread(target=_warm_imports, name="warm-imports", daemon=True).start()
     return server
@@ -154,7 +145,8 @@ def main(argv: list[str] | None = None) -> None:
         os._exit(0)
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"local cloud listening on http://127.0.0.1:{args.port} (pid {os.getpid()})", flush=True)
+    described = profile.current().describe()
+    print(f"local cloud listening on http://127.0.0.1:{args.port} (pid {os.getpid()}); {json.dumps(described)}", flush=True)
     server.serve_forever()
 
 

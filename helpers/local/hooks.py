@@ -1,0 +1,74 @@
+"""The one way the local cloud patches moto: at this place, checked against this signature, once.
+
+moto's internals move even in patch releases, so every hook names the parameters it relies on;
+a moto whose target no longer has them fails loudly when the local cloud starts instead of
+misbehaving later. moto itself is checked once, against ``MOTO_VERSION``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+MOTO_VERSION = "5.2.5"
+MARK = "_workshop_original"
+
+
+class HookError(RuntimeError):
+    """moto no longer has the place a hook was written for."""
+
+
+def check_signature(target: Callable[..., Any], expected: Sequence[str], prefix: bool = False) -> None:
+    """Raise HookError unless target's parameters are expected (or start with it, when prefix)."""
+    found = list(inspect.signature(target).parameters)
+    ok = found[: len(expected)] == list(expected) if prefix else found == list(expected)
+    if not ok:
+        raise HookError(
+            f"moto changed {getattr(target, '__qualname__', target)}{inspect.signature(target)}; "
+            f"the local cloud's hook expects ({', '.join(expected)}), written against moto {MOTO_VERSION}"
+        )
+
+
+def original(owner: type, name: str) -> Callable[..., Any]:
+    """moto's own implementation of owner.name, even after it was patched."""
+    current = owner.__dict__.get(name, getattr(owner, name))
+    return getattr(current, MARK, current)
+
+
+def patch(owner: type, name: str, expected: Sequence[str] | None,
+          make: Callable[[Callable[..., Any]], Callable[..., Any]], prefix: bool = False) -> None:
+    """Replace owner.name by make(moto's original), once; expected lists the parameters relied on."""
+    current = owner.__dict__.get(name, getattr(owner, name, None))
+    if current is None:
+        raise HookError(f"moto has no {owner.__qualname__}.{name}; written against moto {MOTO_VERSION}")
+    if getattr(current, MARK, None) is not None:
+        return
+    raw = current.__func__ if isinstance(current, staticmethod | classmethod) else current
+    if expected is not None:
+        check_signature(raw, expected, prefix)
+    replacement = make(raw)
+    setattr(replacement, MARK, raw)
+    if isinstance(current, staticmethod):
+        replacement = staticmethod(replacement)
+    setattr(owner, name, replacement)
+
+
+def add_action(response_class: type, name: str, method: Callable[..., Any]) -> None:
+    """Give a moto Response class an API action it lacks (dispatch finds it by snake_case name)."""
+    existing = response_class.__dict__.get(name)
+    if existing is not None and getattr(existing, MARK, None) is None and existing is not method:
+        raise HookError(f"moto now implements {response_class.__qualname__}.{name}; review the local cloud's hook")
+    setattr(method, MARK, method)
+    setattr(response_class, name, method)
+
+
+def check_moto() -> None:
+    """Raise unless the installed moto is the version the hooks were written against."""
+    import moto
+
+    if moto.__version__ != MOTO_VERSION:
+        raise HookError(
+            f"The local cloud was written against moto {MOTO_VERSION}, found {moto.__version__}. "
+            "Fix: make install (requirements.txt pins the right version)."
+        )
