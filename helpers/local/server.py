@@ -24,6 +24,7 @@ HOOK_MODULES = (
     "helpers.local.statistics",
     "helpers.local.alarms",
     "helpers.local.dynamodb_fast_paths",
+    "helpers.local.call_log",
 )
 HEALTH_PATH = "/_workshop/health"
 # AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.
@@ -57,6 +58,10 @@ class HealthMiddleware:
             body = json.dumps({**self.info, "uptime_s": round(time.time() - self.info["started"], 1)})
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body.encode()]
+        if environ.get("PATH_INFO") == "/_workshop/calls":
+            from helpers.local import call_log
+
+            return call_log.wsgi(environ, start_response)
         return self.app(environ, start_response)
 
 
