@@ -1,4 +1,8 @@
-"""The workshop notebooks, run with nbval on a fresh local cloud: every notebook twice in a row, then cleanup."""
+"""The workshop notebooks, run with nbval on a fresh local cloud: every notebook twice in a row, then cleanup.
+
+Once under each profile of the local cloud: ``local`` (changes visible at once) and ``aws``
+(AWS's eventual consistency and delays, shortened tenfold, from a fixed seed so a failure replays).
+"""
 
 from __future__ import annotations
 
@@ -24,9 +28,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def notebook_env(tmp_path_factory):
-    """Environment for notebook kernels: their own local cloud (port, state folder), fast alarm periods."""
+PROFILES = {
+    "local": {},
+    "aws": {"WORKSHOP_LOCAL_PROFILE": "aws", "WORKSHOP_LOCAL_TIME_SCALE": "0.1", "WORKSHOP_LOCAL_SEED": "8"},
+}
+
+
+@pytest.fixture(scope="module", params=list(PROFILES))
+def notebook_env(request, tmp_path_factory):
+    """Environment for notebook kernels: their own local cloud (port, state folder, profile), fast alarm periods."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
     env.update(
         WORKSHOP_MODE="local",
@@ -37,6 +47,7 @@ def notebook_env(tmp_path_factory):
         WORKSHOP_ALARM_INTERVAL="2",
         MPLBACKEND="Agg",
         PYTHONPATH=str(ROOT),
+        **PROFILES[request.param],
     )
     yield env
     subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
