@@ -24,6 +24,8 @@ HOOK_MODULES = (
     "helpers.local.statistics",
     "helpers.local.alarms",
     "helpers.local.dynamodb_fast_paths",
+    "helpers.local.sns",
+    "helpers.local.sqs",
     "helpers.local.call_log",
 )
 HEALTH_PATH = "/_workshop/health"
