@@ -19,8 +19,8 @@ import logging
 import threading
 from typing import Any
 
-from moto.sns.exceptions import SNSInvalidParameter
 from moto.core.utils import camelcase_to_underscores
+from moto.sns.exceptions import SNSInvalidParameter
 
 from helpers.local import hooks, profile
 
