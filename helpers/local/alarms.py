@@ -5,7 +5,10 @@ install() patches moto 5.2.5 so that:
 - new alarms start in INSUFFICIENT_DATA ("Unchecked: Initial alarm creation"); putting an
   existing alarm again keeps its state; each put is recorded as a configuration update;
 - a daemon thread, started with the first alarm, evaluates every metric alarm of every
-  account and region every WORKSHOP_ALARM_INTERVAL seconds (default 10; `set_interval`);
+  account and region every WORKSHOP_ALARM_INTERVAL seconds (default 10; `set_interval`): under
+  the local profile all together, under the aws profile each alarm at its own phase of the
+  interval (`profile.delay("alarm_offset", alarm_arn)`, a share of it), as AWS evaluates each
+  alarm on its own schedule (`Schedule`);
 - a state change writes StateReason / StateReasonData the way CloudWatch words them, records
   a "StateUpdate" history item, and publishes the AWS alarm notification to each SNS topic
   in AlarmActions / OKActions / InsufficientDataActions (once per change);
@@ -48,7 +51,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from helpers.local import statistics
+from helpers.local import profile, statistics
 from helpers.local.locks import cloudwatch_lock
 
 MOTO_VERSION = "5.2.5"
@@ -581,14 +584,17 @@ def _backends() -> list[Any]:
     return found
 
 
-def evaluate_all(now: datetime | None = None) -> int:
-    """Evaluate every metric alarm in every account and region at `now`; return how many changed."""
+def evaluate_all(now: datetime | None = None, due: Callable[[Any], bool] | None = None) -> int:
+    """Evaluate every metric alarm (those `due` accepts) in every account and region at `now`;
+    return how many changed."""
     now = statistics.naive_utc(now) if now is not None else _utcnow()
     notifications: list[Notification] = []
     changed = 0
     with cloudwatch_lock:
         for backend in _backends():
             for alarm in list(backend.alarms.values()):
+                if due is not None and not due(alarm):
+                    continue
                 try:
                     before = alarm.state_value
                     notifications.extend(evaluate_alarm(backend, alarm, now))
@@ -601,6 +607,46 @@ def evaluate_all(now: datetime | None = None) -> int:
 
 # --- the background evaluator --------------------------------------------------------------
 
+class Schedule:
+    """When each alarm is due under the aws profile: once per interval, at its own phase.
+
+    An alarm's phase is a share of the interval (`profile.delay("alarm_offset", arn)`, drawn once
+    per alarm); it is due whenever the epoch second passes k * interval + share * interval. An
+    alarm is first due at the first such moment after it was first seen.
+    """
+
+    def __init__(self, shares: dict[str, float] | None = None) -> None:
+        self.shares: dict[str, float] = dict(shares or {})
+        self.slots: dict[str, int] = {}
+
+    def share(self, arn: str) -> float:
+        """The alarm's phase as a share of the interval (drawn on first use)."""
+        if arn not in self.shares:
+            self.shares[arn] = profile.current().delay("alarm_offset", arn)
+        return self.shares[arn]
+
+    def _slot(self, arn: str, now: float, interval: float) -> int:
+        return math.floor(now / interval - self.share(arn))
+
+    def due(self, arn: str, now: float, interval: float) -> bool:
+        """Whether the alarm's moment passed since it was last asked about (epoch seconds now)."""
+        slot = self._slot(arn, now, interval)
+        last = self.slots.get(arn)
+        self.slots[arn] = slot
+        return last is not None and slot > last
+
+    def seconds_to_next(self, now: float, interval: float) -> float:
+        """Seconds until the next alarm seen so far is due (an interval when none was seen)."""
+        if not self.slots:
+            return interval
+        return min((slot + 1 + self.share(arn)) * interval - now for arn, slot in self.slots.items())
+
+    def forget_except(self, arns: set[str]) -> None:
+        """Drop the alarms that no longer exist."""
+        for arn in set(self.slots) - arns:
+            self.slots.pop(arn, None)
+
+
 class _Evaluator:
     """Runs evaluate_all every `interval` seconds on a daemon thread."""
 
@@ -611,6 +657,7 @@ class _Evaluator:
         self.next_due = time.monotonic() + self.interval
         self.thread: threading.Thread | None = None
         self.pid: int | None = None
+        self.schedule = Schedule()
 
     def ensure_started(self) -> None:
         with self.condition:
@@ -634,14 +681,34 @@ class _Evaluator:
             with self.condition:
                 while (remaining := self.next_due - time.monotonic()) > 0:
                     self.condition.wait(remaining)
-                self.next_due = time.monotonic() + self.interval
+                interval = self.interval
+                self.next_due = time.monotonic() + interval
                 self.running_pass.acquire()
             try:
-                evaluate_all()
+                if profile.current().aws:
+                    wait = self.scheduled_pass(interval)
+                    with self.condition:
+                        self.next_due = min(self.next_due, time.monotonic() + wait)
+                else:
+                    evaluate_all()
             except Exception:
                 log.exception("alarm evaluation pass failed")
             finally:
                 self.running_pass.release()
+
+    def scheduled_pass(self, interval: float) -> float:
+        """Evaluate the alarms whose moment has come; return the seconds until the next pass."""
+        now = time.time()
+        seen: set[str] = set()
+
+        def due(alarm: Any) -> bool:
+            seen.add(alarm.alarm_arn)
+            return self.schedule.due(alarm.alarm_arn, now, interval)
+
+        evaluate_all(due=due)
+        self.schedule.forget_except(seen)
+        # Wake for the next alarm's moment, and often enough to see new alarms arrive.
+        return max(0.005, min(self.schedule.seconds_to_next(time.time(), interval) + 0.005, interval / 10))
 
 
 _evaluator = _Evaluator()

@@ -14,7 +14,8 @@ line, as for Lambda logs); Lambda START/END/REPORT fields (@type, @requestId, @d
 @billedDuration, @memorySize, @maxMemoryUsed in bytes, @initDuration).
 
 Fidelity notes:
-- Queries complete at once (status Complete on the first GetQueryResults).
+- Queries complete at once (status Complete on the first GetQueryResults), over the events
+  ingested so far (helpers.local.logs_ingestion: under the aws profile, after the ingestion delay).
 - Without `sort`, event rows come newest first and stats groups in the order their newest event
   was met; `sort` without asc/desc sorts descending (the documentation names no default).
 - Comparisons with a missing field are false; numbers (and numeric strings) compare numerically.
@@ -38,6 +39,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.logs.exceptions import LogsClientError
+
+from helpers.local import logs_ingestion
 
 MOTO_VERSION = "5.2.5"
 DEFAULT_LIMIT = 10_000
@@ -960,7 +963,7 @@ def execute_query(log_groups: list[Any], query: str, start_time: int, end_time: 
     scanned_bytes = 0
     for group in log_groups:
         for stream in list(group.streams.values()):
-            for event in list(stream.events):
+            for event in logs_ingestion.visible_events(stream):
                 if (low is not None and event.timestamp < low) or (high is not None and event.timestamp > high):
                     continue
                 scanned_bytes += len(event.message.encode())

@@ -20,6 +20,7 @@ HOOK_MODULES = (
     "helpers.local.sagemaker_runtime",
     "helpers.local.filter_patterns",
     "helpers.local.metric_filters",
+    "helpers.local.logs_ingestion",
     "helpers.local.logs_insights",
     "helpers.local.statistics",
     "helpers.local.alarms",

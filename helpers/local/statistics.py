@@ -11,6 +11,11 @@ What changes in moto 5.2.5 when install() runs:
   aligned by timestamp; a timestamp missing from one operand is missing from the result, and
   a division by zero drops that datapoint.
 - Every backend call that reads or writes `metric_data` runs under `cloudwatch_lock`.
+- Publication (aws profile): a datapoint, whoever puts it (PutMetricData, metric filters, the
+  Lambda and SageMaker runtimes), is visible to GetMetricStatistics, GetMetricData, ListMetrics
+  and alarm evaluation only `profile.delay("metric_publication", "<namespace>/<metric>")` after it
+  was put; it keeps its own timestamp, so it lands in a past period, as in AWS. (AWS lists a new
+  metric in ListMetrics up to 15 minutes late; here it appears with its first datapoint.)
 
 Percentiles are computed only from individually published values (`Value`/`Values`), never
 from statistic sets, by the nearest-rank method: the value at rank ceil(p/100 * n) of the
@@ -25,12 +30,14 @@ from __future__ import annotations
 import inspect
 import math
 import re
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 from typing import Any
 
+from helpers.local import hooks, profile
 from helpers.local.locks import cloudwatch_lock
 
 MOTO_VERSION = "5.2.5"
@@ -481,6 +488,39 @@ def _response_get_metric_statistics(self: Any) -> Any:
     return ActionResult({"Label": metric_name, "Datapoints": datapoints_found})
 
 
+PUBLISHED_AT = "_workshop_published_at"  # epoch seconds from which a datapoint is visible
+
+
+def _publishing(original: Callable) -> Callable:
+    """CloudWatchBackend.put_metric_data that schedules when the new datapoints are published."""
+    def put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
+        with cloudwatch_lock:  # readers list datapoints under it: none sees one before its stamp
+            before = len(self.metric_data)
+            original(self, namespace, metric_data)
+            current = profile.current()
+            if not current.aws:
+                return
+            now, ready = time.time(), {}
+            for datum in self.metric_data[before:]:
+                if datum.name not in ready:  # one delay per metric per call: a batch is published together
+                    ready[datum.name] = now + current.delay("metric_publication", f"{namespace}/{datum.name}")
+                setattr(datum, PUBLISHED_AT, ready[datum.name])
+
+    return put_metric_data
+
+
+def _published_only(original: Callable) -> Callable:
+    """CloudWatchBackend.get_all_metrics without the datapoints not yet published."""
+    def get_all_metrics(self: Any) -> list[Any]:
+        data = original(self)
+        if not profile.current().aws:
+            return data
+        now = time.time()
+        return [datum for datum in data if getattr(datum, PUBLISHED_AT, 0.0) <= now]
+
+    return get_all_metrics
+
+
 def locked(method: Callable) -> Callable:
     """The method, run while holding cloudwatch_lock."""
     @wraps(method)
@@ -526,7 +566,8 @@ def install() -> None:
     Statistics.extended_statistics = property(_extended_statistics)
     CloudWatchBackend.get_metric_statistics = locked(_backend_get_metric_statistics)
     CloudWatchBackend.get_metric_data = locked(_backend_get_metric_data)
-    CloudWatchBackend.put_metric_data = locked(CloudWatchBackend.put_metric_data)
+    hooks.patch(CloudWatchBackend, "put_metric_data", ["self", "namespace", "metric_data"], _publishing)
+    hooks.patch(CloudWatchBackend, "get_all_metrics", ["self"], _published_only)
     CloudWatchBackend.list_metrics = locked(CloudWatchBackend.list_metrics)
     CloudWatchResponse.get_metric_statistics = _response_get_metric_statistics
     _installed = True

@@ -1,0 +1,256 @@
+"""CloudWatch's own timing under the aws profile: log events searchable after an ingestion delay,
+datapoints visible after a publication delay, each alarm evaluated on its own schedule.
+
+Each test switches the in-process local cloud to the aws profile (time scale 0.05: ingestion
+0.05-0.4 s, publication 1-4.5 s) and back; the default local profile keeps everything visible at once.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import boto3
+import pytest
+
+from helpers.local import alarms, profile
+
+SCALE = 0.05
+INGESTED_WITHIN_S = profile.DELAYS["log_ingestion"][1] * SCALE + 0.5
+PUBLISHED_WITHIN_S = profile.DELAYS["metric_publication"][1] * SCALE + 0.5
+
+
+def aws_profile(seed: int = 1) -> profile.Profile:
+    """The aws profile, seeded, at the test time scale."""
+    return profile.from_env({"WORKSHOP_LOCAL_PROFILE": "aws", "WORKSHOP_LOCAL_SEED": str(seed),
+                             "WORKSHOP_LOCAL_TIME_SCALE": str(SCALE)})
+
+
+@pytest.fixture()
+def aws_timing(local_cloud):
+    """The local cloud under the aws profile for one test."""
+    old = profile.use(aws_profile())
+    yield profile.current()
+    profile.use(old)
+
+
+@pytest.fixture()
+def clients(local_cloud):
+    """Logs and CloudWatch clients for the local cloud."""
+    return (boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1"),
+            boto3.client("cloudwatch", endpoint_url=local_cloud, region_name="us-east-1"))
+
+
+@pytest.fixture()
+def group(clients):
+    """A fresh log group with one stream."""
+    logs, _ = clients
+    name = f"/test/timing/{uuid.uuid4().hex}"
+    logs.create_log_group(logGroupName=name)
+    logs.create_log_stream(logGroupName=name, logStreamName="s")
+    return name
+
+
+def put_line(logs, group_name: str, message: dict, at_ms: int | None = None) -> None:
+    """Ingest one JSON line."""
+    at_ms = at_ms or int(time.time() * 1000)
+    logs.put_log_events(logGroupName=group_name, logStreamName="s",
+                        logEvents=[{"timestamp": at_ms, "message": json.dumps(message)}])
+
+
+def filtered(logs, group_name: str) -> list[dict]:
+    """What FilterLogEvents finds in the group."""
+    return logs.filter_log_events(logGroupName=group_name)["events"]
+
+
+def got(logs, group_name: str) -> list[dict]:
+    """What GetLogEvents returns for the stream."""
+    return logs.get_log_events(logGroupName=group_name, logStreamName="s", startFromHead=True)["events"]
+
+
+def insights_rows(logs, group_name: str) -> list:
+    """The rows of a Logs Insights query over the group's last ten minutes."""
+    now = int(time.time())
+    query_id = logs.start_query(logGroupName=group_name, startTime=now - 600, endTime=now + 60,
+                                queryString="fields @message")["queryId"]
+    return logs.get_query_results(queryId=query_id)["results"]
+
+
+def eventually(read, within_s: float):
+    """Poll read() until it answers something truthy; fail after within_s."""
+    deadline = time.monotonic() + within_s
+    while True:
+        answer = read()
+        if answer or time.monotonic() > deadline:
+            return answer
+        time.sleep(0.05)
+
+
+def metric_sums(cloudwatch, namespace: str, metric: str) -> list[dict]:
+    """GetMetricStatistics Sum per minute over the last ten minutes."""
+    now = datetime.now(UTC)
+    return cloudwatch.get_metric_statistics(
+        Namespace=namespace, MetricName=metric, StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1), Period=60, Statistics=["Sum"])["Datapoints"]
+
+
+def metric_data(cloudwatch, namespace: str, metric: str) -> list[float]:
+    """GetMetricData Sum per minute over the last ten minutes."""
+    now = datetime.now(UTC)
+    answer = cloudwatch.get_metric_data(
+        StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1),
+        MetricDataQueries=[{"Id": "m", "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric},
+                                                      "Period": 60, "Stat": "Sum"}}])
+    return answer["MetricDataResults"][0]["Values"]
+
+
+# ---------------------------------------------------------------- log ingestion
+
+
+def test_filter_log_events_does_not_see_an_event_before_it_is_ingested(aws_timing, clients, group):
+    logs, _ = clients
+    put_line(logs, group, {"event": "inference"})
+    assert filtered(logs, group) == []
+
+
+def test_get_log_events_does_not_see_an_event_before_it_is_ingested(aws_timing, clients, group):
+    logs, _ = clients
+    put_line(logs, group, {"event": "inference"})
+    assert got(logs, group) == []
+
+
+def test_logs_insights_does_not_see_an_event_before_it_is_ingested(aws_timing, clients, group):
+    logs, _ = clients
+    put_line(logs, group, {"event": "inference"})
+    assert insights_rows(logs, group) == []
+
+
+def test_an_ingested_event_becomes_searchable_within_the_ingestion_delay(aws_timing, clients, group):
+    logs, _ = clients
+    put_line(logs, group, {"event": "inference", "requestId": "r1"})
+    found = eventually(lambda: filtered(logs, group), INGESTED_WITHIN_S)
+    assert [json.loads(e["message"])["requestId"] for e in found] == ["r1"]
+    assert len(got(logs, group)) == 1 and len(insights_rows(logs, group)) == 1
+
+
+def test_the_local_profile_shows_an_event_at_once(local_cloud, clients, group):
+    logs, _ = clients
+    assert not profile.current().aws
+    put_line(logs, group, {"event": "inference"})
+    assert len(filtered(logs, group)) == 1 and len(got(logs, group)) == 1 and len(insights_rows(logs, group)) == 1
+
+
+# ---------------------------------------------------------------- metric publication
+
+
+def test_a_metric_filter_datapoint_is_not_published_at_ingestion(aws_timing, clients, group):
+    logs, cloudwatch = clients
+    namespace = f"Test/{uuid.uuid4().hex[:12]}"
+    logs.put_metric_filter(logGroupName=group, filterName="count", filterPattern='{ $.event = "inference" }',
+                           metricTransformations=[{"metricName": "M", "metricNamespace": namespace, "metricValue": "1"}])
+    put_line(logs, group, {"event": "inference"})
+    assert metric_sums(cloudwatch, namespace, "M") == []
+
+
+def test_a_metric_filter_datapoint_is_published_within_the_delay_at_its_event_time(aws_timing, clients, group):
+    logs, cloudwatch = clients
+    namespace = f"Test/{uuid.uuid4().hex[:12]}"
+    logs.put_metric_filter(logGroupName=group, filterName="count", filterPattern='{ $.event = "inference" }',
+                           metricTransformations=[{"metricName": "M", "metricNamespace": namespace, "metricValue": "1"}])
+    event_time = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
+    put_line(logs, group, {"event": "inference"}, at_ms=int(event_time.timestamp() * 1000) + 5000)
+    points = eventually(lambda: metric_sums(cloudwatch, namespace, "M"), PUBLISHED_WITHIN_S)
+    assert [(p["Timestamp"], p["Sum"]) for p in points] == [(event_time, 1.0)]
+
+
+def test_put_metric_data_is_not_visible_to_get_metric_data_at_once(aws_timing, clients):
+    _, cloudwatch = clients
+    namespace = f"Test/{uuid.uuid4().hex[:12]}"
+    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 3.0}])
+    assert metric_data(cloudwatch, namespace, "M") == []
+    assert eventually(lambda: metric_data(cloudwatch, namespace, "M"), PUBLISHED_WITHIN_S) == [3.0]
+
+
+def test_list_metrics_does_not_list_a_metric_before_its_data_is_published(aws_timing, clients):
+    _, cloudwatch = clients
+    namespace = f"Test/{uuid.uuid4().hex[:12]}"
+    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0}])
+    assert cloudwatch.list_metrics(Namespace=namespace)["Metrics"] == []
+
+
+def test_the_local_profile_publishes_a_datapoint_at_once(local_cloud, clients):
+    _, cloudwatch = clients
+    namespace = f"Test/{uuid.uuid4().hex[:12]}"
+    cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 3.0}])
+    assert metric_data(cloudwatch, namespace, "M") == [3.0]
+
+
+def breaching_alarm(cloudwatch, namespace: str, name: str | None = None) -> str:
+    """An alarm on namespace/M that alarms on any Sum above 0 in one 60 s period."""
+    name = name or f"timing-{uuid.uuid4().hex[:8]}"
+    cloudwatch.put_metric_alarm(AlarmName=name, Namespace=namespace, MetricName="M", Statistic="Sum", Period=60,
+                                EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold")
+    return name
+
+
+def state(cloudwatch, name: str) -> str:
+    return cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
+
+
+def test_alarm_evaluation_does_not_see_an_unpublished_datapoint(aws_timing, clients):
+    _, cloudwatch = clients
+    namespace = f"Test/{uuid.uuid4().hex[:12]}"
+    name = breaching_alarm(cloudwatch, namespace)
+    last_minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    cloudwatch.put_metric_data(Namespace=namespace,
+                               MetricData=[{"MetricName": "M", "Value": 1.0, "Timestamp": last_minute}])
+    alarms.evaluate_all()
+    assert state(cloudwatch, name) == "INSUFFICIENT_DATA"
+    time.sleep(PUBLISHED_WITHIN_S)
+    alarms.evaluate_all(now=last_minute + timedelta(minutes=1, seconds=5))
+    assert state(cloudwatch, name) == "ALARM"
+
+
+# ---------------------------------------------------------------- alarm schedules
+
+
+def test_each_alarm_is_due_once_per_interval_at_its_own_phase():
+    schedule = alarms.Schedule(shares={"a": 0.25, "b": 0.75})
+    interval = 2.0
+    due_at = {"a": [], "b": []}
+    for step in range(1, 400):
+        now = 1000.0 + step * 0.01
+        for arn in due_at:
+            if schedule.due(arn, now, interval):
+                due_at[arn].append(round(now, 1))
+    assert due_at == {"a": [1000.5, 1002.5], "b": [1001.5, 1003.5]}
+
+
+def test_alarms_change_state_at_their_own_phase_of_the_interval(aws_timing, clients):
+    _, cloudwatch = clients
+    namespace = f"Test/{uuid.uuid4().hex[:12]}"
+    last_minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
+    cloudwatch.put_metric_data(Namespace=namespace,
+                               MetricData=[{"MetricName": "M", "Value": 1.0, "Timestamp": last_minute}])
+    time.sleep(PUBLISHED_WITHIN_S)
+    interval = 1.0
+    before = alarms.interval()
+    alarms.set_interval(interval)
+    try:
+        names = [breaching_alarm(cloudwatch, namespace) for _ in range(3)]
+        alarmed = {}
+        deadline = time.monotonic() + 4 * interval + 2
+        while len(alarmed) < len(names) and time.monotonic() < deadline:
+            for found in cloudwatch.describe_alarms(AlarmNames=names)["MetricAlarms"]:
+                if found["StateValue"] == "ALARM":
+                    alarmed[found["AlarmArn"]] = found["StateUpdatedTimestamp"].timestamp()
+            time.sleep(0.05)
+    finally:
+        alarms.set_interval(before)
+    assert len(alarmed) == len(names)
+    for arn, changed_at in alarmed.items():
+        share = aws_profile().delay("alarm_offset", arn)  # the first draw for this alarm, as the evaluator's
+        phase = (changed_at % interval) / interval
+        assert min(abs(phase - share), 1 - abs(phase - share)) < 0.15, (arn, phase, share)
