@@ -213,14 +213,21 @@ def test_unsupported_content_type_is_a_model_error(aws, endpoint):
     assert "image/png" in error["OriginalMessage"]
 
 
-def test_corrupt_artifact_is_a_model_error_naming_it(aws, make_endpoint, bucket):
-    name = make_endpoint({"AllTraffic": (b"this is not a tar.gz", 1.0)})
+def replace_artifact(aws, bucket: str, endpoint: str, artifact: bytes) -> None:
+    """Overwrite an InService endpoint's artifact (a serverless cold start reads it again; a broken one never
+    reaches InService, see test_sagemaker_endpoints)."""
+    aws.s3.put_object(Bucket=bucket, Key=f"{endpoint}/AllTraffic/model.tar.gz", Body=artifact)
+
+
+def test_corrupt_artifact_is_a_model_error_naming_it(aws, make_endpoint, bucket, trained):
+    name = make_endpoint({"AllTraffic": (trained.artifact, 1.0)})
+    replace_artifact(aws, bucket, name, b"this is not a tar.gz")
     error = model_error(aws, name, "1,2,3,4")
     assert error["Error"]["Code"] == "ModelError" and error["OriginalStatusCode"] == 500
     assert f"s3://{bucket}/{name}/AllTraffic/model.tar.gz" in error["OriginalMessage"]
 
 
-def test_artifact_without_a_booster_is_a_model_error_naming_it(aws, make_endpoint, bucket):
+def test_artifact_without_a_booster_is_a_model_error_naming_it(aws, make_endpoint, bucket, trained):
     import io
     import tarfile
 
@@ -229,7 +236,8 @@ def test_artifact_without_a_booster_is_a_model_error_naming_it(aws, make_endpoin
         info = tarfile.TarInfo("README.txt")
         info.size = 2
         tar.addfile(info, io.BytesIO(b"hi"))
-    name = make_endpoint({"AllTraffic": (out.getvalue(), 1.0)})
+    name = make_endpoint({"AllTraffic": (trained.artifact, 1.0)})
+    replace_artifact(aws, bucket, name, out.getvalue())
     message = model_error(aws, name, "1,2,3,4")["OriginalMessage"]
     assert f"s3://{bucket}/{name}/AllTraffic/model.tar.gz" in message and "xgboost-model" in message
 
@@ -273,8 +281,9 @@ def test_latency_metrics_are_in_microseconds(aws, make_endpoint, trained):
     assert metric(aws, name, "AllTraffic", "OverheadLatency", "SampleCount") == 1.0
 
 
-def test_corrupt_artifact_counts_as_a_5xx_error(aws, make_endpoint):
-    name = make_endpoint({"AllTraffic": (b"garbage", 1.0)})
+def test_corrupt_artifact_counts_as_a_5xx_error(aws, make_endpoint, bucket, trained):
+    name = make_endpoint({"AllTraffic": (trained.artifact, 1.0)})
+    replace_artifact(aws, bucket, name, b"garbage")
     model_error(aws, name, "1,2,3,4")
     assert metric(aws, name, "AllTraffic", "Invocation5XXErrors") == 1.0
     assert metric(aws, name, "AllTraffic", "Invocation4XXErrors") == 0.0

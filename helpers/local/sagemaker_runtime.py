@@ -20,6 +20,7 @@ import time
 from functools import cache
 from urllib.parse import unquote
 
+from helpers.local import sagemaker_endpoints
 from helpers.local.locks import cloudwatch_lock
 
 MOTO_VERSION = "5.2.5"
@@ -178,7 +179,8 @@ def invoke_endpoint(response) -> tuple[int, dict, bytes]:
     started = time.perf_counter()
     endpoint_name = unquote(response.path.split("/")[2])
     backend = sagemaker_backends[account][region]
-    endpoint = backend.endpoints.get(endpoint_name)
+    # An endpoint still Creating, Failed or Deleting is not routed to: SageMaker answers as for none.
+    endpoint = sagemaker_endpoints.serving(backend, endpoint_name)
     if endpoint is None:
         raise validation_error(f"Endpoint {endpoint_name} of account {account} not found.")
     config = backend.endpoint_configs.get(endpoint.endpoint_config_name)

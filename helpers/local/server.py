@@ -18,6 +18,8 @@ from helpers.local import hooks, profile
 HOOK_MODULES = (
     "helpers.local.lambda_runtime",
     "helpers.local.sagemaker_runtime",
+    "helpers.local.sagemaker_endpoints",
+    "helpers.local.dynamodb_tables",
     "helpers.local.filter_patterns",
     "helpers.local.metric_filters",
     "helpers.local.logs_ingestion",
