@@ -12,7 +12,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from helpers.session import client
-from helpers.waiters import retry
+from helpers.waiters import retry, wait_for_state
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG_KEYS = ("Role", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "Description")
@@ -35,44 +35,63 @@ def code_sha256(zip_bytes: bytes) -> str:
     return base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode()
 
 
-def _wait_updated(name: str) -> None:
-    client("lambda").get_waiter("function_updated_v2").wait(
-        FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 300}
-    )
+def _configuration(name: str) -> dict:
+    """The function's configuration as Lambda reports it now."""
+    return client("lambda").get_function_configuration(FunctionName=name)
+
+
+def wait_active(name: str) -> None:
+    """Wait (with progress) until a new function leaves Pending; fail clearly if it ends Failed."""
+    wait_for_state(
+        lambda: _configuration(name).get("State", "Active"),
+        what=f"function {name} to be Active", done={"Active"}, failed={"Failed"},
+        timeout_s=300, interval_s=1,
+        hint="Lambda's StateReason says why: aws lambda get-function-configuration --function-name " + name,
+    )  # fmt: skip
+
+
+def wait_updated(name: str) -> None:
+    """Wait (with progress) until the function's last update is done; fail clearly if it failed."""
+    wait_for_state(
+        lambda: _configuration(name).get("LastUpdateStatus", "Successful"),
+        what=f"function {name}'s update to finish", done={"Successful"}, failed={"Failed"},
+        timeout_s=300, interval_s=1,
+        hint="Lambda's LastUpdateStatusReason says why: aws lambda get-function-configuration --function-name " + name,
+    )  # fmt: skip
 
 
 def _conflict_retry(call, what: str):
+    """call, retried while Lambda answers ResourceConflictException (a create or another update still running)."""
     return retry(call, what=what, codes={"ResourceConflictException"}, timeout_s=300)
 
 
 def ensure_function(spec: dict, zip_bytes: bytes, reuse_existing: bool = False) -> dict:
     """Create the function, or update its code and configuration where they differ; print what changed.
 
-    With reuse_existing, an existing function is used as it is (an attendee's own chapter-7 function).
+    With reuse_existing, an existing function is left as it is: only a missing one is created (00_setup,
+    which must not undo the handler a later chapter deployed; or an attendee's own chapter-7 function).
+    Every step waits as AWS requires: Active after create, Successful after each update.
     """
     lam = client("lambda")
     name = spec["FunctionName"]
     try:
         current = lam.get_function(FunctionName=name)["Configuration"]
-        if reuse_existing:
-            print(f"function {name}: exists, reused as it is")
-            return current
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
-        created = retry(
-            lambda: lam.create_function(**spec, Code={"ZipFile": zip_bytes}),
-            what=f"creating function {name} (a new role takes seconds to be assumable)",
-            codes={"InvalidParameterValueException"},
-            message_contains="cannot be assumed",
-        )
-        lam.get_waiter("function_active_v2").wait(FunctionName=name)
-        print(f"created function {name}")
-        return created
+        return _create(spec, zip_bytes)
+    if reuse_existing:
+        print(f"function {name}: exists, left as it is (a later chapter may have deployed its own code; "
+              "99_cleanup deletes it)")  # fmt: skip
+        wait_active(name)
+        wait_updated(name)
+        return _configuration(name)
+    wait_active(name)
     changes = []
     if current["CodeSha256"] != code_sha256(zip_bytes):
+        wait_updated(name)
         _conflict_retry(lambda: lam.update_function_code(FunctionName=name, ZipFile=zip_bytes), f"updating {name}'s code")
-        _wait_updated(name)
+        wait_updated(name)
         changes.append("code")
     wanted = {k: spec[k] for k in CONFIG_KEYS if k in spec}
     have = {k: current.get(k) for k in wanted}
@@ -83,18 +102,33 @@ def ensure_function(spec: dict, zip_bytes: bytes, reuse_existing: bool = False) 
         update_configuration(name, wanted)
         changes += differs
     print(f"function {name}: " + (f"updated {', '.join(changes)}" if changes else "up to date, nothing to deploy"))
-    return lam.get_function(FunctionName=name)["Configuration"]
+    return _configuration(name)
+
+
+def _create(spec: dict, zip_bytes: bytes) -> dict:
+    """Create the function (retrying while its new role is not yet assumable) and wait until it is Active."""
+    name = spec["FunctionName"]
+    retry(
+        lambda: client("lambda").create_function(**spec, Code={"ZipFile": zip_bytes}),
+        what=f"creating function {name} (a new role takes seconds to be assumable)",
+        codes={"InvalidParameterValueException"},
+        message_contains="cannot be assumed",
+    )
+    wait_active(name)
+    print(f"created function {name}")
+    return _configuration(name)
 
 
 def update_configuration(name: str, changes: dict) -> None:
     """Update the function's configuration, retrying while another update runs, and wait until done."""
     changes = {k: v for k, v in changes.items() if k in CONFIG_KEYS}
-    _wait_updated(name)
+    wait_active(name)
+    wait_updated(name)
     _conflict_retry(
         lambda: client("lambda").update_function_configuration(FunctionName=name, **changes),
         f"updating {name}'s configuration",
     )
-    _wait_updated(name)
+    wait_updated(name)
 
 
 def invoke(name: str, event: dict) -> dict:

@@ -6,6 +6,12 @@ function's code in an execution environment (helpers/local/lambda_worker.py): on
 concurrent invocation, reused warm while code and configuration stay the same, discarded after
 a timeout or crash. It writes START/END/REPORT and the handler's output to the function's log
 group in AWS's stream naming, and publishes AWS/Lambda metrics.
+
+A handler imports what AWS's managed Python runtime offers and nothing more: its zip, the standard
+library, and boto3 with its dependencies (``RUNTIME_PACKAGES``, linked from the kit's own
+site-packages, so their versions are the kit's, not those of AWS's runtime). Concurrent executions
+are limited per function (reserved concurrency) and per account and region (the profile's
+``lambda_concurrent_executions`` quota), answering AWS's ``TooManyRequestsException``.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import inspect
+import importlib.metadata
+import importlib.util
 import io
 import json
 import os
@@ -30,15 +37,22 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from moto.awslambda.exceptions import LambdaClientError
+
+from helpers.local import hooks, lambda_states, profile
 from helpers.local.lambda_worker import read_frame, write_frame
 from helpers.local.locks import cloudwatch_lock
 
-MOTO_VERSION = "5.2.5"
 WORKER = Path(__file__).with_name("lambda_worker.py")
 IDLE_SECONDS = 600.0  # AWS reclaims idle environments after minutes; so do we.
 TAIL_BYTES = 4096
 EVENT_RETRY_DELAYS = (1.0, 2.0)  # AWS waits about 1 and 2 minutes; the workshop cannot.
 MAX_EVENT_BYTES = 256 * 1024 - 26  # CloudWatch Logs' limit for one event (26 bytes go to its header)
+# What AWS's Python runtime adds to the standard library: {importable name: distribution}.
+RUNTIME_PACKAGES = {
+    "boto3": "boto3", "botocore": "botocore", "s3transfer": "s3transfer", "jmespath": "jmespath",
+    "dateutil": "python-dateutil", "six": "six", "urllib3": "urllib3",
+}  # fmt: skip
 
 
 class Timeout(Exception):
@@ -104,7 +118,8 @@ class Runtime:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: dict[tuple, list[Worker]] = {}
-        self._busy: dict[str, int] = {}
+        self._busy: dict[str, int] = {}  # running invocations per function ARN
+        self._unreserved: dict[tuple, int] = {}  # ... of functions without reserved concurrency, per (account, region)
         self._code_dirs: dict[str, Path] = {}
         self._root = Path(tempfile.mkdtemp(prefix="workshop-lambda-"))
         self._reaper = threading.Thread(target=self._reap_idle, daemon=True, name="lambda-reaper")
@@ -134,8 +149,8 @@ class Runtime:
             sort_keys=True,
             default=str,
         )
-        # id(fn): a function deleted and created again under the same name gets new environments.
-        return (fn.function_arn, str(fn.version), code_digest(fn), config, id(fn))
+        # A function deleted and created again under the same name gets new environments.
+        return (fn.function_arn, str(fn.version), code_digest(fn), config, lambda_states.identity(fn))
 
     def acquire(self, fn) -> Worker:
         """An idle warm environment for fn, or a new (cold) one."""
@@ -167,7 +182,8 @@ class Runtime:
         log_file = tempfile.TemporaryFile()
         env = self.environment(fn, version, stream, code)
         proc = subprocess.Popen(
-            [sys.executable, "-u", str(WORKER), str(request_r), str(response_w)],
+            # -I -S: no site-packages, no PYTHON* variables; the worker puts the code and the runtime's packages first
+            [sys.executable, "-I", "-S", "-B", "-u", str(WORKER), str(request_r), str(response_w)],
             cwd=code,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -194,6 +210,8 @@ class Runtime:
     @staticmethod
     def environment(fn, version: str, stream: str, code: Path) -> dict[str, str]:
         """The process environment AWS gives a Python function, pointed back at this local cloud."""
+        from helpers.local.iam_enforcement import role_credentials
+
         url = os.environ.get("WORKSHOP_LOCAL_URL", "http://127.0.0.1:4566")
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -211,12 +229,10 @@ class Runtime:
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time or 'python3.11'}",
             "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
             "LAMBDA_TASK_ROOT": str(code),
-            "LAMBDA_RUNTIME_DIR": str(WORKER.parent),
+            "LAMBDA_RUNTIME_DIR": str(runtime_packages()),
             "_HANDLER": fn.handler or "lambda_function.lambda_handler",
-            # The execution role's temporary credentials, as the local cloud accepts any.
-            "AWS_ACCESS_KEY_ID": "ASIALOCALCLOUDROLE00",
-            "AWS_SECRET_ACCESS_KEY": "local-cloud-role-secret",
-            "AWS_SESSION_TOKEN": f"local-cloud-session-for-{fn.role.rsplit('/', 1)[-1]}",
+            # The execution role's temporary credentials: calls made with them are authorized as the role.
+            **role_credentials(fn),
             "AWS_ENDPOINT_URL": url,
         }
         return env
@@ -251,6 +267,7 @@ class Runtime:
         for worker in workers:
             worker.stop()
         shutil.rmtree(self._root, ignore_errors=True)
+        forget_runtime_packages()
 
     # -- invocations --------------------------------------------------------------------------
     def invoke(self, fn, body: str, request_headers, response_headers: dict) -> bytes:
@@ -273,16 +290,44 @@ class Runtime:
         return payload
 
     def _check_concurrency(self, fn) -> None:
-        """Refuse (and count a throttle) when the function's reserved concurrency is all in use."""
+        """Refuse (and count a throttle) when no execution slot is free for fn."""
         with self._lock:
-            full = self._full(fn)
-        if full:
+            reason = self._throttle_reason(fn)
+        if reason:
             publish_metrics(fn, {"Throttles": (1, "Count")})
-            raise TooManyRequests()
+            raise TooManyRequests(reason)
 
-    def _full(self, fn) -> bool:
-        limit = fn.reserved_concurrency
-        return limit is not None and self._busy.get(fn.function_arn, 0) >= int(limit)
+    def _throttle_reason(self, fn) -> str | None:
+        """AWS's Reason for refusing an invocation of fn now, or None when a slot is free (hold self._lock)."""
+        reserved = fn.reserved_concurrency
+        if reserved is not None:  # a reservation is the function's own: only it limits the function
+            full = self._busy.get(fn.function_arn, 0) >= int(reserved)
+            return "ReservedFunctionConcurrentInvocationLimitExceeded" if full else None
+        # Unreserved functions share what the account's quota leaves after every reservation.
+        pool = profile.current().quota("lambda_concurrent_executions") - reserved_concurrency(fn.account_id, fn.region)
+        full = self._unreserved.get((fn.account_id, fn.region), 0) >= pool
+        return "ConcurrentInvocationLimitExceeded" if full else None
+
+    def _take_slot(self, fn) -> tuple[str, tuple | None]:
+        """Take an execution slot for fn; return what _give_back needs (TooManyRequests when none is free)."""
+        with self._lock:  # check and take at once, so two callers cannot both take the last slot
+            reason = self._throttle_reason(fn)
+            if reason is None:
+                shared = (fn.account_id, fn.region) if fn.reserved_concurrency is None else None
+                self._busy[fn.function_arn] = self._busy.get(fn.function_arn, 0) + 1
+                if shared:
+                    self._unreserved[shared] = self._unreserved.get(shared, 0) + 1
+                return fn.function_arn, shared
+        publish_metrics(fn, {"Throttles": (1, "Count")})
+        raise TooManyRequests(reason)
+
+    def _give_back(self, slot: tuple[str, tuple | None]) -> None:
+        """Release a slot taken by _take_slot."""
+        arn, shared = slot
+        with self._lock:
+            self._busy[arn] -= 1
+            if shared:
+                self._unreserved[shared] -= 1
 
     def _run_event(self, fn, body: str, request_id: str) -> None:
         """Run an asynchronous invocation, retrying a failure twice with the same request id, as AWS does."""
@@ -298,18 +343,11 @@ class Runtime:
     def run(self, fn, body: str, request_id: str | None = None) -> tuple[bytes, bool, str]:
         """Run the handler once; return (payload, errored, log text of this invocation)."""
         request_id = request_id or str(uuid.uuid4())
-        with self._lock:  # check and take a slot at once, so two callers cannot both take the last one
-            full = self._full(fn)
-            if not full:
-                self._busy[fn.function_arn] = self._busy.get(fn.function_arn, 0) + 1
-        if full:
-            publish_metrics(fn, {"Throttles": (1, "Count")})
-            raise TooManyRequests()
+        slot = self._take_slot(fn)
         try:
             return self._run(fn, body, request_id)
         finally:
-            with self._lock:
-                self._busy[fn.function_arn] -= 1
+            self._give_back(slot)
 
     def _run(self, fn, body: str, request_id: str) -> tuple[bytes, bool, str]:
         started_ms = _now_ms()
@@ -386,13 +424,66 @@ class Runtime:
         return payload, error, "\n".join(text for _, text in lines) + "\n"
 
 
+_packages_dir: Path | None = None
+_packages_lock = threading.Lock()
+
+
+def runtime_packages() -> Path:
+    """A folder holding only RUNTIME_PACKAGES (links into the kit's site-packages), made once per process."""
+    global _packages_dir
+    with _packages_lock:
+        if _packages_dir is None or not _packages_dir.is_dir():
+            folder = Path(tempfile.mkdtemp(prefix="workshop-lambda-runtime-"))
+            for module, distribution in RUNTIME_PACKAGES.items():
+                spec = importlib.util.find_spec(module)
+                if spec is None or spec.origin is None and not spec.submodule_search_locations:
+                    raise RuntimeError(f"{module} is not installed; the local Lambda runtime offers it. Fix: make install")
+                locations = spec.submodule_search_locations
+                source = Path(locations[0]) if locations else Path(spec.origin)
+                (folder / source.name).symlink_to(source)
+                metadata = getattr(importlib.metadata.distribution(distribution), "_path", None)
+                if metadata is not None:  # importlib.metadata in a handler finds the versions too
+                    (folder / Path(metadata).name).symlink_to(metadata)
+            _packages_dir = folder
+        return _packages_dir
+
+
+def forget_runtime_packages() -> None:
+    """Remove the runtime's package folder (made again on next use)."""
+    global _packages_dir
+    with _packages_lock:
+        if _packages_dir is not None:
+            shutil.rmtree(_packages_dir, ignore_errors=True)
+        _packages_dir = None
+
+
 def code_digest(fn) -> str:
     """Hex SHA-256 of the function's zip (moto keeps it beside the bytes; hashing per call costs ms for big zips)."""
     return getattr(fn, "code_digest", "") or hashlib.sha256(fn.code_bytes).hexdigest()
 
 
 class TooManyRequests(Exception):
-    """Raised as TooManyRequestsException (429) by install()."""
+    """Raised as TooManyRequestsException (429) by install(); args[0] is AWS's Reason."""
+
+
+class TooManyRequestsException(LambdaClientError):
+    """AWS's throttling answer: 429 with the Reason and Type fields boto3 reads."""
+
+    code = 429
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("TooManyRequestsException", "Rate Exceeded.")
+        self.description = json.dumps(
+            {"__type": "TooManyRequestsException", "message": "Rate Exceeded.", "Reason": reason, "Type": "User"}
+        )
+
+
+def reserved_concurrency(account_id: str, region: str) -> int:
+    """The concurrency reserved by all functions of an account in a region."""
+    from moto.awslambda.models import lambda_backends
+
+    functions = lambda_backends[account_id][region].list_functions()
+    return sum(int(f.reserved_concurrency) for f in functions if f.reserved_concurrency is not None)
 
 
 def _now_ms() -> int:
@@ -470,67 +561,45 @@ def runtime() -> Runtime:
 
 
 def install() -> None:
-    """Replace moto's LambdaFunction.invoke with the kit's runtime."""
-    from moto.awslambda.exceptions import LambdaClientError
-    from moto.awslambda.models import LambdaFunction
+    """Replace moto's LambdaFunction.invoke with the kit's runtime; DeleteFunction ends warm environments."""
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
 
-    expected = ["self", "body", "request_headers", "response_headers"]
-    found = list(inspect.signature(LambdaFunction.invoke).parameters)
-    if getattr(LambdaFunction.invoke, "_workshop", False):
-        return
-    if found != expected:
-        raise RuntimeError(f"moto's LambdaFunction.invoke changed: {found}; the hook expects {expected}")
+    def make_invoke(original):
+        def invoke(self, body, request_headers, response_headers):
+            fn = lambda_states.serving(self)  # Pending refuses; during an update the previous version runs
+            try:
+                return runtime().invoke(fn, body, request_headers, response_headers)
+            except TooManyRequests as exc:
+                raise TooManyRequestsException(exc.args[0]) from None
 
-    class TooManyRequestsException(LambdaClientError):
-        code = 429
+        return invoke
 
-        def __init__(self) -> None:
-            super().__init__("TooManyRequestsException", "Rate Exceeded.")
+    def make_delete(original):
+        def delete_function(self, function_name, qualifier=None):
+            try:
+                arn = self.get_function(function_name).function_arn
+            except Exception:  # moto raises its own not-found error below
+                arn = None
+            original(self, function_name, qualifier)
+            if arn and qualifier is None and _runtime is not None:
+                _runtime.forget(arn)  # AWS reclaims a deleted function's environments; we do at once
 
-    def invoke(self, body, request_headers, response_headers):
-        try:
-            return runtime().invoke(self, body, request_headers, response_headers)
-        except TooManyRequests:
-            raise TooManyRequestsException() from None
+        return delete_function
 
-    invoke._workshop = True
-    LambdaFunction.invoke = invoke
+    hooks.patch(LambdaFunction, "invoke", ["self", "body", "request_headers", "response_headers"], make_invoke)
+    hooks.patch(LambdaBackend, "delete_function", ["self", "function_name", "qualifier"], make_delete)
     _keep_invocation_request_id()
-    _stop_environments_on_delete()
-
-
-def _stop_environments_on_delete() -> None:
-    """DeleteFunction also ends the function's warm environments (AWS reclaims them; so do we, at once)."""
-    from moto.awslambda.models import LambdaBackend
-
-    delete = LambdaBackend.delete_function
-    if getattr(delete, "_workshop", False):
-        return
-    if list(inspect.signature(delete).parameters) != ["self", "function_name", "qualifier"]:
-        raise RuntimeError("moto's LambdaBackend.delete_function changed; the hook expects (function_name, qualifier)")
-
-    def delete_function(self, function_name, qualifier=None):
-        try:
-            arn = self.get_function(function_name).function_arn
-        except Exception:  # moto raises its own not-found error below
-            arn = None
-        delete(self, function_name, qualifier)
-        if arn and qualifier is None and _runtime is not None:
-            _runtime.forget(arn)
-
-    delete_function._workshop = True
-    LambdaBackend.delete_function = delete_function
 
 
 def _keep_invocation_request_id() -> None:
     """Let Invoke answer with the invocation's request id, which moto would replace by a random one."""
+    # Not hooks.patch: _enrich_response is a staticmethod inherited from BaseResponse.
     from moto.awslambda.responses import LambdaResponse
 
     enrich = LambdaResponse._enrich_response
     if getattr(enrich, "_workshop", False):
         return
-    if list(inspect.signature(enrich).parameters) != ["headers", "body"]:
-        raise RuntimeError("moto's BaseResponse._enrich_response changed; the hook expects (headers, body)")
+    hooks.check_signature(enrich, ["headers", "body"])
 
     def keep(headers, body):
         request_id = headers.get("x-amzn-requestid")

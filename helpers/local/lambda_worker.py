@@ -1,7 +1,9 @@
 """One Lambda execution environment: imports the handler once, then runs invocations sent by the parent.
 
 Runs as its own process (started by helpers.local.lambda_runtime), with the function's code
-directory as working directory and first on sys.path, and the environment AWS would set.
+directory as working directory and the environment AWS would set. Started without site-packages
+(``python -I -S``), it imports what AWS's Python runtime offers: the code directory first, then the
+runtime's packages (``LAMBDA_RUNTIME_DIR``: boto3 and its dependencies), then the standard library.
 stdout and stderr are a log file the parent reads; requests and answers travel on two pipes
 as length-prefixed JSON frames. This file imports nothing from the kit, like AWS's bootstrap.
 """
@@ -153,7 +155,7 @@ class _InitError(Exception):
 def main() -> None:
     """Serve invocations until the parent closes the request pipe."""
     request_fd, response_fd = int(sys.argv[1]), int(sys.argv[2])
-    sys.path.insert(0, os.environ["LAMBDA_TASK_ROOT"])
+    sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], os.environ["LAMBDA_RUNTIME_DIR"]]
     request_filter = configure_logging()
     init_started = time.perf_counter()
     handler, init_error = None, None

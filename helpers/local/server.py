@@ -17,6 +17,7 @@ from helpers.local import hooks, profile
 # One module per AWS behaviour moto lacks; each exposes install(), idempotent.
 HOOK_MODULES = (
     "helpers.local.lambda_runtime",
+    "helpers.local.lambda_states",
     "helpers.local.sagemaker_runtime",
     "helpers.local.sagemaker_endpoints",
     "helpers.local.dynamodb_tables",

@@ -155,7 +155,12 @@ print(role_arn)
 # ## Step 5 · The chapter-7 Lambda
 #
 # `{"features": [4 numbers]}` in, a prediction out. A new role can take a few seconds before
-# Lambda may assume it; the helper retries until it can.
+# Lambda may assume it; the helper retries until it can, then waits until the new function leaves
+# `Pending` and is `Active` (AWS refuses to invoke or update it before).
+#
+# The function is created only when it is missing. An existing one is left exactly as it is: chapter
+# 8.2 replaces this code with the recording handler, and re-running this notebook must never undo a
+# later chapter.
 
 # %%
 print(open("../lambda/chapter7/app.py").read())
@@ -172,8 +177,8 @@ function_spec = {
     "Tags": settings.tags(),
 }
 package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"})
-# WORKSHOP_FUNCTION_NAME names a function you already have from chapter 7: it is reused as it is.
-function = awslambda.ensure_function(function_spec, package, reuse_existing=bool(settings.function_name))
+# Created when missing; an existing function (a later chapter's, or yours from WORKSHOP_FUNCTION_NAME) is kept.
+function = awslambda.ensure_function(function_spec, package, reuse_existing=True)
 
 # %% [markdown]
 # ## Check: a real prediction through the Lambda
