@@ -31,6 +31,7 @@ HOOK_MODULES = (
     "helpers.local.sns",
     "helpers.local.sqs",
     "helpers.local.call_log",
+    "helpers.local.service_quotas",
 )
 HEALTH_PATH = "/_workshop/health"
 # AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.
