@@ -30,6 +30,7 @@ HOOK_MODULES = (
     "helpers.local.dynamodb_fast_paths",
     "helpers.local.sns",
     "helpers.local.sqs",
+    "helpers.local.iam_enforcement",
     "helpers.local.call_log",
     "helpers.local.service_quotas",
 )
