@@ -11,10 +11,13 @@ import json
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import boto3
 import pytest
 
+from helpers import dynamodb
+from helpers.errors import WorkshopError
 from helpers.local import alarms, profile
 
 SCALE = 0.05
@@ -254,3 +257,56 @@ def test_alarms_change_state_at_their_own_phase_of_the_interval(aws_timing, clie
         share = aws_profile().delay("alarm_offset", arn)  # the first draw for this alarm, as the evaluator's
         phase = (changed_at % interval) / interval
         assert min(abs(phase - share), 1 - abs(phase - share)) < 0.15, (arn, phase, share)
+
+
+# ---------------------------------------------------------------- the kit survives it: 8.2's backfill
+
+
+@pytest.fixture()
+def outage(local_cloud, metadata_spec):
+    """A metadata table (made under the local profile) and a fresh function log group."""
+    ddb = boto3.client("dynamodb", endpoint_url=local_cloud, region_name="us-east-1")
+    table = f"t-{uuid.uuid4().hex[:10]}"
+    dynamodb.ensure_table(metadata_spec(table), client=ddb)
+    logs = boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1")
+    group = f"/aws/lambda/t-{uuid.uuid4().hex[:10]}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    return SimpleNamespace(ddb=ddb, logs=logs, table=table, group=group)
+
+
+def log_write_failures(logs, group_name: str, request_ids: list[str]) -> None:
+    """The handler's metadata_write_failed lines for these requests, as 8.2's outage leaves them."""
+    now = int(time.time() * 1000)
+    events = []
+    for i, request_id in enumerate(request_ids):
+        record = {"requestId": {"S": request_id}, "timestamp": {"S": "2026-11-27T12:00:00.123Z"},
+                  "endpointName": {"S": "e"}, "status": {"S": "ok"}}
+        events.append({"timestamp": now + i, "message": json.dumps(
+            {"event": "metadata_write_failed", "record": record, "error": "ResourceNotFoundException: gone"})})
+    logs.put_log_events(logGroupName=group_name, logStreamName="s", logEvents=events)
+
+
+def test_backfill_right_after_an_outage_restores_every_expected_record(outage, aws_timing):
+    ids = [f"outage-{i}" for i in range(3)]
+    log_write_failures(outage.logs, outage.group, ids)
+    summary = dynamodb.backfill_from_logs(outage.group, outage.table, client=outage.ddb, logs_client=outage.logs,
+                                          expect=ids, poll_s=0.05)
+    assert (summary["restored"], summary["missing"]) == (3, [])
+    assert all(dynamodb.get_record(outage.table, i, client=outage.ddb) for i in ids)
+
+
+def test_backfill_names_the_expected_records_it_never_found(outage, aws_timing):
+    log_write_failures(outage.logs, outage.group, ["outage-0"])
+    with pytest.raises(WorkshopError, match="no metadata_write_failed line for: never-logged") as raised:
+        dynamodb.backfill_from_logs(outage.group, outage.table, client=outage.ddb, logs_client=outage.logs,
+                                    expect=["outage-0", "never-logged"], timeout_s=1, poll_s=0.05)
+    assert "1 found were restored" in str(raised.value)
+    assert dynamodb.get_record(outage.table, "outage-0", client=outage.ddb)
+
+
+def test_backfill_waits_for_an_expected_count(outage, aws_timing):
+    log_write_failures(outage.logs, outage.group, ["a", "b"])
+    summary = dynamodb.backfill_from_logs(outage.group, outage.table, client=outage.ddb, logs_client=outage.logs,
+                                          expect=2, poll_s=0.05)
+    assert summary["restored"] == 2

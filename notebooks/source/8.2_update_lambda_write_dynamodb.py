@@ -155,7 +155,9 @@ print(f"✔ {len(answers)} requests, {len(records)} records, statuses as answere
 # We point the function at a table that does not exist, as if DynamoDB were unavailable. The caller
 # still gets a prediction; the handler logs the full record as one `metadata_write_failed` line.
 # `backfill_from_logs` then finds those lines (a CloudWatch Logs filter pattern) and replays them
-# with the same conditional write: running it twice restores nothing twice.
+# with the same conditional write: running it twice restores nothing twice. CloudWatch Logs makes a
+# line searchable only seconds after the function wrote it, so we tell the backfill which requests
+# to `expect`: it waits (at most two minutes, showing progress) until it has found all of them.
 
 # %%
 outage_env = {**handler_function_spec["Environment"]["Variables"], "TABLE_NAME": f"{names.metadata_table}-unavailable"}
@@ -166,7 +168,7 @@ awslambda.update_configuration(names.function, handler_function_spec)  # DynamoD
 print([a["statusCode"] for a in outage_answers], "- predictions answered during the outage")
 
 # %%
-summary = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table)
+summary = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table, expect=outage_ids)
 print(summary)
 restored = [ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}})["Item"] for rid in outage_ids]
 assert all(a["statusCode"] == 200 for a in outage_answers) and len(restored) == 3
