@@ -39,6 +39,27 @@ def aws(local_cloud):
             ("s3", "sagemaker", "iam", "lambda", "dynamodb", "logs", "cloudwatch", "sns", "sqs")}
 
 
+def execution_role(iam, name: str, service: str, *statements: dict) -> str:
+    """A role the service may assume, with the statements as its inline policy (IAM is enforced); its ARN."""
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if statements:
+        iam.put_role_policy(RoleName=name, PolicyName="permissions",
+                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+    return arn
+
+
+def lambda_statements(prefix: str, account: str = "123456789012") -> list[dict]:
+    """The chapter-8 function's permissions, on any table and endpoint of the prefix (tests point it at missing ones)."""
+    return [
+        {"Sid": "WriteRecords", "Effect": "Allow", "Action": "dynamodb:PutItem",
+         "Resource": f"arn:aws:dynamodb:{REGION}:{account}:table/{prefix}-*"},
+        {"Sid": "InvokeEndpoint", "Effect": "Allow", "Action": "sagemaker:InvokeEndpoint",
+         "Resource": f"arn:aws:sagemaker:{REGION}:{account}:endpoint/{prefix}-*"},
+    ]  # fmt: skip
+
+
 @pytest.fixture(scope="module")
 def pipeline(aws):
     """Bucket, model, endpoint, table and the chapter-8 function, as the notebooks build them."""
@@ -46,8 +67,10 @@ def pipeline(aws):
     bucket = f"{PREFIX}-artifacts"
     aws["s3"].create_bucket(Bucket=bucket)
     aws["s3"].put_object(Bucket=bucket, Key="model.tar.gz", Body=trained.artifact)
-    role = aws["iam"].create_role(RoleName=f"{PREFIX}-role", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    aws["sagemaker"].create_model(ModelName=f"{PREFIX}-model", ExecutionRoleArn=role,
+    sagemaker_role = execution_role(aws["iam"], f"{PREFIX}-sagemaker-role", "sagemaker.amazonaws.com",
+                                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    role = execution_role(aws["iam"], f"{PREFIX}-role", "lambda.amazonaws.com", *lambda_statements(PREFIX))
+    aws["sagemaker"].create_model(ModelName=f"{PREFIX}-model", ExecutionRoleArn=sagemaker_role,
                                   PrimaryContainer={"Image": "xgboost", "ModelDataUrl": f"s3://{bucket}/model.tar.gz"})
     aws["sagemaker"].create_endpoint_config(EndpointConfigName=f"{PREFIX}-config", ProductionVariants=[
         {"VariantName": "AllTraffic", "ModelName": f"{PREFIX}-model", "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}])
