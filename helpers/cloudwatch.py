@@ -13,6 +13,11 @@ from tqdm import tqdm
 from helpers.errors import WorkshopError
 from helpers.session import client
 
+# How long after its period ends an alarm may first see the period's datapoints, at most: CloudWatch
+# publishes metric-filter and service datapoints up to a minute or two after the events (90 s), then
+# evaluates each alarm on its own schedule (up to a minute). Add it to any wait for an alarm state.
+METRIC_LAG_S = 150
+
 
 def ensure_alarms(specs: list[dict]) -> pd.DataFrame:
     """Put each alarm (an existing one keeps its state, its configuration is replaced); return their states."""
@@ -55,8 +60,9 @@ def wait_for_alarm(name: str, state: str, timeout_s: float, why: str = "") -> di
             if waited > timeout_s:
                 raise WorkshopError(
                     f"Alarm {name} did not reach {state} within {timeout_s:.0f} s (it is {alarm['StateValue']}: "
-                    f"{alarm['StateReason']}). {why} Check that traffic reached the function (its log group) "
-                    "and that the metric filter's namespace and name match the alarm's."
+                    f"{alarm['StateReason']}). {why} CloudWatch publishes datapoints up to {METRIC_LAG_S} s late "
+                    "(METRIC_LAG_S): allow that on top of the periods. Check that traffic reached the function "
+                    "(its log group) and that the metric filter's namespace and name match the alarm's."
                 )
             time.sleep(2)
             bar.update(int(time.monotonic() - started) - bar.n)

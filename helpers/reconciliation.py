@@ -36,7 +36,8 @@ LONGEST_REQUEST = pd.Timedelta(minutes=15)  # Lambda's maximum timeout
 MINUTE = pd.Timedelta(minutes=1)
 LOOKBACK = pd.Timedelta(minutes=30)  # how far back window_start looks for a minute to start at
 # How late CloudWatch may publish a request's datapoints: the local cloud publishes them before the
-# invocation returns; AWS usually within a minute or two (metric filters, Lambda metrics).
+# invocation returns (under its aws profile as late as AWS); AWS usually within a minute or two
+# (metric filters, Lambda metrics).
 PUBLISHED_WITHIN = {"local": pd.Timedelta(0), "aws": pd.Timedelta(minutes=5)}
 
 
@@ -167,6 +168,14 @@ def choose_window_start(
     return max(now, since, busy_until(records, margin_ms) or now).floor("min") + MINUTE
 
 
+def published_within_here() -> pd.Timedelta:
+    """How late the chosen cloud may publish datapoints: AWS's lag, also for the local cloud's aws profile."""
+    from helpers.local import profile
+
+    late = not settings().is_local or profile.from_env().aws
+    return PUBLISHED_WITHIN["aws" if late else "local"]
+
+
 def window_start(
     table: str,
     endpoint: str,
@@ -184,7 +193,7 @@ def window_start(
     _check_queries(queries)
     now = history.as_utc(now if now is not None else pd.Timestamp.now(tz="UTC"), "now")
     if published_within is None:
-        published_within = PUBLISHED_WITHIN["local" if settings().is_local else "aws"]
+        published_within = published_within_here()
     earliest = max(history.as_utc(since, "since"), now - lookback)
     records = history.load(table, endpoint, earliest - LONGEST_REQUEST, now, client=dynamodb, progress=False)
     if earliest.ceil("min") > now:  # no whole minute to look at

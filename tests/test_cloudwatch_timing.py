@@ -8,18 +8,21 @@ Each test switches the in-process local cloud to the aws profile (time scale 0.0
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
 import pytest
 
-from helpers import dynamodb
+from helpers import cloudwatch, dynamodb, reconciliation
 from helpers.errors import WorkshopError
 from helpers.local import alarms, profile
 
+ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.05
 INGESTED_WITHIN_S = profile.DELAYS["log_ingestion"][1] * SCALE + 0.5
 PUBLISHED_WITHIN_S = profile.DELAYS["metric_publication"][1] * SCALE + 0.5
@@ -310,3 +313,23 @@ def test_backfill_waits_for_an_expected_count(outage, aws_timing):
     summary = dynamodb.backfill_from_logs(outage.group, outage.table, client=outage.ddb, logs_client=outage.logs,
                                           expect=2, poll_s=0.05)
     assert summary["restored"] == 2
+
+
+# ---------------------------------------------------------------- the kit survives it: waits on metrics
+
+
+def test_reconciliation_allows_for_late_publication_under_the_local_aws_profile(monkeypatch):
+    monkeypatch.setenv("WORKSHOP_LOCAL_PROFILE", "aws")
+    assert reconciliation.published_within_here() == reconciliation.PUBLISHED_WITHIN["aws"]
+    monkeypatch.setenv("WORKSHOP_LOCAL_PROFILE", "local")
+    assert reconciliation.published_within_here() == reconciliation.PUBLISHED_WITHIN["local"]
+
+
+def test_alarm_waits_allow_for_the_longest_publication_delay_and_an_evaluation():
+    assert cloudwatch.METRIC_LAG_S >= profile.DELAYS["metric_publication"][1] + 60
+
+
+def test_8_3_alarm_waits_include_the_publication_lag():
+    source = (ROOT / "notebooks" / "source" / "8.3_monitor_with_cloudwatch.py").read_text()
+    waits = re.findall(r"wait_for_alarm\([^)]*timeout_s=([^,]+),", source)
+    assert len(waits) == 3 and all("cloudwatch.METRIC_LAG_S" in w for w in waits), waits
