@@ -122,7 +122,7 @@ def _status(args) -> int:
     for name, state, reason in states:
         print(f"  {name:<40} {state:<18} {reason}")
     if prefix is not None:
-        print(f"\nLast {args.minutes} minutes (sums):")
+        print(f"\nLast {args.minutes} minutes (sums; CloudWatch publishes the latest minute or two late):")
         for label, errors, calls in recent_errors(prefix, args.minutes):
             print(f"  {label:<60} {errors:>8g} / {calls:g}")
     return 0
