@@ -54,8 +54,11 @@ def cloud(local_cloud):
     s3.create_bucket(Bucket=bucket)
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
-    role = make("iam").create_role(RoleName=f"test-endpoints-{uuid.uuid4().hex[:8]}",
-                                   AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]  # fmt: skip
+    iam, role_name = make("iam"), f"test-endpoints-{uuid.uuid4().hex[:8]}"
+    role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName=role_name, PolicyName="read-models", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))  # fmt: skip
     return SimpleNamespace(make=make, s3=s3, bucket=bucket, role=role, sm=make("sagemaker"),
                            runtime=make("sagemaker-runtime", config=Config(retries={"total_max_attempts": 1})))  # fmt: skip
 
@@ -357,3 +360,106 @@ def test_an_endpoint_config_name_in_use_cannot_be_created_again(cloud, good_arti
         ProductionVariants=[{"VariantName": "X", "ModelName": model_name, "InstanceType": "ml.m5.large",
                              "InitialInstanceCount": 1}]))  # fmt: skip
     assert code == "ValidationException" and message.startswith("Cannot create already existing endpoint configuration")
+
+
+# -- the kit: helpers.sagemaker ---------------------------------------------------------------------
+
+
+def artifact_key(cloud, model_name: str) -> str:
+    url = cloud.sm.describe_model(ModelName=model_name)["PrimaryContainer"]["ModelDataUrl"]
+    return url.split("/", 3)[3]
+
+
+def test_ensure_model_waits_while_a_new_role_propagates(cloud, good_artifact, capsys):
+    from helpers import sagemaker
+
+    old = use_profile("aws", scale=0.1)  # a new role is unusable by SageMaker for 0.4-1.2 s
+    try:
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+        iam = cloud.make("iam")
+        role_name = f"test-propagating-{uuid.uuid4().hex[:8]}"
+        role = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName=role_name, PolicyName="read", PolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{cloud.bucket}/*"}]}))  # fmt: skip
+        key = f"models/propagating-{uuid.uuid4().hex[:8]}/model.tar.gz"
+        cloud.s3.put_object(Bucket=cloud.bucket, Key=key, Body=good_artifact)
+        name = f"m-{uuid.uuid4().hex[:10]}"
+        described = sagemaker.ensure_model({"ModelName": name, "ExecutionRoleArn": role, "PrimaryContainer": {
+            "Image": IMAGE, "ModelDataUrl": f"s3://{cloud.bucket}/{key}"}})  # fmt: skip
+    finally:
+        profile.use(old)
+    assert described["ModelName"] == name
+    assert "IAM is eventually consistent" in capsys.readouterr().out
+
+
+def test_ensure_endpoint_waits_through_creating(cloud, good_artifact, aws_profile, capsys):
+    from helpers import sagemaker
+
+    config = new_config(cloud, new_model(cloud, good_artifact))
+    name = f"e-{uuid.uuid4().hex[:10]}"
+    described = sagemaker.ensure_endpoint(name, config, [])
+    assert described["EndpointStatus"] == "InService"
+    assert "Creating" in capsys.readouterr().out
+
+
+def test_ensure_endpoint_waits_for_an_update_in_progress(cloud, good_artifact, aws_profile):
+    from helpers import sagemaker
+
+    name = new_endpoint(cloud, new_config(cloud, new_model(cloud, good_artifact)))
+    wait_until_not(cloud, name, "Creating")
+    new = new_config(cloud, new_model(cloud, good_artifact))
+    cloud.sm.update_endpoint(EndpointName=name, EndpointConfigName=new)
+    described = sagemaker.ensure_endpoint(name, new, [])
+    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", new)
+
+
+def test_ensure_endpoint_moves_an_endpoint_to_a_new_configuration(cloud, good_artifact, local_profile):
+    from helpers import sagemaker
+
+    name = new_endpoint(cloud, new_config(cloud, new_model(cloud, good_artifact)))
+    new = new_config(cloud, new_model(cloud, good_artifact))
+    assert sagemaker.ensure_endpoint(name, new, [])["EndpointConfigName"] == new
+
+
+def test_ensure_endpoint_repairs_a_failed_endpoint(cloud, good_artifact, local_profile, capsys):
+    from helpers import sagemaker
+
+    model_name = new_model(cloud, None)
+    config = new_config(cloud, model_name)
+    name = new_endpoint(cloud, config)
+    assert status(cloud, name) == "Failed"
+    cloud.s3.put_object(Bucket=cloud.bucket, Key=artifact_key(cloud, model_name), Body=good_artifact)  # fixed
+    described = sagemaker.ensure_endpoint(name, config, [])
+    assert described["EndpointStatus"] == "InService"
+    assert "is Failed: Failed to download model data" in capsys.readouterr().out
+
+
+def test_ensure_endpoint_names_the_failure_reason_when_the_model_stays_broken(cloud, local_profile):
+    from helpers import sagemaker
+    from helpers.errors import WorkshopError
+
+    config = new_config(cloud, new_model(cloud, None))
+    with pytest.raises(WorkshopError, match="ended Failed: Failed to download model data"):
+        sagemaker.ensure_endpoint(f"e-{uuid.uuid4().hex[:10]}", config, [])
+
+
+def test_ensure_endpoint_says_what_to_do_beyond_the_serverless_quota(cloud, good_artifact):
+    from moto.sagemaker.models import sagemaker_backends
+
+    from helpers import sagemaker
+    from helpers.errors import WorkshopError
+    from helpers.local import sagemaker_endpoints
+
+    used = sagemaker_endpoints._in_use(sagemaker_backends["123456789012"]["us-east-1"])
+    old = use_profile("local", serverless_quota=used + 4)
+    try:
+        config = new_config(cloud, new_model(cloud, good_artifact), concurrency=5)
+        with pytest.raises(WorkshopError) as caught:
+            sagemaker.ensure_endpoint(f"e-{uuid.uuid4().hex[:10]}", config, [])
+    finally:
+        profile.use(old)
+    message = str(caught.value)
+    assert "ResourceLimitExceeded" not in message and "account-level service limit" in message
+    assert "lower MaxConcurrency" in message and "another attendee" in message and "L-96300102" in message
