@@ -1,4 +1,4 @@
-"""python -m helpers: the instructor's command line (run, status, traffic, cleanup, local)."""
+"""python -m helpers: the instructor's command line (run, status, traffic, cleanup, local, policy, preflight)."""
 
 from __future__ import annotations
 
@@ -141,6 +141,53 @@ def _traffic(args) -> int:
     return 0
 
 
+def _policy(args) -> int:
+    import json
+    import tempfile
+
+    from helpers import policy
+
+    if args.record:
+        with tempfile.TemporaryDirectory(prefix="workshop-policy-") as folder:
+            actions = policy.record(args.port or _free_port(), Path(folder))
+        policy.write(actions)
+        print(f"recorded {len(actions)} actions into {policy.RECORDING}", file=sys.stderr)
+    from helpers import config
+
+    s = config.settings()
+    prefix = config.validate_prefix(args.prefix) if args.prefix else s.prefix
+    account = args.account or _account()
+    document = policy.attendee_policy(prefix, account, args.region or s.region)
+    print(json.dumps(document, indent=2))
+    size = policy.compact_size(document)
+    print(f"{size} of IAM's {policy.MANAGED_POLICY_MAX_CHARS} characters for a managed policy "
+          f"(attach it to the attendee's user or role)", file=sys.stderr)
+    return 0
+
+
+def _account() -> str:
+    """The account of the current identity (the local cloud's in local mode)."""
+    from helpers import session
+
+    return session.prepare()["account"]
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _preflight(args) -> int:
+    from helpers import preflight
+
+    checks = preflight.run(args.attendees)
+    print(preflight.report(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser."""
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
@@ -171,6 +218,19 @@ def build_parser() -> argparse.ArgumentParser:
     clean.add_argument("--all-prefixes", action="store_true", help="every attendee's resources (instructor sweep)")
     clean.add_argument("--older-than", type=parse_duration, metavar="AGE", help="only resources older than AGE, e.g. 8h")
     clean.set_defaults(func=_cleanup)
+
+    pol = sub.add_parser("policy", help="the least-privilege IAM policy an attendee's identity needs (JSON)")
+    pol.add_argument("--prefix", help="the attendee's WORKSHOP_PREFIX (default: yours)")
+    pol.add_argument("--account", help="AWS account id (default: the current identity's)")
+    pol.add_argument("--region", help="default: WORKSHOP_REGION")
+    pol.add_argument("--record", action="store_true",
+                     help="first re-record the actions with a full run on a fresh local cloud (~2 minutes)")
+    pol.add_argument("--port", type=int, help="with --record: the local cloud's port (default: a free one)")
+    pol.set_defaults(func=_policy)
+
+    pre = sub.add_parser("preflight", help="check identity, region and account quotas for a workshop of N attendees")
+    pre.add_argument("--attendees", type=int, required=True, help="how many attendees share this account and region")
+    pre.set_defaults(func=_preflight)
 
     local = sub.add_parser("local", help="manage the local cloud")
     local.add_argument("action", choices=["up", "down", "status"])

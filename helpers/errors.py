@@ -54,7 +54,7 @@ def explain(exc: BaseException, doing: str = "") -> str | None:
         )
     if code in DENIED_CODES or "not authorized to perform" in message:
         action = re.search(r"perform: ([\w:-]+)", message)
-        resource = re.search(r"on resource: (\S+)", message)
+        resource = re.search(r'on resource: "?([^\s"]+)', message)  # S3 quotes the ARN
         return (
             f"Permission denied{where}: {operation} needs "
             f"{action.group(1) if action else 'a permission your identity lacks'}"
