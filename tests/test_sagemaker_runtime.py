@@ -54,11 +54,16 @@ def bucket(aws) -> str:
 
 
 @pytest.fixture(scope="module")
-def role(aws) -> str:
+def role(aws, bucket) -> str:
+    """SageMaker's execution role: it may read the bucket's artifacts (CreateModel checks)."""
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
     name = f"test-sagemaker-{uuid.uuid4().hex[:8]}"
-    return aws.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    arn = aws.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    aws.iam.put_role_policy(RoleName=name, PolicyName="read-artifacts", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    return arn
 
 
 @pytest.fixture(scope="module")
@@ -306,6 +311,9 @@ def test_lambda_calling_the_endpoint_gets_the_models_prediction(aws, endpoint, b
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
     role = aws.iam.create_role(RoleName=f"fn-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(trust))
+    aws.iam.put_role_policy(RoleName=role["Role"]["RoleName"], PolicyName="invoke", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint",
+                                                "Resource": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/{endpoint.lower()}"}]}))  # fmt: skip
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.write(Path(__file__).resolve().parents[1] / "lambda" / "chapter7" / "app.py", "app.py")
