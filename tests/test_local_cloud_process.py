@@ -203,7 +203,9 @@ def test_lambda_in_the_background_cloud_calls_that_cloud(cli):
     cli("up", WORKSHOP_LOCAL_URL="http://127.0.0.1:9", AWS_ENDPOINT_URL="http://127.0.0.1:9")
     lam = boto3.client("lambda", endpoint_url=cli.url, region_name="us-east-1")
     iam = boto3.client("iam", endpoint_url=cli.url, region_name="us-east-1")
-    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("app.py", "import os\n\ndef handler(event, context):\n    return os.environ['AWS_ENDPOINT_URL']\n")
