@@ -128,8 +128,25 @@ def wait_active(name: str, client=None, timeout_s: float = 300, poll_s: float = 
         time.sleep(poll_s)
 
 
+TTL_ONCE_AN_HOUR = "modified multiple times within a fixed interval"
+PITR_TIMEOUT_S = 300
+
+
+def _update_ttl(name: str, spec: dict, ddb) -> None:
+    """UpdateTimeToLive, with AWS's once-an-hour limit explained."""
+    try:
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)
+    except ClientError as exc:
+        if TTL_ONCE_AN_HOUR not in exc.response.get("Error", {}).get("Message", ""):
+            raise
+        raise TableMismatchError(
+            f"table {name}: DynamoDB refused to change TTL again (it allows one TTL change per table per hour). "
+            "Fix: wait up to an hour and re-run this cell, or delete the table (99_cleanup) and re-run 8.1."
+        ) from None
+
+
 def _ensure_ttl(name: str, ttl: dict, ddb) -> str:
-    """Bring the table's TTL to the spec; return what was done."""
+    """Bring the table's TTL to the spec, changing it only when it differs; return what was done."""
     current = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     status = current.get("TimeToLiveStatus", "DISABLED")
     attribute = current.get("AttributeName")
@@ -141,31 +158,39 @@ def _ensure_ttl(name: str, ttl: dict, ddb) -> str:
                 f"table {name} expires items on {attribute!r}, the spec on {ttl['AttributeName']!r}. "
                 "Fix: disable TTL on the table (AWS allows one TTL change per hour), or change the spec."
             )
-        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        _update_ttl(name, ttl, ddb)
         return f"TTL on {ttl['AttributeName']}: enabled"
     if status in ("ENABLED", "ENABLING"):
-        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={**ttl, "AttributeName": attribute})
+        _update_ttl(name, {**ttl, "AttributeName": attribute}, ddb)
         return "TTL: disabled"
     return "TTL: off, as specified"
 
 
-def _ensure_pitr(name: str, pitr: dict, ddb, attempts: int = 10) -> str:
-    """Bring point-in-time recovery to the spec (retrying while backups become available)."""
-    for attempt in range(attempts):
+def _ensure_pitr(name: str, pitr: dict, ddb, timeout_s: float = PITR_TIMEOUT_S) -> str:
+    """Bring point-in-time recovery to the spec, retrying while a new table's backups are being enabled."""
+    started, attempt = time.monotonic(), 0
+    while True:
+        described = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+        status = (described.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
+        want = bool(pitr.get("PointInTimeRecoveryEnabled"))
+        if (status == "ENABLED") == want:
+            return f"point-in-time recovery: already {'on' if want else 'off'}"
         try:
-            described = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
-            status = (described.get("PointInTimeRecoveryDescription") or {}).get("PointInTimeRecoveryStatus")
-            want = bool(pitr.get("PointInTimeRecoveryEnabled"))
-            if (status == "ENABLED") == want:
-                return f"point-in-time recovery: already {'on' if want else 'off'}"
             ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=pitr)
             return f"point-in-time recovery: turned {'on' if want else 'off'}"
         except ClientError as exc:
-            # A new table's backups can take a little while to become available.
-            if _code(exc) != "ContinuousBackupsUnavailableException" or attempt + 1 == attempts:
+            if _code(exc) != "ContinuousBackupsUnavailableException":
                 raise
+            waited = time.monotonic() - started
+            if waited > timeout_s:
+                raise TimeoutError(
+                    f"table {name}: backups were still being enabled after {waited:.0f} s "
+                    f"({exc.response['Error'].get('Message')}). Fix: re-run this cell in a few minutes."
+                ) from None
+            if attempt == 0:
+                print(f"  {name}: DynamoDB is still enabling backups for the new table; retrying point-in-time recovery")
             time.sleep(min(2**attempt, 10))
-    raise AssertionError("unreachable")
+            attempt += 1
 
 
 def _ensure_tags(table: dict, tags: list[dict], ddb) -> str:
@@ -194,9 +219,14 @@ def ensure_table(spec: dict, client=None) -> dict:
             raise
         existing = None
     if existing is None:
-        ddb.create_table(**spec)
-        print(f"{name}: created")
-    else:
+        try:
+            ddb.create_table(**spec)
+            print(f"{name}: created")
+        except ClientError as exc:
+            if _code(exc) != "ResourceInUseException":
+                raise
+            existing = ddb.describe_table(TableName=name)["Table"]  # created meanwhile (another run of this cell)
+    if existing is not None:
         differences = table_differences(spec, existing)
         if differences:
             lines = "\n".join(f"  - {d}" for d in differences)

@@ -25,6 +25,25 @@ def aws_profile():
     profile.use(old)
 
 
+class FixedDelays(profile.Profile):
+    """The aws profile with chosen delays, for tests that need one delay to outlast another."""
+
+    def __init__(self, delays: dict[str, float]) -> None:
+        super().__init__(name="aws", seed=1, scale=1.0, quotas=profile.from_env({}).quotas)
+        self.fixed = delays
+
+    def delay(self, kind: str, key: str = "") -> float:
+        return self.fixed.get(kind, 0.0)
+
+
+@pytest.fixture()
+def slow_backups():
+    """CREATING for 0.3 s, backups available 5 s after creation (longer than the kit's first wait)."""
+    old = profile.use(FixedDelays({"table_create": 0.3, "pitr_unavailable": 5.0}))
+    yield
+    profile.use(old)
+
+
 @pytest.fixture()
 def local_profile():
     old = profile.use(profile.Profile(name="local", seed=1, scale=1.0, quotas=profile.from_env({}).quotas))
@@ -179,3 +198,44 @@ def test_a_re_created_table_may_change_ttl_again(ddb, metadata_spec, local_profi
     ddb.create_table(**spec)
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=TTL_ON)
     assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
+
+
+# -- the kit: helpers.dynamodb.ensure_table ---------------------------------------------------------
+
+
+def test_ensure_table_waits_for_the_table_and_its_indexes_to_be_active(ddb, metadata_spec, slow_backups, capsys):
+    from helpers import dynamodb
+
+    table = dynamodb.ensure_table(metadata_spec(f"t-{uuid.uuid4().hex[:10]}"), client=ddb)
+    assert table["TableStatus"] == "ACTIVE"
+    assert [ix["IndexStatus"] for ix in table["GlobalSecondaryIndexes"]] == ["ACTIVE"]
+    assert "CREATING (indexes: CREATING), waiting" in capsys.readouterr().out
+
+
+def test_ensure_table_retries_point_in_time_recovery_while_backups_are_enabled(ddb, metadata_spec, slow_backups, capsys):
+    from helpers import dynamodb
+
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    dynamodb.ensure_table(metadata_spec(name), client=ddb)
+    described = ddb.describe_continuous_backups(TableName=name)["ContinuousBackupsDescription"]
+    assert described["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
+    assert "still enabling backups" in capsys.readouterr().out
+
+
+def test_ensure_table_twice_leaves_ttl_alone(ddb, metadata_spec, local_profile, capsys):
+    from helpers import dynamodb
+
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    dynamodb.ensure_table(metadata_spec(name), client=ddb)
+    dynamodb.ensure_table(metadata_spec(name), client=ddb)  # TTL may change once an hour: a second change would fail
+    assert "TTL on expiresAt: already enabled" in capsys.readouterr().out
+
+
+def test_ensure_table_explains_the_once_an_hour_ttl_limit(ddb, metadata_spec, local_profile):
+    from helpers import dynamodb
+
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    dynamodb.ensure_table(metadata_spec(name), client=ddb)
+    spec = {**metadata_spec(name), "TimeToLiveSpecification": {"Enabled": False, "AttributeName": "expiresAt"}}
+    with pytest.raises(dynamodb.TableMismatchError, match="one TTL change per table per hour"):
+        dynamodb.ensure_table(spec, client=ddb)
