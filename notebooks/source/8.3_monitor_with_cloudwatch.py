@@ -231,7 +231,8 @@ print(session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboar
 #
 # First some healthy traffic (with a few bad requests: those are the callers' fault, they are
 # `client_error` and do **not** count as inference errors). The errors alarm starts in
-# `INSUFFICIENT_DATA` and settles to `OK`. We empty the queue so what follows is only the demo.
+# `INSUFFICIENT_DATA` and settles to `OK`. We empty the queue of the notes so far (the other alarms'
+# first notes may still arrive later: the check below waits for the one note it expects and leaves theirs).
 
 # %%
 errors_alarm = names.alarm("inference-errors")
@@ -259,13 +260,19 @@ print(alarm["StateReason"])
 # The notification, as SNS delivered it to the queue (an e-mail subscriber gets the same text):
 
 # %%
-def notes_of(alarm: str, state: str) -> list[dict]:
-    """The notifications in the queue about one alarm entering one state (other alarms notify too)."""
-    return [n for n in sqs.receive_notifications(queue_url, wait_s=30)
-            if n["Message"]["AlarmName"] == alarm and n["Message"]["NewStateValue"] == state]
+def notes_of(change: dict) -> list[dict]:
+    """The notifications of one alarm state change, as wait_for_alarm returned it.
+
+    SNS delivers some time after the change, and the other alarms notify too, whenever their own
+    state changes: wait (bounded) for this change's note, leave theirs in the queue, and skip older
+    notes about this alarm (a previous run's, say).
+    """
+    changed_at = change.get("StateTransitionedTimestamp", change["StateUpdatedTimestamp"])
+    return sqs.receive_notifications(queue_url, alarm=change["AlarmName"], state=change["StateValue"],
+                                     since=changed_at, timeout_s=60 + ALARM_PERIOD)
 
 
-alarm_notes = notes_of(errors_alarm, "ALARM")
+alarm_notes = notes_of(alarm)
 note = alarm_notes[0]
 print(note["Subject"])
 print(json.dumps({k: note["Message"][k] for k in ("AlarmName", "NewStateValue", "OldStateValue", "NewStateReason", "StateChangeTime")}, indent=2))
@@ -282,10 +289,10 @@ print(json.dumps(note["Message"]["Trigger"], indent=2))
 # %%
 traffic.set_fault_rate(0.0)
 with traffic.background(rate_per_s=2) as healthy:
-    cloudwatch.wait_for_alarm(errors_alarm, "OK", timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
-                              why="A period after the failures must end with traffic and without errors.")
+    recovered = cloudwatch.wait_for_alarm(errors_alarm, "OK", timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
+                                          why="A period after the failures must end with traffic and without errors.")
 print(f"healthy requests sent while waiting: {healthy.sent}")
-ok_notes = notes_of(errors_alarm, "OK")
+ok_notes = notes_of(recovered)
 print(ok_notes[0]["Subject"])
 print(ok_notes[0]["Message"]["NewStateReason"])
 
