@@ -54,13 +54,19 @@ def aws(local_cloud):
 
 @pytest.fixture(scope="module")
 def role(aws) -> str:
-    """An execution role Lambda may assume."""
+    """An execution role Lambda may assume, allowed to write into the tests' buckets."""
     trust = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
     }
+    writes = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::test-lambda-runtime-*/*"}],
+    }
     name = f"test-lambda-runtime-{uuid.uuid4().hex[:8]}"
-    return aws.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    arn = aws.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    aws.iam.put_role_policy(RoleName=name, PolicyName="write-test-buckets", PolicyDocument=json.dumps(writes))
+    return arn
 
 
 @pytest.fixture(scope="module")
@@ -406,6 +412,67 @@ def test_import_error_answers_import_module_error(aws, deploy):
     )
 
 
+def test_a_package_aws_runtime_lacks_cannot_be_imported(aws, deploy):
+    name = deploy("import pandas\n\ndef handler(event, context):\n    return 1\n")
+    answer, payload = invoke(aws, name)
+    assert answer["FunctionError"] == "Unhandled"
+    assert payload == {
+        "errorMessage": "Unable to import module 'lambda_function': No module named 'pandas'",
+        "errorType": "Runtime.ImportModuleError",
+        "requestId": answer["ResponseMetadata"]["RequestId"],
+        "stackTrace": [],
+    }
+
+
+def test_an_import_failure_is_logged_as_aws_logs_it(aws, deploy):
+    name = deploy("import pandas\n\ndef handler(event, context):\n    return 1\n")
+    invoke(aws, name)
+    [event] = between_start_and_end(log_messages(aws, name))
+    assert event.split("\n") == [
+        "[ERROR] Runtime.ImportModuleError: Unable to import module 'lambda_function': No module named 'pandas'",
+        "Traceback (most recent call last):",
+    ]
+
+
+def test_only_the_runtime_packages_are_importable_beside_the_standard_library(aws, deploy):
+    name = deploy("""
+        import importlib.util
+
+        def handler(event, context):
+            names = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3",
+                     "numpy", "pandas", "moto", "pytest", "helpers", "xgboost", "lambda_worker", "certifi"]
+            return [n for n in names if importlib.util.find_spec(n) is not None]
+    """)  # fmt: skip
+    assert invoke(aws, name)[1] == ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"]
+
+
+def test_the_runtime_packages_import_and_work(aws, deploy):
+    name = deploy("""
+        import boto3, botocore, dateutil.parser, jmespath, s3transfer, six, urllib3
+
+        def handler(event, context):
+            boto3.client("s3")
+            return jmespath.search("a.b", {"a": {"b": dateutil.parser.isoparse("2026-11-27T12:00:00Z").year}})
+    """)  # fmt: skip
+    assert invoke(aws, name)[1] == 2026
+
+
+def test_the_zips_own_packages_come_first(aws, role):
+    name = f"fn-{uuid.uuid4().hex[:16]}"
+    package = zip_of({"lambda_function.py": "import six\n\ndef handler(event, context):\n    return six.VERSION\n",
+                      "six.py": "VERSION = 'bundled'\n"})  # fmt: skip
+    aws.lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="lambda_function.handler",
+                            Code={"ZipFile": package})  # fmt: skip
+    assert invoke(aws, name)[1] == "bundled"
+
+
+def test_stack_frames_in_runtime_packages_show_aws_paths(aws, deploy):
+    name = deploy("import boto3\n\ndef handler(event, context):\n    boto3.client('no-such-service')\n")
+    _, payload = invoke(aws, name)
+    assert payload["errorType"] == "UnknownServiceError"
+    assert any(frame.startswith('  File "/var/runtime/boto3/') for frame in payload["stackTrace"]), payload
+
+
 def test_missing_handler_function_answers_handler_not_found(aws, deploy):
     name = deploy("def other(event, context):\n    return 1\n")
     _, payload = invoke(aws, name)
@@ -440,6 +507,7 @@ def test_zero_reserved_concurrency_throttles(aws, deploy):
         once.invoke(FunctionName=name, Payload=b"{}")
     assert caught.value.response["Error"]["Code"] == "TooManyRequestsException"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert caught.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
     assert metric_sum(aws, name, "Throttles") == 1.0
     assert log_streams(aws, name) == []
 
@@ -702,3 +770,77 @@ def _process_alive(pid: int) -> bool:
         return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
     except OSError:
         return False
+
+
+# -- the account's concurrency quota --------------------------------------------------------------
+
+SLEEPER = """
+    import time
+    import boto3
+
+    def handler(event, context):
+        if event.get("key"):
+            boto3.client("s3").put_object(Bucket=event["bucket"], Key=event["key"], Body=b"started")
+        time.sleep(event.get("sleep", 0))
+        return "done"
+"""
+
+
+@pytest.fixture()
+def account_quota():
+    """Set the account's concurrent-executions quota for one test: account_quota(n) leaves n unreserved."""
+    from helpers.local import lambda_runtime, profile
+
+    current = profile.current()
+
+    def use(unreserved: int) -> None:
+        # Other tests' functions hold reservations, which AWS takes from the quota first.
+        limit = unreserved + lambda_runtime.reserved_concurrency(ACCOUNT, REGION)
+        quotas = {**current.quotas, "lambda_concurrent_executions": limit}
+        profile.use(profile.Profile(name=current.name, seed=current.seed, scale=current.scale, quotas=quotas))
+
+    yield use
+    profile.use(current)
+
+
+def running(aws, name: str, bucket: str):
+    """Start a 1.5 s invocation of name in a thread and return it once the handler runs."""
+    import threading
+
+    key = f"running/{uuid.uuid4().hex}"
+    call = threading.Thread(target=invoke, args=(aws, name, {"bucket": bucket, "key": key, "sleep": 1.5}))
+    call.start()
+    wait_for(lambda: aws.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
+    return call
+
+
+def throttled(aws, name: str) -> dict:
+    """The error response of an invocation of name that must be throttled (tried once)."""
+    once = boto3.client("lambda", endpoint_url=aws.url, region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
+    with pytest.raises(ClientError) as caught:
+        once.invoke(FunctionName=name, Payload=b"{}")
+    return caught.value.response
+
+
+def test_invocations_beyond_the_account_quota_are_throttled_across_functions(aws, deploy, bucket, account_quota):
+    account_quota(1)
+    busy, other = deploy(SLEEPER), deploy(SLEEPER)
+    call = running(aws, busy, bucket)
+    error = throttled(aws, other)
+    call.join()
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert (error["Error"]["Code"], error["Error"]["Message"]) == ("TooManyRequestsException", "Rate Exceeded.")
+    assert (error["Reason"], error["Type"]) == ("ConcurrentInvocationLimitExceeded", "User")
+    assert metric_sum(aws, other, "Throttles") == 1.0
+    assert invoke(aws, other)[1] == "done"  # the slot is free again
+
+
+def test_a_reserved_function_runs_when_the_unreserved_pool_is_full(aws, deploy, bucket, account_quota):
+    account_quota(2)
+    reserved, busy, other = deploy(SLEEPER), deploy(SLEEPER), deploy(SLEEPER)
+    aws.lam.put_function_concurrency(FunctionName=reserved, ReservedConcurrentExecutions=1)  # leaves 1 unreserved
+    call = running(aws, busy, bucket)
+    assert invoke(aws, reserved)[1] == "done"
+    error = throttled(aws, other)
+    call.join()
+    assert error["Reason"] == "ConcurrentInvocationLimitExceeded"

@@ -109,8 +109,12 @@ def _user_frames(tb) -> list[str]:
     """Formatted stack frames without this bootstrap's own frames."""
     frames = [f for f in traceback.extract_tb(tb) if os.path.abspath(f.filename) != os.path.abspath(__file__)]
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
-    # Show the paths a handler has in AWS (/var/task/...), not this machine's temporary folder.
-    return [line.replace(task_root, "/var/task") for line in traceback.format_list(frames)]
+    runtime_dir = os.environ.get("LAMBDA_RUNTIME_DIR", "/var/runtime")
+    # Show the paths a handler has in AWS (/var/task/..., /var/runtime/botocore/...), not this machine's.
+    return [
+        line.replace(task_root, "/var/task").replace(runtime_dir, "/var/runtime")
+        for line in traceback.format_list(frames)
+    ]
 
 
 def error_payload(exc: BaseException, error_type: str | None = None, message: str | None = None) -> dict:
