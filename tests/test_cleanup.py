@@ -101,8 +101,9 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
     made |= {("s3", "bucket", bucket), ("s3", "object", f"{bucket}/{n.model_key}"),
              ("s3", "object", f"{bucket}/{n.model_key.replace('model.tar.gz', 'metrics.json')}")}
 
-    for role in (n.role, n.sagemaker_role):
-        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(TRUST), Tags=tag_list)
+    for role, service in ((n.role, "lambda"), (n.sagemaker_role, "sagemaker")):
+        trust = {**TRUST, "Statement": [{**TRUST["Statement"][0], "Principal": {"Service": f"{service}.amazonaws.com"}}]}
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust), Tags=tag_list)
         iam.put_role_policy(RoleName=role, PolicyName="least-privilege", PolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
         made |= {("iam", "role", role), ("iam", "inline policy", f"{role}/least-privilege")}
