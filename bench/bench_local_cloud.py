@@ -42,6 +42,11 @@ UNSIGNED_LAMBDA = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/lambda
 TRIVIAL = "def handler(event, context):\n    return event\n"
 
 
+def allow(action: str, resource: str) -> str:
+    """A one-statement identity policy (IAM is enforced for the roles' sessions)."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
+
+
 def free_port() -> int:
     """A port nobody listens on right now."""
     with socket.socket() as sock:
@@ -76,7 +81,8 @@ def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict
     aws = clients(status.url)
     aws["s3"].create_bucket(Bucket="bench")
     aws["s3"].put_object(Bucket="bench", Key="model.tar.gz", Body=trained.artifact)
-    sm_role = aws["iam"].create_role(RoleName="sm", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    sm_role = aws["iam"].create_role(RoleName="sm", AssumeRolePolicyDocument=TRUST.replace("lambda.", "sagemaker."))["Role"]["Arn"]
+    aws["iam"].put_role_policy(RoleName="sm", PolicyName="read", PolicyDocument=allow("s3:GetObject", "arn:aws:s3:::bench/*"))
     aws["sagemaker"].create_model(
         ModelName="m", ExecutionRoleArn=sm_role,
         PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
@@ -90,6 +96,8 @@ def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict
     aws["sagemaker"].create_endpoint(EndpointName="e", EndpointConfigName="c")
     aws["sagemaker"].get_waiter("endpoint_in_service").wait(EndpointName="e", WaiterConfig={"Delay": 1})
     role = aws["iam"].create_role(RoleName="fn", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    aws["iam"].put_role_policy(RoleName="fn", PolicyName="invoke", PolicyDocument=allow(
+        "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/e"))
     package = zip_of({"app.py": (ROOT / "lambda" / "chapter7" / "app.py").read_text()})
     aws["lambda"].create_function(
         FunctionName="chapter7", Runtime="python3.11", Role=role, Handler="app.lambda_handler",
