@@ -236,6 +236,12 @@ def test_an_endpoint_whose_archive_holds_no_booster_fails_the_ping_health_check(
     )
 
 
+def test_an_endpoint_whose_model_has_no_model_data_is_in_service(cloud, local_profile):
+    model_name = f"m-{uuid.uuid4().hex[:10]}"
+    cloud.sm.create_model(ModelName=model_name, ExecutionRoleArn=cloud.role, PrimaryContainer={"Image": IMAGE})
+    assert status(cloud, new_endpoint(cloud, new_config(cloud, model_name))) == "InService"
+
+
 def test_under_the_aws_profile_a_broken_model_fails_only_after_creating(cloud, aws_profile):
     name = new_endpoint(cloud, new_config(cloud, new_model(cloud, None)))
     assert status(cloud, name) == "Creating"

@@ -121,6 +121,8 @@ def config_failure(backend, config_name: str) -> str | None:
         if model is None:
             return f"Could not find model '{variant.get('ModelName')}'."
         url = (model.primary_container or {}).get("ModelDataUrl") or ""
+        if not url:
+            continue  # an image that carries its own model: nothing to download
         reason = artifact_failure(backend.account_id, backend.region_name, url, variant["VariantName"])
         if reason:
             return reason
