@@ -35,11 +35,11 @@ IAM_ACTION = {
     "s3:HeadBucket": "s3:ListBucket",
     "s3:ListObjects": "s3:ListBucket",
     "s3:ListObjectsV2": "s3:ListBucket",
-    "s3:ListBucketVersions": "s3:ListBucketVersions",
-    "s3:ListAllMyBuckets": "s3:ListAllMyBuckets",
     "s3:HeadObject": "s3:GetObject",
     "s3:DeleteObjects": "s3:DeleteObject",
-    "s3:GetBucketCORS": "s3:GetBucketCORS",
+    "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
+    "sqs:SendMessageBatch": "sqs:SendMessage",
+    "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
 }
 
 
