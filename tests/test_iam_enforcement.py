@@ -311,6 +311,16 @@ def test_each_service_refuses_in_its_own_words(session, service, call, code, sta
     assert f"is not authorized to perform: {action}" in found[2] and client.principal in found[2]
 
 
+def test_an_invocation_payload_never_changes_the_resource_authorized(session):
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:allowed-fn"
+    client = session(allow("lambda:InvokeFunction", arn))
+    code, _, message = error_of(lambda: client("lambda").invoke(
+        FunctionName="other-fn", Payload=json.dumps({"FunctionName": "allowed-fn"})))
+    assert code == "AccessDeniedException" and "function:other-fn" in message
+    code, _, _ = error_of(lambda: client("lambda").invoke(FunctionName="allowed-fn", Payload=json.dumps({"FunctionName": "x"})))
+    assert code == "ResourceNotFoundException"  # past IAM: the function does not exist
+
+
 def test_get_caller_identity_is_always_allowed(session):
     client = session(deny("*"))
     assert client("sts").get_caller_identity()["Arn"] == client.principal

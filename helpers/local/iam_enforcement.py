@@ -48,6 +48,8 @@ PASSES_ROLE = {
     "lambda:UpdateFunctionConfiguration": ("Role", "lambda.amazonaws.com"),
     "sagemaker:CreateModel": ("ExecutionRoleArn", "sagemaker.amazonaws.com"),
 }
+# Actions whose body is the caller's payload, not request parameters.
+PAYLOAD_ACTIONS = {"lambda:InvokeFunction", "sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"}
 LAMBDA_ROLE_MESSAGE = "The role defined for the function cannot be assumed by Lambda."
 MODEL_DATA_MESSAGE = (
     'Could not access model data at {url}. Please ensure that the role "{role}" exists and that its trust '
@@ -316,26 +318,34 @@ def iam_action(response: Any) -> str:
     return call_log.iam_action(response.service_name or "", operation(response))
 
 
-def request_params(response: Any) -> dict[str, Any]:
-    """The request's parameters: query string or form, path parameters, JSON body."""
+def request_params(response: Any, action: str = "") -> dict[str, Any]:
+    """The request's parameters: query string or form, JSON body, and path parameters (which win)."""
     params: dict[str, Any] = {}
+    if action.startswith("s3:"):  # S3's resource comes from moto; its body is an object
+        return params
     for key, value in (getattr(response, "querystring", None) or {}).items():
         params[key] = value[0] if isinstance(value, list) and len(value) == 1 else value
+    if action not in PAYLOAD_ACTIONS:  # a payload's keys are the caller's data, not parameters
+        for parsed in (getattr(response, "params", None), getattr(response, "body", None), _json(response)):
+            if isinstance(parsed, dict):  # moto's parsed parameters (DynamoDB keeps them in body)
+                params.update(parsed)
     params.update(getattr(response, "uri_match", None) or {})
-    for parsed in (getattr(response, "params", None), getattr(response, "body", None)):
-        if isinstance(parsed, dict):  # moto's parsed parameters (DynamoDB keeps them in body)
-            params.update(parsed)
+    return params
+
+
+def _json(response: Any) -> Any:
+    """The raw body parsed as JSON, when it is a JSON object."""
     raw = getattr(response, "raw_body", None)
     if isinstance(raw, bytes):
+        if not raw.lstrip().startswith(b"{"):
+            return None
         raw = raw.decode("utf-8", errors="replace")
-    if isinstance(raw, str) and raw.lstrip().startswith("{"):
-        try:
-            parsed = json.loads(raw)
-        except ValueError:
-            parsed = None
-        if isinstance(parsed, dict):
-            params.update(parsed)
-    return params
+    if not isinstance(raw, str) or not raw.lstrip().startswith("{"):
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
 
 
 def _is_json(response: Any) -> bool:
@@ -426,7 +436,7 @@ def _authenticate_and_authorize_action(self, iam_request_cls: type, resource: st
     action = iam_action(self)
     if not action or action.endswith(":"):
         return
-    params = request_params(self)
+    params = request_params(self, action)
     who = identity(self.current_account, access_key_of(self.headers))
     if who is not None:
         authorize(self, who, action, params, resource)
@@ -450,7 +460,7 @@ def role_credentials(fn: Any) -> dict[str, str]:
 
 def _resolve_resource(response: Any, action: str) -> str | None:
     """The call log's resolver: the first ARN the request acts on (None for '*')."""
-    found = iam_policy.resource_arns(action, request_params(response), response.region, response.current_account)
+    found = iam_policy.resource_arns(action, request_params(response, action), response.region, response.current_account)
     return None if found[0] == ANY else found[0][0]
 
 
