@@ -126,11 +126,11 @@ def _interval() -> float:
     return 1 if settings().is_local else 15
 
 
-def _wait_settled(sm, name: str) -> dict | None:
+def _wait_settled(sm, name: str, goal: str = "be InService") -> dict | None:
     """Wait while the endpoint is Creating, Updating or Deleting; return its description (None when gone)."""
     wait_for_state(
         lambda: _status(sm, name),
-        what=f"endpoint {name} to finish its change",
+        what=f"endpoint {name} to {goal}",
         done={"InService", "Failed", "OutOfService", "Gone"},
         timeout_s=1800,
         interval_s=_interval(),
@@ -178,7 +178,7 @@ def ensure_endpoint(name: str, config_name: str, tags: list[dict], reuse_existin
     current = _describe(sm, name)
     if current and current["EndpointStatus"] in IN_PROGRESS:
         print(f"endpoint {name} is {current['EndpointStatus']}: waiting for SageMaker to finish")
-        current = _wait_settled(sm, name)
+        current = _wait_settled(sm, name, f"finish {current['EndpointStatus']}")
     if current and reuse_existing:
         print(f"endpoint {name}: exists, reused as it is ({current['EndpointConfigName']})")
     elif current and current["EndpointStatus"] == "Failed":

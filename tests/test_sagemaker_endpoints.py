@@ -27,6 +27,17 @@ def use_profile(name: str, scale: float = 0.01, serverless_quota: int = 200) -> 
     return profile.use(profile.Profile(name=name, seed=1, scale=scale, quotas=quotas))
 
 
+class FixedDelays(profile.Profile):
+    """The aws profile with chosen delays (others none), for tests that need a delay to be long enough."""
+
+    def __init__(self, delays: dict[str, float]) -> None:
+        super().__init__(name="aws", seed=1, scale=1.0, quotas={**profile.from_env({}).quotas, QUOTA: 200})
+        self.fixed = delays
+
+    def delay(self, kind: str, key: str = "") -> float:
+        return self.fixed.get(kind, 0.0)
+
+
 @pytest.fixture()
 def aws_profile():
     """AWS's endpoint delays at 1/100 (Creating ~1-2 s, Updating ~1-2 s, Deleting < 0.3 s)."""
@@ -379,7 +390,7 @@ def artifact_key(cloud, model_name: str) -> str:
 def test_ensure_model_waits_while_a_new_role_propagates(cloud, good_artifact, capsys):
     from helpers import sagemaker
 
-    old = use_profile("aws", scale=0.1)  # a new role is unusable by SageMaker for 0.4-1.2 s
+    old = profile.use(FixedDelays({"iam_propagation": 2.0}))  # a new role is unusable by SageMaker for 2 s
     try:
         trust = {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
