@@ -6,6 +6,7 @@ import io
 import json
 import re
 import textwrap
+import time
 import uuid
 import zipfile
 from pathlib import Path
@@ -223,3 +224,24 @@ def test_setup_run_again_after_8_2_leaves_8_2s_handler(local_cloud, role, aws_pr
     assert after["CodeSha256"] == chapter_8_2["CodeSha256"]
     assert after["Environment"] == chapter_8_2["Environment"]
     assert f"function {names.function}: exists, left as it is" in capsys.readouterr().out
+
+
+def test_a_trigger_reaching_a_pending_function_runs_once_it_is_active(local_cloud, lam, role, aws_profile):
+    sns = boto3.client("sns", endpoint_url=local_cloud, region_name=REGION)
+    logs = boto3.client("logs", endpoint_url=local_cloud, region_name=REGION)
+    created = create(lam, role, zip_of("def handler(event, context):\n    print('delivered', event['Records'][0]['Sns']['Message'])\n"))
+    topic = sns.create_topic(Name=f"test-lambda-states-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=created["FunctionArn"])
+    sns.publish(TopicArn=topic, Message="while pending")
+
+    def delivered() -> list[str]:
+        try:
+            events = logs.filter_log_events(logGroupName=f"/aws/lambda/{created['FunctionName']}")["events"]
+        except ClientError:
+            return []
+        return [e["message"] for e in events if e["message"].startswith("delivered")]
+
+    deadline = time.monotonic() + 20
+    while not delivered() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert delivered() == ["delivered while pending"]

@@ -566,7 +566,8 @@ def install() -> None:
 
     def make_invoke(original):
         def invoke(self, body, request_headers, response_headers):
-            fn = lambda_states.serving(self)  # Pending refuses; during an update the previous version runs
+            # Pending refuses the Invoke API (internal triggers pass no headers); an update runs the previous version
+            fn = lambda_states.serving(self, trigger=not request_headers)
             try:
                 return runtime().invoke(fn, body, request_headers, response_headers)
             except TooManyRequests as exc:

@@ -13,6 +13,8 @@ profile's ``lambda_create`` and ``lambda_update`` kinds, keyed by the function's
 from __future__ import annotations
 
 import copy
+import threading
+import time
 from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
@@ -23,6 +25,7 @@ CREATING = "The function is being created."
 PREVIOUS = "_workshop_previous"  # on a function during an update: a copy of it as it was before
 IDENTITY = "_workshop_identity"  # the function a copy stands for (its warm environments stay usable)
 REPEAT = "_workshop_update_spec"  # the last code update applied (moto applies each one twice)
+_updates = threading.Lock()  # two updates arriving together: one starts, the other conflicts
 
 
 class ResourceConflictException(LambdaClientError):
@@ -66,8 +69,14 @@ def check_updatable(fn: Any) -> None:
         )
 
 
-def serving(fn: Any) -> Any:
-    """The function as an invocation runs it now: Pending refuses; during an update, the previous version."""
+def serving(fn: Any, trigger: bool = False) -> Any:
+    """The function as an invocation runs it now: during an update, the previous version.
+
+    While it is Pending, the Invoke API is refused; a trigger (an SNS or SQS delivery, which AWS
+    retries) waits until the function is Active.
+    """
+    if trigger:
+        time.sleep(profile.current().remaining("lambda_create", fn.function_arn))
     check_pending(fn)
     previous = getattr(fn, PREVIOUS, None)
     if previous is not None and updating(fn):
@@ -77,14 +86,15 @@ def serving(fn: Any) -> Any:
 
 def begin_update(fn: Any) -> None:
     """Refuse a conflicting update; otherwise remember the function as it is and start the update's clock."""
-    check_updatable(fn)
-    if not profile.current().aws:
-        return
-    previous = copy.copy(fn)
-    previous.__dict__.pop(PREVIOUS, None)
-    setattr(previous, IDENTITY, identity(fn))
-    setattr(fn, PREVIOUS, previous)
-    profile.current().start("lambda_update", fn.function_arn)
+    with _updates:
+        check_updatable(fn)
+        if not profile.current().aws:
+            return
+        previous = copy.copy(fn)
+        previous.__dict__.pop(PREVIOUS, None)
+        setattr(previous, IDENTITY, identity(fn))
+        setattr(fn, PREVIOUS, previous)
+        profile.current().start("lambda_update", fn.function_arn)
 
 
 def describe(fn: Any, config: dict[str, Any], on_create: bool) -> dict[str, Any]:
