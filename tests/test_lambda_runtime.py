@@ -844,3 +844,15 @@ def test_a_reserved_function_runs_when_the_unreserved_pool_is_full(aws, deploy, 
     error = throttled(aws, other)
     call.join()
     assert error["Reason"] == "ConcurrentInvocationLimitExceeded"
+
+
+def test_an_event_beyond_the_account_quota_is_accepted_and_runs_when_a_slot_frees(aws, deploy, bucket, account_quota):
+    account_quota(1)
+    busy, queued = deploy(SLEEPER), deploy(SLEEPER)
+    call = running(aws, busy, bucket)
+    key = f"queued/{uuid.uuid4().hex}"
+    answer = aws.lam.invoke(FunctionName=queued, InvocationType="Event", Payload=json.dumps({"bucket": bucket, "key": key}))
+    assert answer["StatusCode"] == 202
+    call.join()
+    wait_for(lambda: aws.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
+    assert metric_sum(aws, queued, "Throttles") >= 1.0

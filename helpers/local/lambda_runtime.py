@@ -47,6 +47,8 @@ WORKER = Path(__file__).with_name("lambda_worker.py")
 IDLE_SECONDS = 600.0  # AWS reclaims idle environments after minutes; so do we.
 TAIL_BYTES = 4096
 EVENT_RETRY_DELAYS = (1.0, 2.0)  # AWS waits about 1 and 2 minutes; the workshop cannot.
+EVENT_MAX_AGE_S = 6 * 3600.0  # a throttled asynchronous event is retried for up to 6 hours
+EVENT_THROTTLE_MAX_DELAY_S = 300.0  # ... every 1 s, doubling, at most every 5 minutes
 MAX_EVENT_BYTES = 256 * 1024 - 26  # CloudWatch Logs' limit for one event (26 bytes go to its header)
 # What AWS's Python runtime adds to the standard library: {importable name: distribution}.
 RUNTIME_PACKAGES = {
@@ -278,8 +280,7 @@ class Runtime:
             return b""
         request_id = str(uuid.uuid4())
         response_headers["x-amzn-requestid"] = request_id  # AWS answers with the invocation's id
-        if invocation_type == "Event":
-            self._check_concurrency(fn)
+        if invocation_type == "Event":  # queued: a throttle delays it, the caller still gets 202
             threading.Thread(target=self._run_event, args=(fn, body, request_id), daemon=True).start()
             return b""
         payload, error, tail = self.run(fn, body, request_id)
@@ -288,14 +289,6 @@ class Runtime:
         response_headers["x-amz-log-result"] = base64.b64encode(tail.encode()[-TAIL_BYTES:]).decode()
         response_headers["x-amz-executed-version"] = str(fn.version)
         return payload
-
-    def _check_concurrency(self, fn) -> None:
-        """Refuse (and count a throttle) when no execution slot is free for fn."""
-        with self._lock:
-            reason = self._throttle_reason(fn)
-        if reason:
-            publish_metrics(fn, {"Throttles": (1, "Count")})
-            raise TooManyRequests(reason)
 
     def _throttle_reason(self, fn) -> str | None:
         """AWS's Reason for refusing an invocation of fn now, or None when a slot is free (hold self._lock)."""
@@ -330,15 +323,23 @@ class Runtime:
                 self._unreserved[shared] -= 1
 
     def _run_event(self, fn, body: str, request_id: str) -> None:
-        """Run an asynchronous invocation, retrying a failure twice with the same request id, as AWS does."""
-        for delay in (0.0, *EVENT_RETRY_DELAYS):
+        """Run an asynchronous invocation as AWS's event queue does, always with the same request id.
+
+        A throttled attempt goes back to the queue (retried after 1 s, doubling, for up to 6 hours);
+        a failed one is retried twice.
+        """
+        deadline = time.monotonic() + EVENT_MAX_AGE_S
+        delay, throttle_delay, failures = 0.0, 1.0, 0
+        while time.monotonic() < deadline and exists(fn):
             time.sleep(delay)
             try:
                 _, error, _ = self.run(fn, body, request_id)
             except TooManyRequests:
+                delay, throttle_delay = throttle_delay, min(throttle_delay * 2, EVENT_THROTTLE_MAX_DELAY_S)
                 continue
-            if not error:
+            if not error or failures == len(EVENT_RETRY_DELAYS):
                 return
+            delay, failures = EVENT_RETRY_DELAYS[failures], failures + 1
 
     def run(self, fn, body: str, request_id: str | None = None) -> tuple[bytes, bool, str]:
         """Run the handler once; return (payload, errored, log text of this invocation)."""
@@ -476,6 +477,13 @@ class TooManyRequestsException(LambdaClientError):
         self.description = json.dumps(
             {"__type": "TooManyRequestsException", "message": "Rate Exceeded.", "Reason": reason, "Type": "User"}
         )
+
+
+def exists(fn) -> bool:
+    """True while the function has not been deleted."""
+    from moto.awslambda.models import lambda_backends
+
+    return lambda_backends[fn.account_id][fn.region].get_function_by_arn(fn.function_arn) is not None
 
 
 def reserved_concurrency(account_id: str, region: str) -> int:
