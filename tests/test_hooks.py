@@ -59,3 +59,13 @@ def test_another_moto_version_is_refused(monkeypatch):
     monkeypatch.setattr(moto, "__version__", "9.9.9")
     with pytest.raises(hooks.HookError, match="9.9.9"):
         hooks.check_moto()
+
+
+def test_two_modules_hooking_the_same_method_both_take_effect():
+    cls = fresh()
+    first = lambda original: lambda self, a, b: ("first", original(self, a, b))  # noqa: E731
+    second = lambda original: lambda self, a, b: ("second", original(self, a, b))  # noqa: E731
+    hooks.patch(cls, "method", ["self", "a", "b"], first)
+    hooks.patch(cls, "method", ["self", "a", "b"], second)
+    assert cls().method(1, 2) == ("second", ("first", ("original", 1, 2)))
+    assert hooks.original(cls, "method") is Target.method

@@ -38,20 +38,31 @@ def original(owner: type, name: str) -> Callable[..., Any]:
 
 def patch(owner: type, name: str, expected: Sequence[str] | None,
           make: Callable[[Callable[..., Any]], Callable[..., Any]], prefix: bool = False) -> None:
-    """Replace owner.name by make(moto's original), once; expected lists the parameters relied on."""
+    """Replace owner.name by make(current), once per make; expected lists the parameters relied on.
+
+    Two modules may hook the same method: the second wraps the first (each gets what was there
+    before it), while the signature is always checked against moto's own.
+    """
     current = owner.__dict__.get(name, getattr(owner, name, None))
     if current is None:
         raise HookError(f"moto has no {owner.__qualname__}.{name}; written against moto {MOTO_VERSION}")
-    if getattr(current, MARK, None) is not None:
+    # The same code installing twice is skipped; a closure made again by a second install() shares its code.
+    key = (owner, name, getattr(make, "__code__", make))
+    if key in _applied:
         return
     raw = current.__func__ if isinstance(current, staticmethod | classmethod) else current
+    moto_own = getattr(raw, MARK, raw)
     if expected is not None:
-        check_signature(raw, expected, prefix)
+        check_signature(moto_own, expected, prefix)
     replacement = make(raw)
-    setattr(replacement, MARK, raw)
+    setattr(replacement, MARK, moto_own)
     if isinstance(current, staticmethod):
         replacement = staticmethod(replacement)
     setattr(owner, name, replacement)
+    _applied.add(key)
+
+
+_applied: set[tuple[Any, ...]] = set()
 
 
 def add_action(response_class: type, name: str, method: Callable[..., Any]) -> None:
