@@ -128,3 +128,70 @@ def test_a_denial_becomes_a_message_naming_the_action_and_resource(action, arn, 
     message = explain(exc, "doing it")
     assert message.startswith("Permission denied while doing it")
     assert action.partition(":")[2].lower() in message.lower() and f"on {arn}." in message
+
+
+# The recording the policy is made from: the local cloud's call log (helpers/local/call_log.py)
+
+
+@pytest.fixture()
+def call_record(local_cloud):
+    """The local cloud's call record, emptied first; yields (url, reader of the record)."""
+    import boto3
+
+    def clients(service: str, key: str = "testing", secret: str = "testing"):
+        return boto3.client(service, endpoint_url=local_cloud, region_name="us-east-1",
+                            aws_access_key_id=key, aws_secret_access_key=secret)
+
+    port = int(local_cloud.rsplit(":", 1)[1])
+    policy.reset_calls(port)
+    yield clients, port
+
+
+def _user_key(clients, name: str) -> dict:
+    iam = clients("iam")
+    iam.create_user(UserName=name)
+    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    return iam.create_access_key(UserName=name)["AccessKey"]
+
+
+def test_the_call_log_records_each_callers_iam_actions_and_resources(call_record):
+    import uuid
+
+    clients, port = call_record
+    name = f"u{uuid.uuid4().hex[:8]}"
+    key = _user_key(clients, name)
+    mine = clients("dynamodb", key["AccessKeyId"], key["SecretAccessKey"])
+    with pytest.raises(ClientError):
+        mine.describe_table(TableName=f"{name}-table")
+    calls = policy.read_calls(port, key["AccessKeyId"])
+    assert [(c["action"], c["resource"], c["identity"]) for c in calls] == [
+        ("dynamodb:DescribeTable", f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}-table",
+         f"arn:aws:iam::123456789012:user/{name}")]
+
+
+def test_the_call_log_names_an_api_call_by_the_iam_action_it_needs(call_record):
+    clients, port = call_record
+    with pytest.raises(ClientError):
+        clients("lambda").invoke(FunctionName="no-such-function")
+    assert "lambda:InvokeFunction" in policy.recorded_actions(policy.read_calls(port))
+
+
+def test_the_call_log_records_s3_calls_with_the_object_arn(call_record):
+    import uuid
+
+    clients, port = call_record
+    s3, bucket = clients("s3"), f"b{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="a/model.tar.gz", Body=b"x")
+    pairs = {(c["action"], c["resource"]) for c in policy.read_calls(port)}
+    assert ("s3:PutObject", f"arn:aws:s3:::{bucket}/a/model.tar.gz") in pairs
+    assert ("s3:CreateBucket", f"arn:aws:s3:::{bucket}") in pairs
+
+
+def test_the_call_log_forgets_on_delete(call_record):
+    clients, port = call_record
+    clients("sts").get_caller_identity()
+    assert "sts:GetCallerIdentity" in policy.recorded_actions(policy.read_calls(port))
+    policy.reset_calls(port)
+    assert "sts:GetCallerIdentity" not in policy.recorded_actions(policy.read_calls(port))
