@@ -195,3 +195,19 @@ def test_the_call_log_forgets_on_delete(call_record):
     assert "sts:GetCallerIdentity" in policy.recorded_actions(policy.read_calls(port))
     policy.reset_calls(port)
     assert "sts:GetCallerIdentity" not in policy.recorded_actions(policy.read_calls(port))
+
+
+def test_the_policy_command_prints_the_policy_for_a_prefix_account_and_region(capsys):
+    from helpers.__main__ import main
+
+    assert main(["policy", "--prefix", "ana", "--account", "111122223333", "--region", "eu-west-1"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == policy.attendee_policy(**EXAMPLE)
+    assert "characters for a managed policy" in captured.err
+
+
+def test_the_policy_command_refuses_a_prefix_the_kit_cannot_use(capsys):
+    from helpers.__main__ import main
+
+    assert main(["policy", "--prefix", "Ana!", "--account", "1", "--region", "us-east-1"]) == 2
+    assert "cannot be used" in capsys.readouterr().err
