@@ -190,7 +190,8 @@ def document(actions: Iterable[str], prefix: str, account: str, region: str) -> 
             "with the resource types AWS's Service Authorization Reference lists for it."
         )
     # One statement per service for its scoped actions, on the union of their resource patterns
-    # (a pattern of one resource type never matches another type's ARN), one for the unscoped.
+    # (an action allowed on a pattern of a resource type it never acts on gains nothing from it),
+    # and one for its unscoped actions: the policy stays within IAM's managed-policy size.
     groups: dict[tuple[str, bool], tuple[list[str], set[str]]] = {}
     attach = "iam:AttachRolePolicy" in wanted
     for action in wanted:
