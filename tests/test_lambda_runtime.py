@@ -457,6 +457,11 @@ def test_the_runtime_packages_import_and_work(aws, deploy):
     assert invoke(aws, name)[1] == 2026
 
 
+def test_the_builtins_site_adds_exist(aws, deploy):
+    name = deploy("def handler(event, context):\n    return [callable(exit), callable(quit), callable(help)]\n")
+    assert invoke(aws, name)[1] == [True, True, True]
+
+
 def test_the_zips_own_packages_come_first(aws, role):
     name = f"fn-{uuid.uuid4().hex[:16]}"
     package = zip_of({"lambda_function.py": "import six\n\ndef handler(event, context):\n    return six.VERSION\n",

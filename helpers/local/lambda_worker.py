@@ -14,6 +14,7 @@ import importlib
 import json
 import logging
 import os
+import site
 import struct
 import sys
 import time
@@ -160,6 +161,8 @@ def main() -> None:
     """Serve invocations until the parent closes the request pipe."""
     request_fd, response_fd = int(sys.argv[1]), int(sys.argv[2])
     sys.path[:0] = [os.environ["LAMBDA_TASK_ROOT"], os.environ["LAMBDA_RUNTIME_DIR"]]
+    site.setquit()  # the builtins site adds (exit, quit, help), without site's package folders
+    site.sethelper()
     request_filter = configure_logging()
     init_started = time.perf_counter()
     handler, init_error = None, None
