@@ -33,7 +33,7 @@ class Check:
 
     def line(self) -> str:
         """The finding as one line of the report."""
-        return f"{'ok  ' if self.ok else 'FAIL'}  {self.name:<42} {self.detail}"
+        return f"{'ok  ' if self.ok else 'FAIL'}  {self.name:<52} {self.detail}"
 
 
 def quota_console_url(region: str, service: str, code: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import boto3
 import pytest
 import test_cleanup
@@ -97,3 +99,24 @@ def test_zero_attendees_is_refused(kit_env, capsys):
 def test_the_endpoint_concurrency_preflight_assumes_is_what_00_setup_creates():
     source = (ROOT / "notebooks" / "source" / "00_setup.py").read_text()
     assert f'"MaxConcurrency": {preflight.ENDPOINT_MAX_CONCURRENCY}' in source
+
+
+def test_the_command_reads_the_local_clouds_quota_from_its_setting(tmp_path):
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
+    env.update(WORKSHOP_MODE="local", WORKSHOP_PREFIX="pre", WORKSHOP_LOCAL_PORT=str(port),
+               WORKSHOP_STATE_DIR=str(tmp_path), WORKSHOP_LOCAL_SERVERLESS_CONCURRENCY="10", PYTHONPATH=str(ROOT))
+    try:
+        done = subprocess.run([sys.executable, "-m", "helpers", "preflight", "--attendees", "3"],
+                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAIL  SageMaker total serverless concurrency (L-96300102)" in done.stdout
+    assert "below the 15 that 3 attendees need" in done.stdout
