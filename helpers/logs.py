@@ -26,7 +26,10 @@ def ensure_log_group(name: str, retention_days: int, tags: dict[str, str]) -> di
 
 
 def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str = "") -> pd.DataFrame:
-    """The group's latest events (newest last) as a table of time, stream and message."""
+    """The group's latest searchable events (newest last) as a table of time, stream and message.
+
+    CloudWatch Logs makes an event searchable seconds after it was written: the last few may be missing.
+    """
     start = int((time.time() - minutes * 60) * 1000)
     kwargs = {"logGroupName": group, "startTime": start, "filterPattern": pattern}
     events: list[dict] = []
@@ -78,15 +81,25 @@ def ensure_metric_filters(group: str, filters: list[dict]) -> pd.DataFrame:
     )
 
 
-def insights(group: str, query: str, minutes: int = 60, timeout_s: float = 60) -> pd.DataFrame:
-    """Run a Logs Insights query over the group's last minutes; its result rows as a table (without @ptr)."""
+def insights(group: str, query: str, minutes: int = 60, timeout_s: float = 120) -> pd.DataFrame:
+    """Run a Logs Insights query over the group's last minutes; its result rows as a table (without @ptr).
+
+    The query sees the events CloudWatch Logs has made searchable (seconds after they were written).
+    """
     logs = client("logs")
     now = int(time.time())
     query_id = logs.start_query(logGroupName=group, startTime=now - minutes * 60, endTime=now, queryString=query)["queryId"]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    reported = 0.0
+    while (waited := time.monotonic() - started) < timeout_s:
         answer = logs.get_query_results(queryId=query_id)
         if answer["status"] in ("Complete", "Failed", "Cancelled", "Timeout"):
             return pd.DataFrame([{f["field"]: f["value"] for f in row if f["field"] != "@ptr"} for row in answer["results"]])
+        if waited - reported >= 10:
+            reported = waited
+            print(f"Logs Insights query {answer['status']} for {waited:.0f} s (at most {timeout_s:.0f} s)")
         time.sleep(1)
-    raise TimeoutError(f"Logs Insights query did not finish within {timeout_s:.0f} s")
+    raise TimeoutError(
+        f"Logs Insights query {query_id} did not finish within {timeout_s:.0f} s. Fix: narrow the time range "
+        "(minutes=...) or run the cell again; CloudWatch → Logs Insights shows the query's progress."
+    )
