@@ -100,7 +100,7 @@ def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict
         "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/e"))
     package = zip_of({"app.py": (ROOT / "lambda" / "chapter7" / "app.py").read_text()})
     aws["lambda"].create_function(
-        FunctionName="chapter7", Runtime="python3.11", Role=role, Handler="app.lambda_handler",
+        FunctionName="chapter7", Runtime="python3.13", Role=role, Handler="app.lambda_handler",
         Code={"ZipFile": package}, Timeout=30, Environment={"Variables": {"ENDPOINT_NAME": "e"}},
     )  # fmt: skip
     aws["lambda"].get_waiter("function_active_v2").wait(FunctionName="chapter7")
@@ -171,7 +171,7 @@ def main(n: int = 500) -> None:
         expected = model.predict(model.load_booster(trained.artifact), [model.SAMPLE_FEATURES[1]])[0]
         lam = clients(f"http://127.0.0.1:{port}")["lambda"]
         role = clients(f"http://127.0.0.1:{port}")["iam"].get_role(RoleName="fn")["Role"]["Arn"]
-        lam.create_function(FunctionName="trivial", Runtime="python3.11", Role=role, Handler="lambda_function.handler",
+        lam.create_function(FunctionName="trivial", Runtime="python3.13", Role=role, Handler="lambda_function.handler",
                             Code={"ZipFile": zip_of({"lambda_function.py": TRIVIAL})})  # fmt: skip
         series = interleaved_calls(lam, port, "trivial", n)
     finally:

@@ -120,7 +120,7 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
     made |= {("sagemaker", "model", n.model), ("sagemaker", "endpoint config", n.endpoint_config),
              ("sagemaker", "endpoint", n.endpoint)}
 
-    lam.create_function(FunctionName=n.function, Runtime="python3.11", Role=role_arn, Handler="app.lambda_handler",
+    lam.create_function(FunctionName=n.function, Runtime="python3.13", Role=role_arn, Handler="app.lambda_handler",
                         Code={"ZipFile": _zip()}, Tags=tags)
     made.add(("lambda", "function", n.function))
     lam.create_function_url_config(FunctionName=n.function, AuthType="AWS_IAM")

@@ -133,6 +133,17 @@ def test_logs_insights_does_not_see_an_event_before_it_is_ingested(aws_timing, c
     assert insights_rows(logs, group) == []
 
 
+def test_a_runtime_log_write_is_not_searchable_at_once(aws_timing, clients, group):
+    from moto.logs.models import logs_backends
+
+    logs, _ = clients
+    # The Lambda and SageMaker runtimes write their logs through moto's backend, as this does.
+    logs_backends["123456789012"]["us-east-1"].put_log_events(
+        group, "s", [{"timestamp": int(time.time() * 1000), "message": "START RequestId: r1 Version: $LATEST"}])
+    assert filtered(logs, group) == []
+    assert len(eventually(lambda: filtered(logs, group), INGESTED_WITHIN_S)) == 1
+
+
 def test_an_ingested_event_becomes_searchable_within_the_ingestion_delay(aws_timing, clients, group):
     logs, _ = clients
     put_line(logs, group, {"event": "inference", "requestId": "r1"})

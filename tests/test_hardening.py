@@ -144,7 +144,7 @@ def test_a_role_not_yet_assumable_is_retried_when_creating_the_function(aws_mode
     role = boto3.client("iam").create_role(RoleName=f"{aws_mode}-inference-lambda-role", AssumeRolePolicyDocument=json.dumps(TRUST))
     sends = inject(monkeypatch, "lambda.CreateFunction", rest_json_error(
         "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.", 400))
-    spec = {"FunctionName": f"{aws_mode}-inference", "Runtime": "python3.11", "Role": role["Role"]["Arn"],
+    spec = {"FunctionName": f"{aws_mode}-inference", "Runtime": "python3.13", "Role": role["Role"]["Arn"],
             "Handler": "app.lambda_handler"}
     awslambda.ensure_function(spec, test_cleanup._zip())
     assert len(sends) == 2
@@ -153,7 +153,7 @@ def test_a_role_not_yet_assumable_is_retried_when_creating_the_function(aws_mode
 
 def test_an_update_in_progress_is_retried(aws_mode, monkeypatch):
     role = boto3.client("iam").create_role(RoleName=f"{aws_mode}-inference-lambda-role", AssumeRolePolicyDocument=json.dumps(TRUST))
-    spec = {"FunctionName": f"{aws_mode}-inference", "Runtime": "python3.11", "Role": role["Role"]["Arn"],
+    spec = {"FunctionName": f"{aws_mode}-inference", "Runtime": "python3.13", "Role": role["Role"]["Arn"],
             "Handler": "app.lambda_handler"}
     awslambda.ensure_function(spec, test_cleanup._zip())
     sends = inject(monkeypatch, "lambda.UpdateFunctionCode", rest_json_error(

@@ -355,7 +355,7 @@ def handler(event, context):
 
 def deploy(admin, role_arn: str) -> str:
     name = unique("fn")
-    admin("lambda").create_function(FunctionName=name, Runtime="python3.11", Role=role_arn, Handler="app.handler",
+    admin("lambda").create_function(FunctionName=name, Runtime="python3.13", Role=role_arn, Handler="app.handler",
                                     Code={"ZipFile": zip_of(HANDLER)}, Timeout=30)
     return name
 
@@ -398,7 +398,7 @@ def test_a_handler_whose_role_allows_put_item_writes(session, admin, table):
 def test_create_function_refuses_a_role_lambda_cannot_assume(admin):
     arn = admin("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST))["Role"]["Arn"]
     code, status, message = error_of(lambda: admin("lambda").create_function(
-        FunctionName=unique("fn"), Runtime="python3.11", Role=arn, Handler="app.handler", Code={"ZipFile": zip_of(HANDLER)}))
+        FunctionName=unique("fn"), Runtime="python3.13", Role=arn, Handler="app.handler", Code={"ZipFile": zip_of(HANDLER)}))
     assert (code, status, message) == ("InvalidParameterValueException", 400,
                                        "The role defined for the function cannot be assumed by Lambda.")
 
@@ -493,7 +493,7 @@ def test_a_role_younger_than_its_propagation_cannot_be_assumed_by_lambda(admin, 
     arn = admin("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
 
     def create():
-        return admin("lambda").create_function(FunctionName=unique("fn"), Runtime="python3.11", Role=arn,
+        return admin("lambda").create_function(FunctionName=unique("fn"), Runtime="python3.13", Role=arn,
                                                Handler="app.handler", Code={"ZipFile": zip_of(HANDLER)})
 
     code, _, message = error_of(create)

@@ -93,7 +93,7 @@ def deploy(aws, role):
     def create(source: str, handler: str = "lambda_function.handler", **config) -> str:
         name = f"fn-{uuid.uuid4().hex[:16]}"
         aws.lam.create_function(
-            FunctionName=name, Runtime="python3.11", Role=role, Handler=handler,
+            FunctionName=name, Runtime="python3.13", Role=role, Handler=handler,
             Code={"ZipFile": zip_of({"lambda_function.py": source})}, **{"Timeout": 10, **config},
         )  # fmt: skip
         return name
@@ -466,7 +466,7 @@ def test_the_zips_own_packages_come_first(aws, role):
     name = f"fn-{uuid.uuid4().hex[:16]}"
     package = zip_of({"lambda_function.py": "import six\n\ndef handler(event, context):\n    return six.VERSION\n",
                       "six.py": "VERSION = 'bundled'\n"})  # fmt: skip
-    aws.lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="lambda_function.handler",
+    aws.lam.create_function(FunctionName=name, Runtime="python3.13", Role=role, Handler="lambda_function.handler",
                             Code={"ZipFile": package})  # fmt: skip
     assert invoke(aws, name)[1] == "bundled"
 
@@ -536,7 +536,7 @@ def test_environment_names_the_function_and_its_log_stream(aws, deploy):
                                     "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_EXECUTION_ENV", "_HANDLER")} == {
         "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_LAMBDA_FUNCTION_NAME": name,
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.11",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{name}", "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
         "_HANDLER": "lambda_function.handler",
     }  # fmt: skip
     assert [env["AWS_LAMBDA_LOG_STREAM_NAME"]] == log_streams(aws, name)
@@ -738,7 +738,7 @@ def test_function_created_again_under_the_same_name_starts_cold(aws, deploy, rol
     name = deploy(COUNTER)
     assert [invoke(aws, name)[1] for _ in range(2)] == [1, 2]
     aws.lam.delete_function(FunctionName=name)
-    aws.lam.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="lambda_function.handler",
+    aws.lam.create_function(FunctionName=name, Runtime="python3.13", Role=role, Handler="lambda_function.handler",
                             Code={"ZipFile": zip_of({"lambda_function.py": COUNTER})}, Timeout=10)  # fmt: skip
     assert invoke(aws, name)[1] == 1
 

@@ -70,7 +70,7 @@ def returning(value: str) -> bytes:
 def create(lam, role: str, code: bytes | None = None) -> dict:
     """Create a function with a unique name; return CreateFunction's answer."""
     return lam.create_function(
-        FunctionName=f"fn-{uuid.uuid4().hex[:16]}", Runtime="python3.11", Role=role,
+        FunctionName=f"fn-{uuid.uuid4().hex[:16]}", Runtime="python3.13", Role=role,
         Handler="lambda_function.handler", Code={"ZipFile": code or returning("v1")}, Timeout=10,
     )  # fmt: skip
 
@@ -193,7 +193,7 @@ def test_invocations_during_a_configuration_update_run_the_previous_configuratio
 
 
 def test_ensure_function_waits_for_active_and_between_updates(local_cloud, role, aws_profile, capsys):
-    spec = {"FunctionName": f"fn-{uuid.uuid4().hex[:16]}", "Runtime": "python3.11", "Role": role,
+    spec = {"FunctionName": f"fn-{uuid.uuid4().hex[:16]}", "Runtime": "python3.13", "Role": role,
             "Handler": "lambda_function.handler", "Timeout": 10}  # fmt: skip
     assert awslambda.ensure_function(spec, returning("v1"))["State"] == "Active"
     changed, v2 = {**spec, "Timeout": 20, "Environment": {"Variables": {"COLOR": "green"}}}, returning("v2")
@@ -215,7 +215,7 @@ def test_setup_run_again_after_8_2_leaves_8_2s_handler(local_cloud, role, aws_pr
     scope = {"awslambda": awslambda, "names": names, "role_arn": role,
              "settings": SimpleNamespace(tags=lambda: {"workshop-kit": "ml-pipeline-ch8"}, function_name="")}  # fmt: skip
     exec(_step5_cell(), dict(scope))  # 00_setup: the chapter-7 function  # noqa: S102 - our own notebook
-    handler_spec = {"FunctionName": names.function, "Runtime": "python3.11", "Role": role, "Handler": "app.lambda_handler",
+    handler_spec = {"FunctionName": names.function, "Runtime": "python3.13", "Role": role, "Handler": "app.lambda_handler",
                     "Environment": {"Variables": {"ENDPOINT_NAME": "ep", "TABLE_NAME": "t"}}}  # fmt: skip
     chapter_8_2 = awslambda.ensure_function(handler_spec, awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"}))
     exec(_step5_cell(), dict(scope))  # 00_setup again

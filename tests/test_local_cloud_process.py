@@ -209,7 +209,7 @@ def test_lambda_in_the_background_cloud_calls_that_cloud(cli):
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
         archive.writestr("app.py", "import os\n\ndef handler(event, context):\n    return os.environ['AWS_ENDPOINT_URL']\n")
-    lam.create_function(FunctionName="where", Runtime="python3.11", Role=role, Handler="app.handler",
+    lam.create_function(FunctionName="where", Runtime="python3.13", Role=role, Handler="app.handler",
                         Code={"ZipFile": package.getvalue()})  # fmt: skip
     assert json.loads(lam.invoke(FunctionName="where")["Payload"].read()) == cli.url
 

@@ -84,7 +84,7 @@ def pipeline(aws):
     function = f"{PREFIX}-inference"
     env = {"TABLE_NAME": table, "ENDPOINT_NAME": f"{PREFIX}-endpoint", "MODEL_VERSION": "1", "MODEL_NAME": f"{PREFIX}-model"}
     aws["lambda"].create_function(
-        FunctionName=function, Runtime="python3.11", Role=role, Handler="app.lambda_handler", Timeout=30,
+        FunctionName=function, Runtime="python3.13", Role=role, Handler="app.lambda_handler", Timeout=30,
         Code={"ZipFile": awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})},
         Environment={"Variables": env},
     )
@@ -246,6 +246,6 @@ def test_traffic_mixes_good_bad_and_failing_requests_then_turns_injection_off(aw
 def test_setup_reuses_an_existing_function_as_it_is_when_asked(aws, pipeline, local_cloud):
     before = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])
     other_code = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"})
-    spec = {"FunctionName": pipeline["function"], "Role": before["Role"], "Handler": "app.lambda_handler", "Runtime": "python3.11"}
+    spec = {"FunctionName": pipeline["function"], "Role": before["Role"], "Handler": "app.lambda_handler", "Runtime": "python3.13"}
     kept = awslambda.ensure_function(spec, other_code, reuse_existing=True)
     assert kept["CodeSha256"] == before["CodeSha256"] != awslambda.code_sha256(other_code)

@@ -63,7 +63,7 @@ def stack(aws):
         assigned("00_setup", "invoke_endpoint_policy", {"endpoint": endpoint})))
     function = f"{PREFIX}-inference"
     aws["lambda"].create_function(
-        FunctionName=function, Runtime="python3.11", Role=aws["iam"].get_role(RoleName=role)["Role"]["Arn"],
+        FunctionName=function, Runtime="python3.13", Role=aws["iam"].get_role(RoleName=role)["Role"]["Arn"],
         Handler="app.lambda_handler", Timeout=30,
         Code={"ZipFile": awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})},
         Environment={"Variables": {"TABLE_NAME": table, "ENDPOINT_NAME": endpoint["EndpointName"], "MODEL_VERSION": "1",

@@ -318,7 +318,7 @@ def test_lambda_calling_the_endpoint_gets_the_models_prediction(aws, endpoint, b
     with zipfile.ZipFile(package, "w") as archive:
         archive.write(Path(__file__).resolve().parents[1] / "lambda" / "chapter7" / "app.py", "app.py")
     name = f"chapter7-{uuid.uuid4().hex[:8]}"
-    lam.create_function(FunctionName=name, Runtime="python3.11", Role=role["Role"]["Arn"], Handler="app.lambda_handler",
+    lam.create_function(FunctionName=name, Runtime="python3.13", Role=role["Role"]["Arn"], Handler="app.lambda_handler",
                         Code={"ZipFile": package.getvalue()}, Environment={"Variables": {"ENDPOINT_NAME": endpoint}})  # fmt: skip
     answer = lam.invoke(FunctionName=name, Payload=json.dumps({"features": ROWS[1]}))
     reply = json.loads(answer["Payload"].read())

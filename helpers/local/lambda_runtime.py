@@ -228,7 +228,7 @@ class Runtime:
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(fn.memory_size),
             "AWS_LAMBDA_LOG_GROUP_NAME": fn.logs_group_name,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time or 'python3.11'}",
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_{fn.run_time or 'python3.13'}",
             "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
             "LAMBDA_TASK_ROOT": str(code),
             "LAMBDA_RUNTIME_DIR": str(runtime_packages()),

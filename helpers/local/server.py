@@ -18,6 +18,7 @@ from helpers.local import hooks, profile
 HOOK_MODULES = (
     "helpers.local.lambda_runtime",
     "helpers.local.lambda_states",
+    "helpers.local.lambda_runtimes",
     "helpers.local.sagemaker_runtime",
     "helpers.local.sagemaker_endpoints",
     "helpers.local.dynamodb_tables",

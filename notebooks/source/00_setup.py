@@ -168,7 +168,7 @@ print(open("../lambda/chapter7/app.py").read())
 # %%
 function_spec = {
     "FunctionName": names.function,
-    "Runtime": "python3.11",
+    "Runtime": "python3.13",
     "Role": role_arn,
     "Handler": "app.lambda_handler",
     "Timeout": 30,

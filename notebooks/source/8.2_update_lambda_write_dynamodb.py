@@ -56,7 +56,7 @@ print(inspect.getsource(app._write_failed))
 handler_function_spec = {
     "FunctionName": names.function,
     "Handler": "app.lambda_handler",
-    "Runtime": "python3.11",
+    "Runtime": "python3.13",
     "Role": function["Role"],
     "Timeout": 30,
     "MemorySize": 256,
