@@ -11,6 +11,9 @@ Fidelity notes:
   no event matched; a minute split across batches can get a default beside real matches.
 - Filters apply to the events ingested after they exist: a batch is evaluated against the
   filters present when it is put.
+- Filters see a batch at ingestion, before it is searchable (helpers.local.logs_ingestion); under
+  the aws profile their datapoints become visible after the publication delay
+  (helpers.local.statistics), at the events' own timestamps.
 """
 
 from __future__ import annotations
