@@ -15,7 +15,7 @@ line, as for Lambda logs); Lambda START/END/REPORT fields (@type, @requestId, @d
 
 Fidelity notes:
 - Queries complete at once (status Complete on the first GetQueryResults), over the events
-  ingested so far (helpers.local.logs_ingestion: under the aws profile, after the ingestion delay).
+  searchable so far (helpers.local.logs_ingestion: under the aws profile, after the ingestion delay).
 - Without `sort`, event rows come newest first and stats groups in the order their newest event
   was met; `sort` without asc/desc sorts descending (the documentation names no default).
 - Comparisons with a missing field are false; numbers (and numeric strings) compare numerically.
