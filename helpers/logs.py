@@ -20,7 +20,11 @@ def ensure_log_group(name: str, retention_days: int, tags: dict[str, str]) -> di
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
             raise
-        logs.tag_log_group(logGroupName=name, tags=tags)
+        # Only the missing tags: re-tagging would move workshop-created-at to this run.
+        have = logs.list_tags_log_group(logGroupName=name).get("tags", {})
+        missing = {k: v for k, v in tags.items() if k not in have}
+        if missing:
+            logs.tag_log_group(logGroupName=name, tags=missing)
     logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
     return next(g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name)
 

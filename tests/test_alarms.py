@@ -259,6 +259,15 @@ def test_putting_an_existing_alarm_again_keeps_its_state(cloudwatch):
     assert (alarm["StateValue"], alarm["Threshold"]) == ("ALARM", 3.0)
 
 
+def test_putting_an_existing_alarm_again_ignores_its_tags_as_aws_does(cloudwatch):
+    name = put_alarm(cloudwatch, Tags=[{"Key": "workshop-created-at", "Value": "first-run"}])
+
+    put_alarm(cloudwatch, AlarmName=name, Tags=[{"Key": "workshop-created-at", "Value": "second-run"}])
+
+    arn = alarm_of(cloudwatch, name)["AlarmArn"]
+    assert cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "workshop-created-at", "Value": "first-run"}]
+
+
 def test_metric_math_alarm_evaluates_the_expression(cloudwatch):
     errors, invocations = unique("Errors"), unique("Invocations")
     stat = {"Namespace": NAMESPACE, "Dimensions": []}

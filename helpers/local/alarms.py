@@ -732,7 +732,10 @@ def _put_metric_alarm(self: Any, *args: Any, **kwargs: Any) -> Any:
     name = bound.arguments["name"]
     with cloudwatch_lock:
         existing = self.alarms.get(name)
-        alarm = _originals["put_metric_alarm"](self, *args, **kwargs)
+        if existing is not None and "tags" in bound.arguments:
+            # AWS ignores Tags when PutMetricAlarm updates an alarm (TagResource changes them); moto replaces them.
+            bound.arguments["tags"] = None
+        alarm = _originals["put_metric_alarm"](*bound.args, **bound.kwargs)
         when = alarm.configuration_updated_timestamp
         if existing is not None and existing is not alarm:
             for attribute in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp",
