@@ -152,7 +152,9 @@ print(f"✔ {len(answers)} requests, {len(records)} records, statuses as answere
 # %% [markdown]
 # ## Step 5 · When DynamoDB is down, nothing is lost
 #
-# We point the function at a table that does not exist, as if DynamoDB were unavailable. The caller
+# We point the function at another table, as if DynamoDB were unavailable. Its role may write only
+# the metadata table (8.1's least-privilege policy), so every write is refused with
+# `AccessDeniedException` — the answer a missing permission gets in AWS, too. The caller
 # still gets a prediction; the handler logs the full record as one `metadata_write_failed` line.
 # `backfill_from_logs` then finds those lines (a CloudWatch Logs filter pattern) and replays them
 # with the same conditional write: running it twice restores nothing twice. CloudWatch Logs makes a
