@@ -40,24 +40,23 @@ def _configuration(name: str) -> dict:
     return client("lambda").get_function_configuration(FunctionName=name)
 
 
-def wait_active(name: str) -> None:
-    """Wait (with progress) until a new function leaves Pending; fail clearly if it ends Failed."""
+def _wait_for(name: str, field: str, done: str, what: str) -> None:
+    """Wait (with progress) until the configuration's field is done; fail clearly if it is Failed."""
     wait_for_state(
-        lambda: _configuration(name).get("State", "Active"),
-        what=f"function {name} to be Active", done={"Active"}, failed={"Failed"},
-        timeout_s=300, interval_s=1,
-        hint="Lambda's StateReason says why: aws lambda get-function-configuration --function-name " + name,
-    )  # fmt: skip
+        lambda: _configuration(name).get(field, done),
+        what=f"function {name}{what}", done={done}, failed={"Failed"}, timeout_s=300, interval_s=1,
+        hint=f"Lambda's {field}Reason says why: aws lambda get-function-configuration --function-name {name}",
+    )
+
+
+def wait_active(name: str) -> None:
+    """Wait until a new function leaves Pending (State Active)."""
+    _wait_for(name, "State", "Active", " to be Active")
 
 
 def wait_updated(name: str) -> None:
-    """Wait (with progress) until the function's last update is done; fail clearly if it failed."""
-    wait_for_state(
-        lambda: _configuration(name).get("LastUpdateStatus", "Successful"),
-        what=f"function {name}'s update to finish", done={"Successful"}, failed={"Failed"},
-        timeout_s=300, interval_s=1,
-        hint="Lambda's LastUpdateStatusReason says why: aws lambda get-function-configuration --function-name " + name,
-    )  # fmt: skip
+    """Wait until the function's last update is done (LastUpdateStatus Successful)."""
+    _wait_for(name, "LastUpdateStatus", "Successful", "'s update to finish")
 
 
 def _conflict_retry(call, what: str):
