@@ -7,6 +7,7 @@ import uuid
 
 import boto3
 import pytest
+from aws_errors import error_of
 from botocore.exceptions import ClientError
 
 from helpers.local import profile
@@ -68,12 +69,6 @@ def wait_active(ddb, name: str, timeout_s: float = 10) -> dict:
             return table
         time.sleep(0.05)
     raise AssertionError(f"{name} never became ACTIVE")
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 ITEM = {"requestId": {"S": "r1"}, "endpointName": {"S": "e"}, "timestamp": {"S": "2026-11-27T12:00:00.000Z"}}

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from aws_errors import error_of
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
@@ -131,12 +132,6 @@ def wait_until_not(cloud, name: str, state: str, timeout_s: float = 15) -> dict:
             return described
         time.sleep(0.1)
     raise AssertionError(f"endpoint {name} still {state} after {timeout_s} s")
-
-
-def error_of(call) -> tuple[str, str]:
-    with pytest.raises(ClientError) as caught:
-        call()
-    return caught.value.response["Error"]["Code"], caught.value.response["Error"]["Message"]
 
 
 def invoke(cloud, name: str) -> str:
