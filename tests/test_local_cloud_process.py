@@ -116,11 +116,12 @@ def test_up_is_idempotent(running):
     assert running.pid() == pid
 
 
-def test_status_shows_url_pid_and_uptime(running):
+def test_status_shows_url_pid_uptime_and_the_profile_to_replay(running):
     result = running("status")
     assert result.returncode == 0
-    match = re.search(rf"running at {re.escape(running.url)} \(pid (\d+), up (\d+) s, log (\S+)\)", result.stdout)
-    assert match and int(match.group(1)) == running.pid() and Path(match.group(3)).exists()
+    match = re.search(rf"running at {re.escape(running.url)} \(pid (\d+), up (\d+) s, "
+                      rf"profile (local|aws) \(seed (\d+), time scale ([\d.]+)\), log (\S+)\)", result.stdout)
+    assert match and int(match.group(1)) == running.pid() and Path(match.group(6)).exists()
 
 
 def test_status_of_a_stopped_cloud_exits_3(cli):

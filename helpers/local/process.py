@@ -36,6 +36,7 @@ class Status:
     pid: int | None = None
     uptime_s: float | None = None
     log: Path | None = None
+    profile: str = ""  # e.g. "aws (seed 8, time scale 0.1)": set WORKSHOP_LOCAL_SEED to replay it
 
     @property
     def url(self) -> str:
@@ -44,7 +45,8 @@ class Status:
     def describe(self) -> str:
         """One line for people."""
         if self.state == "running":
-            return f"local cloud running at {self.url} (pid {self.pid}, up {self.uptime_s:.0f} s, log {self.log})"
+            return (f"local cloud running at {self.url} (pid {self.pid}, up {self.uptime_s:.0f} s, "
+                    f"profile {self.profile}, log {self.log})")
         if self.state == "dead":
             return f"local cloud on port {self.port} is dead (pid {self.pid} is gone); `python -m helpers.local up` restarts it"
         if self.state == "foreign":
@@ -120,7 +122,9 @@ def status(port: int) -> Status:
     record = _record(port)
     info = _health(port)
     if info:
-        return Status("running", port, info["pid"], info["uptime_s"], Path(record["log"]) if record else None)
+        described = f"{info.get('profile')} (seed {info.get('seed')}, time scale {info.get('time_scale')})"
+        return Status("running", port, info["pid"], info["uptime_s"], Path(record["log"]) if record else None,
+                      described)
     if _port_open(port):
         return Status("foreign", port)
     if record and not _alive(record["pid"]):
