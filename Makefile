@@ -20,7 +20,7 @@ demo: install  ## run every notebook headless on the local cloud; executed copie
 test: install  ## the whole test suite (what CI runs)
 	$(PY) tools/build_notebooks.py --check
 	$(PY) -m ruff check .
-	WORKSHOP_MODE=local $(PY) -m pytest -n 2 --dist loadgroup
+	WORKSHOP_MODE=local $(PY) -m pytest -n 2 --dist loadscope
 
 lab: install  ## JupyterLab on the kit's kernel
 	cd notebooks && ../$(VENV)/bin/jupyter lab

@@ -48,15 +48,6 @@ def _metadata_table_spec(name: str) -> dict:
     }
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (make test: -n 2 --dist loadgroup) a module's tests share a worker, and so its
-    module-scoped fixtures; a test that names its own xdist_group (each profile's notebook runs) keeps it."""
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
 @pytest.fixture(scope="session")
 def metadata_spec():
     """Makes the 8.1 inference metadata table spec: metadata_spec(name) -> a new dict, free to change."""

@@ -34,8 +34,7 @@ PROFILES = {
 }
 
 
-@pytest.fixture(scope="module", params=[pytest.param(name, marks=pytest.mark.xdist_group(f"notebooks-{name}"))
-                                        for name in PROFILES])
+@pytest.fixture(scope="module", params=list(PROFILES))
 def notebook_env(request, tmp_path_factory):
     """Environment for notebook kernels: their own local cloud (port, state folder, profile), fast alarm periods."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
