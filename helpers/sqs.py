@@ -176,6 +176,7 @@ def receive_notifications(queue_url: str, alarm: str, state: str, since: dt.date
     found: list[dict] = []
     consumed: list[str] = []
     kept: list[str] = []
+    seen: list[str] = []  # what was read instead, for the error message
     started = time.monotonic()
     hide_s = int(min(43200, timeout_s + 30))  # others stay hidden while we look, then are released
     try:
@@ -187,7 +188,8 @@ def receive_notifications(queue_url: str, alarm: str, state: str, since: dt.date
                     raise WorkshopError(
                         f"No notification that alarm {alarm} entered {state}"
                         f"{f' at or after {since:%H:%M:%S} UTC' if since else ''} reached the queue within "
-                        f"{timeout_s:.0f} s ({len(kept)} other notes read and left in the queue). Check that the "
+                        f"{timeout_s:.0f} s ({len(kept)} other notes read and left in the queue"
+                        f"{': ' + '; '.join(seen[-4:]) if seen else ''}). Check that the "
                         "alarm's actions name the topic, that the queue is subscribed to the topic, and that the "
                         "queue policy lets the topic send (sqs.allow_topic)."
                     )
@@ -198,6 +200,10 @@ def receive_notifications(queue_url: str, alarm: str, state: str, since: dt.date
                     kind = classify(note, alarm, state, since)
                     if kind == "wanted":
                         found.append(note)
+                    else:
+                        message = note["Message"] if isinstance(note["Message"], dict) else {}
+                        seen.append(f"{kind} {message.get('AlarmName')} → {message.get('NewStateValue')} "
+                                    f"at {message.get('StateChangeTime')}")
                     (kept if kind == "other" else consumed).append(m["ReceiptHandle"])
                 bar.set_postfix_str(f"{len(consumed) + len(kept)} notes read, {len(kept)} about other changes")
                 bar.update(1)
