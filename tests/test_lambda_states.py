@@ -35,9 +35,9 @@ def lam(local_cloud):
 
 @pytest.fixture()
 def aws_profile():
-    """The aws profile, its delays shortened (create and update take 0.3-1.5 s), for one test."""
+    """The aws profile, its delays shortened (create and update take 0.6-3 s: long against load jitter), for one test."""
     current = profile.current()
-    old = profile.use(profile.Profile(name="aws", seed=1, scale=0.3, quotas=dict(current.quotas)))
+    old = profile.use(profile.Profile(name="aws", seed=1, scale=0.6, quotas=dict(current.quotas)))
     yield profile.current()
     profile.use(old)
 
