@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import os
+import sys
 from functools import cache
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from helpers import config
-from helpers.errors import WorkshopError, friendly
+from helpers.errors import WorkshopError, explain, friendly
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=70)
 DUMMY_KEY = "testing"  # the local cloud accepts any credentials
@@ -107,13 +109,20 @@ def console_url(path: str) -> str | None:
 
 
 def _install_notebook_errors() -> None:
-    """In Jupyter, show a WorkshopError as its message, not as a long traceback."""
+    """In Jupyter, show a WorkshopError as its message, and an AWS error attendees commonly hit with what to do."""
     try:
         ip = get_ipython()  # noqa: F821  (defined inside IPython only)
     except NameError:
         return
+    ip.set_custom_exc((WorkshopError, ClientError, BotoCoreError), show_error)
 
-    def show(shell, etype, value, tb, tb_offset=None):
+
+def show_error(shell, etype, value, tb, tb_offset=None) -> None:
+    """IPython's handler: the error in one line plus the fix when the kit knows one, else the full traceback."""
+    advice = None if isinstance(value, WorkshopError) else explain(value)
+    if isinstance(value, WorkshopError) or advice:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset, exception_only=True)
-
-    ip.set_custom_exc((WorkshopError,), show)
+    else:
+        shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    if advice:
+        print(advice, file=sys.stderr)

@@ -137,3 +137,38 @@ def test_reload_reads_changed_variables(monkeypatch):
     monkeypatch.setenv("WORKSHOP_PREFIX", "second")
     assert config.settings().prefix == "first"
     assert config.reload().prefix == "second"
+
+
+class _Shell:
+    """Records how IPython was asked to show an exception."""
+
+    def __init__(self) -> None:
+        self.calls: list[bool] = []
+
+    def showtraceback(self, exc_tuple, tb_offset=None, exception_only=False) -> None:
+        self.calls.append(exception_only)
+
+
+def test_a_permission_error_in_a_notebook_is_shown_in_one_line_with_the_missing_action(capsys):
+    from botocore.exceptions import ClientError
+
+    from helpers.session import show_error
+
+    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": (
+        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: dynamodb:PutItem "
+        "on resource: arn:aws:dynamodb:us-east-1:123456789012:table/t because no identity-based policy allows it")}},
+        "PutItem")
+    shell = _Shell()
+    show_error(shell, ClientError, denied, None)
+    assert shell.calls == [True]
+    assert "needs dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/t" in capsys.readouterr().err
+
+
+def test_an_error_the_kit_cannot_explain_keeps_its_full_traceback(capsys):
+    from botocore.exceptions import ClientError
+
+    from helpers.session import show_error
+
+    shell = _Shell()
+    show_error(shell, ClientError, ClientError({"Error": {"Code": "Odd", "Message": "odd"}}, "Op"), None)
+    assert shell.calls == [False] and capsys.readouterr().err == ""
