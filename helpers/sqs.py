@@ -122,15 +122,38 @@ def _release(queue_url: str, handles: list[str]) -> None:
         client("sqs").change_message_visibility_batch(QueueUrl=queue_url, Entries=batch)
 
 
-def drain(queue_url: str) -> int:
-    """Delete every message waiting in the queue (long polling, so none is missed); return how many."""
-    sqs, count = client("sqs"), 0
-    while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                       WaitTimeSeconds=DRAIN_WAIT_S).get("Messages", [])
-        if not messages:
-            return count
-        count += _delete(queue_url, [m["ReceiptHandle"] for m in messages])
+def drain(queue_url: str, before: dt.datetime | None = None) -> int:
+    """Delete the notes waiting in the queue (long polling, so none is missed); return how many.
+
+    With before, only notes of alarm state changes before that moment go: a change that happened
+    since (an alarm catching up with data CloudWatch published late) stays for whoever awaits it.
+    """
+    if before is not None and before.tzinfo is None:
+        before = before.replace(tzinfo=dt.UTC)
+    sqs, count, kept = client("sqs"), 0, []
+    try:
+        while True:
+            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60,
+                                           WaitTimeSeconds=DRAIN_WAIT_S).get("Messages", [])
+            if not messages:
+                return count
+            old = [m["ReceiptHandle"] for m in messages if _older(m["Body"], before)]
+            kept += [m["ReceiptHandle"] for m in messages if m["ReceiptHandle"] not in old]
+            count += _delete(queue_url, old)
+    finally:
+        _release(queue_url, kept)
+
+
+def _older(body: str, before: dt.datetime | None) -> bool:
+    """Whether a queued note is about a state change before the moment (every note, when there is none)."""
+    if before is None:
+        return True
+    try:
+        message = parse_notification(body)["Message"]
+    except ValueError:
+        return True
+    changed = state_change_time(message) if isinstance(message, dict) else None
+    return changed is None or changed < before
 
 
 def parse_notification(body: str) -> dict:

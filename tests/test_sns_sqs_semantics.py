@@ -289,3 +289,13 @@ def test_drain_deletes_what_it_read_and_reports_how_many(sqs):
     with aws_profile():
         assert kit_sqs.drain(url) == 13
     assert visible_messages(sqs, url) == 0
+
+
+def test_drain_before_a_moment_keeps_the_notes_of_later_state_changes(sns, sqs):
+    topic, url = subscribed_queue(sns, sqs)
+    settled = datetime.now(UTC)
+    sns.publish(TopicArn=topic, Message=note("errors", "OK", settled - timedelta(minutes=1)), Subject="OK")
+    sns.publish(TopicArn=topic, Message=note("errors", "ALARM", settled + timedelta(seconds=5)), Subject="ALARM")
+    assert kit_sqs.drain(url, before=settled) == 1
+    found = kit_sqs.receive_notifications(url, alarm="errors", state="ALARM", since=settled, timeout_s=5)
+    assert [n["Subject"] for n in found] == ["ALARM"]
