@@ -314,7 +314,7 @@ def test_backfill_names_the_expected_records_it_never_found(outage, aws_timing):
     log_write_failures(outage.logs, outage.group, ["outage-0"])
     with pytest.raises(WorkshopError, match="no metadata_write_failed line for: never-logged") as raised:
         dynamodb.backfill_from_logs(outage.group, outage.table, client=outage.ddb, logs_client=outage.logs,
-                                    expect=["outage-0", "never-logged"], timeout_s=1, poll_s=0.05)
+                                    expect=["outage-0", "never-logged"], timeout_s=INGESTED_WITHIN_S, poll_s=0.05)
     assert "1 found were restored" in str(raised.value)
     assert dynamodb.get_record(outage.table, "outage-0", client=outage.ddb)
 
