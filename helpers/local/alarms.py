@@ -52,9 +52,9 @@ from decimal import Decimal
 from typing import Any
 
 from helpers.local import profile, statistics
+from helpers.local.hooks import MOTO_VERSION
 from helpers.local.locks import cloudwatch_lock
 
-MOTO_VERSION = "5.2.5"
 DEFAULT_INTERVAL_S = 10.0
 EXTRA_RANGE_PERIODS = 2
 HISTORY_RETENTION = timedelta(days=14)

@@ -19,7 +19,6 @@ import datetime as dt
 import inspect
 import json
 
-MOTO_VERSION = "5.2.5"
 FAST_ACTIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
 
 

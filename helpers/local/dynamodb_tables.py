@@ -24,7 +24,6 @@ from typing import Any
 
 from helpers.local import hooks, profile
 
-MOTO_VERSION = "5.2.5"
 TTL_CHANGE_INTERVAL_S = 3600.0  # DynamoDB allows one TTL change per table per hour (not scaled: a rule, not a delay)
 DATA_ACTIONS = ("put_item", "get_item", "update_item", "delete_item", "query", "scan", "batch_write_item",
                 "batch_get_item", "transact_write_items", "transact_get_items")  # fmt: skip

@@ -18,8 +18,6 @@ from typing import Any
 
 from moto.logs.exceptions import InvalidParameterException
 
-MOTO_VERSION = "5.2.5"
-
 _MISSING = object()  # a selector that resolves to nothing
 _WILD = object()  # a `*` step in a selector
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")

@@ -38,7 +38,6 @@ from typing import Any
 from helpers.local import call_log, hooks, iam_policy, profile
 from helpers.local.iam_policy import ANY, Decision, Resource
 
-MOTO_VERSION = "5.2.5"
 PARTITION = "aws"
 # Services whose identity-policy refusals travel as query-protocol XML.
 XML_SERVICES = {"sns", "iam", "sts"}

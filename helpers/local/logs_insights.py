@@ -41,8 +41,8 @@ from typing import Any
 from moto.logs.exceptions import LogsClientError
 
 from helpers.local import logs_ingestion
+from helpers.local.hooks import MOTO_VERSION
 
-MOTO_VERSION = "5.2.5"
 DEFAULT_LIMIT = 10_000
 MAX_LIMIT = 10_000
 _installed = False

@@ -29,7 +29,6 @@ from moto.logs.exceptions import InvalidParameterException, LimitExceededExcepti
 from helpers.local.filter_patterns import compile_pattern
 from helpers.local.locks import cloudwatch_lock
 
-MOTO_VERSION = "5.2.5"
 MAX_FILTERS_PER_GROUP = 100
 MAX_DIMENSIONS = 3
 _installed = False

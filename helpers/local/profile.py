@@ -76,13 +76,16 @@ class Profile:
         if not self.aws:
             return 0.0
         low, high = DELAYS[kind]
+        value = self.draw(kind, key).uniform(low, high)
+        return value if kind == "alarm_offset" else value * self.scale
+
+    def draw(self, kind: str, key: str = "") -> random.Random:
+        """A generator for this occurrence of kind on key: the same seed replays the same draws,
+        whatever order threads ask in."""
         with self._lock:
             n = self._draws.get((kind, key), 0)
             self._draws[(kind, key)] = n + 1
-        # One generator per (kind, key, occurrence): the same seed replays the same delays,
-        # whatever order threads ask in.
-        value = random.Random(f"{self.seed}|{kind}|{key}|{n}").uniform(low, high)
-        return value if kind == "alarm_offset" else value * self.scale
+        return random.Random(f"{self.seed}|{kind}|{key}|{n}")
 
     def start(self, kind: str, key: str) -> float:
         """Begin a change of kind on key now; return the epoch second it completes."""

@@ -30,7 +30,6 @@ from typing import Any
 
 from helpers.local import hooks, profile
 
-MOTO_VERSION = "5.2.5"
 SERVERLESS_QUOTA = "sagemaker_serverless_total_concurrency"
 SERVERLESS_QUOTA_TITLE = "Maximum total concurrency that can be allocated across all serverless endpoints"
 MAX_CONCURRENCY = (1, 200)

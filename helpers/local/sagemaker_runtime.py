@@ -23,7 +23,6 @@ from urllib.parse import unquote
 from helpers.local import sagemaker_endpoints
 from helpers.local.locks import cloudwatch_lock
 
-MOTO_VERSION = "5.2.5"
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 _boosters: dict[str, object] = {}
 _boosters_lock = threading.Lock()

@@ -19,8 +19,6 @@ its short polling returns every available message. AWS:
 
 from __future__ import annotations
 
-import random
-import threading
 import time
 from typing import Any
 
@@ -30,8 +28,6 @@ from helpers.local import hooks, profile
 
 NAME_REUSE_S = 60.0
 DELETED_RECENTLY = "You must wait 60 seconds after deleting a queue before you can create another with the same name."
-_draws: dict[str, int] = {}
-_draws_lock = threading.Lock()
 _installed = False
 
 
@@ -60,12 +56,9 @@ def different_attribute(current: dict[str, Any], wanted: dict[str, Any]) -> str 
     return None
 
 
-def short_poll_share(seed: int, queue: str, available: int, limit: int) -> int:
+def short_poll_share(current: profile.Profile, queue: str, available: int, limit: int) -> int:
     """How many of the available messages one short poll returns under the aws profile (0 to min(available, limit))."""
-    with _draws_lock:
-        n = _draws.get(queue, 0)
-        _draws[queue] = n + 1
-    return random.Random(f"{seed}|sqs_short_poll|{queue}|{n}").randint(0, min(available, limit))
+    return current.draw("sqs_short_poll", queue).randint(0, min(available, limit))
 
 
 def _create_queue(original):
@@ -103,7 +96,7 @@ def _receive_message(original):
         current = profile.current()
         if current.aws and not wait_seconds_timeout:
             available = len(self.get_queue(queue_name).messages)
-            count = short_poll_share(current.seed, f"{self.account_id}/{self.region_name}/{queue_name}", available, count)
+            count = short_poll_share(current, f"{self.account_id}/{self.region_name}/{queue_name}", available, count)
             if count == 0:
                 return []
         return original(self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names)

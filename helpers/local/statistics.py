@@ -38,9 +38,8 @@ from functools import wraps
 from typing import Any
 
 from helpers.local import hooks, profile
+from helpers.local.hooks import MOTO_VERSION
 from helpers.local.locks import cloudwatch_lock
-
-MOTO_VERSION = "5.2.5"
 
 BASIC_STATISTICS = ("SampleCount", "Sum", "Average", "Minimum", "Maximum")
 _PERCENTILE_RE = re.compile(r"^p(\d{1,2}(?:\.\d{1,10})?|100(?:\.0{1,10})?)$")
