@@ -28,7 +28,7 @@ lab: install  ## JupyterLab on the kit's kernel
 bench: install  ## benchmarks printing side-by-side ratios
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-notebooks: install  ## rebuild notebooks/*.ipynb from notebooks/source/*.py
+notebooks: install  ## rebuild notebooks/*.ipynb from notebook_sources/*.py
 	$(PY) tools/build_notebooks.py
 
 local-up: install

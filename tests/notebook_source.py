@@ -7,11 +7,11 @@ import ast
 from pathlib import Path
 from typing import Any
 
-SOURCES = Path(__file__).resolve().parents[1] / "notebooks" / "source"
+SOURCES = Path(__file__).resolve().parents[1] / "notebook_sources"
 
 
 def assigned(notebook: str, name: str, scope: dict[str, Any] | None = None) -> Any:
-    """The value of the first `name = ...` in notebooks/source/<notebook>.py, evaluated in `scope`."""
+    """The value of the first `name = ...` in notebook_sources/<notebook>.py, evaluated in `scope`."""
     tree = ast.parse((SOURCES / f"{notebook}.py").read_text())
     assignment = next(
         node for node in ast.walk(tree)

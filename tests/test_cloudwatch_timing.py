@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from notebook_source import SOURCES
 
 from helpers import cloudwatch, dynamodb, reconciliation
 from helpers.errors import WorkshopError
@@ -341,6 +342,6 @@ def test_alarm_waits_allow_for_the_longest_publication_delay_and_an_evaluation()
 
 
 def test_8_3_alarm_waits_include_the_publication_lag():
-    source = (ROOT / "notebooks" / "source" / "8.3_monitor_with_cloudwatch.py").read_text()
+    source = (SOURCES / "8.3_monitor_with_cloudwatch.py").read_text()
     waits = re.findall(r"wait_for_alarm\([^)]*timeout_s=([^,]+),", source)
     assert len(waits) == 3 and all("cloudwatch.METRIC_LAG_S" in w for w in waits), waits

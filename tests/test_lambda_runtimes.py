@@ -13,6 +13,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from notebook_source import SOURCES
 
 from helpers.local import lambda_runtimes
 
@@ -79,6 +80,6 @@ def test_a_runtime_is_usable_before_its_deprecation():
 
 
 def test_the_kit_deploys_a_runtime_aws_still_accepts_today():
-    sources = [ROOT / "notebooks" / "source" / name for name in ("00_setup.py", "8.2_update_lambda_write_dynamodb.py")]
+    sources = [SOURCES / name for name in ("00_setup.py", "8.2_update_lambda_write_dynamodb.py")]
     runtimes = {m for path in sources for m in re.findall(r'"Runtime": "([^"]+)"', path.read_text())}
     assert runtimes and not any(lambda_runtimes.blocked(r, "create") for r in runtimes), runtimes

@@ -9,20 +9,19 @@ import textwrap
 import time
 import uuid
 import zipfile
-from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from notebook_source import SOURCES
 
 from helpers import awslambda
 from helpers.local import profile
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-SOURCES = Path(__file__).resolve().parents[1] / "notebooks" / "source"
 PENDING = "The operation cannot be performed at this time. The function is currently in the following state: Pending"
 
 

@@ -9,6 +9,7 @@ import pytest
 import test_cleanup
 from botocore.exceptions import ClientError
 from conftest import ROOT
+from notebook_source import SOURCES
 
 from helpers import preflight
 from helpers.__main__ import main
@@ -97,7 +98,7 @@ def test_zero_attendees_is_refused(kit_env, capsys):
 
 
 def test_the_endpoint_concurrency_preflight_assumes_is_what_00_setup_creates():
-    source = (ROOT / "notebooks" / "source" / "00_setup.py").read_text()
+    source = (SOURCES / "00_setup.py").read_text()
     assert f'"MaxConcurrency": {preflight.ENDPOINT_MAX_CONCURRENCY}' in source
 
 

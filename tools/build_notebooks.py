@@ -1,4 +1,4 @@
-"""Build notebooks/*.ipynb from notebooks/source/*.py ('# %%' code cells, '# %% [markdown]' text cells).
+"""Build notebooks/*.ipynb from notebook_sources/*.py ('# %%' code cells, '# %% [markdown]' text cells).
 
 The sources are what we review and edit; the notebooks are committed with outputs cleared.
 `python tools/build_notebooks.py --check` fails when a notebook is out of date.
@@ -13,7 +13,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ROOT / "notebooks" / "source"
+SOURCES = ROOT / "notebook_sources"
 MARKER = re.compile(r"^# %%(?P<kind> \[markdown\])?(?P<tags>\s+tags=\[[^\]]*\])?\s*$")
 
 
