@@ -20,7 +20,7 @@ import json
 
 import boto3
 
-from helpers import awslambda, iam, model, s3, sagemaker, session
+from helpers import awslambda, iam, model, s3, sagemaker, session, show
 
 info = session.prepare(show=True)
 settings = session.settings()
@@ -205,4 +205,5 @@ print(f"✔ The Lambda answered the model's own prediction: {prediction:.4f}")
 
 # %%
 links = [session.console_url(page) for page in ("sagemaker/home#/endpoints", "lambda/home#/functions")]
-print("\n".join(filter(None, links)) or f"Local mode has no console; the AWS CLI works: aws --endpoint-url {info['endpoint']} lambda list-functions")
+print("\n".join(filter(None, links)) or "Local mode has no console.")
+print("From a terminal:", show.aws_cli("lambda", "list-functions"))

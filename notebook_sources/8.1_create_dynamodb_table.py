@@ -9,7 +9,8 @@
 # %% [markdown]
 # ## Before you start
 #
-# The chapter 6-7 pipeline must exist (`00_setup`). This cell checks that the endpoint answers.
+# The chapter 6-7 pipeline must exist (`00_setup`). `prerequisites.require` checks it first and, when
+# something is missing, stops with one line naming the notebook to run; then we look at the endpoint.
 
 # %%
 import json
@@ -17,13 +18,13 @@ import json
 import boto3
 import pandas as pd
 
-from helpers import dynamodb, iam, registry, session
+from helpers import dynamodb, iam, prerequisites, registry, session, show
 
 info = session.prepare()
 settings = session.settings()
 names = settings.names
+prerequisites.require("8.1")  # "Run 00_setup first: ..." when the chapter 6-7 pipeline is missing
 status = boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["EndpointStatus"]
-assert status == "InService", f"Endpoint {names.endpoint} is {status}: run notebooks/00_setup.ipynb first."
 print(f"prefix {settings.prefix}, endpoint {names.endpoint}: {status}")
 
 # %% [markdown]
@@ -73,7 +74,8 @@ metadata_table_spec = {
     "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
 }
-metadata_table = dynamodb.ensure_table(metadata_table_spec)
+metadata_table = dynamodb.ensure_table(metadata_table_spec)  # returns describe_table's description
+print(show.table_line(metadata_table))
 print(metadata_table["TableArn"])
 
 # %% [markdown]
@@ -97,7 +99,8 @@ registry_table_spec = {
     "Tags": settings.tag_list(),
     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
 }
-dynamodb.ensure_table(registry_table_spec)
+registry_table = dynamodb.ensure_table(registry_table_spec)
+print(show.table_line(registry_table))
 
 # %% [markdown]
 # The entry is read from what is actually running: endpoint → endpoint configuration → model →
@@ -185,4 +188,5 @@ pd.DataFrame({"type": {k: next(iter(v)) for k, v in stored.items()}, "value": dy
 # **In the AWS console:** DynamoDB → Tables → your prefix → *Explore table items*; IAM → Roles → `<prefix>-inference-lambda-role`.
 
 # %%
-print(session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}") or "Local mode: `aws --endpoint-url http://127.0.0.1:4566 dynamodb describe-table --table-name " + names.metadata_table + "`")
+print(session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}") or "Local mode has no console.")
+print("From a terminal:", show.aws_cli("dynamodb", "describe-table", "--table-name", names.metadata_table))

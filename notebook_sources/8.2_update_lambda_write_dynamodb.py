@@ -11,6 +11,7 @@
 # ## Before you start
 #
 # `00_setup` and `8.1` must have run: the endpoint, the function and the metadata table exist.
+# `prerequisites.require` checks that first and, when something is missing, names the notebook to run.
 
 # %%
 import importlib.util
@@ -20,14 +21,14 @@ import json
 import boto3
 import pandas as pd
 
-from helpers import awslambda, dynamodb, session, traffic
+from helpers import awslambda, dynamodb, prerequisites, session, show, traffic
 
 info = session.prepare()
 settings = session.settings()
 names = settings.names
+prerequisites.require("8.2")  # "Run 8.1 first: ..." when the metadata table is missing
 table = boto3.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
 function = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
-assert table["TableStatus"] == "ACTIVE", "Run notebooks/8.1_create_dynamodb_table.ipynb first."
 print(f"table {table['TableName']} is {table['TableStatus']}; function {function['FunctionName']} runs {function['Handler']}")
 
 # %% [markdown]
@@ -167,11 +168,10 @@ awslambda.update_configuration(names.function, {"Environment": {"Variables": out
 outage_ids = [f"{run_id}-during-outage-{i}" for i in range(3)]
 outage_answers = [call(api_event(rid, '{"features": [42.5, 14, 0.12, 900]}')) for rid in outage_ids]
 awslambda.update_configuration(names.function, handler_function_spec)  # DynamoDB is back
-print([a["statusCode"] for a in outage_answers], "- predictions answered during the outage")
+print("answered during the outage:", ", ".join(f"{a['statusCode']} (prediction {a['prediction']:.4f})" for a in outage_answers))
 
 # %%
-summary = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table, expect=outage_ids)
-print(summary)
+summary = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table, expect=outage_ids)  # prints what it did
 restored = [ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}})["Item"] for rid in outage_ids]
 assert all(a["statusCode"] == 200 for a in outage_answers) and len(restored) == 3
 again = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table)
@@ -183,9 +183,10 @@ print("✔ All three records restored from the logs; a second backfill restored 
 #
 # The function now runs the chapter-8 handler with least-privilege access to one table. Every
 # request (valid, invalid, failed) leaves one record; retries do not duplicate; an outage of the
-# table loses nothing. Cost: one `PutItem` per request (on-demand: about $1.25 per million).
+# table loses nothing. Cost: one `PutItem` per request (on-demand: about \$1.25 per million).
 #
 # **In the AWS console:** Lambda → your function → *Monitor* → *View CloudWatch logs*; DynamoDB → Tables → *Explore items*.
 
 # %%
-print(session.console_url(f"lambda/home#/functions/{names.function}") or "Local mode: `aws --endpoint-url http://127.0.0.1:4566 logs filter-log-events --log-group-name " + names.function_log_group + "`")
+print(session.console_url(f"lambda/home#/functions/{names.function}") or "Local mode has no console.")
+print("From a terminal:", show.aws_cli("logs", "filter-log-events", "--log-group-name", names.function_log_group))

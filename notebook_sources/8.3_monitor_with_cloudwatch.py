@@ -19,20 +19,21 @@ LOG_RETENTION_DAYS = 14
 # ## Before you start
 #
 # Chapters 8.1 and 8.2 must have run: the function writes records and prints one `inference` line per request.
+# `prerequisites.require` checks that first and, when something is missing, names the notebook to run.
 
 # %%
 import json
 
 import boto3
 
-from helpers import charts, cloudwatch, logs, session, sns, sqs, traffic
+from helpers import charts, cloudwatch, logs, prerequisites, session, show, sns, sqs, traffic
 
 info = session.prepare()
 settings = session.settings()
 names = settings.names
+prerequisites.require("8.3")  # "Run 8.2 first: ..." when the function does not record yet
 config = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
-assert config["Environment"]["Variables"].get("TABLE_NAME") == names.metadata_table, "Run notebooks/8.2 first."
-print(f"function {names.function} records to {names.metadata_table}; alarm period {ALARM_PERIOD} s")
+print(f"function {names.function} records to {config['Environment']['Variables']['TABLE_NAME']}; alarm period {ALARM_PERIOD} s")
 
 # %% [markdown]
 # ## Step 1 · Log groups with a retention
@@ -307,7 +308,7 @@ cloudwatch.history(errors_alarm, limit=5)
 
 # %%
 figure = cloudwatch.render_dashboard(dashboard_body, minutes=15)
-charts.save(figure, "8.3_dashboard")
+print("saved as", show.short_path(charts.save(figure, "8.3_dashboard")))
 
 # %% [markdown]
 # ## Step 7 · Logs Insights
@@ -345,7 +346,7 @@ print("✔ The errors alarm fired on real failures and recovered; both notificat
 #
 # Now exists: log retention on the function's and the endpoint's log groups, five metric filters in
 # `MLWorkshop/<prefix>`, five alarms notifying `<prefix>-pipeline-alarms`, an SQS inbox subscribed to it,
-# and the `<prefix>-inference-pipeline` dashboard. In AWS, alarms cost $0.10 per alarm-month (p90: $0.30),
-# the dashboard $3 per month, custom metrics $0.30 per metric-month.
+# and the `<prefix>-inference-pipeline` dashboard. In AWS, alarms cost \$0.10 per alarm-month (p90: \$0.30),
+# the dashboard \$3 per month, custom metrics \$0.30 per metric-month.
 #
 # **In the AWS console:** CloudWatch → Alarms; CloudWatch → Dashboards; CloudWatch → Log groups → *Metric filters*.

@@ -14,21 +14,19 @@ SEED_PER_DAY = 1430  # about 10,000 records for the week
 # ## Before you start
 #
 # The metadata table from 8.1, the metric filters from 8.3, and some real traffic from 8.2 and 8.3.
+# `prerequisites.require` checks those first and, when something is missing, names the notebook to run.
 
 # %%
 import boto3
 import pandas as pd
 
-from helpers import charts, history, reconciliation, session, traffic
+from helpers import charts, history, prerequisites, reconciliation, session, show, traffic
 
 info = session.prepare()
 settings = session.settings()
 names = settings.names
-table = boto3.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
-assert any(i["IndexName"] == "endpointName-timestamp-index" for i in table.get("GlobalSecondaryIndexes", [])), "Run 8.1 first."
+prerequisites.require("8.4")  # "Run 8.3 first: ..." when the metric filters are missing
 metric_filters = boto3.client("logs").describe_metric_filters(logGroupName=names.function_log_group)["metricFilters"]
-counted = {t["metricName"] for f in metric_filters for t in f["metricTransformations"]}
-assert {"InferenceCount", "DuplicateRequests"} <= counted, "Run 8.3 first: it creates the metric filters."
 deployed = pd.Timestamp(boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["CreationTime"]).tz_convert("UTC")
 print(f"{names.metadata_table}: endpoint {names.endpoint}, deployed {deployed:%Y-%m-%d %H:%M} UTC")
 
@@ -98,10 +96,10 @@ end = pd.Timestamp.now(tz="UTC")
 start = seed_end - pd.Timedelta(days=SEED_DAYS)
 df = history.load(names.metadata_table, names.endpoint, start, end)
 print(f"{len(df):,} records from {df['timestamp'].min():%b %d %H:%M} to {df['timestamp'].max():%b %d %H:%M} UTC")
-df.dtypes.to_frame("dtype").T
+show.dtypes(df)
 
 # %%
-history.summary(df)
+show.history_summary(history.summary(df))
 
 # %% [markdown]
 # ## Step 3 · Charts
@@ -202,8 +200,8 @@ print(f"✔ DynamoDB and CloudWatch agree about the workshop's own traffic ({tot
 
 # %%
 exports = charts.FIGURES.parent / "history"
-print(history.to_csv(df, exports / "inference_history.csv"))
-print(history.to_parquet(df, exports / "inference_history.parquet"))
+print(show.short_path(history.to_csv(df, exports / "inference_history.csv")))
+print(show.short_path(history.to_parquet(df, exports / "inference_history.parquet")))
 
 # %% [markdown]
 # ## Recap
