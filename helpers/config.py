@@ -1,23 +1,45 @@
-"""Workshop settings: mode, attendee prefix, region, resource names and tags."""
+"""Workshop settings: mode, attendee prefix, region, resource names and tags.
+
+No boto3 here: building settings is cheap. The one thing settings may need from AWS, the caller's
+identity (an aws-mode prefix derived from it, the creator tag), comes through `identity`, a
+function that helpers.session provides (it builds the clients) and that asks STS once per process.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import getpass
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 KIT_NAME = "ml-pipeline-ch8"
 TAG_KIT = "workshop-kit"
 TAG_PREFIX = "workshop-prefix"
 TAG_CREATED = "workshop-created-at"
+TAG_CREATOR = "workshop-creator"  # the identity ARN (STS GetCallerIdentity) that created the resource
 MODES = ("local", "aws")
 DEFAULT_REGION = "us-east-1"
 DEFAULT_LOCAL_PORT = 4566
 LOCAL_ACCOUNT_ID = "123456789012"
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# Names that many people share: hosted notebooks' login names (SageMaker Studio, JupyterHub, Codespaces,
+# devcontainers, cloud images), generic session names and the kit's own fallback. In aws mode a prefix
+# equal to one of them (slugified) is refused: attendees would share, and clean up, each other's resources.
+SHARED_NAMES = frozenset({
+    "sagemaker-user", "jovyan", "ec2-user", "ubuntu", "centos", "debian", "fedora", "root", "admin",
+    "administrator", "user", "users", "sagemaker", "studio", "default", "attendee", "attendees", "student",
+    "students", "participant", "workshop", "guest", "test", "demo", "vscode", "codespace", "codespaces",
+    "node", "jupyter", "notebook", "ssm-user", "cloudshell-user", "developer", "dev", "ml", "team",
+})
+# Role session names that software generates: shared by everyone on a machine, or new on each login.
+_GENERATED_SESSION = re.compile(r"^(i-[0-9a-f]{8,17}|botocore-session-\d+|aws-go-sdk-\d+|[0-9a-f]{32}|\d+)$")
+_HOW_TO_SET = ("Fix: choose a prefix that is yours, e.g. your name: in a notebook, run `%env WORKSHOP_PREFIX=jane-doe` "
+               "in a cell, then run this cell again (settings are read when the kit starts); in a terminal, "
+               "`export WORKSHOP_PREFIX=jane-doe` before starting Jupyter.")
 
 
 class SettingsError(ValueError):
@@ -35,15 +57,66 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
+def slugify(name: str) -> str:
+    """A name as a prefix: lowercase, runs of other characters as one hyphen, starting with a letter, ≤ 20."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return re.sub(r"^[^a-z]+", "", slug)[:20].strip("-")
+
+
 def default_prefix() -> str:
     """Derive a valid prefix from the user name (e.g. 'Jane.Doe' -> 'jane-doe')."""
     try:
         user = getpass.getuser()
     except Exception:  # no user name in some containers
         user = ""
-    slug = re.sub(r"[^a-z0-9]+", "-", user.lower()).strip("-")
-    slug = re.sub(r"^[^a-z]+", "", slug)[:20].strip("-")
-    return slug or "attendee"
+    return slugify(user) or "attendee"
+
+
+def refuse_shared(prefix: str) -> str:
+    """Return the prefix unless many people share it (aws mode), else raise SettingsError saying what to set."""
+    if prefix in SHARED_NAMES:
+        raise SettingsError(
+            f"WORKSHOP_PREFIX={prefix!r} cannot be used in aws mode: it is a name many people share (a hosted "
+            "notebook's login name such as SageMaker Studio's sagemaker-user or JupyterHub's jovyan, or a generic "
+            "one), so attendees would use, and clean up, each other's resources. " + _HOW_TO_SET
+        )
+    return prefix
+
+
+def identity_name(arn: str) -> str:
+    """The personal part of an identity ARN: an IAM user's or federated user's name, a role session's name
+    (an e-mail address, as IAM Identity Center sets it, without its domain); '' for anything else."""
+    resource = arn.split(":", 5)[-1] if arn.startswith("arn:") else ""
+    kind, _, rest = resource.partition("/")
+    if kind in ("user", "federated-user"):
+        name = rest.rsplit("/", 1)[-1]
+    elif kind == "assumed-role":
+        name = rest.split("/", 1)[1] if "/" in rest else ""
+    else:  # root, or not an identity ARN
+        name = resource
+    return name.split("@", 1)[0]
+
+
+def prefix_from_identity(arn: str) -> str:
+    """The default aws-mode prefix for an identity ARN (e.g. '.../AWSReservedSSO_X/jane.doe@example.com' ->
+    'jane-doe'); SettingsError when the identity is not one person's (a shared role session, root)."""
+    name = identity_name(arn)
+    slug = slugify(name)
+    if not slug or slug in SHARED_NAMES or _GENERATED_SESSION.match(name.lower()):
+        raise SettingsError(
+            f"WORKSHOP_PREFIX is not set, and your AWS identity {arn} does not name one person "
+            f"({'its session name ' + repr(name) if name else 'no user or session name'}: in SageMaker Studio the "
+            "execution role's session is called 'SageMaker' for everyone, on a shared machine the instance role's "
+            "is the instance's), so the kit cannot derive a prefix of your own from it. " + _HOW_TO_SET
+        )
+    return slug
+
+
+def _session_identity(settings: Settings) -> str:
+    """The caller's identity ARN, from helpers.session (imported here, when needed, to keep this module light)."""
+    from helpers import session
+
+    return session.identity_arn(settings)
 
 
 @dataclass(frozen=True)
@@ -58,10 +131,18 @@ class Settings:
     record_ttl_days: int = 30
     endpoint_name: str = ""
     function_name: str = ""
+    # Who is calling: settings -> identity ARN. Asked only when needed (an aws-mode prefix to derive, a tag to write).
+    identity: Callable[[Settings], str] = field(default=_session_identity, compare=False, repr=False)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        """Read the settings from WORKSHOP_* environment variables, validating each."""
+    def from_env(cls, env: dict[str, str] | None = None,
+                 identity: Callable[[Settings], str] | None = None) -> Settings:
+        """Read the settings from WORKSHOP_* environment variables, validating each.
+
+        Without WORKSHOP_PREFIX the prefix is the login name in local mode and, in aws mode, derived from
+        the caller's identity (`identity`, by default STS through helpers.session); in aws mode a name many
+        people share is refused, set or derived.
+        """
         env = dict(os.environ if env is None else env)
         mode = env.get("WORKSHOP_MODE", "local").strip().lower() or "local"
         if mode not in MODES:
@@ -70,7 +151,12 @@ class Settings:
                 "Fix: export WORKSHOP_MODE=local (offline, the default) or WORKSHOP_MODE=aws."
             )
         prefix = env.get("WORKSHOP_PREFIX", "").strip()
-        prefix = validate_prefix(prefix) if prefix else default_prefix()
+        if prefix:
+            validate_prefix(prefix)
+            if mode == "aws":
+                refuse_shared(prefix)
+        elif mode == "local":
+            prefix = default_prefix()  # the local cloud is this machine's alone
         region = (
             env.get("WORKSHOP_REGION")
             or (env.get("AWS_REGION") if mode == "aws" else None)
@@ -92,7 +178,7 @@ class Settings:
             raise SettingsError(
                 f"WORKSHOP_RECORD_TTL_DAYS={ttl_text!r} must be a whole number of days from 1 to 3650."
             )
-        return cls(
+        made = cls(
             mode=mode,
             prefix=prefix,
             region=region,
@@ -101,7 +187,11 @@ class Settings:
             record_ttl_days=int(ttl_text),
             endpoint_name=env.get("WORKSHOP_ENDPOINT_NAME", "").strip(),
             function_name=env.get("WORKSHOP_FUNCTION_NAME", "").strip(),
+            identity=identity or _session_identity,
         )
+        if not prefix:  # aws mode, nothing set: the caller's identity names the attendee
+            made = dataclasses.replace(made, prefix=prefix_from_identity(made.identity(made)))
+        return made
 
     @property
     def is_local(self) -> bool:
@@ -118,10 +208,16 @@ class Settings:
         """Resource names for this prefix."""
         return Names(self.prefix, self.model_version, self.endpoint_name, self.function_name)
 
+    @property
+    def creator(self) -> str:
+        """The caller's identity ARN, as STS answers it (helpers.session asks once per credentials)."""
+        return self.identity(self)
+
     def tags(self, **extra: str) -> dict[str, str]:
-        """The kit's tags for a new resource, as a dict."""
+        """The kit's tags for a new resource, as a dict: kit, prefix, creation time and creator."""
         created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {TAG_KIT: KIT_NAME, TAG_PREFIX: self.prefix, TAG_CREATED: created, **extra}
+        return {TAG_KIT: KIT_NAME, TAG_PREFIX: self.prefix, TAG_CREATED: created,
+                TAG_CREATOR: self.creator[:256], **extra}  # a tag value holds 256 characters
 
     def tag_list(self, key: str = "Key", value: str = "Value", **extra: str) -> list[dict[str, str]]:
         """The kit's tags in the [{'Key':..,'Value':..}] shape most services use."""

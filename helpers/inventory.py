@@ -6,6 +6,11 @@ event source mappings by their tagged parent; a log group AWS created untagged b
 a tagged function or endpoint; metric filters in those log groups by the metric namespace that
 carries the prefix; the dashboard by its exact name. Lookalikes (named after the prefix but
 without the kit's tags) are listed with owned=False and never deleted.
+
+Each resource also names its creator (the workshop-creator tag: the identity ARN that created it;
+derived resources take their parent's). One carrying another identity's ARN is marked foreign: the
+kit's, but not yours, and only the instructor's --all-prefixes sweep deletes it. Resources without
+the creator tag (made by older versions of the kit) are judged by their prefix alone, as before.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from helpers import session
-from helpers.config import KIT_NAME, TAG_CREATED, TAG_KIT, TAG_PREFIX, Names, Settings
+from helpers.config import KIT_NAME, TAG_CREATED, TAG_CREATOR, TAG_KIT, TAG_PREFIX, Names, Settings
 
 PRICES_AS_OF = "2025-06-01"  # us-east-1 on-demand list prices; check https://aws.amazon.com/pricing/
 HOURS_PER_MONTH = 730
@@ -74,6 +79,8 @@ class Resource:
     created_at: _dt.datetime | None = None
     tagged: bool = False  # carries workshop-kit and workshop-prefix itself
     owned: bool = False  # the kit's: tagged, or derived from a tagged parent / exact kit name
+    creator: str = ""  # the identity ARN in its workshop-creator tag ('' when made by an older kit)
+    foreign: bool = False  # the kit's, but created by another identity: only the --all-prefixes sweep deletes it
     est_hourly_usd: float | None = 0.0
     parent: str = ""  # the bucket, role, log group, topic or function it belongs to
     note: str = ""
@@ -99,6 +106,11 @@ def owner(tags: dict[str, str]) -> str | None:
     return tags.get(TAG_PREFIX) if tags.get(TAG_KIT) == KIT_NAME else None
 
 
+def not_yours(creator: str) -> str:
+    """Why a resource of another identity is left alone."""
+    return f"created by {creator} — not yours; the instructor's --all-prefixes sweep removes it"
+
+
 def parse_created(tags: dict[str, str]) -> _dt.datetime | None:
     """The creation time recorded in the kit's tag (aware UTC), or None."""
     text = tags.get(TAG_CREATED, "")
@@ -122,12 +134,26 @@ def _pages(client, operation: str, key: str, **kwargs) -> Iterator[dict]:
 
 
 class _Finder:
-    """Lists each service for the kit's resources of one prefix (or of every prefix when prefix is None)."""
+    """Lists each service for the kit's resources of one prefix (or of every prefix when prefix is None).
 
-    def __init__(self, prefix: str | None, settings: Settings) -> None:
+    me is the caller's identity ARN: a resource whose creator tag names another identity is foreign.
+    """
+
+    def __init__(self, prefix: str | None, settings: Settings, me: str = "") -> None:
         self.prefix = prefix
         self.settings = settings
+        self.me = me
         self.found: list[Resource] = []
+
+    def is_foreign(self, creator: str) -> bool:
+        """True when creator names an identity other than the caller's (no creator: an older kit's, by prefix)."""
+        return bool(creator) and creator != self.me
+
+    def whose(self, creator: str, note: str = "") -> str:
+        """The note, with the reason a foreign resource is left alone when listing one prefix."""
+        if self.prefix is None or not self.is_foreign(creator):
+            return note
+        return "; ".join(filter(None, [not_yours(creator), note]))
 
     def names(self, prefix: str) -> Names:
         """The kit's names for a prefix (this attendee's settings carry overrides and the model version)."""
@@ -156,15 +182,19 @@ class _Finder:
             return None
         owned, prefix = verdict
         note = kw.pop("note", "")
+        creator = tags.get(TAG_CREATOR, "") if owned else ""
         if not owned:
             note = "; ".join(filter(None, ["without the kit's tags: left alone", note]))
         return self.add(Resource(service, kind, name, prefix=prefix, created_at=parse_created(tags),
-                                 tagged=owned, owned=owned, note=note, **kw))
+                                 tagged=owned, owned=owned, creator=creator, foreign=self.is_foreign(creator),
+                                 note=self.whose(creator, note), **kw))
 
     def child(self, parent: Resource, service: str, kind: str, name: str, **kw) -> Resource:
-        """Add a resource that belongs to parent (deleted before it, never on its own)."""
+        """Add a resource that belongs to parent (deleted before it, never on its own), created by parent's creator."""
+        note = self.whose(parent.creator, kw.pop("note", ""))
         return self.add(Resource(service, kind, name, prefix=parent.prefix, created_at=parent.created_at,
-                                 owned=parent.owned, parent=parent.name, **kw))
+                                 owned=parent.owned, creator=parent.creator, foreign=parent.foreign,
+                                 parent=parent.name, note=note, **kw))
 
     def owned(self, service: str, kind: str) -> list[Resource]:
         return [r for r in self.found if r.owned and (r.service, r.kind) == (service, kind)]
@@ -263,7 +293,9 @@ class _Finder:
                 parent = derived[name]
                 r = self.add(Resource("logs", "log group", name, arn=group.get("arn", ""), prefix=parent.prefix,
                                       created_at=parent.created_at, owned=True, est_hourly_usd=cost,
-                                      note=f"created by AWS for {parent.kind} {parent.name}; {retention}"))
+                                      creator=parent.creator, foreign=parent.foreign,
+                                      note=self.whose(parent.creator,
+                                                      f"created by AWS for {parent.kind} {parent.name}; {retention}")))
             else:
                 r = self.tagged("logs", "log group", name, tags, arn=group.get("arn", ""), est_hourly_usd=cost,
                                 note=retention)
@@ -283,7 +315,8 @@ class _Finder:
                 if self.names(prefix).metric_namespace in spaces:
                     self.add(Resource("logs", "metric filter", mf["filterName"], prefix=prefix,
                                       created_at=group.created_at or _epoch_ms(mf.get("creationTime")), owned=True,
-                                      parent=group.name, note=f"namespace {self.names(prefix).metric_namespace}",
+                                      creator=group.creator, foreign=group.foreign, parent=group.name,
+                                      note=self.whose(group.creator, f"namespace {self.names(prefix).metric_namespace}"),
                                       ref={"logGroupName": group.name}))
 
     def alarms(self) -> None:
@@ -311,10 +344,21 @@ class _Finder:
                 if d["DashboardName"] == name:
                     started = [r.created_at for r in self.found if r.tagged and r.prefix == prefix and r.created_at]
                     created = min(started) if started else d.get("LastModified")
+                    creator = self.dashboard_creator(prefix)
                     self.add(Resource("cloudwatch", "dashboard", name, arn=d.get("DashboardArn", ""), prefix=prefix,
-                                      created_at=created, owned=True,
+                                      created_at=created, owned=True, creator=creator, foreign=self.is_foreign(creator),
                                       est_hourly_usd=DASHBOARD_USD_MONTH / HOURS_PER_MONTH,
-                                      note="untaggable: the kit's exact name"))
+                                      note=self.whose(creator, "untaggable: the kit's exact name")))
+
+    def dashboard_creator(self, prefix: str) -> str:
+        """A dashboard has no tags: it is the caller's when any tagged resource of its prefix is (or none names a
+        creator), else the creator of the prefix's other tagged resources."""
+        creators = {r.creator for r in self.found if r.tagged and r.prefix == prefix}
+        if self.me in creators:
+            return self.me
+        if not creators or "" in creators:
+            return ""
+        return sorted(creators)[0]
 
     def topics(self) -> None:
         sns = self.client("sns")
@@ -410,7 +454,7 @@ def collect(prefix: str | None = None, settings: Settings | None = None, *, all_
     """Everything of the kit for prefix (default: this attendee's), or for every prefix, in deletion order."""
     settings = settings or session.settings()
     session.prepare()
-    return _Finder(None if all_prefixes else (prefix or settings.prefix), settings).run()
+    return _Finder(None if all_prefixes else (prefix or settings.prefix), settings, session.identity_arn(settings)).run()
 
 
 def hourly_total(resources: Iterable[Resource]) -> float:
@@ -428,7 +472,7 @@ def table(resources: Iterable[Resource]):
             "kind": r.kind,
             "name": r.name,
             "prefix": r.prefix,
-            "kit's": "yes" if r.owned else "NO",
+            "kit's": ("not yours" if r.foreign else "yes") if r.owned else "NO",
             "tagged": r.tagged,
             "created": r.created_at.strftime("%Y-%m-%d %H:%M") if r.created_at else "",
             "USD/hour": None if r.est_hourly_usd is None else round(r.est_hourly_usd, 5),
@@ -462,3 +506,16 @@ def show(resources: list[Resource]) -> None:
     print(f"{len(owned)} resource(s) of the kit, estimated ${hourly_total(owned):.4f}/hour"
           f"{f' plus {unknown} of unknown price' if unknown else ''} (prices of {PRICES_AS_OF}, us-east-1)."
           + (f" {len(resources) - len(owned)} lookalike(s) without the kit's tags are left alone." if len(owned) < len(resources) else ""))
+    by_creator = creators(resources)
+    if len(by_creator) > 1 or any(r.foreign for r in owned):
+        print("Created by: " + "; ".join(f"{who}: {n}" for who, n in by_creator.items()) + ".")
+
+
+def creators(resources: Iterable[Resource]) -> dict[str, int]:
+    """How many of the kit's resources each creator made (the creator tag), most first; older kits' as 'untagged'."""
+    counts: dict[str, int] = {}
+    for r in resources:
+        if r.owned:
+            who = r.creator or "no creator tag (an older kit's)"
+            counts[who] = counts.get(who, 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], item[0])))

@@ -48,10 +48,7 @@ def prepare(show: bool = False) -> dict:
         os.environ["AWS_DEFAULT_REGION"] = s.region
         _clients.cache_clear()
         _session.cache_clear()  # credentials may have just been set
-        try:
-            ident = client("sts").get_caller_identity()
-        except Exception as exc:
-            raise friendly(exc, "checking who you are with STS") from exc
+        ident = caller_identity(s)
         _prepared = {
             "mode": s.mode,
             "region": s.region,
@@ -65,6 +62,37 @@ def prepare(show: bool = False) -> dict:
         for key, value in _prepared.items():
             print(f"{key:>9}: {value}")
     return _prepared
+
+
+def caller_identity(s: config.Settings | None = None) -> dict:
+    """Who is calling (STS GetCallerIdentity: Account, Arn, UserId) with the current credentials.
+
+    Asked once per process and credentials: settings need it for an aws-mode prefix and the creator
+    tag, prepare() to check the credentials, inventory to tell your resources from others'.
+    Builds its client without settings() (which may be what is asking).
+    """
+    s = s or settings()
+    endpoint = (os.environ.get("AWS_ENDPOINT_URL") or s.local_url) if s.is_local else None
+    try:
+        credentials = _session(s.region).get_credentials()
+        key = credentials.access_key if credentials is not None else ""
+        return _caller_identity(s.region, endpoint, key)
+    except WorkshopError:
+        raise
+    except Exception as exc:
+        raise friendly(exc, "checking who you are with STS") from exc
+
+
+@cache
+def _caller_identity(region: str, endpoint: str | None, access_key: str) -> dict:
+    sts = _session(region).client("sts", region_name=region, endpoint_url=endpoint, config=RETRIES)
+    answer = sts.get_caller_identity()
+    return {k: answer[k] for k in ("Account", "Arn", "UserId")}
+
+
+def identity_arn(s: config.Settings | None = None) -> str:
+    """The caller's identity ARN (for an assumed role: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION)."""
+    return caller_identity(s)["Arn"]
 
 
 def session() -> boto3.Session:

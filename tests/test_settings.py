@@ -125,9 +125,92 @@ def test_existing_endpoint_and_function_names_are_reused():
     assert (names.endpoint, names.function) == ("shared-ep", "shared-fn")
 
 
-def test_tags_name_the_kit_and_the_prefix():
-    tags = Settings.from_env({"WORKSHOP_PREFIX": "jane"}).tags(chapter="8")
+def test_tags_name_the_kit_the_prefix_and_the_creator():
+    arn = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Attendee_0a1b/jane.doe@example.com"
+    tags = Settings.from_env({"WORKSHOP_PREFIX": "jane"}, identity=lambda s: arn).tags(chapter="8")
     assert tags[config.TAG_KIT] == config.KIT_NAME and tags[config.TAG_PREFIX] == "jane" and tags["chapter"] == "8"
+    assert tags[config.TAG_CREATOR] == arn
+
+
+def _asked(arn: str = "arn:aws:iam::123456789012:user/jane.doe"):
+    """An identity function that counts how often it is asked."""
+    calls = []
+
+    def identity(settings):
+        calls.append(settings.mode)
+        return arn
+
+    return identity, calls
+
+
+@pytest.mark.parametrize(
+    ("arn", "expected"),
+    [("arn:aws:iam::123456789012:user/jane.doe", "jane-doe"),
+     ("arn:aws:iam::123456789012:user/engineering/Ann_Lee", "ann-lee"),
+     ("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Attendee_0a1b2c3d/jane.doe@example.com", "jane-doe"),
+     ("arn:aws:sts::123456789012:assumed-role/workshop-attendee/bob", "bob"),
+     ("arn:aws:sts::123456789012:federated-user/carol", "carol")],
+)  # fmt: skip
+def test_aws_mode_without_a_prefix_derives_it_from_the_callers_identity(monkeypatch, arn, expected):
+    monkeypatch.setattr(getpass, "getuser", lambda: "sagemaker-user")
+    assert Settings.from_env({"WORKSHOP_MODE": "aws"}, identity=lambda s: arn).prefix == expected
+
+
+@pytest.mark.parametrize(
+    "arn",
+    ["arn:aws:sts::123456789012:assumed-role/AmazonSageMaker-ExecutionRole-20240101T000000/SageMaker",
+     "arn:aws:iam::123456789012:root",
+     "arn:aws:iam::123456789012:user/admin",
+     "arn:aws:sts::123456789012:assumed-role/JupyterHubInstanceRole/i-0123456789abcdef0",
+     "arn:aws:sts::123456789012:assumed-role/workshop/botocore-session-1764000000"],
+)  # fmt: skip
+def test_aws_mode_refuses_an_identity_many_people_share_and_says_what_to_set(arn):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"WORKSHOP_MODE": "aws"}, identity=lambda s: arn)
+    message = str(caught.value)
+    assert arn in message and "%env WORKSHOP_PREFIX=jane-doe" in message and "export WORKSHOP_PREFIX=jane-doe" in message
+
+
+@pytest.mark.parametrize("prefix", ["sagemaker-user", "jovyan", "ec2-user", "ubuntu", "root", "admin", "user", "sagemaker",
+                                    "studio", "default", "attendee", "vscode", "codespace"])
+def test_aws_mode_refuses_a_shared_name_set_in_workshop_prefix(prefix):
+    with pytest.raises(SettingsError) as caught:
+        Settings.from_env({"WORKSHOP_MODE": "aws", "WORKSHOP_PREFIX": prefix}, identity=lambda s: "unused")
+    message = str(caught.value)
+    assert f"WORKSHOP_PREFIX={prefix!r}" in message and "many people share" in message
+    assert "%env WORKSHOP_PREFIX=jane-doe" in message and "export WORKSHOP_PREFIX=jane-doe" in message
+
+
+def test_local_mode_keeps_the_login_name_even_a_shared_one(monkeypatch):
+    monkeypatch.setattr(getpass, "getuser", lambda: "sagemaker-user")
+    identity, calls = _asked()
+    assert Settings.from_env({}, identity=identity).prefix == "sagemaker-user"
+    assert Settings.from_env({"WORKSHOP_PREFIX": "jovyan"}, identity=identity).prefix == "jovyan"
+    assert calls == []
+
+
+def test_aws_mode_never_takes_the_login_name(monkeypatch):
+    monkeypatch.setattr(getpass, "getuser", lambda: "jane")
+    assert Settings.from_env({"WORKSHOP_MODE": "aws"}, identity=lambda s: "arn:aws:iam::1:user/ann").prefix == "ann"
+
+
+def test_settings_ask_who_you_are_only_for_an_aws_prefix_to_derive(monkeypatch):
+    identity, calls = _asked()
+    Settings.from_env({"WORKSHOP_MODE": "aws", "WORKSHOP_PREFIX": "jane-doe"}, identity=identity)
+    Settings.from_env({"WORKSHOP_PREFIX": "jane-doe"}, identity=identity)
+    assert calls == []
+    Settings.from_env({"WORKSHOP_MODE": "aws"}, identity=identity)
+    assert calls == ["aws"]
+
+
+def test_the_settings_module_does_not_import_boto3():
+    import subprocess
+    import sys
+
+    code = "import sys, helpers.config; print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(config.__file__).rsplit("/helpers/", 1)[0]).stdout
+    assert out.split() == ["False", "False"]
 
 
 def test_reload_reads_changed_variables(monkeypatch):
