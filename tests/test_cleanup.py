@@ -11,6 +11,7 @@ import functools
 import io
 import json
 import os
+import re
 import urllib.request
 import uuid
 import zipfile
@@ -506,3 +507,83 @@ def test_local_mode_deletes_by_default(ann_kit, kit_env):
     report = cleanup.cleanup(kit_env)
     assert report.delete and report.ok
     assert not ann_kit & census()
+
+
+# --- The creator tag: one prefix, two identities (e.g. both set the same WORKSHOP_PREFIX).
+
+ME = "arn:aws:sts::123456789012:user/moto"  # the local cloud's caller for the kit's dummy credentials
+SOMEONE = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Attendee_0a1b/someone.else@example.com"
+
+
+def build_created_by(prefix: str, creator: str, what: str) -> set[tuple[str, str, str]]:
+    """A table, a queue and a role with an inline policy named prefix-what-*, tagged by the kit as creator made them."""
+    tags = {**tags_for(prefix, "2030-01-01T00:00:00Z"), config.TAG_CREATOR: creator}
+    tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+    ddb, sqs, iam = (boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "iam"))
+    ddb.create_table(TableName=f"{prefix}-{what}-table", BillingMode="PAY_PER_REQUEST", Tags=tag_list,
+                     KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}])
+    sqs.create_queue(QueueName=f"{prefix}-{what}-queue", tags=tags)
+    iam.create_role(RoleName=f"{prefix}-{what}-role", AssumeRolePolicyDocument=json.dumps(TRUST), Tags=tag_list)
+    iam.put_role_policy(RoleName=f"{prefix}-{what}-role", PolicyName="least-privilege", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    return {("dynamodb", "table", f"{prefix}-{what}-table"), ("sqs", "queue", f"{prefix}-{what}-queue"),
+            ("iam", "role", f"{prefix}-{what}-role"), ("iam", "inline policy", f"{prefix}-{what}-role/least-privilege")}
+
+
+@pytest.fixture()
+def two_creators(kit_env):
+    """The caller's resources, another identity's and an older kit's (no creator tag), all under one prefix."""
+    return {"mine": build_created_by(kit_env, ME, "mine"), "theirs": build_created_by(kit_env, SOMEONE, "theirs"),
+            "untagged": build_small_kit(kit_env)}
+
+
+def test_the_caller_is_the_local_clouds_identity(kit_env):
+    assert session.identity_arn() == ME
+
+
+def test_cleanup_deletes_what_the_caller_created(two_creators, kit_env):
+    report = cleanup.cleanup(kit_env, delete=True)
+    assert report.ok and not two_creators["mine"] & census()
+
+
+def test_cleanup_leaves_what_another_identity_created_under_the_same_prefix(two_creators, kit_env):
+    cleanup.cleanup(kit_env, delete=True)
+    assert two_creators["theirs"] <= census()
+
+
+def test_cleanup_lists_another_identitys_resources_as_left_alone_with_the_reason(two_creators, kit_env):
+    report = cleanup.cleanup(kit_env, delete=True)
+    theirs = {r.name: r.note for r in report.left_alone if r.foreign}
+    assert set(theirs) == {f"{kit_env}-theirs-table", f"{kit_env}-theirs-queue", f"{kit_env}-theirs-role", "least-privilege"}
+    assert all(note.startswith(f"created by {SOMEONE} — not yours; the instructor's --all-prefixes sweep removes it")
+               for note in theirs.values())
+    assert f"Not yours, left alone: 4 created by {SOMEONE}" in str(report)
+
+
+def test_resources_without_a_creator_tag_are_cleaned_up_by_prefix_as_before(two_creators, kit_env):
+    cleanup.cleanup(kit_env, delete=True)
+    assert not two_creators["untagged"] & census()
+
+
+def test_delete_one_refuses_another_identitys_resource_outside_the_sweep(two_creators, kit_env):
+    table = next(r for r in inventory.collect(kit_env) if r.name == f"{kit_env}-theirs-table")
+    with pytest.raises(ValueError, match="not yours"):
+        cleanup.delete_one(table)
+    assert ("dynamodb", "table", f"{kit_env}-theirs-table") in census()
+
+
+def test_the_dashboard_of_a_prefix_only_another_identity_tagged_is_left_alone(kit_env):
+    build_created_by(kit_env, SOMEONE, "theirs")
+    boto3.client("cloudwatch", region_name=REGION).put_dashboard(
+        DashboardName=Names(kit_env).dashboard, DashboardBody=json.dumps({"widgets": []}))
+    report = cleanup.cleanup(kit_env, delete=True)
+    assert Names(kit_env).dashboard in {r.name for r in report.left_alone if r.foreign}
+
+
+def test_the_sweep_deletes_every_creators_resources_and_groups_them_by_creator(two_creators, kit_env):
+    report = cleanup.cleanup(all_prefixes=True, delete=True)
+    assert report.ok and not (two_creators["mine"] | two_creators["theirs"] | two_creators["untagged"]) & census()
+    whose = str(report).split("By creator: ", 1)[1].rstrip(".")
+    groups = {who: prefixes.split(", ") for who, prefixes in re.findall(r"(.+?): \d+ \(prefix ([^)]*)\)(?:; |$)", whose)}
+    assert kit_env in groups[SOMEONE] and kit_env in groups[ME] and kit_env in groups["no creator tag (an older kit's)"]
