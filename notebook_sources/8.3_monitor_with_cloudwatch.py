@@ -346,7 +346,7 @@ print("✔ The errors alarm fired on real failures and recovered; both notificat
 #
 # Now exists: log retention on the function's and the endpoint's log groups, five metric filters in
 # `MLWorkshop/<prefix>`, five alarms notifying `<prefix>-pipeline-alarms`, an SQS inbox subscribed to it,
-# and the `<prefix>-inference-pipeline` dashboard. In AWS, alarms cost \$0.10 per alarm-month (p90: \$0.30),
-# the dashboard \$3 per month, custom metrics \$0.30 per metric-month.
+# and the `<prefix>-inference-pipeline` dashboard. In AWS, alarms cost `$0.10` per alarm-month (p90: `$0.30`),
+# the dashboard `$3` per month, custom metrics `$0.30` per metric-month.
 #
 # **In the AWS console:** CloudWatch → Alarms; CloudWatch → Dashboards; CloudWatch → Log groups → *Metric filters*.
