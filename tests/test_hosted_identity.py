@@ -5,7 +5,8 @@ tests/test_cleanup.py) the administrator creates two IAM users with access keys.
 has the login name `sagemaker-user` and no WORKSHOP_PREFIX; each builds a table, a log group and an SNS
 topic through the kit's helpers, then both build under one prefix they both set. Each cleans up; then the
 instructor sweeps with `python -m helpers cleanup --all-prefixes --yes`. The census is taken with plain
-boto3 as the administrator, independently of helpers.inventory.
+boto3 as the administrator, independently of helpers.inventory. Last, the devcontainer attendees may
+start from (GitHub Codespaces, VS Code).
 """
 
 from __future__ import annotations
@@ -258,3 +259,12 @@ def test_a_studio_execution_role_session_gets_no_derived_prefix_but_the_fix(loca
     forget()
     message = str(caught.value)
     assert f"assumed-role/{role}/SageMaker" in message and "%env WORKSHOP_PREFIX=jane-doe" in message
+
+
+def test_the_devcontainer_opens_the_kit_with_make_install_done():
+    from pathlib import Path
+
+    spec = json.loads((Path(__file__).resolve().parents[1] / ".devcontainer" / "devcontainer.json").read_text())
+    assert spec["postCreateCommand"] == "make install"
+    assert spec["image"] == "mcr.microsoft.com/devcontainers/python:3.11" and 8888 in spec["forwardPorts"]
+    assert spec["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"].endswith("/.venv/bin/python")
