@@ -112,6 +112,12 @@ def prefix_from_identity(arn: str) -> str:
     return slug
 
 
+def creator_tag_value(arn: str) -> str:
+    """An identity ARN as a tag value: characters every service's tags accept (a role session name may hold
+    a comma, which they refuse), at most 256 of them. Compare creators in this form."""
+    return re.sub(r"[^\w.:/=+\-@ ]", "_", arn)[:256]
+
+
 def _session_identity(settings: Settings) -> str:
     """The caller's identity ARN, from helpers.session (imported here, when needed, to keep this module light)."""
     from helpers import session
@@ -217,7 +223,7 @@ class Settings:
         """The kit's tags for a new resource, as a dict: kit, prefix, creation time and creator."""
         created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {TAG_KIT: KIT_NAME, TAG_PREFIX: self.prefix, TAG_CREATED: created,
-                TAG_CREATOR: self.creator[:256], **extra}  # a tag value holds 256 characters
+                TAG_CREATOR: creator_tag_value(self.creator), **extra}
 
     def tag_list(self, key: str = "Key", value: str = "Value", **extra: str) -> list[dict[str, str]]:
         """The kit's tags in the [{'Key':..,'Value':..}] shape most services use."""

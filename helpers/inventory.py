@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from helpers import session
-from helpers.config import KIT_NAME, TAG_CREATED, TAG_CREATOR, TAG_KIT, TAG_PREFIX, Names, Settings
+from helpers.config import (
+    KIT_NAME,
+    TAG_CREATED,
+    TAG_CREATOR,
+    TAG_KIT,
+    TAG_PREFIX,
+    Names,
+    Settings,
+    creator_tag_value,
+)
 
 PRICES_AS_OF = "2025-06-01"  # us-east-1 on-demand list prices; check https://aws.amazon.com/pricing/
 HOURS_PER_MONTH = 730
@@ -454,7 +463,8 @@ def collect(prefix: str | None = None, settings: Settings | None = None, *, all_
     """Everything of the kit for prefix (default: this attendee's), or for every prefix, in deletion order."""
     settings = settings or session.settings()
     session.prepare()
-    return _Finder(None if all_prefixes else (prefix or settings.prefix), settings, session.identity_arn(settings)).run()
+    me = creator_tag_value(session.identity_arn(settings))
+    return _Finder(None if all_prefixes else (prefix or settings.prefix), settings, me).run()
 
 
 def hourly_total(resources: Iterable[Resource]) -> float:

@@ -132,6 +132,13 @@ def test_tags_name_the_kit_the_prefix_and_the_creator():
     assert tags[config.TAG_CREATOR] == arn
 
 
+def test_the_creator_tag_is_the_arn_in_characters_every_service_accepts():
+    arn = "arn:aws:sts::123456789012:assumed-role/workshop/jane,doe+lab@example.com"
+    tags = Settings.from_env({"WORKSHOP_PREFIX": "jane"}, identity=lambda s: arn + "x" * 300).tags()
+    assert tags[config.TAG_CREATOR].startswith("arn:aws:sts::123456789012:assumed-role/workshop/jane_doe+lab@example.com")
+    assert len(tags[config.TAG_CREATOR]) == 256
+
+
 def _asked(arn: str = "arn:aws:iam::123456789012:user/jane.doe"):
     """An identity function that counts how often it is asked."""
     calls = []
