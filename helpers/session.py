@@ -31,6 +31,7 @@ def prepare(show: bool = False) -> dict:
     AWS mode checks credentials and region with STS and explains the usual failures.
     """
     global _prepared
+    _install_notebook_errors()  # first: a refused setting (a shared prefix) is shown as its message and fix
     s = settings()
     if _prepared is None or _prepared["mode"] != s.mode:
         if s.is_local:
@@ -57,7 +58,6 @@ def prepare(show: bool = False) -> dict:
             "identity": ident["Arn"],
             "endpoint": s.local_url if s.is_local else "AWS",
         }
-        _install_notebook_errors()
     if show:
         for key, value in _prepared.items():
             print(f"{key:>9}: {value}")
@@ -142,13 +142,14 @@ def _install_notebook_errors() -> None:
         ip = get_ipython()  # noqa: F821  (defined inside IPython only)
     except NameError:
         return
-    ip.set_custom_exc((WorkshopError, ClientError, BotoCoreError), show_error)
+    ip.set_custom_exc((WorkshopError, config.SettingsError, ClientError, BotoCoreError), show_error)
 
 
 def show_error(shell, etype, value, tb, tb_offset=None) -> None:
     """IPython's handler: the error in one line plus the fix when the kit knows one, else the full traceback."""
-    advice = None if isinstance(value, WorkshopError) else explain(value)
-    if isinstance(value, WorkshopError) or advice:
+    own = isinstance(value, (WorkshopError, config.SettingsError))  # the kit's messages say the fix already
+    advice = None if own else explain(value)
+    if own or advice:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset, exception_only=True)
     else:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)

@@ -262,3 +262,12 @@ def test_an_error_the_kit_cannot_explain_keeps_its_full_traceback(capsys):
     shell = _Shell()
     show_error(shell, ClientError, ClientError({"Error": {"Code": "Odd", "Message": "odd"}}, "Op"), None)
     assert shell.calls == [False] and capsys.readouterr().err == ""
+
+
+def test_a_refused_setting_in_a_notebook_is_shown_as_its_message_without_a_traceback(capsys):
+    from helpers.session import show_error
+
+    shell = _Shell()
+    refused = SettingsError("WORKSHOP_PREFIX='jovyan' cannot be used in aws mode")
+    show_error(shell, SettingsError, refused, None)
+    assert shell.calls == [True]
