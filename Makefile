@@ -10,6 +10,7 @@ $(STAMP): requirements.txt constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'workshop-kit.pth').write_text('$(CURDIR)\n')"
+	$(PY) -m helpers kernel
 	@touch $(STAMP)
 
 install: $(STAMP)  ## create .venv with the pinned packages
@@ -17,13 +18,13 @@ install: $(STAMP)  ## create .venv with the pinned packages
 demo: install  ## run every notebook headless on the local cloud; executed copies under build/
 	WORKSHOP_MODE=local $(PY) -m helpers run
 
-test: install  ## the whole test suite (what CI runs)
+test: install  ## the whole test suite (what CI runs); report in build/test-report.html, screenshots in build/screenshots/
 	$(PY) tools/build_notebooks.py --check
 	$(PY) -m ruff check .
-	WORKSHOP_MODE=local $(PY) -m pytest -n 2 --dist loadscope
+	WORKSHOP_MODE=local $(PY) -m pytest -n 2 --dist loadscope --html=build/test-report.html --self-contained-html
 
-lab: install  ## JupyterLab on the kit's kernel
-	cd notebooks && ../$(VENV)/bin/jupyter lab
+lab: install  ## JupyterLab on the notebooks, with the kit's kernel (make lab ARGS=--no-browser)
+	$(PY) -m helpers lab $(ARGS)
 
 bench: install  ## benchmarks printing side-by-side ratios
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

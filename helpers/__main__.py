@@ -1,4 +1,4 @@
-"""python -m helpers: the instructor's command line (run, status, traffic, cleanup, local, policy, preflight)."""
+"""python -m helpers: the kit's command line (run, status, traffic, cleanup, local, policy, preflight, kernel, lab)."""
 
 from __future__ import annotations
 
@@ -188,6 +188,29 @@ def _preflight(args) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
+def _kernel(args) -> int:
+    from helpers import lab
+
+    where = lab.register_kernel(user=args.user)
+    print(f"kernel {lab.KERNEL_NAME!r} ({lab.KERNEL_DISPLAY_NAME}) registered in {where}")
+    if not args.user:
+        print(f"lab settings written to {lab.write_settings()}")
+    return 0
+
+
+def _lab(args) -> int:
+    import subprocess
+
+    from helpers import lab
+
+    lab.register_kernel()
+    lab.write_settings()
+    try:
+        return subprocess.call(lab.command(port=args.port, open_browser=not args.no_browser))
+    except KeyboardInterrupt:
+        return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser."""
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
@@ -231,6 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
     pre = sub.add_parser("preflight", help="check identity, region and account quotas for a workshop of N attendees")
     pre.add_argument("--attendees", type=int, required=True, help="how many attendees share this account and region")
     pre.set_defaults(func=_preflight)
+
+    kernel = sub.add_parser("kernel", help="register the kit's Jupyter kernel (and, in the kit's venv, the lab's settings)")
+    kernel.add_argument("--user", action="store_true",
+                        help="for a Jupyter outside this environment (SageMaker Studio, JupyterHub): the user's kernels")
+    kernel.set_defaults(func=_kernel)
+
+    lab = sub.add_parser("lab", help="JupyterLab on the notebooks folder with the kit's kernel (what `make lab` runs)")
+    lab.add_argument("--port", type=int, help="default: 8888, or the next free one")
+    lab.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
+    lab.set_defaults(func=_lab)
 
     local = sub.add_parser("local", help="manage the local cloud")
     local.add_argument("action", choices=["up", "down", "status"])

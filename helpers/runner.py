@@ -10,6 +10,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from helpers.lab import KERNEL_NAME
+
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 BUILD = ROOT / "build"
@@ -61,7 +63,7 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, time
         # The kernel talks over local sockets in a private folder: over TCP it warns about encryption.
         with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:
             config = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
-            NotebookClient(nb, config=config, timeout=timeout_s, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+            NotebookClient(nb, config=config, timeout=timeout_s, kernel_name=KERNEL_NAME, resources={"metadata": {"path": str(path.parent)}}).execute()
     except CellExecutionError as exc:
         error = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()[-1][:300]
     except Exception as exc:  # kernel died, timeout

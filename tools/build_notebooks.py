@@ -12,6 +12,8 @@ from pathlib import Path
 
 import nbformat
 
+from helpers.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "notebook_sources"
 MARKER = re.compile(r"^# %%(?P<kind> \[markdown\])?(?P<tags>\s+tags=\[[^\]]*\])?\s*$")
@@ -21,7 +23,7 @@ def parse(text: str) -> nbformat.NotebookNode:
     """A notebook from percent-format source text."""
     nb = nbformat.v4.new_notebook()
     nb.metadata = {
-        "kernelspec": {"display_name": "Python 3 (workshop)", "language": "python", "name": "python3"},
+        "kernelspec": {"display_name": KERNEL_DISPLAY_NAME, "language": "python", "name": KERNEL_NAME},
         "language_info": {"name": "python"},
     }
     cells: list[tuple[str, list[str], list[str]]] = []
