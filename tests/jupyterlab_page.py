@@ -88,6 +88,7 @@ class PageReport:
     too_wide: list[str]
     too_long: list[str]
     markdown_text: str
+    popups: list[str]
     unfinished_bars: list[str] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -124,6 +125,7 @@ return {
   too_long: outputs.filter(o => o.getBoundingClientRect().height > arguments[0])
                    .map(o => `${Math.round(o.getBoundingClientRect().height)}px: ` + text(o).slice(0, 120)),
   markdown_text: [...panel.querySelectorAll('.jp-MarkdownOutput')].map(text).join('\n'),
+  popups: [...document.querySelectorAll('.Toastify__toast, .jp-Dialog')].map(text),
 };
 """
 

@@ -80,7 +80,7 @@ def page(tmp_path_factory):
     assert _notebook_hashes() == before, "the browser run changed the repository's notebooks"
 
 
-def _run_all(page: LabPage, notebook: str, extras, *, restart: bool = False):
+def _run_all(page: LabPage, notebook: str, extras, *, restart: bool = False, label: str = ""):
     """Open the notebook, run every cell from the menu, screenshot it; what the page shows."""
     page.open(f"{notebook}.ipynb")
     if restart:
@@ -91,7 +91,7 @@ def _run_all(page: LabPage, notebook: str, extras, *, restart: bool = False):
     seconds = page.wait_until_run(RUN_TIMEOUT_S, progress=lambda line: print(f"{notebook}{line}", flush=True))
     report = page.read()
     report.seconds = seconds
-    shot = page.screenshot(SCREENSHOTS / f"{notebook}{'-restarted' if restart else ''}.png")
+    shot = page.screenshot(SCREENSHOTS / f"{notebook}{'-' + label if label else ''}.png")
     _link(extras, shot)
     page.shutdown_kernel()
     return report
@@ -115,11 +115,12 @@ def _assert_clean(report, notebook: str) -> None:
     assert not report.math, f"{notebook} typesets text as math (a `$` pair?): {report.math[:3]}"
     assert not report.too_wide, f"{notebook} has outputs wider than the notebook: {report.too_wide[:3]}"
     assert not report.too_long, f"{notebook} has outputs taller than a screenful or two: {report.too_long[:3]}"
+    assert not report.popups, f"{notebook}: the lab shows a pop-up: {report.popups}"
     assert not report.unfinished_bars, f"{notebook} left progress bars unfinished: {report.unfinished_bars[:3]}"
 
 
 def test_a_chapter_run_before_its_prerequisites_shows_the_kits_run_first_message(page, extras):
-    report = _run_all(page, "8.3_monitor_with_cloudwatch", extras)
+    report = _run_all(page, "8.3_monitor_with_cloudwatch", extras, label="out-of-order")
     shown = "\n".join(report.outputs)
     assert "Traceback" not in shown and "botocore" not in shown, f"8.3 out of order shows a traceback:\n{shown[-2000:]}"
     assert "first" in report.last_output and "Run " in report.last_output, \
@@ -137,7 +138,7 @@ def test_each_notebook_runs_all_in_the_browser_and_shows_its_check_line(page, ex
 
 
 def test_restart_kernel_and_run_all_gives_the_same_check_line(page, extras):
-    report = _run_all(page, "8.1_create_dynamodb_table", extras, restart=True)
+    report = _run_all(page, "8.1_create_dynamodb_table", extras, restart=True, label="restarted")
     _assert_clean(report, "8.1_create_dynamodb_table (restarted)")
 
 
