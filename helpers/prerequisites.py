@@ -103,7 +103,7 @@ def _metric_filters(names) -> str | None:
 # (the notebook that makes it, the first notebook that needs it, the check: None when present, else what is missing)
 CHECKS: list[tuple[str, str, Callable]] = [
     ("00_setup", "8.1", _endpoint),
-    ("00_setup", "8.2", _function_exists),
+    ("00_setup", "8.1", _function_exists),  # 00_setup makes it last: its role and the rest exist
     ("8.1", "8.2", _metadata_table),
     ("8.2", "8.3", _function_records),
     ("8.2", "8.4", _records),
