@@ -20,6 +20,10 @@ from helpers import charts, dynamodb, history
 
 END = pd.Timestamp.now(tz="UTC").floor("h")  # recent, so seeded records are not expired
 START = END - pd.Timedelta(days=7)
+# The converted week ends at a fixed hour: its daily cycle then puts the seeded error burst at the
+# afternoon peak whatever the clock says (at night, 10-minute periods hold too few requests to flag).
+WEEK_END = pd.Timestamp("2026-11-26 18:00", tz="UTC")
+WEEK_START = WEEK_END - pd.Timedelta(days=7)
 
 
 @pytest.fixture()
@@ -50,7 +54,7 @@ def seeded(local_cloud, metadata_spec):
 @pytest.fixture(scope="module")
 def week() -> pd.DataFrame:
     """What seed() writes for a full-size week, converted without the cloud (fast)."""
-    return history.to_frame(history.history_items("ep", days=7, per_day=1440, seed=42, end=END))
+    return history.to_frame(history.history_items("ep", days=7, per_day=1440, seed=42, end=WEEK_END))
 
 
 def _record(i: int, ts: pd.Timestamp, endpoint: str = "ep", **extra) -> dict:
@@ -302,7 +306,7 @@ def test_latency_regression_is_found_from_the_data(week):
     found = history.latency_regressions(week, freq="1h")
     assert len(found) >= 1
     first = found.iloc[0]
-    seeded_start = START + 0.7 * (END - START)
+    seeded_start = WEEK_START + 0.7 * (WEEK_END - WEEK_START)
     assert abs(first["period"] - seeded_start) <= pd.Timedelta(hours=2)
     assert (first["modelVersion"], first["variantName"]) == ("2", "AllTraffic")
     assert first["ratio"] > 1.5
@@ -310,7 +314,7 @@ def test_latency_regression_is_found_from_the_data(week):
 
 
 def test_no_regression_is_reported_for_steady_latency(week):
-    before = week[week["timestamp"] < START + 0.65 * (END - START)]
+    before = week[week["timestamp"] < WEEK_START + 0.65 * (WEEK_END - WEEK_START)]
     assert history.latency_regressions(before, freq="1h").empty
 
 
@@ -318,7 +322,7 @@ def test_error_burst_is_found_from_the_data(week):
     bursts = history.error_bursts(week, freq="10min")
     assert len(bursts) == 1
     burst = bursts.iloc[0]
-    seeded_start = START + 0.55 * (END - START)
+    seeded_start = WEEK_START + 0.55 * (WEEK_END - WEEK_START)
     assert abs(burst["start"] - seeded_start) <= pd.Timedelta(minutes=10)
     assert pd.Timedelta(minutes=60) <= burst["end"] - burst["start"] <= pd.Timedelta(minutes=100)
     assert burst["top_error"] == "ModelError" and burst["error_rate"] > 0.5
