@@ -16,6 +16,7 @@ from helpers.errors import WorkshopError, explain, friendly
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=70)
 DUMMY_KEY = "testing"  # the local cloud accepts any credentials
 _prepared: dict | None = None
+_identities: dict[tuple[str, str | None, str], dict] = {}  # (region, endpoint, access key) -> STS's answer
 
 
 def settings() -> config.Settings:
@@ -68,26 +69,25 @@ def caller_identity(s: config.Settings | None = None) -> dict:
     """Who is calling (STS GetCallerIdentity: Account, Arn, UserId) with the current credentials.
 
     Asked once per process and credentials: settings need it for an aws-mode prefix and the creator
-    tag, prepare() to check the credentials, inventory to tell your resources from others'.
-    Builds its client without settings() (which may be what is asking).
+    tag, prepare() to check the credentials, inventory to tell your resources from others'. While
+    settings() is still building s (deriving the prefix), the client is built without settings().
     """
     s = s or settings()
+    building = config._current is not s
+    boto = _session(s.region) if building else session()
     endpoint = (os.environ.get("AWS_ENDPOINT_URL") or s.local_url) if s.is_local else None
     try:
-        credentials = _session(s.region).get_credentials()
-        key = credentials.access_key if credentials is not None else ""
-        return _caller_identity(s.region, endpoint, key)
+        credentials = boto.get_credentials()
+        key = (s.region, endpoint, credentials.access_key if credentials is not None else "")
+        if key not in _identities:
+            sts = boto.client("sts", region_name=s.region, endpoint_url=endpoint, config=RETRIES) if building else client("sts")
+            answer = sts.get_caller_identity()
+            _identities[key] = {k: answer[k] for k in ("Account", "Arn", "UserId")}
+        return _identities[key]
     except WorkshopError:
         raise
     except Exception as exc:
         raise friendly(exc, "checking who you are with STS") from exc
-
-
-@cache
-def _caller_identity(region: str, endpoint: str | None, access_key: str) -> dict:
-    sts = _session(region).client("sts", region_name=region, endpoint_url=endpoint, config=RETRIES)
-    answer = sts.get_caller_identity()
-    return {k: answer[k] for k in ("Account", "Arn", "UserId")}
 
 
 def identity_arn(s: config.Settings | None = None) -> str:

@@ -44,6 +44,7 @@ def use_local_cloud(monkeypatch, url: str, prefix: str, mode: str = "local") -> 
 def forget_session() -> None:
     """Make the kit re-read its settings; rebuild its clients only when they point elsewhere (building them takes seconds)."""
     settings, prepared = config.reload(), session._prepared
+    session._identities.clear()  # a new kernel asks STS who it is again
     if prepared is None or prepared["mode"] != settings.mode or (settings.is_local and prepared["endpoint"] != settings.local_url):
         session._prepared = None
         session._clients.cache_clear()

@@ -83,6 +83,7 @@ def become(mp: pytest.MonkeyPatch, key: str, secret: str, prefix: str | None = N
 def forget() -> None:
     """A new kernel: settings, sessions and clients built again."""
     config._current = None  # settings are read again on first use
+    session._identities.clear()
     session._prepared = None
     session._clients.cache_clear()
     session._session.cache_clear()
