@@ -495,6 +495,18 @@ def table(resources: Iterable[Resource]):
                                        "USD/hour", "in", "note"])
 
 
+def compact(frame):
+    """The inventory narrowed to a notebook's width: one 'what' column, the parent beside the name, the prefix
+    only when it varies."""
+    what = frame["service"] + " " + frame["kind"]
+    name = frame["name"].where(frame["in"].isna() | (frame["in"] == ""), frame["name"] + " (in " + frame["in"].astype(str) + ")")
+    narrow = frame.assign(what=what, name=name)
+    columns = ["what", "name"] + (["prefix"] if frame["prefix"].nunique() > 1 else []) + ["kit's", "created", "USD/hour", "note"]
+    narrow = narrow[columns]
+    narrow["note"] = narrow["note"].fillna("").astype(str).str.slice(0, 48)
+    return narrow
+
+
 def show(resources: list[Resource]) -> None:
     """Display the inventory as a table with its estimated hourly cost."""
     if not resources:
@@ -505,7 +517,7 @@ def show(resources: list[Resource]) -> None:
         get_ipython  # noqa: B018, F821  (defined inside IPython only)
         from IPython.display import display
 
-        display(frame)
+        display(compact(frame))
     except NameError:
         import pandas as pd
 

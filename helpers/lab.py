@@ -29,8 +29,10 @@ def register_kernel(user: bool = False) -> Path:
     """Register the kit's kernel (this Python) for Jupyter; in this environment, or the user's with user=True."""
     from ipykernel.kernelspec import install
 
+    # In the kit's venv a .pth file makes `helpers` importable; a Jupyter outside it (SageMaker Studio,
+    # JupyterHub) starts the kernel in notebooks/, so the kernel itself is told where the kit is.
     where = install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, user=user,
-                    prefix=None if user else sys.prefix)
+                    prefix=None if user else sys.prefix, env={"PYTHONPATH": str(ROOT)} if user else None)
     return Path(where)
 
 

@@ -6,8 +6,11 @@
 # This notebook lists them with what they cost per hour, deletes them in dependency order (what uses
 # a resource goes before it), and then lists again to prove nothing is left.
 #
-# It only ever deletes what carries the kit's tag **and** your prefix (the dashboard, which cannot be
-# tagged, by its exact name). A resource named like yours but without the kit's tag is shown and left alone.
+# It only ever deletes what carries the kit's tag **and** your prefix **and** names you as its creator
+# (the `workshop-creator` tag: the AWS identity that created it; resources made by older kits, which lack
+# it, go by prefix). The dashboard, which cannot be tagged, goes by its exact name. A resource named like
+# yours but without the kit's tag, or created by another identity under the same prefix, is shown and
+# left alone: only the instructor's sweep (`python -m helpers cleanup --all-prefixes`) removes those.
 
 # %% [markdown]
 # ## Parameters

@@ -588,3 +588,18 @@ def test_the_sweep_deletes_every_creators_resources_and_groups_them_by_creator(t
     whose = str(report).split("By creator: ", 1)[1].rstrip(".")
     groups = {who: prefixes.split(", ") for who, prefixes in re.findall(r"(.+?): \d+ \(prefix ([^)]*)\)(?:; |$)", whose)}
     assert kit_env in groups[SOMEONE] and kit_env in groups[ME] and kit_env in groups["no creator tag (an older kit's)"]
+
+
+def test_the_inventory_shown_in_a_notebook_is_narrowed_to_its_width():
+    resources = [
+        inventory.Resource(service="dynamodb", kind="table", name="jane-inference-metadata", prefix="jane",
+                           tagged=True, owned=True, note="on-demand: $0 idle"),
+        inventory.Resource(service="logs", kind="metric filter", name="inference-count", prefix="jane", owned=True,
+                           parent="/aws/lambda/jane-inference"),
+    ]
+    shown = inventory.compact(inventory.table(resources))
+    assert list(shown.columns) == ["what", "name", "kit's", "created", "USD/hour", "note"]
+    assert shown.loc[1, "name"] == "inference-count (in /aws/lambda/jane-inference)"
+    two_prefixes = resources + [inventory.Resource(service="sns", kind="topic", name="joe-alarms", prefix="joe",
+                                                   tagged=True, owned=True)]
+    assert "prefix" in inventory.compact(inventory.table(two_prefixes)).columns

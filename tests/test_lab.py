@@ -43,3 +43,14 @@ def test_lab_command_opens_the_notebooks_folder_with_the_kits_kernel():
 def test_the_file_browser_shows_only_the_workshops_notebooks():
     shown = sorted(p.name for p in lab.NOTEBOOKS.iterdir() if not p.name.startswith("."))
     assert shown and all(name.endswith(".ipynb") for name in shown), shown
+
+
+def test_a_kernel_for_a_jupyter_outside_the_venv_finds_the_kit(tmp_path, monkeypatch):
+    import json as _json
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("JUPYTER_DATA_DIR", str(tmp_path / "jupyter"))
+    where = lab.register_kernel(user=True)
+    spec = _json.loads((where / "kernel.json").read_text())
+    assert spec["env"]["PYTHONPATH"] == str(lab.ROOT)
+    assert str(where).startswith(str(tmp_path))
