@@ -150,7 +150,8 @@ def show_error(shell, etype, value, tb, tb_offset=None) -> None:
     own = isinstance(value, (WorkshopError, config.SettingsError))  # the kit's messages say the fix already
     advice = None if own else explain(value)
     if own or advice:
-        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, exception_only=True)
+        # The error in one red line (IPython's exception_only adds "An exception has occurred, use %tb…").
+        shell._showtraceback(etype, value, [f"\x1b[0;31m{etype.__name__}\x1b[0m: {value}"])
     else:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
     if advice:

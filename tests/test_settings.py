@@ -233,10 +233,15 @@ class _Shell:
     """Records how IPython was asked to show an exception."""
 
     def __init__(self) -> None:
-        self.calls: list[bool] = []
+        self.calls: list[str] = []
+        self.lines: list[str] = []
 
     def showtraceback(self, exc_tuple, tb_offset=None, exception_only=False) -> None:
-        self.calls.append(exception_only)
+        self.calls.append("exception only" if exception_only else "full traceback")
+
+    def _showtraceback(self, etype, evalue, stb) -> None:
+        self.calls.append("one line")
+        self.lines += stb
 
 
 def test_a_permission_error_in_a_notebook_is_shown_in_one_line_with_the_missing_action(capsys):
@@ -250,7 +255,7 @@ def test_a_permission_error_in_a_notebook_is_shown_in_one_line_with_the_missing_
         "PutItem")
     shell = _Shell()
     show_error(shell, ClientError, denied, None)
-    assert shell.calls == [True]
+    assert shell.calls == ["one line"]
     assert "needs dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/t" in capsys.readouterr().err
 
 
@@ -261,7 +266,7 @@ def test_an_error_the_kit_cannot_explain_keeps_its_full_traceback(capsys):
 
     shell = _Shell()
     show_error(shell, ClientError, ClientError({"Error": {"Code": "Odd", "Message": "odd"}}, "Op"), None)
-    assert shell.calls == [False] and capsys.readouterr().err == ""
+    assert shell.calls == ["full traceback"] and capsys.readouterr().err == ""
 
 
 def test_a_refused_setting_in_a_notebook_is_shown_as_its_message_without_a_traceback(capsys):
@@ -270,4 +275,5 @@ def test_a_refused_setting_in_a_notebook_is_shown_as_its_message_without_a_trace
     shell = _Shell()
     refused = SettingsError("WORKSHOP_PREFIX='jovyan' cannot be used in aws mode")
     show_error(shell, SettingsError, refused, None)
-    assert shell.calls == [True]
+    assert shell.calls == ["one line"]
+    assert len(shell.lines) == 1 and shell.lines[0].endswith("SettingsError\x1b[0m: " + str(refused))
