@@ -3,17 +3,24 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
 
-.PHONY: install demo test lab bench notebooks lint local-up local-down clean
+.PHONY: install lock demo test lab bench notebooks lint local-up local-down clean
 
 $(STAMP): requirements.txt constraints.txt
+	@$(PYTHON) tools/check_python.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install --quiet --python $(PY) -r requirements.txt -c constraints.txt
 	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'workshop-kit.pth').write_text('$(CURDIR)\n')"
 	$(PY) -m helpers kernel
 	@touch $(STAMP)
 
-install: $(STAMP)  ## create .venv with the pinned packages
+install: $(STAMP)  ## create .venv with the pinned packages (uv; constraints.txt is the lock)
+
+lock:  ## re-resolve constraints.txt (every package, exact) from requirements.txt, keeping current pins where they still fit
+	$(UV) pip compile --quiet --universal --python-version 3.11 --no-header --no-annotate requirements.txt -o constraints.txt
 
 demo: install  ## run every notebook headless on the local cloud; executed copies under build/
 	WORKSHOP_MODE=local $(PY) -m helpers run
