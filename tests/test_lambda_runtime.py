@@ -861,3 +861,20 @@ def test_an_event_beyond_the_account_quota_is_accepted_and_runs_when_a_slot_free
     call.join()
     wait_for(lambda: aws.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
     assert metric_sum(aws, queued, "Throttles") >= 1.0
+
+
+def test_a_handler_runs_on_its_runtimes_python_version_when_the_machine_has_it(aws, deploy):
+    from helpers.local import lambda_pythons
+
+    if lambda_pythons.interpreter("python3.13") == sys.executable and sys.version_info[:2] != (3, 13):
+        pytest.skip("no Python 3.13 on this machine: handlers run on the kit's own Python")
+    name = deploy("import sys\ndef handler(event, context):\n    return list(sys.version_info[:2])\n")
+    assert invoke(aws, name)[1] == [3, 13]
+
+
+def test_a_runtime_whose_python_is_missing_runs_on_the_kits_own_and_says_so():
+    from helpers.local import lambda_pythons
+
+    assert lambda_pythons.interpreter("python3.99") == sys.executable
+    assert "no Python 3.99 on this machine" in lambda_pythons.describe("python3.99")
+    assert lambda_pythons.wanted_version("nodejs22.x") is None

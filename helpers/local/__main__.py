@@ -24,6 +24,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             current = process.status(port)
             print(current.describe())
+            from helpers.local import lambda_pythons, lambda_runtimes
+
+            for runtime in lambda_runtimes.LIFECYCLE:
+                if not lambda_runtimes.blocked(runtime, "create"):
+                    print(lambda_pythons.describe(runtime))
             return 0 if current.state == "running" else 3
     except (process.LocalCloudError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -9,7 +9,8 @@ group in AWS's stream naming, and publishes AWS/Lambda metrics.
 
 A handler imports what AWS's managed Python runtime offers and nothing more: its zip, the standard
 library, and boto3 with its dependencies (``RUNTIME_PACKAGES``, linked from the kit's own
-site-packages, so their versions are the kit's, not those of AWS's runtime). Concurrent executions
+site-packages, so their versions are the kit's, not those of AWS's runtime), on the runtime's own
+Python version when this machine has it (``lambda_pythons``). Concurrent executions
 are limited per function (reserved concurrency) and per account and region (the profile's
 ``lambda_concurrent_executions`` quota), answering AWS's ``TooManyRequestsException``.
 """
@@ -28,7 +29,6 @@ import select
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,7 +39,7 @@ from pathlib import Path
 
 from moto.awslambda.exceptions import LambdaClientError
 
-from helpers.local import hooks, lambda_states, profile
+from helpers.local import hooks, lambda_pythons, lambda_states, profile
 from helpers.local.lambda_worker import read_frame, write_frame
 from helpers.local.locks import cloudwatch_lock
 
@@ -185,7 +185,7 @@ class Runtime:
         env = self.environment(fn, version, stream, code)
         proc = subprocess.Popen(
             # -I -S: no site-packages, no PYTHON* variables; the worker puts the code and the runtime's packages first
-            [sys.executable, "-I", "-S", "-B", "-u", str(WORKER), str(request_r), str(response_w)],
+            [lambda_pythons.interpreter(fn.run_time), "-I", "-S", "-B", "-u", str(WORKER), str(request_r), str(response_w)],
             cwd=code,
             env=env,
             stdin=subprocess.DEVNULL,
