@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from helpers import regions
+
 KIT_NAME = "ml-pipeline-ch8"
 TAG_KIT = "workshop-kit"
 TAG_PREFIX = "workshop-prefix"
@@ -81,6 +83,33 @@ def refuse_shared(prefix: str) -> str:
             "one), so attendees would use, and clean up, each other's resources. " + _HOW_TO_SET
         )
     return prefix
+
+
+def require_workshop_region(region: str) -> str:
+    """Return the region if the workshop can run there, else SettingsError naming it and what to choose instead.
+
+    00_setup's endpoint is a serverless one (SageMaker Serverless Inference, offered in the `aws` partition's
+    regions only) serving SageMaker's built-in XGBoost image (published where the SageMaker SDK's registry
+    says). helpers.session.prepare() asks before anything is created, in both modes: the local cloud
+    refuses what AWS would.
+    """
+    missing = []
+    if not regions.serverless_offered(region):
+        missing.append(f"SageMaker Serverless Inference (offered in the AWS commercial Regions only, partition "
+                       f"'aws'; {region} is in partition {regions.partition(region)!r})")
+    images = regions.xgboost_image_regions()
+    if images is not None and region not in images:
+        missing.append(f"SageMaker's built-in XGBoost image sagemaker-xgboost:{regions.XGBOOST_VERSION} (the "
+                       f"SageMaker SDK's image registry does not list {region})")
+    if missing:
+        choose = regions.alternatives(region)
+        raise SettingsError(
+            f"WORKSHOP_REGION={region!r} cannot run this workshop: 00_setup's endpoint needs "
+            + " and ".join(missing) + f". Fix: choose {' or '.join(choose)}: in a notebook, run "
+            f"`%env WORKSHOP_REGION={choose[0]}` in a cell, then run this cell again; in a terminal, "
+            f"`export WORKSHOP_REGION={choose[0]}` before starting Jupyter."
+        )
+    return region
 
 
 def identity_name(arn: str) -> str:
@@ -169,9 +198,10 @@ class Settings:
             or (env.get("AWS_DEFAULT_REGION") if mode == "aws" else None)
             or DEFAULT_REGION
         )
-        if not re.match(r"^[a-z]{2}(-gov)?-[a-z]+-\d$", region):
+        if regions.find_partition(region) is None:
             raise SettingsError(
-                f"Region {region!r} is not an AWS region name. Fix: export WORKSHOP_REGION=us-east-1."
+                f"Region {region!r} is not an AWS region name (no partition botocore knows claims it). "
+                "Fix: export WORKSHOP_REGION=us-east-1."
             )
         port_text = env.get("WORKSHOP_LOCAL_PORT", str(DEFAULT_LOCAL_PORT))
         if not port_text.isdigit() or not 1024 <= int(port_text) <= 65535:

@@ -6,6 +6,7 @@ import json
 
 from botocore.exceptions import ClientError
 
+from helpers import session
 from helpers.session import client
 
 LAMBDA_TRUST_POLICY = {
@@ -14,7 +15,21 @@ LAMBDA_TRUST_POLICY = {
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
     ],
 }
-BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+BASIC_EXECUTION_POLICY = "service-role/AWSLambdaBasicExecutionRole"  # lets a function write its own logs
+
+
+def managed_policy_arn(name: str) -> str:
+    """The ARN of an AWS managed policy (e.g. 'service-role/AWSLambdaBasicExecutionRole') in the workshop's
+    partition: arn:aws:iam::aws:policy/..., arn:aws-cn:iam::aws:policy/... in China."""
+    return session.arn("iam", f"policy/{name}", region="", account="aws")
+
+
+def __getattr__(name: str) -> str:
+    """iam.BASIC_EXECUTION: AWSLambdaBasicExecutionRole's ARN in the partition of the current settings' region
+    (computed when read: the region is a setting, and the partition follows it)."""
+    if name == "BASIC_EXECUTION":
+        return managed_policy_arn(BASIC_EXECUTION_POLICY)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ensure_role(name: str, trust_policy: dict, managed_policy_arns: list[str], tags: dict[str, str]) -> str:

@@ -426,7 +426,7 @@ class _Finder:
                 if _code(exc) not in ("NoSuchTagSet", "NoSuchBucket"):
                     raise
                 tags = []
-            r = self.tagged("s3", "bucket", name, tag_dict(tags), arn=f"arn:aws:s3:::{name}")
+            r = self.tagged("s3", "bucket", name, tag_dict(tags), arn=session.arn("s3", name, region="", account=""))
             if r is None or not r.owned:
                 continue
             for kind_key in ("Versions", "DeleteMarkers"):

@@ -15,28 +15,32 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
+from helpers import regions
+
 RECORDING = Path(__file__).with_name("attendee_policy.json")
 # The example the committed file and the README show.
 EXAMPLE = {"prefix": "jane-doe", "account": "123456789012", "region": "us-east-1"}
 MANAGED_POLICY_MAX_CHARS = 6144  # IAM's limit for a customer managed policy, whitespace not counted
 
-# Resource types, as ARN patterns for one attendee (the kit's names: helpers.config.Names).
+# Resource types, as ARN patterns for one attendee (the kit's names: helpers.config.Names): service, resource,
+# and which of the region and account fields the ARN has (IAM roles and dashboards: no region; S3: neither).
+# helpers.regions.arn builds each, in the partition of the region.
 RESOURCES = {
-    "table": "arn:{partition}:dynamodb:{region}:{account}:table/{prefix}-*",
-    "index": "arn:{partition}:dynamodb:{region}:{account}:table/{prefix}-*/index/*",
-    "function": "arn:{partition}:lambda:{region}:{account}:function:{prefix}-*",
-    "role": "arn:{partition}:iam::{account}:role/{prefix}-*",
-    "bucket": "arn:{partition}:s3:::{prefix}-ml-workshop-*",
-    "object": "arn:{partition}:s3:::{prefix}-ml-workshop-*/*",
-    "log-group": "arn:{partition}:logs:{region}:{account}:log-group:/aws/lambda/{prefix}-*",
-    "endpoint-log-group": "arn:{partition}:logs:{region}:{account}:log-group:/aws/sagemaker/Endpoints/{prefix}-*",
-    "model": "arn:{partition}:sagemaker:{region}:{account}:model/{prefix}-*",
-    "endpoint-config": "arn:{partition}:sagemaker:{region}:{account}:endpoint-config/{prefix}-*",
-    "endpoint": "arn:{partition}:sagemaker:{region}:{account}:endpoint/{prefix}-*",
-    "alarm": "arn:{partition}:cloudwatch:{region}:{account}:alarm:{prefix}-*",
-    "dashboard": "arn:{partition}:cloudwatch::{account}:dashboard/{prefix}-*",
-    "topic": "arn:{partition}:sns:{region}:{account}:{prefix}-*",
-    "queue": "arn:{partition}:sqs:{region}:{account}:{prefix}-*",
+    "table": ("dynamodb", "table/{prefix}-*", "regional"),
+    "index": ("dynamodb", "table/{prefix}-*/index/*", "regional"),
+    "function": ("lambda", "function:{prefix}-*", "regional"),
+    "role": ("iam", "role/{prefix}-*", "account"),
+    "bucket": ("s3", "{prefix}-ml-workshop-*", "global"),
+    "object": ("s3", "{prefix}-ml-workshop-*/*", "global"),
+    "log-group": ("logs", "log-group:/aws/lambda/{prefix}-*", "regional"),
+    "endpoint-log-group": ("logs", "log-group:/aws/sagemaker/Endpoints/{prefix}-*", "regional"),
+    "model": ("sagemaker", "model/{prefix}-*", "regional"),
+    "endpoint-config": ("sagemaker", "endpoint-config/{prefix}-*", "regional"),
+    "endpoint": ("sagemaker", "endpoint/{prefix}-*", "regional"),
+    "alarm": ("cloudwatch", "alarm:{prefix}-*", "regional"),
+    "dashboard": ("cloudwatch", "dashboard/{prefix}-*", "account"),
+    "topic": ("sns", "{prefix}-*", "regional"),
+    "queue": ("sqs", "{prefix}-*", "regional"),
 }
 LOG_GROUPS = ("log-group", "endpoint-log-group")
 SAGEMAKER_TAGGABLE = ("model", "endpoint-config", "endpoint")
@@ -144,7 +148,7 @@ PASS_ROLES = (
 )
 # The only managed policy the kit attaches to a role it makes; attaching any other would let the
 # attendee hand a function more than the workshop needs.
-ATTACHABLE_POLICIES = ("arn:{partition}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",)
+ATTACHABLE_POLICIES = ("service-role/AWSLambdaBasicExecutionRole",)  # AWS managed: arn:PARTITION:iam::aws:policy/...
 SERVICE_NAMES = {
     "cloudwatch": "CloudWatch", "dynamodb": "DynamoDB", "iam": "IAM", "lambda": "Lambda", "logs": "Logs",
     "s3": "S3", "sagemaker": "SageMaker", "sns": "SNS", "sqs": "SQS", "sts": "STS",
@@ -155,13 +159,6 @@ class PolicyError(ValueError):
     """A recorded action the generator does not know how to scope."""
 
 
-def partition_of(region: str) -> str:
-    """The ARN partition of a region."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
-
-
 def with_dependents(actions: Iterable[str]) -> list[str]:
     """The actions plus those AWS checks inside them (PassRole, tag-on-create), sorted."""
     found = set(actions)
@@ -170,8 +167,15 @@ def with_dependents(actions: Iterable[str]) -> list[str]:
     return sorted(found)
 
 
+def resource_arn(kind: str, values: dict[str, str]) -> str:
+    """The ARN pattern of one resource type (RESOURCES) for values' prefix, account and region."""
+    service, resource, fields = RESOURCES[kind]
+    account = "" if fields == "global" else values["account"]
+    return regions.arn(values["region"], service, resource.format(**values), account, regional=fields == "regional")
+
+
 def _resources(kinds: tuple[str, ...], values: dict[str, str]) -> list[str]:
-    return sorted(RESOURCES[kind].format(**values) for kind in kinds) if kinds else ["*"]
+    return sorted(resource_arn(kind, values) for kind in kinds) if kinds else ["*"]
 
 
 def _sid(service: str, scoped: bool) -> str:
@@ -181,7 +185,7 @@ def _sid(service: str, scoped: bool) -> str:
 
 def document(actions: Iterable[str], prefix: str, account: str, region: str) -> dict:
     """The IAM policy document allowing exactly actions (and their dependents) on prefix's resources."""
-    values = {"prefix": prefix, "account": account, "region": region, "partition": partition_of(region)}
+    values = {"prefix": prefix, "account": account, "region": region}
     wanted = with_dependents(actions)
     unknown = [a for a in wanted if a not in SCOPE and a != "iam:PassRole"]
     if unknown:
@@ -208,14 +212,15 @@ def document(actions: Iterable[str], prefix: str, account: str, region: str) -> 
         statements.append({
             "Sid": "IAMAttachOnlyLambdaBasicExecution", "Effect": "Allow", "Action": ["iam:AttachRolePolicy"],
             "Resource": _resources(("role",), values),
-            "Condition": {"ArnEquals": {"iam:PolicyARN": [p.format(**values) for p in ATTACHABLE_POLICIES]}},
+            "Condition": {"ArnEquals": {"iam:PolicyARN": [regions.arn(region, "iam", f"policy/{p}", "aws", regional=False)
+                                                          for p in ATTACHABLE_POLICIES]}},
         })
     if "iam:PassRole" in wanted:
         for role, service in PASS_ROLES:
             name = role.format(**values)
             statements.append({
                 "Sid": f"PassRoleTo{service.split('.')[0].title()}", "Effect": "Allow", "Action": ["iam:PassRole"],
-                "Resource": [f"arn:{values['partition']}:iam::{account}:role/{name}"],
+                "Resource": [regions.arn(region, "iam", f"role/{name}", account, regional=False)],
                 "Condition": {"StringEquals": {"iam:PassedToService": service}},
             })
     return {"Version": "2012-10-17", "Statement": statements}

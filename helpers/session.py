@@ -10,7 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from helpers import config
+from helpers import config, regions
 from helpers.errors import WorkshopError, explain, friendly
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=70)
@@ -34,6 +34,11 @@ def prepare(show: bool = False) -> dict:
     global _prepared
     _install_notebook_errors()  # first: a refused setting (a shared prefix) is shown as its message and fix
     s = settings()
+    try:  # before anything is created: a region without serverless inference or the XGBoost image is refused
+        config.require_workshop_region(s.region)
+    except config.SettingsError:
+        config._current = None  # the fix is an %env in the notebook: running the cell again re-reads the settings
+        raise
     if _prepared is None or _prepared["mode"] != s.mode:
         if s.is_local:
             from helpers.local import process
@@ -122,18 +127,28 @@ def account_id() -> str:
     return prepare()["account"]
 
 
-def arn(service: str, resource: str, region: str | None = None) -> str:
-    """An ARN in this account, e.g. arn('dynamodb', 'table/x')."""
-    region = settings().region if region is None else region
-    return f"arn:aws:{service}:{region}:{account_id()}:{resource}"
+def partition() -> str:
+    """The partition of the workshop's region ('aws', 'aws-cn', 'aws-us-gov', ...: helpers.regions.partition)."""
+    return regions.partition(settings().region)
+
+
+def arn(service: str, resource: str, region: str | None = None, account: str | None = None) -> str:
+    """An ARN in the partition of the workshop's region, e.g. arn('dynamodb', 'table/x').
+
+    region: the ARN's region field (default the workshop's; '' for IAM, S3 buckets, CloudWatch dashboards,
+    whose partition still follows the workshop's region). account: default this account; '' for S3 buckets,
+    'aws' for AWS managed policies (arn('iam', 'policy/...', region='', account='aws')).
+    """
+    where = settings().region
+    return regions.arn(where if region is None else region or where, service, resource,
+                       account_id() if account is None else account, regional=region != "")
 
 
 def console_url(path: str) -> str | None:
-    """The AWS console link for a resource page, in aws mode only."""
+    """The AWS console link for a page in the workshop's region, on its partition's console host; aws mode only."""
     if settings().is_local:
         return None
-    region = settings().region
-    return f"https://{region}.console.aws.amazon.com/{path.lstrip('/')}{'&' if '?' in path else '?'}region={region}"
+    return regions.console_url(settings().region, path)
 
 
 def _install_notebook_errors() -> None:
