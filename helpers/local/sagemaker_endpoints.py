@@ -7,10 +7,15 @@ moto 5.2.5 makes every endpoint ``InService`` at once, even one whose model cann
   ``profile.delay("endpoint_create")``, ``UpdateEndpoint`` leaves it ``Updating`` (the old
   configuration keeps serving, the new one shows in ``PendingDeploymentSummary``) and
   ``DeleteEndpoint`` leaves it ``Deleting`` before it is gone. Under ``local`` each is done at once.
-- In both profiles a model that cannot load (artifact missing in the local S3, not a tar.gz, no
-  XGBoost booster inside) ends the creation ``Failed`` with SageMaker's ``FailureReason``; a failed
+- In both profiles a model whose image SageMaker could not pull (not the region's registry image of
+  its framework and version, or not in the local ECR: ``sagemaker_images``) or that cannot load
+  (artifact missing in the local S3, not a tar.gz, no XGBoost booster inside) ends the creation
+  ``Failed`` with SageMaker's ``FailureReason``; a failed
   update rolls back to ``InService`` on the old configuration with the reason. A ``Failed``
   endpoint can only be deleted; an endpoint in progress can be neither updated nor deleted.
+- ``DescribeModel``/``DescribeEndpointConfig``/``DescribeEndpoint`` leave out ``VpcConfig`` and
+  ``DataCaptureConfig`` unless set, as SageMaker does (moto answers ``{}``, which the SageMaker
+  Python SDK's typed resources refuse).
 - The account's serverless concurrency (the sum of ``MaxConcurrency`` over the serverless
   variants of every endpoint in the region) may not exceed
   ``profile.current().quota("sagemaker_serverless_total_concurrency")``: ``ResourceLimitExceeded``.
@@ -28,7 +33,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from helpers.local import hooks, profile
+from helpers.local import hooks, profile, sagemaker_images
 
 SERVERLESS_QUOTA = "sagemaker_serverless_total_concurrency"
 SERVERLESS_QUOTA_TITLE = "Maximum total concurrency that can be allocated across all serverless endpoints"
@@ -119,6 +124,12 @@ def config_failure(backend, config_name: str) -> str | None:
         model = backend._models.get(variant.get("ModelName", ""))
         if model is None:
             return f"Could not find model '{variant.get('ModelName')}'."
+        containers = [model.primary_container] if model.primary_container else list(model.containers or [])
+        for container in containers:  # SageMaker pulls the images first
+            reason = sagemaker_images.image_failure(container, backend.account_id, backend.region_name,
+                                                    variant["VariantName"])  # fmt: skip
+            if reason:
+                return reason
         url = (model.primary_container or {}).get("ModelDataUrl") or ""
         if not url:
             continue  # an image that carries its own model: nothing to download
@@ -309,6 +320,29 @@ def create_endpoint_config(original, backend, endpoint_config_name: str, product
                     tags=tags, kms_key_id=kms_key_id)  # fmt: skip
 
 
+EMPTY_UNLESS_SET = ("VpcConfig", "DataCaptureConfig")
+
+
+def without_empty_configs(original):
+    """A Describe* response method answering as SageMaker does: no VpcConfig or DataCaptureConfig unless set.
+
+    moto answers ``VpcConfig: {}`` and ``DataCaptureConfig: {}`` for resources created without
+    them; SageMaker leaves them out, and the SageMaker Python SDK's typed resources (``Model``,
+    ``EndpointConfig``, ``Endpoint``) refuse the empty ones (their fields are required there).
+    """
+
+    def describe(self):
+        from moto.core.responses import ActionResult
+
+        answer = original(self)
+        result = getattr(answer, "result", None)
+        if isinstance(result, dict) and any(key in result and not result[key] for key in EMPTY_UNLESS_SET):
+            return ActionResult({k: v for k, v in result.items() if k not in EMPTY_UNLESS_SET or v})
+        return answer
+
+    return describe
+
+
 def _update_endpoint_action(self):
     """The UpdateEndpoint action moto lacks."""
     from moto.core.responses import ActionResult
@@ -340,6 +374,8 @@ def install() -> None:
             original, self, endpoint_config_name, production_variants, data_capture_config,
             async_inference_config, tags, kms_key_id),
     )  # fmt: skip
+    for describe in ("describe_model", "describe_endpoint_config", "describe_endpoint"):
+        hooks.patch(SageMakerResponse, describe, ["self"], without_empty_configs)
     hooks.patch(SageMakerResponse, "list_endpoints", ["self"],
                 lambda original: lambda self: (settle(self.sagemaker_backend), original(self))[1])
     hooks.add_action(SageMakerResponse, "update_endpoint", _update_endpoint_action)
