@@ -80,15 +80,17 @@ def quota_check(quotas, region: str, quota: tuple[str, str, str], need: int, att
 
 
 def region_check(region: str) -> Check:
-    """Whether the kit knows SageMaker's built-in XGBoost image in the region."""
-    from helpers.sagemaker import XGBOOST_IMAGE_ACCOUNTS, xgboost_image_uri
+    """Whether SageMaker's built-in XGBoost image (per the SDK's registry) and serverless inference are in the region."""
+    from helpers import regions
 
-    image = xgboost_image_uri(region)
-    if region in XGBOOST_IMAGE_ACCOUNTS or not image.startswith(XGBOOST_IMAGE_ACCOUNTS["us-east-1"]):
-        return Check(f"XGBoost image in {region}", True, image)
-    return Check(f"XGBoost image in {region}", False, (
-        f"the kit does not know SageMaker's XGBoost image for {region}. Fix: pip install sagemaker (it knows "
-        "every region), or use one of " + ", ".join(sorted(XGBOOST_IMAGE_ACCOUNTS)) + "."
+    name = f"XGBoost image in {region}"
+    if region in regions.workshop_regions():
+        from helpers.sagemaker import xgboost_image_uri
+
+        return Check(name, True, xgboost_image_uri(region))
+    return Check(name, False, (
+        f"the workshop cannot run in {region} (SageMaker's XGBoost image or serverless inference is not offered "
+        "there). Fix: use one of " + ", ".join(regions.alternatives(region)) + "."
     ))
 
 

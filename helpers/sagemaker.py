@@ -1,38 +1,64 @@
-"""SageMaker: the model, its endpoint configuration and the endpoint (chapters 6-7 state)."""
+"""SageMaker: the model, its endpoint configuration and the endpoint (chapters 6-7 state), through the SDK.
+
+00_setup creates them the way the SageMaker Python SDK v3 teaches: the image URI from
+``sagemaker.core.image_uris.retrieve``, and the typed resources of ``sagemaker.core.resources``
+(``Model.create``, ``EndpointConfig.create``, ``Endpoint.create``, ``Endpoint.invoke``). This module
+adds what the lesson is not: a resource that exists is kept (``create_once``), a new role is waited
+for, an endpoint is waited on, re-created when ``Failed`` and pointed at a new configuration.
+
+The SDK takes seconds to import, so it is imported inside the functions that need it (only
+00_setup calls them): importing ``helpers`` never imports ``sagemaker``.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from helpers.errors import WorkshopError
-from helpers.session import client, settings
+from helpers.regions import XGBOOST_VERSION
+from helpers.session import sdk_session, settings
 from helpers.waiters import retry, wait_for_state
-
-# Account of the built-in XGBoost images per region (AWS's published list; used when the
-# sagemaker SDK, which knows every region, is not installed).
-XGBOOST_IMAGE_ACCOUNTS = {
-    "us-east-1": "683313688378", "us-east-2": "257758044811", "us-west-1": "746614075791",
-    "us-west-2": "246618743249", "eu-west-1": "141502667606", "eu-west-2": "764974769150",
-    "eu-central-1": "492215442770", "ap-northeast-1": "354813040037", "ap-southeast-1": "121021644041",
-    "ap-southeast-2": "783357654285", "ca-central-1": "341280168497",
-}
-
-
-def xgboost_image_uri(region: str, version: str = "1.7-1") -> str:
-    """The built-in XGBoost container image for a region (the sagemaker SDK's lookup when installed)."""
-    try:
-        from sagemaker import image_uris  # heavy (~600 MB, ~2 s import): only when present
-
-        return image_uris.retrieve("xgboost", region=region, version=version)
-    except Exception:
-        account = XGBOOST_IMAGE_ACCOUNTS.get(region, XGBOOST_IMAGE_ACCOUNTS["us-east-1"])
-        return f"{account}.dkr.ecr.{region}.amazonaws.com/sagemaker-xgboost:{version}"
-
 
 ROLE_PROPAGATION_TEXT = "Could not access model data at"
 ROLE_PROPAGATION_TIMEOUT_S = 180
 SERVERLESS_QUOTA_CODE = "L-96300102"
 IN_PROGRESS = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting"}
+# The field naming each SDK resource.
+NAME_FIELDS = {"Model": "model_name", "EndpointConfig": "endpoint_config_name", "Endpoint": "endpoint_name"}
+
+
+def xgboost_image_uri(region: str, version: str = XGBOOST_VERSION) -> str:
+    """SageMaker's built-in XGBoost inference image in a region: the SDK's own answer (offline, every region it knows)."""
+    from sagemaker.core import image_uris  # seconds to import: only where the image is needed
+
+    return image_uris.retrieve("xgboost", region=region, version=version)
+
+
+def sdk() -> dict[str, Any]:
+    """The session and region arguments of the SDK's resource calls: the kit's session, reaching the chosen cloud."""
+    _fix_sdk_serverless_field()
+    return {"session": sdk_session(), "region": settings().region}
+
+
+def _fix_sdk_serverless_field() -> None:
+    """Make the SDK send ServerlessConfig's MemorySizeInMB under its real name.
+
+    sagemaker-core builds request keys from field names (memory_size_in_mb -> MemorySizeInMb), which
+    botocore refuses for every serverless EndpointConfig.create: aws/sagemaker-core issue #225, open
+    since 1.0.16 and still so in 2.27.0. The SDK's own table of exceptions takes the right name.
+    """
+    from sagemaker.core.utils import utils
+
+    utils.SPECIAL_SNAKE_TO_PASCAL_MAPPINGS.setdefault("memory_size_in_mb", "MemorySizeInMB")
+
+
+def sdk_tags() -> list:
+    """The kit's tags as the SDK's Tag shapes."""
+    from sagemaker.core.shapes import Tag
+
+    return [Tag(key=t["Key"], value=t["Value"]) for t in settings().tag_list()]
 
 
 def _missing(exc: ClientError) -> bool:
@@ -42,55 +68,56 @@ def _missing(exc: ClientError) -> bool:
     )
 
 
-def _describe_or_create(kind: str, key: str, spec: dict, create=None) -> dict:
-    """Describe the resource named spec[key]; create it from spec first when it does not exist."""
-    sm = client("sagemaker")
-    describe = getattr(sm, f"describe_{kind}")
+def _get(resource: type, name: str, options: dict):
+    """resource.get(name), or None when SageMaker has no such resource."""
     try:
-        return describe(**{key: spec[key]})
+        return resource.get(name, session=options.get("session"), region=options.get("region"))
     except ClientError as exc:
-        if not _missing(exc):
-            raise
-    (create or getattr(sm, f"create_{kind}"))(**spec)
-    print(f"created {kind.replace('_', ' ')} {spec[key]}")
-    return describe(**{key: spec[key]})
+        if _missing(exc):
+            return None
+        raise
 
 
-def _create_model(**spec) -> dict:
-    """CreateModel, retried while SageMaker cannot yet use a new execution role (IAM propagates in seconds)."""
-    sm = client("sagemaker")
+def create_once(create, **request):
+    """Call an SDK resource's create (Model.create, EndpointConfig.create) unless the resource exists; return it.
+
+    An existing resource is kept as it is (re-running the cell changes nothing). Model.create is retried
+    while SageMaker cannot yet use a new execution role (IAM is eventually consistent: seconds).
+    """
+    resource = create.__self__
+    kind, name = resource.__name__, request[NAME_FIELDS[resource.__name__]]
+    found = _get(resource, name, request)
+    if found is not None:
+        print(f"{kind} {name}: exists, kept as it is")
+        return found
+    made = _create_model(create, request) if kind == "Model" else create(**request)
+    print(f"{kind} {name}: created")
+    return made
+
+
+def _create_model(create, request: dict):
+    """Model.create, retried while SageMaker cannot yet read the model data with a new role."""
     print_reason = [True]
+    role = request.get("execution_role_arn")
 
-    def create() -> dict:
+    def attempt():
         try:
-            return sm.create_model(**spec)
+            return create(**request)
         except ClientError as exc:
-            error = exc.response["Error"]
-            if print_reason[0] and ROLE_PROPAGATION_TEXT in error.get("Message", ""):
+            if print_reason[0] and ROLE_PROPAGATION_TEXT in exc.response["Error"].get("Message", ""):
                 print_reason[0] = False
-                print(f"  SageMaker cannot read the model data with role {spec.get('ExecutionRoleArn')} yet: "
-                      "a new role and its policy take a few seconds to reach SageMaker (IAM is eventually "
-                      "consistent). Retrying.")  # fmt: skip
+                print(f"  SageMaker cannot read the model data with role {role} yet: a new role and its policy "
+                      "take a few seconds to reach SageMaker (IAM is eventually consistent). Retrying.")  # fmt: skip
             raise
 
     try:
-        return retry(create, what=f"creating model {spec['ModelName']}", codes={"ValidationException"},
+        return retry(attempt, what=f"creating model {request['model_name']}", codes={"ValidationException"},
                      message_contains=ROLE_PROPAGATION_TEXT, timeout_s=ROLE_PROPAGATION_TIMEOUT_S)  # fmt: skip
     except WorkshopError as exc:
         raise WorkshopError(
             f"{exc}\nFix: check that the role trusts sagemaker.amazonaws.com and may s3:GetObject the artifact "
             "(Step 3's policy), that the object exists, and that the bucket is in this region; then re-run the cell."
         ) from exc.__cause__
-
-
-def ensure_model(spec: dict) -> dict:
-    """Create the SageMaker model from spec unless it exists (waiting out role propagation); return its description."""
-    return _describe_or_create("model", "ModelName", spec, create=_create_model)
-
-
-def ensure_endpoint_config(spec: dict) -> dict:
-    """Create the endpoint configuration from spec unless it exists; return its description."""
-    return _describe_or_create("endpoint_config", "EndpointConfigName", spec)
 
 
 def _quota_error(exc: ClientError, name: str, config_name: str) -> WorkshopError:
@@ -106,100 +133,106 @@ def _quota_error(exc: ClientError, name: str, config_name: str) -> WorkshopError
     )
 
 
-def _describe(sm, name: str) -> dict | None:
-    """The endpoint's description, or None when there is none."""
-    try:
-        return sm.describe_endpoint(EndpointName=name)
-    except ClientError as exc:
-        if _missing(exc):
-            return None
-        raise
-
-
-def _status(sm, name: str) -> str:
-    """The endpoint's status, or "Gone" once it no longer exists."""
-    described = _describe(sm, name)
-    return described["EndpointStatus"] if described else "Gone"
-
-
 def _interval() -> float:
     return 1 if settings().is_local else 15
 
 
-def _wait_settled(sm, name: str, goal: str = "be InService") -> dict | None:
-    """Wait while the endpoint is Creating, Updating or Deleting; return its description (None when gone)."""
-    wait_for_state(
-        lambda: _status(sm, name),
-        what=f"endpoint {name} to {goal}",
+def _status(endpoint) -> str:
+    """The endpoint's status as SageMaker describes it now (the SDK's refresh), or "Gone" once it no longer exists."""
+    try:
+        return endpoint.refresh().endpoint_status
+    except ClientError as exc:
+        if _missing(exc):
+            return "Gone"
+        raise
+
+
+def _wait_settled(endpoint, goal: str = "be InService") -> str:
+    """Wait while the endpoint is Creating, Updating or Deleting (bounded, with progress); return its status.
+
+    The SDK's own Endpoint.wait_for_status draws a rich Live panel, which Jupyter shows only with
+    ipywidgets (without it: a warning and no progress); the kit's wait polls the same refresh().
+    """
+    return wait_for_state(
+        lambda: _status(endpoint),
+        what=f"endpoint {endpoint.endpoint_name} to {goal}",
         done={"InService", "Failed", "OutOfService", "Gone"},
         timeout_s=1800,
         interval_s=_interval(),
         hint="SageMaker is still working on it; re-run this cell to keep waiting.",
     )
-    return _describe(sm, name)
 
 
-def _delete_failed(sm, name: str, reason: str) -> None:
+def _delete_failed(endpoint) -> None:
     """Delete a Failed endpoint and wait until it is gone (SageMaker cannot update or re-create it)."""
-    print(f"endpoint {name} is Failed: {reason}\n  deleting it to create it again")
-    sm.delete_endpoint(EndpointName=name)
-    wait_for_state(lambda: _status(sm, name), what=f"endpoint {name} to be deleted", done={"Gone"},
+    print(f"endpoint {endpoint.endpoint_name} is Failed: {endpoint.failure_reason or 'no reason given'}\n"
+          "  deleting it to create it again")  # fmt: skip
+    endpoint.delete()
+    wait_for_state(lambda: _status(endpoint), what=f"endpoint {endpoint.endpoint_name} to be deleted", done={"Gone"},
                    timeout_s=900, interval_s=_interval())  # fmt: skip
 
 
-def _create(sm, name: str, config_name: str, tags: list[dict]) -> None:
+def _update(endpoint, config_name: str) -> None:
+    old = endpoint.endpoint_config_name
+    endpoint.endpoint_config_name = config_name  # Endpoint.update() deploys the resource's configuration
     try:
-        sm.create_endpoint(EndpointName=name, EndpointConfigName=config_name, Tags=tags)
+        endpoint.update()
     except ClientError as exc:
+        endpoint.endpoint_config_name = old
         if exc.response["Error"]["Code"] == "ResourceLimitExceeded":
-            raise _quota_error(exc, name, config_name) from None
+            raise _quota_error(exc, endpoint.endpoint_name, config_name) from None
         raise
-    print(f"creating endpoint {name} (in AWS this takes a few minutes)")
+    print(f"updating endpoint {endpoint.endpoint_name} to {config_name} (the old configuration serves meanwhile)")
 
 
-def _update(sm, name: str, config_name: str) -> None:
-    try:
-        sm.update_endpoint(EndpointName=name, EndpointConfigName=config_name)
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceLimitExceeded":
-            raise _quota_error(exc, name, config_name) from None
-        raise
-    print(f"updating endpoint {name} to {config_name} (the old configuration serves meanwhile)")
+def _text(value) -> str | None:
+    """An SDK field's value, None when SageMaker left it out (the SDK's Unassigned)."""
+    return value if isinstance(value, str) else None
 
 
-def ensure_endpoint(name: str, config_name: str, tags: list[dict], reuse_existing: bool = False) -> dict:
-    """Create (or point at config_name) the endpoint and wait until it is InService.
+def ensure_endpoint(create, reuse_existing: bool = False, **request):
+    """Endpoint.create(**request) unless the endpoint exists; wait until it is InService; return the SDK's Endpoint.
 
-    A change in progress is waited for; a Failed endpoint is deleted and created again (SageMaker
-    allows nothing else). With reuse_existing, an existing endpoint keeps its configuration (an
-    attendee's own chapter-6 endpoint) and is never deleted.
+    An existing endpoint is kept when it already serves request's configuration, else pointed at it
+    (Endpoint.update). A change in progress is waited for; a Failed endpoint is deleted and created
+    again (SageMaker allows nothing else). With reuse_existing, an existing endpoint keeps its
+    configuration (an attendee's own chapter-6 endpoint) and is never deleted.
     """
-    sm = client("sagemaker")
-    current = _describe(sm, name)
-    if current and current["EndpointStatus"] in IN_PROGRESS:
-        print(f"endpoint {name} is {current['EndpointStatus']}: waiting for SageMaker to finish")
-        current = _wait_settled(sm, name, f"finish {current['EndpointStatus']}")
-    if current and reuse_existing:
-        print(f"endpoint {name}: exists, reused as it is ({current['EndpointConfigName']})")
-    elif current and current["EndpointStatus"] == "Failed":
-        _delete_failed(sm, name, current.get("FailureReason", "no reason given"))
+    resource = create.__self__
+    name, config_name = request["endpoint_name"], request["endpoint_config_name"]
+    current = _get(resource, name, request)
+    if current is not None and current.endpoint_status in IN_PROGRESS:
+        print(f"endpoint {name} is {current.endpoint_status}: waiting for SageMaker to finish")
+        if _wait_settled(current, f"finish {current.endpoint_status}") == "Gone":
+            current = None
+    if current is not None and reuse_existing:
+        print(f"endpoint {name}: exists, reused as it is ({current.endpoint_config_name})")
+    elif current is not None and current.endpoint_status == "Failed":
+        _delete_failed(current)
         current = None
-    elif current and current["EndpointConfigName"] != config_name:
-        _update(sm, name, config_name)
+    elif current is not None and current.endpoint_config_name != config_name:
+        _update(current, config_name)
+    elif current is not None:
+        print(f"endpoint {name}: exists, serving {config_name}")
     if current is None:
-        _create(sm, name, config_name, tags)
-    _wait_settled(sm, name)
-    described = sm.describe_endpoint(EndpointName=name)
-    status, reason = described["EndpointStatus"], described.get("FailureReason")
+        try:
+            current = create(**request)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceLimitExceeded":
+                raise _quota_error(exc, name, config_name) from None
+            raise
+        print(f"creating endpoint {name} (in AWS this takes a few minutes)")
+    _wait_settled(current)
+    status, reason = current.endpoint_status, _text(current.failure_reason)
     if status != "InService":
         raise WorkshopError(
             f"endpoint {name} ended {status}: {reason or 'no reason given'}\n"
-            "Fix: check the model artifact (tools/check_sagemaker_artifact.py) and the model's role, then re-run "
-            "this cell: a Failed endpoint is deleted and created again."
+            "Fix: check the model's image and artifact (tools/check_sagemaker_artifact.py) and the model's role, "
+            "then re-run this cell: a Failed endpoint is deleted and created again."
         )
-    if not reuse_existing and described["EndpointConfigName"] != config_name:
+    if not reuse_existing and current.endpoint_config_name != config_name:
         raise WorkshopError(
-            f"endpoint {name} could not switch to {config_name} and still serves {described['EndpointConfigName']}: "
+            f"endpoint {name} could not switch to {config_name} and still serves {current.endpoint_config_name}: "
             f"{reason or 'no reason given'}\nFix: correct the model or configuration, then re-run this cell."
         )
-    return described
+    return current

@@ -122,6 +122,29 @@ def _clients(service: str, mode: str, region: str):
     return session().client(service, region_name=region, endpoint_url=endpoint, config=RETRIES)
 
 
+def sdk_session() -> boto3.Session:
+    """The session to hand a library that builds its own clients (the SageMaker Python SDK's session=).
+
+    It shares session()'s credentials; in local mode every client built from it (sagemaker,
+    sagemaker-runtime, ...) reaches the local cloud, as client() does.
+    """
+    s = settings()
+    return _sdk_session(session(), (os.environ.get("AWS_ENDPOINT_URL") or s.local_url) if s.is_local else None)
+
+
+@cache
+def _sdk_session(base: boto3.Session, endpoint: str | None) -> boto3.Session:
+    if endpoint is None:
+        return base
+
+    class LocalCloudSession(boto3.Session):
+        def client(self, *args, **kwargs):
+            kwargs["endpoint_url"] = kwargs.get("endpoint_url") or endpoint
+            return super().client(*args, **kwargs)
+
+    return LocalCloudSession(botocore_session=base._session, region_name=base.region_name)
+
+
 def account_id() -> str:
     """The account the kit works in (the local cloud's is 123456789012)."""
     return prepare()["account"]

@@ -18,8 +18,6 @@
 # %%
 import json
 
-import boto3
-
 from helpers import awslambda, iam, model, s3, sagemaker, session, show
 
 info = session.prepare(show=True)
@@ -60,7 +58,10 @@ print(model_url)
 #
 # Three SageMaker resources: the **model** (container image + artifact + role), the **endpoint
 # configuration** (how to host it: here *serverless*, so an idle endpoint costs nothing), and the
-# **endpoint** itself. Creating a real endpoint takes a few minutes; the helper waits and shows progress.
+# **endpoint** itself. They are made with the **SageMaker Python SDK** (v3) as its documentation
+# teaches: the image from `image_uris`, then the typed resources `Model`, `EndpointConfig` and
+# `Endpoint` of `sagemaker.core.resources`. Creating a real endpoint takes a few minutes; the helper
+# waits and shows progress.
 
 # %% [markdown]
 # SageMaker needs its own role to read the artifact from S3: it may read `models/*` in this bucket only.
@@ -77,51 +78,89 @@ _ = iam.put_inline_policy(
     "read-model-artifact",
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"}],
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": session.arn("s3", f"{bucket}/models/*", region="", account="")}],
     },
 )
-
-# %%
-model_spec = {
-    "ModelName": names.model,
-    "PrimaryContainer": {
-        "Image": sagemaker.xgboost_image_uri(settings.region),
-        "ModelDataUrl": model_url,
-    },
-    "ExecutionRoleArn": sagemaker_role_arn,
-    "Tags": settings.tag_list(),
-}
-endpoint_config_spec = {
-    "EndpointConfigName": names.endpoint_config,
-    "ProductionVariants": [
-        {
-            "VariantName": "AllTraffic",
-            "ModelName": names.model,
-            "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
-        }
-    ],
-    "Tags": settings.tag_list(),
-}
-
-sagemaker.ensure_model(model_spec)
-sagemaker.ensure_endpoint_config(endpoint_config_spec)
-# WORKSHOP_ENDPOINT_NAME names an endpoint you already have from chapter 6: it is reused as it is.
-endpoint = sagemaker.ensure_endpoint(names.endpoint, names.endpoint_config, settings.tag_list(),
-                                     reuse_existing=bool(settings.endpoint_name))
-print(endpoint["EndpointName"], endpoint["EndpointStatus"])
 
 # %% [markdown]
-# Ask the endpoint directly: one CSV row per transaction, one probability per line back.
+# The SDK (a few seconds to import). `sdk` holds the two arguments every SDK call below takes: the
+# boto3 session (in local mode it reaches the local cloud) and the region.
+# `image_uris.retrieve` knows the built-in XGBoost image of every region (each region has its own
+# registry account) without asking AWS.
 
 # %%
-runtime = boto3.client("sagemaker-runtime")
-answer = runtime.invoke_endpoint(
-    EndpointName=names.endpoint,
-    ContentType="text/csv",
-    Body="\n".join(",".join(str(x) for x in row) for row in model.SAMPLE_FEATURES),
+from sagemaker.core import image_uris
+from sagemaker.core.resources import Endpoint, EndpointConfig, Model
+from sagemaker.core.shapes import ContainerDefinition, ProductionVariant, ProductionVariantServerlessConfig
+
+sdk = sagemaker.sdk()  # {"session": a boto3 session for the chosen cloud, "region": settings.region}
+tags = sagemaker.sdk_tags()  # the kit's tags as the SDK's Tag shapes
+image_uri = image_uris.retrieve("xgboost", region=settings.region, version="1.7-1")
+print(image_uri)
+
+# %% [markdown]
+# The model: which container runs, which artifact it loads, which role reads it. `create_once` calls
+# `Model.create` when the model does not exist yet (else keeps it), and retries while a new role
+# is still reaching SageMaker.
+
+# %%
+sm_model = sagemaker.create_once(
+    Model.create,
+    model_name=names.model,
+    primary_container=ContainerDefinition(image=image_uri, model_data_url=model_url),
+    execution_role_arn=sagemaker_role_arn,
+    tags=tags,
+    **sdk,
 )
-print("variant:", answer["InvokedProductionVariant"])
-print(answer["Body"].read().decode())
+print(sm_model.model_arn)
+
+# %% [markdown]
+# The endpoint configuration: one serverless variant with 2 GB of memory and at most 5 requests at
+# once (the account's serverless concurrency quota is shared by all its endpoints in the region).
+
+# %%
+endpoint_config = sagemaker.create_once(
+    EndpointConfig.create,
+    endpoint_config_name=names.endpoint_config,
+    production_variants=[
+        ProductionVariant(
+            variant_name="AllTraffic",
+            model_name=names.model,
+            serverless_config=ProductionVariantServerlessConfig(memory_size_in_mb=2048, max_concurrency=5),
+        )
+    ],
+    tags=tags,
+    **sdk,
+)
+print(endpoint_config.endpoint_config_arn)
+
+# %% [markdown]
+# The endpoint. `ensure_endpoint` calls `Endpoint.create` when there is none (an existing one is kept,
+# or pointed at this configuration; a `Failed` one is deleted and created again), then waits until it
+# is `InService`.
+
+# %%
+endpoint = sagemaker.ensure_endpoint(
+    Endpoint.create,
+    endpoint_name=names.endpoint,
+    endpoint_config_name=names.endpoint_config,
+    tags=tags,
+    **sdk,
+    # WORKSHOP_ENDPOINT_NAME names an endpoint you already have from chapter 6: it is reused as it is.
+    reuse_existing=bool(settings.endpoint_name),
+)
+print(endpoint.endpoint_arn, endpoint.endpoint_status)
+
+# %% [markdown]
+# Ask the endpoint directly with `Endpoint.invoke`: one CSV row per transaction, one probability per line back.
+
+# %%
+answer = endpoint.invoke(
+    body="\n".join(",".join(str(x) for x in row) for row in model.SAMPLE_FEATURES),
+    content_type="text/csv",
+)
+print("variant:", answer.invoked_production_variant)
+print(answer.body.read().decode())
 
 # %% [markdown]
 # ## Step 4 · The Lambda's role
@@ -143,7 +182,7 @@ invoke_endpoint_policy = {
             "Sid": "InvokeTheWorkshopEndpoint",
             "Effect": "Allow",
             "Action": "sagemaker:InvokeEndpoint",
-            "Resource": endpoint["EndpointArn"],  # SageMaker's ARNs spell names in lowercase
+            "Resource": endpoint.endpoint_arn,  # SageMaker's ARNs spell names in lowercase
         }
     ],
 }

@@ -99,7 +99,7 @@ def test_zero_attendees_is_refused(kit_env, capsys):
 
 def test_the_endpoint_concurrency_preflight_assumes_is_what_00_setup_creates():
     source = (SOURCES / "00_setup.py").read_text()
-    assert f'"MaxConcurrency": {preflight.ENDPOINT_MAX_CONCURRENCY}' in source
+    assert f"max_concurrency={preflight.ENDPOINT_MAX_CONCURRENCY})" in source  # the SDK's ProductionVariantServerlessConfig
 
 
 def test_the_command_reads_the_local_clouds_quota_from_its_setting(tmp_path):

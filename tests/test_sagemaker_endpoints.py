@@ -19,6 +19,8 @@ from helpers import model
 from helpers.local import profile
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
+# The built-in XGBoost image of each region the tests use (the SDK's registry; a wrong one fails the endpoint).
+IMAGES = {"us-east-1": IMAGE, "ap-southeast-2": "783357654285.dkr.ecr.ap-southeast-2.amazonaws.com/sagemaker-xgboost:1.7-1"}
 QUOTA = "sagemaker_serverless_total_concurrency"
 
 
@@ -96,8 +98,9 @@ def new_model(cloud, artifact: bytes | None, sm=None) -> str:
     name = f"m-{uuid.uuid4().hex[:10]}"
     key = f"models/{name}/model.tar.gz"
     cloud.s3.put_object(Bucket=cloud.bucket, Key=key, Body=artifact or b"placeholder")
-    (sm or cloud.sm).create_model(ModelName=name, ExecutionRoleArn=cloud.role,
-                                  PrimaryContainer={"Image": IMAGE, "ModelDataUrl": f"s3://{cloud.bucket}/{key}"})  # fmt: skip
+    sm = sm or cloud.sm
+    sm.create_model(ModelName=name, ExecutionRoleArn=cloud.role, PrimaryContainer={
+        "Image": IMAGES[sm.meta.region_name], "ModelDataUrl": f"s3://{cloud.bucket}/{key}"})  # fmt: skip
     if artifact is None:
         cloud.s3.delete_object(Bucket=cloud.bucket, Key=key)
     return name
@@ -382,7 +385,25 @@ def artifact_key(cloud, model_name: str) -> str:
     return url.split("/", 3)[3]
 
 
-def test_ensure_model_waits_while_a_new_role_propagates(cloud, good_artifact, capsys):
+@pytest.fixture()
+def sdk(cloud):
+    """The SDK's resources and the session/region arguments reaching the test's local cloud (helpers.sagemaker.sdk())."""
+    from sagemaker.core.resources import Endpoint, Model
+
+    from helpers import sagemaker
+
+    return SimpleNamespace(Endpoint=Endpoint, Model=Model, options=sagemaker.sdk())
+
+
+def ensure_endpoint(sdk, name: str, config: str):
+    from helpers import sagemaker
+
+    return sagemaker.ensure_endpoint(sdk.Endpoint.create, endpoint_name=name, endpoint_config_name=config, **sdk.options)
+
+
+def test_create_once_waits_while_a_new_role_propagates(cloud, good_artifact, sdk, capsys):
+    from sagemaker.core.shapes import ContainerDefinition
+
     from helpers import sagemaker
 
     old = profile.use(FixedDelays({"iam_propagation": 2.0}))  # a new role is unusable by SageMaker for 2 s
@@ -398,69 +419,76 @@ def test_ensure_model_waits_while_a_new_role_propagates(cloud, good_artifact, ca
         key = f"models/propagating-{uuid.uuid4().hex[:8]}/model.tar.gz"
         cloud.s3.put_object(Bucket=cloud.bucket, Key=key, Body=good_artifact)
         name = f"m-{uuid.uuid4().hex[:10]}"
-        described = sagemaker.ensure_model({"ModelName": name, "ExecutionRoleArn": role, "PrimaryContainer": {
-            "Image": IMAGE, "ModelDataUrl": f"s3://{cloud.bucket}/{key}"}})  # fmt: skip
+        made = sagemaker.create_once(sdk.Model.create, model_name=name, execution_role_arn=role,
+                                     primary_container=ContainerDefinition(
+                                         image=IMAGE, model_data_url=f"s3://{cloud.bucket}/{key}"), **sdk.options)  # fmt: skip
     finally:
         profile.use(old)
-    assert described["ModelName"] == name
-    assert "IAM is eventually consistent" in capsys.readouterr().out
+    assert made.model_name == name and made.model_arn.endswith(f":model/{name}")
+    out = capsys.readouterr().out
+    assert "IAM is eventually consistent" in out and f"Model {name}: created" in out
+    again = sagemaker.create_once(sdk.Model.create, model_name=name, execution_role_arn=role,
+                                  primary_container=ContainerDefinition(image="changed"), **sdk.options)  # fmt: skip
+    assert again.primary_container.image == IMAGE  # kept as it is
+    assert f"Model {name}: exists, kept as it is" in capsys.readouterr().out
 
 
-def test_ensure_endpoint_waits_through_creating(cloud, good_artifact, aws_profile, capsys):
-    from helpers import sagemaker
-
+def test_ensure_endpoint_waits_through_creating(cloud, good_artifact, sdk, aws_profile, capsys):
     config = new_config(cloud, new_model(cloud, good_artifact))
     name = f"e-{uuid.uuid4().hex[:10]}"
-    described = sagemaker.ensure_endpoint(name, config, [])
-    assert described["EndpointStatus"] == "InService"
+    endpoint = ensure_endpoint(sdk, name, config)
+    assert endpoint.endpoint_status == "InService"
     assert "Creating" in capsys.readouterr().out
+    answer = endpoint.invoke(body="10,3,0.5,100", content_type="text/csv")
+    assert answer.invoked_production_variant == "AllTraffic" and float(answer.body.read())
 
 
-def test_ensure_endpoint_waits_for_an_update_in_progress(cloud, good_artifact, aws_profile):
-    from helpers import sagemaker
-
+def test_ensure_endpoint_waits_for_an_update_in_progress(cloud, good_artifact, sdk, aws_profile):
     name = new_endpoint(cloud, new_config(cloud, new_model(cloud, good_artifact)))
     wait_until_not(cloud, name, "Creating")
     new = new_config(cloud, new_model(cloud, good_artifact))
     cloud.sm.update_endpoint(EndpointName=name, EndpointConfigName=new)
-    described = sagemaker.ensure_endpoint(name, new, [])
-    assert (described["EndpointStatus"], described["EndpointConfigName"]) == ("InService", new)
+    endpoint = ensure_endpoint(sdk, name, new)
+    assert (endpoint.endpoint_status, endpoint.endpoint_config_name) == ("InService", new)
 
 
-def test_ensure_endpoint_moves_an_endpoint_to_a_new_configuration(cloud, good_artifact, local_profile):
-    from helpers import sagemaker
-
+def test_ensure_endpoint_moves_an_endpoint_to_a_new_configuration(cloud, good_artifact, sdk, local_profile):
     name = new_endpoint(cloud, new_config(cloud, new_model(cloud, good_artifact)))
     new = new_config(cloud, new_model(cloud, good_artifact))
-    assert sagemaker.ensure_endpoint(name, new, [])["EndpointConfigName"] == new
+    assert ensure_endpoint(sdk, name, new).endpoint_config_name == new
 
 
-def test_ensure_endpoint_repairs_a_failed_endpoint(cloud, good_artifact, local_profile, capsys):
-    from helpers import sagemaker
+def test_ensure_endpoint_keeps_an_endpoint_that_serves_the_configuration(cloud, good_artifact, sdk, local_profile):
+    config = new_config(cloud, new_model(cloud, good_artifact))
+    name = new_endpoint(cloud, config)
+    created = cloud.sm.describe_endpoint(EndpointName=name)
+    endpoint = ensure_endpoint(sdk, name, config)
+    assert (endpoint.endpoint_status, endpoint.endpoint_config_name) == ("InService", config)
+    assert cloud.sm.describe_endpoint(EndpointName=name)["LastModifiedTime"] == created["LastModifiedTime"]
 
+
+def test_ensure_endpoint_repairs_a_failed_endpoint(cloud, good_artifact, sdk, local_profile, capsys):
     model_name = new_model(cloud, None)
     config = new_config(cloud, model_name)
     name = new_endpoint(cloud, config)
     assert status(cloud, name) == "Failed"
     cloud.s3.put_object(Bucket=cloud.bucket, Key=artifact_key(cloud, model_name), Body=good_artifact)  # fixed
-    described = sagemaker.ensure_endpoint(name, config, [])
-    assert described["EndpointStatus"] == "InService"
+    endpoint = ensure_endpoint(sdk, name, config)
+    assert endpoint.endpoint_status == "InService"
     assert "is Failed: Failed to download model data" in capsys.readouterr().out
 
 
-def test_ensure_endpoint_names_the_failure_reason_when_the_model_stays_broken(cloud, local_profile):
-    from helpers import sagemaker
+def test_ensure_endpoint_names_the_failure_reason_when_the_model_stays_broken(cloud, sdk, local_profile):
     from helpers.errors import WorkshopError
 
     config = new_config(cloud, new_model(cloud, None))
     with pytest.raises(WorkshopError, match="ended Failed: Failed to download model data"):
-        sagemaker.ensure_endpoint(f"e-{uuid.uuid4().hex[:10]}", config, [])
+        ensure_endpoint(sdk, f"e-{uuid.uuid4().hex[:10]}", config)
 
 
-def test_ensure_endpoint_says_what_to_do_beyond_the_serverless_quota(cloud, good_artifact):
+def test_ensure_endpoint_says_what_to_do_beyond_the_serverless_quota(cloud, good_artifact, sdk):
     from moto.sagemaker.models import sagemaker_backends
 
-    from helpers import sagemaker
     from helpers.errors import WorkshopError
     from helpers.local import sagemaker_endpoints
 
@@ -469,7 +497,7 @@ def test_ensure_endpoint_says_what_to_do_beyond_the_serverless_quota(cloud, good
     try:
         config = new_config(cloud, new_model(cloud, good_artifact), concurrency=5)
         with pytest.raises(WorkshopError) as caught:
-            sagemaker.ensure_endpoint(f"e-{uuid.uuid4().hex[:10]}", config, [])
+            ensure_endpoint(sdk, f"e-{uuid.uuid4().hex[:10]}", config)
     finally:
         profile.use(old)
     message = str(caught.value)
