@@ -1,6 +1,6 @@
 # The workshop kit's commands. Each target sets up .venv itself on a fresh machine.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 UV := $(VENV)/bin/uv

@@ -48,15 +48,18 @@ def version_of(executable: str) -> str | None:
     return answer.stdout.strip() if answer.returncode == 0 else None
 
 
+def find(version: str) -> str | None:
+    """An interpreter of Python `version` ('3.13') on this machine, or None."""
+    if version == OWN:
+        return sys.executable
+    return next((path for path in candidates(version) if version_of(path) == version), None)
+
+
 @functools.cache
 def interpreter(run_time: str) -> str:
     """The executable that runs functions of this runtime (the kit's own when the version is not on this machine)."""
     version = wanted_version(run_time)
-    if version and version != OWN:
-        for path in candidates(version):
-            if version_of(path) == version:
-                return path
-    return sys.executable
+    return (find(version) if version else None) or sys.executable
 
 
 def describe(run_time: str) -> str:
