@@ -91,3 +91,27 @@ def test_the_history_summary_fits_the_notebook():
     assert list(table.columns)[-1] == "all" and len(table.columns) <= 6
     assert table.map(len).max().max() <= 14  # every value short: rounded, dates without seconds
     assert table.loc["requests", "all"] == "200" and table.loc["error rate", "all"] == "5.0%"
+
+
+def test_the_printed_aws_cli_commands_run_against_the_local_cloud(local_cloud, monkeypatch, tmp_path):
+    import shlex
+
+    import boto3
+
+    port = local_cloud.rsplit(":", 1)[1]
+    monkeypatch.setenv("WORKSHOP_MODE", "local")
+    monkeypatch.setenv("WORKSHOP_LOCAL_PORT", port)
+    monkeypatch.setattr(config, "settings", lambda: config.Settings.from_env())
+    table = "cli-check-inference-metadata"
+    boto3.client("dynamodb", endpoint_url=local_cloud, region_name="us-east-1").create_table(
+        TableName=table, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}])
+    command = shlex.split(show.aws_cli("dynamodb", "describe-table", "--table-name", table, "--output", "json"))
+    assert command[0] == "aws"
+    aws = Path(sys.executable).with_name("aws")  # the kit installs the AWS CLI into its venv
+    env = {"PATH": str(aws.parent), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+           "HOME": str(tmp_path)}  # no endpoint or region from the environment: the command carries them
+    answer = subprocess.run([str(aws), *command[1:]], env=env, capture_output=True, text=True, timeout=60)
+    assert answer.returncode == 0, answer.stderr
+    assert json.loads(answer.stdout)["Table"]["TableName"] == table
