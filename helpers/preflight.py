@@ -38,7 +38,10 @@ class Check:
 
 def quota_console_url(region: str, service: str, code: str) -> str:
     """The Service Quotas console page where a quota increase is requested."""
-    return f"https://{region}.console.aws.amazon.com/servicequotas/home/services/{service}/quotas/{code}"
+    from helpers import regions
+
+    path = f"servicequotas/home/services/{service}/quotas/{code}"
+    return regions.console_url(region, path) or f"the Service Quotas console, {path}"
 
 
 def quota_value(quotas, service: str, code: str) -> tuple[float | None, str]:
