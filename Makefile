@@ -39,6 +39,9 @@ bench: install  ## benchmarks printing side-by-side ratios
 notebooks: install  ## rebuild notebooks/*.ipynb from notebook_sources/*.py
 	$(PY) tools/build_notebooks.py
 
+lint: install  ## ruff over the kit, its tests and the notebooks
+	$(PY) -m ruff check .
+
 local-up: install
 	$(PY) -m helpers.local up
 

@@ -66,7 +66,17 @@ def test_every_chapter_notebook_runs_twice_in_a_row_on_the_same_stack(notebook_e
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
 
 
-@pytest.mark.skipif(not CLEANUP, reason="no cleanup notebook yet")
+def _kit_resources(env: dict) -> int:
+    """How many of the kit's resources the notebooks' prefix has in the notebooks' local cloud."""
+    count = "from helpers import inventory; print(sum(r.owned for r in inventory.collect()))"
+    answer = subprocess.run([sys.executable, "-c", count], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert answer.returncode == 0, answer.stderr[-2000:]
+    return int(answer.stdout.strip().splitlines()[-1])
+
+
 def test_cleanup_notebook_then_removes_everything_it_listed(notebook_env):
+    before = _kit_resources(notebook_env)
+    assert before > 10, f"only {before} resources to clean up: run this with the chapters test before it"
     result = _nbval(CLEANUP, notebook_env)
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+    assert _kit_resources(notebook_env) == 0

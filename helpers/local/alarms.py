@@ -59,7 +59,6 @@ DEFAULT_INTERVAL_S = 10.0
 EXTRA_RANGE_PERIODS = 2
 HISTORY_RETENTION = timedelta(days=14)
 INITIAL_REASON = "Unchecked: Initial alarm creation"
-STATES = ("OK", "ALARM", "INSUFFICIENT_DATA")
 
 REGION_NAMES = {
     "us-east-1": "US East (N. Virginia)",

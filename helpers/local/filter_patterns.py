@@ -219,19 +219,6 @@ def _as_text(value: Any) -> str | None:
     return None
 
 
-def _as_number(value: Any) -> float | None:
-    """A JSON value as a number, or None (strings that spell a number count)."""
-    t = type(value)
-    if t is int or t is float:
-        return value
-    if t is str:
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
-
-
 _NUMERIC_OPS: dict[str, Callable[[float, float], bool]] = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,

@@ -41,7 +41,6 @@ from helpers.local import hooks, profile
 from helpers.local.hooks import MOTO_VERSION
 from helpers.local.locks import cloudwatch_lock
 
-BASIC_STATISTICS = ("SampleCount", "Sum", "Average", "Minimum", "Maximum")
 _PERCENTILE_RE = re.compile(r"^p(\d{1,2}(?:\.\d{1,10})?|100(?:\.0{1,10})?)$")
 _installed = False
 _originals: dict[str, Callable] = {}
@@ -527,7 +526,6 @@ def locked(method: Callable) -> Callable:
         with cloudwatch_lock:
             return method(*args, **kwargs)
 
-    run.__workshop_locked__ = True
     return run
 
 
