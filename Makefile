@@ -8,12 +8,12 @@ UV_VERSION := 0.13.9
 
 .PHONY: install lock demo test lab bench notebooks lint local-up local-down clean
 
-$(STAMP): requirements.txt constraints.txt
+$(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) tools/check_python.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(UV) pip install --quiet --python $(PY) -r requirements.txt -c constraints.txt
-	$(PY) -c "import site, pathlib; pathlib.Path(site.getsitepackages()[0], 'workshop-kit.pth').write_text('$(CURDIR)\n')"
+	$(UV) pip install --quiet --python $(PY) -r requirements.txt -c constraints.txt --editable .
+	@rm -f $(VENV)/lib/python3*/site-packages/workshop-kit.pth  # older kits' way of finding helpers
 	$(PY) -m helpers kernel
 	@touch $(STAMP)
 

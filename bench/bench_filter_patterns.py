@@ -10,9 +10,6 @@ import random
 import sys
 import time
 import uuid
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from helpers.local.filter_patterns import compile_pattern  # noqa: E402
 

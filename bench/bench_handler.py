@@ -28,7 +28,6 @@ from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 APP_PATH = ROOT / "lambda" / "app.py"
-sys.path.insert(0, str(ROOT))
 for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")):
     os.environ.setdefault(name, value)
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"

@@ -28,7 +28,6 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
 from boto3.dynamodb.types import TypeDeserializer  # noqa: E402

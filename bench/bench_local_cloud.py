@@ -24,7 +24,6 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402

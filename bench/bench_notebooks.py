@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 TARGETS = {"8.3_monitor_with_cloudwatch.ipynb": 240.0, "8.4_analyze_inference_history.ipynb": 60.0}
 
 

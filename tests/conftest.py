@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 # Tests never need real credentials and never reach AWS.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")

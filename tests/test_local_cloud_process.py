@@ -40,7 +40,6 @@ class Cli:
             **os.environ,
             "WORKSHOP_STATE_DIR": str(state_dir),
             "WORKSHOP_LOCAL_PORT": str(port),
-            "PYTHONPATH": str(ROOT),
         }
         self.env.pop("AWS_ENDPOINT_URL", None)
 

@@ -46,7 +46,6 @@ def notebook_env(request, tmp_path_factory):
         WORKSHOP_ALARM_PERIOD="10",
         WORKSHOP_ALARM_INTERVAL="2",
         MPLBACKEND="Agg",
-        PYTHONPATH=str(ROOT),
         **PROFILES[request.param],
     )
     yield env

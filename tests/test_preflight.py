@@ -112,7 +112,7 @@ def test_the_command_reads_the_local_clouds_quota_from_its_setting(tmp_path):
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
     env.update(WORKSHOP_MODE="local", WORKSHOP_PREFIX="pre", WORKSHOP_LOCAL_PORT=str(port),
-               WORKSHOP_STATE_DIR=str(tmp_path), WORKSHOP_LOCAL_SERVERLESS_CONCURRENCY="10", PYTHONPATH=str(ROOT))
+               WORKSHOP_STATE_DIR=str(tmp_path), WORKSHOP_LOCAL_SERVERLESS_CONCURRENCY="10")
     try:
         done = subprocess.run([sys.executable, "-m", "helpers", "preflight", "--attendees", "3"],
                               env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)

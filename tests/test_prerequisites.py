@@ -41,7 +41,6 @@ def kernel_env(tmp_path_factory):
         WORKSHOP_ALARM_PERIOD="10",
         WORKSHOP_ALARM_INTERVAL="2",
         MPLBACKEND="Agg",
-        PYTHONPATH=str(ROOT),
     )
     yield env
     subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
