@@ -54,13 +54,6 @@ def _fix_sdk_serverless_field() -> None:
     utils.SPECIAL_SNAKE_TO_PASCAL_MAPPINGS.setdefault("memory_size_in_mb", "MemorySizeInMB")
 
 
-def sdk_tags() -> list:
-    """The kit's tags as the SDK's Tag shapes."""
-    from sagemaker.core.shapes import Tag
-
-    return [Tag(key=t["Key"], value=t["Value"]) for t in settings().tag_list()]
-
-
 def _missing(exc: ClientError) -> bool:
     error = exc.response["Error"]
     return error["Code"] in ("ValidationException", "ValidationError", "ResourceNotFound") and (

@@ -91,10 +91,15 @@ _ = iam.put_inline_policy(
 # %%
 from sagemaker.core import image_uris
 from sagemaker.core.resources import Endpoint, EndpointConfig, Model
-from sagemaker.core.shapes import ContainerDefinition, ProductionVariant, ProductionVariantServerlessConfig
+from sagemaker.core.shapes import (
+    ContainerDefinition,
+    ProductionVariant,
+    ProductionVariantServerlessConfig,
+    Tag,
+)
 
 sdk = sagemaker.sdk()  # {"session": a boto3 session for the chosen cloud, "region": settings.region}
-tags = sagemaker.sdk_tags()  # the kit's tags as the SDK's Tag shapes
+tags = [Tag(key=k, value=v) for k, v in settings.tags().items()]
 image_uri = image_uris.retrieve("xgboost", region=settings.region, version="1.7-1")
 print(image_uri)
 

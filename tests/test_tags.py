@@ -104,6 +104,10 @@ def test_each_kind_the_kit_creates_carries_the_creator_tag(made, kind):
     assert {"workshop-kit", "workshop-prefix", "workshop-created-at"} <= set(tags[kind])
 
 
+# 00_setup's tags for the SageMaker SDK's resources: the settings' tags as the SDK's Tag shapes.
+SDK_TAGS = "[Tag(key=k, value=v) for k, v in settings.tags().items()]"
+
+
 def test_every_tag_argument_in_the_notebooks_comes_from_the_settings():
     """The notebooks tag what they create with settings.tags()/tag_list() only, so each resource carries the creator."""
     allowed = {"settings.tags()", "settings.tag_list()", "tags"}
@@ -113,6 +117,6 @@ def test_every_tag_argument_in_the_notebooks_comes_from_the_settings():
         for value in re.findall(r"""["']Tags["']\s*:\s*([\w.()]+)""", text):
             assert value in allowed, f"{source.name}: Tags from {value}"
             seen += 1
-        for value in re.findall(r"^\s*tags\s*=\s*(.+)$", text, flags=re.M):
-            assert value.strip() in allowed - {"tags"}, f"{source.name}: tags = {value}"
+        for value in re.findall(r"^\s*tags\s*=\s*(.+?),?$", text, flags=re.M):  # assignments, keyword arguments
+            assert value.strip() in allowed | {SDK_TAGS}, f"{source.name}: tags = {value}"
     assert seen >= 8  # the specs of 00_setup, 8.1 and 8.3
