@@ -40,6 +40,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from helpers import clock
+
 INDEX_NAME = "endpointName-timestamp-index"
 BATCH_SIZE = 25  # BatchWriteItem's limit
 MAX_WRITE_ATTEMPTS = 8
@@ -406,8 +408,7 @@ def _check_range(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def iso_ms(ts: pd.Timestamp | _dt.datetime) -> str:
     """A UTC instant in the records' timestamp format: 2026-11-27T12:00:00.123Z."""
-    ts = pd.Timestamp(ts).tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    return clock.iso_ms(pd.Timestamp(ts).tz_convert("UTC").to_pydatetime())
 
 
 def time_slices(start: pd.Timestamp, end: pd.Timestamp, count: int) -> list[tuple[str, str, bool]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from helpers import clock
 from helpers.session import client
 
 
@@ -28,16 +29,12 @@ def deployment_entry(endpoint: str, model_version: str) -> dict:
         "image": container["Image"],
         # DynamoDB's resource layer refuses Python floats: numbers go in as Decimal, written from text.
         "metrics": {k: Decimal(str(v)) for k, v in metrics.items()},
-        "createdAt": _utc(model["CreationTime"]),
-        "deployedAt": _utc(ep["CreationTime"]),
+        "createdAt": clock.iso_ms(model["CreationTime"]),
+        "deployedAt": clock.iso_ms(ep["CreationTime"]),
         "status": "deployed" if ep["EndpointStatus"] == "InService" else ep["EndpointStatus"].lower(),
     }
 
 
-def _utc(moment) -> str:
-    import datetime as dt
-
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def training_metrics(artifact_url: str) -> dict[str, float]:

@@ -39,6 +39,7 @@ from pathlib import Path
 
 from moto.awslambda.exceptions import LambdaClientError
 
+from helpers import clock
 from helpers.local import hooks, lambda_pythons, lambda_states, profile
 from helpers.local.lambda_worker import read_frame, write_frame
 from helpers.local.locks import cloudwatch_lock
@@ -381,7 +382,7 @@ class Runtime:
             keep, error = False, True
             duration = float(fn.timeout) * 1000
             output = worker.new_output()
-            stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+            stamp = clock.now_iso_ms()
             output += f"{stamp} {request_id} Task timed out after {float(fn.timeout):.2f} seconds\n"
             payload = json.dumps(
                 {
