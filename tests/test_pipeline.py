@@ -13,6 +13,7 @@ import pytest
 
 from helpers import awslambda, dynamodb, model
 from helpers.local import alarms
+from helpers.sagemaker import xgboost_image_uri
 
 REGION = "us-east-1"
 PREFIX = f"pipe{uuid.uuid4().hex[:6]}"
@@ -71,7 +72,7 @@ def pipeline(aws):
                                     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
     role = execution_role(aws["iam"], f"{PREFIX}-role", "lambda.amazonaws.com", *lambda_statements(PREFIX))
     aws["sagemaker"].create_model(ModelName=f"{PREFIX}-model", ExecutionRoleArn=sagemaker_role,
-                                  PrimaryContainer={"Image": "xgboost", "ModelDataUrl": f"s3://{bucket}/model.tar.gz"})
+                                  PrimaryContainer={"Image": xgboost_image_uri("us-east-1"), "ModelDataUrl": f"s3://{bucket}/model.tar.gz"})
     aws["sagemaker"].create_endpoint_config(EndpointConfigName=f"{PREFIX}-config", ProductionVariants=[
         {"VariantName": "AllTraffic", "ModelName": f"{PREFIX}-model", "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}])
     aws["sagemaker"].create_endpoint(EndpointName=f"{PREFIX}-endpoint", EndpointConfigName=f"{PREFIX}-config")

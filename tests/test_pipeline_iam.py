@@ -20,6 +20,7 @@ from test_pipeline import execution_role, rest_event
 
 from helpers import awslambda, dynamodb, iam, model
 from helpers.local import alarms
+from helpers.sagemaker import xgboost_image_uri
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -43,7 +44,7 @@ def stack(aws):
     sagemaker_role = execution_role(aws["iam"], f"{PREFIX}-sagemaker", "sagemaker.amazonaws.com",
                                     {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"})
     aws["sagemaker"].create_model(ModelName=f"{PREFIX}-model", ExecutionRoleArn=sagemaker_role, PrimaryContainer={
-        "Image": "xgboost", "ModelDataUrl": f"s3://{bucket}/models/model.tar.gz"})
+        "Image": xgboost_image_uri("us-east-1"), "ModelDataUrl": f"s3://{bucket}/models/model.tar.gz"})
     aws["sagemaker"].create_endpoint_config(EndpointConfigName=f"{PREFIX}-config", ProductionVariants=[
         {"VariantName": "AllTraffic", "ModelName": f"{PREFIX}-model", "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}])
     aws["sagemaker"].create_endpoint(EndpointName=f"{PREFIX}-endpoint", EndpointConfigName=f"{PREFIX}-config")
@@ -60,7 +61,7 @@ def stack(aws):
     aws["iam"].create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(assigned("00_setup", "trust_policy")))
     aws["iam"].attach_role_policy(RoleName=role, PolicyArn=iam.BASIC_EXECUTION)
     aws["iam"].put_role_policy(RoleName=role, PolicyName="invoke-endpoint", PolicyDocument=json.dumps(
-        assigned("00_setup", "invoke_endpoint_policy", {"endpoint": endpoint})))
+        assigned("00_setup", "invoke_endpoint_policy", {"endpoint": SimpleNamespace(endpoint_arn=endpoint["EndpointArn"])})))
     function = f"{PREFIX}-inference"
     aws["lambda"].create_function(
         FunctionName=function, Runtime="python3.13", Role=aws["iam"].get_role(RoleName=role)["Role"]["Arn"],
