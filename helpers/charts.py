@@ -156,7 +156,7 @@ def prediction_distribution_by_version(df: pd.DataFrame, bins: int = 40) -> Figu
     if not _has_rows(df, "prediction", "modelVersion"):
         return _no_data(fig, ax)
     data = df.dropna(subset=["prediction", "modelVersion"])
-    edges = np.linspace(0, 1, bins + 1)
+    edges = np.linspace(0, 1, bins + 1).tolist()
     for i, (version, group) in enumerate(data.groupby("modelVersion", observed=True)):
         scores = group["prediction"].astype("float64").to_numpy()
         colour = PALETTE[i % len(PALETTE)]

@@ -438,7 +438,7 @@ def backfill_from_logs(
                   f"{timeout_s:.0f} s); not yet found: {', '.join(missing)}")
         time.sleep(poll_s)
         records = _logged_failures(logs, log_group, start_time)
-    summary = {"events": 0, "restored": 0, "skipped": 0, "failed": 0, "errors": [], "missing": missing}
+    summary: dict[str, Any] = {"events": 0, "restored": 0, "skipped": 0, "failed": 0, "errors": [], "missing": missing}
     for record in records:
         summary["events"] += 1
         try:

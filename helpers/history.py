@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import functools
 import hashlib
 import json
 import math
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from itertools import chain
 from pathlib import Path
@@ -515,7 +516,7 @@ def _progress(progress: bool, desc: str):
     return tqdm(total=None, unit=" items", desc=desc, disable=not progress, leave=True, file=sys.stdout, mininterval=1)
 
 
-def _collect(jobs: list[Callable[[], Iterator[list[pa.StructArray]]]], workers: int, progress: bool, desc: str) -> ColumnBuffer:
+def _collect(jobs: Sequence[Callable[[], Iterator[list[pa.StructArray]]]], workers: int, progress: bool, desc: str) -> ColumnBuffer:
     """Run page producers concurrently, adding each page to one buffer as it arrives."""
     buffer = ColumnBuffer()
     bar = _progress(progress, desc)
@@ -609,10 +610,7 @@ def scan(
     client = _client(client, segments)
     if fast:
         _fast_pages(client)
-    jobs = [
-        (lambda s=s: _scan_pages(client, table, s, segments, page_limit))  # noqa: B023 - bound by default
-        for s in range(segments)
-    ]
+    jobs = [functools.partial(_scan_pages, client, table, s, segments, page_limit) for s in range(segments)]
     df = _collect(jobs, segments, progress, f"scan {table}").frame()
     if endpoint is not None:
         df = df[(df["endpointName"] == endpoint).fillna(False).to_numpy(dtype=bool)]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -137,7 +138,8 @@ def _epoch_ms(value: int | float | None) -> _dt.datetime | None:
     return _dt.datetime.fromtimestamp(value / 1000, _dt.UTC) if value else None
 
 
-def _pages(client, operation: str, key: str, **kwargs) -> Iterator[dict]:
+def _pages(client, operation: str, key: str, **kwargs) -> Iterator[Any]:
+    """The items under key of every page (dicts for most operations; names or URLs for list_tables, list_queues...)."""
     for page in client.get_paginator(operation).paginate(**kwargs):
         yield from page.get(key, [])
 
@@ -298,6 +300,7 @@ class _Finder:
             tags = logs.list_tags_log_group(logGroupName=name).get("tags", {})
             cost = group.get("storedBytes", 0) / 1e9 * LOG_STORAGE_USD_GB_MONTH / HOURS_PER_MONTH
             retention = f"retention {group['retentionInDays']} d" if group.get("retentionInDays") else "kept forever"
+            r: Resource | None
             if owner(tags) is None and name in derived:
                 parent = derived[name]
                 r = self.add(Resource("logs", "log group", name, arn=group.get("arn", ""), prefix=parent.prefix,
@@ -310,7 +313,7 @@ class _Finder:
                                 note=retention)
             if r is not None:
                 self.metric_filters(r)
-            elif self.prefix and name in (n.function_log_group, n.endpoint_log_group):
+            elif n is not None and self.prefix and name in (n.function_log_group, n.endpoint_log_group):
                 # a reused function's or endpoint's log group is not the kit's, but the kit's filters in it are
                 self.metric_filters(Resource("logs", "log group", name, prefix=self.prefix))
 
@@ -514,7 +517,7 @@ def show(resources: list[Resource]) -> None:
         return
     frame = table(resources)
     try:
-        get_ipython  # noqa: B018, F821  (defined inside IPython only)
+        get_ipython  # type: ignore[name-defined]  # noqa: B018, F821  (defined inside IPython only)
         from IPython.display import display
 
         display(compact(frame))

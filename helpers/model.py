@@ -136,7 +136,10 @@ def unpack(artifact: bytes) -> bytes:
             member = next((n for n in names if Path(n).name == BOOSTER_FILE), None)
             if member is None:
                 raise ValueError(f"model.tar.gz holds {names}, not a file named {BOOSTER_FILE!r}")
-            return tar.extractfile(member).read()
+            content = tar.extractfile(member)
+            if content is None:
+                raise ValueError(f"{member!r} in model.tar.gz is not a regular file")
+            return content.read()
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise ValueError(f"not a readable model.tar.gz ({exc})") from exc
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from helpers import regions
 
@@ -204,7 +205,7 @@ def document(actions: Iterable[str], prefix: str, account: str, region: str) -> 
         names, kinds = groups.setdefault((action.split(":")[0], bool(SCOPE[action])), ([], set()))
         names.append(action)
         kinds.update(SCOPE[action])
-    statements = []
+    statements: list[dict[str, Any]] = []
     for (service, scoped), (names, kinds) in sorted(groups.items(), key=lambda g: (g[0][0], not g[0][1])):
         statements.append({"Sid": _sid(service, scoped), "Effect": "Allow",
                            "Action": sorted(names), "Resource": _resources(tuple(kinds), values)})

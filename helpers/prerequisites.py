@@ -115,7 +115,7 @@ def missing(notebook: str) -> list[tuple[str, str]]:
     """What the earlier notebooks should have left for `notebook` and did not: (notebook to run, what is missing)."""
     names = session.settings().names
     needed = [(made_by, check) for made_by, needed_by, check in CHECKS if ORDER.index(needed_by) <= ORDER.index(notebook)]
-    found = []
+    found: list[tuple[str, str]] = []
     for made_by, check in needed:
         if any(made_by == m for m, _ in found):
             continue  # one reason per notebook is enough

@@ -177,7 +177,7 @@ def console_url(path: str) -> str | None:
 def _install_notebook_errors() -> None:
     """In Jupyter, show a WorkshopError as its message, and an AWS error attendees commonly hit with what to do."""
     try:
-        ip = get_ipython()  # noqa: F821  (defined inside IPython only)
+        ip = get_ipython()  # type: ignore[name-defined]  # noqa: F821  (defined inside IPython only)
     except NameError:
         return
     ip.set_custom_exc((WorkshopError, config.SettingsError, ClientError, BotoCoreError), show_error)

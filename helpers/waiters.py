@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from typing import TypeVar
 
 from botocore.exceptions import ClientError
@@ -19,8 +20,8 @@ def wait_for_state(
     read_state: Callable[[], str],
     *,
     what: str,
-    done: set[str],
-    failed: set[str] = frozenset(),
+    done: AbstractSet[str],
+    failed: AbstractSet[str] = frozenset(),
     timeout_s: float = 900,
     interval_s: float = 5,
     hint: str = "",

@@ -459,7 +459,7 @@ def publish(notifications: Sequence[Notification]) -> None:
             sns_backends[parts[4]][parts[3]].publish(note.message, note.topic_arn, subject=note.subject)
         except Exception as exc:  # a broken action must not stop the evaluator
             summary = f"Failed to execute action {note.topic_arn}. Received error: {exc}"
-            data = {"actionState": "Failed", "notificationResource": note.topic_arn, "error": str(exc)}
+            data: dict[str, Any] = {"actionState": "Failed", "notificationResource": note.topic_arn, "error": str(exc)}
             log.warning("alarm %s: %s", note.alarm_name, summary)
         else:
             summary = f"Successfully executed action {note.topic_arn}"
@@ -768,6 +768,8 @@ def _set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str, 
         alarm.state_updated_timestamp = _utcnow()
         notifications = []
         if old_state != state_value:
+            # moto raised ResourceNotFound above for an alarm that did not exist: it had a state and a reason
+            assert old_state is not None and old_reason is not None
             alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
             notifications = _after_state_change(self, alarm, old_state, old_reason, alarm.state_updated_timestamp)
     publish(notifications)
@@ -866,13 +868,14 @@ def install() -> None:
 
     _originals["put_metric_alarm"] = CloudWatchBackend.put_metric_alarm
     _originals["set_alarm_state"] = CloudWatchBackend.set_alarm_state
-    CloudWatchBackend.put_metric_alarm = _put_metric_alarm
-    CloudWatchBackend.set_alarm_state = _set_alarm_state
-    CloudWatchBackend.delete_alarms = statistics.locked(CloudWatchBackend.delete_alarms)
-    CloudWatchBackend.enable_alarm_actions = statistics.locked(CloudWatchBackend.enable_alarm_actions)
-    CloudWatchBackend.disable_alarm_actions = statistics.locked(CloudWatchBackend.disable_alarm_actions)
+    # The hooks: patching moto's classes by assignment, which mypy cannot type.
+    CloudWatchBackend.put_metric_alarm = _put_metric_alarm  # type: ignore[method-assign]
+    CloudWatchBackend.set_alarm_state = _set_alarm_state  # type: ignore[method-assign]
+    CloudWatchBackend.delete_alarms = statistics.locked(CloudWatchBackend.delete_alarms)  # type: ignore[method-assign]
+    CloudWatchBackend.enable_alarm_actions = statistics.locked(CloudWatchBackend.enable_alarm_actions)  # type: ignore[method-assign]
+    CloudWatchBackend.disable_alarm_actions = statistics.locked(CloudWatchBackend.disable_alarm_actions)  # type: ignore[method-assign]
     for name in ("describe_alarms", "get_alarms_by_action_prefix", "get_alarms_by_alarm_name_prefix",
                  "get_alarms_by_alarm_names", "get_alarms_by_state_value"):
         setattr(CloudWatchBackend, name, _snapshot(getattr(CloudWatchBackend, name)))
-    CloudWatchResponse.describe_alarm_history = _describe_alarm_history
+    CloudWatchResponse.describe_alarm_history = _describe_alarm_history  # type: ignore[attr-defined]  # an action moto lacks
     _installed = True

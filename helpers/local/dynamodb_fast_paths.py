@@ -59,8 +59,8 @@ def _install_sort() -> None:
         items.sort(key=lambda item: tuple(item.attrs[name].cast_value for name in attrs))
         return items
 
-    sorted_items._workshop = True
-    Table.sorted_items = sorted_items
+    sorted_items._workshop = True  # type: ignore[attr-defined]  # the mark that makes installing twice a no-op
+    Table.sorted_items = sorted_items  # type: ignore[method-assign]  # the hook: patching moto
 
     if list(inspect.signature(Table.all_items).parameters) != ["self"]:
         raise RuntimeError("moto's Table.all_items changed; the DynamoDB sort hook expects (self)")
@@ -71,7 +71,7 @@ def _install_sort() -> None:
             return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value if x.range_key else ""))
         return sorted(items, key=lambda x: x.hash_key.cast_value)
 
-    Table.all_items = all_items
+    Table.all_items = all_items  # type: ignore[method-assign]  # the hook: patching moto
 
 
 def _install_item_init() -> None:
@@ -94,8 +94,8 @@ def _install_item_init() -> None:
         self.attrs = LimitedSizeDict()
         dict.update(self.attrs, converted)
 
-    __init__._workshop = True
-    Item.__init__ = __init__
+    __init__._workshop = True  # type: ignore[attr-defined]  # the mark that makes installing twice a no-op
+    Item.__init__ = __init__  # type: ignore[method-assign]  # the hook: patching moto
 
 
 def install() -> None:
@@ -117,5 +117,5 @@ def install() -> None:
             return 200, headers, encode(result)
         return current(self, action_result)
 
-    serialized._workshop = True
-    DynamoHandler.serialized = serialized
+    serialized._workshop = True  # type: ignore[attr-defined]  # the mark that makes installing twice a no-op
+    DynamoHandler.serialized = serialized  # type: ignore[method-assign]  # the hook: patching moto

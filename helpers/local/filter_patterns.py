@@ -281,6 +281,7 @@ def _value_test(op: str, value: _Value, pattern: str, position: int) -> Callable
     if value.kind == "number":
         compare = _NUMERIC_OPS[op]
         bound = value.number
+        assert bound is not None  # a "number" value always carries its number
         literal = value.text
 
         def numeric(v: Any) -> bool:
@@ -301,6 +302,7 @@ def _value_test(op: str, value: _Value, pattern: str, position: int) -> Callable
     if value.kind == "any":
         hit: Callable[[str], bool] = lambda s: True  # noqa: E731
     elif value.kind == "regex":
+        assert value.regex is not None  # a "regex" value always carries its compiled pattern
         search = value.regex.search
         hit = lambda s: search(s) is not None  # noqa: E731
     else:
@@ -842,7 +844,7 @@ def test_metric_filter(self) -> str:
     return json.dumps({"matches": matches})
 
 
-test_metric_filter.__test__ = False  # not a pytest test
+test_metric_filter.__test__ = False  # type: ignore[attr-defined]  # not a pytest test (pytest reads the attribute)
 
 
 def install() -> None:
@@ -861,11 +863,12 @@ def install() -> None:
     filter_log_events = models.LogsBackend.filter_log_events
     if "filter_pattern" not in inspect.signature(filter_log_events).parameters:
         raise RuntimeError("moto LogsBackend.filter_log_events changed; helpers.local.filter_patterns needs updating")
-    models.EventMessageFilter = EventMessageFilter
-    utils.EventMessageFilter = EventMessageFilter
-    LogsResponse.test_metric_filter = test_metric_filter
+    # Replacing moto's classes and methods by assignment is the hook itself: mypy cannot type it.
+    models.EventMessageFilter = EventMessageFilter  # type: ignore[misc, assignment]
+    utils.EventMessageFilter = EventMessageFilter  # type: ignore[misc, assignment]
+    LogsResponse.test_metric_filter = test_metric_filter  # type: ignore[attr-defined]
     if not getattr(filter_log_events, "_validates_pattern", False):
-        models.LogsBackend.filter_log_events = _validating(filter_log_events)
+        models.LogsBackend.filter_log_events = _validating(filter_log_events)  # type: ignore[method-assign]
 
 
 def _validating(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -878,5 +881,5 @@ def _validating(original: Callable[..., Any]) -> Callable[..., Any]:
         compile_pattern(pattern or "")
         return original(*args, **kwargs)
 
-    filter_log_events._validates_pattern = True
+    filter_log_events._validates_pattern = True  # type: ignore[attr-defined]  # the mark install() reads
     return filter_log_events

@@ -102,7 +102,7 @@ def _refusal_class() -> type:
             return [("Content-Type", self.content_type), ("x-amzn-ErrorType", self.error_code)]
 
         def get_body(self, *args: Any, **kwargs: Any) -> str:
-            return self.description
+            return self.description or ""
 
     return Refusal
 
@@ -367,7 +367,7 @@ def authorize(response: Any, who: Identity, action: str, params: dict[str, Any],
         return
     docs = visible_documents(who.account, who.kind, who.name)
     service = action.partition(":")[0]
-    checks = [(action, r, None) for r in resources(response, action, params, s3_resource)]
+    checks: list[tuple[str, Resource, dict[str, list[str]] | None]] = [(action, r, None) for r in resources(response, action, params, s3_resource)]
     passed = PASSES_ROLE.get(action)
     if passed and isinstance(params.get(passed[0]), str):
         checks.append(("iam:PassRole", (params[passed[0]],), {"iam:PassedToService": [passed[1]]}))
@@ -452,7 +452,7 @@ def role_credentials(fn: Any) -> dict[str, str]:
 
     session = sts_backends[fn.account_id][PARTITION].assume_role(
         region_name=fn.region, role_session_name=fn.function_name[:64], role_arn=fn.role,
-        policy=None, duration=43200, external_id=None)
+        policy=None, duration=43200, external_id=None)  # type: ignore[arg-type]  # moto's hints say str; its own AssumeRole passes None
     return {"AWS_ACCESS_KEY_ID": session.access_key_id, "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
             "AWS_SESSION_TOKEN": session.session_token}
 

@@ -356,8 +356,8 @@ class Runtime:
         try:
             worker = self.acquire(fn)
         except Crash as exc:
-            error = {"errorMessage": f"RequestId: {request_id} Error: {exc}", "errorType": "Runtime.Unknown"}
-            return json.dumps(error).encode(), True, str(exc)
+            failure = {"errorMessage": f"RequestId: {request_id} Error: {exc}", "errorType": "Runtime.Unknown"}
+            return json.dumps(failure).encode(), True, str(exc)
         version = worker.log_stream.split("[", 1)[1].split("]", 1)[0]
         lines = [(started_ms, f"START RequestId: {request_id} Version: {version}")]
         cold = worker.cold
@@ -438,10 +438,11 @@ def runtime_packages() -> Path:
             folder = Path(tempfile.mkdtemp(prefix="workshop-lambda-runtime-"))
             for module, distribution in RUNTIME_PACKAGES.items():
                 spec = importlib.util.find_spec(module)
-                if spec is None or spec.origin is None and not spec.submodule_search_locations:
+                locations = spec.submodule_search_locations if spec is not None else None
+                origin = locations[0] if locations else spec.origin if spec is not None else None
+                if origin is None:
                     raise RuntimeError(f"{module} is not installed; the local Lambda runtime offers it. Fix: make install")
-                locations = spec.submodule_search_locations
-                source = Path(locations[0]) if locations else Path(spec.origin)
+                source = Path(origin)
                 (folder / source.name).symlink_to(source)
                 metadata = getattr(importlib.metadata.distribution(distribution), "_path", None)
                 if metadata is not None:  # importlib.metadata in a handler finds the versions too
@@ -618,5 +619,5 @@ def _keep_invocation_request_id() -> None:
             headers["x-amzn-requestid"] = request_id
         return headers, body
 
-    keep._workshop = True
-    LambdaResponse._enrich_response = staticmethod(keep)
+    keep._workshop = True  # type: ignore[attr-defined]  # the mark that makes installing twice a no-op
+    LambdaResponse._enrich_response = staticmethod(keep)  # type: ignore[method-assign]  # the hook: patching moto

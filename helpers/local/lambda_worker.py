@@ -19,6 +19,7 @@ import struct
 import sys
 import time
 import traceback
+from typing import Any
 
 _HEADER = struct.Struct("!I")
 
@@ -82,7 +83,7 @@ class _RequestIdFilter(logging.Filter):
 class _LambdaFormatter(logging.Formatter):
     """AWS's format: one event per record, even when the message spans lines."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
 
     def format(self, record: logging.LogRecord) -> str:
         # A record is one log event in AWS; \r keeps it one line through the line-based log file.
@@ -181,6 +182,7 @@ def main() -> None:
             return
         request_filter.request_id = request["requestId"]
         started = time.perf_counter()
+        answer: dict[str, Any]
         if init_error is not None:
             answer = {"error": {**init_error, "requestId": request["requestId"]}}
             log_error(answer["error"])

@@ -36,7 +36,7 @@ import statistics as stats_lib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from moto.logs.exceptions import LogsClientError
 
@@ -137,12 +137,12 @@ def tokenize(query: str) -> list[Token]:
                 i = duration.end()
             else:
                 number = _NUMBER.match(query, i)
+                assert number is not None  # a digit, or a dot before a digit, starts a number
                 text = number.group(0)
                 value = float(text) if any(c in text for c in ".eE") else int(text)
                 tokens.append(Token("number", text, i, number.end(), value))
                 i = number.end()
-        elif _NAME.match(query, i):
-            match = _NAME.match(query, i)
+        elif match := _NAME.match(query, i):
             tokens.append(Token("name", match.group(0), i, match.end(), match.group(0)))
             i = match.end()
         else:
@@ -241,7 +241,14 @@ def compare(left: Any, op: str, right: Any) -> bool:
         return False
     a, b = to_number(left), to_number(right)
     if a is None or b is None:
-        a, b = to_text(left), to_text(right)
+        return _compare(to_text(left), op, to_text(right))
+    return _compare(a, op, b)
+
+
+_Ordered = TypeVar("_Ordered", float, str)
+
+
+def _compare(a: _Ordered, op: str, b: _Ordered) -> bool:
     if op in ("=", "=="):
         return a == b
     if op == "!=":
@@ -302,9 +309,9 @@ def _trim(side: str) -> Callable[..., Any]:
 
 
 def _substr(value: Any, start: Any, length: Any = None) -> Any:
-    if value is None or to_number(start) is None:
+    if value is None or (first := to_number(start)) is None:
         return None
-    text, begin = to_text(value), int(to_number(start))
+    text, begin = to_text(value), int(first)
     if length is None:
         return text[begin:]
     return text[begin:begin + int(to_number(length) or 0)]
@@ -483,7 +490,7 @@ class Parser:
         if self.is_op("-"):
             self.take()
             inner = self.unary()
-            return lambda rec: None if to_number(inner(rec)) is None else -to_number(inner(rec))
+            return lambda rec: _negate(inner(rec))
         base = self.primary()
         if self.is_op("^"):
             self.take()
@@ -557,7 +564,7 @@ class Parser:
             self.take()
             self.expect_op(")")
             self.aggregates_allowed = True
-            return lambda group: len(group.rows)
+            return lambda group: len(_rows(group))
         args = self.arguments()
         self.aggregates_allowed = True
         wanted = 2 if name in ("pct", "percentile") else 1
@@ -568,8 +575,18 @@ class Parser:
             rank = to_number(args[1]({}))
             if rank is None or not 0 <= rank <= 100:
                 raise self.error(f"{name_token.text}() takes a percentile between 0 and 100", name_token)
-            return lambda group: _percentile([to_number(arg(r)) for r in group.rows], rank)
-        return lambda group: AGGREGATE_FUNCTIONS[name](group.rows, arg)
+            return lambda group: _percentile([to_number(arg(r)) for r in _rows(group)], rank)
+        return lambda group: AGGREGATE_FUNCTIONS[name](_rows(group), arg)
+
+
+def _negate(value: Any) -> float | None:
+    number = to_number(value)
+    return None if number is None else -number
+
+
+def _rows(view: Record) -> list[Record]:
+    """The rows of the stats group an aggregate reads: aggregates are evaluated over a _GroupView."""
+    return cast(_GroupView, view).rows
 
 
 def _arith(left: Expr, op: str, right: Expr) -> Expr:
@@ -893,12 +910,16 @@ def run(query: Query, events: Iterable[Record]) -> tuple[list[Record], list[str]
     matched = len(rows)
     for cmd in query.commands:
         if cmd.name == "filter":
-            rows = [r for r in rows if _truthy(cmd.predicate(r))]
+            predicate = cmd.predicate
+            assert predicate is not None  # the parser gives every filter its predicate
+            rows = [r for r in rows if _truthy(predicate(r))]
             matched = matched if aggregated else len(rows)
         elif cmd.name == "parse":
+            extract = cmd.extract
+            assert extract is not None  # the parser gives every parse its extractor
             for r in rows:
                 source = r.get(cmd.source)
-                found = cmd.extract(to_text(source)) if source is not None else None
+                found = extract(to_text(source)) if source is not None else None
                 if found:
                     r.update(found)
         elif cmd.name == "fields":
@@ -987,7 +1008,7 @@ def _wrap_to_result_json(original: Callable[..., dict]) -> Callable[..., dict]:
                                        {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0})
         return answer
 
-    to_result_json.__wrapped__ = original
+    to_result_json.__wrapped__ = original  # type: ignore[attr-defined]  # inspect.unwrap finds moto's own
     return to_result_json
 
 
@@ -1001,7 +1022,7 @@ def install() -> None:
 
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(f"helpers.local.logs_insights was written against moto {MOTO_VERSION}, found {moto.__version__}")
-    expected = {
+    expected: dict[Callable[..., Any], list[str]] = {
         models.execute_query: ["log_groups", "query", "start_time", "end_time"],
         models.LogQuery.__init__: ["self", "query_id", "start_time", "end_time", "query", "log_groups"],
         models.LogQuery.to_result_json: ["self"],
@@ -1012,5 +1033,5 @@ def install() -> None:
     if "execute_query(" not in inspect.getsource(models.LogQuery.__init__):
         raise RuntimeError("moto's LogQuery no longer calls execute_query; helpers.local.logs_insights needs updating")
     models.execute_query = execute_query
-    models.LogQuery.to_result_json = _wrap_to_result_json(models.LogQuery.to_result_json)
+    models.LogQuery.to_result_json = _wrap_to_result_json(models.LogQuery.to_result_json)  # type: ignore[method-assign]  # the hook
     _installed = True

@@ -171,7 +171,7 @@ def _wrap_put_log_events(original: Callable[..., str]) -> Callable[..., str]:
             publish_for_stream(self, new_events)
         return token
 
-    put_log_events.__wrapped__ = original
+    put_log_events.__wrapped__ = original  # type: ignore[attr-defined]  # inspect.unwrap finds moto's own
     return put_log_events
 
 
@@ -183,7 +183,7 @@ def install() -> None:
     from moto.cloudwatch.models import CloudWatchBackend
     from moto.logs.models import LogsBackend, LogStream
 
-    expected = {
+    expected: dict[Callable[..., Any], list[str]] = {
         LogStream.put_log_events: ["self", "log_events"],
         LogsBackend.put_metric_filter: ["self", "filter_name", "filter_pattern", "log_group_name",
                                         "metric_transformations"],
@@ -192,6 +192,7 @@ def install() -> None:
     for target, params in expected.items():
         if list(inspect.signature(target).parameters) != params:
             raise RuntimeError(f"moto changed {target.__qualname__}; helpers.local.metric_filters needs updating")
-    LogStream.put_log_events = _wrap_put_log_events(LogStream.put_log_events)
-    LogsBackend.put_metric_filter = _wrap_put_metric_filter(LogsBackend.put_metric_filter)
+    # The hooks: patching moto's classes by assignment, which mypy cannot type.
+    LogStream.put_log_events = _wrap_put_log_events(LogStream.put_log_events)  # type: ignore[method-assign]
+    LogsBackend.put_metric_filter = _wrap_put_metric_filter(LogsBackend.put_metric_filter)  # type: ignore[method-assign]
     _installed = True

@@ -155,6 +155,7 @@ def up(port: int, quiet: bool = False) -> Status:
             raise LocalCloudError(current.describe())
         if current.state == "starting":  # started by someone else a moment ago: wait for it
             proc, pid, log = None, current.pid, current.log
+            assert pid is not None  # status() names the pid of a starting local cloud
         else:
             proc, log = _launch(port), state_dir() / f"local-cloud-{port}.log"
             pid = proc.pid
@@ -245,6 +246,7 @@ def down(port: int) -> str:
         if current.state != "running":
             return f"local cloud on port {port} was not running"
         pid = current.pid
+        assert pid is not None  # a running local cloud's health answer names its pid
     else:
         pid = record["pid"]
     if not _alive(pid) or not _is_local_cloud(pid):

@@ -68,9 +68,9 @@ def naive_utc(moment: datetime) -> datetime:
     return moment
 
 
-def dimension_key(dimensions: Dimensions | None) -> frozenset[tuple[str, str]]:
+def dimension_key(dimensions: Dimensions | None) -> frozenset[tuple[str | None, str | None]]:
     """A metric's dimensions as a comparable set of (name, value) pairs."""
-    pairs = set()
+    pairs: set[tuple[str | None, str | None]] = set()
     for dim in dimensions or ():
         if isinstance(dim, dict):
             pairs.add((dim.get("Name"), dim.get("Value")))
@@ -206,6 +206,7 @@ def _tokens(expression: str) -> list[tuple[str, str]]:
         if not match:
             raise ExpressionError(f"Unexpected character at position {position} in {expression!r}")
         kind = match.lastgroup
+        assert kind is not None  # every alternative of _TOKEN_RE is a named group
         tokens.append((kind, match.group(kind)))
         position = match.end()
     return tokens
@@ -301,12 +302,12 @@ def combine(left: Series | float, right: Series | float, operator: str) -> Serie
             return a * b
         return a / b if b != 0 else None
 
-    if not isinstance(left, dict) and not isinstance(right, dict):
-        result = apply(left, right)
-        if result is None:
-            raise ExpressionError("Division by zero")
-        return result
     if not isinstance(left, dict):
+        if not isinstance(right, dict):
+            result = apply(left, right)
+            if result is None:
+                raise ExpressionError("Division by zero")
+            return result
         pairs = {moment: (left, value) for moment, value in right.items()}
     elif not isinstance(right, dict):
         pairs = {moment: (value, right) for moment, value in left.items()}
@@ -374,14 +375,14 @@ def _grid(origin: datetime, end: datetime, period: int) -> list[datetime]:
 
 def _get_statistics_for_type(self: Any, stat: str) -> Any:
     """Moto's Statistics.get_statistics_for_type, extended with percentiles."""
-    if percentile_of(stat) is not None:
+    if (percentile := percentile_of(stat)) is not None:
         if stat not in self.stats:
             return None
         aggregated = self.metric_aggregated_list
         values = self.metric_single_values_list
         if aggregated or not values:
             return None
-        return nearest_rank(values, percentile_of(stat))
+        return nearest_rank(values, percentile)
     return _originals["get_statistics_for_type"](self, stat)
 
 
@@ -559,12 +560,13 @@ def install() -> None:
 
     _originals["get_statistics_for_type"] = Statistics.get_statistics_for_type
     _originals["get_metric_data"] = CloudWatchBackend.get_metric_data
-    Statistics.get_statistics_for_type = _get_statistics_for_type
-    Statistics.extended_statistics = property(_extended_statistics)
-    CloudWatchBackend.get_metric_statistics = locked(_backend_get_metric_statistics)
-    CloudWatchBackend.get_metric_data = locked(_backend_get_metric_data)
+    # The hooks: patching moto's classes by assignment, which mypy cannot type.
+    Statistics.get_statistics_for_type = _get_statistics_for_type  # type: ignore[method-assign]
+    Statistics.extended_statistics = property(_extended_statistics)  # type: ignore[attr-defined]
+    CloudWatchBackend.get_metric_statistics = locked(_backend_get_metric_statistics)  # type: ignore[method-assign]
+    CloudWatchBackend.get_metric_data = locked(_backend_get_metric_data)  # type: ignore[method-assign]
     hooks.patch(CloudWatchBackend, "put_metric_data", ["self", "namespace", "metric_data"], _publishing)
     hooks.patch(CloudWatchBackend, "get_all_metrics", ["self"], _published_only)
-    CloudWatchBackend.list_metrics = locked(CloudWatchBackend.list_metrics)
-    CloudWatchResponse.get_metric_statistics = _response_get_metric_statistics
+    CloudWatchBackend.list_metrics = locked(CloudWatchBackend.list_metrics)  # type: ignore[method-assign]
+    CloudWatchResponse.get_metric_statistics = _response_get_metric_statistics  # type: ignore[method-assign]
     _installed = True
