@@ -28,6 +28,7 @@ demo: install  ## run every notebook headless on the local cloud; executed copie
 test: install  ## the whole test suite (what CI runs); report in build/test-report.html, screenshots in build/screenshots/
 	$(PY) tools/build_notebooks.py --check
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	WORKSHOP_MODE=local $(PY) -m pytest -n 2 --dist loadscope --html=build/test-report.html --self-contained-html
 
 lab: install  ## JupyterLab on the notebooks, with the kit's kernel (make lab ARGS=--no-browser)
@@ -39,8 +40,9 @@ bench: install  ## benchmarks printing side-by-side ratios
 notebooks: install  ## rebuild notebooks/*.ipynb from notebook_sources/*.py
 	$(PY) tools/build_notebooks.py
 
-lint: install  ## ruff over the kit, its tests and the notebooks
+lint: install  ## ruff over the kit, its tests and the notebooks; mypy over helpers/ and the handler
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 local-up: install
 	$(PY) -m helpers.local up

@@ -18,6 +18,8 @@ import os
 import random
 import re
 import time
+from collections.abc import Mapping
+from typing import Any, NoReturn
 
 import boto3
 from botocore.config import Config
@@ -53,7 +55,7 @@ class ClientInputError(ValueError):
 class Settings:
     """The function's configuration, read from its environment variables."""
 
-    def __init__(self, env: dict | os._Environ) -> None:
+    def __init__(self, env: Mapping[str, str]) -> None:
         self.table_name = env.get("TABLE_NAME", "")
         self.endpoint_name = env.get("ENDPOINT_NAME", "")
         self.model_version = env.get("MODEL_VERSION", "")
@@ -64,7 +66,7 @@ class Settings:
         self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "")
 
 
-def _positive_int(env, name: str, default: int) -> int:
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
     """A positive whole number from the environment, or the default when unset."""
     text = str(env.get(name, "") or "").strip()
     if not text:
@@ -76,11 +78,11 @@ def _positive_int(env, name: str, default: int) -> int:
 
 SETTINGS = Settings(os.environ)
 # Clients by service name, created on first use; tests and benchmarks may put fakes here.
-CLIENTS: dict = {}
+CLIENTS: dict[str, Any] = {}
 _cold_start = True
 
 
-def client(service: str):
+def client(service: str) -> Any:
     """The boto3 client for a service, created once per execution environment."""
     found = CLIENTS.get(service)
     if found is None:
@@ -96,7 +98,7 @@ def client(service: str):
 # ---------------------------------------------------------------- request parsing
 
 
-def _json_type(value) -> str:
+def _json_type(value: object) -> str:
     """The JSON name of a Python value's type, for error messages."""
     if value is None:
         return "null"
@@ -113,7 +115,7 @@ def _json_type(value) -> str:
     return type(value).__name__
 
 
-def _refuse_constant(name: str):
+def _refuse_constant(name: str) -> NoReturn:
     """json.loads hook: NaN and Infinity are not JSON."""
     raise ClientInputError(f"the body is not valid JSON: {name} is not a JSON number")
 
@@ -133,7 +135,7 @@ def _too_deep(text: str, limit: int) -> bool:
     return False
 
 
-def parse_json(text: str):
+def parse_json(text: str) -> Any:
     """Parse a request's JSON text, refusing NaN/Infinity, deep nesting and malformed text."""
     if not text.strip():
         raise ClientInputError('the body is empty: expected JSON like {"features": [...]}')
@@ -149,7 +151,7 @@ def parse_json(text: str):
         raise ClientInputError(f"the body is not valid JSON: {exc}") from None
 
 
-def event_source(event) -> str:
+def event_source(event: object) -> str:
     """Which kind of invocation the event is: apigateway-rest, apigateway-http, body or direct."""
     if not isinstance(event, dict):
         return "direct"
@@ -162,7 +164,7 @@ def event_source(event) -> str:
     return "direct"
 
 
-def _event_json(value, what: str) -> str:
+def _event_json(value: object, what: str) -> str:
     """JSON text of an already-parsed event or body (as stored in the record)."""
     try:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=repr)
@@ -170,7 +172,7 @@ def _event_json(value, what: str) -> str:
         raise ClientInputError(f"the {what} is nested more than {MAX_JSON_DEPTH} levels deep") from None
 
 
-def request_text(event, source: str, max_bytes: int) -> tuple[str, bytes]:
+def request_text(event: Any, source: str, max_bytes: int) -> tuple[str, bytes]:
     """The request's JSON text and its UTF-8 bytes, decoded from base64 when flagged."""
     if source == "direct":
         if not isinstance(event, dict):
@@ -210,7 +212,7 @@ def request_text(event, source: str, max_bytes: int) -> tuple[str, bytes]:
     return text, raw
 
 
-def refused_input(event, source: str) -> bytes:
+def refused_input(event: Any, source: str) -> bytes:
     """What came, as bytes for the record, when the request could not be read as JSON text."""
     value = event if source == "direct" else event.get("body")
     if value is None and source != "direct":
@@ -223,7 +225,7 @@ def refused_input(event, source: str) -> bytes:
         return b""
 
 
-def number_text(value, where: str) -> str:
+def number_text(value: object, where: str) -> str:
     """The exact DynamoDB/CSV text of a finite JSON number, or a ClientInputError naming the problem."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         shown = f" {json.dumps(value)}" if isinstance(value, bool) else ""
@@ -239,7 +241,7 @@ def number_text(value, where: str) -> str:
     return repr(value)
 
 
-def features_of(payload, count: int) -> list[str]:
+def features_of(payload: object, count: int) -> list[str]:
     """The features of a parsed request as exact number texts, validated."""
     expected = f'expected {{"features": [{count} numbers]}}'
     if not isinstance(payload, dict):
@@ -314,7 +316,7 @@ def millis(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def put_record(table: str, item: dict) -> str:
+def put_record(table: str, item: dict[str, Any]) -> str:
     """Write the record once (conditional PutItem); 'written', 'duplicate' or 'failed' (logged)."""
     if not table:
         return _write_failed(item, "TABLE_NAME is not set")
@@ -342,7 +344,7 @@ def put_record(table: str, item: dict) -> str:
     return _write_failed(item, error)
 
 
-def _write_failed(item: dict, error: str) -> str:
+def _write_failed(item: dict[str, Any], error: str) -> str:
     """Log the whole record as one line that backfill_from_logs can replay."""
     print(json.dumps({"event": "metadata_write_failed", "record": item, "error": error}))
     return "failed"
@@ -353,7 +355,7 @@ def storable(value: float) -> str:
     return "0" if abs(value) < 1e-130 else repr(value)
 
 
-def build_record(r: dict) -> dict:
+def build_record(r: dict[str, Any]) -> dict[str, Any]:
     """The DynamoDB item (typed attribute values) for one inference."""
     item = {
         "requestId": {"S": r["requestId"]},
@@ -396,7 +398,7 @@ def build_record(r: dict) -> dict:
 # ---------------------------------------------------------------- the handler
 
 
-def _response(status_code: int, body: dict, request_id: str) -> dict:
+def _response(status_code: int, body: dict[str, Any], request_id: str) -> dict[str, Any]:
     """An API Gateway proxy response with a JSON body."""
     return {
         "statusCode": status_code,
@@ -406,7 +408,7 @@ def _response(status_code: int, body: dict, request_id: str) -> dict:
     }
 
 
-def request_id_of(event, context) -> str:
+def request_id_of(event: object, context: object) -> str:
     """API Gateway's request id when present, else the Lambda request id."""
     if isinstance(event, dict):
         request_context = event.get("requestContext")
@@ -422,7 +424,7 @@ def request_id_of(event, context) -> str:
     return str(uuid.uuid4())
 
 
-def lambda_handler(event, context):
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     """Validate the request, predict, record the inference once, answer a proxy response."""
     global _cold_start
     started = time.perf_counter()
@@ -431,7 +433,7 @@ def lambda_handler(event, context):
     cfg = SETTINGS
     request_id = request_id_of(event, context)
     source = event_source(event)
-    r: dict = {
+    r: dict[str, Any] = {
         "requestId": request_id,
         "timestamp": iso_millis(now),
         "endpointName": cfg.endpoint_name,

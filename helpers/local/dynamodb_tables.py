@@ -124,7 +124,7 @@ def update_continuous_backups(original, backend, table_name: str, point_in_time_
     return original(backend, table_name, point_in_time_spec)
 
 
-def update_time_to_live(original, backend, table_name: str, ttl_spec: dict) -> None:
+def update_time_to_live(original, backend, table_name: str, ttl_spec: object) -> None:
     """UpdateTimeToLive: refuse a change to the current state and a second change within the hour."""
     validation = _errors()[0]
     table = backend.tables.get(table_name)

@@ -33,7 +33,8 @@ def check_signature(target: Callable[..., Any], expected: Sequence[str], prefix:
 def original(owner: type, name: str) -> Callable[..., Any]:
     """moto's own implementation of owner.name, even after it was patched."""
     current = owner.__dict__.get(name, getattr(owner, name))
-    return getattr(current, MARK, current)
+    found: Callable[..., Any] = getattr(current, MARK, current)
+    return found
 
 
 def patch(owner: type, name: str, expected: Sequence[str] | None,

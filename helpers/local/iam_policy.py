@@ -57,12 +57,12 @@ def _wild(pattern: str, value: str, ignore_case: bool) -> bool:
     return _pattern(pattern, ignore_case).match(value) is not None
 
 
-def action_matches(patterns: Iterable[str], action: str) -> bool:
+def action_matches(patterns: Iterable[object], action: str) -> bool:
     """True when one of the Action patterns names action (service prefix and name, any case)."""
     return any(isinstance(p, str) and _wild(p, action, True) for p in patterns)
 
 
-def resource_matches(patterns: Iterable[str], resource: Resource) -> bool:
+def resource_matches(patterns: Iterable[object], resource: Resource) -> bool:
     """True when one of the Resource patterns names the resource in one of its spellings (ARNs: exact case)."""
     return any(isinstance(p, str) and (p == "*" or any(_wild(p, r, False) for r in resource)) for p in patterns)
 
