@@ -61,7 +61,7 @@ def _missing(exc: ClientError) -> bool:
     )
 
 
-def _get(resource: type, name: str, options: dict):
+def _get(resource: Any, name: str, options: dict):
     """resource.get(name), or None when SageMaker has no such resource."""
     try:
         return resource.get(name, session=options.get("session"), region=options.get("region"))

@@ -29,6 +29,7 @@ import io
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -81,9 +82,10 @@ def _s3_object(account: str, region: str, url: str) -> bytes | None:
 
     bucket, _, key = url[5:].partition("/")
     try:
-        return s3_backends[account][get_partition(region)].get_object(bucket, key).value
+        found = s3_backends[account][get_partition(region)].get_object(bucket, key)
     except Exception:  # MissingBucket / MissingKey
         return None
+    return found.value if found is not None else None
 
 
 def artifact_failure(account: str, region: str, url: str, variant: str) -> str | None:
@@ -352,6 +354,12 @@ def _update_endpoint_action(self):
     return ActionResult({"EndpointArn": endpoint.arn})
 
 
+def _settled(backend: Any, call: Callable[..., Any], *args: Any) -> Any:
+    """call(*args) once the backend's endpoints have moved on to the states their delays allow."""
+    settle(backend)
+    return call(*args)
+
+
 def install() -> None:
     """Put endpoint states, failures and the serverless quota into moto's SageMaker."""
     from moto.sagemaker.models import SageMakerModelBackend
@@ -364,7 +372,7 @@ def install() -> None:
     hooks.patch(backend, "delete_endpoint", ["self", "endpoint_name"],
                 lambda original: lambda self, endpoint_name: delete_endpoint(original, self, endpoint_name))
     hooks.patch(backend, "describe_endpoint", ["self", "endpoint_name"],
-                lambda original: lambda self, endpoint_name: (settle(self), original(self, endpoint_name))[1])
+                lambda original: lambda self, endpoint_name: _settled(self, original, self, endpoint_name))
     hooks.patch(
         backend, "create_endpoint_config",
         ["self", "endpoint_config_name", "production_variants", "data_capture_config", "async_inference_config",
@@ -377,5 +385,5 @@ def install() -> None:
     for describe in ("describe_model", "describe_endpoint_config", "describe_endpoint"):
         hooks.patch(SageMakerResponse, describe, ["self"], without_empty_configs)
     hooks.patch(SageMakerResponse, "list_endpoints", ["self"],
-                lambda original: lambda self: (settle(self.sagemaker_backend), original(self))[1])
+                lambda original: lambda self: _settled(self.sagemaker_backend, original, self))
     hooks.add_action(SageMakerResponse, "update_endpoint", _update_endpoint_action)

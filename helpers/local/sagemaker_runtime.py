@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import json
 import random
 import threading
@@ -20,7 +19,7 @@ import time
 from functools import cache
 from urllib.parse import unquote
 
-from helpers.local import sagemaker_endpoints
+from helpers.local import hooks, sagemaker_endpoints
 from helpers.local.locks import cloudwatch_lock
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
@@ -164,9 +163,12 @@ def _artifact(account: str, region: str, url: str) -> bytes:
         raise ContainerError(500, f"ModelDataUrl {url!r} is not an s3:// URL")
     bucket, _, key = url[5:].partition("/")
     try:
-        return s3_backends[account][get_partition(region)].get_object(bucket, key).value
+        found = s3_backends[account][get_partition(region)].get_object(bucket, key)
     except Exception as exc:  # MissingBucket / MissingKey
         raise ContainerError(500, f"Failed to download model data from {url}: {type(exc).__name__}") from exc
+    if found is None:
+        raise ContainerError(500, f"Failed to download model data from {url}: MissingKey")
+    return found.value
 
 
 def invoke_endpoint(response) -> tuple[int, dict, bytes]:
@@ -261,17 +263,7 @@ def install() -> None:
     """Replace moto's canned InvokeEndpoint with the real model."""
     from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
-    current = SageMakerRuntimeResponse.invoke_endpoint
-    if getattr(current, "_workshop", False):
-        return
-    if list(inspect.signature(current).parameters) != ["self"]:
-        raise RuntimeError("moto's SageMakerRuntimeResponse.invoke_endpoint changed; the hook expects (self)")
-
-    def hooked(self):
-        return invoke_endpoint(self)
-
-    hooked._workshop = True
-    SageMakerRuntimeResponse.invoke_endpoint = hooked
+    hooks.patch(SageMakerRuntimeResponse, "invoke_endpoint", ["self"], lambda original: invoke_endpoint)
     # XGBoost takes about half a second to import: do it while the cloud waits for its first requests.
     threading.Thread(target=_import_model_libraries, daemon=True, name="xgboost-import").start()
 
