@@ -34,9 +34,10 @@ PROFILES = {
 }
 
 
-@pytest.fixture(scope="module", params=list(PROFILES))
+@pytest.fixture(scope="class")
 def notebook_env(request, tmp_path_factory):
-    """Environment for notebook kernels: their own local cloud (port, state folder, profile), fast alarm periods."""
+    """Environment for notebook kernels: their own local cloud (port, state folder, the class's profile), fast
+    alarm periods. One class per profile: pytest-xdist's loadscope runs each on its own worker."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
     env.update(
         WORKSHOP_MODE="local",
@@ -46,7 +47,7 @@ def notebook_env(request, tmp_path_factory):
         WORKSHOP_ALARM_PERIOD="10",
         WORKSHOP_ALARM_INTERVAL="2",
         MPLBACKEND="Agg",
-        **PROFILES[request.param],
+        **PROFILES[request.cls.profile],
     )
     yield env
     subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
@@ -60,11 +61,6 @@ def _nbval(paths: list[Path], env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
 
 
-def test_every_chapter_notebook_runs_twice_in_a_row_on_the_same_stack(notebook_env):
-    result = _nbval(CHAPTERS + CHAPTERS, notebook_env)
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
-
-
 def _kit_resources(env: dict) -> int:
     """How many of the kit's resources the notebooks' prefix has in the notebooks' local cloud."""
     count = "from helpers import inventory; print(sum(r.owned for r in inventory.collect()))"
@@ -73,9 +69,26 @@ def _kit_resources(env: dict) -> int:
     return int(answer.stdout.strip().splitlines()[-1])
 
 
-def test_cleanup_notebook_then_removes_everything_it_listed(notebook_env):
-    before = _kit_resources(notebook_env)
-    assert before > 10, f"only {before} resources to clean up: run this with the chapters test before it"
-    result = _nbval(CLEANUP, notebook_env)
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
-    assert _kit_resources(notebook_env) == 0
+class Chapters:
+    """Every chapter twice in a row, then cleanup, on a fresh local cloud of the subclass's profile."""
+
+    profile = ""
+
+    def test_every_chapter_notebook_runs_twice_in_a_row_on_the_same_stack(self, notebook_env):
+        result = _nbval(CHAPTERS + CHAPTERS, notebook_env)
+        assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+
+    def test_cleanup_notebook_then_removes_everything_it_listed(self, notebook_env):
+        before = _kit_resources(notebook_env)
+        assert before > 10, f"only {before} resources to clean up: run this with the chapters test before it"
+        result = _nbval(CLEANUP, notebook_env)
+        assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+        assert _kit_resources(notebook_env) == 0
+
+
+class TestLocalProfile(Chapters):
+    profile = "local"
+
+
+class TestAwsProfile(Chapters):
+    profile = "aws"
