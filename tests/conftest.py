@@ -75,3 +75,14 @@ def reset_cloud(local_cloud):
 
     urllib.request.urlopen(urllib.request.Request(f"{local_cloud}/moto-api/reset", method="POST")).read()
     yield local_cloud
+
+
+# pytest-xdist (loadscope) hands whole modules and classes to workers in collection order: the long
+# notebook runs go first, so none of them starts last and becomes the suite's critical path.
+LONG_FIRST = ("test_notebooks.py", "test_browser.py", "test_attendee_identity.py", "test_prerequisites.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Order the long modules first (a stable sort: the order within each module stays as written)."""
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))

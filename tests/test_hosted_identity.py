@@ -108,9 +108,12 @@ def build(settings: config.Settings, metadata_spec, *, table: bool = True, group
 
 def census() -> set[tuple[str, str]]:
     """Tables, log groups and topics in the cloud, listed by the administrator with plain boto3."""
-    found = {("table", t) for t in admin("dynamodb").list_tables()["TableNames"]}
-    found |= {("log group", g["logGroupName"]) for g in admin("logs").describe_log_groups()["logGroups"]}
-    found |= {("topic", t["TopicArn"].rsplit(":", 1)[-1]) for t in admin("sns").list_topics()["Topics"]}
+    # Every page: the suite's shared local cloud holds more than one page (50 log groups) of others' resources.
+    pages = {service: admin(service).get_paginator(operation).paginate() for service, operation in
+             (("dynamodb", "list_tables"), ("logs", "describe_log_groups"), ("sns", "list_topics"))}
+    found = {("table", t) for page in pages["dynamodb"] for t in page["TableNames"]}
+    found |= {("log group", g["logGroupName"]) for page in pages["logs"] for g in page["logGroups"]}
+    found |= {("topic", t["TopicArn"].rsplit(":", 1)[-1]) for page in pages["sns"] for t in page["Topics"]}
     return found
 
 
