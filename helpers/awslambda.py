@@ -11,6 +11,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
+from helpers.errors import is_not_found
 from helpers.session import client
 from helpers.waiters import retry, wait_for_state
 
@@ -76,7 +77,7 @@ def ensure_function(spec: dict, zip_bytes: bytes, reuse_existing: bool = False) 
     try:
         current = lam.get_function(FunctionName=name)["Configuration"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+        if not is_not_found(exc):
             raise
         return _create(spec, zip_bytes)
     if reuse_existing:

@@ -15,31 +15,14 @@ from dataclasses import dataclass, field
 from botocore.exceptions import ClientError
 
 from helpers import inventory, session
-from helpers.errors import friendly
+from helpers.errors import friendly, is_not_found
 from helpers.inventory import Resource
 from helpers.waiters import wait_for_state
 
 # Error codes meaning "it is not there (any more)".
-GONE_CODES = {
-    "ResourceNotFoundException", "ResourceNotFound", "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "NotFound",
-    "NotFoundException", "404", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
-    "NoSuchVersion",
-}
 # How long each deletion may take to be visible (AWS: endpoints and tables take longest).
 WAIT_S = {"endpoint": 900, "table": 600, "queue": 120, "event source mapping": 300}
 DEFAULT_WAIT_S = 120
-
-
-def is_gone(exc: ClientError) -> bool:
-    """True when the error says the resource does not exist."""
-    error = exc.response.get("Error", {})
-    code, message = error.get("Code", ""), error.get("Message", "")
-    if code in GONE_CODES:
-        return True
-    # SageMaker answers ValidationException for missing things.
-    return code in ("ValidationException", "ValidationError") and any(
-        s in message for s in ("Could not find", "does not exist", "not found")
-    )
 
 
 def _c(service: str):
@@ -183,7 +166,7 @@ def _still_there(r: Resource) -> str:
     try:
         return "present" if ACTIONS[(r.service, r.kind)][1](r) else "gone"
     except ClientError as exc:
-        if is_gone(exc):
+        if is_not_found(exc):
             return "gone"
         raise
 
@@ -204,7 +187,7 @@ def delete_one(r: Resource, *, timeout_s: float | None = None, sweep: bool = Fal
             return False
         ACTIONS[(r.service, r.kind)][0](r)
     except ClientError as exc:
-        if is_gone(exc):
+        if is_not_found(exc):
             return False
         raise friendly(exc, doing) from exc
     try:

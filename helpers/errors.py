@@ -87,3 +87,26 @@ def friendly(exc: BaseException, doing: str = "") -> BaseException:
     """A WorkshopError carrying the explanation when there is one, else the original exception."""
     message = explain(exc, doing)
     return WorkshopError(message) if message else exc
+
+
+# Error codes that mean "no such resource", across the services the kit uses.
+NOT_FOUND_CODES = {
+    "ResourceNotFoundException", "ResourceNotFound", "NoSuchEntity", "NoSuchBucket", "NoSuchKey", "NotFound",
+    "NotFoundException", "404", "AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist",
+    "NoSuchVersion",
+}  # fmt: skip
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """True when an AWS error says the resource does not exist (the kit's one test for it)."""
+    response = getattr(exc, "response", None)
+    if not isinstance(response, dict):
+        return False
+    error = response.get("Error", {})
+    code, message = error.get("Code", ""), error.get("Message", "")
+    if code in NOT_FOUND_CODES:
+        return True
+    # SageMaker answers ValidationException for missing things; other validation errors are real.
+    return code in ("ValidationException", "ValidationError") and any(
+        s in message for s in ("Could not find", "does not exist", "not found")
+    )

@@ -15,26 +15,21 @@ from collections.abc import Callable
 from botocore.exceptions import ClientError
 
 from helpers import session
-from helpers.errors import WorkshopError
+from helpers.errors import WorkshopError, is_not_found
 
 ORDER = ("00_setup", "8.1", "8.2", "8.3", "8.4")
 # Error codes that mean "no such resource" for the calls below.
-MISSING = {"ResourceNotFoundException", "ValidationException", "NoSuchEntity"}
 
 
 class NotReady(WorkshopError):
     """An earlier notebook has not run (or not to the end) for this prefix."""
 
 
-def _missing(exc: ClientError) -> bool:
-    return exc.response.get("Error", {}).get("Code", "") in MISSING
-
-
 def _endpoint(names) -> str | None:
     try:
         status = session.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["EndpointStatus"]
     except ClientError as exc:
-        if _missing(exc):
+        if is_not_found(exc):
             return f"endpoint {names.endpoint} does not exist"
         raise
     return None if status == "InService" else f"endpoint {names.endpoint} is {status}, not InService"
@@ -44,7 +39,7 @@ def _function(names) -> dict | None:
     try:
         return session.client("lambda").get_function_configuration(FunctionName=names.function)
     except ClientError as exc:
-        if _missing(exc):
+        if is_not_found(exc):
             return None
         raise
 
@@ -57,7 +52,7 @@ def _metadata_table(names) -> str | None:
     try:
         table = session.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
     except ClientError as exc:
-        if _missing(exc):
+        if is_not_found(exc):
             return f"table {names.metadata_table} does not exist"
         raise
     if table["TableStatus"] != "ACTIVE":
@@ -82,7 +77,7 @@ def _records(names) -> str | None:
             KeyConditionExpression="endpointName = :e", ExpressionAttributeValues={":e": {"S": names.endpoint}},
         )["Items"]
     except ClientError as exc:
-        if _missing(exc):
+        if is_not_found(exc):
             return f"table {names.metadata_table} does not exist"
         raise
     return None if found else f"table {names.metadata_table} holds no inference records of {names.endpoint}"
@@ -92,7 +87,7 @@ def _metric_filters(names) -> str | None:
     try:
         filters = session.client("logs").describe_metric_filters(logGroupName=names.function_log_group)["metricFilters"]
     except ClientError as exc:
-        if _missing(exc):
+        if is_not_found(exc):
             return f"log group {names.function_log_group} does not exist"
         raise
     counted = {t["metricName"] for f in filters for t in f["metricTransformations"]}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import urllib.parse
 
 from botocore.exceptions import ClientError
 
+from helpers.errors import is_not_found
 from helpers.session import client, settings
 
 
@@ -16,7 +18,7 @@ def ensure_bucket(name: str, tags: dict[str, str]) -> str:
         s3.head_bucket(Bucket=name)
         return name
     except ClientError as exc:
-        if exc.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+        if not is_not_found(exc):
             raise
     region = settings().region
     kwargs = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -40,9 +42,9 @@ def put_if_changed(bucket: str, key: str, body: bytes, tags: dict[str, str]) -> 
         if head.get("Metadata", {}).get("sha256") == digest:
             return f"s3://{bucket}/{key}"
     except ClientError as exc:
-        if exc.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
+        if not is_not_found(exc):
             raise
-    tagging = "&".join(f"{k}={v}" for k, v in tags.items())
+    tagging = urllib.parse.urlencode(tags)  # S3 reads the tag set as a URL query: '+' or '&' in a value must be encoded
     s3.put_object(Bucket=bucket, Key=key, Body=body, Metadata={"sha256": digest}, Tagging=tagging)
     print(f"uploaded s3://{bucket}/{key} ({len(body):,} bytes, sha256 {digest[:12]}…)")
     return f"s3://{bucket}/{key}"

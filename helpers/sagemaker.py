@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers.errors import WorkshopError
+from helpers.errors import WorkshopError, is_not_found
 from helpers.regions import XGBOOST_VERSION
 from helpers.session import sdk_session, settings
 from helpers.waiters import retry, wait_for_state
@@ -54,19 +54,12 @@ def _fix_sdk_serverless_field() -> None:
     utils.SPECIAL_SNAKE_TO_PASCAL_MAPPINGS.setdefault("memory_size_in_mb", "MemorySizeInMB")
 
 
-def _missing(exc: ClientError) -> bool:
-    error = exc.response["Error"]
-    return error["Code"] in ("ValidationException", "ValidationError", "ResourceNotFound") and (
-        "Could not find" in error["Message"] or "does not exist" in error["Message"] or "not found" in error["Message"]
-    )
-
-
 def _get(resource: Any, name: str, options: dict):
     """resource.get(name), or None when SageMaker has no such resource."""
     try:
         return resource.get(name, session=options.get("session"), region=options.get("region"))
     except ClientError as exc:
-        if _missing(exc):
+        if is_not_found(exc):
             return None
         raise
 
@@ -135,7 +128,7 @@ def _status(endpoint) -> str:
     try:
         return endpoint.refresh().endpoint_status
     except ClientError as exc:
-        if _missing(exc):
+        if is_not_found(exc):
             return "Gone"
         raise
 
