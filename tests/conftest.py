@@ -77,8 +77,9 @@ def reset_cloud(local_cloud):
     yield local_cloud
 
 
-# pytest-xdist (loadscope) hands whole modules and classes to workers in collection order: the long
-# notebook runs go first, so none of them starts last and becomes the suite's critical path.
+# pytest-xdist (loadscope, with --no-loadscope-reorder, else it orders scopes by their number of tests) hands
+# whole modules and classes to workers in collection order: the long notebook runs go first, one per worker,
+# so none of them starts last and becomes the suite's critical path.
 LONG_FIRST = ("test_notebooks.py", "test_browser.py", "test_attendee_identity.py", "test_prerequisites.py")
 
 
