@@ -27,6 +27,7 @@ MODES = ("local", "aws")
 DEFAULT_REGION = "us-east-1"
 DEFAULT_LOCAL_PORT = 4566
 LOCAL_ACCOUNT_ID = "123456789012"
+METADATA_INDEX = "endpointName-timestamp-index"  # 8.1's index on the records: endpoint, then time
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 # Names that many people share: hosted notebooks' login names (SageMaker Studio, JupyterHub, Codespaces,
 # devcontainers, cloud images), generic session names and the kit's own fallback. In aws mode a prefix

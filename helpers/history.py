@@ -42,8 +42,9 @@ import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
 from helpers import clock
+from helpers.config import METADATA_INDEX
 
-INDEX_NAME = "endpointName-timestamp-index"
+INDEX_NAME = METADATA_INDEX
 BATCH_SIZE = 25  # BatchWriteItem's limit
 MAX_WRITE_ATTEMPTS = 8
 

@@ -11,37 +11,41 @@ Other failures (denied permissions, expired credentials, no network) still raise
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from helpers import session
+from helpers.config import METADATA_INDEX
 from helpers.errors import WorkshopError, is_not_found
 
 ORDER = ("00_setup", "8.1", "8.2", "8.3", "8.4")
-# Error codes that mean "no such resource" for the calls below.
 
 
 class NotReady(WorkshopError):
     """An earlier notebook has not run (or not to the end) for this prefix."""
 
 
-def _endpoint(names) -> str | None:
+def _look_up(service: str, operation: str, **params: Any) -> dict | None:
+    """The call's answer, or None when AWS says the resource does not exist (any other error is raised)."""
     try:
-        status = session.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["EndpointStatus"]
-    except ClientError as exc:
-        if is_not_found(exc):
-            return f"endpoint {names.endpoint} does not exist"
-        raise
-    return None if status == "InService" else f"endpoint {names.endpoint} is {status}, not InService"
-
-
-def _function(names) -> dict | None:
-    try:
-        return session.client("lambda").get_function_configuration(FunctionName=names.function)
+        return getattr(session.client(service), operation)(**params)
     except ClientError as exc:
         if is_not_found(exc):
             return None
         raise
+
+
+def _endpoint(names) -> str | None:
+    answer = _look_up("sagemaker", "describe_endpoint", EndpointName=names.endpoint)
+    if answer is None:
+        return f"endpoint {names.endpoint} does not exist"
+    status = answer["EndpointStatus"]
+    return None if status == "InService" else f"endpoint {names.endpoint} is {status}, not InService"
+
+
+def _function(names) -> dict | None:
+    return _look_up("lambda", "get_function_configuration", FunctionName=names.function)
 
 
 def _function_exists(names) -> str | None:
@@ -49,16 +53,14 @@ def _function_exists(names) -> str | None:
 
 
 def _metadata_table(names) -> str | None:
-    try:
-        table = session.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
-    except ClientError as exc:
-        if is_not_found(exc):
-            return f"table {names.metadata_table} does not exist"
-        raise
+    answer = _look_up("dynamodb", "describe_table", TableName=names.metadata_table)
+    if answer is None:
+        return f"table {names.metadata_table} does not exist"
+    table = answer["Table"]
     if table["TableStatus"] != "ACTIVE":
         return f"table {names.metadata_table} is {table['TableStatus']}, not ACTIVE"
-    if not any(i["IndexName"] == "endpointName-timestamp-index" for i in table.get("GlobalSecondaryIndexes", [])):
-        return f"table {names.metadata_table} has no endpointName-timestamp-index"
+    if not any(i["IndexName"] == METADATA_INDEX for i in table.get("GlobalSecondaryIndexes", [])):
+        return f"table {names.metadata_table} has no {METADATA_INDEX}"
     return None
 
 
@@ -71,26 +73,20 @@ def _function_records(names) -> str | None:
 
 
 def _records(names) -> str | None:
-    try:
-        found = session.client("dynamodb").query(
-            TableName=names.metadata_table, IndexName="endpointName-timestamp-index", Limit=1,
-            KeyConditionExpression="endpointName = :e", ExpressionAttributeValues={":e": {"S": names.endpoint}},
-        )["Items"]
-    except ClientError as exc:
-        if is_not_found(exc):
-            return f"table {names.metadata_table} does not exist"
-        raise
-    return None if found else f"table {names.metadata_table} holds no inference records of {names.endpoint}"
+    answer = _look_up(
+        "dynamodb", "query", TableName=names.metadata_table, IndexName=METADATA_INDEX, Limit=1,
+        KeyConditionExpression="endpointName = :e", ExpressionAttributeValues={":e": {"S": names.endpoint}},
+    )
+    if answer is None:
+        return f"table {names.metadata_table} does not exist"
+    return None if answer["Items"] else f"table {names.metadata_table} holds no inference records of {names.endpoint}"
 
 
 def _metric_filters(names) -> str | None:
-    try:
-        filters = session.client("logs").describe_metric_filters(logGroupName=names.function_log_group)["metricFilters"]
-    except ClientError as exc:
-        if is_not_found(exc):
-            return f"log group {names.function_log_group} does not exist"
-        raise
-    counted = {t["metricName"] for f in filters for t in f["metricTransformations"]}
+    answer = _look_up("logs", "describe_metric_filters", logGroupName=names.function_log_group)
+    if answer is None:
+        return f"log group {names.function_log_group} does not exist"
+    counted = {t["metricName"] for f in answer["metricFilters"] for t in f["metricTransformations"]}
     missing = sorted({"InferenceCount", "DuplicateRequests"} - counted)
     return f"{names.function_log_group} has no metric filter for {', '.join(missing)}" if missing else None
 

@@ -1,5 +1,5 @@
-"""What a notebook's source assigns, read without running the notebook (for tests that must use
-exactly what a notebook shows)."""
+"""The notebooks for tests: what a notebook's source assigns, read without running it (for tests that must
+use exactly what a notebook shows), and the environment notebook kernels run in."""
 
 from __future__ import annotations
 
@@ -18,3 +18,31 @@ def assigned(notebook: str, name: str, scope: dict[str, Any] | None = None) -> A
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == name
     )
     return eval(compile(ast.Expression(assignment.value), notebook, "eval"), dict(scope or {}))  # noqa: S307 - our own source
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def kernel_env(prefix: str, state_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for notebook kernels: local mode, their own local cloud (a free port, a state folder), fast
+    alarm periods, nothing of the caller's AWS or WORKSHOP settings; extra on top."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_", "MPLBACKEND"))}
+    env.update(WORKSHOP_MODE="local", WORKSHOP_PREFIX=prefix, WORKSHOP_LOCAL_PORT=str(free_port()),
+               WORKSHOP_STATE_DIR=str(state_dir), WORKSHOP_ALARM_PERIOD="10", WORKSHOP_ALARM_INTERVAL="2", **extra)
+    return env
+
+
+def stop_local_cloud(env: dict[str, str]) -> None:
+    """Stop the local cloud the kernels of env started (if any)."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=SOURCES.parent, capture_output=True)

@@ -11,13 +11,11 @@ import hashlib
 import json
 import os
 import secrets
-import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from jupyterlab_page import LabPage, browser_missing, chromium, jupyterlab, quit_browser
+from notebook_source import free_port, kernel_env, stop_local_cloud
 
 from helpers import lab
 
@@ -31,12 +29,6 @@ RUN_TIMEOUT_S = 420
 LITERAL = {"8.3_monitor_with_cloudwatch": ['{ $.event = "inference" }', "$.latencyMs", "$0.10 per alarm-month"]}
 
 pytestmark = pytest.mark.browser
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _notebook_hashes() -> dict[str, str]:
@@ -56,17 +48,8 @@ def page(tmp_path_factory):
     settings.mkdir(parents=True)
     # The test never saves: the repository's notebooks stay as committed (checked at the end).
     (settings / "plugin.jupyterlab-settings").write_text(json.dumps({"autosave": False}))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_", "MPLBACKEND"))}
-    env.update(
-        WORKSHOP_MODE="local",
-        WORKSHOP_PREFIX="browser",
-        WORKSHOP_LOCAL_PORT=str(_free_port()),
-        WORKSHOP_STATE_DIR=str(home / "state"),
-        WORKSHOP_ALARM_PERIOD="10",
-        WORKSHOP_ALARM_INTERVAL="2",
-        JUPYTER_RUNTIME_DIR=str(home / "runtime"),
-    )
-    port, token = _free_port(), secrets.token_hex(16)
+    env = kernel_env("browser", home / "state", JUPYTER_RUNTIME_DIR=str(home / "runtime"))
+    port, token = free_port(), secrets.token_hex(16)
     command = lab.command(port=port, token=token, open_browser=False) + [
         f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"]
     before = _notebook_hashes()
@@ -76,7 +59,7 @@ def page(tmp_path_factory):
             yield LabPage(driver, url, token)
         finally:
             quit_browser(driver)
-            subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
+            stop_local_cloud(env)
     assert _notebook_hashes() == before, "the browser run changed the repository's notebooks"
 
 

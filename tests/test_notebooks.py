@@ -6,13 +6,12 @@ Once under each profile of the local cloud: ``local`` (changes visible at once) 
 
 from __future__ import annotations
 
-import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from notebook_source import kernel_env, stop_local_cloud
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if p.name[0].isdigit())
@@ -20,12 +19,6 @@ CHAPTERS = [p for p in NOTEBOOKS if not p.name.startswith("99_")]
 CLEANUP = [p for p in NOTEBOOKS if p.name.startswith("99_")]
 
 pytestmark = pytest.mark.notebooks
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 PROFILES = {
@@ -38,19 +31,10 @@ PROFILES = {
 def notebook_env(request, tmp_path_factory):
     """Environment for notebook kernels: their own local cloud (port, state folder, the class's profile), fast
     alarm periods. One class per profile: pytest-xdist's loadscope runs each on its own worker."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
-    env.update(
-        WORKSHOP_MODE="local",
-        WORKSHOP_PREFIX="nbval",
-        WORKSHOP_LOCAL_PORT=str(_free_port()),
-        WORKSHOP_STATE_DIR=str(tmp_path_factory.mktemp("workshop-state")),
-        WORKSHOP_ALARM_PERIOD="10",
-        WORKSHOP_ALARM_INTERVAL="2",
-        MPLBACKEND="Agg",
-        **PROFILES[request.cls.profile],
-    )
+    env = kernel_env("nbval", tmp_path_factory.mktemp("workshop-state"), MPLBACKEND="Agg",
+                     **PROFILES[request.cls.profile])
     yield env
-    subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
+    stop_local_cloud(env)
 
 
 def _nbval(paths: list[Path], env: dict) -> subprocess.CompletedProcess:

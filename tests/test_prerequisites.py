@@ -7,14 +7,11 @@ of its own (a free port, a fresh prefix).
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+import notebook_source
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,27 +20,12 @@ NOTEBOOKS = {p.name.split("_")[0]: p for p in (ROOT / "notebooks").glob("*.ipynb
 pytestmark = pytest.mark.notebooks
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def kernel_env(tmp_path_factory):
     """Environment for the notebook kernels: their own local cloud and a prefix nothing has used."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
-    env.update(
-        WORKSHOP_MODE="local",
-        WORKSHOP_PREFIX="order",
-        WORKSHOP_LOCAL_PORT=str(_free_port()),
-        WORKSHOP_STATE_DIR=str(tmp_path_factory.mktemp("workshop-state")),
-        WORKSHOP_ALARM_PERIOD="10",
-        WORKSHOP_ALARM_INTERVAL="2",
-        MPLBACKEND="Agg",
-    )
+    env = notebook_source.kernel_env("order", tmp_path_factory.mktemp("workshop-state"), MPLBACKEND="Agg")
     yield env
-    subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
+    notebook_source.stop_local_cloud(env)
 
 
 def run(notebook: str, env: dict) -> tuple[bool, str]:
