@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.9
 
-.PHONY: install lock demo test lab bench notebooks lint local-up local-down clean
+.PHONY: install lock demo test lab bench notebooks lint format local-up local-down clean
 
 $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(PYTHON) tools/check_python.py
@@ -28,6 +28,7 @@ demo: install  ## run every notebook headless on the local cloud; executed copie
 test: install  ## the whole test suite (what CI runs); report in build/test-report.html, screenshots in build/screenshots/
 	$(PY) tools/build_notebooks.py --check
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	WORKSHOP_MODE=local $(PY) -m pytest -n 3 --dist loadscope --no-loadscope-reorder --durations=12 --html=build/test-report.html --self-contained-html
 
@@ -40,9 +41,14 @@ bench: install  ## benchmarks printing side-by-side ratios
 notebooks: install  ## rebuild notebooks/*.ipynb from notebook_sources/*.py
 	$(PY) tools/build_notebooks.py
 
-lint: install  ## ruff over the kit, its tests and the notebooks; mypy over helpers/ and the handler
+lint: install  ## ruff (lint and format check) over the kit, its tests and the notebook sources; mypy over helpers/ and the handler
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+
+format: install  ## rewrite the code in ruff's format (what make lint checks), then rebuild the notebooks
+	$(PY) -m ruff format .
+	$(PY) tools/build_notebooks.py
 
 local-up: install
 	$(PY) -m helpers.local up

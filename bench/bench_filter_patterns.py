@@ -30,20 +30,24 @@ def make_events(n: int, seed: int = 7) -> list[str]:
             events.append(f"START RequestId: {uuid.UUID(int=rng.getrandbits(128))} Version: $LATEST")
             continue
         status = rng.choices(["ok", "client_error", "model_error"], [0.9, 0.06, 0.04])[0]
-        events.append(json.dumps({
-            "event": "inference",
-            "requestId": str(uuid.UUID(int=rng.getrandbits(128))),
-            "timestamp": "2026-11-27T12:00:00.123Z",
-            "endpointName": "ws-attendee-endpoint",
-            "modelName": "churn-xgb",
-            "modelVersion": "3",
-            "variant": "AllTraffic",
-            "status": status,
-            "latencyMs": round(rng.lognormvariate(3.5, 0.6), 2),
-            "modelLatencyMs": round(rng.lognormvariate(3.0, 0.5), 2),
-            "prediction": round(rng.random(), 4),
-            "coldStart": rng.random() < 0.01,
-        }))
+        events.append(
+            json.dumps(
+                {
+                    "event": "inference",
+                    "requestId": str(uuid.UUID(int=rng.getrandbits(128))),
+                    "timestamp": "2026-11-27T12:00:00.123Z",
+                    "endpointName": "ws-attendee-endpoint",
+                    "modelName": "churn-xgb",
+                    "modelVersion": "3",
+                    "variant": "AllTraffic",
+                    "status": status,
+                    "latencyMs": round(rng.lognormvariate(3.5, 0.6), 2),
+                    "modelLatencyMs": round(rng.lognormvariate(3.0, 0.5), 2),
+                    "prediction": round(rng.random(), 4),
+                    "coldStart": rng.random() < 0.01,
+                }
+            )
+        )
     return events
 
 

@@ -54,7 +54,9 @@ def machine() -> str:
     """One line describing this machine."""
     cpu = platform.processor() or ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
@@ -95,9 +97,17 @@ def convert_boto3(bodies: list[bytes]) -> pd.DataFrame:
     import boto3
     from botocore.parsers import create_parser
 
-    shape = boto3.client("dynamodb", region_name="us-east-1").meta.service_model.operation_model("Query").output_shape
+    shape = (
+        boto3.client("dynamodb", region_name="us-east-1")
+        .meta.service_model.operation_model("Query")
+        .output_shape
+    )
     parser = create_parser("json")
-    items = [item for body in bodies for item in parser.parse({"body": body, "headers": {}, "status_code": 200}, shape)["Items"]]
+    items = [
+        item
+        for body in bodies
+        for item in parser.parse({"body": body, "headers": {}, "status_code": 200}, shape)["Items"]
+    ]
     return deserialize(items)
 
 
@@ -106,7 +116,10 @@ def bench_converter(n: int) -> None:
     per_day = -(-n // 7)
     items = history.history_items("bench-endpoint", days=7, per_day=per_day, seed=1)[:n]
     pages = [items[i : i + PAGE] for i in range(0, len(items), PAGE)]
-    bodies = [json.dumps({"Items": p, "Count": len(p), "ScannedCount": len(p)}, separators=(",", ":")).encode() for p in pages]
+    bodies = [
+        json.dumps({"Items": p, "Count": len(p), "ScannedCount": len(p)}, separators=(",", ":")).encode()
+        for p in pages
+    ]
     assert convert_ours(bodies).shape[0] == deserialize(items).shape[0] == len(items)
     candidates = {
         "helpers.history (pyarrow columnar)": lambda: convert_ours(bodies),
@@ -139,8 +152,12 @@ def free_port() -> int:
 def start_cloud() -> tuple[subprocess.Popen, str]:
     """The local cloud in its own process (so client and server do not share a GIL)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.local.server", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.local.server", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -159,11 +176,16 @@ def wrangler_python() -> Path | None:
     if python.exists() and subprocess.run(probe, capture_output=True).returncode == 0:
         return python
     print(f"  creating {VENV.relative_to(ROOT)} with awswrangler (pip, once) ...", flush=True)
-    steps = [[sys.executable, "-m", "venv", str(VENV)], [str(python), "-m", "pip", "install", "-q", "awswrangler"]]
+    steps = [
+        [sys.executable, "-m", "venv", str(VENV)],
+        [str(python), "-m", "pip", "install", "-q", "awswrangler"],
+    ]
     for step in steps:
         done = subprocess.run(step, capture_output=True, text=True)
         if done.returncode != 0:
-            print(f"  skipped the awswrangler comparison: {' '.join(step[:4])} failed: {done.stderr.strip()[-300:]}")
+            print(
+                f"  skipped the awswrangler comparison: {' '.join(step[:4])} failed: {done.stderr.strip()[-300:]}"
+            )
             return None
     return python if subprocess.run(probe, capture_output=True).returncode == 0 else None
 
@@ -181,14 +203,22 @@ def bench_end_to_end(n: int) -> None:
         client = boto3.client("dynamodb", region_name="us-east-1")
         table, endpoint = "bench-inference-history", "bench-endpoint"
         client.create_table(
-            TableName=table, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in ("requestId", "endpointName", "timestamp")],
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": a, "AttributeType": "S"} for a in ("requestId", "endpointName", "timestamp")
+            ],
             KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-            GlobalSecondaryIndexes=[{
-                "IndexName": history.INDEX_NAME,
-                "KeySchema": [{"AttributeName": "endpointName", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-                "Projection": {"ProjectionType": "ALL"},
-            }],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": history.INDEX_NAME,
+                    "KeySchema": [
+                        {"AttributeName": "endpointName", "KeyType": "HASH"},
+                        {"AttributeName": "timestamp", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
         )
         end = pd.Timestamp.now(tz="UTC").floor("h")
         start = end - pd.Timedelta(days=7)
@@ -211,15 +241,30 @@ def bench_end_to_end(n: int) -> None:
             return
         env = {**os.environ, "AWS_ENDPOINT_URL": url}
         done = subprocess.run(
-            [str(python), "-c", WRANGLER_SCRIPT, table, endpoint, history.iso_ms(start), history.iso_ms(end), history.INDEX_NAME],
-            capture_output=True, text=True, env=env,
+            [
+                str(python),
+                "-c",
+                WRANGLER_SCRIPT,
+                table,
+                endpoint,
+                history.iso_ms(start),
+                history.iso_ms(end),
+                history.INDEX_NAME,
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
         )
         if done.returncode != 0:
             print(f"  skipped awswrangler: it failed: {done.stderr.strip()[-400:]}")
             return
         result = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"  awswrangler {result['version']} read_items                 {result['seconds']:7.2f} s  ({result['rows']:,} rows)")
-        print(f"  ratio (read_items / load, 1 slice)            {result['seconds'] / timings[1]:7.2f}x  (target >= 1x)")
+        print(
+            f"  awswrangler {result['version']} read_items                 {result['seconds']:7.2f} s  ({result['rows']:,} rows)"
+        )
+        print(
+            f"  ratio (read_items / load, 1 slice)            {result['seconds'] / timings[1]:7.2f}x  (target >= 1x)"
+        )
         print(f"  ratio (read_items / load, auto slices)        {result['seconds'] / timings[None]:7.2f}x")
     finally:
         proc.terminate()

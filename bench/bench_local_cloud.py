@@ -43,7 +43,9 @@ TRIVIAL = "def handler(event, context):\n    return event\n"
 
 def allow(action: str, resource: str) -> str:
     """A one-statement identity policy (IAM is enforced for the roles' sessions)."""
-    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
+    return json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]}
+    )
 
 
 def free_port() -> int:
@@ -80,8 +82,12 @@ def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict
     aws = clients(status.url)
     aws["s3"].create_bucket(Bucket="bench")
     aws["s3"].put_object(Bucket="bench", Key="model.tar.gz", Body=trained.artifact)
-    sm_role = aws["iam"].create_role(RoleName="sm", AssumeRolePolicyDocument=TRUST.replace("lambda.", "sagemaker."))["Role"]["Arn"]
-    aws["iam"].put_role_policy(RoleName="sm", PolicyName="read", PolicyDocument=allow("s3:GetObject", "arn:aws:s3:::bench/*"))
+    sm_role = aws["iam"].create_role(
+        RoleName="sm", AssumeRolePolicyDocument=TRUST.replace("lambda.", "sagemaker.")
+    )["Role"]["Arn"]
+    aws["iam"].put_role_policy(
+        RoleName="sm", PolicyName="read", PolicyDocument=allow("s3:GetObject", "arn:aws:s3:::bench/*")
+    )
     aws["sagemaker"].create_model(
         ModelName="m", ExecutionRoleArn=sm_role,
         PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
@@ -95,8 +101,13 @@ def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict
     aws["sagemaker"].create_endpoint(EndpointName="e", EndpointConfigName="c")
     aws["sagemaker"].get_waiter("endpoint_in_service").wait(EndpointName="e", WaiterConfig={"Delay": 1})
     role = aws["iam"].create_role(RoleName="fn", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
-    aws["iam"].put_role_policy(RoleName="fn", PolicyName="invoke", PolicyDocument=allow(
-        "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/e"))
+    aws["iam"].put_role_policy(
+        RoleName="fn",
+        PolicyName="invoke",
+        PolicyDocument=allow(
+            "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/e"
+        ),
+    )
     package = zip_of({"app.py": (ROOT / "lambda" / "chapter7" / "app.py").read_text()})
     aws["lambda"].create_function(
         FunctionName="chapter7", Runtime="python3.13", Role=role, Handler="app.lambda_handler",
@@ -106,7 +117,9 @@ def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict
     steps["create bucket, artifact, model, config, endpoint, roles, function"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    answer = aws["lambda"].invoke(FunctionName="chapter7", Payload=json.dumps({"features": model.SAMPLE_FEATURES[1]}))
+    answer = aws["lambda"].invoke(
+        FunctionName="chapter7", Payload=json.dumps({"features": model.SAMPLE_FEATURES[1]})
+    )
     reply = json.loads(answer["Payload"].read())
     steps["first invoke (cold Lambda -> endpoint -> model)"] = time.perf_counter() - t
     steps["total"] = time.perf_counter() - t0
@@ -176,37 +189,63 @@ def main(n: int = 500) -> None:
     finally:
         print(process.down(port))
 
-    trips, durations, plain_trips, raw_added = (series[k] for k in ("invoke", "duration", "plain", "raw_added"))
+    trips, durations, plain_trips, raw_added = (
+        series[k] for k in ("invoke", "duration", "plain", "raw_added")
+    )
     rate, plain_rate = 1000 * n / sum(trips), 1000 * n / sum(plain_trips)
     added = statistics.median(t - d for t, d in zip(trips, durations, strict=True))
     beyond_plain = statistics.median(trips) - statistics.median(plain_trips)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"\nmachine: {os.cpu_count()} CPUs, load average {load} (other work on the machine skews every number below)")
-    print(f"model training (before the clock starts): {training_s:.2f} s; "
-          f"prediction {prediction:.6f}, in-process model {expected:.6f}, equal: {abs(prediction - expected) < 1e-9}")
+    print(
+        f"\nmachine: {os.cpu_count()} CPUs, load average {load} (other work on the machine skews every number below)"
+    )
+    print(
+        f"model training (before the clock starts): {training_s:.2f} s; "
+        f"prediction {prediction:.6f}, in-process model {expected:.6f}, equal: {abs(prediction - expected) < 1e-9}"
+    )
     print("\nfrom `up` to the first Lambda -> endpoint prediction:")
     for step, seconds in steps.items():
         print(f"  {step:<66} {seconds:6.2f} s")
     print(f"\n{n} rounds of warm calls, interleaved (client on the same machine):")
-    print(f"  Invoke round trip (boto3)        median {statistics.median(trips):6.2f} ms   p90 {statistics.quantiles(trips, n=10)[-1]:6.2f} ms")
+    print(
+        f"  Invoke round trip (boto3)        median {statistics.median(trips):6.2f} ms   p90 {statistics.quantiles(trips, n=10)[-1]:6.2f} ms"
+    )
     print(f"  handler Duration (REPORT line)   median {statistics.median(durations):6.2f} ms")
-    print(f"  GetFunctionConfiguration (boto3) median {statistics.median(plain_trips):6.2f} ms   "
-          f"({plain_rate:.0f} calls/s: the plain API call, for comparison)")
+    print(
+        f"  GetFunctionConfiguration (boto3) median {statistics.median(plain_trips):6.2f} ms   "
+        f"({plain_rate:.0f} calls/s: the plain API call, for comparison)"
+    )
 
     rows = [
-        ("up -> first Lambda->endpoint prediction", "<= 3 s", f"{steps['total']:.2f} s", steps["total"] <= 3.0),
+        (
+            "up -> first Lambda->endpoint prediction",
+            "<= 3 s",
+            f"{steps['total']:.2f} s",
+            steps["total"] <= 3.0,
+        ),
         ("warm trivial invocations, sequential, boto3", ">= 100 /s", f"{rate:.0f} /s", rate >= 100),
         ("  (GetFunctionConfiguration, same loop)", "", f"{plain_rate:.0f} /s", True),
         ("added latency (a): Invoke - Duration, boto3", "<= 5 ms", f"{added:.2f} ms", added <= 5.0),
-        ("added latency (b): Invoke - Duration, raw HTTP", "<= 5 ms", f"{statistics.median(raw_added):.2f} ms",
-         statistics.median(raw_added) <= 5.0),
-        ("added latency (c): Invoke - GetFunction, boto3", "<= 5 ms", f"{beyond_plain:.2f} ms", beyond_plain <= 5.0),
+        (
+            "added latency (b): Invoke - Duration, raw HTTP",
+            "<= 5 ms",
+            f"{statistics.median(raw_added):.2f} ms",
+            statistics.median(raw_added) <= 5.0,
+        ),
+        (
+            "added latency (c): Invoke - GetFunction, boto3",
+            "<= 5 ms",
+            f"{beyond_plain:.2f} ms",
+            beyond_plain <= 5.0,
+        ),
     ]
     print(f"\n{'measure (medians)':<48} {'target':>10} {'measured':>10}  verdict")
     for what, target, measured, ok in rows:
         print(f"{what:<48} {target:>10} {measured:>10}  {verdict(ok) if target else ''}")
-    print("(a) includes boto3's own client time (signing, parsing); (b) is the server's share: HTTP, moto's\n"
-          "dispatch and the kit's runtime; (c) is what invoking adds over the cheapest call on the same server.")
+    print(
+        "(a) includes boto3's own client time (signing, parsing); (b) is the server's share: HTTP, moto's\n"
+        "dispatch and the kit's runtime; (c) is what invoking adds over the cheapest call on the same server."
+    )
 
 
 if __name__ == "__main__":

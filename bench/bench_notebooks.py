@@ -24,8 +24,13 @@ def main() -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     state = tempfile.mkdtemp(prefix="bench-notebooks-")
-    os.environ.update(WORKSHOP_MODE="local", WORKSHOP_PREFIX="bench", WORKSHOP_LOCAL_PORT=str(port),
-                      WORKSHOP_STATE_DIR=state, MPLBACKEND="Agg")
+    os.environ.update(
+        WORKSHOP_MODE="local",
+        WORKSHOP_PREFIX="bench",
+        WORKSHOP_LOCAL_PORT=str(port),
+        WORKSHOP_STATE_DIR=state,
+        MPLBACKEND="Agg",
+    )
     os.environ.pop("WORKSHOP_ALARM_PERIOD", None)
     from helpers import runner
 
@@ -41,7 +46,9 @@ def main() -> None:
         ratio = f"{r.seconds / target:.2f}" if target else ""
         verdict = ("ok" if r.seconds <= target else "over") if target else ""
         status = "" if r.ok else f"  FAILED: {r.error}"
-        print(f"{r.notebook:<42}{r.seconds:>9.1f}{(f'{target:.0f}' if target else '-'):>9}{ratio:>8}  {verdict}{status}")
+        print(
+            f"{r.notebook:<42}{r.seconds:>9.1f}{(f'{target:.0f}' if target else '-'):>9}{ratio:>8}  {verdict}{status}"
+        )
 
 
 if __name__ == "__main__":

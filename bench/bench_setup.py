@@ -53,8 +53,21 @@ def pip_install(work: Path, caches: Path) -> float:
     env = dict(os.environ, PIP_CACHE_DIR=str(caches / "pip"), PIP_DISABLE_PIP_VERSION_CHECK="1")
     started = time.perf_counter()
     timed([PYTHON, "-m", "venv", ".venv"], clone, env)
-    timed([".venv/bin/python", "-m", "pip", "install", "--quiet", "-r", "requirements.txt", "-c", "constraints.txt"],
-          clone, env)
+    timed(
+        [
+            ".venv/bin/python",
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "-r",
+            "requirements.txt",
+            "-c",
+            "constraints.txt",
+        ],
+        clone,
+        env,
+    )
     return time.perf_counter() - started
 
 
@@ -74,8 +87,10 @@ def main() -> int:
         venv = next(work.glob("uv-*")) / ".venv"
         print(f"pip / uv: cold ×{pip_cold / uv_cold:.1f}, warm ×{pip_warm / uv_warm:.1f}")
         print(f".venv: {size_mb(venv):,.0f} MB ({PYTHON})")
-        print(f"targets: warm ≤ 30 s: {'met' if uv_warm <= 30 else 'MISSED'}; "
-              f"cold ≤ 78 s: {'met' if uv_cold <= 78 else 'MISSED'}")
+        print(
+            f"targets: warm ≤ 30 s: {'met' if uv_warm <= 30 else 'MISSED'}; "
+            f"cold ≤ 78 s: {'met' if uv_cold <= 78 else 'MISSED'}"
+        )
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -52,7 +52,9 @@ def _cleanup(args) -> int:
     from helpers import cleanup, inventory
 
     delete = True if args.yes else None  # None: delete in local mode, only list in aws mode
-    report = cleanup.cleanup(args.prefix, delete=delete, older_than=args.older_than, all_prefixes=args.all_prefixes)
+    report = cleanup.cleanup(
+        args.prefix, delete=delete, older_than=args.older_than, all_prefixes=args.all_prefixes
+    )
     inventory.show(report.found + report.left_alone)
     print(report)
     if report.delete and report.left:
@@ -68,7 +70,9 @@ def alarm_states(resources) -> list[tuple[str, str, str]]:
     rows = []
     cw = session.client("cloudwatch")
     for start in range(0, len(names), 100):
-        answer = cw.describe_alarms(AlarmNames=names[start:start + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+        answer = cw.describe_alarms(
+            AlarmNames=names[start : start + 100], AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+        )
         for alarm in answer.get("MetricAlarms", []) + answer.get("CompositeAlarms", []):
             rows.append((alarm["AlarmName"], alarm["StateValue"], alarm.get("StateReason", "")[:80]))
     return rows
@@ -84,8 +88,16 @@ def recent_errors(prefix: str | None, minutes: int = 60) -> list[tuple[str, floa
     queries = {
         "lambda_errors": ("AWS/Lambda", "Errors", [("FunctionName", n.function)]),
         "lambda_calls": ("AWS/Lambda", "Invocations", [("FunctionName", n.function)]),
-        "endpoint_5xx": ("AWS/SageMaker", "Invocation5XXErrors", [("EndpointName", n.endpoint), ("VariantName", "AllTraffic")]),
-        "endpoint_calls": ("AWS/SageMaker", "Invocations", [("EndpointName", n.endpoint), ("VariantName", "AllTraffic")]),
+        "endpoint_5xx": (
+            "AWS/SageMaker",
+            "Invocation5XXErrors",
+            [("EndpointName", n.endpoint), ("VariantName", "AllTraffic")],
+        ),
+        "endpoint_calls": (
+            "AWS/SageMaker",
+            "Invocations",
+            [("EndpointName", n.endpoint), ("VariantName", "AllTraffic")],
+        ),
         "kit_errors": (n.metric_namespace, "InferenceErrors", []),
         "kit_calls": (n.metric_namespace, "InferenceCount", []),
     }
@@ -94,17 +106,38 @@ def recent_errors(prefix: str | None, minutes: int = 60) -> list[tuple[str, floa
         StartTime=end - _dt.timedelta(minutes=minutes),
         EndTime=end,
         MetricDataQueries=[
-            {"Id": key, "MetricStat": {"Metric": {"Namespace": ns, "MetricName": metric,
-                                                  "Dimensions": [{"Name": k, "Value": v} for k, v in dims]},
-                                       "Period": 60, "Stat": "Sum"}}
+            {
+                "Id": key,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": ns,
+                        "MetricName": metric,
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in dims],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
             for key, (ns, metric, dims) in queries.items()
         ],
     )
     sums = {r["Id"]: sum(r.get("Values", [])) for r in answer.get("MetricDataResults", [])}
     return [
-        (f"Lambda {n.function} Errors / Invocations", sums.get("lambda_errors", 0), sums.get("lambda_calls", 0)),
-        (f"Endpoint {n.endpoint} 5XX / Invocations", sums.get("endpoint_5xx", 0), sums.get("endpoint_calls", 0)),
-        (f"{n.metric_namespace} InferenceErrors / InferenceCount", sums.get("kit_errors", 0), sums.get("kit_calls", 0)),
+        (
+            f"Lambda {n.function} Errors / Invocations",
+            sums.get("lambda_errors", 0),
+            sums.get("lambda_calls", 0),
+        ),
+        (
+            f"Endpoint {n.endpoint} 5XX / Invocations",
+            sums.get("endpoint_5xx", 0),
+            sums.get("endpoint_calls", 0),
+        ),
+        (
+            f"{n.metric_namespace} InferenceErrors / InferenceCount",
+            sums.get("kit_errors", 0),
+            sums.get("kit_calls", 0),
+        ),
     ]
 
 
@@ -113,8 +146,10 @@ def _status(args) -> int:
 
     info = session.prepare()
     prefix = None if args.all_prefixes else (args.prefix or session.settings().prefix)
-    print(f"mode {info['mode']} · region {info['region']} · account {info['account']} · "
-          f"{'every prefix' if prefix is None else 'prefix ' + prefix}")
+    print(
+        f"mode {info['mode']} · region {info['region']} · account {info['account']} · "
+        f"{'every prefix' if prefix is None else 'prefix ' + prefix}"
+    )
     resources = inventory.collect(prefix, all_prefixes=args.all_prefixes)
     inventory.show(resources)
     states = alarm_states(resources)
@@ -134,10 +169,14 @@ def _traffic(args) -> int:
     except ImportError as exc:
         if exc.name not in ("helpers.traffic", None):
             raise
-        print("`traffic` needs chapter 8.2's traffic generator (helpers/traffic.py), which this kit does not have yet.",
-              file=sys.stderr)
+        print(
+            "`traffic` needs chapter 8.2's traffic generator (helpers/traffic.py), which this kit does not have yet.",
+            file=sys.stderr,
+        )
         return 2
-    traffic.run(n=args.n, concurrency=args.concurrency, bad_share=args.bad_share, model_failures=args.model_failures)
+    traffic.run(
+        n=args.n, concurrency=args.concurrency, bad_share=args.bad_share, model_failures=args.model_failures
+    )
     return 0
 
 
@@ -160,8 +199,11 @@ def _policy(args) -> int:
     document = policy.attendee_policy(prefix, account, args.region or s.region)
     print(json.dumps(document, indent=2))
     size = policy.compact_size(document)
-    print(f"{size} of IAM's {policy.MANAGED_POLICY_MAX_CHARS} characters for a managed policy "
-          f"(attach it to the attendee's user or role)", file=sys.stderr)
+    print(
+        f"{size} of IAM's {policy.MANAGED_POLICY_MAX_CHARS} characters for a managed policy "
+        f"(attach it to the attendee's user or role)",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -215,9 +257,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line's parser."""
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="execute notebooks headless; executed copies + HTML under build/notebooks")
+    run = sub.add_parser(
+        "run", help="execute notebooks headless; executed copies + HTML under build/notebooks"
+    )
     run.add_argument("notebooks", nargs="*", help="default: every workshop notebook in order")
-    run.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="set a 'parameters' cell value")
+    run.add_argument(
+        "--param", action="append", default=[], metavar="NAME=VALUE", help="set a 'parameters' cell value"
+    )
     run.add_argument("--out", help="output folder (default build/notebooks)")
     run.add_argument("--with-cleanup", action="store_true", help="also run 99_cleanup at the end")
     run.set_defaults(func=_run)
@@ -232,35 +278,57 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("-n", type=int, default=200, help="number of requests (default 200)")
     traffic.add_argument("--concurrency", type=int, default=4)
     traffic.add_argument("--bad-share", type=float, default=0.0, help="share of invalid requests, 0..1")
-    traffic.add_argument("--model-failures", type=float, default=0.0, help="share of injected model failures, 0..1")
+    traffic.add_argument(
+        "--model-failures", type=float, default=0.0, help="share of injected model failures, 0..1"
+    )
     traffic.set_defaults(func=_traffic)
 
-    clean = sub.add_parser("cleanup", help="list, then delete, what the kit created (aws mode deletes only with --yes)")
+    clean = sub.add_parser(
+        "cleanup", help="list, then delete, what the kit created (aws mode deletes only with --yes)"
+    )
     clean.add_argument("--yes", action="store_true", help="delete (in aws mode; local mode always deletes)")
     clean.add_argument("--prefix", help="default: WORKSHOP_PREFIX")
-    clean.add_argument("--all-prefixes", action="store_true", help="every attendee's resources (instructor sweep)")
-    clean.add_argument("--older-than", type=parse_duration, metavar="AGE", help="only resources older than AGE, e.g. 8h")
+    clean.add_argument(
+        "--all-prefixes", action="store_true", help="every attendee's resources (instructor sweep)"
+    )
+    clean.add_argument(
+        "--older-than", type=parse_duration, metavar="AGE", help="only resources older than AGE, e.g. 8h"
+    )
     clean.set_defaults(func=_cleanup)
 
     pol = sub.add_parser("policy", help="the least-privilege IAM policy an attendee's identity needs (JSON)")
     pol.add_argument("--prefix", help="the attendee's WORKSHOP_PREFIX (default: yours)")
     pol.add_argument("--account", help="AWS account id (default: the current identity's)")
     pol.add_argument("--region", help="default: WORKSHOP_REGION")
-    pol.add_argument("--record", action="store_true",
-                     help="first re-record the actions with a full run on a fresh local cloud (~2 minutes)")
+    pol.add_argument(
+        "--record",
+        action="store_true",
+        help="first re-record the actions with a full run on a fresh local cloud (~2 minutes)",
+    )
     pol.add_argument("--port", type=int, help="with --record: the local cloud's port (default: a free one)")
     pol.set_defaults(func=_policy)
 
-    pre = sub.add_parser("preflight", help="check identity, region and account quotas for a workshop of N attendees")
-    pre.add_argument("--attendees", type=int, required=True, help="how many attendees share this account and region")
+    pre = sub.add_parser(
+        "preflight", help="check identity, region and account quotas for a workshop of N attendees"
+    )
+    pre.add_argument(
+        "--attendees", type=int, required=True, help="how many attendees share this account and region"
+    )
     pre.set_defaults(func=_preflight)
 
-    kernel = sub.add_parser("kernel", help="register the kit's Jupyter kernel (and, in the kit's venv, the lab's settings)")
-    kernel.add_argument("--user", action="store_true",
-                        help="for a Jupyter outside this environment (SageMaker Studio, JupyterHub): the user's kernels")
+    kernel = sub.add_parser(
+        "kernel", help="register the kit's Jupyter kernel (and, in the kit's venv, the lab's settings)"
+    )
+    kernel.add_argument(
+        "--user",
+        action="store_true",
+        help="for a Jupyter outside this environment (SageMaker Studio, JupyterHub): the user's kernels",
+    )
     kernel.set_defaults(func=_kernel)
 
-    lab = sub.add_parser("lab", help="JupyterLab on the notebooks folder with the kit's kernel (what `make lab` runs)")
+    lab = sub.add_parser(
+        "lab", help="JupyterLab on the notebooks folder with the kit's kernel (what `make lab` runs)"
+    )
     lab.add_argument("--port", type=int, help="default: 8888, or the next free one")
     lab.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
     lab.set_defaults(func=_lab)

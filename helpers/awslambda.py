@@ -45,7 +45,11 @@ def _wait_for(name: str, field: str, done: str, what: str) -> None:
     """Wait (with progress) until the configuration's field is done; fail clearly if it is Failed."""
     wait_for_state(
         lambda: _configuration(name).get(field, done),
-        what=f"function {name}{what}", done={done}, failed={"Failed"}, timeout_s=300, interval_s=1,
+        what=f"function {name}{what}",
+        done={done},
+        failed={"Failed"},
+        timeout_s=300,
+        interval_s=1,
         hint=f"Lambda's {field}Reason says why: aws lambda get-function-configuration --function-name {name}",
     )
 
@@ -90,7 +94,9 @@ def ensure_function(spec: dict, zip_bytes: bytes, reuse_existing: bool = False) 
     changes = []
     if current["CodeSha256"] != code_sha256(zip_bytes):
         wait_updated(name)
-        _conflict_retry(lambda: lam.update_function_code(FunctionName=name, ZipFile=zip_bytes), f"updating {name}'s code")
+        _conflict_retry(
+            lambda: lam.update_function_code(FunctionName=name, ZipFile=zip_bytes), f"updating {name}'s code"
+        )
         wait_updated(name)
         changes.append("code")
     wanted = {k: spec[k] for k in CONFIG_KEYS if k in spec}
@@ -101,7 +107,10 @@ def ensure_function(spec: dict, zip_bytes: bytes, reuse_existing: bool = False) 
     if differs:
         update_configuration(name, wanted)
         changes += differs
-    print(f"function {name}: " + (f"updated {', '.join(changes)}" if changes else "up to date, nothing to deploy"))
+    print(
+        f"function {name}: "
+        + (f"updated {', '.join(changes)}" if changes else "up to date, nothing to deploy")
+    )
     return _configuration(name)
 
 

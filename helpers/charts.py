@@ -56,8 +56,16 @@ def _has_rows(df: pd.DataFrame, *columns: str) -> bool:
 
 def _legend(ax: plt.Axes, title: str, columns: int) -> None:
     """A one-row legend above the plot, right-aligned, clear of the data."""
-    ax.legend(title=title, loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=columns, frameon=False,
-              fontsize=9, title_fontsize=9, borderaxespad=0.2)
+    ax.legend(
+        title=title,
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.0),
+        ncols=columns,
+        frameon=False,
+        fontsize=9,
+        title_fontsize=9,
+        borderaxespad=0.2,
+    )
 
 
 def _time_axis(ax: plt.Axes) -> None:
@@ -100,7 +108,9 @@ def requests_per_interval(df: pd.DataFrame, freq: str = "1h") -> Figure:
     bottom = np.zeros(len(counts))
     for i, status in enumerate(order):
         colour = STATUS_COLOURS.get(status, PALETTE[i % len(PALETTE)])
-        ax.bar(x, counts[status].to_numpy(), width=width, bottom=bottom, color=colour, label=status, align="edge")
+        ax.bar(
+            x, counts[status].to_numpy(), width=width, bottom=bottom, color=colour, label=status, align="edge"
+        )
         bottom += counts[status].to_numpy()
     ax.set_ylabel(f"requests per {freq}")
     _legend(ax, "status", len(order))
@@ -112,7 +122,11 @@ def requests_per_interval(df: pd.DataFrame, freq: str = "1h") -> Figure:
 def latency_percentiles(df: pd.DataFrame, freq: str = "1h") -> Figure:
     """Total latency p50, p90 and p99 per interval (ms), successful requests only."""
     fig, ax = _figure(f"Latency percentiles per {freq} (successful requests)")
-    ok = df[(df["status"].astype("str") == "ok").to_numpy(dtype=bool)] if _has_rows(df, "timestamp", "latencyMs") else None
+    ok = (
+        df[(df["status"].astype("str") == "ok").to_numpy(dtype=bool)]
+        if _has_rows(df, "timestamp", "latencyMs")
+        else None
+    )
     if ok is None or not _has_rows(ok, "timestamp", "latencyMs"):
         return _no_data(fig, ax)
     resampled = ok.set_index("timestamp")["latencyMs"].astype("float64").resample(freq)
@@ -137,7 +151,16 @@ def error_rate_by_status(df: pd.DataFrame, freq: str = "1h") -> Figure:
     total = counts.sum(axis=1).replace(0, np.nan)
     errors = [s for s in counts if s != "ok"]
     if not errors:
-        ax.text(0.5, 0.5, "no errors in this range", ha="center", va="center", fontsize=14, color="0.4", transform=ax.transAxes)
+        ax.text(
+            0.5,
+            0.5,
+            "no errors in this range",
+            ha="center",
+            va="center",
+            fontsize=14,
+            color="0.4",
+            transform=ax.transAxes,
+        )
     x = _naive_utc(counts.index)
     for i, status in enumerate(sorted(errors, reverse=True)):
         colour = STATUS_COLOURS.get(status, PALETTE[i % len(PALETTE)])
@@ -162,11 +185,24 @@ def prediction_distribution_by_version(df: pd.DataFrame, bins: int = 40) -> Figu
         colour = PALETTE[i % len(PALETTE)]
         ax.hist(scores, bins=edges, density=True, alpha=0.35, color=colour)
         ax.hist(
-            scores, bins=edges, density=True, histtype="step", linewidth=1.8, color=colour,
+            scores,
+            bins=edges,
+            density=True,
+            histtype="step",
+            linewidth=1.8,
+            color=colour,
             label=f"v{version}: n={len(scores):,}, mean {scores.mean():.2f}",
         )
     ax.axvline(0.5, color="0.3", linestyle=":", linewidth=1)
-    ax.text(0.505, 0.98, "decision threshold 0.5", transform=ax.get_xaxis_transform(), va="top", fontsize=9, color="0.3")
+    ax.text(
+        0.505,
+        0.98,
+        "decision threshold 0.5",
+        transform=ax.get_xaxis_transform(),
+        va="top",
+        fontsize=9,
+        color="0.3",
+    )
     ax.set_xlim(0, 1)
     ax.set_xlabel("predicted probability of the positive class")
     ax.set_ylabel("density")
@@ -177,18 +213,28 @@ def prediction_distribution_by_version(df: pd.DataFrame, bins: int = 40) -> Figu
 def latency_by_variant(df: pd.DataFrame) -> Figure:
     """Latency per production variant and model version (box plot, ms, log scale)."""
     fig, ax = _figure("Latency by production variant and model version (successful requests)")
-    ok = df[(df["status"].astype("str") == "ok").to_numpy(dtype=bool)] if _has_rows(df, "latencyMs", "variantName") else None
+    ok = (
+        df[(df["status"].astype("str") == "ok").to_numpy(dtype=bool)]
+        if _has_rows(df, "latencyMs", "variantName")
+        else None
+    )
     if ok is None or not _has_rows(ok, "latencyMs", "variantName"):
         return _no_data(fig, ax)
     ok = ok.dropna(subset=["latencyMs", "variantName"])
     keys = ["variantName", "modelVersion"] if "modelVersion" in ok else ["variantName"]
     groups = [(k, g["latencyMs"].astype("float64").to_numpy()) for k, g in ok.groupby(keys, observed=True)]
     labels = [
-        (f"{k[0]}\nv{k[1]}" if len(keys) == 2 else str(k[0] if isinstance(k, tuple) else k)) + f"\nn={len(v):,}"
+        (f"{k[0]}\nv{k[1]}" if len(keys) == 2 else str(k[0] if isinstance(k, tuple) else k))
+        + f"\nn={len(v):,}"
         for k, v in groups
     ]
-    ax.boxplot([v for _, v in groups], tick_labels=labels, showfliers=True, flierprops={"markersize": 2, "alpha": 0.3},
-               medianprops={"color": "#d62728", "linewidth": 2})
+    ax.boxplot(
+        [v for _, v in groups],
+        tick_labels=labels,
+        showfliers=True,
+        flierprops={"markersize": 2, "alpha": 0.3},
+        medianprops={"color": "#d62728", "linewidth": 2},
+    )
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}"))
     ax.yaxis.set_minor_formatter(mticker.FuncFormatter(lambda v, _: f"{v:g}" if str(v)[0] in "25" else ""))

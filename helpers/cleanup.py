@@ -39,7 +39,10 @@ def _delete_bucket(r: Resource) -> None:
     """Delete every object version left (written since the inventory), then the bucket."""
     s3 = _c("s3")
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=r.name):
-        doomed = [{"Key": v["Key"], "VersionId": v["VersionId"]} for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        doomed = [
+            {"Key": v["Key"], "VersionId": v["VersionId"]}
+            for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+        ]
         if doomed:
             s3.delete_objects(Bucket=r.name, Delete={"Objects": doomed, "Quiet": True})
     s3.delete_bucket(Bucket=r.name)
@@ -50,7 +53,9 @@ def _delete_role(r: Resource) -> None:
     (someone else's: they stay), then delete the role."""
     iam = _c("iam")
     for profile in iam.list_instance_profiles_for_role(RoleName=r.name).get("InstanceProfiles", []):
-        iam.remove_role_from_instance_profile(InstanceProfileName=profile["InstanceProfileName"], RoleName=r.name)
+        iam.remove_role_from_instance_profile(
+            InstanceProfileName=profile["InstanceProfileName"], RoleName=r.name
+        )
     for p in iam.list_attached_role_policies(RoleName=r.name).get("AttachedPolicies", []):
         iam.detach_role_policy(RoleName=r.name, PolicyArn=p["PolicyArn"])
     for name in iam.list_role_policies(RoleName=r.name).get("PolicyNames", []):
@@ -91,12 +96,18 @@ def _attached(r: Resource) -> bool:
 
 
 def _alarm_exists(r: Resource) -> bool:
-    found = _c("cloudwatch").describe_alarms(AlarmNames=[r.name], AlarmTypes=["MetricAlarm", "CompositeAlarm"])
+    found = _c("cloudwatch").describe_alarms(
+        AlarmNames=[r.name], AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+    )
     return bool(found.get("MetricAlarms") or found.get("CompositeAlarms"))
 
 
 def _metric_filter_exists(r: Resource) -> bool:
-    found = _c("logs").describe_metric_filters(logGroupName=r.parent, filterNamePrefix=r.name).get("metricFilters", [])
+    found = (
+        _c("logs")
+        .describe_metric_filters(logGroupName=r.parent, filterNamePrefix=r.name)
+        .get("metricFilters", [])
+    )
     return any(f["filterName"] == r.name for f in found)
 
 
@@ -113,7 +124,8 @@ ACTIONS: dict[tuple[str, str], tuple[Callable[[Resource], object], Callable[[Res
         lambda r: bool(_c("cloudwatch").get_dashboard(DashboardName=r.name)),
     ),
     ("logs", "metric filter"): (
-        lambda r: _c("logs").delete_metric_filter(logGroupName=r.parent, filterName=r.name), _metric_filter_exists,
+        lambda r: _c("logs").delete_metric_filter(logGroupName=r.parent, filterName=r.name),
+        _metric_filter_exists,
     ),
     ("logs", "log group"): (lambda r: _c("logs").delete_log_group(logGroupName=r.name), _log_group_exists),
     ("lambda", "event source mapping"): (
@@ -135,7 +147,10 @@ ACTIONS: dict[tuple[str, str], tuple[Callable[[Resource], object], Callable[[Res
     ),
     ("sqs", "queue"): (lambda r: _c("sqs").delete_queue(QueueUrl=r.ref["QueueUrl"]), _queue_exists),
     ("dynamodb", "table"): (lambda r: _c("dynamodb").delete_table(TableName=r.name), _table_exists),
-    ("sagemaker", "endpoint"): (lambda r: _c("sagemaker").delete_endpoint(EndpointName=r.name), _endpoint_exists),
+    ("sagemaker", "endpoint"): (
+        lambda r: _c("sagemaker").delete_endpoint(EndpointName=r.name),
+        _endpoint_exists,
+    ),
     ("sagemaker", "endpoint config"): (
         lambda r: _c("sagemaker").delete_endpoint_config(EndpointConfigName=r.name),
         lambda r: bool(_c("sagemaker").describe_endpoint_config(EndpointConfigName=r.name)),
@@ -150,7 +165,8 @@ ACTIONS: dict[tuple[str, str], tuple[Callable[[Resource], object], Callable[[Res
     ),
     ("s3", "bucket"): (_delete_bucket, lambda r: bool(_c("s3").head_bucket(Bucket=r.name))),
     ("iam", "attached policy"): (
-        lambda r: _c("iam").detach_role_policy(RoleName=r.parent, PolicyArn=r.arn), _attached,
+        lambda r: _c("iam").detach_role_policy(RoleName=r.parent, PolicyArn=r.arn),
+        _attached,
     ),
     ("iam", "inline policy"): (
         lambda r: _c("iam").delete_role_policy(RoleName=r.parent, PolicyName=r.name),
@@ -232,23 +248,34 @@ class Report:
         groups: dict[str, list[Resource]] = {}
         for r in self.found:
             groups.setdefault(r.creator or "no creator tag (an older kit's)", []).append(r)
-        return "; ".join(f"{who}: {len(rs)} (prefix {', '.join(sorted({r.prefix for r in rs}))})"
-                         for who, rs in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0])))
+        return "; ".join(
+            f"{who}: {len(rs)} (prefix {', '.join(sorted({r.prefix for r in rs}))})"
+            for who, rs in sorted(groups.items(), key=lambda g: (-len(g[1]), g[0]))
+        )
 
     def __str__(self) -> str:
         cost = inventory.hourly_total(self.found)
         whose = f" By creator: {self.whose()}." if self.sweep and self.found else ""
         theirs = self.not_yours
-        others = "" if not theirs else (
-            f" Not yours, left alone: {len(theirs)} created by "
-            + ", ".join(sorted({r.creator for r in theirs}))
-            + " (the instructor's --all-prefixes sweep removes them).")
+        others = (
+            ""
+            if not theirs
+            else (
+                f" Not yours, left alone: {len(theirs)} created by "
+                + ", ".join(sorted({r.creator for r in theirs}))
+                + " (the instructor's --all-prefixes sweep removes them)."
+            )
+        )
         if not self.delete:
-            return (f"{self.scope}: {len(self.found)} resource(s) of the kit (~${cost:.4f}/hour), nothing deleted."
-                    f"{whose}{others} "
-                    "To delete them: `python -m helpers cleanup --yes` (or DELETE = True in the notebook).")
-        text = (f"{self.scope}: deleted {len(self.deleted)}, already gone {len(self.already_gone)}, "
-                f"left alone {len(self.left_alone)}, left of the kit {len(self.left)}.{whose}{others}")
+            return (
+                f"{self.scope}: {len(self.found)} resource(s) of the kit (~${cost:.4f}/hour), nothing deleted."
+                f"{whose}{others} "
+                "To delete them: `python -m helpers cleanup --yes` (or DELETE = True in the notebook)."
+            )
+        text = (
+            f"{self.scope}: deleted {len(self.deleted)}, already gone {len(self.already_gone)}, "
+            f"left alone {len(self.left_alone)}, left of the kit {len(self.left)}.{whose}{others}"
+        )
         return text + ("" if self.ok else " Left: " + ", ".join(f"{r.kind} {r.name}" for r in self.left))
 
 
@@ -277,7 +304,9 @@ def cleanup(
     delete = settings.is_local if delete is None else delete
     prefix = None if all_prefixes else (prefix or settings.prefix)
     cutoff = _dt.datetime.now(_dt.UTC) - older_than if older_than else None
-    scope = ("every prefix" if all_prefixes else f"prefix {prefix}") + (f", older than {older_than}" if older_than else "")
+    scope = ("every prefix" if all_prefixes else f"prefix {prefix}") + (
+        f", older than {older_than}" if older_than else ""
+    )
     found = inventory.collect(prefix, settings, all_prefixes=all_prefixes)
     report = Report(scope, delete, sweep=all_prefixes)
     report.found = [r for r in found if _in_scope(r, cutoff, all_prefixes)]
@@ -295,4 +324,3 @@ def cleanup(
     if show:
         print(report)
     return report
-

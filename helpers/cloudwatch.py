@@ -38,7 +38,9 @@ def alarm_states(names: list[str]) -> pd.DataFrame:
             {
                 "alarm": name,
                 "state": a["StateValue"] if a else "(missing)",
-                "since (UTC)": a["StateUpdatedTimestamp"].astimezone(dt.UTC).strftime("%H:%M:%S") if a else "",
+                "since (UTC)": a["StateUpdatedTimestamp"].astimezone(dt.UTC).strftime("%H:%M:%S")
+                if a
+                else "",
                 "reason": (a["StateReason"][:110] if a else ""),
             }
         )
@@ -49,8 +51,14 @@ def wait_for_alarm(name: str, state: str, timeout_s: float, why: str = "") -> di
     """Wait until the alarm is in state; show progress; explain and fail after timeout_s."""
     cw = client("cloudwatch")
     started = time.monotonic()
-    with tqdm(total=int(timeout_s), desc=f"{name} → {state}", unit="s", file=sys.stdout,
-              bar_format="{desc}: {elapsed} elapsed{postfix}", mininterval=5) as bar:
+    with tqdm(
+        total=int(timeout_s),
+        desc=f"{name} → {state}",
+        unit="s",
+        file=sys.stdout,
+        bar_format="{desc}: {elapsed} elapsed{postfix}",
+        mininterval=5,
+    ) as bar:
         while True:
             alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
             bar.set_postfix_str(f"now {alarm['StateValue']}")
@@ -74,7 +82,13 @@ def history(name: str, limit: int = 10) -> pd.DataFrame:
         AlarmName=name, HistoryItemType="StateUpdate", MaxRecords=limit, ScanBy="TimestampDescending"
     )["AlarmHistoryItems"]
     return pd.DataFrame(
-        [{"time (UTC)": i["Timestamp"].astimezone(dt.UTC).strftime("%H:%M:%S"), "summary": i["HistorySummary"]} for i in items]
+        [
+            {
+                "time (UTC)": i["Timestamp"].astimezone(dt.UTC).strftime("%H:%M:%S"),
+                "summary": i["HistorySummary"],
+            }
+            for i in items
+        ]
     )
 
 
@@ -90,13 +104,20 @@ def metric_frame(queries: list[dict], start: dt.datetime, end: dt.datetime) -> p
     series: dict[str, pd.Series] = {}
     token = None
     while True:
-        kwargs = {"MetricDataQueries": queries, "StartTime": start, "EndTime": end, "ScanBy": "TimestampAscending"}
+        kwargs = {
+            "MetricDataQueries": queries,
+            "StartTime": start,
+            "EndTime": end,
+            "ScanBy": "TimestampAscending",
+        }
         if token:
             kwargs["NextToken"] = token
         answer = cw.get_metric_data(**kwargs)
         for result in answer["MetricDataResults"]:
             label = result.get("Label") or result["Id"]
-            values = pd.Series(result["Values"], index=pd.to_datetime(result["Timestamps"], utc=True), dtype=float)
+            values = pd.Series(
+                result["Values"], index=pd.to_datetime(result["Timestamps"], utc=True), dtype=float
+            )
             series[label] = pd.concat([series[label], values]) if label in series else values
         token = answer.get("NextToken")
         if not token:
@@ -130,7 +151,7 @@ def render_dashboard(body: dict, minutes: int = 30):
         if len(frame.columns):
             ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(metric_widgets):]:
+    for ax in list(axes.flat)[len(metric_widgets) :]:
         ax.axis("off")
     fig.tight_layout()
     return fig

@@ -32,17 +32,53 @@ _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 # Names that many people share: hosted notebooks' login names (SageMaker Studio, JupyterHub, Codespaces,
 # devcontainers, cloud images), generic session names and the kit's own fallback. In aws mode a prefix
 # equal to one of them (slugified) is refused: attendees would share, and clean up, each other's resources.
-SHARED_NAMES = frozenset({
-    "sagemaker-user", "jovyan", "ec2-user", "ubuntu", "centos", "debian", "fedora", "root", "admin",
-    "administrator", "user", "users", "sagemaker", "studio", "default", "attendee", "attendees", "student",
-    "students", "participant", "workshop", "guest", "test", "demo", "vscode", "codespace", "codespaces",
-    "node", "jupyter", "notebook", "ssm-user", "cloudshell-user", "developer", "dev", "ml", "team",
-})
+SHARED_NAMES = frozenset(
+    {
+        "sagemaker-user",
+        "jovyan",
+        "ec2-user",
+        "ubuntu",
+        "centos",
+        "debian",
+        "fedora",
+        "root",
+        "admin",
+        "administrator",
+        "user",
+        "users",
+        "sagemaker",
+        "studio",
+        "default",
+        "attendee",
+        "attendees",
+        "student",
+        "students",
+        "participant",
+        "workshop",
+        "guest",
+        "test",
+        "demo",
+        "vscode",
+        "codespace",
+        "codespaces",
+        "node",
+        "jupyter",
+        "notebook",
+        "ssm-user",
+        "cloudshell-user",
+        "developer",
+        "dev",
+        "ml",
+        "team",
+    }
+)
 # Role session names that software generates: shared by everyone on a machine, or new on each login.
 _GENERATED_SESSION = re.compile(r"^(i-[0-9a-f]{8,17}|botocore-session-\d+|aws-go-sdk-\d+|[0-9a-f]{32}|\d+)$")
-_HOW_TO_SET = ("Fix: choose a prefix that is yours, e.g. your name: in a notebook, run `%env WORKSHOP_PREFIX=jane-doe` "
-               "in a cell, then run this cell again (settings are read when the kit starts); in a terminal, "
-               "`export WORKSHOP_PREFIX=jane-doe` before starting Jupyter.")
+_HOW_TO_SET = (
+    "Fix: choose a prefix that is yours, e.g. your name: in a notebook, run `%env WORKSHOP_PREFIX=jane-doe` "
+    "in a cell, then run this cell again (settings are read when the kit starts); in a terminal, "
+    "`export WORKSHOP_PREFIX=jane-doe` before starting Jupyter."
+)
 
 
 class SettingsError(ValueError):
@@ -96,17 +132,22 @@ def require_workshop_region(region: str) -> str:
     """
     missing = []
     if not regions.serverless_offered(region):
-        missing.append(f"SageMaker Serverless Inference (offered in the AWS commercial Regions only, partition "
-                       f"'aws'; {region} is in partition {regions.partition(region)!r})")
+        missing.append(
+            f"SageMaker Serverless Inference (offered in the AWS commercial Regions only, partition "
+            f"'aws'; {region} is in partition {regions.partition(region)!r})"
+        )
     images = regions.xgboost_image_regions()
     if images is not None and region not in images:
-        missing.append(f"SageMaker's built-in XGBoost image sagemaker-xgboost:{regions.XGBOOST_VERSION} (the "
-                       f"SageMaker SDK's image registry does not list {region})")
+        missing.append(
+            f"SageMaker's built-in XGBoost image sagemaker-xgboost:{regions.XGBOOST_VERSION} (the "
+            f"SageMaker SDK's image registry does not list {region})"
+        )
     if missing:
         choose = regions.alternatives(region)
         raise SettingsError(
             f"WORKSHOP_REGION={region!r} cannot run this workshop: 00_setup's endpoint needs "
-            + " and ".join(missing) + f". Fix: choose {' or '.join(choose)}: in a notebook, run "
+            + " and ".join(missing)
+            + f". Fix: choose {' or '.join(choose)}: in a notebook, run "
             f"`%env WORKSHOP_REGION={choose[0]}` in a cell, then run this cell again; in a terminal, "
             f"`export WORKSHOP_REGION={choose[0]}` before starting Jupyter."
         )
@@ -171,8 +212,9 @@ class Settings:
     identity: Callable[[Settings], str] = field(default=_session_identity, compare=False, repr=False)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None,
-                 identity: Callable[[Settings], str] | None = None) -> Settings:
+    def from_env(
+        cls, env: dict[str, str] | None = None, identity: Callable[[Settings], str] | None = None
+    ) -> Settings:
         """Read the settings from WORKSHOP_* environment variables, validating each.
 
         Without WORKSHOP_PREFIX the prefix is the login name in local mode and, in aws mode, derived from
@@ -253,8 +295,13 @@ class Settings:
     def tags(self, **extra: str) -> dict[str, str]:
         """The kit's tags for a new resource, as a dict: kit, prefix, creation time and creator."""
         created = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {TAG_KIT: KIT_NAME, TAG_PREFIX: self.prefix, TAG_CREATED: created,
-                TAG_CREATOR: creator_tag_value(self.creator), **extra}
+        return {
+            TAG_KIT: KIT_NAME,
+            TAG_PREFIX: self.prefix,
+            TAG_CREATED: created,
+            TAG_CREATOR: creator_tag_value(self.creator),
+            **extra,
+        }
 
     def tag_list(self, key: str = "Key", value: str = "Value", **extra: str) -> list[dict[str, str]]:
         """The kit's tags in the [{'Key':..,'Value':..}] shape most services use."""

@@ -188,7 +188,9 @@ def _ensure_pitr(name: str, pitr: dict, ddb, timeout_s: float = PITR_TIMEOUT_S) 
                     f"({exc.response['Error'].get('Message')}). Fix: re-run this cell in a few minutes."
                 ) from None
             if attempt == 0:
-                print(f"  {name}: DynamoDB is still enabling backups for the new table; retrying point-in-time recovery")
+                print(
+                    f"  {name}: DynamoDB is still enabling backups for the new table; retrying point-in-time recovery"
+                )
             time.sleep(min(2**attempt, 10))
             attempt += 1
 
@@ -225,7 +227,9 @@ def ensure_table(spec: dict, client=None) -> dict:
         except ClientError as exc:
             if _code(exc) != "ResourceInUseException":
                 raise
-            existing = ddb.describe_table(TableName=name)["Table"]  # created meanwhile (another run of this cell)
+            existing = ddb.describe_table(TableName=name)[
+                "Table"
+            ]  # created meanwhile (another run of this cell)
     if existing is not None:
         differences = table_differences(spec, existing)
         if differences:
@@ -434,11 +438,20 @@ def backfill_from_logs(
         waited = time.monotonic() - started
         if waited - reported >= 10:
             reported = waited
-            print(f"waiting for CloudWatch Logs to make the failure lines searchable ({waited:.0f} s of at most "
-                  f"{timeout_s:.0f} s); not yet found: {', '.join(missing)}")
+            print(
+                f"waiting for CloudWatch Logs to make the failure lines searchable ({waited:.0f} s of at most "
+                f"{timeout_s:.0f} s); not yet found: {', '.join(missing)}"
+            )
         time.sleep(poll_s)
         records = _logged_failures(logs, log_group, start_time)
-    summary: dict[str, Any] = {"events": 0, "restored": 0, "skipped": 0, "failed": 0, "errors": [], "missing": missing}
+    summary: dict[str, Any] = {
+        "events": 0,
+        "restored": 0,
+        "skipped": 0,
+        "failed": 0,
+        "errors": [],
+        "missing": missing,
+    }
     for record in records:
         summary["events"] += 1
         try:

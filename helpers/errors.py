@@ -21,7 +21,12 @@ class WorkshopError(RuntimeError):
 
 EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId"}
 DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError"}
-THROTTLE_CODES = {"Throttling", "ThrottlingException", "TooManyRequestsException", "ProvisionedThroughputExceededException"}
+THROTTLE_CODES = {
+    "Throttling",
+    "ThrottlingException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+}
 
 
 def explain(exc: BaseException, doing: str = "") -> str | None:

@@ -95,9 +95,14 @@ def _attribute_type(tag: str) -> pa.DataType:
 
 # Declared for the schema's attributes (parsing skips type inference for them); anything else,
 # other tags included, is inferred.
-_PAGE_SCHEMA = pa.schema([pa.field("Items", pa.list_(pa.struct(
-    [pa.field(name, _attribute_type(tag)) for name, (tag, _) in SCHEMA.items()]
-)))])
+_PAGE_SCHEMA = pa.schema(
+    [
+        pa.field(
+            "Items",
+            pa.list_(pa.struct([pa.field(name, _attribute_type(tag)) for name, (tag, _) in SCHEMA.items()])),
+        )
+    ]
+)
 
 
 def _read_json(body: bytes, schema: pa.Schema | None) -> pa.Table:
@@ -162,7 +167,7 @@ def _plain(value: dict | None) -> Any:
     """One attribute value in DynamoDB JSON as a plain Python value (numbers as int or float)."""
     if not value:
         return None
-    (tag, v), = value.items()
+    ((tag, v),) = value.items()
     if tag == "S":
         return v
     if tag == "N":
@@ -200,7 +205,11 @@ def _text_as_numbers(text: pa.Array) -> pa.Array:
     try:
         return pc.cast(text, pa.float64())
     except pa.ArrowInvalid:
-        return pa.array(pd.to_numeric(text.to_pandas(), errors="coerce").to_numpy(np.float64), pa.float64(), from_pandas=True)
+        return pa.array(
+            pd.to_numeric(text.to_pandas(), errors="coerce").to_numpy(np.float64),
+            pa.float64(),
+            from_pandas=True,
+        )
 
 
 def _numbers(cells: pa.StructArray) -> pa.Array:
@@ -223,14 +232,18 @@ def _times(cells: pa.StructArray) -> pa.Array:
     try:
         return pc.cast(text, pa.timestamp("us", tz="UTC"))
     except pa.ArrowInvalid:
-        stamps = pd.to_datetime(text.to_pandas(), format="ISO8601", utc=True, errors="coerce").dt.as_unit("us")
+        stamps = pd.to_datetime(text.to_pandas(), format="ISO8601", utc=True, errors="coerce").dt.as_unit(
+            "us"
+        )
         return pa.array(stamps, pa.timestamp("us", tz="UTC"))
 
 
 def _flags(cells: pa.StructArray) -> pa.Array:
     """BOOL cells as booleans, null elsewhere."""
     flags = _tags(cells).get("BOOL")
-    return flags if flags is not None and pa.types.is_boolean(flags.type) else pa.nulls(len(cells), pa.bool_())
+    return (
+        flags if flags is not None and pa.types.is_boolean(flags.type) else pa.nulls(len(cells), pa.bool_())
+    )
 
 
 def _vectors(cells: pa.StructArray) -> np.ndarray:
@@ -241,7 +254,9 @@ def _vectors(cells: pa.StructArray) -> np.ndarray:
     lengths = pc.fill_null(pc.list_value_length(lists), 0).to_numpy().astype(np.int64)
     width = max(FEATURE_COLUMNS, int(lengths.max()))
     elements = pc.list_flatten(lists)
-    values = (_numbers(elements) if pa.types.is_struct(elements.type) else pa.nulls(len(elements), pa.float64()))
+    values = (
+        _numbers(elements) if pa.types.is_struct(elements.type) else pa.nulls(len(elements), pa.float64())
+    )
     flat = values.to_numpy(zero_copy_only=False).astype(np.float64)
     out = np.full((len(cells), width), np.nan)
     rows = np.repeat(np.arange(len(cells)), lengths)
@@ -255,8 +270,14 @@ def _objects(cells: pa.StructArray) -> list:
 
 
 _CONVERTERS: dict[str, Callable[[pa.StructArray], Any]] = {
-    "float": _numbers, "int": _numbers, "str": _text, "cat": _text, "time": _times,
-    "bool": _flags, "vector": _vectors, "obj": _objects,
+    "float": _numbers,
+    "int": _numbers,
+    "str": _text,
+    "cat": _text,
+    "time": _times,
+    "bool": _flags,
+    "vector": _vectors,
+    "obj": _objects,
 }
 
 
@@ -321,8 +342,14 @@ class ColumnBuffer:
         names += dict.fromkeys(f.name for page in self._pages for f in page.type if f.name not in SCHEMA)
         columns: dict[str, Any] = {}
         for name in names:
-            cells = [page.field(name) if page.type.get_field_index(name) >= 0 else None for page in self._pages]
-            kind = SCHEMA[name][1] if name in SCHEMA else _kind_of_extra([c.type for c in cells if c is not None])
+            cells = [
+                page.field(name) if page.type.get_field_index(name) >= 0 else None for page in self._pages
+            ]
+            kind = (
+                SCHEMA[name][1]
+                if name in SCHEMA
+                else _kind_of_extra([c.type for c in cells if c is not None])
+            )
             convert = _CONVERTERS[kind]
             parts = [
                 convert(c) if c is not None else convert(pa.nulls(len(page), pa.struct([])))
@@ -342,7 +369,10 @@ class ColumnBuffer:
 def _padded(matrices: list[np.ndarray]) -> list[np.ndarray]:
     """Feature matrices padded with NaN to the widest one."""
     width = max((m.shape[1] for m in matrices), default=FEATURE_COLUMNS)
-    return [m if m.shape[1] == width else np.pad(m, ((0, 0), (0, width - m.shape[1])), constant_values=np.nan) for m in matrices]
+    return [
+        m if m.shape[1] == width else np.pad(m, ((0, 0), (0, width - m.shape[1])), constant_values=np.nan)
+        for m in matrices
+    ]
 
 
 def to_frame(items: Iterable[dict]) -> pd.DataFrame:
@@ -359,7 +389,10 @@ def empty_frame() -> pd.DataFrame:
 
 def feature_columns(df: pd.DataFrame) -> list[str]:
     """The frame's feature columns, f0, f1, ..., in order."""
-    return sorted((c for c in df.columns if isinstance(c, str) and c[:1] == "f" and c[1:].isdigit()), key=lambda c: int(c[1:]))
+    return sorted(
+        (c for c in df.columns if isinstance(c, str) and c[:1] == "f" and c[1:].isdigit()),
+        key=lambda c: int(c[1:]),
+    )
 
 
 # ---------------------------------------------------------------- loading
@@ -481,12 +514,20 @@ def _not_at(items: list[pa.StructArray], moment: str) -> list[pa.StructArray]:
     """Items whose timestamp is not `moment` (the next time slice's first instant)."""
     kept = []
     for chunk in items:
-        stamps = _tags(chunk.field("timestamp")).get("S") if chunk.type.get_field_index("timestamp") >= 0 else None
-        kept.append(chunk if stamps is None else chunk.filter(pc.invert(pc.fill_null(pc.equal(stamps, moment), False))))
+        stamps = (
+            _tags(chunk.field("timestamp")).get("S") if chunk.type.get_field_index("timestamp") >= 0 else None
+        )
+        kept.append(
+            chunk
+            if stamps is None
+            else chunk.filter(pc.invert(pc.fill_null(pc.equal(stamps, moment), False)))
+        )
     return kept
 
 
-def _query_pages(client: Any, table: str, endpoint: str, lo: str, hi: str, limit: int | None) -> Iterator[list[pa.StructArray]]:
+def _query_pages(
+    client: Any, table: str, endpoint: str, lo: str, hi: str, limit: int | None
+) -> Iterator[list[pa.StructArray]]:
     """Pages of items of one endpoint with lo <= timestamp <= hi, from the time index."""
     kwargs: dict[str, Any] = {
         "TableName": table,
@@ -500,7 +541,9 @@ def _query_pages(client: Any, table: str, endpoint: str, lo: str, hi: str, limit
     return _paged(client.query, kwargs)
 
 
-def _scan_pages(client: Any, table: str, segment: int, total: int, limit: int | None) -> Iterator[list[pa.StructArray]]:
+def _scan_pages(
+    client: Any, table: str, segment: int, total: int, limit: int | None
+) -> Iterator[list[pa.StructArray]]:
     """Pages of items of one segment of a parallel scan."""
     kwargs: dict[str, Any] = {"TableName": table, "Segment": segment, "TotalSegments": total}
     if limit:
@@ -514,10 +557,14 @@ def _progress(progress: bool, desc: str):
 
     from tqdm import tqdm  # text bars: they render in Jupyter, in headless runs and in logs alike
 
-    return tqdm(total=None, unit=" items", desc=desc, disable=not progress, leave=True, file=sys.stdout, mininterval=1)
+    return tqdm(
+        total=None, unit=" items", desc=desc, disable=not progress, leave=True, file=sys.stdout, mininterval=1
+    )
 
 
-def _collect(jobs: Sequence[Callable[[], Iterator[list[pa.StructArray]]]], workers: int, progress: bool, desc: str) -> ColumnBuffer:
+def _collect(
+    jobs: Sequence[Callable[[], Iterator[list[pa.StructArray]]]], workers: int, progress: bool, desc: str
+) -> ColumnBuffer:
     """Run page producers concurrently, adding each page to one buffer as it arrives."""
     buffer = ColumnBuffer()
     bar = _progress(progress, desc)
@@ -573,7 +620,9 @@ def load(
         _fast_pages(client)
     count = slices if slices is not None else _auto_slices(start_ts, end_ts, workers)
     if count < 1:
-        raise ValueError(f"slices={slices} must be at least 1. Fix: pass slices=None to choose automatically.")
+        raise ValueError(
+            f"slices={slices} must be at least 1. Fix: pass slices=None to choose automatically."
+        )
 
     def job(lo: str, hi: str, last: bool) -> Callable[[], Iterator[list[pa.StructArray]]]:
         def pages() -> Iterator[list[pa.StructArray]]:
@@ -616,7 +665,11 @@ def scan(
     if endpoint is not None:
         df = df[(df["endpointName"] == endpoint).fillna(False).to_numpy(dtype=bool)]
     if bounds is not None:
-        df = df[((df["timestamp"] >= bounds[0]) & (df["timestamp"] <= bounds[1])).fillna(False).to_numpy(dtype=bool)]
+        df = df[
+            ((df["timestamp"] >= bounds[0]) & (df["timestamp"] <= bounds[1]))
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        ]
     df = df.reset_index(drop=True)
     return df if include_expired else _without_expired(df, now)
 
@@ -688,7 +741,9 @@ def history_items(
     status = np.where(burst & (u < 0.7), "model_error", np.where(u > 0.998, "model_error", "ok"))
     status = np.where((status == "ok") & (rng.random(n) < 0.015), "client_error", status)
     source_draw = rng.random(n)
-    sources = np.where(source_draw < 0.7, "apigateway-rest", np.where(source_draw < 0.9, "apigateway-http", "direct"))
+    sources = np.where(
+        source_draw < 0.7, "apigateway-rest", np.where(source_draw < 0.9, "apigateway-http", "direct")
+    )
     request_ids, lambda_ids = _uuids(rng, n), _uuids(rng, n)
     start_ms = int(start_ts.value // 1_000_000)
 
@@ -739,7 +794,15 @@ def history_items(
     return items
 
 
-def write_batch(client: Any, table: str, requests: list[dict], *, base_delay: float = 0.05, max_attempts: int = MAX_WRITE_ATTEMPTS, sleep: Callable[[float], None] = time.sleep) -> int:
+def write_batch(
+    client: Any,
+    table: str,
+    requests: list[dict],
+    *,
+    base_delay: float = 0.05,
+    max_attempts: int = MAX_WRITE_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
     """Write up to 25 put requests with BatchWriteItem, retrying UnprocessedItems with backoff."""
     pending = {table: requests}
     for attempt in range(max_attempts):
@@ -756,13 +819,18 @@ def write_batch(client: Any, table: str, requests: list[dict], *, base_delay: fl
     )
 
 
-def write_items(table: str, items: list[dict], *, client: Any = None, workers: int = 4, progress: bool = True) -> int:
+def write_items(
+    table: str, items: list[dict], *, client: Any = None, workers: int = 4, progress: bool = True
+) -> int:
     """Write items (DynamoDB JSON) in batches of 25 with concurrent writers; return how many."""
     client = _client(client, workers)
     batches = [items[i : i + BATCH_SIZE] for i in range(0, len(items), BATCH_SIZE)]
     written = 0
     with _progress(progress, f"writing {table}") as bar, ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(write_batch, client, table, [{"PutRequest": {"Item": it}} for it in b]) for b in batches]
+        futures = [
+            pool.submit(write_batch, client, table, [{"PutRequest": {"Item": it}} for it in b])
+            for b in batches
+        ]
         for future in as_completed(futures):
             count = future.result()
             written += count
@@ -836,8 +904,15 @@ def latency_regressions(
                 continue
             first = positions[0]
             rows.append(
-                (*key, stats.index[first], len(positions), stats["q"].iloc[first], baseline.iloc[first],
-                 stats["q"].iloc[first] / baseline.iloc[first], int(stats["count"].iloc[first]))
+                (
+                    *key,
+                    stats.index[first],
+                    len(positions),
+                    stats["q"].iloc[first],
+                    baseline.iloc[first],
+                    stats["q"].iloc[first] / baseline.iloc[first],
+                    int(stats["count"].iloc[first]),
+                )
             )
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values("period", kind="stable").reset_index(drop=True) if rows else out
@@ -862,7 +937,9 @@ def error_bursts(
     if data.empty:
         return pd.DataFrame(columns=columns)
     is_error = data["status"].isin(statuses) if statuses else _errors(data)
-    frame = pd.DataFrame({"requests": 1, "errors": is_error.astype(int).to_numpy()}, index=data["timestamp"].to_numpy())
+    frame = pd.DataFrame(
+        {"requests": 1, "errors": is_error.astype(int).to_numpy()}, index=data["timestamp"].to_numpy()
+    )
     frame.index = pd.DatetimeIndex(frame.index, tz="UTC") if frame.index.tz is None else frame.index
     per = frame.resample(freq).sum()
     p0 = per["errors"].sum() / max(1, per["requests"].sum())
@@ -879,7 +956,18 @@ def error_bursts(
         requests, errors = int(per["requests"].iloc[pos].sum()), int(per["errors"].iloc[pos].sum())
         in_run = errors_only[(errors_only["timestamp"] >= start) & (errors_only["timestamp"] < stop)]
         top = in_run["errorType"].mode() if "errorType" in in_run else pd.Series(dtype=object)
-        rows.append((start, stop, len(pos), requests, errors, errors / requests, p0, top.iloc[0] if len(top) else None))
+        rows.append(
+            (
+                start,
+                stop,
+                len(pos),
+                requests,
+                errors,
+                errors / requests,
+                p0,
+                top.iloc[0] if len(top) else None,
+            )
+        )
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -921,7 +1009,9 @@ def _exportable(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for name in out.columns:
         if out[name].dtype == object:
-            out[name] = [json.dumps(v, default=str) if isinstance(v, list | dict | set) else v for v in out[name]]
+            out[name] = [
+                json.dumps(v, default=str) if isinstance(v, list | dict | set) else v for v in out[name]
+            ]
     return out
 
 

@@ -90,7 +90,9 @@ class Resource:
     tagged: bool = False  # carries workshop-kit and workshop-prefix itself
     owned: bool = False  # the kit's: tagged, or derived from a tagged parent / exact kit name
     creator: str = ""  # the identity ARN in its workshop-creator tag ('' when made by an older kit)
-    foreign: bool = False  # the kit's, but created by another identity: only the --all-prefixes sweep deletes it
+    foreign: bool = (
+        False  # the kit's, but created by another identity: only the --all-prefixes sweep deletes it
+    )
     est_hourly_usd: float | None = 0.0
     parent: str = ""  # the bucket, role, log group, topic or function it belongs to
     note: str = ""
@@ -196,16 +198,40 @@ class _Finder:
         creator = tags.get(TAG_CREATOR, "") if owned else ""
         if not owned:
             note = "; ".join(filter(None, ["without the kit's tags: left alone", note]))
-        return self.add(Resource(service, kind, name, prefix=prefix, created_at=parse_created(tags),
-                                 tagged=owned, owned=owned, creator=creator, foreign=self.is_foreign(creator),
-                                 note=self.whose(creator, note), **kw))
+        return self.add(
+            Resource(
+                service,
+                kind,
+                name,
+                prefix=prefix,
+                created_at=parse_created(tags),
+                tagged=owned,
+                owned=owned,
+                creator=creator,
+                foreign=self.is_foreign(creator),
+                note=self.whose(creator, note),
+                **kw,
+            )
+        )
 
     def child(self, parent: Resource, service: str, kind: str, name: str, **kw) -> Resource:
         """Add a resource that belongs to parent (deleted before it, never on its own), created by parent's creator."""
         note = self.whose(parent.creator, kw.pop("note", ""))
-        return self.add(Resource(service, kind, name, prefix=parent.prefix, created_at=parent.created_at,
-                                 owned=parent.owned, creator=parent.creator, foreign=parent.foreign,
-                                 parent=parent.name, note=note, **kw))
+        return self.add(
+            Resource(
+                service,
+                kind,
+                name,
+                prefix=parent.prefix,
+                created_at=parent.created_at,
+                owned=parent.owned,
+                creator=parent.creator,
+                foreign=parent.foreign,
+                parent=parent.name,
+                note=note,
+                **kw,
+            )
+        )
 
     def owned(self, service: str, kind: str) -> list[Resource]:
         return [r for r in self.found if r.owned and (r.service, r.kind) == (service, kind)]
@@ -229,12 +255,22 @@ class _Finder:
             r = self.tagged("lambda", "function", fn["FunctionName"], tags, arn=fn["FunctionArn"])
             if r is None or not r.owned:
                 continue
-            for esm in _pages(lam, "list_event_source_mappings", "EventSourceMappings", FunctionName=fn["FunctionName"]):
-                self.child(r, "lambda", "event source mapping", esm["UUID"], arn=esm.get("EventSourceArn", ""),
-                           ref={"UUID": esm["UUID"]})
+            for esm in _pages(
+                lam, "list_event_source_mappings", "EventSourceMappings", FunctionName=fn["FunctionName"]
+            ):
+                self.child(
+                    r,
+                    "lambda",
+                    "event source mapping",
+                    esm["UUID"],
+                    arn=esm.get("EventSourceArn", ""),
+                    ref={"UUID": esm["UUID"]},
+                )
             try:
                 url = lam.get_function_url_config(FunctionName=fn["FunctionName"])
-                self.child(r, "lambda", "function url", url["FunctionUrl"], ref={"FunctionName": fn["FunctionName"]})
+                self.child(
+                    r, "lambda", "function url", url["FunctionUrl"], ref={"FunctionName": fn["FunctionName"]}
+                )
             except ClientError as exc:
                 if _code(exc) not in ("ResourceNotFoundException", "NotImplemented", "404"):
                     raise
@@ -244,12 +280,20 @@ class _Finder:
         contains = {"NameContains": self.prefix} if self.prefix else {}
         for kind, op, key, name_key, arn_key in (
             ("endpoint", "list_endpoints", "Endpoints", "EndpointName", "EndpointArn"),
-            ("endpoint config", "list_endpoint_configs", "EndpointConfigs", "EndpointConfigName", "EndpointConfigArn"),
+            (
+                "endpoint config",
+                "list_endpoint_configs",
+                "EndpointConfigs",
+                "EndpointConfigName",
+                "EndpointConfigArn",
+            ),
             ("model", "list_models", "Models", "ModelName", "ModelArn"),
         ):
             items = list(_pages(sm, op, key, **contains))
             if kind == "endpoint" and self.prefix and self.names(self.prefix).endpoint_name:
-                items += [e for e in _pages(sm, op, key) if e[name_key] == self.names(self.prefix).endpoint_name]
+                items += [
+                    e for e in _pages(sm, op, key) if e[name_key] == self.names(self.prefix).endpoint_name
+                ]
             seen = set()
             for item in items:
                 name = item[name_key]
@@ -259,7 +303,9 @@ class _Finder:
                 tags = sm.list_tags(ResourceArn=item[arn_key]).get("Tags", [])
                 r = self.tagged("sagemaker", kind, name, tag_dict(tags), arn=item[arn_key])
                 if r is not None and kind == "endpoint":
-                    r.est_hourly_usd, r.note = self._endpoint_cost(name) if r.owned else (r.est_hourly_usd, r.note)
+                    r.est_hourly_usd, r.note = (
+                        self._endpoint_cost(name) if r.owned else (r.est_hourly_usd, r.note)
+                    )
 
     def _endpoint_cost(self, name: str) -> tuple[float | None, str]:
         sm = self.client("sagemaker")
@@ -269,7 +315,9 @@ class _Finder:
         except ClientError:
             return None, "cost unknown (could not describe it)"
         total, notes = 0.0, []
-        counts = {v["VariantName"]: v.get("CurrentInstanceCount") for v in endpoint.get("ProductionVariants", [])}
+        counts = {
+            v["VariantName"]: v.get("CurrentInstanceCount") for v in endpoint.get("ProductionVariants", [])
+        }
         for variant in config.get("ProductionVariants", []):
             if "ServerlessConfig" in variant:
                 notes.append(f"{variant['VariantName']}: serverless, $0 idle")
@@ -292,25 +340,50 @@ class _Finder:
         if n is None:
             groups = {g["logGroupName"]: g for g in _pages(logs, "describe_log_groups", "logGroups")}
         else:
-            for stem in (f"/aws/lambda/{self.prefix}-", f"/aws/sagemaker/Endpoints/{self.prefix}-",
-                         n.function_log_group, n.endpoint_log_group):
+            for stem in (
+                f"/aws/lambda/{self.prefix}-",
+                f"/aws/sagemaker/Endpoints/{self.prefix}-",
+                n.function_log_group,
+                n.endpoint_log_group,
+            ):
                 for g in _pages(logs, "describe_log_groups", "logGroups", logGroupNamePrefix=stem):
                     groups[g["logGroupName"]] = g
         for name, group in sorted(groups.items()):
             tags = logs.list_tags_log_group(logGroupName=name).get("tags", {})
             cost = group.get("storedBytes", 0) / 1e9 * LOG_STORAGE_USD_GB_MONTH / HOURS_PER_MONTH
-            retention = f"retention {group['retentionInDays']} d" if group.get("retentionInDays") else "kept forever"
+            retention = (
+                f"retention {group['retentionInDays']} d" if group.get("retentionInDays") else "kept forever"
+            )
             r: Resource | None
             if owner(tags) is None and name in derived:
                 parent = derived[name]
-                r = self.add(Resource("logs", "log group", name, arn=group.get("arn", ""), prefix=parent.prefix,
-                                      created_at=parent.created_at, owned=True, est_hourly_usd=cost,
-                                      creator=parent.creator, foreign=parent.foreign,
-                                      note=self.whose(parent.creator,
-                                                      f"created by AWS for {parent.kind} {parent.name}; {retention}")))
+                r = self.add(
+                    Resource(
+                        "logs",
+                        "log group",
+                        name,
+                        arn=group.get("arn", ""),
+                        prefix=parent.prefix,
+                        created_at=parent.created_at,
+                        owned=True,
+                        est_hourly_usd=cost,
+                        creator=parent.creator,
+                        foreign=parent.foreign,
+                        note=self.whose(
+                            parent.creator, f"created by AWS for {parent.kind} {parent.name}; {retention}"
+                        ),
+                    )
+                )
             else:
-                r = self.tagged("logs", "log group", name, tags, arn=group.get("arn", ""), est_hourly_usd=cost,
-                                note=retention)
+                r = self.tagged(
+                    "logs",
+                    "log group",
+                    name,
+                    tags,
+                    arn=group.get("arn", ""),
+                    est_hourly_usd=cost,
+                    note=retention,
+                )
             if r is not None:
                 self.metric_filters(r)
             elif n is not None and self.prefix and name in (n.function_log_group, n.endpoint_log_group):
@@ -325,26 +398,52 @@ class _Finder:
             spaces = {t.get("metricNamespace") for t in mf.get("metricTransformations", [])}
             for prefix in prefixes:
                 if self.names(prefix).metric_namespace in spaces:
-                    self.add(Resource("logs", "metric filter", mf["filterName"], prefix=prefix,
-                                      created_at=group.created_at or _epoch_ms(mf.get("creationTime")), owned=True,
-                                      creator=group.creator, foreign=group.foreign, parent=group.name,
-                                      note=self.whose(group.creator, f"namespace {self.names(prefix).metric_namespace}"),
-                                      ref={"logGroupName": group.name}))
+                    self.add(
+                        Resource(
+                            "logs",
+                            "metric filter",
+                            mf["filterName"],
+                            prefix=prefix,
+                            created_at=group.created_at or _epoch_ms(mf.get("creationTime")),
+                            owned=True,
+                            creator=group.creator,
+                            foreign=group.foreign,
+                            parent=group.name,
+                            note=self.whose(
+                                group.creator, f"namespace {self.names(prefix).metric_namespace}"
+                            ),
+                            ref={"logGroupName": group.name},
+                        )
+                    )
 
     def alarms(self) -> None:
         cw = self.client("cloudwatch")
         kwargs = {"AlarmNamePrefix": f"{self.prefix}-"} if self.prefix else {}
-        pages = cw.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm", "CompositeAlarm"], **kwargs)
+        pages = cw.get_paginator("describe_alarms").paginate(
+            AlarmTypes=["MetricAlarm", "CompositeAlarm"], **kwargs
+        )
         for page in pages:
-            for kind_key, alarms in (("metric", page.get("MetricAlarms", [])), ("composite", page.get("CompositeAlarms", []))):
+            for kind_key, alarms in (
+                ("metric", page.get("MetricAlarms", [])),
+                ("composite", page.get("CompositeAlarms", [])),
+            ):
                 for alarm in alarms:
                     tags = cw.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]).get("Tags", [])
                     if kind_key == "composite":
                         monthly = ALARM_USD_MONTH["composite"]
                     else:
-                        monthly = ALARM_USD_MONTH["high-resolution" if alarm.get("Period", 60) < 60 else "standard"]
-                    self.tagged("cloudwatch", "alarm", alarm["AlarmName"], tag_dict(tags), arn=alarm["AlarmArn"],
-                                est_hourly_usd=monthly / HOURS_PER_MONTH, note=f"state {alarm.get('StateValue', '?')}")
+                        monthly = ALARM_USD_MONTH[
+                            "high-resolution" if alarm.get("Period", 60) < 60 else "standard"
+                        ]
+                    self.tagged(
+                        "cloudwatch",
+                        "alarm",
+                        alarm["AlarmName"],
+                        tag_dict(tags),
+                        arn=alarm["AlarmArn"],
+                        est_hourly_usd=monthly / HOURS_PER_MONTH,
+                        note=f"state {alarm.get('StateValue', '?')}",
+                    )
 
     def dashboards(self) -> None:
         """Dashboards cannot be tagged: the kit's are those with the exact name of a prefix the tags know."""
@@ -354,13 +453,26 @@ class _Finder:
             name = self.names(prefix).dashboard
             for d in _pages(cw, "list_dashboards", "DashboardEntries", DashboardNamePrefix=name):
                 if d["DashboardName"] == name:
-                    started = [r.created_at for r in self.found if r.tagged and r.prefix == prefix and r.created_at]
+                    started = [
+                        r.created_at for r in self.found if r.tagged and r.prefix == prefix and r.created_at
+                    ]
                     created = min(started) if started else d.get("LastModified")
                     creator = self.dashboard_creator(prefix)
-                    self.add(Resource("cloudwatch", "dashboard", name, arn=d.get("DashboardArn", ""), prefix=prefix,
-                                      created_at=created, owned=True, creator=creator, foreign=self.is_foreign(creator),
-                                      est_hourly_usd=DASHBOARD_USD_MONTH / HOURS_PER_MONTH,
-                                      note=self.whose(creator, "untaggable: the kit's exact name")))
+                    self.add(
+                        Resource(
+                            "cloudwatch",
+                            "dashboard",
+                            name,
+                            arn=d.get("DashboardArn", ""),
+                            prefix=prefix,
+                            created_at=created,
+                            owned=True,
+                            creator=creator,
+                            foreign=self.is_foreign(creator),
+                            est_hourly_usd=DASHBOARD_USD_MONTH / HOURS_PER_MONTH,
+                            note=self.whose(creator, "untaggable: the kit's exact name"),
+                        )
+                    )
 
     def dashboard_creator(self, prefix: str) -> str:
         """A dashboard has no tags: it is the caller's when any tagged resource of its prefix is (or none names a
@@ -385,8 +497,14 @@ class _Finder:
                 continue
             for sub in _pages(sns, "list_subscriptions_by_topic", "Subscriptions", TopicArn=arn):
                 pending = not sub["SubscriptionArn"].startswith("arn:")
-                self.child(r, "sns", "subscription", f"{sub['Protocol']}:{sub['Endpoint']}", arn=sub["SubscriptionArn"],
-                           note="pending confirmation: goes with the topic" if pending else "")
+                self.child(
+                    r,
+                    "sns",
+                    "subscription",
+                    f"{sub['Protocol']}:{sub['Endpoint']}",
+                    arn=sub["SubscriptionArn"],
+                    note="pending confirmation: goes with the topic" if pending else "",
+                )
 
     def queues(self) -> None:
         sqs = self.client("sqs")
@@ -412,10 +530,20 @@ class _Finder:
             cost, note = 0.0, "on-demand: $0 idle"
             if mode == "PROVISIONED":
                 tput = table.get("ProvisionedThroughput", {})
-                cost = (tput.get("ReadCapacityUnits", 0) * DYNAMODB_PROVISIONED_USD_HOUR["read"]
-                        + tput.get("WriteCapacityUnits", 0) * DYNAMODB_PROVISIONED_USD_HOUR["write"])
+                cost = (
+                    tput.get("ReadCapacityUnits", 0) * DYNAMODB_PROVISIONED_USD_HOUR["read"]
+                    + tput.get("WriteCapacityUnits", 0) * DYNAMODB_PROVISIONED_USD_HOUR["write"]
+                )
                 note = "provisioned capacity"
-            self.tagged("dynamodb", "table", name, tag_dict(tags), arn=table["TableArn"], est_hourly_usd=cost, note=note)
+            self.tagged(
+                "dynamodb",
+                "table",
+                name,
+                tag_dict(tags),
+                arn=table["TableArn"],
+                est_hourly_usd=cost,
+                note=note,
+            )
 
     def buckets(self) -> None:
         s3 = self.client("s3")
@@ -429,15 +557,24 @@ class _Finder:
                 if _code(exc) not in ("NoSuchTagSet", "NoSuchBucket"):
                     raise
                 tags = []
-            r = self.tagged("s3", "bucket", name, tag_dict(tags), arn=session.arn("s3", name, region="", account=""))
+            r = self.tagged(
+                "s3", "bucket", name, tag_dict(tags), arn=session.arn("s3", name, region="", account="")
+            )
             if r is None or not r.owned:
                 continue
             for kind_key in ("Versions", "DeleteMarkers"):
                 for v in _pages(s3, "list_object_versions", kind_key, Bucket=name):
                     cost = v.get("Size", 0) / 1e9 * S3_STORAGE_USD_GB_MONTH / HOURS_PER_MONTH
                     note = "delete marker" if kind_key == "DeleteMarkers" else f"{v.get('Size', 0):,} bytes"
-                    self.child(r, "s3", "object", v["Key"], est_hourly_usd=cost, note=f"{note}, version {v['VersionId']}",
-                               ref={"Key": v["Key"], "VersionId": v["VersionId"]})
+                    self.child(
+                        r,
+                        "s3",
+                        "object",
+                        v["Key"],
+                        est_hourly_usd=cost,
+                        note=f"{note}, version {v['VersionId']}",
+                        ref={"Key": v["Key"], "VersionId": v["VersionId"]},
+                    )
 
     def roles(self) -> None:
         iam = self.client("iam")
@@ -450,19 +587,38 @@ class _Finder:
             if r is None or not r.owned:
                 continue
             for p in _pages(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
-                self.child(r, "iam", "attached policy", p["PolicyName"], arn=p["PolicyArn"], note="detached, not deleted")
+                self.child(
+                    r,
+                    "iam",
+                    "attached policy",
+                    p["PolicyName"],
+                    arn=p["PolicyArn"],
+                    note="detached, not deleted",
+                )
             for policy in _pages(iam, "list_role_policies", "PolicyNames", RoleName=name):
                 self.child(r, "iam", "inline policy", policy)
 
     def run(self) -> list[Resource]:
         """Find everything; return it in deletion order."""
-        for step in (self.lambda_functions, self.sagemaker, self.log_groups, self.alarms, self.topics,
-                     self.queues, self.tables, self.buckets, self.roles, self.dashboards):
+        for step in (
+            self.lambda_functions,
+            self.sagemaker,
+            self.log_groups,
+            self.alarms,
+            self.topics,
+            self.queues,
+            self.tables,
+            self.buckets,
+            self.roles,
+            self.dashboards,
+        ):
             step()
         return sorted(self.found, key=lambda r: (r.rank, r.prefix, r.parent, r.name))
 
 
-def collect(prefix: str | None = None, settings: Settings | None = None, *, all_prefixes: bool = False) -> list[Resource]:
+def collect(
+    prefix: str | None = None, settings: Settings | None = None, *, all_prefixes: bool = False
+) -> list[Resource]:
     """Everything of the kit for prefix (default: this attendee's), or for every prefix, in deletion order."""
     settings = settings or session.settings()
     session.prepare()
@@ -494,17 +650,25 @@ def table(resources: Iterable[Resource]):
         }
         for r in resources
     ]
-    return pd.DataFrame(rows, columns=["service", "kind", "name", "prefix", "kit's", "tagged", "created",
-                                       "USD/hour", "in", "note"])
+    return pd.DataFrame(
+        rows,
+        columns=["service", "kind", "name", "prefix", "kit's", "tagged", "created", "USD/hour", "in", "note"],
+    )
 
 
 def compact(frame):
     """The inventory narrowed to a notebook's width: one 'what' column, the parent beside the name, the prefix
     only when it varies."""
     what = frame["service"] + " " + frame["kind"]
-    name = frame["name"].where(frame["in"].isna() | (frame["in"] == ""), frame["name"] + " (in " + frame["in"].astype(str) + ")")
+    name = frame["name"].where(
+        frame["in"].isna() | (frame["in"] == ""), frame["name"] + " (in " + frame["in"].astype(str) + ")"
+    )
     narrow = frame.assign(what=what, name=name)
-    columns = ["what", "name"] + (["prefix"] if frame["prefix"].nunique() > 1 else []) + ["kit's", "created", "USD/hour", "note"]
+    columns = (
+        ["what", "name"]
+        + (["prefix"] if frame["prefix"].nunique() > 1 else [])
+        + ["kit's", "created", "USD/hour", "note"]
+    )
     narrow = narrow[columns]
     narrow["note"] = narrow["note"].fillna("").astype(str).str.slice(0, 48)
     return narrow
@@ -528,9 +692,15 @@ def show(resources: list[Resource]) -> None:
             print(frame.to_string(index=False))
     owned = [r for r in resources if r.owned]
     unknown = sum(1 for r in owned if r.est_hourly_usd is None)
-    print(f"{len(owned)} resource(s) of the kit, estimated ${hourly_total(owned):.4f}/hour"
-          f"{f' plus {unknown} of unknown price' if unknown else ''} (prices of {PRICES_AS_OF}, us-east-1)."
-          + (f" {len(resources) - len(owned)} lookalike(s) without the kit's tags are left alone." if len(owned) < len(resources) else ""))
+    print(
+        f"{len(owned)} resource(s) of the kit, estimated ${hourly_total(owned):.4f}/hour"
+        f"{f' plus {unknown} of unknown price' if unknown else ''} (prices of {PRICES_AS_OF}, us-east-1)."
+        + (
+            f" {len(resources) - len(owned)} lookalike(s) without the kit's tags are left alone."
+            if len(owned) < len(resources)
+            else ""
+        )
+    )
     by_creator = creators(resources)
     if len(by_creator) > 1 or any(r.foreign for r in owned):
         print("Created by: " + "; ".join(f"{who}: {n}" for who, n in by_creator.items()) + ".")

@@ -31,8 +31,13 @@ def register_kernel(user: bool = False) -> Path:
 
     # In the kit's venv a .pth file makes `helpers` importable; a Jupyter outside it (SageMaker Studio,
     # JupyterHub) starts the kernel in notebooks/, so the kernel itself is told where the kit is.
-    where = install(kernel_name=KERNEL_NAME, display_name=KERNEL_DISPLAY_NAME, user=user,
-                    prefix=None if user else sys.prefix, env={"PYTHONPATH": str(ROOT)} if user else None)
+    where = install(
+        kernel_name=KERNEL_NAME,
+        display_name=KERNEL_DISPLAY_NAME,
+        user=user,
+        prefix=None if user else sys.prefix,
+        env={"PYTHONPATH": str(ROOT)} if user else None,
+    )
     return Path(where)
 
 
@@ -49,14 +54,21 @@ def write_settings(app_dir: Path | None = None) -> Path:
 
 def command(port: int | None = None, token: str | None = None, open_browser: bool = True) -> list[str]:
     """The command line that starts the workshop's JupyterLab on the notebooks folder."""
-    args = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={NOTEBOOKS}",
-            f"--MultiKernelManager.default_kernel_name={KERNEL_NAME}"]
+    args = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={NOTEBOOKS}",
+        f"--MultiKernelManager.default_kernel_name={KERNEL_NAME}",
+    ]
     if port is not None:
         args += [f"--ServerApp.port={port}", "--ServerApp.port_retries=0"]
     if token is not None:
         args.append(f"--IdentityProvider.token={token}")
     if not open_browser:
         args.append("--no-browser")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root; Jupyter refuses by default
+    if (
+        hasattr(os, "geteuid") and os.geteuid() == 0
+    ):  # containers and CI run as root; Jupyter refuses by default
         args.append("--ServerApp.allow_root=True")
     return args

@@ -26,7 +26,9 @@ def ensure_log_group(name: str, retention_days: int, tags: dict[str, str]) -> di
         if missing:
             logs.tag_log_group(logGroupName=name, tags=missing)
     logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
-    return next(g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name)
+    return next(
+        g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name
+    )
 
 
 def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str = "") -> pd.DataFrame:
@@ -43,7 +45,10 @@ def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str =
     events = sorted(events, key=lambda e: e["timestamp"])[-limit:]
     frame = pd.DataFrame(
         {
-            "time (UTC)": [dt.datetime.fromtimestamp(e["timestamp"] / 1000, dt.UTC).strftime("%H:%M:%S.%f")[:-3] for e in events],
+            "time (UTC)": [
+                dt.datetime.fromtimestamp(e["timestamp"] / 1000, dt.UTC).strftime("%H:%M:%S.%f")[:-3]
+                for e in events
+            ],
             "stream": [e["logStreamName"][-20:] for e in events],
             "message": [e["message"][:140] for e in events],
         }
@@ -92,13 +97,17 @@ def insights(group: str, query: str, minutes: int = 60, timeout_s: float = 120) 
     """
     logs = client("logs")
     now = int(time.time())
-    query_id = logs.start_query(logGroupName=group, startTime=now - minutes * 60, endTime=now, queryString=query)["queryId"]
+    query_id = logs.start_query(
+        logGroupName=group, startTime=now - minutes * 60, endTime=now, queryString=query
+    )["queryId"]
     started = time.monotonic()
     reported = 0.0
     while (waited := time.monotonic() - started) < timeout_s:
         answer = logs.get_query_results(queryId=query_id)
         if answer["status"] in ("Complete", "Failed", "Cancelled", "Timeout"):
-            return pd.DataFrame([{f["field"]: f["value"] for f in row if f["field"] != "@ptr"} for row in answer["results"]])
+            return pd.DataFrame(
+                [{f["field"]: f["value"] for f in row if f["field"] != "@ptr"} for row in answer["results"]]
+            )
         if waited - reported >= 10:
             reported = waited
             print(f"Logs Insights query {answer['status']} for {waited:.0f} s (at most {timeout_s:.0f} s)")

@@ -92,7 +92,9 @@ def portable_json(booster) -> bytes:
     params = document["learner"]["learner_model_param"]
     scores = params["base_score"].strip("[]").split(",")
     if len(scores) != 1:
-        raise ValueError(f"base_score {params['base_score']} has {len(scores)} values; XGBoost 1.7 reads one (single-target models only).")
+        raise ValueError(
+            f"base_score {params['base_score']} has {len(scores)} values; XGBoost 1.7 reads one (single-target models only)."
+        )
     params["base_score"] = scores[0].strip()
     return json.dumps(document, separators=(",", ":")).encode()
 
@@ -152,7 +154,9 @@ def load_booster(artifact: bytes):
     try:
         booster.load_model(bytearray(unpack(artifact)))
     except xgb.core.XGBoostError as exc:
-        raise ValueError(f"the booster file could not be loaded by XGBoost ({str(exc).splitlines()[0]})") from exc
+        raise ValueError(
+            f"the booster file could not be loaded by XGBoost ({str(exc).splitlines()[0]})"
+        ) from exc
     return booster
 
 

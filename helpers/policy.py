@@ -48,35 +48,108 @@ SAGEMAKER_TAGGABLE = ("model", "endpoint-config", "endpoint")
 
 # The resource types each action is authorized against; () means AWS authorizes it against "*".
 SCOPE: dict[str, tuple[str, ...]] = {
-    **{f"dynamodb:{a}": ("table",) for a in (
-        "BatchWriteItem", "CreateTable", "DeleteItem", "DeleteTable", "DescribeContinuousBackups",
-        "DescribeTable", "DescribeTimeToLive", "GetItem", "ListTagsOfResource", "PutItem", "Scan",
-        "TagResource", "UntagResource", "UpdateContinuousBackups", "UpdateItem", "UpdateTable",
-        "UpdateTimeToLive", "BatchGetItem")},
+    **{
+        f"dynamodb:{a}": ("table",)
+        for a in (
+            "BatchWriteItem",
+            "CreateTable",
+            "DeleteItem",
+            "DeleteTable",
+            "DescribeContinuousBackups",
+            "DescribeTable",
+            "DescribeTimeToLive",
+            "GetItem",
+            "ListTagsOfResource",
+            "PutItem",
+            "Scan",
+            "TagResource",
+            "UntagResource",
+            "UpdateContinuousBackups",
+            "UpdateItem",
+            "UpdateTable",
+            "UpdateTimeToLive",
+            "BatchGetItem",
+        )
+    },
     "dynamodb:Query": ("table", "index"),
     "dynamodb:ListTables": (),
     "dynamodb:DescribeLimits": (),
-    **{f"lambda:{a}": ("function",) for a in (
-        "CreateFunction", "DeleteFunction", "GetFunction", "GetFunctionConfiguration", "GetFunctionUrlConfig",
-        "GetFunctionConcurrency", "InvokeFunction", "ListTags", "ListVersionsByFunction", "PutFunctionConcurrency",
-        "DeleteFunctionConcurrency", "TagResource", "UntagResource", "UpdateFunctionCode",
-        "UpdateFunctionConfiguration", "GetPolicy")},
+    **{
+        f"lambda:{a}": ("function",)
+        for a in (
+            "CreateFunction",
+            "DeleteFunction",
+            "GetFunction",
+            "GetFunctionConfiguration",
+            "GetFunctionUrlConfig",
+            "GetFunctionConcurrency",
+            "InvokeFunction",
+            "ListTags",
+            "ListVersionsByFunction",
+            "PutFunctionConcurrency",
+            "DeleteFunctionConcurrency",
+            "TagResource",
+            "UntagResource",
+            "UpdateFunctionCode",
+            "UpdateFunctionConfiguration",
+            "GetPolicy",
+        )
+    },
     "lambda:ListFunctions": (),
     "lambda:ListEventSourceMappings": (),
-    **{f"iam:{a}": ("role",) for a in (
-        "AttachRolePolicy", "CreateRole", "DeleteRole", "DeleteRolePolicy", "DetachRolePolicy", "GetRole",
-        "GetRolePolicy", "ListAttachedRolePolicies", "ListInstanceProfilesForRole", "ListRolePolicies",
-        "ListRoleTags", "PutRolePolicy", "TagRole", "UntagRole", "UpdateAssumeRolePolicy")},
+    **{
+        f"iam:{a}": ("role",)
+        for a in (
+            "AttachRolePolicy",
+            "CreateRole",
+            "DeleteRole",
+            "DeleteRolePolicy",
+            "DetachRolePolicy",
+            "GetRole",
+            "GetRolePolicy",
+            "ListAttachedRolePolicies",
+            "ListInstanceProfilesForRole",
+            "ListRolePolicies",
+            "ListRoleTags",
+            "PutRolePolicy",
+            "TagRole",
+            "UntagRole",
+            "UpdateAssumeRolePolicy",
+        )
+    },
     "iam:ListRoles": (),
-    **{f"s3:{a}": ("bucket",) for a in (
-        "CreateBucket", "DeleteBucket", "GetBucketLocation", "GetBucketTagging", "ListBucket",
-        "ListBucketVersions", "PutBucketTagging")},
+    **{
+        f"s3:{a}": ("bucket",)
+        for a in (
+            "CreateBucket",
+            "DeleteBucket",
+            "GetBucketLocation",
+            "GetBucketTagging",
+            "ListBucket",
+            "ListBucketVersions",
+            "PutBucketTagging",
+        )
+    },
     **{f"s3:{a}": ("object",) for a in ("DeleteObject", "DeleteObjectVersion", "GetObject", "PutObject")},
     "s3:ListAllMyBuckets": (),
-    **{f"logs:{a}": LOG_GROUPS for a in (
-        "CreateLogGroup", "DeleteLogGroup", "DeleteMetricFilter", "FilterLogEvents",
-        "GetLogEvents", "DescribeLogStreams", "ListTagsLogGroup", "ListTagsForResource", "PutMetricFilter",
-        "PutRetentionPolicy", "StartQuery", "TagLogGroup", "TagResource")},
+    **{
+        f"logs:{a}": LOG_GROUPS
+        for a in (
+            "CreateLogGroup",
+            "DeleteLogGroup",
+            "DeleteMetricFilter",
+            "FilterLogEvents",
+            "GetLogEvents",
+            "DescribeLogStreams",
+            "ListTagsLogGroup",
+            "ListTagsForResource",
+            "PutMetricFilter",
+            "PutRetentionPolicy",
+            "StartQuery",
+            "TagLogGroup",
+            "TagResource",
+        )
+    },
     # Listing groups or filters, a query's results and testing a pattern name no log group.
     "logs:DescribeLogGroups": (),
     "logs:DescribeMetricFilters": (),
@@ -100,9 +173,19 @@ SCOPE: dict[str, tuple[str, ...]] = {
     "sagemaker:ListEndpoints": (),
     "sagemaker:ListEndpointConfigs": (),
     "sagemaker:ListModels": (),
-    **{f"cloudwatch:{a}": ("alarm",) for a in (
-        "DeleteAlarms", "DescribeAlarmHistory", "PutMetricAlarm", "SetAlarmState", "EnableAlarmActions",
-        "DisableAlarmActions", "TagResource", "ListTagsForResource")},
+    **{
+        f"cloudwatch:{a}": ("alarm",)
+        for a in (
+            "DeleteAlarms",
+            "DescribeAlarmHistory",
+            "PutMetricAlarm",
+            "SetAlarmState",
+            "EnableAlarmActions",
+            "DisableAlarmActions",
+            "TagResource",
+            "ListTagsForResource",
+        )
+    },
     **{f"cloudwatch:{a}": ("dashboard",) for a in ("DeleteDashboards", "GetDashboard", "PutDashboard")},
     "cloudwatch:DescribeAlarms": (),
     "cloudwatch:ListDashboards": (),
@@ -110,18 +193,43 @@ SCOPE: dict[str, tuple[str, ...]] = {
     "cloudwatch:GetMetricStatistics": (),
     "cloudwatch:ListMetrics": (),
     "cloudwatch:PutMetricData": (),
-    **{f"sns:{a}": ("topic",) for a in (
-        "CreateTopic", "DeleteTopic", "GetTopicAttributes", "SetTopicAttributes", "ListSubscriptionsByTopic",
-        "ListTagsForResource", "Publish", "Subscribe", "TagResource")},
+    **{
+        f"sns:{a}": ("topic",)
+        for a in (
+            "CreateTopic",
+            "DeleteTopic",
+            "GetTopicAttributes",
+            "SetTopicAttributes",
+            "ListSubscriptionsByTopic",
+            "ListTagsForResource",
+            "Publish",
+            "Subscribe",
+            "TagResource",
+        )
+    },
     # A subscription's calls name the subscription, which AWS scopes to no resource type.
     "sns:Unsubscribe": (),
     "sns:GetSubscriptionAttributes": (),
     "sns:SetSubscriptionAttributes": (),
     "sns:ListTopics": (),
     "sns:ListSubscriptions": (),
-    **{f"sqs:{a}": ("queue",) for a in (
-        "CreateQueue", "DeleteMessage", "DeleteQueue", "GetQueueAttributes", "GetQueueUrl", "ListQueueTags",
-        "PurgeQueue", "ReceiveMessage", "SendMessage", "SetQueueAttributes", "TagQueue", "ChangeMessageVisibility")},
+    **{
+        f"sqs:{a}": ("queue",)
+        for a in (
+            "CreateQueue",
+            "DeleteMessage",
+            "DeleteQueue",
+            "GetQueueAttributes",
+            "GetQueueUrl",
+            "ListQueueTags",
+            "PurgeQueue",
+            "ReceiveMessage",
+            "SendMessage",
+            "SetQueueAttributes",
+            "TagQueue",
+            "ChangeMessageVisibility",
+        )
+    },
     "sqs:ListQueues": (),
     "sts:GetCallerIdentity": (),
 }
@@ -149,10 +257,20 @@ PASS_ROLES = (
 )
 # The only managed policy the kit attaches to a role it makes; attaching any other would let the
 # attendee hand a function more than the workshop needs.
-ATTACHABLE_POLICIES = ("service-role/AWSLambdaBasicExecutionRole",)  # AWS managed: arn:PARTITION:iam::aws:policy/...
+ATTACHABLE_POLICIES = (
+    "service-role/AWSLambdaBasicExecutionRole",
+)  # AWS managed: arn:PARTITION:iam::aws:policy/...
 SERVICE_NAMES = {
-    "cloudwatch": "CloudWatch", "dynamodb": "DynamoDB", "iam": "IAM", "lambda": "Lambda", "logs": "Logs",
-    "s3": "S3", "sagemaker": "SageMaker", "sns": "SNS", "sqs": "SQS", "sts": "STS",
+    "cloudwatch": "CloudWatch",
+    "dynamodb": "DynamoDB",
+    "iam": "IAM",
+    "lambda": "Lambda",
+    "logs": "Logs",
+    "s3": "S3",
+    "sagemaker": "SageMaker",
+    "sns": "SNS",
+    "sqs": "SQS",
+    "sts": "STS",
 }
 
 
@@ -172,7 +290,9 @@ def resource_arn(kind: str, values: dict[str, str]) -> str:
     """The ARN pattern of one resource type (RESOURCES) for values' prefix, account and region."""
     service, resource, fields = RESOURCES[kind]
     account = "" if fields == "global" else values["account"]
-    return regions.arn(values["region"], service, resource.format(**values), account, regional=fields == "regional")
+    return regions.arn(
+        values["region"], service, resource.format(**values), account, regional=fields == "regional"
+    )
 
 
 def _resources(kinds: tuple[str, ...], values: dict[str, str]) -> list[str]:
@@ -207,23 +327,43 @@ def document(actions: Iterable[str], prefix: str, account: str, region: str) -> 
         kinds.update(SCOPE[action])
     statements: list[dict[str, Any]] = []
     for (service, scoped), (names, kinds) in sorted(groups.items(), key=lambda g: (g[0][0], not g[0][1])):
-        statements.append({"Sid": _sid(service, scoped), "Effect": "Allow",
-                           "Action": sorted(names), "Resource": _resources(tuple(kinds), values)})
+        statements.append(
+            {
+                "Sid": _sid(service, scoped),
+                "Effect": "Allow",
+                "Action": sorted(names),
+                "Resource": _resources(tuple(kinds), values),
+            }
+        )
     if attach:
-        statements.append({
-            "Sid": "IAMAttachOnlyLambdaBasicExecution", "Effect": "Allow", "Action": ["iam:AttachRolePolicy"],
-            "Resource": _resources(("role",), values),
-            "Condition": {"ArnEquals": {"iam:PolicyARN": [regions.arn(region, "iam", f"policy/{p}", "aws", regional=False)
-                                                          for p in ATTACHABLE_POLICIES]}},
-        })
+        statements.append(
+            {
+                "Sid": "IAMAttachOnlyLambdaBasicExecution",
+                "Effect": "Allow",
+                "Action": ["iam:AttachRolePolicy"],
+                "Resource": _resources(("role",), values),
+                "Condition": {
+                    "ArnEquals": {
+                        "iam:PolicyARN": [
+                            regions.arn(region, "iam", f"policy/{p}", "aws", regional=False)
+                            for p in ATTACHABLE_POLICIES
+                        ]
+                    }
+                },
+            }
+        )
     if "iam:PassRole" in wanted:
         for role, service in PASS_ROLES:
             name = role.format(**values)
-            statements.append({
-                "Sid": f"PassRoleTo{service.split('.')[0].title()}", "Effect": "Allow", "Action": ["iam:PassRole"],
-                "Resource": [regions.arn(region, "iam", f"role/{name}", account, regional=False)],
-                "Condition": {"StringEquals": {"iam:PassedToService": service}},
-            })
+            statements.append(
+                {
+                    "Sid": f"PassRoleTo{service.split('.')[0].title()}",
+                    "Effect": "Allow",
+                    "Action": ["iam:PassRole"],
+                    "Resource": [regions.arn(region, "iam", f"role/{name}", account, regional=False)],
+                    "Condition": {"StringEquals": {"iam:PassedToService": service}},
+                }
+            )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -257,8 +397,8 @@ def write(actions: Iterable[str], path: Path = RECORDING) -> dict:
     actions = sorted(set(actions))
     content = {
         "about": "Actions a full run of the workshop makes (00_setup, 8.1-8.4, 99_cleanup), recorded by the "
-                 "local cloud; the policy is generated from them by helpers/policy.py for the example prefix, "
-                 "account and region. `python -m helpers policy --prefix P --account A --region R` makes yours.",
+        "local cloud; the policy is generated from them by helpers/policy.py for the example prefix, "
+        "account and region. `python -m helpers policy --prefix P --account A --region R` makes yours.",
         "example": EXAMPLE,
         "actions": actions,
         "policy": document(actions, **EXAMPLE),
@@ -276,9 +416,16 @@ def run_env(port: int, state_dir: Path, prefix: str = "attendee") -> dict[str, s
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
-    env.update(WORKSHOP_MODE="local", WORKSHOP_PREFIX=prefix, WORKSHOP_LOCAL_PORT=str(port),
-               WORKSHOP_STATE_DIR=str(state_dir), WORKSHOP_ALARM_PERIOD="10", WORKSHOP_ALARM_INTERVAL="2",
-               MPLBACKEND="Agg", PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    env.update(
+        WORKSHOP_MODE="local",
+        WORKSHOP_PREFIX=prefix,
+        WORKSHOP_LOCAL_PORT=str(port),
+        WORKSHOP_STATE_DIR=str(state_dir),
+        WORKSHOP_ALARM_PERIOD="10",
+        WORKSHOP_ALARM_INTERVAL="2",
+        MPLBACKEND="Agg",
+        PYTHONPATH=str(Path(__file__).resolve().parents[1]),
+    )
     return env
 
 
@@ -309,13 +456,24 @@ def run_notebooks(names: list[str], env: dict[str, str], out_dir: Path) -> tuple
 
     root = Path(__file__).resolve().parents[1]
     paths = [str(root / "notebooks" / name) for name in names]
-    done = subprocess.run([sys.executable, "-m", "helpers", "run", *paths, "--out", str(out_dir)],
-                          env=env, cwd=root, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "helpers", "run", *paths, "--out", str(out_dir)],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+    )
     return done.returncode == 0, done.stdout + done.stderr
 
 
-FULL_RUN = ["00_setup.ipynb", "8.1_create_dynamodb_table.ipynb", "8.2_update_lambda_write_dynamodb.ipynb",
-            "8.3_monitor_with_cloudwatch.ipynb", "8.4_analyze_inference_history.ipynb", "99_cleanup.ipynb"]
+FULL_RUN = [
+    "00_setup.ipynb",
+    "8.1_create_dynamodb_table.ipynb",
+    "8.2_update_lambda_write_dynamodb.ipynb",
+    "8.3_monitor_with_cloudwatch.ipynb",
+    "8.4_analyze_inference_history.ipynb",
+    "99_cleanup.ipynb",
+]
 
 
 def record(port: int, state_dir: Path) -> list[str]:
@@ -325,7 +483,9 @@ def record(port: int, state_dir: Path) -> list[str]:
 
     env = run_env(port, state_dir)
     root = Path(__file__).resolve().parents[1]
-    subprocess.run([sys.executable, "-m", "helpers.local", "up"], env=env, cwd=root, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "helpers.local", "up"], env=env, cwd=root, check=True, capture_output=True
+    )
     try:
         reset_calls(port)
         ok, output = run_notebooks(FULL_RUN, env, state_dir / "notebooks")
@@ -334,4 +494,6 @@ def record(port: int, state_dir: Path) -> list[str]:
         # The Lambda's own calls travel with its role's temporary (ASIA...) keys: not the attendee's.
         return recorded_actions(c for c in read_calls(port) if not c["caller"].startswith("ASIA"))
     finally:
-        subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=root, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "helpers.local", "down"], env=env, cwd=root, capture_output=True
+        )

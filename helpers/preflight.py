@@ -52,7 +52,9 @@ def quota_value(quotas, service: str, code: str) -> tuple[float | None, str]:
         if exc.response["Error"]["Code"] != "NoSuchResourceException":
             raise
     try:
-        return quotas.get_aws_default_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"], "AWS default"
+        return quotas.get_aws_default_service_quota(ServiceCode=service, QuotaCode=code)["Quota"][
+            "Value"
+        ], "AWS default"
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "NoSuchResourceException":
             raise
@@ -76,10 +78,14 @@ def quota_check(quotas, region: str, quota: tuple[str, str, str], need: int, att
         return Check(name, False, f"{source}. Fix: choose another region (WORKSHOP_REGION).")
     if value >= need:
         return Check(name, True, f"{value:g} ({source}) covers {need} for {attendees} attendees")
-    return Check(name, False, (
-        f"{value:g} ({source}) is below the {need} that {attendees} attendees need. Fix: request an increase to "
-        f"at least {need} (+{need - value:g}) at {quota_console_url(region, service, code)}"
-    ))
+    return Check(
+        name,
+        False,
+        (
+            f"{value:g} ({source}) is below the {need} that {attendees} attendees need. Fix: request an increase to "
+            f"at least {need} (+{need - value:g}) at {quota_console_url(region, service, code)}"
+        ),
+    )
 
 
 def region_check(region: str) -> Check:
@@ -91,10 +97,14 @@ def region_check(region: str) -> Check:
         from helpers.sagemaker import xgboost_image_uri
 
         return Check(name, True, xgboost_image_uri(region))
-    return Check(name, False, (
-        f"the workshop cannot run in {region} (SageMaker's XGBoost image or serverless inference is not offered "
-        "there). Fix: use one of " + ", ".join(regions.alternatives(region)) + "."
-    ))
+    return Check(
+        name,
+        False,
+        (
+            f"the workshop cannot run in {region} (SageMaker's XGBoost image or serverless inference is not offered "
+            "there). Fix: use one of " + ", ".join(regions.alternatives(region)) + "."
+        ),
+    )
 
 
 def run(attendees: int) -> list[Check]:
@@ -106,8 +116,12 @@ def run(attendees: int) -> list[Check]:
         raise WorkshopError(f"--attendees {attendees}: a workshop needs at least 1 attendee.")
     info = session.prepare()
     region = info["region"]
-    checks = [Check("identity (STS)", True, f"{info['identity']} in account {info['account']} ({info['mode']} mode)"),
-              region_check(region)]
+    checks = [
+        Check(
+            "identity (STS)", True, f"{info['identity']} in account {info['account']} ({info['mode']} mode)"
+        ),
+        region_check(region),
+    ]
     quotas = session.client("service-quotas")
     need = needs(attendees)
     checks.append(quota_check(quotas, region, LAMBDA_QUOTA, need[LAMBDA_QUOTA[1]], attendees))

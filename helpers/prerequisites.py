@@ -1,4 +1,4 @@
-""""Before you start": what each notebook needs from the earlier ones, checked before any call can fail.
+""" "Before you start": what each notebook needs from the earlier ones, checked before any call can fail.
 
 Each notebook's first cell calls ``require("8.3")`` (say). Every check asks AWS in a way that answers
 "missing" instead of raising for a missing resource, so a notebook opened out of order stops with
@@ -74,12 +74,21 @@ def _function_records(names) -> str | None:
 
 def _records(names) -> str | None:
     answer = _look_up(
-        "dynamodb", "query", TableName=names.metadata_table, IndexName=METADATA_INDEX, Limit=1,
-        KeyConditionExpression="endpointName = :e", ExpressionAttributeValues={":e": {"S": names.endpoint}},
+        "dynamodb",
+        "query",
+        TableName=names.metadata_table,
+        IndexName=METADATA_INDEX,
+        Limit=1,
+        KeyConditionExpression="endpointName = :e",
+        ExpressionAttributeValues={":e": {"S": names.endpoint}},
     )
     if answer is None:
         return f"table {names.metadata_table} does not exist"
-    return None if answer["Items"] else f"table {names.metadata_table} holds no inference records of {names.endpoint}"
+    return (
+        None
+        if answer["Items"]
+        else f"table {names.metadata_table} holds no inference records of {names.endpoint}"
+    )
 
 
 def _metric_filters(names) -> str | None:
@@ -105,7 +114,11 @@ CHECKS: list[tuple[str, str, Callable]] = [
 def missing(notebook: str) -> list[tuple[str, str]]:
     """What the earlier notebooks should have left for `notebook` and did not: (notebook to run, what is missing)."""
     names = session.settings().names
-    needed = [(made_by, check) for made_by, needed_by, check in CHECKS if ORDER.index(needed_by) <= ORDER.index(notebook)]
+    needed = [
+        (made_by, check)
+        for made_by, needed_by, check in CHECKS
+        if ORDER.index(needed_by) <= ORDER.index(notebook)
+    ]
     found: list[tuple[str, str]] = []
     for made_by, check in needed:
         if any(made_by == m for m, _ in found):

@@ -65,7 +65,9 @@ def straddles(records: pd.DataFrame, moment: pd.Timestamp, margin_ms: float = MA
 # ---------------------------------------------------------------- the per-minute table and the rule
 
 
-def per_minute(records: pd.DataFrame, metrics: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+def per_minute(
+    records: pd.DataFrame, metrics: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> pd.DataFrame:
     """Records per minute (by start time) beside the metrics' sums per minute, for [start, end)."""
     index = pd.date_range(start.floor("min"), end, freq="min", inclusive="left", name="minute").as_unit("ns")
     stamps = records["timestamp"]
@@ -206,7 +208,9 @@ def window_start(
 # ---------------------------------------------------------------- reading both witnesses
 
 
-def metric_sums(queries: list[dict], start: pd.Timestamp, end: pd.Timestamp, cloudwatch: Any = None) -> pd.DataFrame:
+def metric_sums(
+    queries: list[dict], start: pd.Timestamp, end: pd.Timestamp, cloudwatch: Any = None
+) -> pd.DataFrame:
     """GetMetricData (every page) as one column of sums per query Id, indexed by whole minute."""
     cloudwatch = cloudwatch or client("cloudwatch")
     pairs: dict[str, list[tuple[Any, float]]] = {q["Id"]: [] for q in queries}
@@ -219,7 +223,9 @@ def metric_sums(queries: list[dict], start: pd.Timestamp, end: pd.Timestamp, clo
     while True:
         answer = cloudwatch.get_metric_data(**kwargs)
         for result in answer.get("MetricDataResults", []):
-            pairs[result["Id"]].extend(zip(result.get("Timestamps", []), result.get("Values", []), strict=True))
+            pairs[result["Id"]].extend(
+                zip(result.get("Timestamps", []), result.get("Values", []), strict=True)
+            )
         if not answer.get("NextToken"):
             break
         kwargs["NextToken"] = answer["NextToken"]
@@ -252,7 +258,9 @@ def reconcile(
     deadline = time.monotonic() + timeout_s
     while True:
         records = history.load(table, endpoint, start, end, client=dynamodb, progress=False)
-        result = Reconciliation(start, end, per_minute(records, metric_sums(queries, start, end, cloudwatch), start, end))
+        result = Reconciliation(
+            start, end, per_minute(records, metric_sums(queries, start, end, cloudwatch), start, end)
+        )
         if result.agree or time.monotonic() + interval_s > deadline:
             return result
         print(f"not in agreement yet, looking again in {interval_s:.0f} s: {' '.join(result.explanations)}")

@@ -31,7 +31,9 @@ CONSOLE_HOSTS = {
     "aws-cn": "https://console.amazonaws.cn",
     "aws-us-gov": "https://console.amazonaws-us-gov.com",
 }
-_REGION_SHAPE = re.compile(r"^[a-z]+(-[a-z]+)+-\d+$")  # us-east-1, us-gov-west-1, eusc-de-east-1; not aws-global
+_REGION_SHAPE = re.compile(
+    r"^[a-z]+(-[a-z]+)+-\d+$"
+)  # us-east-1, us-gov-west-1, eusc-de-east-1; not aws-global
 
 
 def _package_file(package: str, relative: str) -> Path | None:
@@ -74,7 +76,9 @@ def partition(region: str) -> str:
     """The partition of a region: 'aws', 'aws-cn' (cn-*), 'aws-us-gov' (us-gov-*), ... ValueError for a non-region."""
     found = find_partition(region)
     if found is None:
-        raise ValueError(f"{region!r} is not a region of any AWS partition botocore knows ({', '.join(partitions())}).")
+        raise ValueError(
+            f"{region!r} is not a region of any AWS partition botocore knows ({', '.join(partitions())})."
+        )
     return found
 
 
@@ -114,8 +118,11 @@ def workshop_regions() -> list[str]:
     """The regions where the workshop can run: serverless inference offered and the XGBoost image published."""
     images = xgboost_image_regions()
     listed = {r for p in _partitions() for r in p["regions"] if _REGION_SHAPE.match(r)}
-    return sorted(r for r in (listed if images is None else images | listed) if serverless_offered(r)
-                  and (images is None or r in images))
+    return sorted(
+        r
+        for r in (listed if images is None else images | listed)
+        if serverless_offered(r) and (images is None or r in images)
+    )
 
 
 def alternatives(region: str, limit: int = 4) -> list[str]:

@@ -35,8 +35,6 @@ def deployment_entry(endpoint: str, model_version: str) -> dict:
     }
 
 
-
-
 def training_metrics(artifact_url: str) -> dict[str, float]:
     """The metrics.json the setup stored beside the artifact ({} when there is none)."""
     bucket, _, key = artifact_url[5:].partition("/")

@@ -63,7 +63,13 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, time
         # The kernel talks over local sockets in a private folder: over TCP it warns about encryption.
         with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:
             config = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
-            NotebookClient(nb, config=config, timeout=timeout_s, kernel_name=KERNEL_NAME, resources={"metadata": {"path": str(path.parent)}}).execute()
+            NotebookClient(
+                nb,
+                config=config,
+                timeout=timeout_s,
+                kernel_name=KERNEL_NAME,
+                resources={"metadata": {"path": str(path.parent)}},
+            ).execute()
     except CellExecutionError as exc:
         error = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip().splitlines()[-1][:300]
     except Exception as exc:  # kernel died, timeout
@@ -160,6 +166,8 @@ def print_summary(results: list[Result], out_dir: Path) -> None:
     if figures:
         print(f"figures ({len(figures)}): {os.path.relpath(BUILD / 'figures')}/")
     if settings().is_local:
-        print(f"local cloud still running at {settings().local_url} (stop it: .venv/bin/python -m helpers.local down)")
+        print(
+            f"local cloud still running at {settings().local_url} (stop it: .venv/bin/python -m helpers.local down)"
+        )
     failed = [r for r in results if not r.ok]
     print("ALL NOTEBOOKS PASSED" if not failed else f"FAILED: {failed[0].notebook}: {failed[0].error}")

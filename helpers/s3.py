@@ -25,8 +25,10 @@ def ensure_bucket(name: str, tags: dict[str, str]) -> str:
     s3.create_bucket(Bucket=name, **kwargs)
     s3.put_public_access_block(
         Bucket=name,
-        PublicAccessBlockConfiguration={k: True for k in (
-            "BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")},
+        PublicAccessBlockConfiguration={
+            k: True
+            for k in ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
+        },
     )
     s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
     print(f"created bucket s3://{name}")
@@ -44,7 +46,9 @@ def put_if_changed(bucket: str, key: str, body: bytes, tags: dict[str, str]) -> 
     except ClientError as exc:
         if not is_not_found(exc):
             raise
-    tagging = urllib.parse.urlencode(tags)  # S3 reads the tag set as a URL query: '+' or '&' in a value must be encoded
+    tagging = urllib.parse.urlencode(
+        tags
+    )  # S3 reads the tag set as a URL query: '+' or '&' in a value must be encoded
     s3.put_object(Bucket=bucket, Key=key, Body=body, Metadata={"sha256": digest}, Tagging=tagging)
     print(f"uploaded s3://{bucket}/{key} ({len(body):,} bytes, sha256 {digest[:12]}…)")
     return f"s3://{bucket}/{key}"

@@ -114,7 +114,7 @@ def _quota_error(exc: ClientError, name: str, config_name: str) -> WorkshopError
         "MaxConcurrency in the endpoint configuration spec (then delete the old configuration or give the spec a "
         "new name); or delete serverless endpoints you no longer need (in a shared account another attendee may "
         "hold the rest: python -m helpers cleanup --all-prefixes --older-than 8h lists old ones); or ask for an "
-        f"increase of the quota \"Maximum total concurrency that can be allocated across all serverless endpoints\" "
+        f'increase of the quota "Maximum total concurrency that can be allocated across all serverless endpoints" '
         f"({SERVERLESS_QUOTA_CODE}) in Service Quotas."
     )
 
@@ -168,7 +168,9 @@ def _update(endpoint, config_name: str) -> None:
         if exc.response["Error"]["Code"] == "ResourceLimitExceeded":
             raise _quota_error(exc, endpoint.endpoint_name, config_name) from None
         raise
-    print(f"updating endpoint {endpoint.endpoint_name} to {config_name} (the old configuration serves meanwhile)")
+    print(
+        f"updating endpoint {endpoint.endpoint_name} to {config_name} (the old configuration serves meanwhile)"
+    )
 
 
 def _text(value) -> str | None:

@@ -37,7 +37,9 @@ def prepare(show: bool = False) -> dict:
     try:  # before anything is created: a region without serverless inference or the XGBoost image is refused
         config.require_workshop_region(s.region)
     except config.SettingsError:
-        config._current = None  # the fix is an %env in the notebook: running the cell again re-reads the settings
+        config._current = (
+            None  # the fix is an %env in the notebook: running the cell again re-reads the settings
+        )
         raise
     if _prepared is None or _prepared["mode"] != s.mode:
         if s.is_local:
@@ -85,7 +87,11 @@ def caller_identity(s: config.Settings | None = None) -> dict:
         credentials = boto.get_credentials()
         key = (s.region, endpoint, credentials.access_key if credentials is not None else "")
         if key not in _identities:
-            sts = boto.client("sts", region_name=s.region, endpoint_url=endpoint, config=RETRIES) if building else client("sts")
+            sts = (
+                boto.client("sts", region_name=s.region, endpoint_url=endpoint, config=RETRIES)
+                if building
+                else client("sts")
+            )
             answer = sts.get_caller_identity()
             _identities[key] = {k: answer[k] for k in ("Account", "Arn", "UserId")}
         return _identities[key]
@@ -129,7 +135,9 @@ def sdk_session() -> boto3.Session:
     sagemaker-runtime, ...) reaches the local cloud, as client() does.
     """
     s = settings()
-    return _sdk_session(session(), (os.environ.get("AWS_ENDPOINT_URL") or s.local_url) if s.is_local else None)
+    return _sdk_session(
+        session(), (os.environ.get("AWS_ENDPOINT_URL") or s.local_url) if s.is_local else None
+    )
 
 
 @cache
@@ -163,8 +171,13 @@ def arn(service: str, resource: str, region: str | None = None, account: str | N
     'aws' for AWS managed policies (arn('iam', 'policy/...', region='', account='aws')).
     """
     where = settings().region
-    return regions.arn(where if region is None else region or where, service, resource,
-                       account_id() if account is None else account, regional=region != "")
+    return regions.arn(
+        where if region is None else region or where,
+        service,
+        resource,
+        account_id() if account is None else account,
+        regional=region != "",
+    )
 
 
 def console_url(path: str) -> str | None:

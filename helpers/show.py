@@ -88,10 +88,17 @@ def history_summary(summary) -> Any:
         return f"{value:.3f}"
 
     labels = {
-        "requests": "requests", "first": "first (UTC)", "last": "last (UTC)", "error_rate": "error rate",
-        "client_error_rate": "client errors", "model_error_rate": "model errors",
-        "latency_p50_ms": "latency p50 (ms)", "latency_p90_ms": "latency p90 (ms)", "latency_p99_ms": "latency p99 (ms)",
-        "mean_prediction": "mean prediction", "cold_start_rate": "cold starts",
+        "requests": "requests",
+        "first": "first (UTC)",
+        "last": "last (UTC)",
+        "error_rate": "error rate",
+        "client_error_rate": "client errors",
+        "model_error_rate": "model errors",
+        "latency_p50_ms": "latency p50 (ms)",
+        "latency_p90_ms": "latency p90 (ms)",
+        "latency_p99_ms": "latency p99 (ms)",
+        "mean_prediction": "mean prediction",
+        "cold_start_rate": "cold starts",
     }
     columns = {
         ("all" if version == "all" else f"v{version} {variant}"): {

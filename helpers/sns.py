@@ -36,7 +36,9 @@ def ensure_topic(name: str, tags: dict[str, str]) -> str:
     arn = find_topic(name)
     if arn is None:
         try:
-            return sns.create_topic(Name=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])["TopicArn"]
+            return sns.create_topic(Name=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])[
+                "TopicArn"
+            ]
         except ClientError as exc:  # made meanwhile (ListTopics is eventually consistent)
             if exc.response["Error"].get("Code") != "InvalidParameter" or "already exists" not in str(exc):
                 raise
@@ -52,5 +54,7 @@ def ensure_subscription(topic_arn: str, protocol: str, endpoint: str) -> dict:
         for sub in page["Subscriptions"]:
             if sub["Protocol"] == protocol and sub["Endpoint"] == endpoint:
                 return sub
-    arn = sns.subscribe(TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=True)["SubscriptionArn"]
+    arn = sns.subscribe(TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=True)[
+        "SubscriptionArn"
+    ]
     return {"SubscriptionArn": arn, "Protocol": protocol, "Endpoint": endpoint}

@@ -64,10 +64,17 @@ def _create_queue(name: str, tags: dict[str, str]) -> str:
             return url
         if _code(exc) not in DELETED_RECENTLY:
             raise
-    print(f"Queue {name} was deleted less than 60 s ago (by 99_cleanup?); SQS frees a queue's name 60 s after "
-          f"its deletion. Retrying for up to {NAME_REUSE_WAIT_S} s.")
-    return waiters.retry(create, what=f"creating queue {name}", codes=DELETED_RECENTLY,
-                         timeout_s=NAME_REUSE_WAIT_S, first_delay_s=2)
+    print(
+        f"Queue {name} was deleted less than 60 s ago (by 99_cleanup?); SQS frees a queue's name 60 s after "
+        f"its deletion. Retrying for up to {NAME_REUSE_WAIT_S} s."
+    )
+    return waiters.retry(
+        create,
+        what=f"creating queue {name}",
+        codes=DELETED_RECENTLY,
+        timeout_s=NAME_REUSE_WAIT_S,
+        first_delay_s=2,
+    )
 
 
 def ensure_queue(name: str, tags: dict[str, str]) -> tuple[str, str]:
@@ -81,7 +88,9 @@ def ensure_queue(name: str, tags: dict[str, str]) -> tuple[str, str]:
         url = _create_queue(name, tags)
     else:
         add_missing_tags(url, tags)
-    arn = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     return url, arn
 
 
@@ -108,7 +117,7 @@ def _delete(queue_url: str, handles: list[str]) -> int:
     """Delete the messages received with these receipt handles; return how many were deleted."""
     deleted = 0
     for start in range(0, len(handles), 10):
-        batch = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles[start:start + 10])]
+        batch = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(handles[start : start + 10])]
         answer = client("sqs").delete_message_batch(QueueUrl=queue_url, Entries=batch)
         deleted += len(answer.get("Successful", []))
     return deleted
@@ -117,8 +126,10 @@ def _delete(queue_url: str, handles: list[str]) -> int:
 def _release(queue_url: str, handles: list[str]) -> None:
     """Make messages read but not consumed visible again at once, for whoever reads next."""
     for start in range(0, len(handles), 10):
-        batch = [{"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
-                 for i, h in enumerate(handles[start:start + 10])]
+        batch = [
+            {"Id": str(i), "ReceiptHandle": h, "VisibilityTimeout": 0}
+            for i, h in enumerate(handles[start : start + 10])
+        ]
         client("sqs").change_message_visibility_batch(QueueUrl=queue_url, Entries=batch)
 
 
@@ -133,8 +144,9 @@ def drain(queue_url: str, before: dt.datetime | None = None) -> int:
     sqs, count, kept = client("sqs"), 0, []
     try:
         while True:
-            messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60,
-                                           WaitTimeSeconds=DRAIN_WAIT_S).get("Messages", [])
+            messages = sqs.receive_message(
+                QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=DRAIN_WAIT_S
+            ).get("Messages", [])
             if not messages:
                 return count
             old = [m["ReceiptHandle"] for m in messages if _older(m["Body"], before)]
@@ -185,8 +197,9 @@ def classify(note: dict, alarm: str, state: str, since: dt.datetime | None) -> s
     return "wanted" if message.get("NewStateValue") == state else "other"
 
 
-def receive_notifications(queue_url: str, alarm: str, state: str, since: dt.datetime | None = None,
-                          timeout_s: float = 60) -> list[dict]:
+def receive_notifications(
+    queue_url: str, alarm: str, state: str, since: dt.datetime | None = None, timeout_s: float = 60
+) -> list[dict]:
     """Wait (long polling, bounded) for the notification that alarm entered state (at or after since).
 
     Returns the matching notifications (envelope fields plus the parsed message) and deletes them,
@@ -203,8 +216,14 @@ def receive_notifications(queue_url: str, alarm: str, state: str, since: dt.date
     started = time.monotonic()
     hide_s = int(min(43200, timeout_s + 30))  # others stay hidden while we look, then are released
     try:
-        with tqdm(total=None, desc=f"notification {alarm} → {state}", unit="receive", file=sys.stdout,
-                  bar_format="{desc}: {elapsed} elapsed{postfix}", mininterval=5) as bar:
+        with tqdm(
+            total=None,
+            desc=f"notification {alarm} → {state}",
+            unit="receive",
+            file=sys.stdout,
+            bar_format="{desc}: {elapsed} elapsed{postfix}",
+            mininterval=5,
+        ) as bar:
             while not found:
                 left = timeout_s - (time.monotonic() - started)
                 if left <= 0:
@@ -216,8 +235,12 @@ def receive_notifications(queue_url: str, alarm: str, state: str, since: dt.date
                         "alarm's actions name the topic, that the queue is subscribed to the topic, and that the "
                         "queue policy lets the topic send (sqs.allow_topic)."
                     )
-                messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=hide_s,
-                                               WaitTimeSeconds=int(max(1, min(20, left)))).get("Messages", [])
+                messages = sqs.receive_message(
+                    QueueUrl=queue_url,
+                    MaxNumberOfMessages=10,
+                    VisibilityTimeout=hide_s,
+                    WaitTimeSeconds=int(max(1, min(20, left))),
+                ).get("Messages", [])
                 for m in messages:
                     note = parse_notification(m["Body"])
                     kind = classify(note, alarm, state, since)
@@ -225,10 +248,14 @@ def receive_notifications(queue_url: str, alarm: str, state: str, since: dt.date
                         found.append(note)
                     else:
                         message = note["Message"] if isinstance(note["Message"], dict) else {}
-                        seen.append(f"{kind} {message.get('AlarmName')} → {message.get('NewStateValue')} "
-                                    f"at {message.get('StateChangeTime')}")
+                        seen.append(
+                            f"{kind} {message.get('AlarmName')} → {message.get('NewStateValue')} "
+                            f"at {message.get('StateChangeTime')}"
+                        )
                     (kept if kind == "other" else consumed).append(m["ReceiptHandle"])
-                bar.set_postfix_str(f"{len(consumed) + len(kept)} notes read, {len(kept)} about other changes")
+                bar.set_postfix_str(
+                    f"{len(consumed) + len(kept)} notes read, {len(kept)} about other changes"
+                )
                 bar.update(1)
     finally:
         _delete(queue_url, consumed)

@@ -75,7 +75,9 @@ def make_event(rng: random.Random, bad: bool) -> tuple[dict, str]:
     if shape == "rest":
         encoded = rng.random() < 0.2
         event = {
-            "resource": "/predict", "path": "/predict", "httpMethod": "POST",
+            "resource": "/predict",
+            "path": "/predict",
+            "httpMethod": "POST",
             "headers": {"content-type": "application/json"},
             "requestContext": {"requestId": request_id, "stage": "prod"},
             "body": base64.b64encode(body.encode()).decode() if encoded else body,
@@ -83,9 +85,12 @@ def make_event(rng: random.Random, bad: bool) -> tuple[dict, str]:
         }
     elif shape == "http":
         event = {
-            "version": "2.0", "routeKey": "POST /predict", "rawPath": "/predict",
+            "version": "2.0",
+            "routeKey": "POST /predict",
+            "rawPath": "/predict",
             "requestContext": {"requestId": request_id, "http": {"method": "POST", "path": "/predict"}},
-            "body": body, "isBase64Encoded": False,
+            "body": body,
+            "isBase64Encoded": False,
         }
     else:
         event = json.loads(body)
@@ -146,9 +151,12 @@ def run(
         return int(payload.get("statusCode", 500)), elapsed, body.get("requestId", request_id)
 
     try:
-        with ThreadPoolExecutor(max_workers=concurrency) as pool, tqdm(
-            total=n, desc=f"requests to {name}", unit="req", disable=not progress, file=sys.stdout
-        ) as bar:
+        with (
+            ThreadPoolExecutor(max_workers=concurrency) as pool,
+            tqdm(
+                total=n, desc=f"requests to {name}", unit="req", disable=not progress, file=sys.stdout
+            ) as bar,
+        ):
             for status, elapsed, request_id in pool.map(send, events):
                 report.sent += 1
                 report.statuses[status] += 1

@@ -48,8 +48,10 @@ print("artifact sha256:", trained.sha256)
 bucket = s3.ensure_bucket(names.bucket(info["account"], settings.region), settings.tags())
 model_url = s3.put_if_changed(bucket, names.model_key, trained.artifact, settings.tags())
 metrics_url = s3.put_if_changed(
-    bucket, names.model_key.replace("model.tar.gz", "metrics.json"),
-    json.dumps(trained.metrics, sort_keys=True).encode(), settings.tags(),
+    bucket,
+    names.model_key.replace("model.tar.gz", "metrics.json"),
+    json.dumps(trained.metrics, sort_keys=True).encode(),
+    settings.tags(),
 )
 print(model_url)
 
@@ -69,7 +71,16 @@ print(model_url)
 # %%
 sagemaker_role_arn = iam.ensure_role(
     names.sagemaker_role,
-    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    },
     [],
     settings.tags(),
 )
@@ -78,7 +89,13 @@ _ = iam.put_inline_policy(
     "read-model-artifact",
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": session.arn("s3", f"{bucket}/models/*", region="", account="")}],
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": session.arn("s3", f"{bucket}/models/*", region="", account=""),
+            }
+        ],
     },
 )
 
@@ -178,7 +195,9 @@ print(answer.body.read().decode())
 # %%
 trust_policy = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
 }
 invoke_endpoint_policy = {
     "Version": "2012-10-17",

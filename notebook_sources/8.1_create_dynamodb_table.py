@@ -172,7 +172,9 @@ sample = {
 }
 ddb = boto3.client("dynamodb")
 ddb.put_item(TableName=names.metadata_table, Item=sample)
-stored = ddb.get_item(TableName=names.metadata_table, Key={"requestId": sample["requestId"]}, ConsistentRead=True)["Item"]
+stored = ddb.get_item(
+    TableName=names.metadata_table, Key={"requestId": sample["requestId"]}, ConsistentRead=True
+)["Item"]
 ddb.delete_item(TableName=names.metadata_table, Key={"requestId": sample["requestId"]})
 assert stored == sample
 print(f"✔ sample record written and read back from {names.metadata_table}")
@@ -188,5 +190,7 @@ pd.DataFrame({"type": {k: next(iter(v)) for k, v in stored.items()}, "value": dy
 # **In the AWS console:** DynamoDB → Tables → your prefix → *Explore table items*; IAM → Roles → `<prefix>-inference-lambda-role`.
 
 # %%
-print(session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}") or "Local mode has no console.")
+print(
+    session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}") or "Local mode has no console."
+)
 print("From a terminal:", show.aws_cli("dynamodb", "describe-table", "--table-name", names.metadata_table))

@@ -29,7 +29,9 @@ names = settings.names
 prerequisites.require("8.2")  # "Run 8.1 first: ..." when the metadata table is missing
 table = boto3.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
 function = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
-print(f"table {table['TableName']} is {table['TableStatus']}; function {function['FunctionName']} runs {function['Handler']}")
+print(
+    f"table {table['TableName']} is {table['TableStatus']}; function {function['FunctionName']} runs {function['Handler']}"
+)
 
 # %% [markdown]
 # ## Step 1 · Read the handler
@@ -96,7 +98,12 @@ def call(event: dict) -> dict:
 
 def api_event(request_id: str, body: str) -> dict:
     """An API Gateway REST proxy event, as API Gateway would send it."""
-    return {"httpMethod": "POST", "path": "/predict", "requestContext": {"requestId": request_id}, "body": body}
+    return {
+        "httpMethod": "POST",
+        "path": "/predict",
+        "requestContext": {"requestId": request_id},
+        "body": body,
+    }
 
 
 run_id = pd.Timestamp.now(tz="UTC").strftime("%Y%m%d%H%M%S")
@@ -122,7 +129,9 @@ pd.DataFrame(answers).T[["statusCode", "prediction", "error"]]
 
 # %%
 retry = call(api_event(f"{run_id}-valid-1", sent[f"{run_id}-valid-1"]))
-print(retry["requestId"], retry["statusCode"], retry["prediction"] == answers[f"{run_id}-valid-1"]["prediction"])
+print(
+    retry["requestId"], retry["statusCode"], retry["prediction"] == answers[f"{run_id}-valid-1"]["prediction"]
+)
 
 # %% [markdown]
 # ## Step 4 · Read the records back
@@ -133,7 +142,11 @@ print(retry["requestId"], retry["statusCode"], retry["prediction"] == answers[f"
 # %%
 ddb = boto3.client("dynamodb")
 records = {
-    rid: dynamodb.plain(ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}}, ConsistentRead=True)["Item"])
+    rid: dynamodb.plain(
+        ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}}, ConsistentRead=True)[
+            "Item"
+        ]
+    )
     for rid in answers
 }
 columns = ["status", "prediction", "latencyMs", "modelLatencyMs", "errorMessage"]
@@ -149,7 +162,9 @@ retried = ddb.query(
     ExpressionAttributeValues={":id": {"S": f"{run_id}-valid-1"}},
 )
 assert retried["Count"] == 1
-print(f"✔ {len(answers)} requests, {len(records)} records, statuses as answered; the retried request has 1 record.")
+print(
+    f"✔ {len(answers)} requests, {len(records)} records, statuses as answered; the retried request has 1 record."
+)
 
 # %% [markdown]
 # ## Step 5 · When DynamoDB is down, nothing is lost
@@ -164,16 +179,26 @@ print(f"✔ {len(answers)} requests, {len(records)} records, statuses as answere
 # to `expect`: it waits (at most two minutes, showing progress) until it has found all of them.
 
 # %%
-outage_env = {**handler_function_spec["Environment"]["Variables"], "TABLE_NAME": f"{names.metadata_table}-unavailable"}
+outage_env = {
+    **handler_function_spec["Environment"]["Variables"],
+    "TABLE_NAME": f"{names.metadata_table}-unavailable",
+}
 awslambda.update_configuration(names.function, {"Environment": {"Variables": outage_env}})
 outage_ids = [f"{run_id}-during-outage-{i}" for i in range(3)]
 outage_answers = [call(api_event(rid, '{"features": [42.5, 14, 0.12, 900]}')) for rid in outage_ids]
 awslambda.update_configuration(names.function, handler_function_spec)  # DynamoDB is back
-print("answered during the outage:", ", ".join(f"{a['statusCode']} (prediction {a['prediction']:.4f})" for a in outage_answers))
+print(
+    "answered during the outage:",
+    ", ".join(f"{a['statusCode']} (prediction {a['prediction']:.4f})" for a in outage_answers),
+)
 
 # %%
-summary = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table, expect=outage_ids)  # prints what it did
-restored = [ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}})["Item"] for rid in outage_ids]
+summary = dynamodb.backfill_from_logs(
+    names.function_log_group, names.metadata_table, expect=outage_ids
+)  # prints what it did
+restored = [
+    ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}})["Item"] for rid in outage_ids
+]
 assert all(a["statusCode"] == 200 for a in outage_answers) and len(restored) == 3
 again = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table)
 assert again["restored"] == 0, again
@@ -190,4 +215,7 @@ print("✔ All three records restored from the logs; a second backfill restored 
 
 # %%
 print(session.console_url(f"lambda/home#/functions/{names.function}") or "Local mode has no console.")
-print("From a terminal:", show.aws_cli("logs", "filter-log-events", "--log-group-name", names.function_log_group))
+print(
+    "From a terminal:",
+    show.aws_cli("logs", "filter-log-events", "--log-group-name", names.function_log_group),
+)

@@ -33,7 +33,9 @@ settings = session.settings()
 names = settings.names
 prerequisites.require("8.3")  # "Run 8.2 first: ..." when the function does not record yet
 config = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
-print(f"function {names.function} records to {config['Environment']['Variables']['TABLE_NAME']}; alarm period {ALARM_PERIOD} s")
+print(
+    f"function {names.function} records to {config['Environment']['Variables']['TABLE_NAME']}; alarm period {ALARM_PERIOD} s"
+)
 
 # %% [markdown]
 # ## Step 1 · Log groups with a retention
@@ -44,7 +46,9 @@ print(f"function {names.function} records to {config['Environment']['Variables']
 # %%
 for group in (names.function_log_group, names.endpoint_log_group):
     described = logs.ensure_log_group(group, LOG_RETENTION_DAYS, settings.tags())
-    print(f"{group}: retention {described.get('retentionInDays')} days, {described.get('storedBytes', 0):,} bytes stored")
+    print(
+        f"{group}: retention {described.get('retentionInDays')} days, {described.get('storedBytes', 0):,} bytes stored"
+    )
 logs.recent_events(names.function_log_group, limit=8)
 
 # %% [markdown]
@@ -87,27 +91,66 @@ metric_filters = [
     {
         "filterName": "inference-count",
         "filterPattern": patterns["InferenceCount"],
-        "metricTransformations": [{"metricName": "InferenceCount", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
+        "metricTransformations": [
+            {
+                "metricName": "InferenceCount",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count",
+            }
+        ],
     },
     {
         "filterName": "inference-errors",
         "filterPattern": patterns["InferenceErrors"],
-        "metricTransformations": [{"metricName": "InferenceErrors", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
+        "metricTransformations": [
+            {
+                "metricName": "InferenceErrors",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count",
+            }
+        ],
     },
     {
         "filterName": "inference-latency",
         "filterPattern": patterns["InferenceLatency"],
-        "metricTransformations": [{"metricName": "InferenceLatency", "metricNamespace": namespace, "metricValue": "$.latencyMs", "unit": "Milliseconds"}],
+        "metricTransformations": [
+            {
+                "metricName": "InferenceLatency",
+                "metricNamespace": namespace,
+                "metricValue": "$.latencyMs",
+                "unit": "Milliseconds",
+            }
+        ],
     },
     {
         "filterName": "metadata-write-failures",
         "filterPattern": patterns["MetadataWriteFailures"],
-        "metricTransformations": [{"metricName": "MetadataWriteFailures", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
+        "metricTransformations": [
+            {
+                "metricName": "MetadataWriteFailures",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count",
+            }
+        ],
     },
     {
         "filterName": "duplicate-requests",
         "filterPattern": patterns["DuplicateRequests"],
-        "metricTransformations": [{"metricName": "DuplicateRequests", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0, "unit": "Count"}],
+        "metricTransformations": [
+            {
+                "metricName": "DuplicateRequests",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count",
+            }
+        ],
     },
 ]
 logs.ensure_metric_filters(names.function_log_group, metric_filters)
@@ -149,44 +192,81 @@ alarm_specs = [
     {
         "AlarmName": names.alarm("inference-errors"),
         "AlarmDescription": "Model or server errors in the inference Lambda (chapter 8.3).",
-        "Namespace": namespace, "MetricName": "InferenceErrors", "Statistic": "Sum",
-        "Period": ALARM_PERIOD, "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
-        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0,
-        "TreatMissingData": "notBreaching", **actions, "Tags": tags,
+        "Namespace": namespace,
+        "MetricName": "InferenceErrors",
+        "Statistic": "Sum",
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
     },
     {
         "AlarmName": names.alarm("inference-latency-p90"),
         "AlarmDescription": "p90 inference latency above 500 ms in 3 of 5 periods.",
-        "Namespace": namespace, "MetricName": "InferenceLatency", "ExtendedStatistic": "p90",
-        "Period": ALARM_PERIOD, "EvaluationPeriods": 5, "DatapointsToAlarm": 3,
-        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 500, "Unit": "Milliseconds",
-        "TreatMissingData": "ignore", "EvaluateLowSampleCountPercentile": "ignore", **actions, "Tags": tags,
+        "Namespace": namespace,
+        "MetricName": "InferenceLatency",
+        "ExtendedStatistic": "p90",
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 5,
+        "DatapointsToAlarm": 3,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 500,
+        "Unit": "Milliseconds",
+        "TreatMissingData": "ignore",
+        "EvaluateLowSampleCountPercentile": "ignore",
+        **actions,
+        "Tags": tags,
     },
     {
         "AlarmName": names.alarm("lambda-errors"),
         "AlarmDescription": "The inference function crashed or timed out.",
-        "Namespace": "AWS/Lambda", "MetricName": "Errors", "Statistic": "Sum",
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Errors",
+        "Statistic": "Sum",
         "Dimensions": [{"Name": "FunctionName", "Value": names.function}],
-        "Period": ALARM_PERIOD, "EvaluationPeriods": 1,
-        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0,
-        "TreatMissingData": "notBreaching", **actions, "Tags": tags,
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
     },
     {
         "AlarmName": names.alarm("endpoint-5xx"),
         "AlarmDescription": "The model container answered server errors.",
-        "Namespace": "AWS/SageMaker", "MetricName": "Invocation5XXErrors", "Statistic": "Sum",
-        "Dimensions": [{"Name": "EndpointName", "Value": names.endpoint}, {"Name": "VariantName", "Value": "AllTraffic"}],
-        "Period": ALARM_PERIOD, "EvaluationPeriods": 1,
-        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0,
-        "TreatMissingData": "notBreaching", **actions, "Tags": tags,
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "Invocation5XXErrors",
+        "Statistic": "Sum",
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": names.endpoint},
+            {"Name": "VariantName", "Value": "AllTraffic"},
+        ],
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
     },
     {
         "AlarmName": names.alarm("metadata-write-failures"),
         "AlarmDescription": "Inference records could not be written to DynamoDB: run helpers.dynamodb.backfill_from_logs.",
-        "Namespace": namespace, "MetricName": "MetadataWriteFailures", "Statistic": "Sum",
-        "Period": ALARM_PERIOD, "EvaluationPeriods": 1,
-        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0,
-        "TreatMissingData": "notBreaching", **actions, "Tags": tags,
+        "Namespace": namespace,
+        "MetricName": "MetadataWriteFailures",
+        "Statistic": "Sum",
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
     },
 ]
 cloudwatch.ensure_alarms(alarm_specs)
@@ -202,30 +282,95 @@ lambda_dims = ["FunctionName", names.function]
 endpoint_dims = ["EndpointName", names.endpoint, "VariantName", "AllTraffic"]
 dashboard_body = {
     "widgets": [
-        {"type": "metric", "x": 0, "y": 0, "width": 12, "height": 6, "properties": {
-            "title": "Inferences and errors (count per period)", "region": settings.region, "period": ALARM_PERIOD,
-            "metrics": [[namespace, "InferenceCount", {"stat": "Sum", "label": "inferences"}],
-                        [namespace, "InferenceErrors", {"stat": "Sum", "label": "errors"}],
-                        [namespace, "MetadataWriteFailures", {"stat": "Sum", "label": "write failures"}]]}},
-        {"type": "metric", "x": 12, "y": 0, "width": 12, "height": 6, "properties": {
-            "title": "Inference latency (ms)", "region": settings.region, "period": ALARM_PERIOD,
-            "metrics": [[namespace, "InferenceLatency", {"stat": "p50", "label": "p50"}],
-                        [namespace, "InferenceLatency", {"stat": "p90", "label": "p90"}],
-                        [namespace, "InferenceLatency", {"stat": "p99", "label": "p99"}]]}},
-        {"type": "metric", "x": 0, "y": 6, "width": 12, "height": 6, "properties": {
-            "title": "Endpoint model latency (µs)", "region": settings.region, "period": ALARM_PERIOD,
-            "metrics": [["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "Average", "label": "average"}],
-                        ["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "p90", "label": "p90"}]]}},
-        {"type": "metric", "x": 12, "y": 6, "width": 12, "height": 6, "properties": {
-            "title": "Lambda invocations and errors", "region": settings.region, "period": ALARM_PERIOD,
-            "metrics": [["AWS/Lambda", "Invocations", *lambda_dims, {"stat": "Sum", "label": "invocations"}],
-                        ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}]]}},
-        {"type": "alarm", "x": 0, "y": 12, "width": 24, "height": 3, "properties": {
-            "title": "Alarms", "alarms": [session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs]}},
+        {
+            "type": "metric",
+            "x": 0,
+            "y": 0,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": "Inferences and errors (count per period)",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    [namespace, "InferenceCount", {"stat": "Sum", "label": "inferences"}],
+                    [namespace, "InferenceErrors", {"stat": "Sum", "label": "errors"}],
+                    [namespace, "MetadataWriteFailures", {"stat": "Sum", "label": "write failures"}],
+                ],
+            },
+        },
+        {
+            "type": "metric",
+            "x": 12,
+            "y": 0,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": "Inference latency (ms)",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    [namespace, "InferenceLatency", {"stat": "p50", "label": "p50"}],
+                    [namespace, "InferenceLatency", {"stat": "p90", "label": "p90"}],
+                    [namespace, "InferenceLatency", {"stat": "p99", "label": "p99"}],
+                ],
+            },
+        },
+        {
+            "type": "metric",
+            "x": 0,
+            "y": 6,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": "Endpoint model latency (µs)",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    [
+                        "AWS/SageMaker",
+                        "ModelLatency",
+                        *endpoint_dims,
+                        {"stat": "Average", "label": "average"},
+                    ],
+                    ["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "p90", "label": "p90"}],
+                ],
+            },
+        },
+        {
+            "type": "metric",
+            "x": 12,
+            "y": 6,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": "Lambda invocations and errors",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    ["AWS/Lambda", "Invocations", *lambda_dims, {"stat": "Sum", "label": "invocations"}],
+                    ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}],
+                ],
+            },
+        },
+        {
+            "type": "alarm",
+            "x": 0,
+            "y": 12,
+            "width": 24,
+            "height": 3,
+            "properties": {
+                "title": "Alarms",
+                "alarms": [session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs],
+            },
+        },
     ]
 }
 print(cloudwatch.put_dashboard(names.dashboard, dashboard_body) or "dashboard saved")
-print(session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboard}") or "Local mode: the dashboard is drawn below from GetMetricData.")
+print(
+    session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboard}")
+    or "Local mode: the dashboard is drawn below from GetMetricData."
+)
 
 # %% [markdown]
 # ## Step 6 · Break it, watch the alarm fire, fix it, watch it recover
@@ -241,8 +386,12 @@ print(session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboar
 errors_alarm = names.alarm("inference-errors")
 print(traffic.run(n=40, concurrency=4, bad_share=0.1, seed=1))
 with traffic.background(rate_per_s=2):  # healthy requests keep flowing while we wait
-    settled = cloudwatch.wait_for_alarm(errors_alarm, "OK", timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
-                                        why="A new alarm needs one evaluation after its first period ends.")
+    settled = cloudwatch.wait_for_alarm(
+        errors_alarm,
+        "OK",
+        timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
+        why="A new alarm needs one evaluation after its first period ends.",
+    )
 settled_at = settled.get("StateTransitionedTimestamp", settled["StateUpdatedTimestamp"])
 print(f"drained {sqs.drain(queue_url, before=settled_at)} earlier notifications")
 cloudwatch.alarm_states([s["AlarmName"] for s in alarm_specs])
@@ -256,12 +405,17 @@ cloudwatch.alarm_states([s["AlarmName"] for s in alarm_specs])
 # %%
 failing = traffic.run(n=30, concurrency=4, model_failures=0.5, seed=2)
 print(failing)
-alarm = cloudwatch.wait_for_alarm(errors_alarm, "ALARM", timeout_s=3 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
-                                  why="The errors must land in a period that has ended.")
+alarm = cloudwatch.wait_for_alarm(
+    errors_alarm,
+    "ALARM",
+    timeout_s=3 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
+    why="The errors must land in a period that has ended.",
+)
 print(alarm["StateReason"])
 
 # %% [markdown]
 # The notification, as SNS delivered it to the queue (an e-mail subscriber gets the same text):
+
 
 # %%
 def notes_of(change: dict) -> list[dict]:
@@ -272,14 +426,27 @@ def notes_of(change: dict) -> list[dict]:
     notes about this alarm (a previous run's, say).
     """
     changed_at = change.get("StateTransitionedTimestamp", change["StateUpdatedTimestamp"])
-    return sqs.receive_notifications(queue_url, alarm=change["AlarmName"], state=change["StateValue"],
-                                     since=changed_at, timeout_s=60 + ALARM_PERIOD)
+    return sqs.receive_notifications(
+        queue_url,
+        alarm=change["AlarmName"],
+        state=change["StateValue"],
+        since=changed_at,
+        timeout_s=60 + ALARM_PERIOD,
+    )
 
 
 alarm_notes = notes_of(alarm)
 note = alarm_notes[0]
 print(note["Subject"])
-print(json.dumps({k: note["Message"][k] for k in ("AlarmName", "NewStateValue", "OldStateValue", "NewStateReason", "StateChangeTime")}, indent=2))
+print(
+    json.dumps(
+        {
+            k: note["Message"][k]
+            for k in ("AlarmName", "NewStateValue", "OldStateValue", "NewStateReason", "StateChangeTime")
+        },
+        indent=2,
+    )
+)
 print(json.dumps(note["Message"]["Trigger"], indent=2))
 
 # %% [markdown]
@@ -293,8 +460,12 @@ print(json.dumps(note["Message"]["Trigger"], indent=2))
 # %%
 traffic.set_fault_rate(0.0)
 with traffic.background(rate_per_s=2) as healthy:
-    recovered = cloudwatch.wait_for_alarm(errors_alarm, "OK", timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
-                                          why="A period after the failures must end with traffic and without errors.")
+    recovered = cloudwatch.wait_for_alarm(
+        errors_alarm,
+        "OK",
+        timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
+        why="A period after the failures must end with traffic and without errors.",
+    )
 print(f"healthy requests sent while waiting: {healthy.sent}")
 ok_notes = notes_of(recovered)
 print(ok_notes[0]["Subject"])
@@ -337,8 +508,12 @@ for query in (slowest, error_mix):
 
 # %%
 summaries = list(cloudwatch.history(errors_alarm, limit=10)["summary"])
-assert "Alarm updated from OK to ALARM" in summaries and "Alarm updated from ALARM to OK" in summaries, summaries
-assert note["Subject"].startswith(f'ALARM: "{errors_alarm}"') and ok_notes[0]["Subject"].startswith(f'OK: "{errors_alarm}"')
+assert "Alarm updated from OK to ALARM" in summaries and "Alarm updated from ALARM to OK" in summaries, (
+    summaries
+)
+assert note["Subject"].startswith(f'ALARM: "{errors_alarm}"') and ok_notes[0]["Subject"].startswith(
+    f'OK: "{errors_alarm}"'
+)
 print("✔ The errors alarm fired on real failures and recovered; both notifications arrived through SNS.")
 
 # %% [markdown]

@@ -26,8 +26,12 @@ info = session.prepare()
 settings = session.settings()
 names = settings.names
 prerequisites.require("8.4")  # "Run 8.3 first: ..." when the metric filters are missing
-metric_filters = boto3.client("logs").describe_metric_filters(logGroupName=names.function_log_group)["metricFilters"]
-deployed = pd.Timestamp(boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["CreationTime"]).tz_convert("UTC")
+metric_filters = boto3.client("logs").describe_metric_filters(logGroupName=names.function_log_group)[
+    "metricFilters"
+]
+deployed = pd.Timestamp(
+    boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["CreationTime"]
+).tz_convert("UTC")
 print(f"{names.metadata_table}: endpoint {names.endpoint}, deployed {deployed:%Y-%m-%d %H:%M} UTC")
 
 # %% [markdown]
@@ -37,16 +41,26 @@ print(f"{names.metadata_table}: endpoint {names.endpoint}, deployed {deployed:%Y
 # makes a second invocation and log line but no second record, and the `DuplicateRequests` metric
 # counts those. These are the `GetMetricData` queries it reads, as sums per minute:
 
+
 # %%
 def metric_query(query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None) -> dict:
     """One GetMetricData query: the metric's Sum per minute."""
-    return {"Id": query_id, "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions or []}, "Period": 60, "Stat": "Sum"}}
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions or []},
+            "Period": 60,
+            "Stat": "Sum",
+        },
+    }
 
 
 queries = [
     metric_query("inference_count", names.metric_namespace, "InferenceCount"),
     metric_query("duplicates", names.metric_namespace, "DuplicateRequests"),
-    metric_query("invocations", "AWS/Lambda", "Invocations", [{"Name": "FunctionName", "Value": names.function}]),
+    metric_query(
+        "invocations", "AWS/Lambda", "Invocations", [{"Name": "FunctionName", "Value": names.function}]
+    ),
 ]
 
 # %% [markdown]
@@ -64,11 +78,15 @@ queries = [
 
 # %%
 filters_created = pd.Timestamp(max(f["creationTime"] for f in metric_filters), unit="ms", tz="UTC")
-window_start = reconciliation.window_start(names.metadata_table, names.endpoint, queries, since=filters_created)
+window_start = reconciliation.window_start(
+    names.metadata_table, names.endpoint, queries, since=filters_created
+)
 fresh_traffic = traffic.start_at(window_start, n=60, concurrency=4, bad_share=0.1, seed=4)
 starts_in = max(0.0, (window_start - pd.Timestamp.now(tz="UTC")).total_seconds())
-print(f"metric filters created at {filters_created:%H:%M:%S} UTC; the window starts at {window_start:%H:%M} UTC; "
-      f"60 fresh requests start in {starts_in:.0f} s")
+print(
+    f"metric filters created at {filters_created:%H:%M:%S} UTC; the window starts at {window_start:%H:%M} UTC; "
+    f"60 fresh requests start in {starts_in:.0f} s"
+)
 
 # %% [markdown]
 # ## Step 1 · A week of history before the workshop
@@ -80,8 +98,12 @@ print(f"metric filters created at {filters_created:%H:%M:%S} UTC; the window sta
 
 # %%
 seed_end = deployed.floor("h")  # the seeded week ends before the endpoint's real traffic begins
-written = history.seed(names.metadata_table, names.endpoint, days=SEED_DAYS, per_day=SEED_PER_DAY, end=seed_end)
-print(f"{written:,} records written for {seed_end - pd.Timedelta(days=SEED_DAYS):%b %d %H:%M} to {seed_end:%b %d %H:%M} UTC")
+written = history.seed(
+    names.metadata_table, names.endpoint, days=SEED_DAYS, per_day=SEED_PER_DAY, end=seed_end
+)
+print(
+    f"{written:,} records written for {seed_end - pd.Timedelta(days=SEED_DAYS):%b %d %H:%M} to {seed_end:%b %d %H:%M} UTC"
+)
 
 # %% [markdown]
 # ## Step 2 · Load it into pandas
@@ -95,7 +117,9 @@ print(f"{written:,} records written for {seed_end - pd.Timedelta(days=SEED_DAYS)
 end = pd.Timestamp.now(tz="UTC")
 start = seed_end - pd.Timedelta(days=SEED_DAYS)
 df = history.load(names.metadata_table, names.endpoint, start, end)
-print(f"{len(df):,} records from {df['timestamp'].min():%b %d %H:%M} to {df['timestamp'].max():%b %d %H:%M} UTC")
+print(
+    f"{len(df):,} records from {df['timestamp'].min():%b %d %H:%M} to {df['timestamp'].max():%b %d %H:%M} UTC"
+)
 show.dtypes(df)
 
 # %%
@@ -160,11 +184,15 @@ figure
 regressions = history.latency_regressions(df, "1h")
 bursts = history.error_bursts(df, "10min")
 for r in regressions.itertuples():
-    print(f"latency regression: model v{r.modelVersion} on {r.variantName} from {r.period:%a %d %b %H:%M} UTC, "
-          f"p90 {r.p90_ms:.0f} ms vs {r.baseline_ms:.0f} ms before ({r.ratio:.1f}x) for {r.periods} h")
+    print(
+        f"latency regression: model v{r.modelVersion} on {r.variantName} from {r.period:%a %d %b %H:%M} UTC, "
+        f"p90 {r.p90_ms:.0f} ms vs {r.baseline_ms:.0f} ms before ({r.ratio:.1f}x) for {r.periods} h"
+    )
 for b in bursts.itertuples():
-    print(f"error burst: {b.start:%a %d %b %H:%M}-{b.end:%H:%M} UTC, {b.errors} of {b.requests} requests failed "
-          f"({b.error_rate:.0%}, usually {b.baseline_rate:.1%}), mostly {b.top_error}")
+    print(
+        f"error burst: {b.start:%a %d %b %H:%M}-{b.end:%H:%M} UTC, {b.errors} of {b.requests} requests failed "
+        f"({b.error_rate:.0%}, usually {b.baseline_rate:.1%}), mostly {b.top_error}"
+    )
 assert len(regressions) >= 1 and len(bursts) >= 1
 
 # %% [markdown]
@@ -186,8 +214,10 @@ check.table
 
 # %%
 totals = check.totals
-print(f"{window_start:%H:%M}-{window_end:%H:%M} UTC: {totals['records']} records, {totals['inference_count']} inference lines "
-      f"({totals['duplicates']} retries), {totals['invocations']} invocations")
+print(
+    f"{window_start:%H:%M}-{window_end:%H:%M} UTC: {totals['records']} records, {totals['inference_count']} inference lines "
+    f"({totals['duplicates']} retries), {totals['invocations']} invocations"
+)
 print("\n".join(check.explanations))
 assert check.agree, check.explanations
 print(f"✔ DynamoDB and CloudWatch agree about the workshop's own traffic ({totals['records']} records).")

@@ -65,7 +65,9 @@ if report.delete:
     assert after == [], f"still there: {[(r.kind, r.name) for r in after]}"
     print(f"✔ Nothing of the kit is left for prefix {prefix}.")
 else:
-    print(f"Listed only, nothing deleted: set DELETE = True and run the notebook again to delete these {len(after)}.")
+    print(
+        f"Listed only, nothing deleted: set DELETE = True and run the notebook again to delete these {len(after)}."
+    )
 
 # %% [markdown]
 # ## Recap

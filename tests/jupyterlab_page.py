@@ -41,7 +41,9 @@ def jupyterlab(command: list[str], env: dict[str, str], port: int, token: str, l
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"JupyterLab did not start; its log:\n{log.read_text()[-3000:]}") from None
+                    raise RuntimeError(
+                        f"JupyterLab did not start; its log:\n{log.read_text()[-3000:]}"
+                    ) from None
                 time.sleep(0.5)
         yield url
     finally:
@@ -60,9 +62,18 @@ def chromium():
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     profile = tempfile.mkdtemp(prefix="workshop-chromium-")
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={profile}", f"--window-size={WIDTH},{HEIGHT}"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--window-size={WIDTH},{HEIGHT}",
+    ):
         options.add_argument(arg)
     options.set_capability("unhandledPromptBehavior", "accept")  # "leave page?" when moving on
     driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
@@ -96,7 +107,12 @@ class PageReport:
     @property
     def last_check(self) -> str:
         """The last ✔ line of the notebook's outputs ('' when none)."""
-        lines = [line.strip() for text in self.outputs for line in text.splitlines() if line.strip().startswith("✔")]
+        lines = [
+            line.strip()
+            for text in self.outputs
+            for line in text.splitlines()
+            if line.strip().startswith("✔")
+        ]
         return lines[-1] if lines else ""
 
     @property
@@ -141,13 +157,16 @@ class LabPage:
     def open(self, notebook: str, timeout_s: float = 60) -> None:
         """Open the notebook alone in a fresh workspace and wait for its kernel to be idle."""
         self.driver.get(f"{self.base_url}/lab/tree/{notebook}?reset&token={self.token}")
-        self._until(lambda: self._js("""
+        self._until(
+            lambda: self._js("""
             const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
             const s = p && p.querySelector('.jp-Notebook-ExecutionIndicator');
             const k = p && p.querySelector('.jp-KernelName');
             return !!(p && p.querySelector('.jp-Cell') && s && s.dataset.status === 'idle'
                       && k && k.innerText.trim() !== 'No Kernel');"""),
-            timeout_s, f"{notebook} to open with an idle kernel")
+            timeout_s,
+            f"{notebook} to open with an idle kernel",
+        )
 
     def menu(self, menu: str, command: str) -> None:
         """Click a menu of the menu bar, then one of its items (by JupyterLab command id)."""
@@ -155,8 +174,11 @@ class LabPage:
 
         bar = self.driver.find_elements(By.CSS_SELECTOR, ".lm-MenuBar-item")
         next(item for item in bar if item.text.strip() == menu).click()
-        self._until(lambda: self.driver.find_elements(By.CSS_SELECTOR, f'.lm-Menu-item[data-command="{command}"]'),
-                    10, f"menu item {command}")
+        self._until(
+            lambda: self.driver.find_elements(By.CSS_SELECTOR, f'.lm-Menu-item[data-command="{command}"]'),
+            10,
+            f"menu item {command}",
+        )
         self.driver.find_element(By.CSS_SELECTOR, f'.lm-Menu-item[data-command="{command}"]').click()
 
     def accept_dialog(self, button: str, timeout_s: float = 10) -> None:
@@ -164,8 +186,11 @@ class LabPage:
         from selenium.webdriver.common.by import By
 
         def find():
-            return [b for b in self.driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog button")
-                    if b.text.strip() == button]
+            return [
+                b
+                for b in self.driver.find_elements(By.CSS_SELECTOR, ".jp-Dialog button")
+                if b.text.strip() == button
+            ]
 
         self._until(find, timeout_s, f"the {button!r} dialog")
         find()[0].click()
@@ -194,8 +219,10 @@ class LabPage:
             else:
                 idle_since = None
             if now - started > timeout_s:
-                raise TimeoutError(f"the notebook was still running after {timeout_s:.0f} s "
-                                   f"({done} of {total} cells run, kernel {status})")
+                raise TimeoutError(
+                    f"the notebook was still running after {timeout_s:.0f} s "
+                    f"({done} of {total} cells run, kernel {status})"
+                )
             if now - last_report >= 15:
                 progress(f"  … {done}/{total} cells run, {now - started:.0f} s")
                 last_report = now
@@ -205,8 +232,12 @@ class LabPage:
         """What the page shows now."""
         facts = self._js(READ_PAGE, MAX_OUTPUT_PX)
         report = PageReport(**facts)
-        report.unfinished_bars = [line[:120] for text in report.outputs for line in text.splitlines()
-                                  if (m := BAR.search(line)) and m.group(1) != "100"]
+        report.unfinished_bars = [
+            line[:120]
+            for text in report.outputs
+            for line in text.splitlines()
+            if (m := BAR.search(line)) and m.group(1) != "100"
+        ]
         return report
 
     def screenshot(self, target: Path) -> Path:
@@ -215,7 +246,9 @@ class LabPage:
         scroller = """
             const p = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
             const scroller = p.querySelector('.jp-WindowedPanel-outer') || p.querySelector('.jp-Notebook');"""
-        height = self._js(scroller + "return scroller.scrollHeight - scroller.clientHeight + window.innerHeight;")
+        height = self._js(
+            scroller + "return scroller.scrollHeight - scroller.clientHeight + window.innerHeight;"
+        )
         height = min(int(height) + 40, MAX_SCREENSHOT_PX)
         metrics = {"width": WIDTH, "height": height, "deviceScaleFactor": 1, "mobile": False}
         self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", metrics)

@@ -14,7 +14,8 @@ def assigned(notebook: str, name: str, scope: dict[str, Any] | None = None) -> A
     """The value of the first `name = ...` in notebook_sources/<notebook>.py, evaluated in `scope`."""
     tree = ast.parse((SOURCES / f"{notebook}.py").read_text())
     assignment = next(
-        node for node in ast.walk(tree)
+        node
+        for node in ast.walk(tree)
         if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == name
     )
     return eval(compile(ast.Expression(assignment.value), notebook, "eval"), dict(scope or {}))  # noqa: S307 - our own source
@@ -35,8 +36,15 @@ def kernel_env(prefix: str, state_dir: Path, **extra: str) -> dict[str, str]:
     import os
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_", "MPLBACKEND"))}
-    env.update(WORKSHOP_MODE="local", WORKSHOP_PREFIX=prefix, WORKSHOP_LOCAL_PORT=str(free_port()),
-               WORKSHOP_STATE_DIR=str(state_dir), WORKSHOP_ALARM_PERIOD="10", WORKSHOP_ALARM_INTERVAL="2", **extra)
+    env.update(
+        WORKSHOP_MODE="local",
+        WORKSHOP_PREFIX=prefix,
+        WORKSHOP_LOCAL_PORT=str(free_port()),
+        WORKSHOP_STATE_DIR=str(state_dir),
+        WORKSHOP_ALARM_PERIOD="10",
+        WORKSHOP_ALARM_INTERVAL="2",
+        **extra,
+    )
     return env
 
 
@@ -45,4 +53,6 @@ def stop_local_cloud(env: dict[str, str]) -> None:
     import subprocess
     import sys
 
-    subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=SOURCES.parent, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "helpers.local", "down"], env=env, cwd=SOURCES.parent, capture_output=True
+    )

@@ -44,7 +44,9 @@ def topic_queue(local_cloud):
     name = unique("alarms")
     topic_arn = sns.create_topic(Name=name)["TopicArn"]
     queue_url = sqs.create_queue(QueueName=name)["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
     def received() -> list[dict]:
@@ -103,7 +105,10 @@ def put_value(cloudwatch, metric: str, value: float, when: datetime, dimensions:
 def test_new_alarm_starts_in_insufficient_data(cloudwatch):
     name = put_alarm(cloudwatch)
     alarm = alarm_of(cloudwatch, name)
-    assert (alarm["StateValue"], alarm["StateReason"]) == ("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation")
+    assert (alarm["StateValue"], alarm["StateReason"]) == (
+        "INSUFFICIENT_DATA",
+        "Unchecked: Initial alarm creation",
+    )
 
 
 def test_breaching_datapoint_raises_the_alarm_and_notifies_once(cloudwatch, topic_queue):
@@ -118,21 +123,37 @@ def test_breaching_datapoint_raises_the_alarm_and_notifies_once(cloudwatch, topi
     assert alarm["StateValue"] == "ALARM"
     assert alarm["StateReason"] == (
         f"Threshold Crossed: 1 out of the last 1 datapoints [5.0 ({T0:%d/%m/%y %H:%M:%S})] was greater than the "
-        "threshold (0.0) (minimum 1 datapoint for OK -> ALARM transition).")
+        "threshold (0.0) (minimum 1 datapoint for OK -> ALARM transition)."
+    )
     envelopes = received()
     assert len(envelopes) == 1
     assert envelopes[0]["Subject"] == f'ALARM: "{name}" in US East (N. Virginia)'
     message = json.loads(envelopes[0]["Message"])
-    assert {k: message[k] for k in ("AlarmName", "NewStateValue", "OldStateValue", "Region", "AWSAccountId")} == {
-        "AlarmName": name, "NewStateValue": "ALARM", "OldStateValue": "INSUFFICIENT_DATA",
-        "Region": "US East (N. Virginia)", "AWSAccountId": "123456789012"}
+    assert {
+        k: message[k] for k in ("AlarmName", "NewStateValue", "OldStateValue", "Region", "AWSAccountId")
+    } == {
+        "AlarmName": name,
+        "NewStateValue": "ALARM",
+        "OldStateValue": "INSUFFICIENT_DATA",
+        "Region": "US East (N. Virginia)",
+        "AWSAccountId": "123456789012",
+    }
     assert message["NewStateReason"] == alarm["StateReason"]
     assert message["AlarmArn"] == alarm["AlarmArn"]
     assert message["Trigger"] == {
-        "MetricName": metric, "Namespace": NAMESPACE, "StatisticType": "Statistic", "Statistic": "SUM",
-        "Unit": None, "Dimensions": [], "Period": 60, "EvaluationPeriods": 1,
-        "ComparisonOperator": "GreaterThanThreshold", "Threshold": 0.0, "TreatMissingData": "notBreaching",
-        "EvaluateLowSampleCountPercentile": ""}
+        "MetricName": metric,
+        "Namespace": NAMESPACE,
+        "StatisticType": "Statistic",
+        "Statistic": "SUM",
+        "Unit": None,
+        "Dimensions": [],
+        "Period": 60,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0.0,
+        "TreatMissingData": "notBreaching",
+        "EvaluateLowSampleCountPercentile": "",
+    }
 
 
 def test_recovery_returns_the_alarm_to_ok_with_an_ok_notification(cloudwatch, topic_queue):
@@ -194,8 +215,12 @@ def test_alarm_with_dimensions_sees_exactly_its_metric(cloudwatch):
 def test_percentile_alarm_compares_the_percentile(cloudwatch):
     name = put_alarm(cloudwatch, Statistic=None, ExtendedStatistic="p90", Threshold=85.0)
     metric = alarm_of(cloudwatch, name)["MetricName"]
-    cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=[
-        {"MetricName": metric, "Values": [float(v) for v in range(1, 101)], "Timestamp": at(0.2)}])
+    cloudwatch.put_metric_data(
+        Namespace=NAMESPACE,
+        MetricData=[
+            {"MetricName": metric, "Values": [float(v) for v in range(1, 101)], "Timestamp": at(0.2)}
+        ],
+    )
 
     alarms.evaluate_all(now=at(1.1))
 
@@ -208,7 +233,9 @@ def test_set_alarm_state_runs_the_actions(cloudwatch, topic_queue):
     topic_arn, received = topic_queue
     name = put_alarm(cloudwatch, topic_arn)
 
-    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="Testing the notification path")
+    cloudwatch.set_alarm_state(
+        AlarmName=name, StateValue="ALARM", StateReason="Testing the notification path"
+    )
 
     envelopes = received()
     assert [e["Subject"] for e in envelopes] == [f'ALARM: "{name}" in US East (N. Virginia)']
@@ -223,12 +250,15 @@ def test_describe_alarm_history_lists_configuration_and_state_updates(cloudwatch
     alarms.evaluate_all(now=at(4.1))
 
     items = cloudwatch.describe_alarm_history(AlarmName=name)["AlarmHistoryItems"]
-    states = cloudwatch.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate",
-                                               ScanBy="TimestampAscending")["AlarmHistoryItems"]
+    states = cloudwatch.describe_alarm_history(
+        AlarmName=name, HistoryItemType="StateUpdate", ScanBy="TimestampAscending"
+    )["AlarmHistoryItems"]
 
     assert f'Alarm "{name}" created' in [item["HistorySummary"] for item in items]
     assert [item["HistorySummary"] for item in states] == [
-        "Alarm updated from INSUFFICIENT_DATA to ALARM", "Alarm updated from ALARM to OK"]
+        "Alarm updated from INSUFFICIENT_DATA to ALARM",
+        "Alarm updated from ALARM to OK",
+    ]
     data = json.loads(states[0]["HistoryData"])
     assert (data["oldState"]["stateValue"], data["newState"]["stateValue"]) == ("INSUFFICIENT_DATA", "ALARM")
 
@@ -240,8 +270,9 @@ def test_describe_alarm_history_filters_by_date_and_pages(cloudwatch):
     alarms.evaluate_all(now=at(1.1))
     alarms.evaluate_all(now=at(4.1))
 
-    window = cloudwatch.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate",
-                                               StartDate=at(3), EndDate=at(5))["AlarmHistoryItems"]
+    window = cloudwatch.describe_alarm_history(
+        AlarmName=name, HistoryItemType="StateUpdate", StartDate=at(3), EndDate=at(5)
+    )["AlarmHistoryItems"]
     first = cloudwatch.describe_alarm_history(AlarmName=name, MaxRecords=1)
     second = cloudwatch.describe_alarm_history(AlarmName=name, MaxRecords=1, NextToken=first["NextToken"])
 
@@ -265,7 +296,9 @@ def test_putting_an_existing_alarm_again_ignores_its_tags_as_aws_does(cloudwatch
     put_alarm(cloudwatch, AlarmName=name, Tags=[{"Key": "workshop-created-at", "Value": "second-run"}])
 
     arn = alarm_of(cloudwatch, name)["AlarmArn"]
-    assert cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "workshop-created-at", "Value": "first-run"}]
+    assert cloudwatch.list_tags_for_resource(ResourceARN=arn)["Tags"] == [
+        {"Key": "workshop-created-at", "Value": "first-run"}
+    ]
 
 
 def test_metric_math_alarm_evaluates_the_expression(cloudwatch):
@@ -273,14 +306,24 @@ def test_metric_math_alarm_evaluates_the_expression(cloudwatch):
     stat = {"Namespace": NAMESPACE, "Dimensions": []}
     name = unique("error-rate")
     cloudwatch.put_metric_alarm(
-        AlarmName=name, EvaluationPeriods=1, Threshold=10.0, ComparisonOperator="GreaterThanThreshold",
+        AlarmName=name,
+        EvaluationPeriods=1,
+        Threshold=10.0,
+        ComparisonOperator="GreaterThanThreshold",
         Metrics=[
             {"Id": "rate", "Expression": "100 * errors / invocations", "ReturnData": True},
-            {"Id": "errors", "MetricStat": {"Metric": {**stat, "MetricName": errors}, "Period": 60, "Stat": "Sum"},
-             "ReturnData": False},
-            {"Id": "invocations", "MetricStat": {"Metric": {**stat, "MetricName": invocations}, "Period": 60,
-                                                 "Stat": "Sum"}, "ReturnData": False},
-        ])
+            {
+                "Id": "errors",
+                "MetricStat": {"Metric": {**stat, "MetricName": errors}, "Period": 60, "Stat": "Sum"},
+                "ReturnData": False,
+            },
+            {
+                "Id": "invocations",
+                "MetricStat": {"Metric": {**stat, "MetricName": invocations}, "Period": 60, "Stat": "Sum"},
+                "ReturnData": False,
+            },
+        ],
+    )
     put_value(cloudwatch, errors, 2.0, at(0.2))
     put_value(cloudwatch, invocations, 10.0, at(0.3))
 
@@ -293,15 +336,26 @@ def test_metric_math_alarm_evaluates_the_expression(cloudwatch):
 
 def test_get_metric_statistics_answers_percentiles(cloudwatch):
     metric = unique("Latency")
-    cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=[
-        {"MetricName": metric, "Values": [float(v) for v in range(1, 1001)], "Timestamp": at(0.5)}])
+    cloudwatch.put_metric_data(
+        Namespace=NAMESPACE,
+        MetricData=[
+            {"MetricName": metric, "Values": [float(v) for v in range(1, 1001)], "Timestamp": at(0.5)}
+        ],
+    )
 
-    points = cloudwatch.get_metric_statistics(Namespace=NAMESPACE, MetricName=metric, StartTime=at(0), EndTime=at(1),
-                                              Period=60, Statistics=["SampleCount"],
-                                              ExtendedStatistics=["p90", "p99.9"])["Datapoints"]
+    points = cloudwatch.get_metric_statistics(
+        Namespace=NAMESPACE,
+        MetricName=metric,
+        StartTime=at(0),
+        EndTime=at(1),
+        Period=60,
+        Statistics=["SampleCount"],
+        ExtendedStatistics=["p90", "p99.9"],
+    )["Datapoints"]
 
     assert [(p["SampleCount"], p["ExtendedStatistics"]) for p in points] == [
-        (1000.0, {"p90": 900.0, "p99.9": 999.0})]
+        (1000.0, {"p90": 900.0, "p99.9": 999.0})
+    ]
 
 
 def test_get_metric_statistics_matches_dimensions_exactly(cloudwatch):
@@ -309,35 +363,48 @@ def test_get_metric_statistics_matches_dimensions_exactly(cloudwatch):
     put_value(cloudwatch, metric, 1.0, at(0.5))
     put_value(cloudwatch, metric, 10.0, at(0.5), dimensions=[{"Name": "FunctionName", "Value": "f"}])
 
-    points = cloudwatch.get_metric_statistics(Namespace=NAMESPACE, MetricName=metric, StartTime=at(0), EndTime=at(1),
-                                              Period=60, Statistics=["Sum"])["Datapoints"]
+    points = cloudwatch.get_metric_statistics(
+        Namespace=NAMESPACE, MetricName=metric, StartTime=at(0), EndTime=at(1), Period=60, Statistics=["Sum"]
+    )["Datapoints"]
 
     assert [p["Sum"] for p in points] == [1.0]
 
 
 def test_get_metric_data_answers_a_percentile_and_a_math_expression(cloudwatch):
     latency, errors, invocations = unique("Latency"), unique("Errors"), unique("Invocations")
-    cloudwatch.put_metric_data(Namespace=NAMESPACE, MetricData=[
-        {"MetricName": latency, "Values": [float(v) for v in range(1, 101)], "Timestamp": at(0.5)},
-        {"MetricName": errors, "Value": 3.0, "Timestamp": at(0.5)},
-        {"MetricName": invocations, "Value": 12.0, "Timestamp": at(0.5)},
-        {"MetricName": invocations, "Value": 8.0, "Timestamp": at(1.5)},
-    ])
+    cloudwatch.put_metric_data(
+        Namespace=NAMESPACE,
+        MetricData=[
+            {"MetricName": latency, "Values": [float(v) for v in range(1, 101)], "Timestamp": at(0.5)},
+            {"MetricName": errors, "Value": 3.0, "Timestamp": at(0.5)},
+            {"MetricName": invocations, "Value": 12.0, "Timestamp": at(0.5)},
+            {"MetricName": invocations, "Value": 8.0, "Timestamp": at(1.5)},
+        ],
+    )
 
     def stat(metric_id: str, metric: str, statistic: str) -> dict:
-        return {"Id": metric_id, "ReturnData": False,
-                "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": metric}, "Period": 60,
-                               "Stat": statistic}}
+        return {
+            "Id": metric_id,
+            "ReturnData": False,
+            "MetricStat": {
+                "Metric": {"Namespace": NAMESPACE, "MetricName": metric},
+                "Period": 60,
+                "Stat": statistic,
+            },
+        }
 
     results = cloudwatch.get_metric_data(
-        StartTime=at(0), EndTime=at(2), ScanBy="TimestampAscending",
+        StartTime=at(0),
+        EndTime=at(2),
+        ScanBy="TimestampAscending",
         MetricDataQueries=[
             {**stat("p95", latency, "p95"), "ReturnData": True},
             stat("errors", errors, "Sum"),
             stat("invocations", invocations, "Sum"),
             {"Id": "rate", "Expression": "100 * errors / invocations"},
             {"Id": "filled", "Expression": "100 * FILL(errors, 0) / invocations"},
-        ])["MetricDataResults"]
+        ],
+    )["MetricDataResults"]
 
     by_id = {r["Id"]: r["Values"] for r in results}
     assert by_id == {"p95": [95.0], "rate": [25.0], "filled": [25.0, 0.0]}
@@ -346,13 +413,26 @@ def test_get_metric_data_answers_a_percentile_and_a_math_expression(cloudwatch):
 def test_get_metric_data_filters_by_namespace_when_dimensions_are_given(cloudwatch):
     metric = unique("Invocations")
     dims = [{"Name": "FunctionName", "Value": "f"}]
-    cloudwatch.put_metric_data(Namespace="Elsewhere", MetricData=[
-        {"MetricName": metric, "Value": 99.0, "Timestamp": at(0.5), "Dimensions": dims}])
+    cloudwatch.put_metric_data(
+        Namespace="Elsewhere",
+        MetricData=[{"MetricName": metric, "Value": 99.0, "Timestamp": at(0.5), "Dimensions": dims}],
+    )
     put_value(cloudwatch, metric, 1.0, at(0.5), dimensions=dims)
 
-    results = cloudwatch.get_metric_data(StartTime=at(0), EndTime=at(1), MetricDataQueries=[
-        {"Id": "m", "MetricStat": {"Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": dims},
-                                   "Period": 60, "Stat": "Sum"}}])["MetricDataResults"]
+    results = cloudwatch.get_metric_data(
+        StartTime=at(0),
+        EndTime=at(1),
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": dims},
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+    )["MetricDataResults"]
 
     assert results[0]["Values"] == [1.0]
 

@@ -61,23 +61,33 @@ class Attendee:
         self.port, self.state = port, state
         self.admin_env = policy.run_env(port, state, PREFIX)
         url = f"http://127.0.0.1:{port}"
-        self.iam = boto3.client("iam", endpoint_url=url, region_name=REGION,
-                                aws_access_key_id="testing", aws_secret_access_key="testing")
+        self.iam = boto3.client(
+            "iam",
+            endpoint_url=url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
         self.document = policy.attendee_policy(PREFIX, ACCOUNT, REGION)
-        self.policy_arn = self.iam.create_policy(PolicyName="workshop-attendee",
-                                                 PolicyDocument=json.dumps(self.document))["Policy"]["Arn"]
+        self.policy_arn = self.iam.create_policy(
+            PolicyName="workshop-attendee", PolicyDocument=json.dumps(self.document)
+        )["Policy"]["Arn"]
         self.iam.create_user(UserName=PREFIX)
         self.iam.attach_user_policy(UserName=PREFIX, PolicyArn=self.policy_arn)
         key = self.iam.create_access_key(UserName=PREFIX)["AccessKey"]
         self.key = key["AccessKeyId"]
-        self.env = {**self.admin_env, "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
-                    "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+        self.env = {
+            **self.admin_env,
+            "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
+        }
         self.recorded: set[str] = set()
 
     def grant(self, document: dict) -> None:
         """Make document the attendee policy's only version (the administrator's change)."""
-        self.iam.create_policy_version(PolicyArn=self.policy_arn, PolicyDocument=json.dumps(document),
-                                       SetAsDefault=True)
+        self.iam.create_policy_version(
+            PolicyArn=self.policy_arn, PolicyDocument=json.dumps(document), SetAsDefault=True
+        )
         for version in self.iam.list_policy_versions(PolicyArn=self.policy_arn)["Versions"]:
             if not version["IsDefaultVersion"]:
                 self.iam.delete_policy_version(PolicyArn=self.policy_arn, VersionId=version["VersionId"])
@@ -95,7 +105,9 @@ def attendee(tmp_path_factory):
     port = _free_port()
     state = tmp_path_factory.mktemp("attendee-state")
     env = policy.run_env(port, state, PREFIX)
-    subprocess.run([sys.executable, "-m", "helpers.local", "up"], env=env, cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "helpers.local", "up"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
     yield Attendee(port, state)
     subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
 

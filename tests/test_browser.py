@@ -21,12 +21,19 @@ from helpers import lab
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "build" / "screenshots"
-IN_ORDER = ["00_setup", "8.1_create_dynamodb_table", "8.2_update_lambda_write_dynamodb",
-            "8.3_monitor_with_cloudwatch", "8.4_analyze_inference_history"]
+IN_ORDER = [
+    "00_setup",
+    "8.1_create_dynamodb_table",
+    "8.2_update_lambda_write_dynamodb",
+    "8.3_monitor_with_cloudwatch",
+    "8.4_analyze_inference_history",
+]
 CLEANUP = "99_cleanup"
 RUN_TIMEOUT_S = 420
 # What must read literally on the page (8.3 teaches `$.field` patterns; JupyterLab typesets `$...$` as math).
-LITERAL = {"8.3_monitor_with_cloudwatch": ['{ $.event = "inference" }', "$.latencyMs", "$0.10 per alarm-month"]}
+LITERAL = {
+    "8.3_monitor_with_cloudwatch": ['{ $.event = "inference" }', "$.latencyMs", "$0.10 per alarm-month"]
+}
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +58,9 @@ def page(tmp_path_factory):
     env = kernel_env("browser", home / "state", JUPYTER_RUNTIME_DIR=str(home / "runtime"))
     port, token = free_port(), secrets.token_hex(16)
     command = lab.command(port=port, token=token, open_browser=False) + [
-        f"--LabApp.user_settings_dir={home / 'settings'}", f"--LabApp.workspaces_dir={home / 'workspaces'}"]
+        f"--LabApp.user_settings_dir={home / 'settings'}",
+        f"--LabApp.workspaces_dir={home / 'workspaces'}",
+    ]
     before = _notebook_hashes()
     with jupyterlab(command, env, port, token, home / "jupyterlab.log") as url:
         driver = chromium()
@@ -86,28 +95,40 @@ def _link(extras, shot: Path) -> None:
         import pytest_html
     except ImportError:
         return
-    extras.append(pytest_html.extras.url(str(shot.relative_to(ROOT / "build")), name=f"screenshot {shot.name}"))
+    extras.append(
+        pytest_html.extras.url(str(shot.relative_to(ROOT / "build")), name=f"screenshot {shot.name}")
+    )
 
 
 def _assert_clean(report, notebook: str) -> None:
-    assert report.kernel == lab.KERNEL_DISPLAY_NAME, f"{notebook} ran on {report.kernel!r}, not the kit's kernel"
-    assert report.prompts and all(p.strip("[]: ").isdigit() for p in report.prompts), \
+    assert report.kernel == lab.KERNEL_DISPLAY_NAME, (
+        f"{notebook} ran on {report.kernel!r}, not the kit's kernel"
+    )
+    assert report.prompts and all(p.strip("[]: ").isdigit() for p in report.prompts), (
         f"{notebook}: not every cell ran: {report.prompts}"
+    )
     assert not report.error_outputs, f"{notebook} shows error output: {report.error_outputs[0][:1500]}"
     assert report.last_check, f"{notebook} shows no ✔ line; its last output: {report.last_output[-800:]}"
     assert not report.math, f"{notebook} typesets text as math (a `$` pair?): {report.math[:3]}"
     assert not report.too_wide, f"{notebook} has outputs wider than the notebook: {report.too_wide[:3]}"
-    assert not report.too_long, f"{notebook} has outputs taller than a screenful or two: {report.too_long[:3]}"
+    assert not report.too_long, (
+        f"{notebook} has outputs taller than a screenful or two: {report.too_long[:3]}"
+    )
     assert not report.popups, f"{notebook}: the lab shows a pop-up: {report.popups}"
-    assert not report.unfinished_bars, f"{notebook} left progress bars unfinished: {report.unfinished_bars[:3]}"
+    assert not report.unfinished_bars, (
+        f"{notebook} left progress bars unfinished: {report.unfinished_bars[:3]}"
+    )
 
 
 def test_a_chapter_run_before_its_prerequisites_shows_the_kits_run_first_message(page, extras):
     report = _run_all(page, "8.3_monitor_with_cloudwatch", extras, label="out-of-order")
     shown = "\n".join(report.outputs)
-    assert "Traceback" not in shown and "botocore" not in shown, f"8.3 out of order shows a traceback:\n{shown[-2000:]}"
-    assert "first" in report.last_output and "Run " in report.last_output, \
+    assert "Traceback" not in shown and "botocore" not in shown, (
+        f"8.3 out of order shows a traceback:\n{shown[-2000:]}"
+    )
+    assert "first" in report.last_output and "Run " in report.last_output, (
         f"8.3 out of order does not say what to run first; its last output: {report.last_output[-800:]}"
+    )
 
 
 @pytest.mark.parametrize("notebook", IN_ORDER)

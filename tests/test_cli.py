@@ -68,11 +68,21 @@ def test_cleanup_rejects_a_malformed_age(capsys):
 
 def test_parse_duration_reads_seconds_minutes_hours_days():
     assert [parse_duration(t) for t in ("90s", "30m", "8h", "2d")] == [
-        _dt.timedelta(seconds=90), _dt.timedelta(minutes=30), _dt.timedelta(hours=8), _dt.timedelta(days=2)]
+        _dt.timedelta(seconds=90),
+        _dt.timedelta(minutes=30),
+        _dt.timedelta(hours=8),
+        _dt.timedelta(days=2),
+    ]
 
 
 def test_parse_value_reads_literals_and_keeps_text():
-    assert [parse_value(v) for v in ("True", "None", "3", "'a'", "jane-doe")] == [True, None, 3, "a", "jane-doe"]
+    assert [parse_value(v) for v in ("True", "None", "3", "'a'", "jane-doe")] == [
+        True,
+        None,
+        3,
+        "a",
+        "jane-doe",
+    ]
 
 
 def test_status_shows_resources_alarm_states_and_error_counts(kit_env, capsys):
@@ -106,7 +116,10 @@ def test_traffic_passes_its_options_to_the_generator(monkeypatch):
     fake = types.ModuleType("helpers.traffic")
     fake.run = lambda **kwargs: calls.append(kwargs)
     monkeypatch.setitem(sys.modules, "helpers.traffic", fake)
-    assert main(["traffic", "-n", "50", "--concurrency", "8", "--bad-share", "0.1", "--model-failures", "0.2"]) == 0
+    assert (
+        main(["traffic", "-n", "50", "--concurrency", "8", "--bad-share", "0.1", "--model-failures", "0.2"])
+        == 0
+    )
     assert calls == [{"n": 50, "concurrency": 8, "bad_share": 0.1, "model_failures": 0.2}]
 
 
@@ -124,7 +137,21 @@ def test_unknown_command_exits_2(capsys):
 def test_run_executes_the_cleanup_notebook_with_parameters(kit_env, tmp_path, capsys):
     made = build_small_kit(kit_env)
     notebook = "notebooks/99_cleanup.ipynb"
-    assert main(["run", notebook, "--param", f"PREFIX={kit_env}", "--param", "DELETE=True", "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            [
+                "run",
+                notebook,
+                "--param",
+                f"PREFIX={kit_env}",
+                "--param",
+                "DELETE=True",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
     executed = nbformat.read(tmp_path / "99_cleanup.ipynb", as_version=4)
     text = json.dumps([c.get("outputs", []) for c in executed.cells])
     assert f"Nothing of the kit is left for prefix {kit_env}." in text
@@ -133,6 +160,9 @@ def test_run_executes_the_cleanup_notebook_with_parameters(kit_env, tmp_path, ca
 
 
 def test_run_writes_an_html_report_linking_each_executed_notebook(kit_env, tmp_path):
-    assert main(["run", "notebooks/99_cleanup.ipynb", "--param", f"PREFIX={kit_env}", "--out", str(tmp_path)]) == 0
+    assert (
+        main(["run", "notebooks/99_cleanup.ipynb", "--param", f"PREFIX={kit_env}", "--out", str(tmp_path)])
+        == 0
+    )
     report = (tmp_path / "index.html").read_text()
     assert 'href="99_cleanup.html"' in report and ">ok<" in report

@@ -31,8 +31,13 @@ PUBLISHED_WITHIN_S = profile.DELAYS["metric_publication"][1] * SCALE + 0.5
 
 def aws_profile(seed: int = 1) -> profile.Profile:
     """The aws profile, seeded, at the test time scale."""
-    return profile.from_env({"WORKSHOP_LOCAL_PROFILE": "aws", "WORKSHOP_LOCAL_SEED": str(seed),
-                             "WORKSHOP_LOCAL_TIME_SCALE": str(SCALE)})
+    return profile.from_env(
+        {
+            "WORKSHOP_LOCAL_PROFILE": "aws",
+            "WORKSHOP_LOCAL_SEED": str(seed),
+            "WORKSHOP_LOCAL_TIME_SCALE": str(SCALE),
+        }
+    )
 
 
 @pytest.fixture()
@@ -46,8 +51,10 @@ def aws_timing(local_cloud):
 @pytest.fixture()
 def clients(local_cloud):
     """Logs and CloudWatch clients for the local cloud."""
-    return (boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1"),
-            boto3.client("cloudwatch", endpoint_url=local_cloud, region_name="us-east-1"))
+    return (
+        boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1"),
+        boto3.client("cloudwatch", endpoint_url=local_cloud, region_name="us-east-1"),
+    )
 
 
 @pytest.fixture()
@@ -63,8 +70,11 @@ def group(clients):
 def put_line(logs, group_name: str, message: dict, at_ms: int | None = None) -> None:
     """Ingest one JSON line."""
     at_ms = at_ms or int(time.time() * 1000)
-    logs.put_log_events(logGroupName=group_name, logStreamName="s",
-                        logEvents=[{"timestamp": at_ms, "message": json.dumps(message)}])
+    logs.put_log_events(
+        logGroupName=group_name,
+        logStreamName="s",
+        logEvents=[{"timestamp": at_ms, "message": json.dumps(message)}],
+    )
 
 
 def filtered(logs, group_name: str) -> list[dict]:
@@ -80,8 +90,9 @@ def got(logs, group_name: str) -> list[dict]:
 def insights_rows(logs, group_name: str) -> list:
     """The rows of a Logs Insights query over the group's last ten minutes."""
     now = int(time.time())
-    query_id = logs.start_query(logGroupName=group_name, startTime=now - 600, endTime=now + 60,
-                                queryString="fields @message")["queryId"]
+    query_id = logs.start_query(
+        logGroupName=group_name, startTime=now - 600, endTime=now + 60, queryString="fields @message"
+    )["queryId"]
     return logs.get_query_results(queryId=query_id)["results"]
 
 
@@ -99,17 +110,32 @@ def metric_sums(cloudwatch, namespace: str, metric: str) -> list[dict]:
     """GetMetricStatistics Sum per minute over the last ten minutes."""
     now = datetime.now(UTC)
     return cloudwatch.get_metric_statistics(
-        Namespace=namespace, MetricName=metric, StartTime=now - timedelta(minutes=10),
-        EndTime=now + timedelta(minutes=1), Period=60, Statistics=["Sum"])["Datapoints"]
+        Namespace=namespace,
+        MetricName=metric,
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        Period=60,
+        Statistics=["Sum"],
+    )["Datapoints"]
 
 
 def metric_data(cloudwatch, namespace: str, metric: str) -> list[float]:
     """GetMetricData Sum per minute over the last ten minutes."""
     now = datetime.now(UTC)
     answer = cloudwatch.get_metric_data(
-        StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1),
-        MetricDataQueries=[{"Id": "m", "MetricStat": {"Metric": {"Namespace": namespace, "MetricName": metric},
-                                                      "Period": 60, "Stat": "Sum"}}])
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        MetricDataQueries=[
+            {
+                "Id": "m",
+                "MetricStat": {
+                    "Metric": {"Namespace": namespace, "MetricName": metric},
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+    )
     return answer["MetricDataResults"][0]["Values"]
 
 
@@ -140,7 +166,10 @@ def test_a_runtime_log_write_is_not_searchable_at_once(aws_timing, clients, grou
     logs, _ = clients
     # The Lambda and SageMaker runtimes write their logs through moto's backend, as this does.
     logs_backends["123456789012"]["us-east-1"].put_log_events(
-        group, "s", [{"timestamp": int(time.time() * 1000), "message": "START RequestId: r1 Version: $LATEST"}])
+        group,
+        "s",
+        [{"timestamp": int(time.time() * 1000), "message": "START RequestId: r1 Version: $LATEST"}],
+    )
     assert filtered(logs, group) == []
     assert len(eventually(lambda: filtered(logs, group), INGESTED_WITHIN_S)) == 1
 
@@ -157,7 +186,11 @@ def test_the_local_profile_shows_an_event_at_once(local_cloud, clients, group):
     logs, _ = clients
     assert not profile.current().aws
     put_line(logs, group, {"event": "inference"})
-    assert len(filtered(logs, group)) == 1 and len(got(logs, group)) == 1 and len(insights_rows(logs, group)) == 1
+    assert (
+        len(filtered(logs, group)) == 1
+        and len(got(logs, group)) == 1
+        and len(insights_rows(logs, group)) == 1
+    )
 
 
 # ---------------------------------------------------------------- metric publication
@@ -166,17 +199,27 @@ def test_the_local_profile_shows_an_event_at_once(local_cloud, clients, group):
 def test_a_metric_filter_datapoint_is_not_published_at_ingestion(aws_timing, clients, group):
     logs, cloudwatch = clients
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
-    logs.put_metric_filter(logGroupName=group, filterName="count", filterPattern='{ $.event = "inference" }',
-                           metricTransformations=[{"metricName": "M", "metricNamespace": namespace, "metricValue": "1"}])
+    logs.put_metric_filter(
+        logGroupName=group,
+        filterName="count",
+        filterPattern='{ $.event = "inference" }',
+        metricTransformations=[{"metricName": "M", "metricNamespace": namespace, "metricValue": "1"}],
+    )
     put_line(logs, group, {"event": "inference"})
     assert metric_sums(cloudwatch, namespace, "M") == []
 
 
-def test_a_metric_filter_datapoint_is_published_within_the_delay_at_its_event_time(aws_timing, clients, group):
+def test_a_metric_filter_datapoint_is_published_within_the_delay_at_its_event_time(
+    aws_timing, clients, group
+):
     logs, cloudwatch = clients
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
-    logs.put_metric_filter(logGroupName=group, filterName="count", filterPattern='{ $.event = "inference" }',
-                           metricTransformations=[{"metricName": "M", "metricNamespace": namespace, "metricValue": "1"}])
+    logs.put_metric_filter(
+        logGroupName=group,
+        filterName="count",
+        filterPattern='{ $.event = "inference" }',
+        metricTransformations=[{"metricName": "M", "metricNamespace": namespace, "metricValue": "1"}],
+    )
     event_time = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
     put_line(logs, group, {"event": "inference"}, at_ms=int(event_time.timestamp() * 1000) + 5000)
     points = eventually(lambda: metric_sums(cloudwatch, namespace, "M"), PUBLISHED_WITHIN_S)
@@ -208,8 +251,16 @@ def test_the_local_profile_publishes_a_datapoint_at_once(local_cloud, clients):
 def breaching_alarm(cloudwatch, namespace: str, name: str | None = None) -> str:
     """An alarm on namespace/M that alarms on any Sum above 0 in one 60 s period."""
     name = name or f"timing-{uuid.uuid4().hex[:8]}"
-    cloudwatch.put_metric_alarm(AlarmName=name, Namespace=namespace, MetricName="M", Statistic="Sum", Period=60,
-                                EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold")
+    cloudwatch.put_metric_alarm(
+        AlarmName=name,
+        Namespace=namespace,
+        MetricName="M",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+    )
     return name
 
 
@@ -222,8 +273,9 @@ def test_alarm_evaluation_does_not_see_an_unpublished_datapoint(aws_timing, clie
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
     name = breaching_alarm(cloudwatch, namespace)
     last_minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
-    cloudwatch.put_metric_data(Namespace=namespace,
-                               MetricData=[{"MetricName": "M", "Value": 1.0, "Timestamp": last_minute}])
+    cloudwatch.put_metric_data(
+        Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0, "Timestamp": last_minute}]
+    )
     alarms.evaluate_all()
     assert state(cloudwatch, name) == "INSUFFICIENT_DATA"
     time.sleep(PUBLISHED_WITHIN_S)
@@ -250,8 +302,9 @@ def test_alarms_change_state_at_their_own_phase_of_the_interval(aws_timing, clie
     _, cloudwatch = clients
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
     last_minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
-    cloudwatch.put_metric_data(Namespace=namespace,
-                               MetricData=[{"MetricName": "M", "Value": 1.0, "Timestamp": last_minute}])
+    cloudwatch.put_metric_data(
+        Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0, "Timestamp": last_minute}]
+    )
     time.sleep(PUBLISHED_WITHIN_S)
     interval = 3.0  # the evaluator thread may run late on a loaded machine: 15 % of 3 s is 450 ms
     before = alarms.interval()
@@ -295,18 +348,33 @@ def log_write_failures(logs, group_name: str, request_ids: list[str]) -> None:
     now = int(time.time() * 1000)
     events = []
     for i, request_id in enumerate(request_ids):
-        record = {"requestId": {"S": request_id}, "timestamp": {"S": "2026-11-27T12:00:00.123Z"},
-                  "endpointName": {"S": "e"}, "status": {"S": "ok"}}
-        events.append({"timestamp": now + i, "message": json.dumps(
-            {"event": "metadata_write_failed", "record": record, "error": "ResourceNotFoundException: gone"})})
+        record = {
+            "requestId": {"S": request_id},
+            "timestamp": {"S": "2026-11-27T12:00:00.123Z"},
+            "endpointName": {"S": "e"},
+            "status": {"S": "ok"},
+        }
+        events.append(
+            {
+                "timestamp": now + i,
+                "message": json.dumps(
+                    {
+                        "event": "metadata_write_failed",
+                        "record": record,
+                        "error": "ResourceNotFoundException: gone",
+                    }
+                ),
+            }
+        )
     logs.put_log_events(logGroupName=group_name, logStreamName="s", logEvents=events)
 
 
 def test_backfill_right_after_an_outage_restores_every_expected_record(outage, aws_timing):
     ids = [f"outage-{i}" for i in range(3)]
     log_write_failures(outage.logs, outage.group, ids)
-    summary = dynamodb.backfill_from_logs(outage.group, outage.table, client=outage.ddb, logs_client=outage.logs,
-                                          expect=ids, poll_s=0.05)
+    summary = dynamodb.backfill_from_logs(
+        outage.group, outage.table, client=outage.ddb, logs_client=outage.logs, expect=ids, poll_s=0.05
+    )
     assert (summary["restored"], summary["missing"]) == (3, [])
     assert all(dynamodb.get_record(outage.table, i, client=outage.ddb) for i in ids)
 
@@ -314,16 +382,24 @@ def test_backfill_right_after_an_outage_restores_every_expected_record(outage, a
 def test_backfill_names_the_expected_records_it_never_found(outage, aws_timing):
     log_write_failures(outage.logs, outage.group, ["outage-0"])
     with pytest.raises(WorkshopError, match="no metadata_write_failed line for: never-logged") as raised:
-        dynamodb.backfill_from_logs(outage.group, outage.table, client=outage.ddb, logs_client=outage.logs,
-                                    expect=["outage-0", "never-logged"], timeout_s=INGESTED_WITHIN_S, poll_s=0.05)
+        dynamodb.backfill_from_logs(
+            outage.group,
+            outage.table,
+            client=outage.ddb,
+            logs_client=outage.logs,
+            expect=["outage-0", "never-logged"],
+            timeout_s=INGESTED_WITHIN_S,
+            poll_s=0.05,
+        )
     assert "1 found were restored" in str(raised.value)
     assert dynamodb.get_record(outage.table, "outage-0", client=outage.ddb)
 
 
 def test_backfill_waits_for_an_expected_count(outage, aws_timing):
     log_write_failures(outage.logs, outage.group, ["a", "b"])
-    summary = dynamodb.backfill_from_logs(outage.group, outage.table, client=outage.ddb, logs_client=outage.logs,
-                                          expect=2, poll_s=0.05)
+    summary = dynamodb.backfill_from_logs(
+        outage.group, outage.table, client=outage.ddb, logs_client=outage.logs, expect=2, poll_s=0.05
+    )
     assert summary["restored"] == 2
 
 

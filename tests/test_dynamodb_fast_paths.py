@@ -17,7 +17,7 @@ ITEM = {
     "m": {"M": {"flag": {"BOOL": False}, "nested": {"M": {"s": {"S": "deep"}}}}},
     "ss": {"SS": ["a", "b"]},
     "ns": {"NS": ["1", "2.5"]},
-    "text": {"S": "unicode ✓ \"quoted\""},
+    "text": {"S": 'unicode ✓ "quoted"'},
 }
 
 
@@ -40,7 +40,10 @@ def table(ddb):
         GlobalSecondaryIndexes=[
             {
                 "IndexName": "g-r",
-                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "r", "KeyType": "RANGE"}],
+                "KeySchema": [
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "r", "KeyType": "RANGE"},
+                ],
                 "Projection": {"ProjectionType": "ALL"},
             }
         ],
@@ -71,8 +74,12 @@ def test_index_query_sorts_numbers_numerically_and_pages(ddb, table):
     while True:
         kwargs = {"ExclusiveStartKey": key} if key else {}
         page = ddb.query(
-            TableName=table, IndexName="g-r", KeyConditionExpression="g = :g",
-            ExpressionAttributeValues={":g": {"S": "G"}}, Limit=2, **kwargs,
+            TableName=table,
+            IndexName="g-r",
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": "G"}},
+            Limit=2,
+            **kwargs,
         )
         pages.append([item["r"]["N"] for item in page["Items"]])
         key = page.get("LastEvaluatedKey")
@@ -83,7 +90,9 @@ def test_index_query_sorts_numbers_numerically_and_pages(ddb, table):
 
 
 def test_encode_writes_bytes_as_base64_and_leaves_out_none_members():
-    body = dynamodb_fast_paths.encode({"Items": [{"b": {"B": b"\x00"}}], "LastEvaluatedKey": None, "Count": 1})
+    body = dynamodb_fast_paths.encode(
+        {"Items": [{"b": {"B": b"\x00"}}], "LastEvaluatedKey": None, "Count": 1}
+    )
     assert body == '{"Items":[{"b":{"B":"AA=="}}],"Count":1}'
 
 

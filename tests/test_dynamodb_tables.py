@@ -127,7 +127,8 @@ def test_point_in_time_recovery_is_unavailable_soon_after_creation(ddb, metadata
     name, _ = create(ddb, metadata_spec)
     call = lambda: ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=PITR_ON)  # noqa: E731
     assert error_of(call) == (
-        "ContinuousBackupsUnavailableException", f"Backups are being enabled for the table: {name}. Please retry later"
+        "ContinuousBackupsUnavailableException",
+        f"Backups are being enabled for the table: {name}. Please retry later",
     )
 
 
@@ -171,15 +172,20 @@ def test_enabling_ttl_that_is_already_enabled_is_refused(ddb, metadata_spec, loc
 
 def test_disabling_ttl_that_is_not_enabled_is_refused(ddb, metadata_spec, local_profile):
     name, _ = create(ddb, metadata_spec)
-    call = lambda: ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={**TTL_ON, "Enabled": False})  # noqa: E731
+    disable = {**TTL_ON, "Enabled": False}
+    call = lambda: ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=disable)  # noqa: E731
     assert error_of(call) == ("ValidationException", "TimeToLive is already disabled")
 
 
 def test_a_second_ttl_change_within_the_hour_is_refused(ddb, metadata_spec, local_profile):
     name, _ = create(ddb, metadata_spec)
     ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=TTL_ON)
-    call = lambda: ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={**TTL_ON, "Enabled": False})  # noqa: E731
-    assert error_of(call) == ("ValidationException", "Time to live has been modified multiple times within a fixed interval")
+    disable = {**TTL_ON, "Enabled": False}
+    call = lambda: ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=disable)  # noqa: E731
+    assert error_of(call) == (
+        "ValidationException",
+        "Time to live has been modified multiple times within a fixed interval",
+    )
     assert ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["TimeToLiveStatus"] == "ENABLED"
 
 
@@ -198,7 +204,9 @@ def test_a_re_created_table_may_change_ttl_again(ddb, metadata_spec, local_profi
 # -- the kit: helpers.dynamodb.ensure_table ---------------------------------------------------------
 
 
-def test_ensure_table_waits_for_the_table_and_its_indexes_to_be_active(ddb, metadata_spec, slow_backups, capsys):
+def test_ensure_table_waits_for_the_table_and_its_indexes_to_be_active(
+    ddb, metadata_spec, slow_backups, capsys
+):
     from helpers import dynamodb
 
     table = dynamodb.ensure_table(metadata_spec(f"t-{uuid.uuid4().hex[:10]}"), client=ddb)
@@ -207,7 +215,9 @@ def test_ensure_table_waits_for_the_table_and_its_indexes_to_be_active(ddb, meta
     assert "CREATING (indexes: CREATING), waiting" in capsys.readouterr().out
 
 
-def test_ensure_table_retries_point_in_time_recovery_while_backups_are_enabled(ddb, metadata_spec, slow_backups, capsys):
+def test_ensure_table_retries_point_in_time_recovery_while_backups_are_enabled(
+    ddb, metadata_spec, slow_backups, capsys
+):
     from helpers import dynamodb
 
     name = f"t-{uuid.uuid4().hex[:10]}"
@@ -222,7 +232,9 @@ def test_ensure_table_twice_leaves_ttl_alone(ddb, metadata_spec, local_profile, 
 
     name = f"t-{uuid.uuid4().hex[:10]}"
     dynamodb.ensure_table(metadata_spec(name), client=ddb)
-    dynamodb.ensure_table(metadata_spec(name), client=ddb)  # TTL may change once an hour: a second change would fail
+    dynamodb.ensure_table(
+        metadata_spec(name), client=ddb
+    )  # TTL may change once an hour: a second change would fail
     assert "TTL on expiresAt: already enabled" in capsys.readouterr().out
 
 
@@ -231,6 +243,9 @@ def test_ensure_table_explains_the_once_an_hour_ttl_limit(ddb, metadata_spec, lo
 
     name = f"t-{uuid.uuid4().hex[:10]}"
     dynamodb.ensure_table(metadata_spec(name), client=ddb)
-    spec = {**metadata_spec(name), "TimeToLiveSpecification": {"Enabled": False, "AttributeName": "expiresAt"}}
+    spec = {
+        **metadata_spec(name),
+        "TimeToLiveSpecification": {"Enabled": False, "AttributeName": "expiresAt"},
+    }
     with pytest.raises(dynamodb.TableMismatchError, match="one TTL change per table per hour"):
         dynamodb.ensure_table(spec, client=ddb)

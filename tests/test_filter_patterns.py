@@ -50,7 +50,12 @@ def test_optional_terms_match_any():
 
 def test_optional_terms_are_ignored_beside_other_terms():
     """Example: Match optional terms (note: `?` combined with other terms is ignored)."""
-    events = ["[INFO] REQUEST FAILED", "[WARN] UNAUTHORIZED REQUEST", "[ERROR] 400 BAD REQUEST", "[ERROR] other"]
+    events = [
+        "[INFO] REQUEST FAILED",
+        "[WARN] UNAUTHORIZED REQUEST",
+        "[ERROR] 400 BAD REQUEST",
+        "[ERROR] other",
+    ]
     assert matching("?ERROR ?ARGUMENTS REQUEST", events) == events[:3]
 
 
@@ -202,7 +207,9 @@ COMPOUND = json.dumps(
 
 def test_compound_and_matches():
     """Example: Expression that matches using AND (&&)."""
-    assert compile_pattern('{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }').matches(COMPOUND)
+    assert compile_pattern('{ ($.user.id = 1) && ($.users[0].email = "John.Doe@example.com") }').matches(
+        COMPOUND
+    )
 
 
 def test_compound_or_matches_because_and_binds_tighter():
@@ -219,7 +226,9 @@ def test_parentheses_change_precedence():
 
 def test_compound_or_without_any_true_side_does_not_match():
     """Example: Expression that doesn't match using OR (||)."""
-    assert not compile_pattern('{ ($.user.id = 2 && $.users[0].email = "nonmatch") || $.actions[2] = "GET" }').matches(COMPOUND)
+    assert not compile_pattern(
+        '{ ($.user.id = 2 && $.users[0].email = "nonmatch") || $.actions[2] = "GET" }'
+    ).matches(COMPOUND)
 
 
 def test_nested_array_index():
@@ -290,7 +299,9 @@ def test_json_string_values_with_escapes_still_match():
 
 
 def test_json_extract_names_each_selector():
-    extracted = compile_pattern('{ $.status = "ok" && $.latencyMs > 10 }').extract('{"status": "ok", "latencyMs": 12.5}')
+    extracted = compile_pattern('{ $.status = "ok" && $.latencyMs > 10 }').extract(
+        '{"status": "ok", "latencyMs": 12.5}'
+    )
     assert extracted == {"$.status": "ok", "$.latencyMs": "12.5"}
     assert extracted.lookup("$.latencyMs") == 12.5
 
@@ -335,7 +346,9 @@ def test_space_delimited_patterns_that_must_not_match(pattern):
 
 
 def test_brackets_and_quotes_make_one_field_and_values_are_extracted_by_name():
-    extracted = compile_pattern("[ip, user, username, timestamp, request, status_code, bytes]").extract(ACCESS)
+    extracted = compile_pattern("[ip, user, username, timestamp, request, status_code, bytes]").extract(
+        ACCESS
+    )
     assert extracted["$timestamp"] == "10/Oct/2000:13:25:15 -0700"
     assert extracted["$request"] == "GET /index.html HTTP/1.0"
     assert extracted.lookup("$bytes") == "1534"
@@ -381,7 +394,10 @@ def test_exclude_terms_with_not_equal():
 
 def test_match_top_level_item_in_a_resource_uri():
     """Example: Match the top level item in a resource URI."""
-    assert matching("[logLevel, date, time, method, url=%/service/resource/[0-9]+$%, response_time]", SERVICE) == SERVICE[:1]
+    assert (
+        matching("[logLevel, date, time, method, url=%/service/resource/[0-9]+$%, response_time]", SERVICE)
+        == SERVICE[:1]
+    )
 
 
 def test_match_child_level_item_in_a_resource_uri():
@@ -471,4 +487,6 @@ def test_test_metric_filter_returns_matches_with_extracted_values(logs):
 def test_test_metric_filter_with_a_json_pattern(logs):
     events = [json.dumps({"latencyMs": 50}), json.dumps({"latencyMs": 150})]
     answer = logs.test_metric_filter(filterPattern="{ $.latencyMs > 100 }", logEventMessages=events)
-    assert answer["matches"] == [{"eventNumber": 2, "eventMessage": events[1], "extractedValues": {"$.latencyMs": "150"}}]
+    assert answer["matches"] == [
+        {"eventNumber": 2, "eventMessage": events[1], "extractedValues": {"$.latencyMs": "150"}}
+    ]

@@ -57,20 +57,30 @@ def inject(monkeypatch, operation: str, fault, times: int = 1) -> list[str]:
 
 
 def json_error(code: str, message: str, status: int = 400) -> AWSResponse:
-    return answer(status, {"__type": f"com.amazonaws.service#{code}", "message": message},
-                  {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"})
+    return answer(
+        status,
+        {"__type": f"com.amazonaws.service#{code}", "message": message},
+        {"x-amzn-ErrorType": code, "Content-Type": "application/x-amz-json-1.0"},
+    )
 
 
 def rest_json_error(code: str, message: str, status: int) -> AWSResponse:
-    return answer(status, {"Type": "User", "message": message}, {"x-amzn-ErrorType": code, "Content-Type": "application/json"})
+    return answer(
+        status,
+        {"Type": "User", "message": message},
+        {"x-amzn-ErrorType": code, "Content-Type": "application/json"},
+    )
 
 
 def tagged_table(prefix: str) -> str:
     name = f"{prefix}-inference-metadata"
     boto3.client("dynamodb", region_name=REGION).create_table(
-        TableName=name, BillingMode="PAY_PER_REQUEST", KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-        Tags=[{"Key": k, "Value": v} for k, v in tags_for(prefix, "2030-01-01T00:00:00Z").items()])
+        Tags=[{"Key": k, "Value": v} for k, v in tags_for(prefix, "2030-01-01T00:00:00Z").items()],
+    )
     return name
 
 
@@ -91,22 +101,35 @@ def aws_mode(kit_env, local_cloud, monkeypatch):
 
 
 def test_missing_credentials_say_how_to_configure_them(aws_mode, monkeypatch, tmp_path):
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask an instance metadata service
-    monkeypatch.setattr(session, "session", lambda: boto3.Session(region_name=REGION))  # looks for credentials afresh
+    monkeypatch.setattr(
+        session, "session", lambda: boto3.Session(region_name=REGION)
+    )  # looks for credentials afresh
     session._clients.cache_clear()
     with pytest.raises(WorkshopError, match=r"No AWS credentials were found.*aws configure"):
         session.prepare()
 
 
 def test_an_expired_token_says_to_refresh_the_credentials(aws_mode, monkeypatch):
-    expired = answer(403, '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
-                          "<Code>ExpiredToken</Code><Message>The security token included in the request is expired"
-                          "</Message></Error><RequestId>1</RequestId></ErrorResponse>", {"Content-Type": "text/xml"})
+    expired = answer(
+        403,
+        '<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type>'
+        "<Code>ExpiredToken</Code><Message>The security token included in the request is expired"
+        "</Message></Error><RequestId>1</RequestId></ErrorResponse>",
+        {"Content-Type": "text/xml"},
+    )
     inject(monkeypatch, "sts.GetCallerIdentity", expired)
     with pytest.raises(WorkshopError, match=r"expired or invalid.*ExpiredToken.*aws sso login"):
         session.prepare()
@@ -115,9 +138,15 @@ def test_an_expired_token_says_to_refresh_the_credentials(aws_mode, monkeypatch)
 def test_access_denied_names_the_action_and_the_resource(aws_mode, monkeypatch):
     table = tagged_table(aws_mode)
     arn = f"arn:aws:dynamodb:{REGION}:123456789012:table/{table}"
-    inject(monkeypatch, "dynamodb.DeleteTable", json_error(
-        "AccessDeniedException", f"User: arn:aws:sts::123456789012:assumed-role/attendee/jane is not authorized to "
-        f"perform: dynamodb:DeleteTable on resource: {arn} because no identity-based policy allows the dynamodb:DeleteTable action"))
+    inject(
+        monkeypatch,
+        "dynamodb.DeleteTable",
+        json_error(
+            "AccessDeniedException",
+            f"User: arn:aws:sts::123456789012:assumed-role/attendee/jane is not authorized to "
+            f"perform: dynamodb:DeleteTable on resource: {arn} because no identity-based policy allows the dynamodb:DeleteTable action",
+        ),
+    )
     with pytest.raises(WorkshopError) as error:
         cleanup.cleanup(aws_mode, delete=True)
     assert "dynamodb:DeleteTable" in str(error.value) and arn in str(error.value)
@@ -127,53 +156,106 @@ def test_a_terse_access_denied_still_names_the_operation_and_the_resource(aws_mo
     bucket = f"{aws_mode}-ml-workshop-123456789012-{REGION}"
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags_for(aws_mode, "2030-01-01T00:00:00Z").items()]})
-    inject(monkeypatch, "s3.DeleteBucket", answer(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"))
+    s3.put_bucket_tagging(
+        Bucket=bucket,
+        Tagging={
+            "TagSet": [{"Key": k, "Value": v} for k, v in tags_for(aws_mode, "2030-01-01T00:00:00Z").items()]
+        },
+    )
+    inject(
+        monkeypatch,
+        "s3.DeleteBucket",
+        answer(403, "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"),
+    )
     with pytest.raises(WorkshopError) as error:
         cleanup.cleanup(aws_mode, delete=True)
     assert "DeleteBucket" in str(error.value) and bucket in str(error.value)
 
 
 def test_throttling_is_absorbed_by_standard_retries(aws_mode, monkeypatch):
-    sends = inject(monkeypatch, "dynamodb.ListTables", json_error("ThrottlingException", "Rate exceeded"), times=2)
+    sends = inject(
+        monkeypatch, "dynamodb.ListTables", json_error("ThrottlingException", "Rate exceeded"), times=2
+    )
     session.client("dynamodb").list_tables()
     assert len(sends) == 3  # two throttled attempts, then the one that went through
 
 
 def test_a_role_not_yet_assumable_is_retried_when_creating_the_function(aws_mode, monkeypatch):
-    role = boto3.client("iam").create_role(RoleName=f"{aws_mode}-inference-lambda-role", AssumeRolePolicyDocument=json.dumps(TRUST))
-    sends = inject(monkeypatch, "lambda.CreateFunction", rest_json_error(
-        "InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.", 400))
-    spec = {"FunctionName": f"{aws_mode}-inference", "Runtime": "python3.13", "Role": role["Role"]["Arn"],
-            "Handler": "app.lambda_handler"}
+    role = boto3.client("iam").create_role(
+        RoleName=f"{aws_mode}-inference-lambda-role", AssumeRolePolicyDocument=json.dumps(TRUST)
+    )
+    sends = inject(
+        monkeypatch,
+        "lambda.CreateFunction",
+        rest_json_error(
+            "InvalidParameterValueException",
+            "The role defined for the function cannot be assumed by Lambda.",
+            400,
+        ),
+    )
+    spec = {
+        "FunctionName": f"{aws_mode}-inference",
+        "Runtime": "python3.13",
+        "Role": role["Role"]["Arn"],
+        "Handler": "app.lambda_handler",
+    }
     awslambda.ensure_function(spec, test_cleanup._zip())
     assert len(sends) == 2
-    assert boto3.client("lambda").get_function(FunctionName=spec["FunctionName"])["Configuration"]["State"] == "Active"
+    assert (
+        boto3.client("lambda").get_function(FunctionName=spec["FunctionName"])["Configuration"]["State"]
+        == "Active"
+    )
 
 
 def test_an_update_in_progress_is_retried(aws_mode, monkeypatch):
-    role = boto3.client("iam").create_role(RoleName=f"{aws_mode}-inference-lambda-role", AssumeRolePolicyDocument=json.dumps(TRUST))
-    spec = {"FunctionName": f"{aws_mode}-inference", "Runtime": "python3.13", "Role": role["Role"]["Arn"],
-            "Handler": "app.lambda_handler"}
+    role = boto3.client("iam").create_role(
+        RoleName=f"{aws_mode}-inference-lambda-role", AssumeRolePolicyDocument=json.dumps(TRUST)
+    )
+    spec = {
+        "FunctionName": f"{aws_mode}-inference",
+        "Runtime": "python3.13",
+        "Role": role["Role"]["Arn"],
+        "Handler": "app.lambda_handler",
+    }
     awslambda.ensure_function(spec, test_cleanup._zip())
-    sends = inject(monkeypatch, "lambda.UpdateFunctionCode", rest_json_error(
-        "ResourceConflictException", f"The operation cannot be performed at this time. An update is in progress for "
-        f"resource: arn:aws:lambda:{REGION}:123456789012:function:{spec['FunctionName']}", 409))
-    awslambda.ensure_function(spec, awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"}))
+    sends = inject(
+        monkeypatch,
+        "lambda.UpdateFunctionCode",
+        rest_json_error(
+            "ResourceConflictException",
+            f"The operation cannot be performed at this time. An update is in progress for "
+            f"resource: arn:aws:lambda:{REGION}:123456789012:function:{spec['FunctionName']}",
+            409,
+        ),
+    )
+    awslambda.ensure_function(
+        spec, awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"})
+    )
     assert len(sends) == 2
 
 
 def test_a_wait_gives_up_at_its_timeout_saying_what_it_waited_for():
-    with pytest.raises(WorkshopError, match=r"Gave up waiting for endpoint e to be InService after 0 s \(last state Creating\)\. See"):
-        wait_for_state(lambda: "Creating", what="endpoint e to be InService", done={"InService"},
-                       timeout_s=0.2, interval_s=0.05, hint="See the endpoint's FailureReason.")
+    with pytest.raises(
+        WorkshopError,
+        match=r"Gave up waiting for endpoint e to be InService after 0 s \(last state Creating\)\. See",
+    ):
+        wait_for_state(
+            lambda: "Creating",
+            what="endpoint e to be InService",
+            done={"InService"},
+            timeout_s=0.2,
+            interval_s=0.05,
+            hint="See the endpoint's FailureReason.",
+        )
 
 
 def test_a_deletion_that_never_shows_is_bounded(kit_env, monkeypatch):
     table = tagged_table(kit_env)
     resource = next(r for r in inventory.collect(kit_env) if r.name == table)
     monkeypatch.setattr(cleanup, "_still_there", lambda r: "present")  # AWS keeps showing it
-    with pytest.raises(WorkshopError, match=rf"Gave up waiting for table {table} to be deleted.*run the cleanup again"):
+    with pytest.raises(
+        WorkshopError, match=rf"Gave up waiting for table {table} to be deleted.*run the cleanup again"
+    ):
         cleanup.delete_one(resource, timeout_s=0.2)
 
 
@@ -182,7 +264,15 @@ def test_an_iam_delete_conflict_says_what_still_uses_the_role():
 
     from helpers.errors import explain
 
-    exc = ClientError({"Error": {"Code": "DeleteConflict", "Message": "Cannot delete entity, must remove roles from instance profile first."}}, "DeleteRole")
+    exc = ClientError(
+        {
+            "Error": {
+                "Code": "DeleteConflict",
+                "Message": "Cannot delete entity, must remove roles from instance profile first.",
+            }
+        },
+        "DeleteRole",
+    )
     assert "instance profile" in explain(exc, "deleting role x") and "Fix:" in explain(exc)
 
 
@@ -191,5 +281,13 @@ def test_deletion_protection_says_how_to_turn_it_off():
 
     from helpers.errors import explain
 
-    exc = ClientError({"Error": {"Code": "ValidationException", "Message": "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."}}, "DeleteTable")
+    exc = ClientError(
+        {
+            "Error": {
+                "Code": "ValidationException",
+                "Message": "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first.",
+            }
+        },
+        "DeleteTable",
+    )
     assert "DeletionProtectionEnabled=False" in explain(exc)

@@ -127,10 +127,14 @@ def test_converter_matches_type_deserializer():
 
 
 def test_a_page_body_gives_its_items_and_its_last_evaluated_key():
-    body = json.dumps({
-        "Items": [_record(0, END), _record(1, END)], "Count": 2, "ScannedCount": 2,
-        "LastEvaluatedKey": {"requestId": {"S": "req-00001"}, "endpointName": {"S": "ep"}},
-    }).encode()
+    body = json.dumps(
+        {
+            "Items": [_record(0, END), _record(1, END)],
+            "Count": 2,
+            "ScannedCount": 2,
+            "LastEvaluatedKey": {"requestId": {"S": "req-00001"}, "endpointName": {"S": "ep"}},
+        }
+    ).encode()
     items, last_key = history.parse_page(body)
     assert sum(map(len, items)) == 2
     assert last_key == {"requestId": {"S": "req-00001"}, "endpointName": {"S": "ep"}}
@@ -158,15 +162,24 @@ def test_items_that_are_not_dynamodb_json_load_without_a_crash():
 
 def test_timestamps_in_other_iso_forms_are_read_and_unreadable_ones_are_missing():
     stamps = ["2026-11-27T12:00:00Z", "2026-11-27T13:00:00.5+01:00", "yesterday"]
-    df = history.to_frame([_record(i, END, timestamp={"S": s}) for i, s in enumerate(stamps)]).set_index("requestId")
+    df = history.to_frame([_record(i, END, timestamp={"S": s}) for i, s in enumerate(stamps)]).set_index(
+        "requestId"
+    )
     assert df.loc["req-00000", "timestamp"] == pd.Timestamp("2026-11-27T12:00:00Z")
     assert df.loc["req-00001", "timestamp"] == pd.Timestamp("2026-11-27T12:00:00.5Z")
     assert pd.isna(df.loc["req-00002", "timestamp"])
 
 
 def test_lists_of_features_of_any_length_or_type_become_padded_float_columns():
-    features = [{"L": [{"N": "1"}, {"N": "2"}]}, {"L": [{"N": str(i)} for i in range(6)]}, {"L": [{"S": "x"}, {"N": "3"}]}, {"S": "none"}]
-    df = history.to_frame([_record(i, END, features=f) for i, f in enumerate(features)]).set_index("requestId")
+    features = [
+        {"L": [{"N": "1"}, {"N": "2"}]},
+        {"L": [{"N": str(i)} for i in range(6)]},
+        {"L": [{"S": "x"}, {"N": "3"}]},
+        {"S": "none"},
+    ]
+    df = history.to_frame([_record(i, END, features=f) for i, f in enumerate(features)]).set_index(
+        "requestId"
+    )
     assert history.feature_columns(df) == [f"f{i}" for i in range(6)]
     assert list(df.loc["req-00000", ["f0", "f1", "f2"]].fillna(-1)) == [1.0, 2.0, -1]
     assert df.loc["req-00001", "f5"] == 5.0
@@ -175,8 +188,13 @@ def test_lists_of_features_of_any_length_or_type_become_padded_float_columns():
 
 
 def test_missing_and_extra_attributes_load_without_crash(ddb, table):
-    old = {"requestId": {"S": "old-1"}, "timestamp": {"S": history.iso_ms(END - pd.Timedelta(hours=1))},
-           "endpointName": {"S": "ep"}, "prediction": {"S": "0.4"}, "legacyScore": {"N": "7"}}
+    old = {
+        "requestId": {"S": "old-1"},
+        "timestamp": {"S": history.iso_ms(END - pd.Timedelta(hours=1))},
+        "endpointName": {"S": "ep"},
+        "prediction": {"S": "0.4"},
+        "legacyScore": {"N": "7"},
+    }
     odd = _record(2, END - pd.Timedelta(hours=2), latencyMs={"NULL": True}, comment={"S": "by hand"})
     _put(ddb, table, [old, odd])
     df = history.load(table, "ep", START, END, client=ddb, progress=False).set_index("requestId")
@@ -220,7 +238,10 @@ def test_pages_and_slices_return_each_item_exactly_once(ddb, table):
 
 def test_only_the_requested_range_and_endpoint_are_loaded(ddb, table):
     inside = [_record(i, END - pd.Timedelta(hours=i)) for i in range(3)]
-    outside = [_record(10, START - pd.Timedelta(seconds=1)), _record(11, END - pd.Timedelta(hours=1), endpoint="other")]
+    outside = [
+        _record(10, START - pd.Timedelta(seconds=1)),
+        _record(11, END - pd.Timedelta(hours=1), endpoint="other"),
+    ]
     _put(ddb, table, inside + outside)
     df = history.load(table, "ep", START, END, client=ddb, progress=False)
     assert sorted(df["requestId"]) == ["req-00000", "req-00001", "req-00002"]
@@ -228,8 +249,14 @@ def test_only_the_requested_range_and_endpoint_are_loaded(ddb, table):
 
 def test_expired_items_are_left_out_unless_asked_for(ddb, table):
     past = {"N": str(int(time.time()) - 60)}
-    _put(ddb, table, [_record(0, END - pd.Timedelta(hours=1)), _record(1, END - pd.Timedelta(hours=2), expiresAt=past)])
-    assert list(history.load(table, "ep", START, END, client=ddb, progress=False)["requestId"]) == ["req-00000"]
+    _put(
+        ddb,
+        table,
+        [_record(0, END - pd.Timedelta(hours=1)), _record(1, END - pd.Timedelta(hours=2), expiresAt=past)],
+    )
+    assert list(history.load(table, "ep", START, END, client=ddb, progress=False)["requestId"]) == [
+        "req-00000"
+    ]
     both = history.load(table, "ep", START, END, client=ddb, progress=False, include_expired=True)
     assert sorted(both["requestId"]) == ["req-00000", "req-00001"]
 
@@ -275,7 +302,7 @@ class FlakyClient:
 
     def batch_write_item(self, RequestItems):
         self.calls += 1
-        (table, requests), = RequestItems.items()
+        ((table, requests),) = RequestItems.items()
         if self.failures > 0:
             self.failures -= 1
             done, left = requests[: len(requests) // 2], requests[len(requests) // 2 :]
@@ -296,7 +323,13 @@ def test_unprocessed_items_are_retried_with_backoff(ddb, table):
 def test_writes_still_unprocessed_after_the_last_attempt_raise(ddb, table):
     flaky = FlakyClient(ddb, failures=100)
     with pytest.raises(RuntimeError, match="still unprocessed"):
-        history.write_batch(flaky, table, [{"PutRequest": {"Item": _record(i, END)}} for i in range(11)], sleep=lambda s: None, max_attempts=3)
+        history.write_batch(
+            flaky,
+            table,
+            [{"PutRequest": {"Item": _record(i, END)}} for i in range(11)],
+            sleep=lambda s: None,
+            max_attempts=3,
+        )
 
 
 # ------------------------------------------------------------------ analysis
@@ -333,7 +366,9 @@ def test_summary_counts_requests_per_version_and_variant(week):
     assert table.loc[("all", "all"), "requests"] == len(week)
     parts = table.drop(index=("all", "all"))
     assert parts["requests"].sum() == len(week)
-    assert table.loc[("2", "AllTraffic"), "mean_prediction"] > table.loc[("1", "AllTraffic"), "mean_prediction"]
+    assert (
+        table.loc[("2", "AllTraffic"), "mean_prediction"] > table.loc[("1", "AllTraffic"), "mean_prediction"]
+    )
 
 
 def test_analysis_of_an_empty_frame_finds_nothing():
@@ -345,8 +380,13 @@ def test_analysis_of_an_empty_frame_finds_nothing():
 # ------------------------------------------------------------------ charts and export
 
 TIME_CHARTS = ["requests_per_interval", "latency_percentiles", "error_rate_by_status"]
-CHARTS = ["requests_per_interval", "latency_percentiles", "error_rate_by_status",
-          "prediction_distribution_by_version", "latency_by_variant"]
+CHARTS = [
+    "requests_per_interval",
+    "latency_percentiles",
+    "error_rate_by_status",
+    "prediction_distribution_by_version",
+    "latency_by_variant",
+]
 
 
 @pytest.mark.parametrize("name", CHARTS)
@@ -366,7 +406,9 @@ def test_csv_export_round_trips_rows_and_timestamps(week, tmp_path):
     path = history.to_csv(week.head(50), tmp_path / "h.csv")
     back = pd.read_csv(path)
     assert len(back) == 50
-    assert (pd.to_datetime(back["timestamp"], utc=True).to_numpy() == week["timestamp"].head(50).to_numpy()).all()
+    assert (
+        pd.to_datetime(back["timestamp"], utc=True).to_numpy() == week["timestamp"].head(50).to_numpy()
+    ).all()
     assert back.loc[0, "f0"] == week.loc[0, "f0"]
 
 
@@ -383,4 +425,3 @@ def test_fast_page_parsing_gives_the_same_frame_as_botocore_parsing(ddb, table):
     slow = history.load(table, "ep", START, END, client=ddb, progress=False, page_limit=7, fast=False)
     pd.testing.assert_frame_equal(fast, slow)
     assert fast.set_index("requestId").loc["req-00099", "blob"] == b"\x00\x01"
-

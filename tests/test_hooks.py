@@ -18,7 +18,12 @@ def fresh() -> type:
 
 def test_a_hook_replaces_the_method_and_can_call_moto_s_original():
     cls = fresh()
-    hooks.patch(cls, "method", ["self", "a", "b"], lambda original: lambda self, a, b: ("hooked", original(self, a, b)))
+    hooks.patch(
+        cls,
+        "method",
+        ["self", "a", "b"],
+        lambda original: lambda self, a, b: ("hooked", original(self, a, b)),
+    )
     assert cls().method(1, 2) == ("hooked", ("original", 1, 2))
 
 

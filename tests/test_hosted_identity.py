@@ -62,15 +62,23 @@ def new_attendee(user: str) -> Attendee:
     return Attendee(user, key["AccessKeyId"], key["SecretAccessKey"])
 
 
-def become(mp: pytest.MonkeyPatch, key: str, secret: str, prefix: str | None = None, token: str = "") -> config.Settings:
+def become(
+    mp: pytest.MonkeyPatch, key: str, secret: str, prefix: str | None = None, token: str = ""
+) -> config.Settings:
     """This process is now a hosted notebook's kernel in aws mode with these keys: login `sagemaker-user`."""
     mp.setattr(getpass, "getuser", lambda: "sagemaker-user")
     mp.setenv("WORKSHOP_MODE", "aws")
     mp.setenv("WORKSHOP_REGION", REGION)
     mp.setenv("AWS_ACCESS_KEY_ID", key)
     mp.setenv("AWS_SECRET_ACCESS_KEY", secret)
-    for name in ("WORKSHOP_PREFIX", "WORKSHOP_ENDPOINT_NAME", "WORKSHOP_FUNCTION_NAME", "WORKSHOP_MODEL_VERSION",
-                 "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+    for name in (
+        "WORKSHOP_PREFIX",
+        "WORKSHOP_ENDPOINT_NAME",
+        "WORKSHOP_FUNCTION_NAME",
+        "WORKSHOP_MODEL_VERSION",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+    ):
         mp.delenv(name, raising=False)
     if prefix:
         mp.setenv("WORKSHOP_PREFIX", prefix)
@@ -89,8 +97,9 @@ def forget() -> None:
     session._session.cache_clear()
 
 
-def build(settings: config.Settings, metadata_spec, *, table: bool = True, group: bool = True,
-          topic: bool = True) -> set[tuple[str, str]]:
+def build(
+    settings: config.Settings, metadata_spec, *, table: bool = True, group: bool = True, topic: bool = True
+) -> set[tuple[str, str]]:
     """Some of the kit's resources, made as the notebooks make them; their census keys."""
     session.prepare()
     n, made = settings.names, set()
@@ -109,8 +118,14 @@ def build(settings: config.Settings, metadata_spec, *, table: bool = True, group
 def census() -> set[tuple[str, str]]:
     """Tables, log groups and topics in the cloud, listed by the administrator with plain boto3."""
     # Every page: the suite's shared local cloud holds more than one page (50 log groups) of others' resources.
-    pages = {service: admin(service).get_paginator(operation).paginate() for service, operation in
-             (("dynamodb", "list_tables"), ("logs", "describe_log_groups"), ("sns", "list_topics"))}
+    pages = {
+        service: admin(service).get_paginator(operation).paginate()
+        for service, operation in (
+            ("dynamodb", "list_tables"),
+            ("logs", "describe_log_groups"),
+            ("sns", "list_topics"),
+        )
+    }
     found = {("table", t) for page in pages["dynamodb"] for t in page["TableNames"]}
     found |= {("log group", g["logGroupName"]) for page in pages["logs"] for g in page["logGroups"]}
     found |= {("topic", t["TopicArn"].rsplit(":", 1)[-1]) for page in pages["sns"] for t in page["Topics"]}
@@ -123,12 +138,16 @@ def creator_tags(made: set[tuple[str, str]]) -> dict[tuple[str, str], str]:
     for kind, name in made:
         if kind == "table":
             arn = admin("dynamodb").describe_table(TableName=name)["Table"]["TableArn"]
-            found = {t["Key"]: t["Value"] for t in admin("dynamodb").list_tags_of_resource(ResourceArn=arn)["Tags"]}
+            found = {
+                t["Key"]: t["Value"] for t in admin("dynamodb").list_tags_of_resource(ResourceArn=arn)["Tags"]
+            }
         elif kind == "log group":
             found = admin("logs").list_tags_log_group(logGroupName=name)["tags"]
         else:
             arn = f"arn:aws:sns:{REGION}:{ACCOUNT}:{name}"
-            found = {t["Key"]: t["Value"] for t in admin("sns").list_tags_for_resource(ResourceArn=arn)["Tags"]}
+            found = {
+                t["Key"]: t["Value"] for t in admin("sns").list_tags_for_resource(ResourceArn=arn)["Tags"]
+            }
         tags[(kind, name)] = found.get(TAG_CREATOR, "")
     return tags
 
@@ -175,7 +194,9 @@ def world(local_cloud, metadata_spec):
 
         # both set the same WORKSHOP_PREFIX: Jane makes the table and the log group, John the topic
         jane.made["shared"] = build(become(mp, jane.key, jane.secret, shared), metadata_spec, topic=False)
-        john.made["shared"] = build(become(mp, john.key, john.secret, shared), metadata_spec, table=False, group=False)
+        john.made["shared"] = build(
+            become(mp, john.key, john.secret, shared), metadata_spec, table=False, group=False
+        )
         tags = creator_tags(jane.made["own"] | john.made["own"] | jane.made["shared"] | john.made["shared"])
 
         john_shared_report = cleanup.cleanup(shared, delete=True)  # John, in his kernel
@@ -191,8 +212,21 @@ def world(local_cloud, metadata_spec):
         after_sweep = census()
     os.environ["AWS_ENDPOINT_URL"] = local_cloud
     forget()
-    return World(jane, john, shared, sts_calls, refused, tags, john_shared_report, after_john_shared, jane_report,
-                 after_jane, out.getvalue(), sweep_exit, after_sweep)
+    return World(
+        jane,
+        john,
+        shared,
+        sts_calls,
+        refused,
+        tags,
+        john_shared_report,
+        after_john_shared,
+        jane_report,
+        after_jane,
+        out.getvalue(),
+        sweep_exit,
+        after_sweep,
+    )
 
 
 def test_two_attendees_with_the_same_login_name_get_different_prefixes(world):
@@ -253,13 +287,25 @@ def test_the_instructors_sweep_says_whose_it_deletes(world):
 
 def test_a_studio_execution_role_session_gets_no_derived_prefix_but_the_fix(local_cloud):
     iam, role = admin("iam"), f"AmazonSageMaker-ExecutionRole-{RUN}"
-    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"},
-                                                     "Action": "sts:AssumeRole"}]}
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "sagemaker.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
     iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(RoleName=role, PolicyName="workshop", PolicyDocument=json.dumps(EVERYTHING))
-    creds = admin("sts").assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}", RoleSessionName="SageMaker")["Credentials"]
+    creds = admin("sts").assume_role(
+        RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}", RoleSessionName="SageMaker"
+    )["Credentials"]
     with pytest.MonkeyPatch.context() as mp, pytest.raises(SettingsError) as caught:
-        become(mp, creds["AccessKeyId"], creds["SecretAccessKey"], token=creds["SessionToken"])  # WORKSHOP_PREFIX unset
+        become(
+            mp, creds["AccessKeyId"], creds["SecretAccessKey"], token=creds["SessionToken"]
+        )  # WORKSHOP_PREFIX unset
     forget()
     message = str(caught.value)
     assert f"assumed-role/{role}/SageMaker" in message and "%env WORKSHOP_PREFIX=jane-doe" in message
@@ -268,7 +314,11 @@ def test_a_studio_execution_role_session_gets_no_derived_prefix_but_the_fix(loca
 def test_the_devcontainer_opens_the_kit_with_make_install_done():
     from pathlib import Path
 
-    spec = json.loads((Path(__file__).resolve().parents[1] / ".devcontainer" / "devcontainer.json").read_text())
+    spec = json.loads(
+        (Path(__file__).resolve().parents[1] / ".devcontainer" / "devcontainer.json").read_text()
+    )
     assert spec["postCreateCommand"] == "make install"
     assert spec["image"] == "mcr.microsoft.com/devcontainers/python:3.11" and 8888 in spec["forwardPorts"]
-    assert spec["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"].endswith("/.venv/bin/python")
+    assert spec["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"].endswith(
+        "/.venv/bin/python"
+    )

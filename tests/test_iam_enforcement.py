@@ -88,16 +88,24 @@ def test_a_query_on_an_index_acts_on_the_index_arn():
     params = {"TableName": "t", "IndexName": "endpointName-timestamp-index"}
     [resource] = iam_policy.resource_arns("dynamodb:Query", params, REGION, ACCOUNT)
     assert resource == (f"{table_arn('t')}/index/endpointName-timestamp-index",)
-    assert iam_policy.evaluate([policy(allow("dynamodb:Query", table_arn("t")))], "dynamodb:Query", resource) \
+    assert (
+        iam_policy.evaluate([policy(allow("dynamodb:Query", table_arn("t")))], "dynamodb:Query", resource)
         is Decision.IMPLICIT_DENY
-    assert iam_policy.evaluate([policy(allow("dynamodb:Query", f"{table_arn('t')}/index/*"))], "dynamodb:Query",
-                               resource) is Decision.ALLOWED
+    )
+    assert (
+        iam_policy.evaluate(
+            [policy(allow("dynamodb:Query", f"{table_arn('t')}/index/*"))], "dynamodb:Query", resource
+        )
+        is Decision.ALLOWED
+    )
 
 
 def test_a_batch_write_acts_on_every_table_it_names():
     params = {"RequestItems": {"a": [], "b": []}}
     assert iam_policy.resource_arns("dynamodb:BatchWriteItem", params, REGION, ACCOUNT) == [
-        (table_arn("a"),), (table_arn("b"),)]
+        (table_arn("a"),),
+        (table_arn("b"),),
+    ]
 
 
 @pytest.mark.parametrize("action, params, arn", [
@@ -140,16 +148,22 @@ def test_the_denial_names_the_session_the_action_and_the_resource():
     who = f"arn:aws:sts::{ACCOUNT}:assumed-role/r/f"
     refused = iam_policy.denial(who, "dynamodb:PutItem", (table_arn("t"),), Decision.IMPLICIT_DENY)
     assert (refused.code, refused.status) == ("AccessDeniedException", 400)
-    assert refused.message == (f"User: {who} is not authorized to perform: dynamodb:PutItem on resource: "
-                               f"{table_arn('t')} because no identity-based policy allows the dynamodb:PutItem action")
+    assert refused.message == (
+        f"User: {who} is not authorized to perform: dynamodb:PutItem on resource: "
+        f"{table_arn('t')} because no identity-based policy allows the dynamodb:PutItem action"
+    )
     explicit = iam_policy.denial(who, "dynamodb:PutItem", (table_arn("t"),), Decision.EXPLICIT_DENY)
-    assert explicit.message.endswith(f"on resource: {table_arn('t')} with an explicit deny in an identity-based policy")
+    assert explicit.message.endswith(
+        f"on resource: {table_arn('t')} with an explicit deny in an identity-based policy"
+    )
 
 
 def test_an_action_on_star_names_no_resource():
     refused = iam_policy.denial("arn:x", "cloudwatch:PutMetricData", ANY, Decision.IMPLICIT_DENY)
-    assert refused.message == ("User: arn:x is not authorized to perform: cloudwatch:PutMetricData because no "
-                               "identity-based policy allows the cloudwatch:PutMetricData action")
+    assert refused.message == (
+        "User: arn:x is not authorized to perform: cloudwatch:PutMetricData because no "
+        "identity-based policy allows the cloudwatch:PutMetricData action"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,15 +182,24 @@ def session(admin, local_cloud):
 
     def make(*statements: dict, trust: dict = LAMBDA_TRUST, name: str | None = None):
         role = name or unique("role")
-        arn = admin("iam").create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        arn = admin("iam").create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+            "Arn"
+        ]
         if statements:
-            admin("iam").put_role_policy(RoleName=role, PolicyName="p", PolicyDocument=json.dumps(policy(*statements)))
+            admin("iam").put_role_policy(
+                RoleName=role, PolicyName="p", PolicyDocument=json.dumps(policy(*statements))
+            )
         creds = admin("sts").assume_role(RoleArn=arn, RoleSessionName="fn")["Credentials"]
 
         def client(service: str):
-            return boto3.client(service, endpoint_url=local_cloud, region_name=REGION,
-                                aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
-                                aws_session_token=creds["SessionToken"])
+            return boto3.client(
+                service,
+                endpoint_url=local_cloud,
+                region_name=REGION,
+                aws_access_key_id=creds["AccessKeyId"],
+                aws_secret_access_key=creds["SecretAccessKey"],
+                aws_session_token=creds["SessionToken"],
+            )
 
         client.role = role
         client.arn = arn
@@ -204,19 +227,27 @@ def error_of(call) -> tuple[str, int, str]:
     with pytest.raises(ClientError) as caught:
         call()
     response = caught.value.response
-    return response["Error"]["Code"], response["ResponseMetadata"]["HTTPStatusCode"], response["Error"]["Message"]
+    return (
+        response["Error"]["Code"],
+        response["ResponseMetadata"]["HTTPStatusCode"],
+        response["Error"]["Message"],
+    )
 
 
 def item() -> dict:
     return {"requestId": {"S": str(uuid.uuid4())}, "endpointName": {"S": "e"}}
 
 
-def test_a_role_session_without_the_permission_gets_access_denied_naming_session_action_and_table(session, table):
+def test_a_role_session_without_the_permission_gets_access_denied_naming_session_action_and_table(
+    session, table
+):
     client = session()
     code, status, message = error_of(lambda: client("dynamodb").put_item(TableName=table, Item=item()))
     assert (code, status) == ("AccessDeniedException", 400)
-    assert message == (f"User: {client.principal} is not authorized to perform: dynamodb:PutItem on resource: "
-                       f"{table_arn(table)} because no identity-based policy allows the dynamodb:PutItem action")
+    assert message == (
+        f"User: {client.principal} is not authorized to perform: dynamodb:PutItem on resource: "
+        f"{table_arn(table)} because no identity-based policy allows the dynamodb:PutItem action"
+    )
 
 
 def test_a_role_session_with_the_permission_on_the_table_may_put_items(session, table):
@@ -233,13 +264,19 @@ def test_the_permission_on_one_table_does_not_reach_another(session, table):
 def test_an_explicit_deny_refuses_what_a_wildcard_allows(session, table):
     client = session(allow("dynamodb:*"), deny("dynamodb:PutItem", table_arn(table)))
     code, _, message = error_of(lambda: client("dynamodb").put_item(TableName=table, Item=item()))
-    assert code == "AccessDeniedException" and message.endswith("with an explicit deny in an identity-based policy")
+    assert code == "AccessDeniedException" and message.endswith(
+        "with an explicit deny in an identity-based policy"
+    )
     client("dynamodb").get_item(TableName=table, Key={"requestId": {"S": "x"}})
 
 
 def test_a_query_on_the_index_needs_the_index_arn(session, table):
-    query = {"TableName": table, "IndexName": "by-endpoint", "KeyConditionExpression": "endpointName = :e",
-             "ExpressionAttributeValues": {":e": {"S": "e"}}}
+    query = {
+        "TableName": table,
+        "IndexName": "by-endpoint",
+        "KeyConditionExpression": "endpointName = :e",
+        "ExpressionAttributeValues": {":e": {"S": "e"}},
+    }
     table_only = session(allow("dynamodb:Query", table_arn(table)))
     code, _, message = error_of(lambda: table_only("dynamodb").query(**query))
     assert code == "AccessDeniedException" and f"{table_arn(table)}/index/by-endpoint" in message
@@ -249,8 +286,10 @@ def test_a_query_on_the_index_needs_the_index_arn(session, table):
 
 def test_attached_managed_policies_count(session, admin, table):
     client = session()
-    arn = admin("iam").create_policy(PolicyName=unique("read"), PolicyDocument=json.dumps(
-        policy(allow("dynamodb:GetItem", table_arn(table)))))["Policy"]["Arn"]
+    arn = admin("iam").create_policy(
+        PolicyName=unique("read"),
+        PolicyDocument=json.dumps(policy(allow("dynamodb:GetItem", table_arn(table)))),
+    )["Policy"]["Arn"]
     admin("iam").attach_role_policy(RoleName=client.role, PolicyArn=arn)
     client("dynamodb").get_item(TableName=table, Key={"requestId": {"S": "x"}})
 
@@ -264,24 +303,42 @@ def test_an_iam_users_access_key_is_enforced_like_a_role(admin, local_cloud, tab
     name = unique("attendee")
     admin("iam").create_user(UserName=name)
     key = admin("iam").create_access_key(UserName=name)["AccessKey"]
-    admin("iam").put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
-        policy(allow("dynamodb:GetItem", table_arn(table)))))
-    user = boto3.client("dynamodb", endpoint_url=local_cloud, region_name=REGION,
-                        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+    admin("iam").put_user_policy(
+        UserName=name,
+        PolicyName="p",
+        PolicyDocument=json.dumps(policy(allow("dynamodb:GetItem", table_arn(table)))),
+    )
+    user = boto3.client(
+        "dynamodb",
+        endpoint_url=local_cloud,
+        region_name=REGION,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+    )
     user.get_item(TableName=table, Key={"requestId": {"S": "x"}})
     code, _, message = error_of(lambda: user.put_item(TableName=table, Item=item()))
-    assert code == "AccessDeniedException" and message.startswith(f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not")
+    assert code == "AccessDeniedException" and message.startswith(
+        f"User: arn:aws:iam::{ACCOUNT}:user/{name} is not"
+    )
 
 
 def test_invoke_endpoint_is_authorized_on_the_lowercased_endpoint_arn(session):
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/my-endpoint"
-    denied = session(allow("sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/other"))
-    code, status, message = error_of(lambda: denied("sagemaker-runtime").invoke_endpoint(
-        EndpointName="My-Endpoint", Body=b"1,2,3,4", ContentType="text/csv"))
+    denied = session(
+        allow("sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/other")
+    )
+    code, status, message = error_of(
+        lambda: denied("sagemaker-runtime").invoke_endpoint(
+            EndpointName="My-Endpoint", Body=b"1,2,3,4", ContentType="text/csv"
+        )
+    )
     assert (code, status) == ("AccessDeniedException", 400) and f"on resource: {arn} because" in message
     allowed = session(allow("sagemaker:InvokeEndpoint", arn))
-    code, _, _ = error_of(lambda: allowed("sagemaker-runtime").invoke_endpoint(
-        EndpointName="My-Endpoint", Body=b"1,2,3,4", ContentType="text/csv"))
+    code, _, _ = error_of(
+        lambda: allowed("sagemaker-runtime").invoke_endpoint(
+            EndpointName="My-Endpoint", Body=b"1,2,3,4", ContentType="text/csv"
+        )
+    )
     assert code == "ValidationError"  # past IAM: the endpoint does not exist
 
 
@@ -291,8 +348,13 @@ def test_s3_refuses_with_access_denied_403_quoting_the_object(session, admin):
     admin("s3").put_object(Bucket=bucket, Key="models/model.tar.gz", Body=b"x")
     client = session(allow("s3:GetObject", f"arn:aws:s3:::{bucket}/models/*"))
     assert client("s3").get_object(Bucket=bucket, Key="models/model.tar.gz")["Body"].read() == b"x"
-    code, status, message = error_of(lambda: client("s3").put_object(Bucket=bucket, Key="models/other", Body=b"y"))
-    assert (code, status) == ("AccessDenied", 403) and f'on resource: "arn:aws:s3:::{bucket}/models/other"' in message
+    code, status, message = error_of(
+        lambda: client("s3").put_object(Bucket=bucket, Key="models/other", Body=b"y")
+    )
+    assert (code, status) == (
+        "AccessDenied",
+        403,
+    ) and f'on resource: "arn:aws:s3:::{bucket}/models/other"' in message
 
 
 @pytest.mark.parametrize("service, call, code, status, action", [
@@ -314,10 +376,15 @@ def test_each_service_refuses_in_its_own_words(session, service, call, code, sta
 def test_an_invocation_payload_never_changes_the_resource_authorized(session):
     arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:allowed-fn"
     client = session(allow("lambda:InvokeFunction", arn))
-    code, _, message = error_of(lambda: client("lambda").invoke(
-        FunctionName="other-fn", Payload=json.dumps({"FunctionName": "allowed-fn"})))
+    code, _, message = error_of(
+        lambda: client("lambda").invoke(
+            FunctionName="other-fn", Payload=json.dumps({"FunctionName": "allowed-fn"})
+        )
+    )
     assert code == "AccessDeniedException" and "function:other-fn" in message
-    code, _, _ = error_of(lambda: client("lambda").invoke(FunctionName="allowed-fn", Payload=json.dumps({"FunctionName": "x"})))
+    code, _, _ = error_of(
+        lambda: client("lambda").invoke(FunctionName="allowed-fn", Payload=json.dumps({"FunctionName": "x"}))
+    )
     assert code == "ResourceNotFoundException"  # past IAM: the function does not exist
 
 
@@ -355,8 +422,14 @@ def handler(event, context):
 
 def deploy(admin, role_arn: str) -> str:
     name = unique("fn")
-    admin("lambda").create_function(FunctionName=name, Runtime="python3.13", Role=role_arn, Handler="app.handler",
-                                    Code={"ZipFile": zip_of(HANDLER)}, Timeout=30)
+    admin("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.13",
+        Role=role_arn,
+        Handler="app.handler",
+        Code={"ZipFile": zip_of(HANDLER)},
+        Timeout=30,
+    )
     return name
 
 
@@ -383,7 +456,8 @@ def test_a_handler_without_put_item_permission_gets_access_denied(session, admin
     assert found["message"] == (
         f"User: arn:aws:sts::{ACCOUNT}:assumed-role/{role.role}/{function} is not authorized to perform: "
         f"dynamodb:PutItem on resource: {table_arn(table)} because no identity-based policy allows the "
-        "dynamodb:PutItem action")
+        "dynamodb:PutItem action"
+    )
 
 
 def test_a_handler_whose_role_allows_put_item_writes(session, admin, table):
@@ -396,17 +470,31 @@ def test_a_handler_whose_role_allows_put_item_writes(session, admin, table):
 
 
 def test_create_function_refuses_a_role_lambda_cannot_assume(admin):
-    arn = admin("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST))["Role"]["Arn"]
-    code, status, message = error_of(lambda: admin("lambda").create_function(
-        FunctionName=unique("fn"), Runtime="python3.13", Role=arn, Handler="app.handler", Code={"ZipFile": zip_of(HANDLER)}))
-    assert (code, status, message) == ("InvalidParameterValueException", 400,
-                                       "The role defined for the function cannot be assumed by Lambda.")
+    arn = admin("iam").create_role(
+        RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST)
+    )["Role"]["Arn"]
+    code, status, message = error_of(
+        lambda: admin("lambda").create_function(
+            FunctionName=unique("fn"),
+            Runtime="python3.13",
+            Role=arn,
+            Handler="app.handler",
+            Code={"ZipFile": zip_of(HANDLER)},
+        )
+    )
+    assert (code, status, message) == (
+        "InvalidParameterValueException",
+        400,
+        "The role defined for the function cannot be assumed by Lambda.",
+    )
 
 
 def test_update_function_configuration_refuses_a_role_lambda_cannot_assume(session, admin):
     function = deploy(admin, session().arn)
     arn = admin("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    code, _, _ = error_of(lambda: admin("lambda").update_function_configuration(FunctionName=function, Role=arn))
+    code, _, _ = error_of(
+        lambda: admin("lambda").update_function_configuration(FunctionName=function, Role=arn)
+    )
     assert code == "InvalidParameterValueException"
 
 
@@ -419,14 +507,19 @@ def artifact(admin) -> str:
 
 
 def create_model(admin, role_arn: str, url: str):
-    return admin("sagemaker").create_model(ModelName=unique("model"), ExecutionRoleArn=role_arn,
-                                           PrimaryContainer={"Image": "xgboost", "ModelDataUrl": url})
+    return admin("sagemaker").create_model(
+        ModelName=unique("model"),
+        ExecutionRoleArn=role_arn,
+        PrimaryContainer={"Image": "xgboost", "ModelDataUrl": url},
+    )
 
 
 def model_data_message(url: str, role_arn: str) -> str:
-    return (f'Could not access model data at {url}. Please ensure that the role "{role_arn}" exists and that its trust '
-            'relationship policy allows the action "sts:AssumeRole" for the service principal "sagemaker.amazonaws.com". '
-            f'Also ensure that the role has "s3:GetObject" permissions and that the object is located in {REGION}.')
+    return (
+        f'Could not access model data at {url}. Please ensure that the role "{role_arn}" exists and that its trust '
+        'relationship policy allows the action "sts:AssumeRole" for the service principal "sagemaker.amazonaws.com". '
+        f'Also ensure that the role has "s3:GetObject" permissions and that the object is located in {REGION}.'
+    )
 
 
 def test_create_model_accepts_a_sagemaker_role_that_may_read_the_artifact(session, admin, artifact):
@@ -438,7 +531,10 @@ def test_create_model_refuses_a_role_without_s3_get_object_on_the_artifact(sessi
     role = session(allow("s3:GetObject", f"arn:aws:s3:::{artifact}/other/*"), trust=SAGEMAKER_TRUST)
     url = f"s3://{artifact}/models/model.tar.gz"
     assert error_of(lambda: create_model(admin, role.arn, url)) == (
-        "ValidationException", 400, model_data_message(url, role.arn))
+        "ValidationException",
+        400,
+        model_data_message(url, role.arn),
+    )
 
 
 def test_create_model_refuses_a_role_sagemaker_cannot_assume(session, admin, artifact):
@@ -450,7 +546,9 @@ def test_create_model_refuses_a_role_sagemaker_cannot_assume(session, admin, art
 def test_passing_a_role_needs_iam_pass_role(session, admin, artifact):
     target = session(allow("s3:GetObject"), trust=SAGEMAKER_TRUST)
     caller = session(allow("sagemaker:CreateModel"))
-    code, _, message = error_of(lambda: create_model(caller, target.arn, f"s3://{artifact}/models/model.tar.gz"))
+    code, _, message = error_of(
+        lambda: create_model(caller, target.arn, f"s3://{artifact}/models/model.tar.gz")
+    )
     assert code == "AccessDeniedException" and f"iam:PassRole on resource: {target.arn}" in message
     may_pass = session(allow("sagemaker:CreateModel"), allow("iam:PassRole", target.arn))
     create_model(may_pass, target.arn, f"s3://{artifact}/models/model.tar.gz")
@@ -482,31 +580,49 @@ def eventually(call, timeout_s: float = 15.0):
 def test_a_new_permission_takes_effect_only_after_iam_propagation(session, admin, table, aws_profile):
     client = session()
     time.sleep(1)  # the role itself has propagated
-    admin("iam").put_role_policy(RoleName=client.role, PolicyName="write", PolicyDocument=json.dumps(
-        policy(allow("dynamodb:PutItem", table_arn(table)))))
+    admin("iam").put_role_policy(
+        RoleName=client.role,
+        PolicyName="write",
+        PolicyDocument=json.dumps(policy(allow("dynamodb:PutItem", table_arn(table)))),
+    )
     code, _, _ = error_of(lambda: client("dynamodb").put_item(TableName=table, Item=item()))
     assert code == "AccessDeniedException"
     eventually(lambda: client("dynamodb").put_item(TableName=table, Item=item()))
 
 
 def test_a_role_younger_than_its_propagation_cannot_be_assumed_by_lambda(admin, aws_profile):
-    arn = admin("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
+    arn = admin("iam").create_role(
+        RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST)
+    )["Role"]["Arn"]
 
     def create():
-        return admin("lambda").create_function(FunctionName=unique("fn"), Runtime="python3.13", Role=arn,
-                                               Handler="app.handler", Code={"ZipFile": zip_of(HANDLER)})
+        return admin("lambda").create_function(
+            FunctionName=unique("fn"),
+            Runtime="python3.13",
+            Role=arn,
+            Handler="app.handler",
+            Code={"ZipFile": zip_of(HANDLER)},
+        )
 
     code, _, message = error_of(create)
-    assert (code, message) == ("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
+    assert (code, message) == (
+        "InvalidParameterValueException",
+        "The role defined for the function cannot be assumed by Lambda.",
+    )
     eventually(create)
 
 
 def test_a_model_role_whose_policy_is_younger_than_its_propagation_is_refused(admin, artifact, aws_profile):
     role = unique("role")
-    arn = admin("iam").create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST))["Role"]["Arn"]
+    arn = admin("iam").create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST))[
+        "Role"
+    ]["Arn"]
     time.sleep(profile.DELAYS["iam_propagation"][1] * aws_profile.scale + 0.5)  # the role has propagated
-    admin("iam").put_role_policy(RoleName=role, PolicyName="read", PolicyDocument=json.dumps(
-        policy(allow("s3:GetObject", f"arn:aws:s3:::{artifact}/*"))))
+    admin("iam").put_role_policy(
+        RoleName=role,
+        PolicyName="read",
+        PolicyDocument=json.dumps(policy(allow("s3:GetObject", f"arn:aws:s3:::{artifact}/*"))),
+    )
     url = f"s3://{artifact}/models/model.tar.gz"
     assert error_of(lambda: create_model(admin, arn, url))[0] == "ValidationException"
     eventually(lambda: create_model(admin, arn, url))
@@ -514,6 +630,9 @@ def test_a_model_role_whose_policy_is_younger_than_its_propagation_is_refused(ad
 
 def test_under_the_local_profile_a_new_permission_takes_effect_at_once(session, admin, table):
     client = session()
-    admin("iam").put_role_policy(RoleName=client.role, PolicyName="write", PolicyDocument=json.dumps(
-        policy(allow("dynamodb:PutItem", table_arn(table)))))
+    admin("iam").put_role_policy(
+        RoleName=client.role,
+        PolicyName="write",
+        PolicyDocument=json.dumps(policy(allow("dynamodb:PutItem", table_arn(table)))),
+    )
     client("dynamodb").put_item(TableName=table, Item=item())

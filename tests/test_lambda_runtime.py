@@ -56,11 +56,15 @@ def role(aws) -> str:
     """An execution role Lambda may assume, allowed to write into the tests' buckets."""
     trust = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
     writes = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::test-lambda-runtime-*/*"}],
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::test-lambda-runtime-*/*"}
+        ],
     }
     name = f"test-lambda-runtime-{uuid.uuid4().hex[:8]}"
     arn = aws.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
@@ -320,7 +324,9 @@ def test_timeout_answers_task_timed_out(aws, deploy):
     answer, payload = invoke(aws, name)
     assert answer["FunctionError"] == "Unhandled"
     assert payload["errorType"] == "Sandbox.Timedout"
-    assert re.fullmatch(rf"RequestId: {REQUEST_ID} Error: Task timed out after 1\.00 seconds", payload["errorMessage"])
+    assert re.fullmatch(
+        rf"RequestId: {REQUEST_ID} Error: Task timed out after 1\.00 seconds", payload["errorMessage"]
+    )
 
 
 def test_timeout_is_logged(aws, deploy):
@@ -329,7 +335,9 @@ def test_timeout_is_logged(aws, deploy):
     messages = log_messages(aws, name)
     request_id = messages[0].split()[2]
     assert any(
-        re.fullmatch(rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z {request_id} Task timed out after 1\.00 seconds", m)
+        re.fullmatch(
+            rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}Z {request_id} Task timed out after 1\.00 seconds", m
+        )
         for m in messages
     ), messages
     assert REPORT.match(messages[-1]) and "Duration: 1000.00 ms" in messages[-1]
@@ -379,7 +387,9 @@ def test_handler_exiting_the_process_answers_runtime_exit_error(aws, deploy):
 
 
 def test_cloud_still_answers_after_a_handler_exits_the_process(aws, deploy):
-    name = deploy("import os\n\ndef handler(event, context):\n    if event.get('exit'):\n        os._exit(1)\n    return 'alive'\n")
+    name = deploy(
+        "import os\n\ndef handler(event, context):\n    if event.get('exit'):\n        os._exit(1)\n    return 'alive'\n"
+    )
     invoke(aws, name, {"exit": True})
     assert aws.lam.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
     assert invoke(aws, name)[1] == "alive"
@@ -442,7 +452,15 @@ def test_only_the_runtime_packages_are_importable_beside_the_standard_library(aw
                      "numpy", "pandas", "moto", "pytest", "helpers", "xgboost", "lambda_worker", "certifi"]
             return [n for n in names if importlib.util.find_spec(n) is not None]
     """)  # fmt: skip
-    assert invoke(aws, name)[1] == ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"]
+    assert invoke(aws, name)[1] == [
+        "boto3",
+        "botocore",
+        "s3transfer",
+        "jmespath",
+        "dateutil",
+        "six",
+        "urllib3",
+    ]
 
 
 def test_the_runtime_packages_import_and_work(aws, deploy):
@@ -457,7 +475,9 @@ def test_the_runtime_packages_import_and_work(aws, deploy):
 
 
 def test_the_builtins_site_adds_exist(aws, deploy):
-    name = deploy("def handler(event, context):\n    return [callable(exit), callable(quit), callable(help)]\n")
+    name = deploy(
+        "def handler(event, context):\n    return [callable(exit), callable(quit), callable(help)]\n"
+    )
     assert invoke(aws, name)[1] == [True, True, True]
 
 
@@ -505,8 +525,9 @@ def test_missing_function_is_resource_not_found(aws):
 def test_zero_reserved_concurrency_throttles(aws, deploy):
     name = deploy(COUNTER)
     aws.lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
-    once = boto3.client("lambda", endpoint_url=aws.url, region_name=REGION,
-                        config=Config(retries={"total_max_attempts": 1}))
+    once = boto3.client(
+        "lambda", endpoint_url=aws.url, region_name=REGION, config=Config(retries={"total_max_attempts": 1})
+    )
     with pytest.raises(ClientError) as caught:
         once.invoke(FunctionName=name, Payload=b"{}")
     assert caught.value.response["Error"]["Code"] == "TooManyRequestsException"
@@ -555,7 +576,9 @@ def test_environment_points_boto3_at_the_local_cloud(aws, deploy):
 
 
 def test_task_root_holds_the_deployed_code(aws, deploy):
-    name = deploy("import os\n\ndef handler(event, context):\n    return sorted(os.listdir(os.environ['LAMBDA_TASK_ROOT']))\n")
+    name = deploy(
+        "import os\n\ndef handler(event, context):\n    return sorted(os.listdir(os.environ['LAMBDA_TASK_ROOT']))\n"
+    )
     assert invoke(aws, name)[1] == ["lambda_function.py"]
 
 
@@ -578,7 +601,9 @@ def test_context_object_describes_the_invocation(aws, deploy):
     assert ctx["function_name"] == name and ctx["function_version"] == "$LATEST"
     assert ctx["invoked_function_arn"] == f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
     assert int(ctx["memory_limit_in_mb"]) == 192
-    assert ctx["log_group_name"] == f"/aws/lambda/{name}" and [ctx["log_stream_name"]] == log_streams(aws, name)
+    assert ctx["log_group_name"] == f"/aws/lambda/{name}" and [ctx["log_stream_name"]] == log_streams(
+        aws, name
+    )
     assert 5000 < ctx["remaining_ms"] <= 7000
 
 
@@ -606,11 +631,15 @@ def test_event_invocation_answers_202_and_runs_the_handler(aws, deploy, bucket):
             boto3.client("s3").put_object(Bucket=event["bucket"], Key=event["key"], Body=b"async")
     """)  # fmt: skip
     key = f"event/{uuid.uuid4().hex}"
-    answer = aws.lam.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"bucket": bucket, "key": key}))
+    answer = aws.lam.invoke(
+        FunctionName=name, InvocationType="Event", Payload=json.dumps({"bucket": bucket, "key": key})
+    )
     assert answer["StatusCode"] == 202 and answer["Payload"].read() == b""
 
     def written() -> bool:
-        return any(o["Key"] == key for o in aws.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", []))
+        return any(
+            o["Key"] == key for o in aws.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("Contents", [])
+        )
 
     wait_for(written)
 
@@ -624,7 +653,9 @@ def test_dry_run_answers_204_without_running(aws, deploy):
 
 
 def test_log_tail_is_the_last_4_kb_of_the_invocation_log(aws, deploy):
-    name = deploy("def handler(event, context):\n    for i in range(200):\n        print(f'line {i:04d} ' + 'y' * 40)\n")
+    name = deploy(
+        "def handler(event, context):\n    for i in range(200):\n        print(f'line {i:04d} ' + 'y' * 40)\n"
+    )
     answer, _ = invoke(aws, name, LogType="Tail")
     tail = base64.b64decode(answer["LogResult"])
     assert 4000 < len(tail) <= 4096
@@ -643,7 +674,9 @@ def test_no_log_tail_unless_asked(aws, deploy):
 
 
 def test_metrics_count_invocations_errors_and_duration_per_function(aws, deploy):
-    name = deploy("def handler(event, context):\n    if event.get('fail'):\n        raise ValueError('no')\n    return 1\n")
+    name = deploy(
+        "def handler(event, context):\n    if event.get('fail'):\n        raise ValueError('no')\n    return 1\n"
+    )
     for event in ({}, {"fail": True}, {}):
         invoke(aws, name, event)
     assert metric_sum(aws, name, "Invocations") == 3.0
@@ -655,15 +688,19 @@ def test_metrics_count_invocations_errors_and_duration_per_function(aws, deploy)
 def test_code_update_takes_effect_on_the_next_invocation(aws, deploy):
     name = deploy("def handler(event, context):\n    return 'v1'\n")
     assert invoke(aws, name)[1] == "v1"
-    aws.lam.update_function_code(FunctionName=name, ZipFile=zip_of({"lambda_function.py": "def handler(e, c):\n    return 'v2'\n"}))
+    aws.lam.update_function_code(
+        FunctionName=name, ZipFile=zip_of({"lambda_function.py": "def handler(e, c):\n    return 'v2'\n"})
+    )
     aws.lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
     assert invoke(aws, name)[1] == "v2"
     assert "Init Duration" in reports(aws, name)[-1]
 
 
 def test_configuration_update_takes_effect_on_the_next_invocation(aws, deploy):
-    name = deploy("import os\n\ndef handler(event, context):\n    return os.environ['COLOR']\n",
-                  Environment={"Variables": {"COLOR": "blue"}})
+    name = deploy(
+        "import os\n\ndef handler(event, context):\n    return os.environ['COLOR']\n",
+        Environment={"Variables": {"COLOR": "blue"}},
+    )
     assert invoke(aws, name)[1] == "blue"
     aws.lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"COLOR": "green"}})
     aws.lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1})
@@ -678,14 +715,25 @@ def test_aws_cli_lists_invokes_and_reads_logs(aws, deploy, tmp_path):
     env = {**os.environ, "AWS_ENDPOINT_URL": aws.url, "AWS_DEFAULT_REGION": REGION}
 
     def cli(*args: str) -> str:
-        return subprocess.run([sys.executable, "-m", "awscli", *args], env=env, check=True,
-                              capture_output=True, text=True, timeout=60).stdout
+        return subprocess.run(
+            [sys.executable, "-m", "awscli", *args],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
 
-    assert name in [f["FunctionName"] for f in json.loads(cli("lambda", "list-functions", "--output", "json"))["Functions"]]
+    assert name in [
+        f["FunctionName"]
+        for f in json.loads(cli("lambda", "list-functions", "--output", "json"))["Functions"]
+    ]
     out = tmp_path / "out.json"
     cli("lambda", "invoke", "--function-name", name, str(out))
     assert json.loads(out.read_text()) == 42
-    events = json.loads(cli("logs", "filter-log-events", "--log-group-name", f"/aws/lambda/{name}", "--output", "json"))
+    events = json.loads(
+        cli("logs", "filter-log-events", "--log-group-name", f"/aws/lambda/{name}", "--output", "json")
+    )
     assert "hello from the cli test" in [e["message"] for e in events["events"]]
 
 
@@ -695,7 +743,9 @@ def test_aws_cli_lists_invokes_and_reads_logs(aws, deploy, tmp_path):
 def test_concurrent_invocations_run_in_separate_environments(aws, deploy):
     import threading
 
-    name = deploy("import os, time\n\ndef handler(event, context):\n    time.sleep(0.5)\n    return os.getpid()\n")
+    name = deploy(
+        "import os, time\n\ndef handler(event, context):\n    time.sleep(0.5)\n    return os.getpid()\n"
+    )
     pids = []
     calls = [threading.Thread(target=lambda: pids.append(invoke(aws, name)[1])) for _ in range(2)]
     for call in calls:
@@ -721,10 +771,14 @@ def test_reserved_concurrency_of_one_throttles_a_second_concurrent_call(aws, dep
     aws.lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
     key = f"busy/{uuid.uuid4().hex}"
     results = []
-    first = threading.Thread(target=lambda: results.append(invoke(aws, name, {"bucket": bucket, "key": key, "sleep": 1.5})[1]))
+    first = threading.Thread(
+        target=lambda: results.append(invoke(aws, name, {"bucket": bucket, "key": key, "sleep": 1.5})[1])
+    )
     first.start()
     wait_for(lambda: aws.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))
-    once = boto3.client("lambda", endpoint_url=aws.url, region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
+    once = boto3.client(
+        "lambda", endpoint_url=aws.url, region_name=REGION, config=Config(retries={"total_max_attempts": 1})
+    )
     with pytest.raises(ClientError) as caught:
         once.invoke(FunctionName=name, Payload=json.dumps({"bucket": bucket, "key": key + "-second"}))
     first.join()
@@ -819,20 +873,27 @@ def running(aws, name: str, bucket: str):
 
 def throttled(aws, name: str) -> dict:
     """The error response of an invocation of name that must be throttled (tried once)."""
-    once = boto3.client("lambda", endpoint_url=aws.url, region_name=REGION, config=Config(retries={"total_max_attempts": 1}))
+    once = boto3.client(
+        "lambda", endpoint_url=aws.url, region_name=REGION, config=Config(retries={"total_max_attempts": 1})
+    )
     with pytest.raises(ClientError) as caught:
         once.invoke(FunctionName=name, Payload=b"{}")
     return caught.value.response
 
 
-def test_invocations_beyond_the_account_quota_are_throttled_across_functions(aws, deploy, bucket, account_quota):
+def test_invocations_beyond_the_account_quota_are_throttled_across_functions(
+    aws, deploy, bucket, account_quota
+):
     account_quota(1)
     busy, other = deploy(SLEEPER), deploy(SLEEPER)
     call = running(aws, busy, bucket)
     error = throttled(aws, other)
     call.join()
     assert error["ResponseMetadata"]["HTTPStatusCode"] == 429
-    assert (error["Error"]["Code"], error["Error"]["Message"]) == ("TooManyRequestsException", "Rate Exceeded.")
+    assert (error["Error"]["Code"], error["Error"]["Message"]) == (
+        "TooManyRequestsException",
+        "Rate Exceeded.",
+    )
     assert (error["Reason"], error["Type"]) == ("ConcurrentInvocationLimitExceeded", "User")
     assert metric_sum(aws, other, "Throttles") == 1.0
     assert invoke(aws, other)[1] == "done"  # the slot is free again
@@ -841,7 +902,9 @@ def test_invocations_beyond_the_account_quota_are_throttled_across_functions(aws
 def test_a_reserved_function_runs_when_the_unreserved_pool_is_full(aws, deploy, bucket, account_quota):
     account_quota(2)
     reserved, busy, other = deploy(SLEEPER), deploy(SLEEPER), deploy(SLEEPER)
-    aws.lam.put_function_concurrency(FunctionName=reserved, ReservedConcurrentExecutions=1)  # leaves 1 unreserved
+    aws.lam.put_function_concurrency(
+        FunctionName=reserved, ReservedConcurrentExecutions=1
+    )  # leaves 1 unreserved
     call = running(aws, busy, bucket)
     assert invoke(aws, reserved)[1] == "done"
     error = throttled(aws, other)
@@ -849,12 +912,16 @@ def test_a_reserved_function_runs_when_the_unreserved_pool_is_full(aws, deploy, 
     assert error["Reason"] == "ConcurrentInvocationLimitExceeded"
 
 
-def test_an_event_beyond_the_account_quota_is_accepted_and_runs_when_a_slot_frees(aws, deploy, bucket, account_quota):
+def test_an_event_beyond_the_account_quota_is_accepted_and_runs_when_a_slot_frees(
+    aws, deploy, bucket, account_quota
+):
     account_quota(1)
     busy, queued = deploy(SLEEPER), deploy(SLEEPER)
     call = running(aws, busy, bucket)
     key = f"queued/{uuid.uuid4().hex}"
-    answer = aws.lam.invoke(FunctionName=queued, InvocationType="Event", Payload=json.dumps({"bucket": bucket, "key": key}))
+    answer = aws.lam.invoke(
+        FunctionName=queued, InvocationType="Event", Payload=json.dumps({"bucket": bucket, "key": key})
+    )
     assert answer["StatusCode"] == 202
     call.join()
     wait_for(lambda: aws.s3.list_objects_v2(Bucket=bucket, Prefix=key).get("KeyCount"))

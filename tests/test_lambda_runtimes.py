@@ -18,8 +18,12 @@ from notebook_source import SOURCES
 from helpers.local import lambda_runtimes
 
 ROOT = Path(__file__).resolve().parents[1]
-TRUST = {"Version": "2012-10-17", "Statement": [
-    {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
 
 
 @pytest.fixture()
@@ -43,8 +47,9 @@ def package() -> bytes:
 
 def create(lam, role: str, runtime: str) -> str:
     name = f"rt-{uuid.uuid4().hex[:8]}"
-    lam.create_function(FunctionName=name, Runtime=runtime, Role=role, Handler="app.handler",
-                        Code={"ZipFile": package()})
+    lam.create_function(
+        FunctionName=name, Runtime=runtime, Role=role, Handler="app.handler", Code={"ZipFile": package()}
+    )
     return name
 
 

@@ -46,7 +46,9 @@ def role(local_cloud) -> str:
     """An execution role Lambda may assume."""
     trust = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
     iam = boto3.client("iam", endpoint_url=local_cloud, region_name=REGION)
     name = f"test-lambda-states-{uuid.uuid4().hex[:8]}"
@@ -77,7 +79,9 @@ def create(lam, role: str, code: bytes | None = None) -> dict:
 def active(lam, role: str, code: bytes | None = None) -> str:
     """A created function, waited for until Active; return its name."""
     name = create(lam, role, code)["FunctionName"]
-    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    lam.get_waiter("function_active_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
     return name
 
 
@@ -91,7 +95,10 @@ def conflict(call) -> str:
     with pytest.raises(ClientError) as caught:
         call()
     error = caught.value.response
-    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == ("ResourceConflictException", 409)
+    assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
+        "ResourceConflictException",
+        409,
+    )
     return error["Error"]["Message"]
 
 
@@ -101,9 +108,16 @@ def conflict(call) -> str:
 def test_a_new_function_is_pending_while_it_is_created(lam, role, aws_profile):
     created = create(lam, role)
     assert (created["State"], created["StateReason"], created["StateReasonCode"]) == (
-        "Pending", "The function is being created.", "Creating")
+        "Pending",
+        "The function is being created.",
+        "Creating",
+    )
     shown = lam.get_function(FunctionName=created["FunctionName"])["Configuration"]
-    assert (shown["State"], shown["StateReasonCode"], shown["LastUpdateStatus"]) == ("Pending", "Creating", "InProgress")
+    assert (shown["State"], shown["StateReasonCode"], shown["LastUpdateStatus"]) == (
+        "Pending",
+        "Creating",
+        "InProgress",
+    )
 
 
 def test_a_pending_function_becomes_active(lam, role, aws_profile):
@@ -143,9 +157,14 @@ def test_an_update_is_in_progress_then_successful(lam, role, aws_profile):
     name = active(lam, role)
     answered = lam.update_function_configuration(FunctionName=name, Timeout=20)
     assert (answered["State"], answered["LastUpdateStatus"], answered["LastUpdateStatusReasonCode"]) == (
-        "Active", "InProgress", "Creating")
+        "Active",
+        "InProgress",
+        "Creating",
+    )
     assert lam.get_function(FunctionName=name)["Configuration"]["LastUpdateStatus"] == "InProgress"
-    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
     shown = lam.get_function_configuration(FunctionName=name)
     assert (shown["LastUpdateStatus"], shown["Timeout"]) == ("Successful", 20)
 
@@ -161,30 +180,43 @@ def test_a_second_update_during_an_update_is_a_conflict(lam, role, aws_profile):
     arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
     lam.update_function_code(FunctionName=name, ZipFile=returning("v2"))
     message = conflict(lambda: lam.update_function_configuration(FunctionName=name, Timeout=20))
-    assert message == f"The operation cannot be performed at this time. An update is in progress for resource: {arn}"
+    assert (
+        message
+        == f"The operation cannot be performed at this time. An update is in progress for resource: {arn}"
+    )
     assert conflict(lambda: lam.update_function_code(FunctionName=name, ZipFile=returning("v3"))) == message
 
 
 def test_an_update_after_the_last_one_finished_is_accepted(lam, role, aws_profile):
     name = active(lam, role)
     lam.update_function_code(FunctionName=name, ZipFile=returning("v2"))
-    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
-    assert lam.update_function_configuration(FunctionName=name, Timeout=20)["LastUpdateStatus"] == "InProgress"
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
+    assert (
+        lam.update_function_configuration(FunctionName=name, Timeout=20)["LastUpdateStatus"] == "InProgress"
+    )
 
 
 def test_invocations_during_a_code_update_run_the_previous_code(lam, role, aws_profile):
     name = active(lam, role)
     lam.update_function_code(FunctionName=name, ZipFile=returning("v2"))
     assert invoke(lam, name) == "v1"
-    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
     assert invoke(lam, name) == "v2"
 
 
 def test_invocations_during_a_configuration_update_run_the_previous_configuration(lam, role, aws_profile):
-    name = active(lam, role, zip_of("import os\n\ndef handler(event, context):\n    return os.environ.get('COLOR')\n"))
+    name = active(
+        lam, role, zip_of("import os\n\ndef handler(event, context):\n    return os.environ.get('COLOR')\n")
+    )
     lam.update_function_configuration(FunctionName=name, Environment={"Variables": {"COLOR": "green"}})
     assert invoke(lam, name) is None
-    lam.get_waiter("function_updated_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    lam.get_waiter("function_updated_v2").wait(
+        FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100}
+    )
     assert invoke(lam, name) == "green"
 
 
@@ -216,10 +248,13 @@ def test_setup_run_again_after_8_2_leaves_8_2s_handler(local_cloud, role, aws_pr
     exec(_step5_cell(), dict(scope))  # 00_setup: the chapter-7 function  # noqa: S102 - our own notebook
     handler_spec = {"FunctionName": names.function, "Runtime": "python3.13", "Role": role, "Handler": "app.lambda_handler",
                     "Environment": {"Variables": {"ENDPOINT_NAME": "ep", "TABLE_NAME": "t"}}}  # fmt: skip
-    chapter_8_2 = awslambda.ensure_function(handler_spec, awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"}))
+    chapter_8_2 = awslambda.ensure_function(
+        handler_spec, awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})
+    )
     exec(_step5_cell(), dict(scope))  # 00_setup again
     after = boto3.client("lambda", endpoint_url=local_cloud, region_name=REGION).get_function_configuration(
-        FunctionName=names.function)
+        FunctionName=names.function
+    )
     assert after["CodeSha256"] == chapter_8_2["CodeSha256"]
     assert after["Environment"] == chapter_8_2["Environment"]
     assert f"function {names.function}: exists, left as it is" in capsys.readouterr().out
@@ -228,7 +263,13 @@ def test_setup_run_again_after_8_2_leaves_8_2s_handler(local_cloud, role, aws_pr
 def test_a_trigger_reaching_a_pending_function_runs_once_it_is_active(local_cloud, lam, role, aws_profile):
     sns = boto3.client("sns", endpoint_url=local_cloud, region_name=REGION)
     logs = boto3.client("logs", endpoint_url=local_cloud, region_name=REGION)
-    created = create(lam, role, zip_of("def handler(event, context):\n    print('delivered', event['Records'][0]['Sns']['Message'])\n"))
+    created = create(
+        lam,
+        role,
+        zip_of(
+            "def handler(event, context):\n    print('delivered', event['Records'][0]['Sns']['Message'])\n"
+        ),
+    )
     topic = sns.create_topic(Name=f"test-lambda-states-{uuid.uuid4().hex[:8]}")["TopicArn"]
     sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=created["FunctionArn"])
     sns.publish(TopicArn=topic, Message="while pending")

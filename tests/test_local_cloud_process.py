@@ -51,7 +51,9 @@ class Cli:
 
     def pid(self) -> int:
         """The pid recorded for this port."""
-        record = json.loads((Path(self.env["WORKSHOP_STATE_DIR"]) / f"local-cloud-{self.port}.json").read_text())
+        record = json.loads(
+            (Path(self.env["WORKSHOP_STATE_DIR"]) / f"local-cloud-{self.port}.json").read_text()
+        )
         return record["pid"]
 
     def answers(self) -> bool:
@@ -118,8 +120,11 @@ def test_up_is_idempotent(running):
 def test_status_shows_url_pid_uptime_and_the_profile_to_replay(running):
     result = running("status")
     assert result.returncode == 0
-    match = re.search(rf"running at {re.escape(running.url)} \(pid (\d+), up (\d+) s, "
-                      rf"profile (local|aws) \(seed (\d+), time scale ([\d.]+)\), log (\S+)\)", result.stdout)
+    match = re.search(
+        rf"running at {re.escape(running.url)} \(pid (\d+), up (\d+) s, "
+        rf"profile (local|aws) \(seed (\d+), time scale ([\d.]+)\), log (\S+)\)",
+        result.stdout,
+    )
     assert match and int(match.group(1)) == running.pid() and Path(match.group(6)).exists()
 
 
@@ -190,7 +195,9 @@ def test_up_recovers_a_killed_cloud(cli):
 def test_bad_port_setting_exits_2_with_the_fix(cli):
     result = cli("status", WORKSHOP_LOCAL_PORT="eighty")
     assert result.returncode == 2
-    assert "WORKSHOP_LOCAL_PORT='eighty'" in result.stderr and "export WORKSHOP_LOCAL_PORT=4566" in result.stderr
+    assert (
+        "WORKSHOP_LOCAL_PORT='eighty'" in result.stderr and "export WORKSHOP_LOCAL_PORT=4566" in result.stderr
+    )
 
 
 def test_unknown_command_exits_2(cli):
@@ -208,7 +215,9 @@ def test_lambda_in_the_background_cloud_calls_that_cloud(cli):
     role = iam.create_role(RoleName="r", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
-        archive.writestr("app.py", "import os\n\ndef handler(event, context):\n    return os.environ['AWS_ENDPOINT_URL']\n")
+        archive.writestr(
+            "app.py", "import os\n\ndef handler(event, context):\n    return os.environ['AWS_ENDPOINT_URL']\n"
+        )
     lam.create_function(FunctionName="where", Runtime="python3.13", Role=role, Handler="app.handler",
                         Code={"ZipFile": package.getvalue()})  # fmt: skip
     assert json.loads(lam.invoke(FunctionName="where")["Payload"].read()) == cli.url
@@ -217,7 +226,9 @@ def test_lambda_in_the_background_cloud_calls_that_cloud(cli):
 def test_two_simultaneous_ups_start_one_cloud(cli):
     command = [sys.executable, "-m", "helpers.local", "up"]
     first, second = (
-        subprocess.Popen(command, cwd=ROOT, env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command, cwd=ROOT, env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         for _ in range(2)
     )
     outputs = [p.communicate(timeout=60) for p in (first, second)]

@@ -31,16 +31,28 @@ PROFILES = {
 def notebook_env(request, tmp_path_factory):
     """Environment for notebook kernels: their own local cloud (port, state folder, the class's profile), fast
     alarm periods. One class per profile: pytest-xdist's loadscope runs each on its own worker."""
-    env = kernel_env("nbval", tmp_path_factory.mktemp("workshop-state"), MPLBACKEND="Agg",
-                     **PROFILES[request.cls.profile])
+    env = kernel_env(
+        "nbval", tmp_path_factory.mktemp("workshop-state"), MPLBACKEND="Agg", **PROFILES[request.cls.profile]
+    )
     yield env
     stop_local_cloud(env)
 
 
 def _nbval(paths: list[Path], env: dict) -> subprocess.CompletedProcess:
     command = [
-        sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "--keep-duplicates",
-        "-p", "no:cacheprovider", "-q", "--timeout=900", "-o", "addopts=", *map(str, paths),
+        sys.executable,
+        "-m",
+        "pytest",
+        "--nbval-lax",
+        "--nbval-current-env",
+        "--keep-duplicates",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--timeout=900",
+        "-o",
+        "addopts=",
+        *map(str, paths),
     ]
     return subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
 

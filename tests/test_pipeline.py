@@ -36,8 +36,10 @@ HOSTILE_BODIES = {
 @pytest.fixture(scope="module")
 def aws(local_cloud):
     """Clients for the test's local cloud."""
-    return {s: boto3.client(s, endpoint_url=local_cloud, region_name=REGION) for s in
-            ("s3", "sagemaker", "iam", "lambda", "dynamodb", "logs", "cloudwatch", "sns", "sqs")}
+    return {
+        s: boto3.client(s, endpoint_url=local_cloud, region_name=REGION)
+        for s in ("s3", "sagemaker", "iam", "lambda", "dynamodb", "logs", "cloudwatch", "sns", "sqs")
+    }
 
 
 def execution_role(iam, name: str, service: str, *statements: dict) -> str:
@@ -46,8 +48,11 @@ def execution_role(iam, name: str, service: str, *statements: dict) -> str:
         {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}  # fmt: skip
     arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     if statements:
-        iam.put_role_policy(RoleName=name, PolicyName="permissions",
-                            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}))
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="permissions",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+        )
     return arn
 
 
@@ -68,24 +73,55 @@ def pipeline(aws):
     bucket = f"{PREFIX}-artifacts"
     aws["s3"].create_bucket(Bucket=bucket)
     aws["s3"].put_object(Bucket=bucket, Key="model.tar.gz", Body=trained.artifact)
-    sagemaker_role = execution_role(aws["iam"], f"{PREFIX}-sagemaker-role", "sagemaker.amazonaws.com",
-                                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})
+    sagemaker_role = execution_role(
+        aws["iam"],
+        f"{PREFIX}-sagemaker-role",
+        "sagemaker.amazonaws.com",
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
+    )
     role = execution_role(aws["iam"], f"{PREFIX}-role", "lambda.amazonaws.com", *lambda_statements(PREFIX))
-    aws["sagemaker"].create_model(ModelName=f"{PREFIX}-model", ExecutionRoleArn=sagemaker_role,
-                                  PrimaryContainer={"Image": xgboost_image_uri("us-east-1"), "ModelDataUrl": f"s3://{bucket}/model.tar.gz"})
-    aws["sagemaker"].create_endpoint_config(EndpointConfigName=f"{PREFIX}-config", ProductionVariants=[
-        {"VariantName": "AllTraffic", "ModelName": f"{PREFIX}-model", "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}])
+    aws["sagemaker"].create_model(
+        ModelName=f"{PREFIX}-model",
+        ExecutionRoleArn=sagemaker_role,
+        PrimaryContainer={
+            "Image": xgboost_image_uri("us-east-1"),
+            "ModelDataUrl": f"s3://{bucket}/model.tar.gz",
+        },
+    )
+    aws["sagemaker"].create_endpoint_config(
+        EndpointConfigName=f"{PREFIX}-config",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": f"{PREFIX}-model",
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
+    )
     aws["sagemaker"].create_endpoint(EndpointName=f"{PREFIX}-endpoint", EndpointConfigName=f"{PREFIX}-config")
     table = f"{PREFIX}-records"
-    dynamodb.ensure_table({
-        "TableName": table, "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-    }, client=aws["dynamodb"])
+    dynamodb.ensure_table(
+        {
+            "TableName": table,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+        },
+        client=aws["dynamodb"],
+    )
     function = f"{PREFIX}-inference"
-    env = {"TABLE_NAME": table, "ENDPOINT_NAME": f"{PREFIX}-endpoint", "MODEL_VERSION": "1", "MODEL_NAME": f"{PREFIX}-model"}
+    env = {
+        "TABLE_NAME": table,
+        "ENDPOINT_NAME": f"{PREFIX}-endpoint",
+        "MODEL_VERSION": "1",
+        "MODEL_NAME": f"{PREFIX}-model",
+    }
     aws["lambda"].create_function(
-        FunctionName=function, Runtime="python3.13", Role=role, Handler="app.lambda_handler", Timeout=30,
+        FunctionName=function,
+        Runtime="python3.13",
+        Role=role,
+        Handler="app.lambda_handler",
+        Timeout=30,
         Code={"ZipFile": awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})},
         Environment={"Variables": env},
     )
@@ -103,9 +139,11 @@ def invoke(aws, pipeline, event: dict) -> tuple[dict, str | None]:
 
 def rest_event(body: str, request_id: str | None = None, encoded: bool = False) -> dict:
     return {
-        "httpMethod": "POST", "path": "/predict",
+        "httpMethod": "POST",
+        "path": "/predict",
         "requestContext": {"requestId": request_id or str(uuid.uuid4())},
-        "body": base64.b64encode(body.encode()).decode() if encoded else body, "isBase64Encoded": encoded,
+        "body": base64.b64encode(body.encode()).decode() if encoded else body,
+        "isBase64Encoded": encoded,
     }
 
 
@@ -113,15 +151,21 @@ def rest_event(body: str, request_id: str | None = None, encoded: bool = False) 
 def environment(aws, pipeline, **changes: str):
     """The function runs with these environment variables changed, until the block ends."""
     variables = {**pipeline["env"], **changes}
-    aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": variables})
+    aws["lambda"].update_function_configuration(
+        FunctionName=pipeline["function"], Environment={"Variables": variables}
+    )
     try:
         yield
     finally:
-        aws["lambda"].update_function_configuration(FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]})
+        aws["lambda"].update_function_configuration(
+            FunctionName=pipeline["function"], Environment={"Variables": pipeline["env"]}
+        )
 
 
 def stored(aws, pipeline, request_id: str) -> dict:
-    item = aws["dynamodb"].get_item(TableName=pipeline["table"], Key={"requestId": {"S": request_id}}, ConsistentRead=True)
+    item = aws["dynamodb"].get_item(
+        TableName=pipeline["table"], Key={"requestId": {"S": request_id}}, ConsistentRead=True
+    )
     return dynamodb.plain(item["Item"])
 
 
@@ -180,19 +224,28 @@ def test_a_retried_event_makes_one_record_and_answers_the_same_request_id(aws, p
     first, _ = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
     second, _ = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
     assert first["body"]["requestId"] == second["body"]["requestId"] == request_id
-    found = aws["dynamodb"].query(TableName=pipeline["table"], KeyConditionExpression="requestId = :r",
-                                  ExpressionAttributeValues={":r": {"S": request_id}})
+    found = aws["dynamodb"].query(
+        TableName=pipeline["table"],
+        KeyConditionExpression="requestId = :r",
+        ExpressionAttributeValues={":r": {"S": request_id}},
+    )
     assert found["Count"] == 1
 
 
-def test_when_the_table_is_unavailable_the_prediction_is_returned_and_backfill_restores_the_record(aws, pipeline):
+def test_when_the_table_is_unavailable_the_prediction_is_returned_and_backfill_restores_the_record(
+    aws, pipeline
+):
     request_id = str(uuid.uuid4())
     with environment(aws, pipeline, TABLE_NAME=f"{PREFIX}-unavailable"):
         response, error = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
     assert error is None and response["statusCode"] == 200
     group = f"/aws/lambda/{pipeline['function']}"
-    first = dynamodb.backfill_from_logs(group, pipeline["table"], client=aws["dynamodb"], logs_client=aws["logs"])
-    again = dynamodb.backfill_from_logs(group, pipeline["table"], client=aws["dynamodb"], logs_client=aws["logs"])
+    first = dynamodb.backfill_from_logs(
+        group, pipeline["table"], client=aws["dynamodb"], logs_client=aws["logs"]
+    )
+    again = dynamodb.backfill_from_logs(
+        group, pipeline["table"], client=aws["dynamodb"], logs_client=aws["logs"]
+    )
     assert float(stored(aws, pipeline, request_id)["prediction"]) == response["body"]["prediction"]
     assert first["restored"] >= 1 and again["restored"] == 0
 
@@ -201,30 +254,54 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     group = f"/aws/lambda/{pipeline['function']}"
     namespace = f"Test/{PREFIX}"
     aws["logs"].put_metric_filter(
-        logGroupName=group, filterName="errors",
+        logGroupName=group,
+        filterName="errors",
         filterPattern='{ $.event = "inference" && $.status = "model_error" }',
-        metricTransformations=[{"metricName": "InferenceErrors", "metricNamespace": namespace, "metricValue": "1", "defaultValue": 0}],
+        metricTransformations=[
+            {
+                "metricName": "InferenceErrors",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+            }
+        ],
     )
     topic = aws["sns"].create_topic(Name=f"{PREFIX}-alarms")["TopicArn"]
     queue = aws["sqs"].create_queue(QueueName=f"{PREFIX}-inbox")["QueueUrl"]
-    queue_arn = aws["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_arn = aws["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
     aws["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     name = f"{PREFIX}-errors"
     aws["cloudwatch"].put_metric_alarm(
-        AlarmName=name, Namespace=namespace, MetricName="InferenceErrors", Statistic="Sum", Period=60,
-        EvaluationPeriods=1, Threshold=0, ComparisonOperator="GreaterThanThreshold",
-        TreatMissingData="notBreaching", AlarmActions=[topic], OKActions=[topic],
+        AlarmName=name,
+        Namespace=namespace,
+        MetricName="InferenceErrors",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+        AlarmActions=[topic],
+        OKActions=[topic],
     )
     with environment(aws, pipeline, FAULT_MODEL_ERROR_RATE="1"):
         for _ in range(3):
             invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}'))
-    after_this_minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(minutes=1, seconds=5)
+    after_this_minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(
+        minutes=1, seconds=5
+    )
     interval = alarms.interval()
     alarms.set_interval(3600)  # evaluate at our chosen time only, not also at the real one
     try:
         alarms.evaluate_all(now=after_this_minute)
         state = aws["cloudwatch"].describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
-        messages = aws["sqs"].receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+        messages = (
+            aws["sqs"]
+            .receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2)
+            .get("Messages", [])
+        )
     finally:
         alarms.set_interval(interval)
     notes = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
@@ -237,9 +314,18 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
 def test_traffic_mixes_good_bad_and_failing_requests_then_turns_injection_off(aws, pipeline):
     from helpers import traffic
 
-    report = traffic.run(n=24, concurrency=3, bad_share=0.3, model_failures=0.5, function=pipeline["function"],
-                         seed=7, progress=False)
-    env = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])["Environment"]["Variables"]
+    report = traffic.run(
+        n=24,
+        concurrency=3,
+        bad_share=0.3,
+        model_failures=0.5,
+        function=pipeline["function"],
+        seed=7,
+        progress=False,
+    )
+    env = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])["Environment"][
+        "Variables"
+    ]
     assert report.sent == 24 and set(report.statuses) == {200, 400, 502}
     assert env[traffic.FAULT_VARIABLE] == "0"
 
@@ -247,6 +333,11 @@ def test_traffic_mixes_good_bad_and_failing_requests_then_turns_injection_off(aw
 def test_setup_reuses_an_existing_function_as_it_is_when_asked(aws, pipeline, local_cloud):
     before = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])
     other_code = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"})
-    spec = {"FunctionName": pipeline["function"], "Role": before["Role"], "Handler": "app.lambda_handler", "Runtime": "python3.13"}
+    spec = {
+        "FunctionName": pipeline["function"],
+        "Role": before["Role"],
+        "Handler": "app.lambda_handler",
+        "Runtime": "python3.13",
+    }
     kept = awslambda.ensure_function(spec, other_code, reuse_existing=True)
     assert kept["CodeSha256"] == before["CodeSha256"] != awslambda.code_sha256(other_code)

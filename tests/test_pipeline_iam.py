@@ -30,8 +30,10 @@ PERIOD = 10
 
 @pytest.fixture(scope="module")
 def aws(local_cloud):
-    return {s: boto3.client(s, endpoint_url=local_cloud, region_name=REGION) for s in
-            ("s3", "sagemaker", "iam", "lambda", "dynamodb", "logs", "cloudwatch")}
+    return {
+        s: boto3.client(s, endpoint_url=local_cloud, region_name=REGION)
+        for s in ("s3", "sagemaker", "iam", "lambda", "dynamodb", "logs", "cloudwatch")
+    }
 
 
 @pytest.fixture(scope="module")
@@ -41,27 +43,60 @@ def stack(aws):
     bucket = f"{PREFIX}-artifacts"
     aws["s3"].create_bucket(Bucket=bucket)
     aws["s3"].put_object(Bucket=bucket, Key="models/model.tar.gz", Body=trained.artifact)
-    sagemaker_role = execution_role(aws["iam"], f"{PREFIX}-sagemaker", "sagemaker.amazonaws.com",
-                                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"})
-    aws["sagemaker"].create_model(ModelName=f"{PREFIX}-model", ExecutionRoleArn=sagemaker_role, PrimaryContainer={
-        "Image": xgboost_image_uri("us-east-1"), "ModelDataUrl": f"s3://{bucket}/models/model.tar.gz"})
-    aws["sagemaker"].create_endpoint_config(EndpointConfigName=f"{PREFIX}-config", ProductionVariants=[
-        {"VariantName": "AllTraffic", "ModelName": f"{PREFIX}-model", "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5}}])
+    sagemaker_role = execution_role(
+        aws["iam"],
+        f"{PREFIX}-sagemaker",
+        "sagemaker.amazonaws.com",
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"},
+    )
+    aws["sagemaker"].create_model(
+        ModelName=f"{PREFIX}-model",
+        ExecutionRoleArn=sagemaker_role,
+        PrimaryContainer={
+            "Image": xgboost_image_uri("us-east-1"),
+            "ModelDataUrl": f"s3://{bucket}/models/model.tar.gz",
+        },
+    )
+    aws["sagemaker"].create_endpoint_config(
+        EndpointConfigName=f"{PREFIX}-config",
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": f"{PREFIX}-model",
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
+    )
     aws["sagemaker"].create_endpoint(EndpointName=f"{PREFIX}-endpoint", EndpointConfigName=f"{PREFIX}-config")
     endpoint = aws["sagemaker"].describe_endpoint(EndpointName=f"{PREFIX}-endpoint")
     table = f"{PREFIX}-records"
-    metadata_table = dynamodb.ensure_table({
-        "TableName": table, "BillingMode": "PAY_PER_REQUEST",
-        "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
-        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-    }, client=aws["dynamodb"])
+    metadata_table = dynamodb.ensure_table(
+        {
+            "TableName": table,
+            "BillingMode": "PAY_PER_REQUEST",
+            "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
+            "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+        },
+        client=aws["dynamodb"],
+    )
 
     # 00_setup's role: trust, basic execution, the endpoint's invoke policy; 8.1's write policy left out.
     role = f"{PREFIX}-role"
-    aws["iam"].create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(assigned("00_setup", "trust_policy")))
+    aws["iam"].create_role(
+        RoleName=role, AssumeRolePolicyDocument=json.dumps(assigned("00_setup", "trust_policy"))
+    )
     aws["iam"].attach_role_policy(RoleName=role, PolicyArn=iam.BASIC_EXECUTION)
-    aws["iam"].put_role_policy(RoleName=role, PolicyName="invoke-endpoint", PolicyDocument=json.dumps(
-        assigned("00_setup", "invoke_endpoint_policy", {"endpoint": SimpleNamespace(endpoint_arn=endpoint["EndpointArn"])})))
+    aws["iam"].put_role_policy(
+        RoleName=role,
+        PolicyName="invoke-endpoint",
+        PolicyDocument=json.dumps(
+            assigned(
+                "00_setup",
+                "invoke_endpoint_policy",
+                {"endpoint": SimpleNamespace(endpoint_arn=endpoint["EndpointArn"])},
+            )
+        ),
+    )
     function = f"{PREFIX}-inference"
     aws["lambda"].create_function(
         FunctionName=function, Runtime="python3.13", Role=aws["iam"].get_role(RoleName=role)["Role"]["Arn"],
@@ -70,10 +105,19 @@ def stack(aws):
         Environment={"Variables": {"TABLE_NAME": table, "ENDPOINT_NAME": endpoint["EndpointName"], "MODEL_VERSION": "1",
                                    "MODEL_NAME": f"{PREFIX}-model"}},
     )  # fmt: skip
-    write_policy = assigned("8.1_create_dynamodb_table", "write_records_policy",
-                            {"metadata_table": {"TableArn": metadata_table["TableArn"]}})
-    return SimpleNamespace(function=function, role=role, table=table, group=f"/aws/lambda/{function}",
-                           write_policy=write_policy, booster=model.load_booster(trained.artifact))
+    write_policy = assigned(
+        "8.1_create_dynamodb_table",
+        "write_records_policy",
+        {"metadata_table": {"TableArn": metadata_table["TableArn"]}},
+    )
+    return SimpleNamespace(
+        function=function,
+        role=role,
+        table=table,
+        group=f"/aws/lambda/{function}",
+        write_policy=write_policy,
+        booster=model.load_booster(trained.artifact),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -81,13 +125,31 @@ def write_failures_alarm(aws, stack):
     """8.3's MetadataWriteFailures metric filter and alarm on the function's log group, 10 s periods."""
     namespace = f"MLWorkshop/{PREFIX}"
     patterns = assigned("8.3_monitor_with_cloudwatch", "patterns")
-    [metric_filter] = [f for f in assigned("8.3_monitor_with_cloudwatch", "metric_filters",
-                                           {"patterns": patterns, "namespace": namespace})
-                       if f["filterName"] == "metadata-write-failures"]
-    names = SimpleNamespace(alarm=lambda what: f"{PREFIX}-{what}", function=stack.function, endpoint=f"{PREFIX}-endpoint")
-    [spec] = [s for s in assigned("8.3_monitor_with_cloudwatch", "alarm_specs", {
-        "names": names, "namespace": namespace, "ALARM_PERIOD": PERIOD, "tags": [],
-        "actions": {"AlarmActions": [], "OKActions": []}}) if s["MetricName"] == "MetadataWriteFailures"]
+    [metric_filter] = [
+        f
+        for f in assigned(
+            "8.3_monitor_with_cloudwatch", "metric_filters", {"patterns": patterns, "namespace": namespace}
+        )
+        if f["filterName"] == "metadata-write-failures"
+    ]
+    names = SimpleNamespace(
+        alarm=lambda what: f"{PREFIX}-{what}", function=stack.function, endpoint=f"{PREFIX}-endpoint"
+    )
+    [spec] = [
+        s
+        for s in assigned(
+            "8.3_monitor_with_cloudwatch",
+            "alarm_specs",
+            {
+                "names": names,
+                "namespace": namespace,
+                "ALARM_PERIOD": PERIOD,
+                "tags": [],
+                "actions": {"AlarmActions": [], "OKActions": []},
+            },
+        )
+        if s["MetricName"] == "MetadataWriteFailures"
+    ]
     aws["logs"].create_log_group(logGroupName=stack.group)
     aws["logs"].put_metric_filter(logGroupName=stack.group, **metric_filter)
     aws["cloudwatch"].put_metric_alarm(**{k: v for k, v in spec.items() if k != "Tags"})
@@ -96,29 +158,38 @@ def write_failures_alarm(aws, stack):
 
 def invoke(aws, stack, features: list[float]) -> tuple[str, dict]:
     request_id = str(uuid.uuid4())
-    answer = aws["lambda"].invoke(FunctionName=stack.function,
-                                  Payload=json.dumps(rest_event(json.dumps({"features": features}), request_id)))
+    answer = aws["lambda"].invoke(
+        FunctionName=stack.function,
+        Payload=json.dumps(rest_event(json.dumps({"features": features}), request_id)),
+    )
     payload = json.loads(answer["Payload"].read())
     assert "FunctionError" not in answer, payload
     return request_id, {**payload, "body": json.loads(payload["body"])}
 
 
 def failed_writes(aws, stack, request_id: str) -> list[dict]:
-    events = aws["logs"].filter_log_events(logGroupName=stack.group, filterPattern='{ $.event = "metadata_write_failed" }')
+    events = aws["logs"].filter_log_events(
+        logGroupName=stack.group, filterPattern='{ $.event = "metadata_write_failed" }'
+    )
     lines = [json.loads(e["message"]) for e in events["events"]]
     return [line for line in lines if line["record"]["requestId"]["S"] == request_id]
 
 
-def test_without_put_item_the_caller_still_gets_its_prediction_and_the_record_is_logged(aws, stack, write_failures_alarm):
+def test_without_put_item_the_caller_still_gets_its_prediction_and_the_record_is_logged(
+    aws, stack, write_failures_alarm
+):
     features = [1890.0, 3, 0.91, 12]
     request_id, response = invoke(aws, stack, features)
     assert response["statusCode"] == 200
-    assert response["body"]["prediction"] == pytest.approx(model.predict(stack.booster, [features])[0], abs=1e-7)
+    assert response["body"]["prediction"] == pytest.approx(
+        model.predict(stack.booster, [features])[0], abs=1e-7
+    )
     [line] = failed_writes(aws, stack, request_id)
     assert line["error"] == (
         f"AccessDeniedException: User: arn:aws:sts::{ACCOUNT}:assumed-role/{stack.role}/{stack.function} is not "
         f"authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{stack.table} "
-        "because no identity-based policy allows the dynamodb:PutItem action")
+        "because no identity-based policy allows the dynamodb:PutItem action"
+    )
     assert "Item" not in aws["dynamodb"].get_item(TableName=stack.table, Key={"requestId": {"S": request_id}})
 
 
@@ -131,7 +202,9 @@ def test_the_write_failures_alarm_goes_to_alarm(aws, stack, write_failures_alarm
         deadline = time.time() + 6 * PERIOD
         state = None
         while time.time() < deadline:
-            state = aws["cloudwatch"].describe_alarms(AlarmNames=[write_failures_alarm])["MetricAlarms"][0]["StateValue"]
+            state = aws["cloudwatch"].describe_alarms(AlarmNames=[write_failures_alarm])["MetricAlarms"][0][
+                "StateValue"
+            ]
             if state == "ALARM":
                 break
             time.sleep(0.5)
@@ -141,12 +214,17 @@ def test_the_write_failures_alarm_goes_to_alarm(aws, stack, write_failures_alarm
 
 
 def test_with_the_write_policy_of_8_1_the_record_is_written(aws, stack, write_failures_alarm):
-    aws["iam"].put_role_policy(RoleName=stack.role, PolicyName="write-inference-records",
-                               PolicyDocument=json.dumps(stack.write_policy))
+    aws["iam"].put_role_policy(
+        RoleName=stack.role,
+        PolicyName="write-inference-records",
+        PolicyDocument=json.dumps(stack.write_policy),
+    )
     try:
         request_id, response = invoke(aws, stack, [1, 2, 3, 4])
         assert response["statusCode"] == 200 and failed_writes(aws, stack, request_id) == []
-        item = aws["dynamodb"].get_item(TableName=stack.table, Key={"requestId": {"S": request_id}}, ConsistentRead=True)
+        item = aws["dynamodb"].get_item(
+            TableName=stack.table, Key={"requestId": {"S": request_id}}, ConsistentRead=True
+        )
         assert item["Item"]["status"]["S"] == "ok"
     finally:
         aws["iam"].delete_role_policy(RoleName=stack.role, PolicyName="write-inference-records")

@@ -39,23 +39,36 @@ def test_table_actions_reach_the_prefix_tables_and_their_indexes_only(document):
     table = "arn:aws:dynamodb:eu-west-1:111122223333:table/ana-inference-metadata"
     assert allowed(document, "dynamodb:PutItem", table)
     assert allowed(document, "dynamodb:Query", table + "/index/endpointName-timestamp-index")
-    assert not allowed(document, "dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:111122223333:table/bob-inference-metadata")
-    assert not allowed(document, "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:111122223333:table/ana-inference-metadata")
+    assert not allowed(
+        document, "dynamodb:PutItem", "arn:aws:dynamodb:eu-west-1:111122223333:table/bob-inference-metadata"
+    )
+    assert not allowed(
+        document, "dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:111122223333:table/ana-inference-metadata"
+    )
 
 
-@pytest.mark.parametrize("action, arn", [
-    ("lambda:UpdateFunctionCode", "arn:aws:lambda:eu-west-1:111122223333:function:{p}-inference"),
-    ("iam:PutRolePolicy", "arn:aws:iam::111122223333:role/{p}-inference-lambda-role"),
-    ("s3:PutObject", "arn:aws:s3:::{p}-ml-workshop-111122223333-eu-west-1/models/classifier/v1/model.tar.gz"),
-    ("s3:CreateBucket", "arn:aws:s3:::{p}-ml-workshop-111122223333-eu-west-1"),
-    ("logs:PutMetricFilter", "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/{p}-inference"),
-    ("sagemaker:CreateEndpoint", "arn:aws:sagemaker:eu-west-1:111122223333:endpoint/{p}-classifier-endpoint"),
-    ("sagemaker:CreateModel", "arn:aws:sagemaker:eu-west-1:111122223333:model/{p}-classifier-v1"),
-    ("cloudwatch:PutMetricAlarm", "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{p}-inference-errors"),
-    ("cloudwatch:PutDashboard", "arn:aws:cloudwatch::111122223333:dashboard/{p}-inference-pipeline"),
-    ("sns:CreateTopic", "arn:aws:sns:eu-west-1:111122223333:{p}-pipeline-alarms"),
-    ("sqs:ReceiveMessage", "arn:aws:sqs:eu-west-1:111122223333:{p}-alarm-inbox"),
-])
+@pytest.mark.parametrize(
+    "action, arn",
+    [
+        ("lambda:UpdateFunctionCode", "arn:aws:lambda:eu-west-1:111122223333:function:{p}-inference"),
+        ("iam:PutRolePolicy", "arn:aws:iam::111122223333:role/{p}-inference-lambda-role"),
+        (
+            "s3:PutObject",
+            "arn:aws:s3:::{p}-ml-workshop-111122223333-eu-west-1/models/classifier/v1/model.tar.gz",
+        ),
+        ("s3:CreateBucket", "arn:aws:s3:::{p}-ml-workshop-111122223333-eu-west-1"),
+        ("logs:PutMetricFilter", "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/{p}-inference"),
+        (
+            "sagemaker:CreateEndpoint",
+            "arn:aws:sagemaker:eu-west-1:111122223333:endpoint/{p}-classifier-endpoint",
+        ),
+        ("sagemaker:CreateModel", "arn:aws:sagemaker:eu-west-1:111122223333:model/{p}-classifier-v1"),
+        ("cloudwatch:PutMetricAlarm", "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:{p}-inference-errors"),
+        ("cloudwatch:PutDashboard", "arn:aws:cloudwatch::111122223333:dashboard/{p}-inference-pipeline"),
+        ("sns:CreateTopic", "arn:aws:sns:eu-west-1:111122223333:{p}-pipeline-alarms"),
+        ("sqs:ReceiveMessage", "arn:aws:sqs:eu-west-1:111122223333:{p}-alarm-inbox"),
+    ],
+)
 def test_each_service_is_scoped_to_the_attendees_own_resources(document, action, arn):
     assert allowed(document, action, arn.format(p="ana"))
     assert not allowed(document, action, arn.format(p="bob"))
@@ -68,7 +81,12 @@ def test_wildcard_resources_only_for_actions_aws_does_not_scope(document):
 
 
 def test_list_and_identity_actions_that_name_no_resource_are_unscoped(document):
-    for action in ("sts:GetCallerIdentity", "dynamodb:ListTables", "cloudwatch:GetMetricData", "logs:GetQueryResults"):
+    for action in (
+        "sts:GetCallerIdentity",
+        "dynamodb:ListTables",
+        "cloudwatch:GetMetricData",
+        "logs:GetQueryResults",
+    ):
         assert allowed(document, action, "*")
 
 
@@ -83,7 +101,9 @@ def test_pass_role_only_for_the_kits_two_roles_each_to_its_own_service(document)
     assert allowed(document, "iam:PassRole", sagemaker_role, to("sagemaker.amazonaws.com"))
     assert not allowed(document, "iam:PassRole", lambda_role, to("ec2.amazonaws.com"))
     assert not allowed(document, "iam:PassRole", sagemaker_role, to("lambda.amazonaws.com"))
-    assert not allowed(document, "iam:PassRole", "arn:aws:iam::111122223333:role/ana-other", to("lambda.amazonaws.com"))
+    assert not allowed(
+        document, "iam:PassRole", "arn:aws:iam::111122223333:role/ana-other", to("lambda.amazonaws.com")
+    )
 
 
 def test_roles_can_get_only_the_lambda_basic_execution_managed_policy(document):
@@ -114,16 +134,22 @@ def test_the_committed_policy_is_what_the_generator_makes_of_the_committed_recor
 
 
 def test_recorded_actions_keep_one_callers_distinct_actions():
-    calls = [{"caller": "AKIA1", "action": "s3:GetObject"}, {"caller": "AKIA1", "action": "s3:GetObject"},
-             {"caller": "ASIA2", "action": "dynamodb:PutItem"}]
+    calls = [
+        {"caller": "AKIA1", "action": "s3:GetObject"},
+        {"caller": "AKIA1", "action": "s3:GetObject"},
+        {"caller": "ASIA2", "action": "dynamodb:PutItem"},
+    ]
     assert policy.recorded_actions(calls, "AKIA1") == ["s3:GetObject"]
 
 
-@pytest.mark.parametrize("action, arn, service", [
-    ("dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:1:table/t", "dynamodb"),
-    ("s3:GetObject", "arn:aws:s3:::b/k", "s3"),
-    ("sns:CreateTopic", "arn:aws:sns:us-east-1:1:t", "sns"),
-])
+@pytest.mark.parametrize(
+    "action, arn, service",
+    [
+        ("dynamodb:PutItem", "arn:aws:dynamodb:us-east-1:1:table/t", "dynamodb"),
+        ("s3:GetObject", "arn:aws:s3:::b/k", "s3"),
+        ("sns:CreateTopic", "arn:aws:sns:us-east-1:1:t", "sns"),
+    ],
+)
 def test_a_denial_becomes_a_message_naming_the_action_and_resource(action, arn, service):
     refused = iam_policy.denial("arn:aws:iam::1:user/ana", action, (arn,), iam_policy.Decision.IMPLICIT_DENY)
     exc = ClientError({"Error": {"Code": refused.code, "Message": refused.message}}, "Operation")
@@ -141,8 +167,13 @@ def call_record(local_cloud):
     import boto3
 
     def clients(service: str, key: str = "testing", secret: str = "testing"):
-        return boto3.client(service, endpoint_url=local_cloud, region_name="us-east-1",
-                            aws_access_key_id=key, aws_secret_access_key=secret)
+        return boto3.client(
+            service,
+            endpoint_url=local_cloud,
+            region_name="us-east-1",
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+        )
 
     port = int(local_cloud.rsplit(":", 1)[1])
     policy.reset_calls(port)
@@ -152,8 +183,13 @@ def call_record(local_cloud):
 def _user_key(clients, name: str) -> dict:
     iam = clients("iam")
     iam.create_user(UserName=name)
-    iam.put_user_policy(UserName=name, PolicyName="all", PolicyDocument=json.dumps(
-        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="all",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )
     return iam.create_access_key(UserName=name)["AccessKey"]
 
 
@@ -168,8 +204,12 @@ def test_the_call_log_records_each_callers_iam_actions_and_resources(call_record
         mine.describe_table(TableName=f"{name}-table")
     calls = policy.read_calls(port, key["AccessKeyId"])
     assert [(c["action"], c["resource"], c["identity"]) for c in calls] == [
-        ("dynamodb:DescribeTable", f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}-table",
-         f"arn:aws:iam::123456789012:user/{name}")]
+        (
+            "dynamodb:DescribeTable",
+            f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}-table",
+            f"arn:aws:iam::123456789012:user/{name}",
+        )
+    ]
 
 
 def test_the_call_log_names_an_api_call_by_the_iam_action_it_needs(call_record):

@@ -24,8 +24,15 @@ def quotas(local_cloud):
     old = profile.current()
 
     def use(lambda_: int = 1000, serverless: int = 200) -> None:
-        profile.use(profile.Profile(name="local", quotas={
-            "lambda_concurrent_executions": lambda_, "sagemaker_serverless_total_concurrency": serverless}))
+        profile.use(
+            profile.Profile(
+                name="local",
+                quotas={
+                    "lambda_concurrent_executions": lambda_,
+                    "sagemaker_serverless_total_concurrency": serverless,
+                },
+            )
+        )
 
     yield use
     profile.use(old)
@@ -37,13 +44,17 @@ def service_quotas(url: str):
 
 def test_get_service_quota_answers_the_configured_serverless_concurrency(local_cloud, quotas):
     quotas(serverless=10)
-    quota = service_quotas(local_cloud).get_service_quota(ServiceCode="sagemaker", QuotaCode="L-96300102")["Quota"]
+    quota = service_quotas(local_cloud).get_service_quota(ServiceCode="sagemaker", QuotaCode="L-96300102")[
+        "Quota"
+    ]
     assert quota["Value"] == 10 and quota["QuotaName"].startswith("Maximum total concurrency")
 
 
 def test_get_aws_default_service_quota_answers_awss_documented_default(local_cloud, quotas):
     quotas(lambda_=10)
-    quota = service_quotas(local_cloud).get_aws_default_service_quota(ServiceCode="lambda", QuotaCode="L-B99A9384")
+    quota = service_quotas(local_cloud).get_aws_default_service_quota(
+        ServiceCode="lambda", QuotaCode="L-B99A9384"
+    )
     assert quota["Quota"]["Value"] == 1000
 
 
@@ -58,7 +69,9 @@ def test_an_unknown_quota_answers_no_such_resource(local_cloud):
         service_quotas(local_cloud).get_aws_default_service_quota(ServiceCode="ec2", QuotaCode="L-0263D0A3")
 
 
-def test_three_attendees_need_fifteen_serverless_concurrency_and_ten_fail_naming_the_quota(kit_env, quotas, capsys):
+def test_three_attendees_need_fifteen_serverless_concurrency_and_ten_fail_naming_the_quota(
+    kit_env, quotas, capsys
+):
     quotas(serverless=10)
     assert main(["preflight", "--attendees", "3"]) == 1
     out = capsys.readouterr().out
@@ -71,7 +84,10 @@ def test_lambda_concurrency_needs_the_attendees_traffic_plus_headroom(kit_env, q
     quotas(lambda_=20)
     assert main(["preflight", "--attendees", "3"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL  Lambda concurrent executions (L-B99A9384)" in out and "below the 22 that 3 attendees need" in out
+    assert (
+        "FAIL  Lambda concurrent executions (L-B99A9384)" in out
+        and "below the 22 that 3 attendees need" in out
+    )
 
 
 def test_enough_quota_passes_and_names_the_identity(kit_env, quotas, capsys):
@@ -84,7 +100,9 @@ def test_enough_quota_passes_and_names_the_identity(kit_env, quotas, capsys):
 def test_a_quota_the_region_lacks_falls_back_to_the_default_then_fails_naming_the_region():
     class NoQuotas:
         def get_service_quota(self, **kw):
-            raise ClientError({"Error": {"Code": "NoSuchResourceException", "Message": "no"}}, "GetServiceQuota")
+            raise ClientError(
+                {"Error": {"Code": "NoSuchResourceException", "Message": "no"}}, "GetServiceQuota"
+            )
 
         get_aws_default_service_quota = get_service_quota
 
@@ -99,7 +117,9 @@ def test_zero_attendees_is_refused(kit_env, capsys):
 
 def test_the_endpoint_concurrency_preflight_assumes_is_what_00_setup_creates():
     source = (SOURCES / "00_setup.py").read_text()
-    assert f"max_concurrency={preflight.ENDPOINT_MAX_CONCURRENCY})" in source  # the SDK's ProductionVariantServerlessConfig
+    assert (
+        f"max_concurrency={preflight.ENDPOINT_MAX_CONCURRENCY})" in source
+    )  # the SDK's ProductionVariantServerlessConfig
 
 
 def test_the_command_reads_the_local_clouds_quota_from_its_setting(tmp_path):
@@ -111,13 +131,26 @@ def test_the_command_reads_the_local_clouds_quota_from_its_setting(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "WORKSHOP_"))}
-    env.update(WORKSHOP_MODE="local", WORKSHOP_PREFIX="pre", WORKSHOP_LOCAL_PORT=str(port),
-               WORKSHOP_STATE_DIR=str(tmp_path), WORKSHOP_LOCAL_SERVERLESS_CONCURRENCY="10")
+    env.update(
+        WORKSHOP_MODE="local",
+        WORKSHOP_PREFIX="pre",
+        WORKSHOP_LOCAL_PORT=str(port),
+        WORKSHOP_STATE_DIR=str(tmp_path),
+        WORKSHOP_LOCAL_SERVERLESS_CONCURRENCY="10",
+    )
     try:
-        done = subprocess.run([sys.executable, "-m", "helpers", "preflight", "--attendees", "3"],
-                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "helpers", "preflight", "--attendees", "3"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
-        subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True
+        )
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAIL  SageMaker total serverless concurrency (L-96300102)" in done.stdout
     assert "below the 15 that 3 attendees need" in done.stdout

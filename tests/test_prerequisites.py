@@ -40,8 +40,13 @@ def run(notebook: str, env: dict) -> tuple[bool, str]:
     completed = True
     with tempfile.TemporaryDirectory(prefix="workshop-kernel-") as sockets:
         config = Config({"KernelManager": {"transport": "ipc", "ip": str(Path(sockets) / "kernel")}})
-        client = NotebookClient(nb, config=config, timeout=600, kernel_name="python3",
-                                resources={"metadata": {"path": str(path.parent)}})
+        client = NotebookClient(
+            nb,
+            config=config,
+            timeout=600,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+        )
         try:
             client.execute(env=env)
         except CellExecutionError:
@@ -62,7 +67,7 @@ def assert_stops_with(notebook: str, env: dict, message: str) -> None:
     completed, text = run(notebook, env)
     assert not completed, f"{notebook} ran to the end out of order:\n{text[-3000:]}"
     assert message in text, f"{notebook}: no {message!r} in:\n{text[-3000:]}"
-    for noise in ("Traceback", "botocore", "ClientError", "ResourceNotFoundException", "File \""):
+    for noise in ("Traceback", "botocore", "ClientError", "ResourceNotFoundException", 'File "'):
         assert noise not in text, f"{notebook} shows {noise!r}:\n{text[-3000:]}"
     errors = [line for line in text.splitlines() if line.startswith("NotReady: ")]
     assert len(errors) == 1 and message in errors[0], text[-3000:]  # one line says it all
@@ -99,6 +104,8 @@ def test_a_missing_resource_is_reported_not_raised(local_cloud, monkeypatch):
     gaps = prerequisites.missing("8.4")
     assert [m for m, _ in gaps] == ["00_setup", "8.1", "8.2", "8.3"], gaps
     assert "does not exist" in gaps[0][1]
-    with pytest.raises(prerequisites.NotReady, match=r"^Run 00_setup first \(then 8.1, 8.2, 8.3\): endpoint "):
+    with pytest.raises(
+        prerequisites.NotReady, match=r"^Run 00_setup first \(then 8.1, 8.2, 8.3\): endpoint "
+    ):
         prerequisites.require("8.4")
     assert prerequisites.missing("00_setup") == []

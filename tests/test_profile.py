@@ -11,8 +11,13 @@ from helpers.local.process import _restart_reason
 
 
 def aws(seed: int = 7, scale: float = 1.0) -> profile.Profile:
-    return profile.from_env({"WORKSHOP_LOCAL_PROFILE": "aws", "WORKSHOP_LOCAL_SEED": str(seed),
-                             "WORKSHOP_LOCAL_TIME_SCALE": str(scale)})
+    return profile.from_env(
+        {
+            "WORKSHOP_LOCAL_PROFILE": "aws",
+            "WORKSHOP_LOCAL_SEED": str(seed),
+            "WORKSHOP_LOCAL_TIME_SCALE": str(scale),
+        }
+    )
 
 
 def test_the_default_profile_is_local_and_changes_are_visible_at_once():
@@ -76,13 +81,16 @@ def test_a_quota_can_be_set_for_the_local_cloud():
     assert p.quota("sagemaker_serverless_total_concurrency") == 15
 
 
-@pytest.mark.parametrize("env, named", [
-    ({"WORKSHOP_LOCAL_PROFILE": "slow"}, "WORKSHOP_LOCAL_PROFILE"),
-    ({"WORKSHOP_LOCAL_SEED": "abc"}, "WORKSHOP_LOCAL_SEED"),
-    ({"WORKSHOP_LOCAL_TIME_SCALE": "0"}, "WORKSHOP_LOCAL_TIME_SCALE"),
-    ({"WORKSHOP_LOCAL_TIME_SCALE": "2"}, "WORKSHOP_LOCAL_TIME_SCALE"),
-    ({"WORKSHOP_LOCAL_LAMBDA_CONCURRENCY": "-1"}, "WORKSHOP_LOCAL_LAMBDA_CONCURRENCY"),
-])
+@pytest.mark.parametrize(
+    "env, named",
+    [
+        ({"WORKSHOP_LOCAL_PROFILE": "slow"}, "WORKSHOP_LOCAL_PROFILE"),
+        ({"WORKSHOP_LOCAL_SEED": "abc"}, "WORKSHOP_LOCAL_SEED"),
+        ({"WORKSHOP_LOCAL_TIME_SCALE": "0"}, "WORKSHOP_LOCAL_TIME_SCALE"),
+        ({"WORKSHOP_LOCAL_TIME_SCALE": "2"}, "WORKSHOP_LOCAL_TIME_SCALE"),
+        ({"WORKSHOP_LOCAL_LAMBDA_CONCURRENCY": "-1"}, "WORKSHOP_LOCAL_LAMBDA_CONCURRENCY"),
+    ],
+)
 def test_a_bad_setting_is_refused_with_its_name(env, named):
     with pytest.raises(profile.ProfileError, match=named):
         profile.from_env(env)
@@ -104,7 +112,11 @@ def test_a_running_local_cloud_of_another_profile_is_restarted(monkeypatch):
 def test_a_running_local_cloud_of_the_wanted_profile_is_kept(monkeypatch):
     from helpers.local.server import code_version
 
-    for name in ("WORKSHOP_LOCAL_PROFILE", "WORKSHOP_LOCAL_SEED", "WORKSHOP_LOCAL_TIME_SCALE",
-                 *profile.QUOTA_ENV.values()):
+    for name in (
+        "WORKSHOP_LOCAL_PROFILE",
+        "WORKSHOP_LOCAL_SEED",
+        "WORKSHOP_LOCAL_TIME_SCALE",
+        *profile.QUOTA_ENV.values(),
+    ):
         monkeypatch.delenv(name, raising=False)
     assert _restart_reason({"code": code_version(), **profile.from_env({}).describe()}) == ""

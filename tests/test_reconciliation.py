@@ -22,17 +22,23 @@ def at(seconds: float) -> pd.Timestamp:
 
 def records(*requests: tuple[float, float]) -> pd.DataFrame:
     """Records of requests given as (start, seconds after T0; latency, ms), typed as history.load types them."""
-    return pd.DataFrame({
-        "timestamp": pd.DatetimeIndex([at(s) for s, _ in requests], tz="UTC").as_unit("us"),
-        "latencyMs": pd.array([latency for _, latency in requests], dtype="float64"),
-    })
+    return pd.DataFrame(
+        {
+            "timestamp": pd.DatetimeIndex([at(s) for s, _ in requests], tz="UTC").as_unit("us"),
+            "latencyMs": pd.array([latency for _, latency in requests], dtype="float64"),
+        }
+    )
 
 
 def metrics(**columns: dict[float, float]) -> pd.DataFrame:
     """Per-minute sums as metric_sums returns them: {query id: {seconds after T0: value}}."""
     sums = {}
     for name, values in columns.items():
-        series = pd.Series(list(values.values()), index=pd.DatetimeIndex([at(s) for s in values], tz="UTC").floor("min"), dtype="float64")
+        series = pd.Series(
+            list(values.values()),
+            index=pd.DatetimeIndex([at(s) for s in values], tz="UTC").floor("min"),
+            dtype="float64",
+        )
         sums[name] = series.groupby(level=0).sum()
     return pd.DataFrame(sums)
 
@@ -42,7 +48,9 @@ def table(rows: list[tuple[int, int, int, int]]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(reconciliation.COLUMNS))
 
 
-def handled(*requests: tuple[float, float], retried: tuple[float, ...] = ()) -> tuple[pd.DataFrame, pd.DataFrame]:
+def handled(
+    *requests: tuple[float, float], retried: tuple[float, ...] = ()
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Records and metrics of requests the recording handler served: each logged an inference line
     and was invoked when it ended; `retried` (end times) logged a line and a duplicate, no record."""
     ends = [s + latency / 1000 for s, latency in requests]
@@ -75,7 +83,9 @@ def test_the_window_starts_at_the_latest_minute_that_no_request_straddles():
 
 def test_a_request_whose_counts_may_be_unpublished_straddles_the_minutes_up_to_its_end_plus_a_margin():
     seen, counted = handled((10.0, 30.0), (119.5, 40.0))  # its record and log line may come up to 2 s later
-    start = reconciliation.choose_window_start(seen, counted, since=T0, now=at(150), published_within=pd.Timedelta(minutes=5))
+    start = reconciliation.choose_window_start(
+        seen, counted, since=T0, now=at(150), published_within=pd.Timedelta(minutes=5)
+    )
     assert start == at(60)
 
 
@@ -122,7 +132,12 @@ def test_the_next_minute_comes_after_every_recorded_request_surely_ended():
 def test_retried_requests_count_as_inference_lines_and_invocations_but_not_as_records():
     seen, counted = handled((10.0, 30.0), (70.0, 30.0), retried=(80.0,))
     minutes = reconciliation.per_minute(seen, counted, T0, at(120))
-    assert minutes.to_dict("list") == {"records": [1, 1], "inference_count": [1, 2], "duplicates": [0, 1], "invocations": [1, 2]}
+    assert minutes.to_dict("list") == {
+        "records": [1, 1],
+        "inference_count": [1, 2],
+        "duplicates": [0, 1],
+        "invocations": [1, 2],
+    }
     assert reconciliation.totals_agree(minutes)
 
 
@@ -145,7 +160,9 @@ def test_the_per_minute_table_leaves_out_records_outside_the_window():
 
 def test_queries_without_the_ids_the_rule_needs_are_refused():
     with pytest.raises(ValueError, match="duplicates"):
-        reconciliation.window_start("t", "ep", [{"Id": "inference_count"}, {"Id": "invocations"}], since=T0, now=at(60))
+        reconciliation.window_start(
+            "t", "ep", [{"Id": "inference_count"}, {"Id": "invocations"}], since=T0, now=at(60)
+        )
 
 
 # ------------------------------------------------------------------ explanations
@@ -180,6 +197,7 @@ def test_minutes_that_differ_while_totals_agree_are_explained_by_requests_crossi
 
 def queries_for(namespace: str, function: str) -> list[dict]:
     """The notebook's three GetMetricData queries for a namespace and a function."""
+
     def query(query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None) -> dict:
         metric_spec = {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions or []}
         return {"Id": query_id, "MetricStat": {"Metric": metric_spec, "Period": 60, "Stat": "Sum"}}
@@ -198,54 +216,127 @@ def cloud(local_cloud, metadata_spec):
     name = f"reconcile-{uuid.uuid4().hex[:8]}"
     dynamodb.ensure_table(metadata_spec(name), client=ddb)
     namespace, function = f"Test/{uuid.uuid4().hex[:8]}", f"fn-{uuid.uuid4().hex[:6]}"
-    yield {"table": name, "ddb": ddb, "cw": boto3.client("cloudwatch", region_name="us-east-1"),
-           "namespace": namespace, "function": function, "queries": queries_for(namespace, function)}
+    yield {
+        "table": name,
+        "ddb": ddb,
+        "cw": boto3.client("cloudwatch", region_name="us-east-1"),
+        "namespace": namespace,
+        "function": function,
+        "queries": queries_for(namespace, function),
+    }
     ddb.delete_table(TableName=name)
 
 
-def serve(cloud: dict, requests: list[tuple[pd.Timestamp, float]], retried: Sequence[pd.Timestamp] = ()) -> None:
+def serve(
+    cloud: dict, requests: list[tuple[pd.Timestamp, float]], retried: Sequence[pd.Timestamp] = ()
+) -> None:
     """Write what the recording handler leaves behind for requests (start, latency ms) and retries (end)."""
-    items = [{
-        "requestId": {"S": f"req-{i:03d}"}, "timestamp": {"S": history.iso_ms(start)}, "endpointName": {"S": "ep"},
-        "status": {"S": "ok"}, "latencyMs": {"N": repr(latency)}, "expiresAt": {"N": str(int(time.time()) + 86_400)},
-    } for i, (start, latency) in enumerate(requests)]
+    items = [
+        {
+            "requestId": {"S": f"req-{i:03d}"},
+            "timestamp": {"S": history.iso_ms(start)},
+            "endpointName": {"S": "ep"},
+            "status": {"S": "ok"},
+            "latencyMs": {"N": repr(latency)},
+            "expiresAt": {"N": str(int(time.time()) + 86_400)},
+        }
+        for i, (start, latency) in enumerate(requests)
+    ]
     history.write_items(cloud["table"], items, client=cloud["ddb"], progress=False)
     ends = [start + pd.Timedelta(milliseconds=latency) for start, latency in requests]
     for end, duplicate in [(e, 0.0) for e in ends] + [(e, 1.0) for e in retried]:
         when = end.to_pydatetime()
-        cloud["cw"].put_metric_data(Namespace=cloud["namespace"], MetricData=[
-            {"MetricName": "InferenceCount", "Value": 1.0, "Timestamp": when},
-            {"MetricName": "DuplicateRequests", "Value": duplicate, "Timestamp": when}])
-        cloud["cw"].put_metric_data(Namespace="AWS/Lambda", MetricData=[{
-            "MetricName": "Invocations", "Value": 1.0, "Timestamp": when,
-            "Dimensions": [{"Name": "FunctionName", "Value": cloud["function"]}]}])
+        cloud["cw"].put_metric_data(
+            Namespace=cloud["namespace"],
+            MetricData=[
+                {"MetricName": "InferenceCount", "Value": 1.0, "Timestamp": when},
+                {"MetricName": "DuplicateRequests", "Value": duplicate, "Timestamp": when},
+            ],
+        )
+        cloud["cw"].put_metric_data(
+            Namespace="AWS/Lambda",
+            MetricData=[
+                {
+                    "MetricName": "Invocations",
+                    "Value": 1.0,
+                    "Timestamp": when,
+                    "Dimensions": [{"Name": "FunctionName", "Value": cloud["function"]}],
+                }
+            ],
+        )
 
 
 def test_reconcile_reads_records_and_metrics_per_minute_and_checks_the_totals(cloud):
     base = pd.Timestamp.now(tz="UTC").floor("min") - pd.Timedelta(minutes=10)
-    serve(cloud, [(base + pd.Timedelta(seconds=s), 20.0) for s in (5, 30, 59.99, 70)], retried=[base + pd.Timedelta(seconds=80)])
-    check = reconciliation.reconcile(cloud["table"], "ep", cloud["queries"], base, base + pd.Timedelta(minutes=2),
-                                     cloudwatch=cloud["cw"], dynamodb=cloud["ddb"])
-    assert check.table.to_dict("list") == {"records": [3, 1], "inference_count": [2, 3], "duplicates": [0, 1], "invocations": [2, 3]}
+    serve(
+        cloud,
+        [(base + pd.Timedelta(seconds=s), 20.0) for s in (5, 30, 59.99, 70)],
+        retried=[base + pd.Timedelta(seconds=80)],
+    )
+    check = reconciliation.reconcile(
+        cloud["table"],
+        "ep",
+        cloud["queries"],
+        base,
+        base + pd.Timedelta(minutes=2),
+        cloudwatch=cloud["cw"],
+        dynamodb=cloud["ddb"],
+    )
+    assert check.table.to_dict("list") == {
+        "records": [3, 1],
+        "inference_count": [2, 3],
+        "duplicates": [0, 1],
+        "invocations": [2, 3],
+    }
     assert check.agree and check.totals["records"] == 4
 
 
 def test_reconcile_reports_disagreeing_totals_with_their_explanation(cloud):
     base = pd.Timestamp.now(tz="UTC").floor("min") - pd.Timedelta(minutes=10)
     serve(cloud, [(base + pd.Timedelta(seconds=5), 20.0)])
-    cloud["cw"].put_metric_data(Namespace=cloud["namespace"], MetricData=[
-        {"MetricName": "InferenceCount", "Value": 1.0, "Timestamp": (base + pd.Timedelta(seconds=30)).to_pydatetime()}])
-    check = reconciliation.reconcile(cloud["table"], "ep", cloud["queries"], base, base + pd.Timedelta(minutes=1),
-                                     timeout_s=0, cloudwatch=cloud["cw"], dynamodb=cloud["ddb"])
+    cloud["cw"].put_metric_data(
+        Namespace=cloud["namespace"],
+        MetricData=[
+            {
+                "MetricName": "InferenceCount",
+                "Value": 1.0,
+                "Timestamp": (base + pd.Timedelta(seconds=30)).to_pydatetime(),
+            }
+        ],
+    )
+    check = reconciliation.reconcile(
+        cloud["table"],
+        "ep",
+        cloud["queries"],
+        base,
+        base + pd.Timedelta(minutes=1),
+        timeout_s=0,
+        cloudwatch=cloud["cw"],
+        dynamodb=cloud["ddb"],
+    )
     assert not check.agree
     assert [e.split(":")[0] for e in check.explanations] == [
-        "1 inference line(s) without a record", "1 inference line(s) without an invocation"]
+        "1 inference line(s) without a record",
+        "1 inference line(s) without an invocation",
+    ]
 
 
 def test_window_start_reads_both_witnesses_from_the_cloud(cloud):
     base = pd.Timestamp.now(tz="UTC").floor("min") - pd.Timedelta(minutes=10)
-    requests = ((10, 20.0), (59.5, 900.0), (61, 20.0), (119.9, 400.0))  # the 2nd and 4th cross base+1 and base+2 min
+    requests = (
+        (10, 20.0),
+        (59.5, 900.0),
+        (61, 20.0),
+        (119.9, 400.0),
+    )  # the 2nd and 4th cross base+1 and base+2 min
     serve(cloud, [(base + pd.Timedelta(seconds=s), latency) for s, latency in requests])
-    start = reconciliation.window_start(cloud["table"], "ep", cloud["queries"], since=base - pd.Timedelta(minutes=1),
-                                        now=base + pd.Timedelta(minutes=2, seconds=30), cloudwatch=cloud["cw"], dynamodb=cloud["ddb"])
+    start = reconciliation.window_start(
+        cloud["table"],
+        "ep",
+        cloud["queries"],
+        since=base - pd.Timedelta(minutes=1),
+        now=base + pd.Timedelta(minutes=2, seconds=30),
+        cloudwatch=cloud["cw"],
+        dynamodb=cloud["ddb"],
+    )
     assert start == base

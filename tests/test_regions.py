@@ -21,12 +21,17 @@ ACCOUNT = "123456789012"
 BOTOCORE = botocore.session.get_session()
 # The XGBoost version 00_setup deploys: helpers.sagemaker's constant when it has one, else its function's default.
 KIT_VERSION = getattr(kit_sagemaker, "XGBOOST_VERSION", None) or (
-    inspect.signature(kit_sagemaker.xgboost_image_uri).parameters["version"].default)
-SDK_REGIONS = sorted(image_uris.config_for_framework("xgboost")["inference"]["versions"][KIT_VERSION]["registries"])
+    inspect.signature(kit_sagemaker.xgboost_image_uri).parameters["version"].default
+)
+SDK_REGIONS = sorted(
+    image_uris.config_for_framework("xgboost")["inference"]["versions"][KIT_VERSION]["registries"]
+)
 
 
 def aws_settings(region: str) -> Settings:
-    return Settings.from_env({"WORKSHOP_MODE": "aws", "WORKSHOP_PREFIX": "jane-doe", "WORKSHOP_REGION": region})
+    return Settings.from_env(
+        {"WORKSHOP_MODE": "aws", "WORKSHOP_PREFIX": "jane-doe", "WORKSHOP_REGION": region}
+    )
 
 
 def test_the_sdk_lists_regions_of_several_partitions():
@@ -41,7 +46,9 @@ def test_the_kit_reads_the_same_image_registry_as_the_sdk_and_deploys_the_same_v
 
 @pytest.mark.parametrize("region", SDK_REGIONS)
 def test_00_setups_image_is_the_sdks_own(region):
-    assert kit_sagemaker.xgboost_image_uri(region) == image_uris.retrieve("xgboost", region=region, version=KIT_VERSION)
+    assert kit_sagemaker.xgboost_image_uri(region) == image_uris.retrieve(
+        "xgboost", region=region, version=KIT_VERSION
+    )
 
 
 @pytest.mark.parametrize("region", SDK_REGIONS)
@@ -68,21 +75,28 @@ def test_the_kits_arns_are_in_the_regions_partition(region, monkeypatch):
     assert built["managed policy"] == f"arn:{part}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
     for what, arn in built.items():
         assert arn.split(":")[1] == part, what
-    document = policy.document([*policy.SCOPE, "iam:PassRole"], "jane-doe", ACCOUNT, region)  # every resource type
+    document = policy.document(
+        [*policy.SCOPE, "iam:PassRole"], "jane-doe", ACCOUNT, region
+    )  # every resource type
     arns = re.findall(r'"(arn:[^"]+)"', json.dumps(document))
     assert arns and all(a.startswith(f"arn:{part}:") for a in arns)
 
 
-@pytest.mark.parametrize(("region", "host"), [
-    ("eu-west-1", "https://eu-west-1.console.aws.amazon.com/"),
-    ("cn-northwest-1", "https://console.amazonaws.cn/"),
-    ("us-gov-east-1", "https://console.amazonaws-us-gov.com/"),
-])
+@pytest.mark.parametrize(
+    ("region", "host"),
+    [
+        ("eu-west-1", "https://eu-west-1.console.aws.amazon.com/"),
+        ("cn-northwest-1", "https://console.amazonaws.cn/"),
+        ("us-gov-east-1", "https://console.amazonaws-us-gov.com/"),
+    ],
+)
 def test_console_links_use_the_partitions_console(region, host, monkeypatch):
     monkeypatch.setattr(config, "_current", aws_settings(region))
     url = session.console_url(f"lambda/home#/functions/{config.settings().names.function}")
     assert url == f"{host}lambda/home?region={region}#/functions/jane-doe-inference"
-    assert session.console_url("resource-groups/tag-editor/find-resources?x=1").endswith(f"?x=1&region={region}")
+    assert session.console_url("resource-groups/tag-editor/find-resources?x=1").endswith(
+        f"?x=1&region={region}"
+    )
 
 
 def test_the_local_cloud_has_no_console(monkeypatch):
@@ -109,8 +123,13 @@ def test_a_region_without_serverless_inference_is_refused_naming_it_and_what_to_
 
 
 def test_a_region_without_the_xgboost_image_is_refused_with_nearby_regions():
-    missing = sorted(r for p in BOTOCORE.get_available_partitions() if p == "aws"
-                     for r in BOTOCORE.get_available_regions("sagemaker", p) if r not in SDK_REGIONS)
+    missing = sorted(
+        r
+        for p in BOTOCORE.get_available_partitions()
+        if p == "aws"
+        for r in BOTOCORE.get_available_regions("sagemaker", p)
+        if r not in SDK_REGIONS
+    )
     if not missing:
         pytest.skip("every commercial SageMaker region has the image")
     region = missing[0]
@@ -150,13 +169,17 @@ def test_pseudo_and_unknown_regions_are_refused(region):
 
 def test_every_partition_botocore_knows_resolves_as_botocore_does():
     for name in BOTOCORE.get_available_partitions():
-        for region in BOTOCORE.get_available_regions("ec2", name) + BOTOCORE.get_available_regions("sagemaker", name):
+        for region in BOTOCORE.get_available_regions("ec2", name) + BOTOCORE.get_available_regions(
+            "sagemaker", name
+        ):
             assert regions.partition(region) == BOTOCORE.get_partition_for_region(region) == name
 
 
-@pytest.mark.parametrize("path", sorted(
-    [*ROOT.glob("helpers/*.py"), *ROOT.glob("notebook_sources/*.py"), *ROOT.glob("lambda/*.py")]),
-    ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path",
+    sorted([*ROOT.glob("helpers/*.py"), *ROOT.glob("notebook_sources/*.py"), *ROOT.glob("lambda/*.py")]),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
 def test_no_arn_is_written_with_a_fixed_partition(path):
     """ARNs come from session.arn / regions.arn (the local cloud, helpers/local, serves the aws partition only)."""
     code = [line for line in path.read_text().splitlines() if not line.lstrip().startswith(("#", '"""'))]

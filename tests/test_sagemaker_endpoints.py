@@ -20,7 +20,10 @@ from helpers.local import profile
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 # The built-in XGBoost image of each region the tests use (the SDK's registry; a wrong one fails the endpoint).
-IMAGES = {"us-east-1": IMAGE, "ap-southeast-2": "783357654285.dkr.ecr.ap-southeast-2.amazonaws.com/sagemaker-xgboost:1.7-1"}
+IMAGES = {
+    "us-east-1": IMAGE,
+    "ap-southeast-2": "783357654285.dkr.ecr.ap-southeast-2.amazonaws.com/sagemaker-xgboost:1.7-1",
+}
 QUOTA = "sagemaker_serverless_total_concurrency"
 
 
@@ -106,13 +109,17 @@ def new_model(cloud, artifact: bytes | None, sm=None) -> str:
     return name
 
 
-def new_config(cloud, model_name: str, variant: str = "AllTraffic", concurrency: int | None = None, sm=None) -> str:
+def new_config(
+    cloud, model_name: str, variant: str = "AllTraffic", concurrency: int | None = None, sm=None
+) -> str:
     """An endpoint configuration serving model_name: serverless with concurrency, else one instance."""
     name = f"c-{uuid.uuid4().hex[:10]}"
     hosting = ({"ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": concurrency}} if concurrency
                else {"InstanceType": "ml.m5.large", "InitialInstanceCount": 1})  # fmt: skip
     (sm or cloud.sm).create_endpoint_config(
-        EndpointConfigName=name, ProductionVariants=[{"VariantName": variant, "ModelName": model_name, **hosting}])
+        EndpointConfigName=name,
+        ProductionVariants=[{"VariantName": variant, "ModelName": model_name, **hosting}],
+    )
     return name
 
 
@@ -161,7 +168,9 @@ def test_list_endpoints_shows_the_creating_state(cloud, good_artifact, aws_profi
 def test_the_endpoint_in_service_waiter_waits_through_creating(cloud, good_artifact, aws_profile):
     name = new_endpoint(cloud, new_config(cloud, new_model(cloud, good_artifact)))
     assert status(cloud, name) == "Creating"
-    cloud.sm.get_waiter("endpoint_in_service").wait(EndpointName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 15})
+    cloud.sm.get_waiter("endpoint_in_service").wait(
+        EndpointName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 15}
+    )
     assert status(cloud, name) == "InService"
 
 
@@ -225,14 +234,16 @@ def test_an_endpoint_whose_artifact_is_missing_fails_at_once_under_the_local_pro
     name = new_endpoint(cloud, new_config(cloud, new_model(cloud, None)))
     described = cloud.sm.describe_endpoint(EndpointName=name)
     assert described["EndpointStatus"] == "Failed"
-    assert described["FailureReason"].startswith(f"Failed to download model data (bucket: {cloud.bucket}, key: models/")
+    assert described["FailureReason"].startswith(
+        f"Failed to download model data (bucket: {cloud.bucket}, key: models/"
+    )
 
 
 def test_an_endpoint_whose_artifact_is_not_a_tar_gz_fails_to_extract(cloud, local_profile):
     name = new_endpoint(cloud, new_config(cloud, new_model(cloud, b"PK\x03\x04 a zip, not a tar.gz")))
     described = cloud.sm.describe_endpoint(EndpointName=name)
     assert described["EndpointStatus"] == "Failed"
-    assert described["FailureReason"].startswith("Failed to extract model data archive from URL \"s3://")
+    assert described["FailureReason"].startswith('Failed to extract model data archive from URL "s3://')
 
 
 def test_an_endpoint_whose_archive_holds_no_booster_fails_the_ping_health_check(cloud, local_profile):
@@ -247,7 +258,9 @@ def test_an_endpoint_whose_archive_holds_no_booster_fails_the_ping_health_check(
 
 def test_an_endpoint_whose_model_has_no_model_data_is_in_service(cloud, local_profile):
     model_name = f"m-{uuid.uuid4().hex[:10]}"
-    cloud.sm.create_model(ModelName=model_name, ExecutionRoleArn=cloud.role, PrimaryContainer={"Image": IMAGE})
+    cloud.sm.create_model(
+        ModelName=model_name, ExecutionRoleArn=cloud.role, PrimaryContainer={"Image": IMAGE}
+    )
     assert status(cloud, new_endpoint(cloud, new_config(cloud, model_name))) == "InService"
 
 
@@ -283,11 +296,15 @@ def test_a_failed_endpoint_can_be_deleted_and_created_again(cloud, good_artifact
     name = new_endpoint(cloud, new_config(cloud, new_model(cloud, None)))
     assert status(cloud, name) == "Failed"
     cloud.sm.delete_endpoint(EndpointName=name)
-    cloud.sm.create_endpoint(EndpointName=name, EndpointConfigName=new_config(cloud, new_model(cloud, good_artifact)))
+    cloud.sm.create_endpoint(
+        EndpointName=name, EndpointConfigName=new_config(cloud, new_model(cloud, good_artifact))
+    )
     assert status(cloud, name) == "InService"
 
 
-def test_a_failed_update_rolls_back_to_the_old_configuration_with_a_reason(cloud, good_artifact, local_profile):
+def test_a_failed_update_rolls_back_to_the_old_configuration_with_a_reason(
+    cloud, good_artifact, local_profile
+):
     old_config = new_config(cloud, new_model(cloud, good_artifact))
     name = new_endpoint(cloud, old_config)
     cloud.sm.update_endpoint(EndpointName=name, EndpointConfigName=new_config(cloud, new_model(cloud, None)))
@@ -310,14 +327,17 @@ def quota_of_10():
 
 def test_serverless_concurrency_beyond_the_quota_is_refused_at_create(cloud, good_artifact, quota_of_10):
     sm = cloud.make("sagemaker", region="ap-southeast-2")
-    first = new_endpoint(cloud, new_config(cloud, new_model(cloud, good_artifact, sm), concurrency=6, sm=sm), sm=sm)
+    first = new_endpoint(
+        cloud, new_config(cloud, new_model(cloud, good_artifact, sm), concurrency=6, sm=sm), sm=sm
+    )
     try:
         second = new_config(cloud, new_model(cloud, good_artifact, sm), concurrency=5, sm=sm)
         code, message = error_of(lambda: sm.create_endpoint(EndpointName="second", EndpointConfigName=second))
         assert code == "ResourceLimitExceeded"
         assert message.startswith(
             "The account-level service limit 'Maximum total concurrency that can be allocated across all serverless "
-            "endpoints' is 10, with current utilization of 6 and a request delta of 5.")
+            "endpoints' is 10, with current utilization of 6 and a request delta of 5."
+        )
     finally:
         sm.delete_endpoint(EndpointName=first)
 
@@ -330,7 +350,9 @@ def test_serverless_concurrency_beyond_the_quota_is_refused_at_update(cloud, goo
         bigger = new_config(cloud, model_name, concurrency=11, sm=sm)
         code, _ = error_of(lambda: sm.update_endpoint(EndpointName=name, EndpointConfigName=bigger))
         assert code == "ResourceLimitExceeded"
-        sm.update_endpoint(EndpointName=name, EndpointConfigName=new_config(cloud, model_name, concurrency=10, sm=sm))
+        sm.update_endpoint(
+            EndpointName=name, EndpointConfigName=new_config(cloud, model_name, concurrency=10, sm=sm)
+        )
         assert status(cloud, name, sm) == "InService"
     finally:
         sm.delete_endpoint(EndpointName=name)
@@ -339,7 +361,9 @@ def test_serverless_concurrency_beyond_the_quota_is_refused_at_update(cloud, goo
 def test_a_failed_endpoint_holds_no_serverless_concurrency(cloud, good_artifact, quota_of_10):
     sm = cloud.make("sagemaker", region="ap-southeast-2")
     failed = new_endpoint(cloud, new_config(cloud, new_model(cloud, None, sm), concurrency=10, sm=sm), sm=sm)
-    good = new_endpoint(cloud, new_config(cloud, new_model(cloud, good_artifact, sm), concurrency=10, sm=sm), sm=sm)
+    good = new_endpoint(
+        cloud, new_config(cloud, new_model(cloud, good_artifact, sm), concurrency=10, sm=sm), sm=sm
+    )
     assert (status(cloud, failed, sm), status(cloud, good, sm)) == ("Failed", "InService")
     sm.delete_endpoint(EndpointName=failed)
     sm.delete_endpoint(EndpointName=good)
@@ -374,7 +398,9 @@ def test_an_endpoint_config_name_in_use_cannot_be_created_again(cloud, good_arti
         EndpointConfigName=config,
         ProductionVariants=[{"VariantName": "X", "ModelName": model_name, "InstanceType": "ml.m5.large",
                              "InitialInstanceCount": 1}]))  # fmt: skip
-    assert code == "ValidationException" and message.startswith("Cannot create already existing endpoint configuration")
+    assert code == "ValidationException" and message.startswith(
+        "Cannot create already existing endpoint configuration"
+    )
 
 
 # -- the kit: helpers.sagemaker ---------------------------------------------------------------------
@@ -398,7 +424,9 @@ def sdk(cloud):
 def ensure_endpoint(sdk, name: str, config: str):
     from helpers import sagemaker
 
-    return sagemaker.ensure_endpoint(sdk.Endpoint.create, endpoint_name=name, endpoint_config_name=config, **sdk.options)
+    return sagemaker.ensure_endpoint(
+        sdk.Endpoint.create, endpoint_name=name, endpoint_config_name=config, **sdk.options
+    )
 
 
 def test_create_once_waits_while_a_new_role_propagates(cloud, good_artifact, sdk, capsys):
@@ -458,7 +486,9 @@ def test_ensure_endpoint_moves_an_endpoint_to_a_new_configuration(cloud, good_ar
     assert ensure_endpoint(sdk, name, new).endpoint_config_name == new
 
 
-def test_ensure_endpoint_keeps_an_endpoint_that_serves_the_configuration(cloud, good_artifact, sdk, local_profile):
+def test_ensure_endpoint_keeps_an_endpoint_that_serves_the_configuration(
+    cloud, good_artifact, sdk, local_profile
+):
     config = new_config(cloud, new_model(cloud, good_artifact))
     name = new_endpoint(cloud, config)
     created = cloud.sm.describe_endpoint(EndpointName=name)

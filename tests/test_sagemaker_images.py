@@ -18,13 +18,16 @@ from helpers.local import sagemaker_images
 
 ACCOUNT = "123456789012"
 VERSION = "1.7-1"
-SDK_REGIONS = sorted(image_uris.config_for_framework("xgboost")["inference"]["versions"][VERSION]["registries"])
+SDK_REGIONS = sorted(
+    image_uris.config_for_framework("xgboost")["inference"]["versions"][VERSION]["registries"]
+)
 
 
 @pytest.mark.parametrize("region", SDK_REGIONS)
 def test_the_local_clouds_registry_image_is_the_sdks_own(region):
     assert sagemaker_images.registry_image("xgboost", region, VERSION) == image_uris.retrieve(
-        "xgboost", region=region, version=VERSION)
+        "xgboost", region=region, version=VERSION
+    )
 
 
 def test_every_published_version_of_the_region_is_pullable():
@@ -112,7 +115,8 @@ def test_another_image_fails_the_endpoint_and_it_is_not_invoked(cloud, region, i
     assert described["EndpointStatus"] == "Failed"
     assert described["FailureReason"] == (
         "Please make sure all images included in the model for the production variant AllTraffic exist, and that "
-        "the execution role used to create the model has permissions to access them.")
+        "the execution role used to create the model has permissions to access them."
+    )
     code, message = error_of(lambda: invoke(cloud, region, name))
     assert (code, message) == ("ValidationError", f"Endpoint {name} of account {ACCOUNT} not found.")
 

@@ -60,9 +60,18 @@ def role(aws, bucket) -> str:
         {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
     name = f"test-sagemaker-{uuid.uuid4().hex[:8]}"
     arn = aws.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    aws.iam.put_role_policy(RoleName=name, PolicyName="read-artifacts", PolicyDocument=json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    aws.iam.put_role_policy(
+        RoleName=name,
+        PolicyName="read-artifacts",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+                ],
+            }
+        ),
+    )
     return arn
 
 
@@ -125,7 +134,9 @@ def endpoint_log(aws, endpoint: str) -> list[tuple[str, str]]:
     group = f"/aws/sagemaker/Endpoints/{endpoint}"
     out = []
     for stream in aws.logs.describe_log_streams(logGroupName=group)["logStreams"]:
-        events = aws.logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True)
+        events = aws.logs.get_log_events(
+            logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
+        )
         out += [(stream["logStreamName"], e["message"]) for e in events["events"]]
     return out
 
@@ -146,7 +157,9 @@ def test_json_predictions_equal_the_models_own(aws, endpoint, booster):
         Body=json.dumps({"instances": ROWS}),
     )  # fmt: skip
     assert answer["ContentType"] == "application/json"
-    assert [p["score"] for p in json.loads(answer["Body"].read())["predictions"]] == model.predict(booster, ROWS)
+    assert [p["score"] for p in json.loads(answer["Body"].read())["predictions"]] == model.predict(
+        booster, ROWS
+    )
 
 
 def test_answer_names_the_production_variant(aws, endpoint):
@@ -157,7 +170,9 @@ def test_answer_names_the_production_variant(aws, endpoint):
 def test_traffic_is_split_by_variant_weight(aws, make_endpoint, trained):
     name = make_endpoint({"Blue": (trained.artifact, 3.0), "Green": (trained.artifact, 1.0)})
     counts = Counter(
-        aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4")["InvokedProductionVariant"]
+        aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4")[
+            "InvokedProductionVariant"
+        ]
         for _ in range(400)
     )
     assert set(counts) == {"Blue", "Green"}
@@ -167,7 +182,9 @@ def test_traffic_is_split_by_variant_weight(aws, make_endpoint, trained):
 def test_target_variant_chooses_the_variant_and_its_model(aws, make_endpoint, trained):
     other = model.train(seed=7)
     name = make_endpoint({"Current": (trained.artifact, 1.0), "Candidate": (other.artifact, 0.0)})
-    answer = aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body=csv_of(ROWS), TargetVariant="Candidate")
+    answer = aws.runtime.invoke_endpoint(
+        EndpointName=name, ContentType="text/csv", Body=csv_of(ROWS), TargetVariant="Candidate"
+    )
     assert answer["InvokedProductionVariant"] == "Candidate"
     scores = [float(s) for s in answer["Body"].read().decode().splitlines()]
     assert scores == model.predict(model.load_booster(other.artifact), ROWS)
@@ -176,7 +193,9 @@ def test_target_variant_chooses_the_variant_and_its_model(aws, make_endpoint, tr
 
 def test_unknown_target_variant_is_a_validation_error(aws, endpoint):
     with pytest.raises(ClientError) as caught:
-        aws.runtime.invoke_endpoint(EndpointName=endpoint, ContentType="text/csv", Body="1,2,3,4", TargetVariant="Nope")
+        aws.runtime.invoke_endpoint(
+            EndpointName=endpoint, ContentType="text/csv", Body="1,2,3,4", TargetVariant="Nope"
+        )
     assert caught.value.response["Error"]["Code"] == "ValidationError"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
@@ -297,7 +316,9 @@ def test_corrupt_artifact_counts_as_a_5xx_error(aws, make_endpoint, bucket, trai
 def test_metrics_of_one_variant_are_not_the_others(aws, make_endpoint, trained):
     name = make_endpoint({"Blue": (trained.artifact, 1.0), "Green": (trained.artifact, 1.0)})
     for _ in range(2):
-        aws.runtime.invoke_endpoint(EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4", TargetVariant="Green")
+        aws.runtime.invoke_endpoint(
+            EndpointName=name, ContentType="text/csv", Body="1,2,0.3,4", TargetVariant="Green"
+        )
     assert metric(aws, name, "Green", "Invocations") == 2.0
     assert metric(aws, name, "Blue", "Invocations") is None
 
@@ -310,7 +331,9 @@ def test_lambda_calling_the_endpoint_gets_the_models_prediction(aws, endpoint, b
     lam = boto3.client("lambda", endpoint_url=local_cloud, region_name=REGION)
     trust = {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip
-    role = aws.iam.create_role(RoleName=f"fn-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(trust))
+    role = aws.iam.create_role(
+        RoleName=f"fn-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(trust)
+    )
     aws.iam.put_role_policy(RoleName=role["Role"]["RoleName"], PolicyName="invoke", PolicyDocument=json.dumps({
         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:InvokeEndpoint",
                                                 "Resource": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/{endpoint.lower()}"}]}))  # fmt: skip

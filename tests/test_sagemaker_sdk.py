@@ -38,7 +38,8 @@ def test_importing_the_kit_and_starting_the_local_cloud_does_not_import_the_sdk(
 
 
 def test_the_sdk_reaches_the_local_cloud_through_the_kits_session(local_cloud):
-    out = run("""
+    out = run(
+        """
         from helpers import sagemaker
         from sagemaker.core.resources import Endpoint
         from botocore.exceptions import ClientError
@@ -50,7 +51,10 @@ def test_the_sdk_reaches_the_local_cloud_through_the_kits_session(local_cloud):
         from sagemaker.core.utils.utils import SageMakerClient
         clients = SageMakerClient(session=options["session"], region_name=options["region"])
         print(clients.sagemaker_client.meta.endpoint_url, clients.sagemaker_runtime_client.meta.endpoint_url)
-    """, AWS_ENDPOINT_URL=local_cloud, WORKSHOP_MODE="local")
+    """,
+        AWS_ENDPOINT_URL=local_cloud,
+        WORKSHOP_MODE="local",
+    )
     message, urls = out.strip().splitlines()
     assert "no-such-endpoint" in message and "123456789012" in message  # the local cloud answered
     assert urls.split() == [local_cloud, local_cloud]
@@ -62,5 +66,9 @@ def test_the_xgboost_image_is_the_sdks_answer():
     from helpers import sagemaker
 
     for region in ("us-east-1", "ap-south-1", "eu-north-1", "cn-north-1", "us-gov-west-1"):
-        assert sagemaker.xgboost_image_uri(region) == image_uris.retrieve("xgboost", region=region, version="1.7-1")
-    assert sagemaker.xgboost_image_uri("ap-south-1").startswith("720646828776.dkr.ecr.ap-south-1.amazonaws.com/")
+        assert sagemaker.xgboost_image_uri(region) == image_uris.retrieve(
+            "xgboost", region=region, version="1.7-1"
+        )
+    assert sagemaker.xgboost_image_uri("ap-south-1").startswith(
+        "720646828776.dkr.ecr.ap-south-1.amazonaws.com/"
+    )

@@ -17,13 +17,28 @@ def test_valid_prefixes_are_accepted(prefix):
 
 @pytest.mark.parametrize(
     "prefix",
-    ["Jane", "jane_doe", "jane.doe", "1jane", "-jane", "jane-", "jane--doe", "abcdefghijklmnopqrstu", "", "jané"],
+    [
+        "Jane",
+        "jane_doe",
+        "jane.doe",
+        "1jane",
+        "-jane",
+        "jane-",
+        "jane--doe",
+        "abcdefghijklmnopqrstu",
+        "",
+        "jané",
+    ],
 )
 def test_invalid_prefixes_are_refused_with_the_rule_and_a_fix(prefix):
     with pytest.raises(SettingsError) as caught:
         validate_prefix(prefix)
     message = str(caught.value)
-    assert repr(prefix) in message and "at most 20 characters" in message and "export WORKSHOP_PREFIX=" in message
+    assert (
+        repr(prefix) in message
+        and "at most 20 characters" in message
+        and "export WORKSHOP_PREFIX=" in message
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,12 +95,19 @@ def test_aws_mode_takes_the_region_from_aws_variables():
 
 
 def test_local_mode_ignores_the_aws_region_variables():
-    assert Settings.from_env({"WORKSHOP_PREFIX": "x", "AWS_DEFAULT_REGION": "eu-west-1"}).region == "us-east-1"
+    assert (
+        Settings.from_env({"WORKSHOP_PREFIX": "x", "AWS_DEFAULT_REGION": "eu-west-1"}).region == "us-east-1"
+    )
 
 
 def test_workshop_region_wins_in_both_modes():
     for mode in ("local", "aws"):
-        env = {"WORKSHOP_MODE": mode, "WORKSHOP_PREFIX": "x", "WORKSHOP_REGION": "us-west-2", "AWS_REGION": "eu-west-1"}
+        env = {
+            "WORKSHOP_MODE": mode,
+            "WORKSHOP_PREFIX": "x",
+            "WORKSHOP_REGION": "us-west-2",
+            "AWS_REGION": "eu-west-1",
+        }
         assert Settings.from_env(env).region == "us-west-2"
 
 
@@ -96,7 +118,10 @@ def test_malformed_region_is_refused(region):
 
 
 def test_gov_cloud_region_is_accepted():
-    assert Settings.from_env({"WORKSHOP_PREFIX": "x", "WORKSHOP_REGION": "us-gov-west-1"}).region == "us-gov-west-1"
+    assert (
+        Settings.from_env({"WORKSHOP_PREFIX": "x", "WORKSHOP_REGION": "us-gov-west-1"}).region
+        == "us-gov-west-1"
+    )
 
 
 def test_port_from_the_environment():
@@ -120,7 +145,11 @@ def test_names_carry_the_prefix():
 
 
 def test_existing_endpoint_and_function_names_are_reused():
-    env = {"WORKSHOP_PREFIX": "x", "WORKSHOP_ENDPOINT_NAME": "shared-ep", "WORKSHOP_FUNCTION_NAME": "shared-fn"}
+    env = {
+        "WORKSHOP_PREFIX": "x",
+        "WORKSHOP_ENDPOINT_NAME": "shared-ep",
+        "WORKSHOP_FUNCTION_NAME": "shared-fn",
+    }
     names = Settings.from_env(env).names
     assert (names.endpoint, names.function) == ("shared-ep", "shared-fn")
 
@@ -128,14 +157,20 @@ def test_existing_endpoint_and_function_names_are_reused():
 def test_tags_name_the_kit_the_prefix_and_the_creator():
     arn = "arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Attendee_0a1b/jane.doe@example.com"
     tags = Settings.from_env({"WORKSHOP_PREFIX": "jane"}, identity=lambda s: arn).tags(chapter="8")
-    assert tags[config.TAG_KIT] == config.KIT_NAME and tags[config.TAG_PREFIX] == "jane" and tags["chapter"] == "8"
+    assert (
+        tags[config.TAG_KIT] == config.KIT_NAME
+        and tags[config.TAG_PREFIX] == "jane"
+        and tags["chapter"] == "8"
+    )
     assert tags[config.TAG_CREATOR] == arn
 
 
 def test_the_creator_tag_is_the_arn_in_characters_every_service_accepts():
     arn = "arn:aws:sts::123456789012:assumed-role/workshop/jane,doe+lab@example.com"
     tags = Settings.from_env({"WORKSHOP_PREFIX": "jane"}, identity=lambda s: arn + "x" * 300).tags()
-    assert tags[config.TAG_CREATOR].startswith("arn:aws:sts::123456789012:assumed-role/workshop/jane_doe+lab@example.com")
+    assert tags[config.TAG_CREATOR].startswith(
+        "arn:aws:sts::123456789012:assumed-role/workshop/jane_doe+lab@example.com"
+    )
     assert len(tags[config.TAG_CREATOR]) == 256
 
 
@@ -175,11 +210,31 @@ def test_aws_mode_refuses_an_identity_many_people_share_and_says_what_to_set(arn
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"WORKSHOP_MODE": "aws"}, identity=lambda s: arn)
     message = str(caught.value)
-    assert arn in message and "%env WORKSHOP_PREFIX=jane-doe" in message and "export WORKSHOP_PREFIX=jane-doe" in message
+    assert (
+        arn in message
+        and "%env WORKSHOP_PREFIX=jane-doe" in message
+        and "export WORKSHOP_PREFIX=jane-doe" in message
+    )
 
 
-@pytest.mark.parametrize("prefix", ["sagemaker-user", "jovyan", "ec2-user", "ubuntu", "root", "admin", "user", "sagemaker",
-                                    "studio", "default", "attendee", "vscode", "codespace"])
+@pytest.mark.parametrize(
+    "prefix",
+    [
+        "sagemaker-user",
+        "jovyan",
+        "ec2-user",
+        "ubuntu",
+        "root",
+        "admin",
+        "user",
+        "sagemaker",
+        "studio",
+        "default",
+        "attendee",
+        "vscode",
+        "codespace",
+    ],
+)
 def test_aws_mode_refuses_a_shared_name_set_in_workshop_prefix(prefix):
     with pytest.raises(SettingsError) as caught:
         Settings.from_env({"WORKSHOP_MODE": "aws", "WORKSHOP_PREFIX": prefix}, identity=lambda s: "unused")
@@ -198,7 +253,10 @@ def test_local_mode_keeps_the_login_name_even_a_shared_one(monkeypatch):
 
 def test_aws_mode_never_takes_the_login_name(monkeypatch):
     monkeypatch.setattr(getpass, "getuser", lambda: "jane")
-    assert Settings.from_env({"WORKSHOP_MODE": "aws"}, identity=lambda s: "arn:aws:iam::1:user/ann").prefix == "ann"
+    assert (
+        Settings.from_env({"WORKSHOP_MODE": "aws"}, identity=lambda s: "arn:aws:iam::1:user/ann").prefix
+        == "ann"
+    )
 
 
 def test_settings_ask_who_you_are_only_for_an_aws_prefix_to_derive(monkeypatch):
@@ -215,8 +273,13 @@ def test_the_settings_module_does_not_import_boto3():
     import sys
 
     code = "import sys, helpers.config; print('boto3' in sys.modules, 'botocore' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=str(config.__file__).rsplit("/helpers/", 1)[0]).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(config.__file__).rsplit("/helpers/", 1)[0],
+    ).stdout
     assert out.split() == ["False", "False"]
 
 
@@ -249,14 +312,24 @@ def test_a_permission_error_in_a_notebook_is_shown_in_one_line_with_the_missing_
 
     from helpers.session import show_error
 
-    denied = ClientError({"Error": {"Code": "AccessDeniedException", "Message": (
-        "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: dynamodb:PutItem "
-        "on resource: arn:aws:dynamodb:us-east-1:123456789012:table/t because no identity-based policy allows it")}},
-        "PutItem")
+    denied = ClientError(
+        {
+            "Error": {
+                "Code": "AccessDeniedException",
+                "Message": (
+                    "User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: dynamodb:PutItem "
+                    "on resource: arn:aws:dynamodb:us-east-1:123456789012:table/t because no identity-based policy allows it"
+                ),
+            }
+        },
+        "PutItem",
+    )
     shell = _Shell()
     show_error(shell, ClientError, denied, None)
     assert shell.calls == ["one line"]
-    assert "needs dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/t" in capsys.readouterr().err
+    assert (
+        "needs dynamodb:PutItem on arn:aws:dynamodb:us-east-1:123456789012:table/t" in capsys.readouterr().err
+    )
 
 
 def test_an_error_the_kit_cannot_explain_keeps_its_full_traceback(capsys):

@@ -42,20 +42,28 @@ def test_the_kits_import_in_a_kernel_keeps_pandas_tables_out_of_mathjax():
         "print(pd.get_option('display.html.use_mathjax'))\n"
         "print('tex2jax_ignore' in pd.DataFrame({'p': ['{ $.event = 1 }', '$0.10']})._repr_html_())\n"
     )
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out.split() == ["False", "True"]
 
 
 def test_a_process_without_ipython_does_not_import_pandas_for_it():
     script = "import sys, helpers.config; print('pandas' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False"
 
 
 @pytest.mark.parametrize(
     ("mode", "port", "expected"),
     [
-        ("local", "4711", "aws --endpoint-url http://127.0.0.1:4711 --region eu-west-1 lambda list-functions"),
+        (
+            "local",
+            "4711",
+            "aws --endpoint-url http://127.0.0.1:4711 --region eu-west-1 lambda list-functions",
+        ),
         ("aws", "4711", "aws --region eu-west-1 lambda list-functions"),
     ],
 )
@@ -104,14 +112,22 @@ def test_the_printed_aws_cli_commands_run_against_the_local_cloud(local_cloud, m
     monkeypatch.setattr(config, "settings", lambda: config.Settings.from_env())
     table = "cli-check-inference-metadata"
     boto3.client("dynamodb", endpoint_url=local_cloud, region_name="us-east-1").create_table(
-        TableName=table, BillingMode="PAY_PER_REQUEST",
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}])
-    command = shlex.split(show.aws_cli("dynamodb", "describe-table", "--table-name", table, "--output", "json"))
+        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+    )
+    command = shlex.split(
+        show.aws_cli("dynamodb", "describe-table", "--table-name", table, "--output", "json")
+    )
     assert command[0] == "aws"
     aws = Path(sys.executable).with_name("aws")  # the kit installs the AWS CLI into its venv
-    env = {"PATH": str(aws.parent), "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "HOME": str(tmp_path)}  # no endpoint or region from the environment: the command carries them
+    env = {
+        "PATH": str(aws.parent),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "HOME": str(tmp_path),
+    }  # no endpoint or region from the environment: the command carries them
     answer = subprocess.run([str(aws), *command[1:]], env=env, capture_output=True, text=True, timeout=60)
     assert answer.returncode == 0, answer.stderr
     assert json.loads(answer.stdout)["Table"]["TableName"] == table

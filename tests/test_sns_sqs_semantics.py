@@ -64,6 +64,7 @@ def subscribed_queue(sns, sqs) -> tuple[str, str]:
 
 # --- SNS CreateTopic ----------------------------------------------------------------------------
 
+
 def test_create_topic_with_the_same_name_and_tags_returns_the_existing_topic(sns):
     name = unique("t")
     first = sns.create_topic(Name=name, Tags=tags(a="1"))["TopicArn"]
@@ -81,7 +82,9 @@ def test_create_topic_with_different_tags_is_refused(sns):
     arn = sns.create_topic(Name=name, Tags=tags(created="1"))["TopicArn"]
     error = error_of(lambda: sns.create_topic(Name=name, Tags=tags(created="2")))
     assert (error["Code"], error["Message"]) == (
-        "InvalidParameter", "Invalid parameter: Tags Reason: Topic already exists with different tags")
+        "InvalidParameter",
+        "Invalid parameter: Tags Reason: Topic already exists with different tags",
+    )
     assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == tags(created="1")
 
 
@@ -96,30 +99,43 @@ def test_create_topic_with_different_attributes_is_refused(sns):
     sns.create_topic(Name=name, Attributes={"DisplayName": "alarms"})
     error = error_of(lambda: sns.create_topic(Name=name, Attributes={"DisplayName": "other"}))
     assert (error["Code"], error["Message"]) == (
-        "InvalidParameter", "Invalid parameter: Attributes Reason: Topic already exists with different attributes")
+        "InvalidParameter",
+        "Invalid parameter: Attributes Reason: Topic already exists with different attributes",
+    )
     assert sns.create_topic(Name=name, Attributes={"DisplayName": "alarms"})["TopicArn"].endswith(name)
 
 
 # --- SQS CreateQueue ----------------------------------------------------------------------------
+
 
 def test_create_queue_with_a_different_attribute_names_that_attribute(sqs):
     name = unique("q")
     sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"})
     error = error_of(lambda: sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "60"}))
     assert (error["Code"], error["Message"]) == (
-        "QueueAlreadyExists", "A queue already exists with the same name and a different value for attribute VisibilityTimeout")
+        "QueueAlreadyExists",
+        "A queue already exists with the same name and a different value for attribute VisibilityTimeout",
+    )
 
 
 def test_create_queue_with_the_same_attributes_returns_the_existing_queue(sqs):
     name = unique("q")
-    url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"}, tags={"a": "1"})["QueueUrl"]
-    assert sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"}, tags={"a": "1"})["QueueUrl"] == url
+    url = sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"}, tags={"a": "1"})[
+        "QueueUrl"
+    ]
+    assert (
+        sqs.create_queue(QueueName=name, Attributes={"VisibilityTimeout": "30"}, tags={"a": "1"})["QueueUrl"]
+        == url
+    )
 
 
 def test_create_queue_with_different_tags_is_refused_and_keeps_the_tags(sqs):
     name = unique("q")
     url = sqs.create_queue(QueueName=name, tags={"created": "1"})["QueueUrl"]
-    assert error_of(lambda: sqs.create_queue(QueueName=name, tags={"created": "2"}))["Code"] == "QueueAlreadyExists"
+    assert (
+        error_of(lambda: sqs.create_queue(QueueName=name, tags={"created": "2"}))["Code"]
+        == "QueueAlreadyExists"
+    )
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"created": "1"}
 
 
@@ -127,7 +143,10 @@ def test_a_deleted_queues_name_cannot_be_reused_within_60_seconds(sqs):
     name = unique("q")
     sqs.delete_queue(QueueUrl=sqs.create_queue(QueueName=name)["QueueUrl"])
     error = error_of(lambda: sqs.create_queue(QueueName=name))
-    assert (error["Code"], error["Message"]) == ("AWS.SimpleQueueService.QueueDeletedRecently", local_sqs.DELETED_RECENTLY)
+    assert (error["Code"], error["Message"]) == (
+        "AWS.SimpleQueueService.QueueDeletedRecently",
+        local_sqs.DELETED_RECENTLY,
+    )
 
 
 def test_a_deleted_queues_name_is_free_again_60_seconds_after_the_deletion():
@@ -138,10 +157,17 @@ def test_a_deleted_queues_name_is_free_again_60_seconds_after_the_deletion():
 
 # --- SQS polling --------------------------------------------------------------------------------
 
+
 def received_counts(sqs, url: str, polls: int, wait: int = 0) -> list[int]:
     """How many messages each receive returns (VisibilityTimeout 0 keeps them all available)."""
-    return [len(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait,
-                                    VisibilityTimeout=0).get("Messages", [])) for _ in range(polls)]
+    return [
+        len(
+            sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait, VisibilityTimeout=0
+            ).get("Messages", [])
+        )
+        for _ in range(polls)
+    ]
 
 
 def queue_with(sqs, n: int) -> str:
@@ -179,9 +205,13 @@ def test_long_polling_waits_for_a_message_when_the_queue_is_empty(sqs):
 
 # --- SNS delivery -------------------------------------------------------------------------------
 
+
 def visible_messages(sqs, url: str) -> int:
-    return int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
-               ["Attributes"]["ApproximateNumberOfMessages"])
+    return int(
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"
+        ]
+    )
 
 
 def test_sns_delivers_after_publish_returns_under_the_aws_profile(sns, sqs):
@@ -201,6 +231,7 @@ def test_sns_delivers_before_publish_returns_under_the_local_profile(sns, sqs):
 
 # --- the kit: topic and queue looked up, tagged, never re-created ---------------------------------
 
+
 def kit_tags(created: str) -> dict[str, str]:
     return {"workshop-kit": "ml-pipeline-ch8", "workshop-prefix": "t", "workshop-created-at": created}
 
@@ -209,7 +240,9 @@ def test_ensure_topic_twice_keeps_the_first_creation_time(sns):
     name = unique("topic")
     arn = kit_sns.ensure_topic(name, kit_tags("2026-01-01T00:00:00Z"))
     assert kit_sns.ensure_topic(name, kit_tags("2026-01-01T00:05:00Z")) == arn
-    assert {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]} == kit_tags("2026-01-01T00:00:00Z")
+    assert {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]} == kit_tags(
+        "2026-01-01T00:00:00Z"
+    )
 
 
 def test_ensure_topic_adds_only_the_kit_tags_a_topic_lacks(sns):
@@ -217,7 +250,11 @@ def test_ensure_topic_adds_only_the_kit_tags_a_topic_lacks(sns):
     arn = sns.create_topic(Name=name, Tags=tags(owner="me", **{"workshop-created-at": "old"}))["TopicArn"]
     kit_sns.ensure_topic(name, kit_tags("new"))
     assert {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]} == {
-        "owner": "me", "workshop-created-at": "old", "workshop-kit": "ml-pipeline-ch8", "workshop-prefix": "t"}
+        "owner": "me",
+        "workshop-created-at": "old",
+        "workshop-kit": "ml-pipeline-ch8",
+        "workshop-prefix": "t",
+    }
 
 
 def test_ensure_queue_twice_keeps_the_first_creation_time(sqs):
@@ -238,15 +275,27 @@ def test_ensure_queue_right_after_its_deletion_waits_until_the_name_is_free(sqs,
 
 # --- the kit: reading the notification it waits for ----------------------------------------------
 
+
 def note(alarm: str, state: str, at: datetime) -> str:
     """An alarm notification's message as CloudWatch publishes it (the fields the kit reads)."""
-    return json.dumps({"AlarmName": alarm, "NewStateValue": state, "OldStateValue": "OK",
-                       "StateChangeTime": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000"})
+    return json.dumps(
+        {
+            "AlarmName": alarm,
+            "NewStateValue": state,
+            "OldStateValue": "OK",
+            "StateChangeTime": at.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
+        }
+    )
 
 
 def remaining_notes(sqs, url: str) -> list[tuple[str, str]]:
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-    return sorted((m["AlarmName"], m["NewStateValue"]) for m in (json.loads(json.loads(x["Body"])["Message"]) for x in messages))
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+        "Messages", []
+    )
+    return sorted(
+        (m["AlarmName"], m["NewStateValue"])
+        for m in (json.loads(json.loads(x["Body"])["Message"]) for x in messages)
+    )
 
 
 def test_receive_notifications_returns_the_expected_note_and_leaves_other_alarms_notes(sns, sqs):
@@ -280,8 +329,10 @@ def test_receive_notifications_waits_for_a_note_delivered_late(sns, sqs):
 
 def test_receive_notifications_names_what_it_waited_for_when_nothing_comes(sns, sqs):
     _, url = subscribed_queue(sns, sqs)
-    with pytest.raises(WorkshopError, match=r'errors.*ALARM.*2 s'):
-        kit_sqs.receive_notifications(url, alarm="errors", state="ALARM", since=datetime.now(UTC), timeout_s=2)
+    with pytest.raises(WorkshopError, match=r"errors.*ALARM.*2 s"):
+        kit_sqs.receive_notifications(
+            url, alarm="errors", state="ALARM", since=datetime.now(UTC), timeout_s=2
+        )
 
 
 def test_drain_deletes_what_it_read_and_reports_how_many(sqs):
@@ -295,7 +346,9 @@ def test_drain_before_a_moment_keeps_the_notes_of_later_state_changes(sns, sqs):
     topic, url = subscribed_queue(sns, sqs)
     settled = datetime.now(UTC)
     sns.publish(TopicArn=topic, Message=note("errors", "OK", settled - timedelta(minutes=1)), Subject="OK")
-    sns.publish(TopicArn=topic, Message=note("errors", "ALARM", settled + timedelta(seconds=5)), Subject="ALARM")
+    sns.publish(
+        TopicArn=topic, Message=note("errors", "ALARM", settled + timedelta(seconds=5)), Subject="ALARM"
+    )
     assert kit_sqs.drain(url, before=settled) == 1
     found = kit_sqs.receive_notifications(url, alarm="errors", state="ALARM", since=settled, timeout_s=5)
     assert [n["Subject"] for n in found] == ["ALARM"]

@@ -21,18 +21,26 @@ def test_ensuring_a_log_group_again_keeps_its_created_at_tag_and_adds_missing_on
     name = f"/aws/lambda/tags-{uuid.uuid4().hex[:8]}"
     logs.ensure_log_group(name, 14, {"workshop-created-at": "2026-11-29T10:00:00Z"})
 
-    logs.ensure_log_group(name, 14, {"workshop-created-at": "2026-11-29T11:00:00Z", "workshop-kit": "ml-pipeline-ch8"})
+    logs.ensure_log_group(
+        name, 14, {"workshop-created-at": "2026-11-29T11:00:00Z", "workshop-kit": "ml-pipeline-ch8"}
+    )
 
     client = boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1")
     assert client.list_tags_log_group(logGroupName=name)["tags"] == {
-        "workshop-created-at": "2026-11-29T10:00:00Z", "workshop-kit": "ml-pipeline-ch8"}
+        "workshop-created-at": "2026-11-29T10:00:00Z",
+        "workshop-kit": "ml-pipeline-ch8",
+    }
 
 
 # --- The creator tag: every resource the kit creates names the identity that created it (STS's ARN).
 
 LOCAL_CALLER = "arn:aws:sts::123456789012:user/moto"  # the local cloud's STS, for the kit's dummy credentials
-TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
-                                                 "Action": "sts:AssumeRole"}]}
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
 HANDLER = b"def lambda_handler(event, context):\n    return {'ok': True}\n"
 SOURCES = Path(__file__).resolve().parents[1] / "notebook_sources"
 
@@ -60,23 +68,45 @@ def made(local_cloud, metadata_spec):
         role = iam.ensure_role(n.role, TRUST, [], settings.tags())
         bucket = s3.ensure_bucket(n.bucket("123456789012", "us-east-1"), settings.tags())
         s3.put_if_changed(bucket, n.model_key, b"model", settings.tags())
-        cloudwatch.ensure_alarms([{"AlarmName": n.alarm("inference-errors"), "Namespace": n.metric_namespace,
-                                   "MetricName": "InferenceErrors", "Statistic": "Sum", "Period": 60,
-                                   "EvaluationPeriods": 1, "Threshold": 0, "ComparisonOperator": "GreaterThanThreshold",
-                                   "Tags": settings.tag_list()}])
+        cloudwatch.ensure_alarms(
+            [
+                {
+                    "AlarmName": n.alarm("inference-errors"),
+                    "Namespace": n.metric_namespace,
+                    "MetricName": "InferenceErrors",
+                    "Statistic": "Sum",
+                    "Period": 60,
+                    "EvaluationPeriods": 1,
+                    "Threshold": 0,
+                    "ComparisonOperator": "GreaterThanThreshold",
+                    "Tags": settings.tag_list(),
+                }
+            ]
+        )
         zipped = io.BytesIO()
         with zipfile.ZipFile(zipped, "w") as archive:
             archive.writestr("app.py", HANDLER)
-        function = awslambda.ensure_function({"FunctionName": n.function, "Runtime": "python3.13", "Role": role,
-                                              "Handler": "app.lambda_handler", "Tags": settings.tags()},
-                                             zipped.getvalue())
+        function = awslambda.ensure_function(
+            {
+                "FunctionName": n.function,
+                "Runtime": "python3.13",
+                "Role": role,
+                "Handler": "app.lambda_handler",
+                "Tags": settings.tags(),
+            },
+            zipped.getvalue(),
+        )
         creator = settings.creator
     config._current, session._prepared = None, None
     session._clients.cache_clear()
-    c = {s: boto3.client(s, endpoint_url=local_cloud, region_name="us-east-1")
-         for s in ("dynamodb", "logs", "sns", "sqs", "iam", "s3", "cloudwatch", "lambda")}
+    c = {
+        s: boto3.client(s, endpoint_url=local_cloud, region_name="us-east-1")
+        for s in ("dynamodb", "logs", "sns", "sqs", "iam", "s3", "cloudwatch", "lambda")
+    }
     table_arn = c["dynamodb"].describe_table(TableName=n.metadata_table)["Table"]["TableArn"]
-    alarm_arn = c["cloudwatch"].describe_alarms(AlarmNames=[n.alarm("inference-errors")])["MetricAlarms"][0]["AlarmArn"]
+    alarm_arn = c["cloudwatch"].describe_alarms(AlarmNames=[n.alarm("inference-errors")])["MetricAlarms"][0][
+        "AlarmArn"
+    ]
     pairs = lambda tags: {t["Key"]: t["Value"] for t in tags}  # noqa: E731
     tags = {
         "table": pairs(c["dynamodb"].list_tags_of_resource(ResourceArn=table_arn)["Tags"]),
@@ -97,7 +127,9 @@ def test_the_local_clouds_caller_identity_is_the_creator(made):
     assert creator == LOCAL_CALLER
 
 
-@pytest.mark.parametrize("kind", ["table", "log group", "topic", "queue", "role", "bucket", "object", "alarm", "function"])
+@pytest.mark.parametrize(
+    "kind", ["table", "log group", "topic", "queue", "role", "bucket", "object", "alarm", "function"]
+)
 def test_each_kind_the_kit_creates_carries_the_creator_tag(made, kind):
     _, tags = made
     assert tags[kind].get(TAG_CREATOR) == LOCAL_CALLER
@@ -117,6 +149,8 @@ def test_every_tag_argument_in_the_notebooks_comes_from_the_settings():
         for value in re.findall(r"""["']Tags["']\s*:\s*([\w.()]+)""", text):
             assert value in allowed, f"{source.name}: Tags from {value}"
             seen += 1
-        for value in re.findall(r"^\s*tags\s*=\s*(.+?),?$", text, flags=re.M):  # assignments, keyword arguments
+        for value in re.findall(
+            r"^\s*tags\s*=\s*(.+?),?$", text, flags=re.M
+        ):  # assignments, keyword arguments
             assert value.strip() in allowed | {SDK_TAGS}, f"{source.name}: tags = {value}"
     assert seen >= 8  # the specs of 00_setup, 8.1 and 8.3

@@ -41,7 +41,9 @@ SNIPPET = textwrap.dedent(
 
 
 def mypy(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "mypy", *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "mypy", *args], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
 
 
 def reported(output: str, path: Path) -> set[tuple[int, str]]:
@@ -62,8 +64,15 @@ def test_mypy_with_the_kits_configuration_reports_each_error_of_a_snippet(tmp_pa
         for number, line in enumerate(SNIPPET.splitlines(), start=1)
         if "# expect: " in line
     }
-    result = mypy("--config-file", str(CONFIG), "--no-warn-unused-configs", "--cache-dir", str(tmp_path / "cache"),
-                  snippet.name, cwd=tmp_path)
+    result = mypy(
+        "--config-file",
+        str(CONFIG),
+        "--no-warn-unused-configs",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        snippet.name,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert reported(result.stdout, snippet) == expected, result.stdout
     # the error inside an unannotated function is there only because check_untyped_defs is on

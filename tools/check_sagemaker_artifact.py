@@ -43,7 +43,9 @@ def container_python() -> Path:
         return python
     print(f"creating {VENV.relative_to(ROOT)} with xgboost=={CONTAINER_XGBOOST} (pip, once) ...", flush=True)
     subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-    subprocess.run([str(python), "-m", "pip", "install", "-q", f"xgboost=={CONTAINER_XGBOOST}", "numpy<2"], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", f"xgboost=={CONTAINER_XGBOOST}", "numpy<2"], check=True
+    )
     return python
 
 
@@ -58,16 +60,23 @@ def main() -> int:
         path, x, out = Path(tmp) / model.BOOSTER_FILE, Path(tmp) / "x.npy", Path(tmp) / "p.npy"
         path.write_bytes(booster_file)
         np.save(x, rows)
-        done = subprocess.run([str(container_python()), "-c", LOAD_AND_PREDICT, str(path), str(x), str(out)],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [str(container_python()), "-c", LOAD_AND_PREDICT, str(path), str(x), str(out)],
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
-            print(f"FAIL: XGBoost {CONTAINER_XGBOOST} could not load the artifact:\n{done.stderr.strip()[-2000:]}")
+            print(
+                f"FAIL: XGBoost {CONTAINER_XGBOOST} could not load the artifact:\n{done.stderr.strip()[-2000:]}"
+            )
             return 1
         theirs = np.load(out)
     diff = float(np.max(np.abs(np.asarray(ours) - theirs)))
     verdict = "PASS" if diff <= 1e-6 else "FAIL"
-    print(f"{verdict}: artifact {trained.sha256[:12]} loaded by XGBoost {done.stdout.strip()}; "
-          f"max |difference| over {len(rows)} predictions = {diff:.2e} (kit: XGBoost 3.2)")
+    print(
+        f"{verdict}: artifact {trained.sha256[:12]} loaded by XGBoost {done.stdout.strip()}; "
+        f"max |difference| over {len(rows)} predictions = {diff:.2e} (kit: XGBoost 3.2)"
+    )
     return 0 if verdict == "PASS" else 1
 
 

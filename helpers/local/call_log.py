@@ -77,7 +77,9 @@ def calls(caller: str | None = None) -> list[dict]:
     """The calls recorded so far (each with its count), for one access key or all, in a stable order."""
     with _lock:
         items = [(c, n) for c, n in _calls.items() if caller in (None, c.caller)]
-    return [{**asdict(c), "count": n} for c, n in sorted(items, key=lambda item: tuple(asdict(item[0]).values()))]
+    return [
+        {**asdict(c), "count": n} for c, n in sorted(items, key=lambda item: tuple(asdict(item[0]).values()))
+    ]
 
 
 def actions(records: Iterable[dict]) -> list[str]:
@@ -141,9 +143,16 @@ def _note(response: Any, operation: str, resource: str | None = None) -> None:
     action = iam_action(response.service_name or "", operation)
     account = getattr(response, "current_account", "") or ""
     key = getattr(response, "access_key", "") or ""
-    record(Call(caller=key, identity=_identity(account, key), action=action,
-                resource=resource if resource is not None else _resource(response, action),
-                region=getattr(response, "region", "") or "", account=account))
+    record(
+        Call(
+            caller=key,
+            identity=_identity(account, key),
+            action=action,
+            resource=resource if resource is not None else _resource(response, action),
+            region=getattr(response, "region", "") or "",
+            account=account,
+        )
+    )
 
 
 def _record_call_action(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -169,7 +178,9 @@ def _record_s3(self, bucket_name: str | None = None, key_name: str | None = None
     except Exception:
         pass
     # Looked up at call time, so an IAM enforcement hook on the mixin still runs.
-    return ActionAuthenticatorMixin._authenticate_and_authorize_s3_action(self, bucket_name=bucket_name, key_name=key_name)
+    return ActionAuthenticatorMixin._authenticate_and_authorize_s3_action(
+        self, bucket_name=bucket_name, key_name=key_name
+    )
 
 
 def wsgi(environ: dict, start_response: Callable[..., Any]) -> list[bytes]:
@@ -195,6 +206,10 @@ def install() -> None:
     from helpers.local import hooks
 
     hooks.patch(BaseResponse, "call_action", ["self"], _record_call_action)
-    hooks.patch(S3Response, "_authenticate_and_authorize_s3_action", ["self", "bucket_name", "key_name"],
-                lambda original: _record_s3)
+    hooks.patch(
+        S3Response,
+        "_authenticate_and_authorize_s3_action",
+        ["self", "bucket_name", "key_name"],
+        lambda original: _record_s3,
+    )
     _installed = True

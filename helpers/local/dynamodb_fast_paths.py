@@ -52,7 +52,9 @@ def _install_sort() -> None:
     if getattr(current, "_workshop", False):
         return
     if list(inspect.signature(current).parameters) != ["self", "hash_key_attrs", "range_key_attrs", "items"]:
-        raise RuntimeError("moto's Table.sorted_items changed; the DynamoDB sort hook expects its 5.2.5 signature")
+        raise RuntimeError(
+            "moto's Table.sorted_items changed; the DynamoDB sort hook expects its 5.2.5 signature"
+        )
 
     def sorted_items(self, hash_key_attrs, range_key_attrs, items):
         attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
@@ -66,9 +68,15 @@ def _install_sort() -> None:
         raise RuntimeError("moto's Table.all_items changed; the DynamoDB sort hook expects (self)")
 
     def all_items(self):
-        items = [item for hash_set in self.items.values() for item in (hash_set.values() if self.range_key_attr else [hash_set])]
+        items = [
+            item
+            for hash_set in self.items.values()
+            for item in (hash_set.values() if self.range_key_attr else [hash_set])
+        ]
         if self.range_key_attr:
-            return sorted(items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value if x.range_key else ""))
+            return sorted(
+                items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value if x.range_key else "")
+            )
         return sorted(items, key=lambda x: x.hash_key.cast_value)
 
     Table.all_items = all_items  # type: ignore[method-assign]  # the hook: patching moto
@@ -108,7 +116,9 @@ def install() -> None:
     if getattr(current, "_workshop", False):
         return
     if list(inspect.signature(current).parameters) != ["self", "action_result"]:
-        raise RuntimeError("moto's BaseResponse.serialized changed; the DynamoDB response hook expects (self, action_result)")
+        raise RuntimeError(
+            "moto's BaseResponse.serialized changed; the DynamoDB response hook expects (self, action_result)"
+        )
 
     def serialized(self, action_result):
         result = action_result.result

@@ -24,7 +24,9 @@ from typing import Any
 
 from helpers.local import hooks, profile
 
-TTL_CHANGE_INTERVAL_S = 3600.0  # DynamoDB allows one TTL change per table per hour (not scaled: a rule, not a delay)
+TTL_CHANGE_INTERVAL_S = (
+    3600.0  # DynamoDB allows one TTL change per table per hour (not scaled: a rule, not a delay)
+)
 DATA_ACTIONS = ("put_item", "get_item", "update_item", "delete_item", "query", "scan", "batch_write_item",
                 "batch_get_item", "transact_write_items", "transact_get_items")  # fmt: skip
 
@@ -180,8 +182,12 @@ def install() -> None:
         return create_table
 
     hooks.patch(DynamoDBBackend, "create_table", create_params, make_create)
-    hooks.patch(Table, "describe", ["self", "base_key"],
-                lambda original: lambda self, base_key="TableDescription": describe(original, self, base_key))
+    hooks.patch(
+        Table,
+        "describe",
+        ["self", "base_key"],
+        lambda original: lambda self, base_key="TableDescription": describe(original, self, base_key),
+    )
     hooks.patch(DynamoDBBackend, "update_continuous_backups", ["self", "table_name", "point_in_time_spec"],
                 lambda original: lambda self, table_name, point_in_time_spec: update_continuous_backups(
                     original, self, table_name, point_in_time_spec))  # fmt: skip

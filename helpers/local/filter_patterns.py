@@ -64,7 +64,9 @@ class Extracted(dict):
 class FilterPattern:
     """A compiled filter pattern: matches(message) and extract(message)."""
 
-    def __init__(self, text: str, kind: str, test: Callable[[str], bool], extract: Callable[[str], Extracted | None]):
+    def __init__(
+        self, text: str, kind: str, test: Callable[[str], bool], extract: Callable[[str], Extracted | None]
+    ):
         self.text = text
         self.kind = kind  # "all", "terms", "regex", "json" or "delimited"
         self._test = test
@@ -96,7 +98,9 @@ def compile_pattern(text: str | None) -> FilterPattern:
     if len(stripped) > 1 and stripped[0] == "%" and stripped[-1] == "%":
         search = _compile_regex(stripped[1:-1], text).search
         return FilterPattern(
-            text, "regex", lambda m: search(m) is not None,
+            text,
+            "regex",
+            lambda m: search(m) is not None,
             lambda m: Extracted({}, message=m) if search(m) is not None else None,
         )
     return _compile_terms(text)
@@ -144,14 +148,17 @@ def _compile_terms(text: str) -> FilterPattern:
                     return False
             return True
     elif optional:
+
         def test(message: str) -> bool:
             for term in optional:
                 if term in message:
                     return True
             return False
     else:
+
         def test(message: str) -> bool:
             return True
+
     return FilterPattern(text, "terms", test, lambda m: Extracted({}, message=m) if test(m) else None)
 
 
@@ -195,7 +202,7 @@ def _string_matcher(literal: str) -> Callable[[str], bool]:
     if literal == "*" or literal == "**":
         return lambda s: True
     lead, trail = literal.startswith("*"), literal.endswith("*")
-    core = literal[1 if lead else 0: len(literal) - 1 if trail else len(literal)]
+    core = literal[1 if lead else 0 : len(literal) - 1 if trail else len(literal)]
     if lead and trail:
         return lambda s: core in s
     if lead:
@@ -256,10 +263,12 @@ def _read_value(text: str, i: int, stops: str, pattern: str, regex_count: list[i
             raise FilterPatternError("unterminated regular expression (missing closing %)", pattern, i)
         regex_count[0] += 1
         if regex_count[0] > _MAX_REGEX:
-            raise FilterPatternError(f"at most {_MAX_REGEX} regular expressions per filter pattern", pattern, i)
-        return _Value("regex", text[i: end + 1], regex=_compile_regex(text[i + 1: end], pattern)), end + 1
+            raise FilterPatternError(
+                f"at most {_MAX_REGEX} regular expressions per filter pattern", pattern, i
+            )
+        return _Value("regex", text[i : end + 1], regex=_compile_regex(text[i + 1 : end], pattern)), end + 1
     j = i
-    while j < n and not text[j].isspace() and text[j] not in stops and text[j: j + 2] not in ("&&", "||"):
+    while j < n and not text[j].isspace() and text[j] not in stops and text[j : j + 2] not in ("&&", "||"):
         j += 1
     raw = text[i:j]
     if not raw:
@@ -271,7 +280,8 @@ def _read_value(text: str, i: int, stops: str, pattern: str, regex_count: list[i
     if not _UNQUOTED.fullmatch(raw):
         raise FilterPatternError(
             f"value {raw!r} has characters other than letters and digits; enclose it in double quotes",
-            pattern, i,
+            pattern,
+            i,
         )
     return _Value("string", raw), j
 
@@ -308,11 +318,13 @@ def _value_test(op: str, value: _Value, pattern: str, position: int) -> Callable
     else:
         hit = _string_matcher(value.text)
     if op == "=":
+
         def equal(v: Any) -> bool:
             s = _as_text(v)
             if s is None:
                 return value.kind == "any" and v is None
             return hit(s)
+
         return equal
 
     def not_equal(v: Any) -> bool:
@@ -339,7 +351,7 @@ def _compile_selector(selector: str, pattern: str) -> tuple[Callable[[Any], Any]
     steps = _parse_selector(selector, pattern)
     if _WILD in steps:
         k = steps.index(_WILD)
-        head, tail = steps[:k], steps[k + 1:]
+        head, tail = steps[:k], steps[k + 1 :]
 
         def get_all(doc: Any) -> list[Any]:
             parent = _walk(doc, head)
@@ -401,14 +413,16 @@ def _parse_selector(selector: str, pattern: str) -> list:
                 continue
             m = _NAME.match(selector, i + 1)
             if not m:
-                raise FilterPatternError(f"selector {selector!r} has an empty or invalid property name", pattern)
+                raise FilterPatternError(
+                    f"selector {selector!r} has an empty or invalid property name", pattern
+                )
             steps.append(m.group())
             i = m.end()
         elif c == "[":
             end = selector.find("]", i)
             if end < 0:
                 raise FilterPatternError(f"selector {selector!r} has an unclosed [", pattern)
-            inner = selector[i + 1: end].strip()
+            inner = selector[i + 1 : end].strip()
             if inner == "*":
                 steps.append(_WILD)
             elif inner.isdigit():
@@ -447,6 +461,7 @@ def _read_selector(text: str, i: int, pattern: str) -> tuple[str, int]:
 def _leaf(getter: Callable[[Any], Any], wild: bool, test: Callable[[Any], bool], absent: bool) -> Predicate:
     """Predicate for one condition; containers never match, a missing field gives `absent`."""
     if wild:
+
         def any_of(doc: Any) -> bool:
             values = getter(doc)
             if not values:
@@ -455,6 +470,7 @@ def _leaf(getter: Callable[[Any], Any], wild: bool, test: Callable[[Any], bool],
                 if type(v) is not dict and type(v) is not list and test(v):
                     return True
             return False
+
         return any_of
 
     def one(doc: Any) -> bool:
@@ -497,7 +513,7 @@ class _JsonParser:
         predicate, _ = self.expr(top=True)
         self.skip()
         if self.i != len(self.text):
-            raise self.error(f"unexpected text {self.text[self.i:self.i + 20]!r}")
+            raise self.error(f"unexpected text {self.text[self.i : self.i + 20]!r}")
         return predicate
 
     def expr(self, top: bool = False) -> tuple[Predicate, list[str]]:
@@ -552,7 +568,9 @@ class _JsonParser:
                 raise self.error(f"at most {_MAX_WILDCARD_SELECTORS} wildcard selectors per filter pattern")
         self.selectors.append((selector, getter, wild))
         self.skip()
-        word = re.compile(r"(IS\s+NULL|IS\s+TRUE|IS\s+FALSE|NOT\s+EXISTS?)\b", re.IGNORECASE).match(self.text, self.i)
+        word = re.compile(r"(IS\s+NULL|IS\s+TRUE|IS\s+FALSE|NOT\s+EXISTS?)\b", re.IGNORECASE).match(
+            self.text, self.i
+        )
         if word:
             self.i = word.end()
             kind = " ".join(word.group().upper().split())
@@ -728,7 +746,7 @@ def _tokenize(message: str) -> list[tuple[str, int]]:
             end = message.find(close, i + 1)
             if end < 0:
                 end = n
-            out.append((message[i + 1: end], i))
+            out.append((message[i + 1 : end], i))
             i = end + 1
             continue
         j = i
@@ -770,7 +788,7 @@ def _compile_delimited(text: str, stripped: str) -> FilterPattern:
             fields = segments[0]
             if len(tokens) > len(fields) and fields:
                 # The last field takes the rest of the line.
-                rest = message[tokens[len(fields) - 1][1]:].rstrip()
+                rest = message[tokens[len(fields) - 1][1] :].rstrip()
                 tokens = tokens[: len(fields) - 1] + [(rest, tokens[len(fields) - 1][1])]
             if not fits(tokens, fields, 0):
                 return None
@@ -832,7 +850,8 @@ def test_metric_filter(self) -> str:
         raise InvalidParameterException(msg="filterPattern is required.")
     if not messages or len(messages) > 50:
         raise InvalidParameterException(
-            constraint="Member must have length between 1 and 50", parameter="logEventMessages",
+            constraint="Member must have length between 1 and 50",
+            parameter="logEventMessages",
             value=len(messages or []),
         )
     compiled = compile_pattern(pattern)
@@ -840,7 +859,9 @@ def test_metric_filter(self) -> str:
     for number, message in enumerate(messages, start=1):
         extracted = compiled.extract(message)
         if extracted is not None:
-            matches.append({"eventNumber": number, "eventMessage": message, "extractedValues": dict(extracted)})
+            matches.append(
+                {"eventNumber": number, "eventMessage": message, "extractedValues": dict(extracted)}
+            )
     return json.dumps({"matches": matches})
 
 
@@ -857,12 +878,16 @@ def install() -> None:
     if list(inspect.signature(original.__init__).parameters) != ["self", "pattern"] or not hasattr(
         original, "matches"
     ):
-        raise RuntimeError("moto.logs EventMessageFilter changed; helpers.local.filter_patterns needs updating")
+        raise RuntimeError(
+            "moto.logs EventMessageFilter changed; helpers.local.filter_patterns needs updating"
+        )
     if not hasattr(LogsResponse, "_get_param"):
         raise RuntimeError("moto LogsResponse changed; helpers.local.filter_patterns needs updating")
     filter_log_events = models.LogsBackend.filter_log_events
     if "filter_pattern" not in inspect.signature(filter_log_events).parameters:
-        raise RuntimeError("moto LogsBackend.filter_log_events changed; helpers.local.filter_patterns needs updating")
+        raise RuntimeError(
+            "moto LogsBackend.filter_log_events changed; helpers.local.filter_patterns needs updating"
+        )
     # Replacing moto's classes and methods by assignment is the hook itself: mypy cannot type it.
     models.EventMessageFilter = EventMessageFilter  # type: ignore[misc, assignment]
     utils.EventMessageFilter = EventMessageFilter  # type: ignore[misc, assignment]

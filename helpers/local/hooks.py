@@ -37,8 +37,13 @@ def original(owner: type, name: str) -> Callable[..., Any]:
     return found
 
 
-def patch(owner: type, name: str, expected: Sequence[str] | None,
-          make: Callable[[Callable[..., Any]], Callable[..., Any]], prefix: bool = False) -> None:
+def patch(
+    owner: type,
+    name: str,
+    expected: Sequence[str] | None,
+    make: Callable[[Callable[..., Any]], Callable[..., Any]],
+    prefix: bool = False,
+) -> None:
     """Replace owner.name by make(current), once per make; expected lists the parameters relied on.
 
     Two modules may hook the same method: the second wraps the first (each gets what was there
@@ -70,7 +75,9 @@ def add_action(response_class: type, name: str, method: Callable[..., Any]) -> N
     """Give a moto Response class an API action it lacks (dispatch finds it by snake_case name)."""
     existing = response_class.__dict__.get(name)
     if existing is not None and getattr(existing, MARK, None) is None and existing is not method:
-        raise HookError(f"moto now implements {response_class.__qualname__}.{name}; review the local cloud's hook")
+        raise HookError(
+            f"moto now implements {response_class.__qualname__}.{name}; review the local cloud's hook"
+        )
     setattr(method, MARK, method)
     setattr(response_class, name, method)
 

@@ -89,11 +89,15 @@ def _refusal_class() -> type:
             self.error_code = code
             self.message = message
             if s3:
-                self.description = (f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
-                                    f"<Message>{_xml(message)}</Message><RequestId/><HostId/></Error>")
+                self.description = (
+                    f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
+                    f"<Message>{_xml(message)}</Message><RequestId/><HostId/></Error>"
+                )
             elif xml:
-                self.description = (f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-                                    f"<Message>{_xml(message)}</Message></Error><RequestId/></ErrorResponse>")
+                self.description = (
+                    f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
+                    f"<Message>{_xml(message)}</Message></Error><RequestId/></ErrorResponse>"
+                )
             else:
                 self.description = json.dumps({"__type": code, "message": message})
             self.content_type = "text/xml" if xml or s3 else "application/x-amz-json-1.0"
@@ -228,6 +232,7 @@ def role_propagating(name: str) -> bool:
 
 def _on_policy_change(kind: str, params: list[str]):
     """A hook maker: note the identity's policies before moto changes them."""
+
     def make(original):
         def changed(self, *args, **kwargs):
             bound = dict(zip(params[1:], args, strict=False), **kwargs)
@@ -287,9 +292,16 @@ def _install_propagation() -> None:
 
         return make
 
-    hooks.patch(IAMBackend, "create_role", ["self", "role_name", "assume_role_policy_document"], create_role,
-                prefix=True)
-    hooks.patch(IAMBackend, "update_assume_role_policy", ["self", "role_name", "policy_document"], update_trust)
+    hooks.patch(
+        IAMBackend,
+        "create_role",
+        ["self", "role_name", "assume_role_policy_document"],
+        create_role,
+        prefix=True,
+    )
+    hooks.patch(
+        IAMBackend, "update_assume_role_policy", ["self", "role_name", "policy_document"], update_trust
+    )
     hooks.patch(IAMBackend, "delete_role", ["self", "role_name"], deleting("role"))
     hooks.patch(IAMBackend, "delete_user", ["self", "user_name"], deleting("user"))
 
@@ -367,7 +379,9 @@ def authorize(response: Any, who: Identity, action: str, params: dict[str, Any],
         return
     docs = visible_documents(who.account, who.kind, who.name)
     service = action.partition(":")[0]
-    checks: list[tuple[str, Resource, dict[str, list[str]] | None]] = [(action, r, None) for r in resources(response, action, params, s3_resource)]
+    checks: list[tuple[str, Resource, dict[str, list[str]] | None]] = [
+        (action, r, None) for r in resources(response, action, params, s3_resource)
+    ]
     passed = PASSES_ROLE.get(action)
     if passed and isinstance(params.get(passed[0]), str):
         checks.append(("iam:PassRole", (params[passed[0]],), {"iam:PassedToService": [passed[1]]}))
@@ -395,19 +409,28 @@ def _role(account: str, arn: str) -> Any:
 def lambda_can_assume(account: str, role_arn: str) -> bool:
     """True when the role exists, trusts lambda.amazonaws.com, and (aws profile) has propagated."""
     role = _role(account, role_arn)
-    return (role is not None and iam_policy.trusts(role.assume_role_policy_document, "lambda.amazonaws.com")
-            and not role_propagating(role.name))
+    return (
+        role is not None
+        and iam_policy.trusts(role.assume_role_policy_document, "lambda.amazonaws.com")
+        and not role_propagating(role.name)
+    )
 
 
 def model_data_readable(account: str, role_arn: str, urls: list[str]) -> str | None:
     """The first ModelDataUrl SageMaker could not read with the role (None when all are readable)."""
     role = _role(account, role_arn)
-    usable = (role is not None and iam_policy.trusts(role.assume_role_policy_document, "sagemaker.amazonaws.com")
-              and not role_propagating(role.name))
+    usable = (
+        role is not None
+        and iam_policy.trusts(role.assume_role_policy_document, "sagemaker.amazonaws.com")
+        and not role_propagating(role.name)
+    )
     docs = visible_documents(account, "role", role.name) if usable else []
     for url in urls:
         bucket_key = url.removeprefix("s3://")
-        if not usable or decide(docs, "s3:GetObject", (f"arn:aws:s3:::{bucket_key}",)) is not Decision.ALLOWED:
+        if (
+            not usable
+            or decide(docs, "s3:GetObject", (f"arn:aws:s3:::{bucket_key}",)) is not Decision.ALLOWED
+        ):
             return url
     return None
 
@@ -422,7 +445,11 @@ def service_checks(response: Any, action: str, params: dict[str, Any]) -> None:
     elif action == "sagemaker:CreateModel":
         role = params.get("ExecutionRoleArn")
         containers = [params.get("PrimaryContainer") or {}] + list(params.get("Containers") or [])
-        urls = [c["ModelDataUrl"] for c in containers if isinstance(c, dict) and isinstance(c.get("ModelDataUrl"), str)]
+        urls = [
+            c["ModelDataUrl"]
+            for c in containers
+            if isinstance(c, dict) and isinstance(c.get("ModelDataUrl"), str)
+        ]
         if isinstance(role, str) and urls:
             failed = model_data_readable(account, role, urls)
             if failed:
@@ -451,15 +478,26 @@ def role_credentials(fn: Any) -> dict[str, str]:
     from moto.sts.models import sts_backends
 
     session = sts_backends[fn.account_id][PARTITION].assume_role(
-        region_name=fn.region, role_session_name=fn.function_name[:64], role_arn=fn.role,
-        policy=None, duration=43200, external_id=None)  # type: ignore[arg-type]  # moto's hints say str; its own AssumeRole passes None
-    return {"AWS_ACCESS_KEY_ID": session.access_key_id, "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
-            "AWS_SESSION_TOKEN": session.session_token}
+        region_name=fn.region,
+        role_session_name=fn.function_name[:64],
+        role_arn=fn.role,
+        # moto's hints say str; its own AssumeRole passes None
+        policy=None,  # type: ignore[arg-type]
+        duration=43200,
+        external_id=None,  # type: ignore[arg-type]
+    )
+    return {
+        "AWS_ACCESS_KEY_ID": session.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": session.secret_access_key,
+        "AWS_SESSION_TOKEN": session.session_token,
+    }
 
 
 def _resolve_resource(response: Any, action: str) -> str | None:
     """The call log's resolver: the first ARN the request acts on (None for '*')."""
-    found = iam_policy.resource_arns(action, request_params(response, action), response.region, response.current_account)
+    found = iam_policy.resource_arns(
+        action, request_params(response, action), response.region, response.current_account
+    )
     return None if found[0] == ANY else found[0][0]
 
 
@@ -470,8 +508,12 @@ def install() -> None:
         return
     from moto.core.authorization import ActionAuthenticatorMixin
 
-    hooks.patch(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", ["self", "iam_request_cls", "resource"],
-                lambda original: _authenticate_and_authorize_action)
+    hooks.patch(
+        ActionAuthenticatorMixin,
+        "_authenticate_and_authorize_action",
+        ["self", "iam_request_cls", "resource"],
+        lambda original: _authenticate_and_authorize_action,
+    )
     _install_propagation()
     call_log.add_resolver(_resolve_resource)
     _installed = True

@@ -64,7 +64,9 @@ def action_matches(patterns: Iterable[object], action: str) -> bool:
 
 def resource_matches(patterns: Iterable[object], resource: Resource) -> bool:
     """True when one of the Resource patterns names the resource in one of its spellings (ARNs: exact case)."""
-    return any(isinstance(p, str) and (p == "*" or any(_wild(p, r, False) for r in resource)) for p in patterns)
+    return any(
+        isinstance(p, str) and (p == "*" or any(_wild(p, r, False) for r in resource)) for p in patterns
+    )
 
 
 def _condition_met(condition: Mapping[str, Any] | None, context: Mapping[str, Sequence[str]]) -> bool:
@@ -97,8 +99,9 @@ def _condition_met(condition: Mapping[str, Any] | None, context: Mapping[str, Se
     return True
 
 
-def _statement_applies(statement: Mapping[str, Any], action: str, resource: Resource,
-                       context: Mapping[str, Sequence[str]]) -> bool:
+def _statement_applies(
+    statement: Mapping[str, Any], action: str, resource: Resource, context: Mapping[str, Sequence[str]]
+) -> bool:
     """True when the statement speaks about this action on this resource under this context."""
     if "NotAction" in statement:
         if action_matches(_as_list(statement["NotAction"]), action):
@@ -122,8 +125,12 @@ def statements(documents: Iterable[str | Mapping[str, Any]]) -> list[Mapping[str
     return found
 
 
-def evaluate(documents: Iterable[str | Mapping[str, Any]], action: str, resource: Resource = ANY,
-             context: Mapping[str, Sequence[str]] | None = None) -> Decision:
+def evaluate(
+    documents: Iterable[str | Mapping[str, Any]],
+    action: str,
+    resource: Resource = ANY,
+    context: Mapping[str, Sequence[str]] | None = None,
+) -> Decision:
     """IAM's decision on action over resource from identity policies: explicit Deny > Allow > implicit deny."""
     context = {k.lower(): _as_list(v) for k, v in (context or {}).items()}
     allowed = False
@@ -147,8 +154,11 @@ def trusts(document: str | Mapping[str, Any] | None, service: str) -> bool:
     for statement in found:
         principal = statement.get("Principal")
         services = _as_list(principal.get("Service")) if isinstance(principal, Mapping) else []
-        names_service = principal == "*" or service in services or (
-            isinstance(principal, Mapping) and principal.get("AWS") == "*")
+        names_service = (
+            principal == "*"
+            or service in services
+            or (isinstance(principal, Mapping) and principal.get("AWS") == "*")
+        )
         if not names_service or not action_matches(_as_list(statement.get("Action")), "sts:AssumeRole"):
             continue
         if statement.get("Effect") == "Deny":
@@ -177,12 +187,15 @@ def _many(params: Mapping[str, Any], name: str) -> list[str]:
         return [v for v in value if isinstance(v, str)]
     if isinstance(value, str):
         return [value]
-    members = sorted((k for k in params if k.startswith(f"{name}.member.")), key=lambda k: int(k.rsplit(".", 1)[1]))
+    members = sorted(
+        (k for k in params if k.startswith(f"{name}.member.")), key=lambda k: int(k.rsplit(".", 1)[1])
+    )
     return [params[k] for k in members if isinstance(params[k], str)]
 
 
 def _dynamodb(op: str, params: Mapping[str, Any], region: str, account: str) -> list[Resource]:
     """Tables by ARN; a Query or Scan on an index acts on ``table/T/index/NAME``."""
+
     def table(name: str) -> Resource:
         return (name,) if name.startswith("arn:") else (f"arn:aws:dynamodb:{region}:{account}:table/{name}",)
 
@@ -307,8 +320,12 @@ def _sqs(op: str, params: Mapping[str, Any], region: str, account: str) -> list[
 def _iam(op: str, params: Mapping[str, Any], region: str, account: str) -> list[Resource]:
     """Roles, users, groups and policies by ARN (IAM is global: no region)."""
     base = f"arn:aws:iam::{account}"
-    for param, kind in (("RoleName", "role"), ("UserName", "user"), ("GroupName", "group"),
-                        ("InstanceProfileName", "instance-profile")):
+    for param, kind in (
+        ("RoleName", "role"),
+        ("UserName", "user"),
+        ("GroupName", "group"),
+        ("InstanceProfileName", "instance-profile"),
+    ):
         name = _one(params, param)
         if name:
             return [(f"{base}:{kind}/{name}",)]
@@ -325,8 +342,17 @@ def _sts(op: str, params: Mapping[str, Any], region: str, account: str) -> list[
     return [(arn,)] if arn else [ANY]
 
 
-RESOLVERS = {"dynamodb": _dynamodb, "sagemaker": _sagemaker, "lambda": _lambda, "logs": _logs,
-             "cloudwatch": _cloudwatch, "sns": _sns, "sqs": _sqs, "iam": _iam, "sts": _sts}
+RESOLVERS = {
+    "dynamodb": _dynamodb,
+    "sagemaker": _sagemaker,
+    "lambda": _lambda,
+    "logs": _logs,
+    "cloudwatch": _cloudwatch,
+    "sns": _sns,
+    "sqs": _sqs,
+    "iam": _iam,
+    "sts": _sts,
+}
 
 
 def resource_arns(action: str, params: Mapping[str, Any], region: str, account: str) -> list[Resource]:
@@ -364,7 +390,9 @@ DENIAL_SHAPE: dict[str, tuple[str, int]] = {
 }
 
 
-def denial(principal: str, action: str, resource: Resource, decision: Decision, service: str | None = None) -> Denial:
+def denial(
+    principal: str, action: str, resource: Resource, decision: Decision, service: str | None = None
+) -> Denial:
     """The error a service answers when IAM refuses action on resource to principal (an assumed-role or user ARN)."""
     prefix = (service or action.partition(":")[0]).lower()
     code, status = DENIAL_SHAPE.get(prefix, ("AccessDeniedException", 400))

@@ -29,8 +29,10 @@ def wanted_version(run_time: str) -> str | None:
 def candidates(version: str) -> list[str]:
     """Interpreters that may be Python `version`: PATH first, then pyenv's and uv's installs."""
     found = [shutil.which(f"python{version}") or ""]
-    homes = [Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions",
-             Path(os.environ.get("UV_PYTHON_INSTALL_DIR", Path.home() / ".local/share/uv/python"))]
+    homes = [
+        Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions",
+        Path(os.environ.get("UV_PYTHON_INSTALL_DIR", Path.home() / ".local/share/uv/python")),
+    ]
     for home in homes:
         if home.is_dir():
             found += sorted(str(p) for p in home.glob(f"*{version}*/bin/python{version}"))
@@ -41,8 +43,12 @@ def candidates(version: str) -> list[str]:
 def version_of(executable: str) -> str | None:
     """The 'major.minor' an interpreter reports, or None when it does not run (e.g. a pyenv shim of another version)."""
     try:
-        answer = subprocess.run([executable, "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                                capture_output=True, text=True, timeout=10)
+        answer = subprocess.run(
+            [executable, "-I", "-S", "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return answer.stdout.strip() if answer.returncode == 0 else None

@@ -122,7 +122,9 @@ class Runtime:
         self._lock = threading.Lock()
         self._idle: dict[tuple, list[Worker]] = {}
         self._busy: dict[str, int] = {}  # running invocations per function ARN
-        self._unreserved: dict[tuple, int] = {}  # ... of functions without reserved concurrency, per (account, region)
+        self._unreserved: dict[
+            tuple, int
+        ] = {}  # ... of functions without reserved concurrency, per (account, region)
         self._code_dirs: dict[str, Path] = {}
         self._root = Path(tempfile.mkdtemp(prefix="workshop-lambda-"))
         self._reaper = threading.Thread(target=self._reap_idle, daemon=True, name="lambda-reaper")
@@ -186,7 +188,16 @@ class Runtime:
         env = self.environment(fn, version, stream, code)
         proc = subprocess.Popen(
             # -I -S: no site-packages, no PYTHON* variables; the worker puts the code and the runtime's packages first
-            [lambda_pythons.interpreter(fn.run_time), "-I", "-S", "-B", "-u", str(WORKER), str(request_r), str(response_w)],
+            [
+                lambda_pythons.interpreter(fn.run_time),
+                "-I",
+                "-S",
+                "-B",
+                "-u",
+                str(WORKER),
+                str(request_r),
+                str(response_w),
+            ],
             cwd=code,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -298,7 +309,9 @@ class Runtime:
             full = self._busy.get(fn.function_arn, 0) >= int(reserved)
             return "ReservedFunctionConcurrentInvocationLimitExceeded" if full else None
         # Unreserved functions share what the account's quota leaves after every reservation.
-        pool = profile.current().quota("lambda_concurrent_executions") - reserved_concurrency(fn.account_id, fn.region)
+        pool = profile.current().quota("lambda_concurrent_executions") - reserved_concurrency(
+            fn.account_id, fn.region
+        )
         full = self._unreserved.get((fn.account_id, fn.region), 0) >= pool
         return "ConcurrentInvocationLimitExceeded" if full else None
 
@@ -356,7 +369,10 @@ class Runtime:
         try:
             worker = self.acquire(fn)
         except Crash as exc:
-            failure = {"errorMessage": f"RequestId: {request_id} Error: {exc}", "errorType": "Runtime.Unknown"}
+            failure = {
+                "errorMessage": f"RequestId: {request_id} Error: {exc}",
+                "errorType": "Runtime.Unknown",
+            }
             return json.dumps(failure).encode(), True, str(exc)
         version = worker.log_stream.split("[", 1)[1].split("]", 1)[0]
         lines = [(started_ms, f"START RequestId: {request_id} Version: {version}")]
@@ -416,7 +432,11 @@ class Runtime:
         ship_logs(fn, worker.log_stream, lines)
         publish_metrics(
             fn,
-            {"Invocations": (1, "Count"), "Errors": (1 if error else 0, "Count"), "Duration": (duration, "Milliseconds")},
+            {
+                "Invocations": (1, "Count"),
+                "Errors": (1 if error else 0, "Count"),
+                "Duration": (duration, "Milliseconds"),
+            },
             at_ms=end_ms,  # the same moment as the invocation's END line, so the two never straddle a minute
         )
         if keep:
@@ -441,7 +461,9 @@ def runtime_packages() -> Path:
                 locations = spec.submodule_search_locations if spec is not None else None
                 origin = locations[0] if locations else spec.origin if spec is not None else None
                 if origin is None:
-                    raise RuntimeError(f"{module} is not installed; the local Lambda runtime offers it. Fix: make install")
+                    raise RuntimeError(
+                        f"{module} is not installed; the local Lambda runtime offers it. Fix: make install"
+                    )
                 source = Path(origin)
                 (folder / source.name).symlink_to(source)
                 metadata = getattr(importlib.metadata.distribution(distribution), "_path", None)
@@ -477,7 +499,12 @@ class TooManyRequestsException(LambdaClientError):
     def __init__(self, reason: str) -> None:
         super().__init__("TooManyRequestsException", "Rate Exceeded.")
         self.description = json.dumps(
-            {"__type": "TooManyRequestsException", "message": "Rate Exceeded.", "Reason": reason, "Type": "User"}
+            {
+                "__type": "TooManyRequestsException",
+                "message": "Rate Exceeded.",
+                "Reason": reason,
+                "Type": "User",
+            }
         )
 
 
@@ -597,7 +624,9 @@ def install() -> None:
 
         return delete_function
 
-    hooks.patch(LambdaFunction, "invoke", ["self", "body", "request_headers", "response_headers"], make_invoke)
+    hooks.patch(
+        LambdaFunction, "invoke", ["self", "body", "request_headers", "response_headers"], make_invoke
+    )
     hooks.patch(LambdaBackend, "delete_function", ["self", "function_name", "qualifier"], make_delete)
     _keep_invocation_request_id()
 

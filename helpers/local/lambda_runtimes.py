@@ -39,8 +39,10 @@ def blocked(runtime: str | None, action: str, today: dt.date | None = None) -> b
 
 def refusal(runtime: str) -> str:
     """AWS's message for a blocked runtime."""
-    return (f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
-            f"functions. We recommend you use the new runtime ({RECOMMENDED}) while creating or updating functions.")
+    return (
+        f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
+        f"functions. We recommend you use the new runtime ({RECOMMENDED}) while creating or updating functions."
+    )
 
 
 def _check(runtime: str | None, action: str) -> None:
@@ -74,5 +76,7 @@ def install() -> None:
 
     hooks.patch(LambdaBackend, "create_function", ["self", "spec"], _create)
     params = ["self", "function_name", "qualifier", "body"]
-    hooks.patch(LambdaBackend, "update_function_configuration", params, lambda original: _update(original, True))
+    hooks.patch(
+        LambdaBackend, "update_function_configuration", params, lambda original: _update(original, True)
+    )
     hooks.patch(LambdaBackend, "update_function_code", params, lambda original: _update(original, False))

@@ -131,7 +131,10 @@ def error_payload(exc: BaseException, error_type: str | None = None, message: st
 
 def log_error(payload: dict) -> None:
     """Log an error as the runtime does: one event, '[ERROR] Type: message' then the traceback."""
-    lines = [f"[ERROR] {payload['errorType']}: {payload['errorMessage']}", "Traceback (most recent call last):"]
+    lines = [
+        f"[ERROR] {payload['errorType']}: {payload['errorMessage']}",
+        "Traceback (most recent call last):",
+    ]
     lines += [frame.rstrip("\n") for frame in payload["stackTrace"]]
     # One event: frames hold newlines themselves, and the log file is split on newlines.
     sys.stdout.write("\n".join(lines).replace("\n", "\r") + "\n")
@@ -143,12 +146,18 @@ def load_handler(spec: str):
     try:
         module = importlib.import_module(module_name.replace("/", "."))
     except SyntaxError as exc:
-        raise _InitError("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}") from exc
+        raise _InitError(
+            "Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {exc}"
+        ) from exc
     except ImportError as exc:
-        raise _InitError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}") from exc
+        raise _InitError(
+            "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
+        ) from exc
     handler = getattr(module, function_name, None)
     if handler is None:
-        raise _InitError("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+        raise _InitError(
+            "Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'"
+        )
     return handler
 
 

@@ -73,7 +73,9 @@ def _stamp_batch(original: Callable[..., str]) -> Callable[..., str]:
         token = original(self, log_events)
         current = profile.current()
         if current.aws:
-            ready = time.time() + current.delay("log_ingestion", f"{self.log_group.name}/{self.log_stream_name}")
+            ready = time.time() + current.delay(
+                "log_ingestion", f"{self.log_group.name}/{self.log_stream_name}"
+            )
             for event in self.events[before:]:
                 if getattr(event, VISIBLE_AT, 0.0) == math.inf:
                     setattr(event, VISIBLE_AT, ready)
@@ -101,7 +103,12 @@ def install() -> None:
 
     hooks.patch(LogEvent, "__init__", ["self", "ingestion_time", "log_event"], _mark_unsearchable)
     hooks.patch(LogStream, "put_log_events", ["self", "log_events"], _stamp_batch)
-    hooks.patch(LogStream, "get_log_events",
-                ["self", "start_time", "end_time", "limit", "next_token", "start_from_head"], _searchable_only)
-    hooks.patch(LogStream, "filter_log_events", ["self", "start_time", "end_time", "filter_pattern"],
-                _searchable_only)
+    hooks.patch(
+        LogStream,
+        "get_log_events",
+        ["self", "start_time", "end_time", "limit", "next_token", "start_from_head"],
+        _searchable_only,
+    )
+    hooks.patch(
+        LogStream, "filter_log_events", ["self", "start_time", "end_time", "filter_pattern"], _searchable_only
+    )

@@ -64,7 +64,10 @@ class MalformedQueryException(LogsClientError):
             {
                 "__type": "MalformedQueryException",
                 "message": message,
-                "queryCompileError": {"location": {"start": start, "end": max(start, end)}, "message": message},
+                "queryCompileError": {
+                    "location": {"start": start, "end": max(start, end)},
+                    "message": message,
+                },
             }
         )
 
@@ -123,7 +126,7 @@ def tokenize(query: str) -> list[Token]:
             end = query.find("`", i + 1)
             if end < 0:
                 raise MalformedQueryException("unterminated backtick field name", query, i, n)
-            tokens.append(Token("name", query[i:end + 1], i, end + 1, query[i + 1:end]))
+            tokens.append(Token("name", query[i : end + 1], i, end + 1, query[i + 1 : end]))
             i = end + 1
         elif ch == "/" and not _divides(tokens):
             text, end = _read_quoted(query, i, "/")
@@ -271,14 +274,18 @@ def compile_regex(pattern: str, query: str = "", token: Token | None = None) -> 
         return re.compile((f"(?{''.join(sorted(set(flags)))})" if flags else "") + body)
     except re.error as exc:
         start, end = (token.start, token.end) if token else (0, 0)
-        raise MalformedQueryException(f"invalid regular expression /{pattern}/: {exc}", query, start, end) from exc
+        raise MalformedQueryException(
+            f"invalid regular expression /{pattern}/: {exc}", query, start, end
+        ) from exc
 
 
 # ---------------------------------------------------------------- expressions
 
 
 def _fn_bin(period_ms: int) -> Expr:
-    return lambda rec: None if rec.get("@timestamp") is None else Stamp(int(rec["@timestamp"]) // period_ms * period_ms)
+    return lambda rec: (
+        None if rec.get("@timestamp") is None else Stamp(int(rec["@timestamp"]) // period_ms * period_ms)
+    )
 
 
 def _num_fn(fn: Callable[[float], float]) -> Callable[..., Any]:
@@ -290,12 +297,14 @@ def _num_fn(fn: Callable[[float], float]) -> Callable[..., Any]:
             return fn(number)
         except (ValueError, OverflowError):
             return None
+
     return apply
 
 
 def _text_fn(fn: Callable[..., Any]) -> Callable[..., Any]:
     def apply(value: Any, *rest: Any) -> Any:
         return None if value is None else fn(to_text(value), *rest)
+
     return apply
 
 
@@ -305,6 +314,7 @@ def _trim(side: str) -> Callable[..., Any]:
             return None
         text, strip = to_text(value), (None if chars is None else to_text(chars))
         return {"l": text.lstrip, "r": text.rstrip, "b": text.strip}[side](strip)
+
     return apply
 
 
@@ -314,7 +324,7 @@ def _substr(value: Any, start: Any, length: Any = None) -> Any:
     text, begin = to_text(value), int(first)
     if length is None:
         return text[begin:]
-    return text[begin:begin + int(to_number(length) or 0)]
+    return text[begin : begin + int(to_number(length) or 0)]
 
 
 SCALAR_FUNCTIONS: dict[str, Callable[..., Any]] = {
@@ -338,8 +348,19 @@ SCALAR_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "coalesce": lambda *v: next((x for x in v if x is not None), None),
 }
 PRESENCE_FUNCTIONS = {"ispresent", "isempty", "isblank"}
-AGGREGATES = {"count", "count_distinct", "sum", "avg", "min", "max", "pct", "percentile", "stddev",
-              "earliest", "latest"}
+AGGREGATES = {
+    "count",
+    "count_distinct",
+    "sum",
+    "avg",
+    "min",
+    "max",
+    "pct",
+    "percentile",
+    "stddev",
+    "earliest",
+    "latest",
+}
 
 
 @dataclass
@@ -366,7 +387,9 @@ class Parser:
     def error(self, problem: str | None = None, token: Token | None = None) -> MalformedQueryException:
         token = token or self.tok
         what = token.text or "end of query"
-        return MalformedQueryException(problem or f"unexpected symbol found {what}", self.query, token.start, token.end)
+        return MalformedQueryException(
+            problem or f"unexpected symbol found {what}", self.query, token.start, token.end
+        )
 
     def take(self) -> Token:
         token = self.tok
@@ -388,7 +411,7 @@ class Parser:
         return self.tok.kind == "end"
 
     def text_since(self, start: Token) -> str:
-        return self.query[start.start:self.tokens[self.i - 1].end].strip()
+        return self.query[start.start : self.tokens[self.i - 1].end].strip()
 
     # -- grammar
     def expression(self) -> Expr:
@@ -455,7 +478,7 @@ class Parser:
         if token.kind == "regex":
             search = compile_regex(token.value, self.query, token).search
             return lambda text: search(text) is not None
-        raise self.error("expected a \"string\" or a /regular expression/ after like", token)
+        raise self.error('expected a "string" or a /regular expression/ after like', token)
 
     def list_literal(self) -> list[Any]:
         self.expect_op("[")
@@ -508,8 +531,12 @@ class Parser:
             inner = self.expression()
             self.expect_op(")")
             return inner
-        if token.kind == "name" and self.tokens[self.i + 1].kind == "op" and self.tokens[self.i + 1].text == "(" \
-                and not token.text.startswith("`"):
+        if (
+            token.kind == "name"
+            and self.tokens[self.i + 1].kind == "op"
+            and self.tokens[self.i + 1].text == "("
+            and not token.text.startswith("`")
+        ):
             return self.call()
         if token.kind == "name" and token.text.lower() not in ("and", "or", "not", "like", "in", "as", "by"):
             self.take()
@@ -601,10 +628,11 @@ def _arith(left: Expr, op: str, right: Expr) -> Expr:
         if op == "*":
             return a * b
         if op == "^":
-            return a ** b
+            return a**b
         if b == 0:
             return None
         return a / b if op == "/" else math.fmod(a, b)
+
     return apply
 
 
@@ -639,8 +667,11 @@ AGGREGATE_FUNCTIONS: dict[str, Callable[[list[Record], Expr], Any]] = {
     "count_distinct": lambda rows, arg: len({to_text(v) for v in (arg(r) for r in rows) if v is not None}),
     "sum": lambda rows, arg: sum(_numbers(rows, arg)) if _numbers(rows, arg) else None,
     "avg": lambda rows, arg: stats_lib.fmean(_numbers(rows, arg)) if _numbers(rows, arg) else None,
-    "stddev": lambda rows, arg: (stats_lib.stdev(_numbers(rows, arg)) if len(_numbers(rows, arg)) > 1
-                                 else (0.0 if _numbers(rows, arg) else None)),
+    "stddev": lambda rows, arg: (
+        stats_lib.stdev(_numbers(rows, arg))
+        if len(_numbers(rows, arg)) > 1
+        else (0.0 if _numbers(rows, arg) else None)
+    ),
     "min": lambda rows, arg: _extreme(rows, arg, min),
     "max": lambda rows, arg: _extreme(rows, arg, max),
     "earliest": lambda rows, arg: _by_time(rows, arg, min),
@@ -769,7 +800,7 @@ def _parse_parse(p: Parser) -> Command:
 
         return Command("parse", source=source, extract=extract_regex)
     if token.kind != "string":
-        raise p.error("parse takes a \"glob pattern\" with * or a /regular expression/", token)
+        raise p.error('parse takes a "glob pattern" with * or a /regular expression/', token)
     if not p.is_word("as"):
         raise p.error("expected 'as' and field names after the parse pattern")
     p.take()
@@ -937,7 +968,7 @@ def run(query: Query, events: Iterable[Record]) -> tuple[list[Record], list[str]
         elif cmd.name == "sort":
             rows = sort_rows(rows, cmd.order)
         elif cmd.name == "limit":
-            rows = rows[:cmd.limit]
+            rows = rows[: cmd.limit]
             limit = min(limit, cmd.limit)
     if shown is None:
         shown = ["@timestamp", "@message"]
@@ -985,7 +1016,9 @@ def execute_query(log_groups: list[Any], query: str, start_time: int, end_time: 
     for group in log_groups:
         for stream in list(group.streams.values()):
             for event in logs_ingestion.visible_events(stream):
-                if (low is not None and event.timestamp < low) or (high is not None and event.timestamp > high):
+                if (low is not None and event.timestamp < low) or (
+                    high is not None and event.timestamp > high
+                ):
                     continue
                 scanned_bytes += len(event.message.encode())
                 records.append(event_record(event, stream.log_stream_name, group.name, group.account_id))
@@ -994,8 +1027,11 @@ def execute_query(log_groups: list[Any], query: str, start_time: int, end_time: 
     results = Results(
         {name: to_text(row[name]) for name in shown if row.get(name) is not None} for row in rows
     )
-    results.statistics = {"recordsMatched": float(matched), "recordsScanned": float(len(records)),
-                          "bytesScanned": float(scanned_bytes)}
+    results.statistics = {
+        "recordsMatched": float(matched),
+        "recordsScanned": float(len(records)),
+        "bytesScanned": float(scanned_bytes),
+    }
     return results
 
 
@@ -1004,8 +1040,9 @@ def _wrap_to_result_json(original: Callable[..., dict]) -> Callable[..., dict]:
 
     def to_result_json(self) -> dict[str, Any]:
         answer = original(self)
-        answer["statistics"] = getattr(self.results, "statistics",
-                                       {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0})
+        answer["statistics"] = getattr(
+            self.results, "statistics", {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}
+        )
         return answer
 
     to_result_json.__wrapped__ = original  # type: ignore[attr-defined]  # inspect.unwrap finds moto's own
@@ -1021,7 +1058,9 @@ def install() -> None:
     import moto.logs.models as models
 
     if moto.__version__ != MOTO_VERSION:
-        raise RuntimeError(f"helpers.local.logs_insights was written against moto {MOTO_VERSION}, found {moto.__version__}")
+        raise RuntimeError(
+            f"helpers.local.logs_insights was written against moto {MOTO_VERSION}, found {moto.__version__}"
+        )
     expected: dict[Callable[..., Any], list[str]] = {
         models.execute_query: ["log_groups", "query", "start_time", "end_time"],
         models.LogQuery.__init__: ["self", "query_id", "start_time", "end_time", "query", "log_groups"],
@@ -1029,9 +1068,13 @@ def install() -> None:
     }
     for target, params in expected.items():
         if list(inspect.signature(target).parameters) != params:
-            raise RuntimeError(f"moto changed {target.__qualname__}; helpers.local.logs_insights needs updating")
+            raise RuntimeError(
+                f"moto changed {target.__qualname__}; helpers.local.logs_insights needs updating"
+            )
     if "execute_query(" not in inspect.getsource(models.LogQuery.__init__):
-        raise RuntimeError("moto's LogQuery no longer calls execute_query; helpers.local.logs_insights needs updating")
+        raise RuntimeError(
+            "moto's LogQuery no longer calls execute_query; helpers.local.logs_insights needs updating"
+        )
     models.execute_query = execute_query
     models.LogQuery.to_result_json = _wrap_to_result_json(models.LogQuery.to_result_json)  # type: ignore[method-assign]  # the hook
     _installed = True

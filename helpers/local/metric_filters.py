@@ -62,9 +62,13 @@ def validate_transformation(transformation: dict[str, Any]) -> None:
         )
     dimensions = transformation.get("dimensions") or {}
     if len(dimensions) > MAX_DIMENSIONS:
-        raise InvalidParameterException(msg=f"A metric transformation can have at most {MAX_DIMENSIONS} dimensions.")
+        raise InvalidParameterException(
+            msg=f"A metric transformation can have at most {MAX_DIMENSIONS} dimensions."
+        )
     if dimensions and transformation.get("defaultValue") is not None:
-        raise InvalidParameterException(msg="A metric transformation cannot have both dimensions and a defaultValue.")
+        raise InvalidParameterException(
+            msg="A metric transformation cannot have both dimensions and a defaultValue."
+        )
     for name, selector in dimensions.items():
         if not str(selector).startswith("$"):
             raise InvalidParameterException(
@@ -96,7 +100,9 @@ def _wrap_put_metric_filter(original: Callable[..., None]) -> Callable[..., None
     return put_metric_filter
 
 
-def datapoints_for(filter_pattern: str, transformation: dict[str, Any], events: list[Any]) -> list[dict[str, Any]]:
+def datapoints_for(
+    filter_pattern: str, transformation: dict[str, Any], events: list[Any]
+) -> list[dict[str, Any]]:
     """The metric datapoints one transformation makes of a batch of events (timestamp, message)."""
     pattern = compile_pattern(filter_pattern or "")
     selector = str(transformation["metricValue"])
@@ -123,18 +129,30 @@ def datapoints_for(filter_pattern: str, transformation: dict[str, Any], events: 
             dim_value = extracted.lookup(str(dim_selector))
             if dim_value is None or isinstance(dim_value, (dict, list)):
                 break
-            resolved.append({"Name": name, "Value": dim_value if isinstance(dim_value, str) else str(dim_value)})
+            resolved.append(
+                {"Name": name, "Value": dim_value if isinstance(dim_value, str) else str(dim_value)}
+            )
         else:
-            datum = {"MetricName": transformation["metricName"], "Value": value, "Unit": unit,
-                     "Timestamp": _naive_utc(event.timestamp)}
+            datum = {
+                "MetricName": transformation["metricName"],
+                "Value": value,
+                "Unit": unit,
+                "Timestamp": _naive_utc(event.timestamp),
+            }
             if resolved:
                 datum["Dimensions"] = resolved
             data.append(datum)
     if default is not None:
         for minute in dict.fromkeys(seen_minutes):
             if minute not in matched_minutes:
-                data.append({"MetricName": transformation["metricName"], "Value": float(default), "Unit": unit,
-                             "Timestamp": _naive_utc(minute * 60000)})
+                data.append(
+                    {
+                        "MetricName": transformation["metricName"],
+                        "Value": float(default),
+                        "Unit": unit,
+                        "Timestamp": _naive_utc(minute * 60000),
+                    }
+                )
     return data
 
 
@@ -185,13 +203,20 @@ def install() -> None:
 
     expected: dict[Callable[..., Any], list[str]] = {
         LogStream.put_log_events: ["self", "log_events"],
-        LogsBackend.put_metric_filter: ["self", "filter_name", "filter_pattern", "log_group_name",
-                                        "metric_transformations"],
+        LogsBackend.put_metric_filter: [
+            "self",
+            "filter_name",
+            "filter_pattern",
+            "log_group_name",
+            "metric_transformations",
+        ],
         CloudWatchBackend.put_metric_data: ["self", "namespace", "metric_data"],
     }
     for target, params in expected.items():
         if list(inspect.signature(target).parameters) != params:
-            raise RuntimeError(f"moto changed {target.__qualname__}; helpers.local.metric_filters needs updating")
+            raise RuntimeError(
+                f"moto changed {target.__qualname__}; helpers.local.metric_filters needs updating"
+            )
     # The hooks: patching moto's classes by assignment, which mypy cannot type.
     LogStream.put_log_events = _wrap_put_log_events(LogStream.put_log_events)  # type: ignore[method-assign]
     LogsBackend.put_metric_filter = _wrap_put_metric_filter(LogsBackend.put_metric_filter)  # type: ignore[method-assign]

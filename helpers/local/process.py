@@ -45,8 +45,10 @@ class Status:
     def describe(self) -> str:
         """One line for people."""
         if self.state == "running":
-            return (f"local cloud running at {self.url} (pid {self.pid}, up {self.uptime_s:.0f} s, "
-                    f"profile {self.profile}, log {self.log})")
+            return (
+                f"local cloud running at {self.url} (pid {self.pid}, up {self.uptime_s:.0f} s, "
+                f"profile {self.profile}, log {self.log})"
+            )
         if self.state == "dead":
             return f"local cloud on port {self.port} is dead (pid {self.pid} is gone); `python -m helpers.local up` restarts it"
         if self.state == "foreign":
@@ -123,8 +125,9 @@ def status(port: int) -> Status:
     info = _health(port)
     if info:
         described = f"{info.get('profile')} (seed {info.get('seed')}, time scale {info.get('time_scale')})"
-        return Status("running", port, info["pid"], info["uptime_s"], Path(record["log"]) if record else None,
-                      described)
+        return Status(
+            "running", port, info["pid"], info["uptime_s"], Path(record["log"]) if record else None, described
+        )
     if _port_open(port):
         return Status("foreign", port)
     if record and not _alive(record["pid"]):
@@ -147,8 +150,11 @@ def up(port: int, quiet: bool = False) -> Status:
             why = _restart_reason(info)
             if not why:
                 return current
-            print(f"The local cloud on port {port} {why}; restarting it "
-                  "(its resources are gone: run notebooks/00_setup again).", flush=True)
+            print(
+                f"The local cloud on port {port} {why}; restarting it "
+                "(its resources are gone: run notebooks/00_setup again).",
+                flush=True,
+            )
             down(port)
             current = status(port)
         if current.state == "foreign":
@@ -185,8 +191,10 @@ def _restart_reason(info: dict) -> str:
         return "runs older kit code"  # started before a git pull: its hooks are old
     wanted = profile.from_env()
     if info.get("profile") != wanted.name or info.get("time_scale") != wanted.scale:
-        return (f"runs the {info.get('profile')!r} profile (time scale {info.get('time_scale')}), "
-                f"WORKSHOP_LOCAL_PROFILE asks for {wanted.name!r} (time scale {wanted.scale})")
+        return (
+            f"runs the {info.get('profile')!r} profile (time scale {info.get('time_scale')}), "
+            f"WORKSHOP_LOCAL_PROFILE asks for {wanted.name!r} (time scale {wanted.scale})"
+        )
     if os.environ.get("WORKSHOP_LOCAL_SEED") and info.get("seed") != wanted.seed:
         return f"runs seed {info.get('seed')}, WORKSHOP_LOCAL_SEED asks for {wanted.seed}"
     if info.get("quotas") != wanted.quotas:
@@ -197,7 +205,10 @@ def _restart_reason(info: dict) -> str:
 def _launch(port: int) -> subprocess.Popen:
     """Start the server process in its own session and record its pid."""
     log = state_dir() / f"local-cloud-{port}.log"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     # Inherited from a kernel or test that talks to another cloud; the server sets its own.
     env.pop("AWS_ENDPOINT_URL", None)
     env.pop("WORKSHOP_LOCAL_URL", None)

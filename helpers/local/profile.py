@@ -111,7 +111,12 @@ class Profile:
 
     def describe(self) -> dict:
         """What the health answer and the log show, so a run can be replayed."""
-        return {"profile": self.name, "seed": self.seed, "time_scale": self.scale, "quotas": dict(self.quotas)}
+        return {
+            "profile": self.name,
+            "seed": self.seed,
+            "time_scale": self.scale,
+            "quotas": dict(self.quotas),
+        }
 
 
 def from_env(env: dict[str, str] | None = None) -> Profile:
@@ -119,7 +124,9 @@ def from_env(env: dict[str, str] | None = None) -> Profile:
     env = dict(os.environ if env is None else env)
     name = (env.get("WORKSHOP_LOCAL_PROFILE") or "local").strip().lower()
     if name not in PROFILES:
-        raise ProfileError(f"WORKSHOP_LOCAL_PROFILE={name!r} is not a profile. Fix: use local (the default) or aws.")
+        raise ProfileError(
+            f"WORKSHOP_LOCAL_PROFILE={name!r} is not a profile. Fix: use local (the default) or aws."
+        )
     seed_text = (env.get("WORKSHOP_LOCAL_SEED") or "").strip()
     if seed_text and not seed_text.isdigit():
         raise ProfileError(f"WORKSHOP_LOCAL_SEED={seed_text!r} must be a whole number (the seed to replay).")

@@ -253,7 +253,9 @@ def validate_serverless(production_variants: list[dict]) -> None:
             rule = f"Member must have value greater than or equal to {low}"
         else:
             continue
-        raise _errors()[0](f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: {rule}")
+        raise _errors()[0](
+            f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: {rule}"
+        )
 
 
 # ---------------------------------------------------------------- the hooks
@@ -267,7 +269,9 @@ def create_endpoint(original, backend, endpoint_name: str, endpoint_config_name:
         raise _errors()[0](f'Cannot create already existing endpoint "{existing.arn}".')
     if endpoint_config_name in backend.endpoint_configs:
         check_quota(backend, endpoint_config_name)
-    endpoint = original(backend, endpoint_name=endpoint_name, endpoint_config_name=endpoint_config_name, tags=tags)
+    endpoint = original(
+        backend, endpoint_name=endpoint_name, endpoint_config_name=endpoint_config_name, tags=tags
+    )
     endpoint.endpoint_status = "Creating"
     _begin(backend, endpoint, "create", endpoint_config_name)
     return endpoint
@@ -284,7 +288,9 @@ def update_endpoint(backend, endpoint_name: str, endpoint_config_name: str):
         raise validation(f'Cannot update failed endpoint "{endpoint.arn}".')
     if endpoint.endpoint_status != "InService":
         raise validation(f'Cannot update in-progress endpoint "{endpoint.arn}".')
-    backend.describe_endpoint_config(endpoint_config_name)  # moto's "Could not find endpoint configuration ..."
+    backend.describe_endpoint_config(
+        endpoint_config_name
+    )  # moto's "Could not find endpoint configuration ..."
     check_quota(backend, endpoint_config_name, leaving_out=endpoint_name)
     from moto.core.utils import utcnow
 
@@ -315,7 +321,9 @@ def create_endpoint_config(original, backend, endpoint_config_name: str, product
     """CreateEndpointConfig: refuse an existing name and a serverless MaxConcurrency outside 1-200."""
     existing = backend.endpoint_configs.get(endpoint_config_name)
     if existing is not None:
-        raise _errors()[0](f'Cannot create already existing endpoint configuration "{existing.endpoint_config_arn}".')
+        raise _errors()[0](
+            f'Cannot create already existing endpoint configuration "{existing.endpoint_config_arn}".'
+        )
     validate_serverless(production_variants)
     return original(backend, endpoint_config_name=endpoint_config_name, production_variants=production_variants,
                     data_capture_config=data_capture_config, async_inference_config=async_inference_config,
@@ -369,10 +377,18 @@ def install() -> None:
     hooks.patch(backend, "create_endpoint", ["self", "endpoint_name", "endpoint_config_name", "tags"],
                 lambda original: lambda self, endpoint_name, endpoint_config_name, tags: create_endpoint(
                     original, self, endpoint_name, endpoint_config_name, tags))  # fmt: skip
-    hooks.patch(backend, "delete_endpoint", ["self", "endpoint_name"],
-                lambda original: lambda self, endpoint_name: delete_endpoint(original, self, endpoint_name))
-    hooks.patch(backend, "describe_endpoint", ["self", "endpoint_name"],
-                lambda original: lambda self, endpoint_name: _settled(self, original, self, endpoint_name))
+    hooks.patch(
+        backend,
+        "delete_endpoint",
+        ["self", "endpoint_name"],
+        lambda original: lambda self, endpoint_name: delete_endpoint(original, self, endpoint_name),
+    )
+    hooks.patch(
+        backend,
+        "describe_endpoint",
+        ["self", "endpoint_name"],
+        lambda original: lambda self, endpoint_name: _settled(self, original, self, endpoint_name),
+    )
     hooks.patch(
         backend, "create_endpoint_config",
         ["self", "endpoint_config_name", "production_variants", "data_capture_config", "async_inference_config",
@@ -384,6 +400,10 @@ def install() -> None:
     )  # fmt: skip
     for describe in ("describe_model", "describe_endpoint_config", "describe_endpoint"):
         hooks.patch(SageMakerResponse, describe, ["self"], without_empty_configs)
-    hooks.patch(SageMakerResponse, "list_endpoints", ["self"],
-                lambda original: lambda self: _settled(self.sagemaker_backend, original, self))
+    hooks.patch(
+        SageMakerResponse,
+        "list_endpoints",
+        ["self"],
+        lambda original: lambda self: _settled(self.sagemaker_backend, original, self),
+    )
     hooks.add_action(SageMakerResponse, "update_endpoint", _update_endpoint_action)

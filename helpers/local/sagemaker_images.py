@@ -73,7 +73,9 @@ def registry_image(framework: str, region: str, version: str) -> str | None:
     host = _ecr_host(region)
     if not entry or region not in entry.get("registries", {}) or host is None:
         return None
-    return f"{entry['registries'][region]}.dkr.{host}/{entry['repository']}:{entry.get('tag_prefix', version)}"
+    return (
+        f"{entry['registries'][region]}.dkr.{host}/{entry['repository']}:{entry.get('tag_prefix', version)}"
+    )
 
 
 @cache

@@ -75,14 +75,17 @@ def parse_rows(body: bytes, content_type: str) -> list[list[float]]:
             doc = json.loads(text)
             instances = doc["instances"] if isinstance(doc, dict) else doc
             rows = [
-                [float(v) for v in (item["features"] if isinstance(item, dict) else item)] for item in instances
+                [float(v) for v in (item["features"] if isinstance(item, dict) else item)]
+                for item in instances
             ]
         except (ValueError, KeyError, TypeError) as exc:
             raise ContainerError(
                 400, f'Unable to parse JSON: expected {{"instances": [[f1, f2, ...], ...]}} ({exc})'
             ) from exc
     else:
-        raise ContainerError(415, f"Content type {content_type or '(none)'} is not supported by this algorithm.")
+        raise ContainerError(
+            415, f"Content type {content_type or '(none)'} is not supported by this algorithm."
+        )
     if not rows:
         raise ContainerError(400, "The payload holds no rows to predict.")
     widths = {len(r) for r in rows}
@@ -142,7 +145,9 @@ def _log(account: str, region: str, endpoint: str, variant: str, messages: list[
     return f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
 
 
-def _metrics(account: str, region: str, endpoint: str, variant: str, values: dict[str, tuple[float, str]]) -> None:
+def _metrics(
+    account: str, region: str, endpoint: str, variant: str, values: dict[str, tuple[float, str]]
+) -> None:
     from moto.cloudwatch.models import cloudwatch_backends
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -213,16 +218,24 @@ def invoke_endpoint(response) -> tuple[int, dict, bytes]:
         try:
             scores = kit_model.predict(booster, rows)
         except Exception as exc:  # xgboost refuses the shape of the data
-            raise ContainerError(400, f"Unable to evaluate payload provided: {str(exc).splitlines()[0]}") from exc
+            raise ContainerError(
+                400, f"Unable to evaluate payload provided: {str(exc).splitlines()[0]}"
+            ) from exc
         answer, answer_type = format_predictions(scores, headers.get("Accept", ""))
     except ContainerError as exc:
         model_us = (time.perf_counter() - model_started) * 1e6
         stream_arn = _log(
-            account, region, endpoint_name, variant_name,
+            account,
+            region,
+            endpoint_name,
+            variant_name,
             [f"[ERROR] {exc}", _access_line(exc.status, 0)],
         )
         _metrics(
-            account, region, endpoint_name, variant_name,
+            account,
+            region,
+            endpoint_name,
+            variant_name,
             {
                 "Invocations": (1, "None"),
                 "InvocationsPerInstance": (1, "None"),
@@ -233,15 +246,20 @@ def invoke_endpoint(response) -> tuple[int, dict, bytes]:
         )
         kind = "client" if exc.status < 500 else "server"
         raise model_error(
-            f"Received {kind} error ({exc.status}) from primary with message \"{exc}\". "
+            f'Received {kind} error ({exc.status}) from primary with message "{exc}". '
             f"See {stream_arn} in account {account} for more information.",
-            exc.status, str(exc), stream_arn,
+            exc.status,
+            str(exc),
+            stream_arn,
         ) from None
     model_us = (time.perf_counter() - model_started) * 1e6
     overhead_us = (time.perf_counter() - started) * 1e6 - model_us
     _log(account, region, endpoint_name, variant_name, [_access_line(200, len(answer))])
     _metrics(
-        account, region, endpoint_name, variant_name,
+        account,
+        region,
+        endpoint_name,
+        variant_name,
         {
             "Invocations": (1, "None"),
             "InvocationsPerInstance": (1, "None"),

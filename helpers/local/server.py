@@ -90,8 +90,14 @@ def make_app(hook_names: list[str]):
     """The WSGI app: moto's dispatcher wrapped by the health middleware."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    info = {"kit": "ml-pipeline-ch8", "pid": os.getpid(), "started": time.time(), "hooks": hook_names,
-            "code": code_version(), **profile.current().describe()}
+    info = {
+        "kit": "ml-pipeline-ch8",
+        "pid": os.getpid(),
+        "started": time.time(),
+        "hooks": hook_names,
+        "code": code_version(),
+        **profile.current().describe(),
+    }
     return HealthMiddleware(DomainDispatcherApplication(create_backend_app), info)
 
 
@@ -112,8 +118,16 @@ def build_server(port: int, host: str = "127.0.0.1") -> BaseWSGIServer:
 
 def _warm_imports() -> None:
     """Import the service models the workshop uses while the server waits for its first request."""
-    for name in ("moto.iam.models", "moto.s3.models", "moto.sagemaker.models", "moto.awslambda.models",
-                 "moto.dynamodb.models", "moto.logs.models", "moto.sns.models", "moto.sqs.models"):
+    for name in (
+        "moto.iam.models",
+        "moto.s3.models",
+        "moto.sagemaker.models",
+        "moto.awslambda.models",
+        "moto.dynamodb.models",
+        "moto.logs.models",
+        "moto.sns.models",
+        "moto.sqs.models",
+    ):
         importlib.import_module(name)
 
 
@@ -160,7 +174,10 @@ def main(argv: list[str] | None = None) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     described = profile.current().describe()
-    print(f"local cloud listening on http://127.0.0.1:{args.port} (pid {os.getpid()}); {json.dumps(described)}", flush=True)
+    print(
+        f"local cloud listening on http://127.0.0.1:{args.port} (pid {os.getpid()}); {json.dumps(described)}",
+        flush=True,
+    )
     server.serve_forever()
 
 

@@ -19,8 +19,11 @@ from helpers.local import hooks, profile
 QUOTA_CODES: dict[str, tuple[str, str, str, str]] = {
     "lambda_concurrent_executions": ("lambda", "L-B99A9384", "AWS Lambda", "Concurrent executions"),
     "sagemaker_serverless_total_concurrency": (
-        "sagemaker", "L-96300102", "Amazon SageMaker",
-        "Maximum total concurrency that can be allocated across all serverless endpoints"),
+        "sagemaker",
+        "L-96300102",
+        "Amazon SageMaker",
+        "Maximum total concurrency that can be allocated across all serverless endpoints",
+    ),
 }
 _installed = False
 
@@ -37,9 +40,15 @@ def describe(name: str, value: float, region: str, account: str | None) -> dict[
     """The ServiceQuota structure for one of the profile's quotas (account None: AWS's default)."""
     service, code, service_name, quota = QUOTA_CODES[name]
     return {
-        "ServiceCode": service, "ServiceName": service_name, "QuotaCode": code, "QuotaName": quota,
+        "ServiceCode": service,
+        "ServiceName": service_name,
+        "QuotaCode": code,
+        "QuotaName": quota,
         "QuotaArn": f"arn:aws:servicequotas:{region}:{account or ''}:{service}/{code}",
-        "Value": float(value), "Unit": "None", "Adjustable": True, "GlobalQuota": False,
+        "Value": float(value),
+        "Unit": "None",
+        "Adjustable": True,
+        "GlobalQuota": False,
     }
 
 
@@ -85,8 +94,11 @@ def get_aws_default_service_quota(self) -> str:
 def list_service_quotas(self) -> str:
     """ListServiceQuotas: the profile's applied quotas of one service."""
     service = str(_params(self).get("ServiceCode"))
-    quotas = [applied(name, self.region, self.current_account)
-              for name, (code, *_rest) in QUOTA_CODES.items() if code == service]
+    quotas = [
+        applied(name, self.region, self.current_account)
+        for name, (code, *_rest) in QUOTA_CODES.items()
+        if code == service
+    ]
     if not quotas:
         raise _no_such_resource()
     return json.dumps({"Quotas": quotas})
@@ -100,7 +112,9 @@ def install() -> None:
     from moto.servicequotas.models import ServiceQuotasBackend
     from moto.servicequotas.responses import ServiceQuotasResponse
 
-    hooks.patch(ServiceQuotasBackend, "get_service_quota", ["self", "service_code", "quota_code"], _get_service_quota)
+    hooks.patch(
+        ServiceQuotasBackend, "get_service_quota", ["self", "service_code", "quota_code"], _get_service_quota
+    )
     hooks.add_action(ServiceQuotasResponse, "get_aws_default_service_quota", get_aws_default_service_quota)
     hooks.add_action(ServiceQuotasResponse, "list_service_quotas", list_service_quotas)
     _installed = True

@@ -43,8 +43,12 @@ def _same_value(current: Any, wanted: Any) -> bool:
         return False
 
 
-def conflict(current_attributes: dict[str, Any], current_tags: dict[str, str],
-             attributes: dict[str, str] | None, tags: dict[str, str] | None) -> str | None:
+def conflict(
+    current_attributes: dict[str, Any],
+    current_tags: dict[str, str],
+    attributes: dict[str, str] | None,
+    tags: dict[str, str] | None,
+) -> str | None:
     """AWS's refusal of a CreateTopic for an existing topic, or None when it returns the topic."""
     for name, wanted in (attributes or {}).items():
         if not _same_value(current_attributes.get(name), wanted):
@@ -61,13 +65,19 @@ def _topic_attributes(topic: Any, names: dict[str, str]) -> dict[str, Any]:
 
 def _create_topic(original):
     """CreateTopic refusing a different definition of an existing topic."""
-    def create_topic(self, name: str, attributes: dict[str, str] | None = None, tags: dict[str, str] | None = None):
+
+    def create_topic(
+        self, name: str, attributes: dict[str, str] | None = None, tags: dict[str, str] | None = None
+    ):
         existing = next((t for t in list(self.topics.values()) if t.name == name), None)
         if existing is not None:
-            problem = conflict(_topic_attributes(existing, attributes or {}), existing._tags, attributes, tags)
+            problem = conflict(
+                _topic_attributes(existing, attributes or {}), existing._tags, attributes, tags
+            )
             if problem:
                 raise SNSInvalidParameter(problem)
         return original(self, name, attributes, tags)
+
     return create_topic
 
 
@@ -83,22 +93,39 @@ def _deliver(topic: Any, message: str, message_id: str, options: dict[str, Any])
 
 def _publish(original):
     """Publish that delivers after the profile's sns_delivery delay (aws profile) instead of in the request."""
-    def publish(self, message: str, subject: str | None = None, message_attributes: dict | None = None,
-                group_id: str | None = None, deduplication_id: str | None = None,
-                message_structure: str | None = None) -> str:
+
+    def publish(
+        self,
+        message: str,
+        subject: str | None = None,
+        message_attributes: dict | None = None,
+        group_id: str | None = None,
+        deduplication_id: str | None = None,
+        message_structure: str | None = None,
+    ) -> str:
         current = profile.current()
         if not current.aws:
-            return original(self, message, subject, message_attributes, group_id, deduplication_id, message_structure)
+            return original(
+                self, message, subject, message_attributes, group_id, deduplication_id, message_structure
+            )
         from moto.moto_api._internal import mock_random
 
         message_id = str(mock_random.uuid4())
-        options = {"subject": subject, "message_attributes": message_attributes, "group_id": group_id,
-                   "deduplication_id": deduplication_id, "message_structure": message_structure}
-        timer = threading.Timer(current.delay("sns_delivery", self.arn), _deliver, (self, message, message_id, options))
+        options = {
+            "subject": subject,
+            "message_attributes": message_attributes,
+            "group_id": group_id,
+            "deduplication_id": deduplication_id,
+            "message_structure": message_structure,
+        }
+        timer = threading.Timer(
+            current.delay("sns_delivery", self.arn), _deliver, (self, message, message_id, options)
+        )
         timer.daemon = True
         timer.start()
         self.sent_notifications.append((message_id, message, subject, message_attributes, group_id))
         return message_id
+
     return publish
 
 
@@ -110,6 +137,18 @@ def install() -> None:
     from moto.sns.models import SNSBackend, Topic
 
     hooks.patch(SNSBackend, "create_topic", ["self", "name", "attributes", "tags"], _create_topic)
-    hooks.patch(Topic, "publish", ["self", "message", "subject", "message_attributes", "group_id",
-                                   "deduplication_id", "message_structure"], _publish)
+    hooks.patch(
+        Topic,
+        "publish",
+        [
+            "self",
+            "message",
+            "subject",
+            "message_attributes",
+            "group_id",
+            "deduplication_id",
+            "message_structure",
+        ],
+        _publish,
+    )
     _installed = True

@@ -27,7 +27,9 @@ from moto.sqs.exceptions import QueueAlreadyExists, SQSException
 from helpers.local import hooks, profile
 
 NAME_REUSE_S = 60.0
-DELETED_RECENTLY = "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+DELETED_RECENTLY = (
+    "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+)
 _installed = False
 
 
@@ -63,6 +65,7 @@ def short_poll_share(current: profile.Profile, queue: str, available: int, limit
 
 def _create_queue(original):
     """CreateQueue with AWS's answers for an existing or a recently deleted name."""
+
     def create_queue(self, name: str, tags: dict[str, str] | None = None, **kwargs: Any):
         existing = self.queues.get(name)
         if existing is None:
@@ -78,28 +81,43 @@ def _create_queue(original):
             if tags and dict(tags) != dict(existing.tags or {}):
                 raise QueueAlreadyExists("A queue already exists with the same name and different tags")
         return original(self, name, tags, **kwargs)
+
     return create_queue
 
 
 def _delete_queue(original):
     """DeleteQueue that remembers when the name was freed."""
+
     def delete_queue(self, queue_name: str) -> None:
         original(self, queue_name)
         _deleted(self)[queue_name] = time.time()
+
     return delete_queue
 
 
 def _receive_message(original):
     """ReceiveMessage whose short polling samples a share of the messages under the aws profile."""
-    def receive_message(self, queue_name: str, count: int, wait_seconds_timeout: int, visibility_timeout: int,
-                        message_attribute_names: list[str] | None = None):
+
+    def receive_message(
+        self,
+        queue_name: str,
+        count: int,
+        wait_seconds_timeout: int,
+        visibility_timeout: int,
+        message_attribute_names: list[str] | None = None,
+    ):
         current = profile.current()
         if current.aws and not wait_seconds_timeout:
             available = len(self.get_queue(queue_name).messages)
-            count = short_poll_share(current, f"{self.account_id}/{self.region_name}/{queue_name}", available, count)
+            count = short_poll_share(
+                current, f"{self.account_id}/{self.region_name}/{queue_name}", available, count
+            )
             if count == 0:
                 return []
-        return original(self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names)
+        return original(
+            self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names
+        )
+
     return receive_message
 
 
@@ -112,6 +130,17 @@ def install() -> None:
 
     hooks.patch(SQSBackend, "create_queue", ["self", "name", "tags", "kwargs"], _create_queue)
     hooks.patch(SQSBackend, "delete_queue", ["self", "queue_name"], _delete_queue)
-    hooks.patch(SQSBackend, "receive_message", ["self", "queue_name", "count", "wait_seconds_timeout",
-                                               "visibility_timeout", "message_attribute_names"], _receive_message)
+    hooks.patch(
+        SQSBackend,
+        "receive_message",
+        [
+            "self",
+            "queue_name",
+            "count",
+            "wait_seconds_timeout",
+            "visibility_timeout",
+            "message_attribute_names",
+        ],
+        _receive_message,
+    )
     _installed = True
