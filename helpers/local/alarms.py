@@ -53,7 +53,7 @@ from typing import Any
 
 from helpers.local import profile, statistics
 from helpers.local.hooks import MOTO_VERSION
-from helpers.local.locks import cloudwatch_lock
+from helpers.local.locks import cloudwatch_lock, locked
 
 DEFAULT_INTERVAL_S = 10.0
 EXTRA_RANGE_PERIODS = 2
@@ -98,7 +98,11 @@ _PHRASES = {
     "LessThanOrEqualToThreshold": "less than or equal to",
 }
 _STATISTIC_NAMES = {
-    "SampleCount": "SAMPLE_COUNT", "Sum": "SUM", "Average": "AVERAGE", "Minimum": "MINIMUM", "Maximum": "MAXIMUM",
+    "SampleCount": "SAMPLE_COUNT",
+    "Sum": "SUM",
+    "Average": "AVERAGE",
+    "Minimum": "MINIMUM",
+    "Maximum": "MAXIMUM",
 }
 
 log = logging.getLogger(__name__)
@@ -107,6 +111,7 @@ _originals: dict[str, Callable] = {}
 
 
 # --- pure evaluation -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Point:
@@ -134,7 +139,9 @@ def breaches(value: float, comparison_operator: str, threshold: float) -> bool:
     try:
         return _BREACHES[comparison_operator](value, threshold)
     except KeyError:
-        raise ValueError(f"Comparison operator {comparison_operator} is not evaluated by the local cloud") from None
+        raise ValueError(
+            f"Comparison operator {comparison_operator} is not evaluated by the local cloud"
+        ) from None
 
 
 def low_sample_minimum(percentile: float) -> float:
@@ -192,6 +199,7 @@ def evaluate(
 
 # --- reasons and messages ------------------------------------------------------------------
 
+
 def java_double(value: float) -> str:
     """A number written the way CloudWatch (Java's Double.toString) writes it: 5.0, 1.0E7."""
     value = float(value)
@@ -216,8 +224,14 @@ def _was(count: int) -> str:
     return "was" if count == 1 else "were"
 
 
-def state_reason(evaluation: Evaluation, *, comparison_operator: str, threshold: float,
-                 evaluation_periods: int, datapoints_to_alarm: int | None) -> str:
+def state_reason(
+    evaluation: Evaluation,
+    *,
+    comparison_operator: str,
+    threshold: float,
+    evaluation_periods: int,
+    datapoints_to_alarm: int | None,
+) -> str:
     """The StateReason CloudWatch writes for an evaluation that changed the state."""
     n = int(evaluation_periods)
     m = int(datapoints_to_alarm or n)
@@ -227,8 +241,10 @@ def state_reason(evaluation: Evaluation, *, comparison_operator: str, threshold:
         kind = "Breaching" if evaluation.fill == "breaching" else "NonBreaching"
         received = len(evaluation.evaluated)
         head = "no datapoints were" if not received else f"{_plural(received, 'datapoint')} {_was(received)}"
-        return (f"Threshold Crossed: {head} received for {_plural(n, 'period')} and "
-                f"{_plural(evaluation.filled, 'missing datapoint')} {_was(evaluation.filled)} treated as [{kind}].")
+        return (
+            f"Threshold Crossed: {head} received for {_plural(n, 'period')} and "
+            f"{_plural(evaluation.filled, 'missing datapoint')} {_was(evaluation.filled)} treated as [{kind}]."
+        )
     newest_first = sorted(evaluation.evaluated, key=lambda point: point.timestamp, reverse=True)
     listed = ", ".join(f"{java_double(p.value)} ({p.timestamp:%d/%m/%y %H:%M:%S})" for p in newest_first)
     phrase = _PHRASES[comparison_operator]
@@ -237,17 +253,30 @@ def state_reason(evaluation: Evaluation, *, comparison_operator: str, threshold:
     else:
         count, minimum, transition = len(newest_first) - evaluation.breaching, n - m + 1, "ALARM -> OK"
         phrase = f"not {phrase}"
-    return (f"Threshold Crossed: {count} out of the last {len(newest_first)} datapoints [{listed}] {_was(count)} "
-            f"{phrase} the threshold ({java_double(threshold)}) "
-            f"(minimum {_plural(minimum, 'datapoint')} for {transition} transition).")
+    return (
+        f"Threshold Crossed: {count} out of the last {len(newest_first)} datapoints [{listed}] {_was(count)} "
+        f"{phrase} the threshold ({java_double(threshold)}) "
+        f"(minimum {_plural(minimum, 'datapoint')} for {transition} transition)."
+    )
 
 
-def state_reason_data(evaluation: Evaluation, *, statistic: str | None, extended_statistic: str | None,
-                      period: int, threshold: float, query_date: datetime,
-                      range_starts: Sequence[datetime]) -> str:
+def state_reason_data(
+    evaluation: Evaluation,
+    *,
+    statistic: str | None,
+    extended_statistic: str | None,
+    period: int,
+    threshold: float,
+    query_date: datetime,
+    range_starts: Sequence[datetime],
+) -> str:
     """The StateReasonData JSON CloudWatch writes next to the reason."""
     data: dict[str, Any] = {"version": "1.0", "queryDate": aws_timestamp(query_date)}
-    oldest = evaluation.evaluated[0].timestamp if evaluation.evaluated else (range_starts[-1] if range_starts else None)
+    oldest = (
+        evaluation.evaluated[0].timestamp
+        if evaluation.evaluated
+        else (range_starts[-1] if range_starts else None)
+    )
     if oldest is not None:
         data["startDate"] = aws_timestamp(oldest)
     if extended_statistic:
@@ -259,7 +288,11 @@ def state_reason_data(evaluation: Evaluation, *, statistic: str | None, extended
     data["threshold"] = float(threshold)
     if evaluation.evaluated:
         data["evaluatedDatapoints"] = [
-            {"timestamp": aws_timestamp(p.timestamp), "sampleCount": float(p.sample_count), "value": float(p.value)}
+            {
+                "timestamp": aws_timestamp(p.timestamp),
+                "sampleCount": float(p.sample_count),
+                "value": float(p.value),
+            }
             for p in sorted(evaluation.evaluated, key=lambda point: point.timestamp, reverse=True)
         ]
     elif range_starts:
@@ -284,7 +317,9 @@ def _trigger(alarm: Any) -> dict[str, Any]:
     else:
         trigger.update({"MetricName": alarm.metric_name, "Namespace": alarm.namespace})
         if alarm.extended_statistic:
-            trigger.update({"StatisticType": "ExtendedStatistic", "ExtendedStatistic": alarm.extended_statistic})
+            trigger.update(
+                {"StatisticType": "ExtendedStatistic", "ExtendedStatistic": alarm.extended_statistic}
+            )
         else:
             statistic = _STATISTIC_NAMES.get(alarm.statistic, str(alarm.statistic).upper())
             trigger.update({"StatisticType": "Statistic", "Statistic": statistic})
@@ -350,6 +385,7 @@ def notification_subject(alarm_name: str, state: str, region: str) -> str:
 
 # --- state changes, history, actions -------------------------------------------------------
 
+
 @dataclass
 class Notification:
     """One SNS publish an alarm state change asks for (run after cloudwatch_lock is released)."""
@@ -369,17 +405,20 @@ def _history(backend: Any) -> list[dict[str, Any]]:
     return backend._workshop_alarm_history
 
 
-def _record(backend: Any, alarm_name: str, item_type: str, summary: str, data: dict[str, Any],
-            when: datetime) -> None:
+def _record(
+    backend: Any, alarm_name: str, item_type: str, summary: str, data: dict[str, Any], when: datetime
+) -> None:
     """Append one history item."""
-    _history(backend).append({
-        "AlarmName": alarm_name,
-        "AlarmType": "MetricAlarm",
-        "Timestamp": when,
-        "HistoryItemType": item_type,
-        "HistorySummary": summary,
-        "HistoryData": json.dumps(data, separators=(",", ":")),
-    })
+    _history(backend).append(
+        {
+            "AlarmName": alarm_name,
+            "AlarmType": "MetricAlarm",
+            "Timestamp": when,
+            "HistoryItemType": item_type,
+            "HistorySummary": summary,
+            "HistoryData": json.dumps(data, separators=(",", ":")),
+        }
+    )
 
 
 def _alarm_json(alarm: Any) -> dict[str, Any]:
@@ -410,8 +449,9 @@ def _alarm_json(alarm: Any) -> dict[str, Any]:
     return {key: value for key, value in out.items() if value is not None}
 
 
-def change_state(backend: Any, alarm: Any, new_state: str, reason: str, reason_data: str | None,
-                 when: datetime) -> list[Notification]:
+def change_state(
+    backend: Any, alarm: Any, new_state: str, reason: str, reason_data: str | None, when: datetime
+) -> list[Notification]:
     """Move an alarm to a new state, record it, and return the notifications its actions ask for.
 
     Call with cloudwatch_lock held; publish the notifications after releasing it.
@@ -425,8 +465,9 @@ def change_state(backend: Any, alarm: Any, new_state: str, reason: str, reason_d
     return _after_state_change(backend, alarm, old_state, old_reason, when)
 
 
-def _after_state_change(backend: Any, alarm: Any, old_state: str, old_reason: str,
-                        when: datetime) -> list[Notification]:
+def _after_state_change(
+    backend: Any, alarm: Any, old_state: str, old_reason: str, when: datetime
+) -> list[Notification]:
     """Record a state change that happened and collect the notifications for it."""
     new_state = {"stateValue": alarm.state_value, "stateReason": alarm.state_reason}
     if alarm.state_reason_data:
@@ -434,13 +475,24 @@ def _after_state_change(backend: Any, alarm: Any, old_state: str, old_reason: st
             new_state["stateReasonData"] = json.loads(alarm.state_reason_data)
         except ValueError:
             pass
-    _record(backend, alarm.name, "StateUpdate", f"Alarm updated from {old_state} to {alarm.state_value}",
-            {"version": "1.0", "oldState": {"stateValue": old_state, "stateReason": old_reason},
-             "newState": new_state}, when)
+    _record(
+        backend,
+        alarm.name,
+        "StateUpdate",
+        f"Alarm updated from {old_state} to {alarm.state_value}",
+        {
+            "version": "1.0",
+            "oldState": {"stateValue": old_state, "stateReason": old_reason},
+            "newState": new_state,
+        },
+        when,
+    )
     if not alarm.actions_enabled and alarm.actions_enabled is not None:
         return []
     actions = {
-        "ALARM": alarm.alarm_actions, "OK": alarm.ok_actions, "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
+        "ALARM": alarm.alarm_actions,
+        "OK": alarm.ok_actions,
+        "INSUFFICIENT_DATA": alarm.insufficient_data_actions,
     }[alarm.state_value] or []
     message = json.dumps(notification_message(alarm, backend.account_id, old_state, when))
     subject = notification_subject(alarm.name, alarm.state_value, alarm.region_name)
@@ -459,18 +511,26 @@ def publish(notifications: Sequence[Notification]) -> None:
             sns_backends[parts[4]][parts[3]].publish(note.message, note.topic_arn, subject=note.subject)
         except Exception as exc:  # a broken action must not stop the evaluator
             summary = f"Failed to execute action {note.topic_arn}. Received error: {exc}"
-            data: dict[str, Any] = {"actionState": "Failed", "notificationResource": note.topic_arn, "error": str(exc)}
+            data: dict[str, Any] = {
+                "actionState": "Failed",
+                "notificationResource": note.topic_arn,
+                "error": str(exc),
+            }
             log.warning("alarm %s: %s", note.alarm_name, summary)
         else:
             summary = f"Successfully executed action {note.topic_arn}"
-            data = {"actionState": "Succeeded", "notificationResource": note.topic_arn,
-                    "publishedMessage": json.loads(note.message)}
+            data = {
+                "actionState": "Succeeded",
+                "notificationResource": note.topic_arn,
+                "publishedMessage": json.loads(note.message),
+            }
         data["stateUpdateTimestamp"] = int(note.state_updated.replace(tzinfo=UTC).timestamp() * 1000)
         with cloudwatch_lock:
             _record(note.backend, note.alarm_name, "Action", summary, data, note.state_updated)
 
 
 # --- evaluating moto's alarms --------------------------------------------------------------
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
@@ -526,8 +586,17 @@ def _range_points(backend: Any, alarm: Any, starts: list[datetime], period: int)
         found = {moment: Point(moment, value) for moment, value in values.items()}
     else:
         statistic = alarm.extended_statistic or alarm.statistic
-        rows = statistics.datapoints(backend, alarm.namespace, alarm.metric_name, alarm.dimensions, statistic,
-                                     period, starts[0], end, unit=alarm.unit)
+        rows = statistics.datapoints(
+            backend,
+            alarm.namespace,
+            alarm.metric_name,
+            alarm.dimensions,
+            statistic,
+            period,
+            starts[0],
+            end,
+            unit=alarm.unit,
+        )
         found = {moment: Point(moment, value, count) for moment, value, count in rows}
     return [found.get(moment) for moment in starts]
 
@@ -565,11 +634,22 @@ def evaluate_alarm(backend: Any, alarm: Any, now: datetime) -> list[Notification
     )
     if result.retained or result.state == alarm.state_value:
         return []
-    reason = state_reason(result, comparison_operator=alarm.comparison_operator, threshold=float(alarm.threshold),
-                          evaluation_periods=alarm.evaluation_periods, datapoints_to_alarm=alarm.datapoints_to_alarm)
-    reason_data = state_reason_data(result, statistic=alarm.statistic, extended_statistic=alarm.extended_statistic,
-                                    period=period, threshold=float(alarm.threshold), query_date=now,
-                                    range_starts=starts)
+    reason = state_reason(
+        result,
+        comparison_operator=alarm.comparison_operator,
+        threshold=float(alarm.threshold),
+        evaluation_periods=alarm.evaluation_periods,
+        datapoints_to_alarm=alarm.datapoints_to_alarm,
+    )
+    reason_data = state_reason_data(
+        result,
+        statistic=alarm.statistic,
+        extended_statistic=alarm.extended_statistic,
+        period=period,
+        threshold=float(alarm.threshold),
+        query_date=now,
+        range_starts=starts,
+    )
     return change_state(backend, alarm, result.state, reason, reason_data, now)
 
 
@@ -605,6 +685,7 @@ def evaluate_all(now: datetime | None = None, due: Callable[[Any], bool] | None 
 
 
 # --- the background evaluator --------------------------------------------------------------
+
 
 class Schedule:
     """When each alarm is due under the aws profile: once per interval, at its own phase.
@@ -725,6 +806,7 @@ def interval() -> float:
 
 # --- moto hooks ----------------------------------------------------------------------------
 
+
 def _put_metric_alarm(self: Any, *args: Any, **kwargs: Any) -> Any:
     """PutMetricAlarm: new alarms start INSUFFICIENT_DATA, updates keep state; both are recorded."""
     bound = _signatures["put_metric_alarm"].bind(self, *args, **kwargs)
@@ -737,22 +819,44 @@ def _put_metric_alarm(self: Any, *args: Any, **kwargs: Any) -> Any:
         alarm = _originals["put_metric_alarm"](*bound.args, **bound.kwargs)
         when = alarm.configuration_updated_timestamp
         if existing is not None and existing is not alarm:
-            for attribute in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp",
-                              "history"):
+            for attribute in (
+                "state_value",
+                "state_reason",
+                "state_reason_data",
+                "state_updated_timestamp",
+                "history",
+            ):
                 setattr(alarm, attribute, getattr(existing, attribute))
-            alarm.state_transitioned_timestamp = getattr(existing, "state_transitioned_timestamp",
-                                                          existing.state_updated_timestamp)
-            _record(self, name, "ConfigurationUpdate", f'Alarm "{name}" updated',
-                    {"type": "Update", "version": "1.0", "originalAlarm": _alarm_json(existing),
-                     "updatedAlarm": _alarm_json(alarm)}, when)
+            alarm.state_transitioned_timestamp = getattr(
+                existing, "state_transitioned_timestamp", existing.state_updated_timestamp
+            )
+            _record(
+                self,
+                name,
+                "ConfigurationUpdate",
+                f'Alarm "{name}" updated',
+                {
+                    "type": "Update",
+                    "version": "1.0",
+                    "originalAlarm": _alarm_json(existing),
+                    "updatedAlarm": _alarm_json(alarm),
+                },
+                when,
+            )
         else:
             alarm.state_value = "INSUFFICIENT_DATA"
             alarm.state_reason = INITIAL_REASON
             alarm.state_reason_data = None
             alarm.state_updated_timestamp = when
             alarm.state_transitioned_timestamp = when
-            _record(self, name, "ConfigurationUpdate", f'Alarm "{name}" created',
-                    {"type": "Create", "version": "1.0", "createdAlarm": _alarm_json(alarm)}, when)
+            _record(
+                self,
+                name,
+                "ConfigurationUpdate",
+                f'Alarm "{name}" created',
+                {"type": "Create", "version": "1.0", "createdAlarm": _alarm_json(alarm)},
+                when,
+            )
     _evaluator.ensure_started()
     return alarm
 
@@ -771,13 +875,22 @@ def _set_alarm_state(self: Any, alarm_name: str, reason: str, reason_data: str, 
             # moto raised ResourceNotFound above for an alarm that did not exist: it had a state and a reason
             assert old_state is not None and old_reason is not None
             alarm.state_transitioned_timestamp = alarm.state_updated_timestamp
-            notifications = _after_state_change(self, alarm, old_state, old_reason, alarm.state_updated_timestamp)
+            notifications = _after_state_change(
+                self, alarm, old_state, old_reason, alarm.state_updated_timestamp
+            )
     publish(notifications)
 
 
-def _alarm_history_items(backend: Any, *, alarm_name: str | None, alarm_types: Sequence[str] | None,
-                         item_type: str | None, start: datetime | None, end: datetime | None,
-                         scan_by: str | None) -> list[dict[str, Any]]:
+def _alarm_history_items(
+    backend: Any,
+    *,
+    alarm_name: str | None,
+    alarm_types: Sequence[str] | None,
+    item_type: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    scan_by: str | None,
+) -> list[dict[str, Any]]:
     """History items matching DescribeAlarmHistory's filters, in the requested order."""
     oldest_kept = _utcnow() - HISTORY_RETENTION
     with cloudwatch_lock:
@@ -793,8 +906,11 @@ def _alarm_history_items(backend: Any, *, alarm_name: str | None, alarm_types: S
         items = [item for item in items if item["Timestamp"] >= statistics.naive_utc(start)]
     if end is not None:
         items = [item for item in items if item["Timestamp"] <= statistics.naive_utc(end)]
-    indexed = sorted(enumerate(items), key=lambda pair: (pair[1]["Timestamp"], pair[0]),
-                     reverse=scan_by != "TimestampAscending")
+    indexed = sorted(
+        enumerate(items),
+        key=lambda pair: (pair[1]["Timestamp"], pair[0]),
+        reverse=scan_by != "TimestampAscending",
+    )
     return [item for _, item in indexed]
 
 
@@ -813,7 +929,7 @@ def _describe_alarm_history(self: Any) -> Any:
     )
     offset = int(self._get_param("NextToken") or 0)
     limit = int(self._get_param("MaxRecords") or 100)
-    page = items[offset: offset + limit]
+    page = items[offset : offset + limit]
     result: dict[str, Any] = {"AlarmHistoryItems": page}
     if offset + limit < len(items):
         result["NextToken"] = str(offset + limit)
@@ -822,6 +938,7 @@ def _describe_alarm_history(self: Any) -> Any:
 
 def _snapshot(method: Callable) -> Callable:
     """The backend method run under cloudwatch_lock, returning a list snapshot."""
+
     def run(*args: Any, **kwargs: Any) -> list[Any]:
         with cloudwatch_lock:
             return list(method(*args, **kwargs))
@@ -839,8 +956,10 @@ def _check(target: Callable, expected: Sequence[str]) -> inspect.Signature:
     signature = inspect.signature(target)
     names = list(signature.parameters)
     if names[: len(expected)] != list(expected):
-        raise RuntimeError(f"moto changed {target.__qualname__}{signature}; "
-                           f"helpers/local/alarms.py was written against moto {MOTO_VERSION}")
+        raise RuntimeError(
+            f"moto changed {target.__qualname__}{signature}; "
+            f"helpers/local/alarms.py was written against moto {MOTO_VERSION}"
+        )
     return signature
 
 
@@ -854,14 +973,31 @@ def install() -> None:
 
     _signatures["put_metric_alarm"] = _check(
         CloudWatchBackend.put_metric_alarm,
-        ["self", "name", "namespace", "metric_name", "comparison_operator", "evaluation_periods", "period",
-         "threshold", "statistic", "description", "dimensions", "alarm_actions"],
+        [
+            "self",
+            "name",
+            "namespace",
+            "metric_name",
+            "comparison_operator",
+            "evaluation_periods",
+            "period",
+            "threshold",
+            "statistic",
+            "description",
+            "dimensions",
+            "alarm_actions",
+        ],
     )
     _check(CloudWatchBackend.set_alarm_state, ["self", "alarm_name", "reason", "reason_data", "state_value"])
     _check(CloudWatchBackend.delete_alarms, ["self", "alarm_names"])
     _check(Alarm.update_state, ["self", "reason", "reason_data", "state_value"])
-    for name in ("describe_alarms", "get_alarms_by_action_prefix", "get_alarms_by_alarm_name_prefix",
-                 "get_alarms_by_alarm_names", "get_alarms_by_state_value"):
+    for name in (
+        "describe_alarms",
+        "get_alarms_by_action_prefix",
+        "get_alarms_by_alarm_name_prefix",
+        "get_alarms_by_alarm_names",
+        "get_alarms_by_state_value",
+    ):
         _check(getattr(CloudWatchBackend, name), ["self"])
     if hasattr(CloudWatchResponse, "describe_alarm_history"):
         raise RuntimeError("moto now has DescribeAlarmHistory; review helpers/local/alarms.py")
@@ -871,11 +1007,16 @@ def install() -> None:
     # The hooks: patching moto's classes by assignment, which mypy cannot type.
     CloudWatchBackend.put_metric_alarm = _put_metric_alarm  # type: ignore[method-assign]
     CloudWatchBackend.set_alarm_state = _set_alarm_state  # type: ignore[method-assign]
-    CloudWatchBackend.delete_alarms = statistics.locked(CloudWatchBackend.delete_alarms)  # type: ignore[method-assign]
-    CloudWatchBackend.enable_alarm_actions = statistics.locked(CloudWatchBackend.enable_alarm_actions)  # type: ignore[method-assign]
-    CloudWatchBackend.disable_alarm_actions = statistics.locked(CloudWatchBackend.disable_alarm_actions)  # type: ignore[method-assign]
-    for name in ("describe_alarms", "get_alarms_by_action_prefix", "get_alarms_by_alarm_name_prefix",
-                 "get_alarms_by_alarm_names", "get_alarms_by_state_value"):
+    CloudWatchBackend.delete_alarms = locked(CloudWatchBackend.delete_alarms)  # type: ignore[method-assign]
+    CloudWatchBackend.enable_alarm_actions = locked(CloudWatchBackend.enable_alarm_actions)  # type: ignore[method-assign]
+    CloudWatchBackend.disable_alarm_actions = locked(CloudWatchBackend.disable_alarm_actions)  # type: ignore[method-assign]
+    for name in (
+        "describe_alarms",
+        "get_alarms_by_action_prefix",
+        "get_alarms_by_alarm_name_prefix",
+        "get_alarms_by_alarm_names",
+        "get_alarms_by_state_value",
+    ):
         setattr(CloudWatchBackend, name, _snapshot(getattr(CloudWatchBackend, name)))
     CloudWatchResponse.describe_alarm_history = _describe_alarm_history  # type: ignore[attr-defined]  # an action moto lacks
     _installed = True

@@ -34,12 +34,11 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import wraps
 from typing import Any
 
 from helpers.local import hooks, profile
 from helpers.local.hooks import MOTO_VERSION
-from helpers.local.locks import cloudwatch_lock
+from helpers.local.locks import cloudwatch_lock, locked
 
 _PERCENTILE_RE = re.compile(r"^p(\d{1,2}(?:\.\d{1,10})?|100(?:\.0{1,10})?)$")
 _installed = False
@@ -180,7 +179,9 @@ def datapoints(
     match exactly; a percentile is absent for periods holding statistic sets.
     """
     result = []
-    for bucket in buckets(backend, namespace, metric_name, dimensions, period, start, end, unit, origin=start):
+    for bucket in buckets(
+        backend, namespace, metric_name, dimensions, period, start, end, unit, origin=start
+    ):
         value = bucket.statistic(statistic_or_percentile)
         if value is not None:
             result.append((bucket.start, value, bucket.sample_count))
@@ -190,7 +191,9 @@ def datapoints(
 # --- metric math -------------------------------------------------------------------------
 
 Series = dict  # datetime -> float
-_TOKEN_RE = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/(),]))")
+_TOKEN_RE = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/(),]))"
+)
 
 
 class ExpressionError(ValueError):
@@ -293,6 +296,7 @@ class _Parser:
 
 def combine(left: Series | float, right: Series | float, operator: str) -> Series | float:
     """Apply + - * / to numbers or timestamp-aligned series; undefined results are dropped."""
+
     def apply(a: float, b: float) -> float | None:
         if operator == "+":
             return a + b
@@ -341,8 +345,15 @@ def metric_series(backend: Any, queries: list[dict], start: datetime, end: datet
         metric = stat["Metric"]
         period = int(stat["Period"])
         points = datapoints(
-            backend, metric.get("Namespace"), metric.get("MetricName"), metric.get("Dimensions", []),
-            stat["Stat"], period, bucket_origin(start, period), end, unit=stat.get("Unit"),
+            backend,
+            metric.get("Namespace"),
+            metric.get("MetricName"),
+            metric.get("Dimensions", []),
+            stat["Stat"],
+            period,
+            bucket_origin(start, period),
+            end,
+            unit=stat.get("Unit"),
         )
         series[query["Id"]] = {moment: value for moment, value, _ in points}
     expressions = {q["Id"]: q for q in queries if q.get("Expression") and not q.get("MetricStat")}
@@ -372,6 +383,7 @@ def _grid(origin: datetime, end: datetime, period: int) -> list[datetime]:
 
 
 # --- moto hooks ----------------------------------------------------------------------------
+
 
 def _get_statistics_for_type(self: Any, stat: str) -> Any:
     """Moto's Statistics.get_statistics_for_type, extended with percentiles."""
@@ -451,13 +463,15 @@ def _backend_get_metric_data(
             default_label = query["MetricStat"]["Metric"].get("MetricName")
         else:
             default_label = query["Id"]
-        results.append({
-            "id": query["Id"],
-            "label": query.get("Label") or default_label,
-            "values": [value for _, value in points],
-            "timestamps": [moment for moment, _ in points],
-            "status_code": "Complete",
-        })
+        results.append(
+            {
+                "id": query["Id"],
+                "label": query.get("Label") or default_label,
+                "values": [value for _, value in points],
+                "timestamps": [moment for moment, _ in points],
+                "status_code": "Complete",
+            }
+        )
     return results
 
 
@@ -472,7 +486,9 @@ def _response_get_metric_statistics(self: Any) -> Any:
         raise InvalidParameterCombination("Must specify either Statistics or ExtendedStatistics")
     for name in extended:
         if percentile_of(name) is None:
-            raise InvalidParameterValue(f"The value {name} for parameter ExtendedStatistics is not supported.")
+            raise InvalidParameterValue(
+                f"The value {name} for parameter ExtendedStatistics is not supported."
+            )
     metric_name = self._get_param("MetricName")
     datapoints_found = self.cloudwatch_backend.get_metric_statistics(
         self._get_param("Namespace"),
@@ -492,6 +508,7 @@ PUBLISHED_AT = "_workshop_published_at"  # epoch seconds from which a datapoint 
 
 def _publishing(original: Callable) -> Callable:
     """CloudWatchBackend.put_metric_data that schedules when the new datapoints are published."""
+
     def put_metric_data(self: Any, namespace: str, metric_data: list[dict[str, Any]]) -> None:
         with cloudwatch_lock:  # readers list datapoints under it: none sees one before its stamp
             before = len(self.metric_data)
@@ -510,6 +527,7 @@ def _publishing(original: Callable) -> Callable:
 
 def _published_only(original: Callable) -> Callable:
     """CloudWatchBackend.get_all_metrics without the datapoints not yet published."""
+
     def get_all_metrics(self: Any) -> list[Any]:
         data = original(self)
         if not profile.current().aws:
@@ -518,16 +536,6 @@ def _published_only(original: Callable) -> Callable:
         return [datum for datum in data if getattr(datum, PUBLISHED_AT, 0.0) <= now]
 
     return get_all_metrics
-
-
-def locked(method: Callable) -> Callable:
-    """The method, run while holding cloudwatch_lock."""
-    @wraps(method)
-    def run(*args: Any, **kwargs: Any) -> Any:
-        with cloudwatch_lock:
-            return method(*args, **kwargs)
-
-    return run
 
 
 def _check_signature(target: Callable, expected: Sequence[str]) -> None:
@@ -551,11 +559,25 @@ def install() -> None:
     _check_signature(Statistics.get_statistics_for_type, ["self", "stat"])
     _check_signature(
         CloudWatchBackend.get_metric_statistics,
-        ["self", "namespace", "metric_name", "start_time", "end_time", "period", "stats", "dimensions", "unit"],
+        [
+            "self",
+            "namespace",
+            "metric_name",
+            "start_time",
+            "end_time",
+            "period",
+            "stats",
+            "dimensions",
+            "unit",
+        ],
     )
-    _check_signature(CloudWatchBackend.get_metric_data, ["self", "queries", "start_time", "end_time", "scan_by"])
+    _check_signature(
+        CloudWatchBackend.get_metric_data, ["self", "queries", "start_time", "end_time", "scan_by"]
+    )
     _check_signature(CloudWatchBackend.put_metric_data, ["self", "namespace", "metric_data"])
-    _check_signature(CloudWatchBackend.list_metrics, ["self", "next_token", "namespace", "metric_name", "dimensions"])
+    _check_signature(
+        CloudWatchBackend.list_metrics, ["self", "next_token", "namespace", "metric_name", "dimensions"]
+    )
     _check_signature(CloudWatchResponse.get_metric_statistics, ["self"])
 
     _originals["get_statistics_for_type"] = Statistics.get_statistics_for_type
