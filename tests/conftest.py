@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,34 +17,18 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ.pop("AWS_PROFILE", None)
 
 
+TEST_TAGS = [{"Key": "workshop-kit", "Value": "ml-pipeline-ch8"}, {"Key": "workshop-prefix", "Value": "t"}]
+
+
 def _metadata_table_spec(name: str) -> dict:
-    """Chapter 8.1's inference metadata table spec, as its notebook cell shows it, for a table called name."""
-    return {
-        "TableName": name,
-        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-        "AttributeDefinitions": [
-            {"AttributeName": "requestId", "AttributeType": "S"},
-            {"AttributeName": "endpointName", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "S"},
-        ],
-        "GlobalSecondaryIndexes": [
-            {
-                "IndexName": "endpointName-timestamp-index",
-                "KeySchema": [
-                    {"AttributeName": "endpointName", "KeyType": "HASH"},
-                    {"AttributeName": "timestamp", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        "BillingMode": "PAY_PER_REQUEST",
-        "Tags": [
-            {"Key": "workshop-kit", "Value": "ml-pipeline-ch8"},
-            {"Key": "workshop-prefix", "Value": "t"},
-        ],
-        "TimeToLiveSpecification": {"Enabled": True, "AttributeName": "expiresAt"},
-        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    """Chapter 8.1's inference metadata table spec, read from its notebook cell, for a table called name."""
+    from notebook_source import assigned
+
+    scope = {
+        "names": SimpleNamespace(metadata_table=name),
+        "settings": SimpleNamespace(tag_list=lambda: [dict(tag) for tag in TEST_TAGS]),
     }
+    return assigned("8.1_create_dynamodb_table", "metadata_table_spec", scope)
 
 
 @pytest.fixture(scope="session")
