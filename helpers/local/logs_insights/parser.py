@@ -284,7 +284,7 @@ class Parser:
         if fn is None:
             raise self.error(f"unknown function {name_token.text}", name_token)
         args = self.arguments()
-        try:
+        try:  # the arity of the kit's own function (moto is not involved): a wrong count is a syntax error
             inspect.signature(fn).bind(*args)
         except TypeError:
             raise self.error(f"wrong number of arguments to {name_token.text}()", name_token) from None
