@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
+from pathlib import Path
 from types import SimpleNamespace
 
 import boto3
@@ -12,7 +16,15 @@ import pytest
 from botocore.exceptions import ClientError
 from notebook_source import assigned
 
-from helpers.local.logs_insights import MalformedQueryException, execute_query, format_time, parse_query
+from helpers.local.logs_insights import (
+    QuerySyntaxError,
+    event_record,
+    format_time,
+    parse_query,
+    query_results,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # The two queries of the 8.3 notebook (Step 7), read from its source.
 SLOWEST = assigned("8.3_monitor_with_cloudwatch", "slowest")
@@ -67,28 +79,27 @@ def rows(answer: dict, ptr: bool = False) -> list[dict]:
     return [{f["field"]: f["value"] for f in row if ptr or f["field"] != "@ptr"} for row in answer["results"]]
 
 
-def local(messages: list, start_ms: int = BASE_MS, step_ms: int = 1000, stream: str = "s") -> list:
-    """Log groups as moto holds them, for the evaluator alone."""
-    events = [
-        SimpleNamespace(
-            timestamp=start_ms + i * step_ms,
-            ingestion_time=start_ms + i * step_ms + 50,
-            event_id=i,
-            message=m if isinstance(m, str) else json.dumps(m),
+def records(messages: list, start_ms: int = BASE_MS, step_ms: int = 1000, stream: str = "s") -> list[dict]:
+    """The messages as the records of one stream's events (in the log group /g), for the engine alone."""
+    return [
+        event_record(
+            SimpleNamespace(
+                timestamp=start_ms + i * step_ms,
+                ingestion_time=start_ms + i * step_ms + 50,
+                event_id=i,
+                message=m if isinstance(m, str) else json.dumps(m),
+            ),
+            stream,
+            "/g",
+            "123456789012",
         )
         for i, m in enumerate(messages)
-    ]
-    return [
-        SimpleNamespace(
-            name="/g",
-            account_id="123456789012",
-            streams={stream: SimpleNamespace(log_stream_name=stream, events=events)},
-        )
     ]
 
 
 def evaluate(messages: list, query: str, **kwargs) -> list[dict]:
-    return list(execute_query(local(messages, **kwargs), query, 0, 0))
+    """The engine's result rows for the query over the messages."""
+    return list(query_results(query, records(messages, **kwargs)))
 
 
 def no_ptr(results: list[dict]) -> list[dict]:
@@ -153,6 +164,15 @@ def test_malformed_query_is_refused_by_start_query_with_400_naming_the_problem(l
     assert error["Error"]["Code"] == "MalformedQueryException"
     assert "unknown command frobnicate" in error["Error"]["Message"]
     assert "line 1 and position 18" in error["Error"]["Message"]
+
+
+def test_malformed_query_answer_locates_the_problem_in_the_query(logs, group):
+    with pytest.raises(ClientError) as caught:
+        run(logs, group, "fields @message | frobnicate @message")
+    assert caught.value.response["queryCompileError"]["location"] == {
+        "startCharOffset": 18,
+        "endCharOffset": 28,
+    }
 
 
 def test_only_events_inside_the_time_range_are_queried(logs, group):
@@ -699,6 +719,12 @@ def test_stats_aggregates():
     }
 
 
+def test_pct_is_the_value_at_the_exact_nearest_rank():
+    # 28% of 25 values is rank 7 exactly (computed as 0.28 * 25 in floating point it would be 7.000...1, rank 8).
+    [found] = evaluate([{"v": v} for v in range(1, 26)], "stats pct(v, 28) as p28, pct(v, 56) as p56")
+    assert (found["p28"], found["p56"]) == ("7", "14")
+
+
 def test_stats_by_bin_units():
     for unit, ms in (("30s", 30_000), ("5m", 300_000), ("2h", 7_200_000), ("1d", 86_400_000)):
         found = evaluate(["a", "b"], f"stats count(*) by bin({unit})", step_ms=ms)
@@ -740,7 +766,25 @@ def test_stats_on_no_events_counts_zero():
     ],
 )
 def test_malformed_queries_name_the_problem(query, problem):
-    with pytest.raises(MalformedQueryException) as caught:
+    with pytest.raises(QuerySyntaxError) as caught:
         parse_query(query)
     assert problem in caught.value.message
     assert " at line 1 and position " in caught.value.message
+
+
+# ---------------------------------------------------------------- the engine apart from moto
+
+
+def test_the_engine_imports_no_moto():
+    """Only helpers.local.logs_insights.hooks imports moto; the engine runs in a fresh interpreter without it."""
+    engine = ["", ".discovery", ".errors", ".evaluator", ".functions", ".lexer", ".parser", ".values"]
+    imports = "; ".join(f"import helpers.local.logs_insights{name}" for name in engine)
+    check = "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'moto'))"
+    found = subprocess.run(
+        [sys.executable, "-c", f"{imports}; {check}"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == "[]"

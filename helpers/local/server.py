@@ -25,7 +25,7 @@ HOOK_MODULES = (
     "helpers.local.filter_patterns",
     "helpers.local.metric_filters",
     "helpers.local.logs_ingestion",
-    "helpers.local.logs_insights",
+    "helpers.local.logs_insights.hooks",
     "helpers.local.statistics",
     "helpers.local.alarms",
     "helpers.local.dynamodb_fast_paths",
