@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,19 @@ def test_a_running_local_cloud_of_the_wanted_profile_is_kept(monkeypatch):
     ):
         monkeypatch.delenv(name, raising=False)
     assert _restart_reason({"code": code_version(), **profile.from_env({}).describe()}) == ""
+
+
+def test_a_change_inside_a_behaviour_package_makes_the_running_local_cloud_stale(tmp_path):
+    import shutil
+
+    import helpers.local
+    from helpers.local.server import code_version
+
+    kit = Path(helpers.local.__file__).resolve().parents[1]
+    local = tmp_path / "helpers" / "local"
+    shutil.copytree(kit / "local", local, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(kit / "model.py", local.parent)
+    before = code_version(local)
+    engine = local / "logs_insights" / "evaluator.py"
+    engine.write_text(engine.read_text() + "\n# changed\n")
+    assert code_version(local) != before

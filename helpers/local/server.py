@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -74,15 +75,14 @@ class HealthMiddleware:
         return self.app(environ, start_response)
 
 
-def code_version() -> str:
-    """A digest of the local cloud's own code (a server started from older code is stale)."""
+def code_version(here: Path | None = None) -> str:
+    """A digest of the local cloud's own code, its packages included (a server started from older code is stale)."""
     import hashlib
-    from pathlib import Path
 
-    here = Path(__file__).resolve().parent
+    here = here or Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted([*here.glob("*.py"), here.parent / "model.py"]):
-        digest.update(path.name.encode() + path.read_bytes())
+    for path in sorted([*here.rglob("*.py"), here.parent / "model.py"]):
+        digest.update(str(path.relative_to(here.parent)).encode() + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
