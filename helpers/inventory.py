@@ -22,7 +22,7 @@ def collect(
     prefix: str | None = None, settings: Settings | None = None, *, all_prefixes: bool = False
 ) -> list[Resource]:
     """Everything of the kit for prefix (default: this attendee's), or for every prefix, and the lookalikes;
-    kind by kind, a parent before its children. Another identity's resources are marked foreign."""
+    kind by kind (a parent's kind before its children's). Another identity's resources are marked foreign."""
     settings = settings or session.settings()
     session.prepare()
     me = creator_tag_value(session.identity_arn(settings))
