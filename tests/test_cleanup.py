@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import boto3
 import pytest
 
-from helpers import cleanup, config, inventory, session
+from helpers import cleanup, config, inventory, resources, session
 from helpers.config import KIT_NAME, LOCAL_ACCOUNT_ID, TAG_CREATED, TAG_KIT, TAG_PREFIX, Names
 
 REGION = "us-east-1"
@@ -481,7 +481,7 @@ def test_cleanup_deletes_every_version_of_every_object(ann_cleaned):
 
 def test_inventory_finds_every_kind_of_the_kits_resources(ann_cleaned):
     kinds = {(r.service, r.kind) for r in ann_cleaned.before if r.owned}
-    assert kinds == set(inventory.DELETE_ORDER)
+    assert kinds == {(k.service, k.kind) for k in cleanup.DELETE_ORDER}
     assert all(r.prefix == "ann" for r in ann_cleaned.before)
 
 
@@ -515,7 +515,7 @@ def test_inventory_estimates_hourly_cost(ann_cleaned):
 def test_show_prints_the_table_and_the_total(ann_cleaned, capsys):
     inventory.show(ann_cleaned.before)
     out = capsys.readouterr().out
-    assert "ann-classifier-endpoint" in out and "/hour" in out and inventory.PRICES_AS_OF in out
+    assert "ann-classifier-endpoint" in out and "/hour" in out and resources.PRICES_AS_OF in out
 
 
 def test_inventory_reads_created_at_from_the_tag(kit_env):
@@ -547,7 +547,7 @@ def test_inventory_prices_an_instance_endpoint_by_its_type(kit_env):
     )
     sm.create_endpoint(EndpointName=f"{kit_env}-e", EndpointConfigName=f"{kit_env}-c", Tags=tags)
     endpoint = next(r for r in inventory.collect(kit_env) if r.kind == "endpoint")
-    assert endpoint.est_hourly_usd == pytest.approx(2 * inventory.SAGEMAKER_INSTANCE_USD_HOUR["ml.m5.large"])
+    assert endpoint.est_hourly_usd == pytest.approx(2 * resources.Endpoint.INSTANCE_USD_HOUR["ml.m5.large"])
 
 
 def test_cleanup_deletes_the_objects_of_an_unversioned_bucket(kit_env):
