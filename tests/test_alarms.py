@@ -1,7 +1,7 @@
 """CloudWatch alarms, statistics and notifications of the local cloud, through boto3.
 
 Datapoints are put a few minutes in the past and alarms evaluated with
-`alarms.evaluate_all(now=...)`, so each test decides exactly which periods have ended. The
+`evaluator.evaluate_all(now=...)`, so each test decides exactly which periods have ended. The
 background evaluator is slowed down for these tests, except in the one test about it.
 """
 
@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from helpers.local import alarms
+from helpers.local.alarms import evaluator
 
 # A whole minute well in the past: periods [T0, T0+1min), ... have all ended by real time.
 T0 = (datetime.now(UTC) - timedelta(minutes=30)).replace(second=0, microsecond=0, tzinfo=None)
@@ -25,10 +25,10 @@ NAMESPACE = "Workshop/Test"
 @pytest.fixture(autouse=True)
 def quiet_evaluator():
     """Keep the background evaluator from evaluating at real time during a test."""
-    before = alarms.interval()
-    alarms.set_interval(3600)
+    before = evaluator.interval()
+    evaluator.set_interval(3600)
     yield
-    alarms.set_interval(before)
+    evaluator.set_interval(before)
 
 
 @pytest.fixture()
@@ -117,7 +117,7 @@ def test_breaching_datapoint_raises_the_alarm_and_notifies_once(cloudwatch, topi
     metric = alarm_of(cloudwatch, name)["MetricName"]
     put_value(cloudwatch, metric, 5.0, at(0.2))
 
-    alarms.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(1.1))
 
     alarm = alarm_of(cloudwatch, name)
     assert alarm["StateValue"] == "ALARM"
@@ -162,10 +162,10 @@ def test_recovery_returns_the_alarm_to_ok_with_an_ok_notification(cloudwatch, to
     metric = alarm_of(cloudwatch, name)["MetricName"]
     put_value(cloudwatch, metric, 5.0, at(0.2))
     put_value(cloudwatch, metric, 0.0, at(1.2))
-    alarms.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(1.1))
     received()
 
-    alarms.evaluate_all(now=at(2.1))
+    evaluator.evaluate_all(now=at(2.1))
 
     assert alarm_of(cloudwatch, name)["StateValue"] == "OK"
     envelopes = received()
@@ -180,11 +180,11 @@ def test_no_notification_without_a_state_change(cloudwatch, topic_queue):
     metric = alarm_of(cloudwatch, name)["MetricName"]
     put_value(cloudwatch, metric, 5.0, at(0.2))
     put_value(cloudwatch, metric, 7.0, at(1.2))
-    alarms.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(1.1))
     received()
 
-    alarms.evaluate_all(now=at(1.6))
-    alarms.evaluate_all(now=at(2.1))
+    evaluator.evaluate_all(now=at(1.6))
+    evaluator.evaluate_all(now=at(2.1))
 
     assert alarm_of(cloudwatch, name)["StateValue"] == "ALARM"
     assert received() == []
@@ -195,7 +195,7 @@ def test_alarm_without_dimensions_does_not_see_datapoints_with_dimensions(cloudw
     metric = alarm_of(cloudwatch, name)["MetricName"]
     put_value(cloudwatch, metric, 5.0, at(0.2), dimensions=[{"Name": "FunctionName", "Value": "f"}])
 
-    alarms.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(1.1))
 
     assert alarm_of(cloudwatch, name)["StateValue"] == "INSUFFICIENT_DATA"
 
@@ -207,7 +207,7 @@ def test_alarm_with_dimensions_sees_exactly_its_metric(cloudwatch):
     put_value(cloudwatch, metric, 5.0, at(0.2), dimensions=dims)
     put_value(cloudwatch, metric, 0.0, at(0.3), dimensions=[*dims, {"Name": "Version", "Value": "1"}])
 
-    alarms.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(1.1))
 
     assert alarm_of(cloudwatch, name)["StateValue"] == "ALARM"
 
@@ -222,7 +222,7 @@ def test_percentile_alarm_compares_the_percentile(cloudwatch):
         ],
     )
 
-    alarms.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(1.1))
 
     alarm = alarm_of(cloudwatch, name)
     assert alarm["StateValue"] == "ALARM"
@@ -246,8 +246,8 @@ def test_describe_alarm_history_lists_configuration_and_state_updates(cloudwatch
     name = put_alarm(cloudwatch)
     metric = alarm_of(cloudwatch, name)["MetricName"]
     put_value(cloudwatch, metric, 5.0, at(0.2))
-    alarms.evaluate_all(now=at(1.1))
-    alarms.evaluate_all(now=at(4.1))
+    evaluator.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(4.1))
 
     items = cloudwatch.describe_alarm_history(AlarmName=name)["AlarmHistoryItems"]
     states = cloudwatch.describe_alarm_history(
@@ -267,8 +267,8 @@ def test_describe_alarm_history_filters_by_date_and_pages(cloudwatch):
     name = put_alarm(cloudwatch)
     metric = alarm_of(cloudwatch, name)["MetricName"]
     put_value(cloudwatch, metric, 5.0, at(0.2))
-    alarms.evaluate_all(now=at(1.1))
-    alarms.evaluate_all(now=at(4.1))
+    evaluator.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(4.1))
 
     window = cloudwatch.describe_alarm_history(
         AlarmName=name, HistoryItemType="StateUpdate", StartDate=at(3), EndDate=at(5)
@@ -327,7 +327,7 @@ def test_metric_math_alarm_evaluates_the_expression(cloudwatch):
     put_value(cloudwatch, errors, 2.0, at(0.2))
     put_value(cloudwatch, invocations, 10.0, at(0.3))
 
-    alarms.evaluate_all(now=at(1.1))
+    evaluator.evaluate_all(now=at(1.1))
 
     alarm = alarm_of(cloudwatch, name)
     assert alarm["StateValue"] == "ALARM"
@@ -442,7 +442,7 @@ def test_background_evaluator_changes_alarm_state(cloudwatch):
     metric = alarm_of(cloudwatch, name)["MetricName"]
     put_value(cloudwatch, metric, 5.0, datetime.now(UTC) - timedelta(seconds=90))
 
-    alarms.set_interval(0.05)
+    evaluator.set_interval(0.05)
     deadline = time.monotonic() + 10
     while alarm_of(cloudwatch, name)["StateValue"] != "ALARM" and time.monotonic() < deadline:
         time.sleep(0.05)

@@ -21,7 +21,8 @@ from notebook_source import SOURCES
 
 from helpers import cloudwatch, dynamodb, reconciliation
 from helpers.errors import WorkshopError
-from helpers.local import alarms, profile
+from helpers.local import profile
+from helpers.local.alarms import evaluator
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.2  # the shortest delay (log ingestion, 0.2 s) stays long against a loaded machine's jitter
@@ -276,10 +277,10 @@ def test_alarm_evaluation_does_not_see_an_unpublished_datapoint(aws_timing, clie
     cloudwatch.put_metric_data(
         Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0, "Timestamp": last_minute}]
     )
-    alarms.evaluate_all()
+    evaluator.evaluate_all()
     assert state(cloudwatch, name) == "INSUFFICIENT_DATA"
     time.sleep(PUBLISHED_WITHIN_S)
-    alarms.evaluate_all(now=last_minute + timedelta(minutes=1, seconds=5))
+    evaluator.evaluate_all(now=last_minute + timedelta(minutes=1, seconds=5))
     assert state(cloudwatch, name) == "ALARM"
 
 
@@ -287,7 +288,7 @@ def test_alarm_evaluation_does_not_see_an_unpublished_datapoint(aws_timing, clie
 
 
 def test_each_alarm_is_due_once_per_interval_at_its_own_phase():
-    schedule = alarms.Schedule(shares={"a": 0.25, "b": 0.75})
+    schedule = evaluator.Schedule(shares={"a": 0.25, "b": 0.75})
     interval = 2.0
     due_at = {"a": [], "b": []}
     for step in range(1, 400):
@@ -307,8 +308,8 @@ def test_alarms_change_state_at_their_own_phase_of_the_interval(aws_timing, clie
     )
     time.sleep(PUBLISHED_WITHIN_S)
     interval = 3.0  # the evaluator thread may run late on a loaded machine: 15 % of 3 s is 450 ms
-    before = alarms.interval()
-    alarms.set_interval(interval)
+    before = evaluator.interval()
+    evaluator.set_interval(interval)
     try:
         names = [breaching_alarm(cloudwatch, namespace) for _ in range(3)]
         alarmed = {}
@@ -319,7 +320,7 @@ def test_alarms_change_state_at_their_own_phase_of_the_interval(aws_timing, clie
                     alarmed[found["AlarmArn"]] = found["StateUpdatedTimestamp"].timestamp()
             time.sleep(0.05)
     finally:
-        alarms.set_interval(before)
+        evaluator.set_interval(before)
     assert len(alarmed) == len(names)
     for arn, changed_at in alarmed.items():
         share = aws_profile().delay("alarm_offset", arn)  # the first draw for this alarm, as the evaluator's

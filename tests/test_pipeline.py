@@ -12,7 +12,7 @@ import boto3
 import pytest
 
 from helpers import awslambda, dynamodb, model
-from helpers.local import alarms
+from helpers.local.alarms import evaluator
 from helpers.sagemaker import xgboost_image_uri
 
 REGION = "us-east-1"
@@ -292,10 +292,10 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     after_this_minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(
         minutes=1, seconds=5
     )
-    interval = alarms.interval()
-    alarms.set_interval(3600)  # evaluate at our chosen time only, not also at the real one
+    interval = evaluator.interval()
+    evaluator.set_interval(3600)  # evaluate at our chosen time only, not also at the real one
     try:
-        alarms.evaluate_all(now=after_this_minute)
+        evaluator.evaluate_all(now=after_this_minute)
         state = aws["cloudwatch"].describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
         messages = (
             aws["sqs"]
@@ -303,7 +303,7 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
             .get("Messages", [])
         )
     finally:
-        alarms.set_interval(interval)
+        evaluator.set_interval(interval)
     notes = [json.loads(json.loads(m["Body"])["Message"]) for m in messages]
     states = [n["NewStateValue"] for n in notes if n["AlarmName"] == name]
     assert state == "ALARM"

@@ -19,7 +19,7 @@ from notebook_source import assigned
 from test_pipeline import execution_role, rest_event
 
 from helpers import awslambda, dynamodb, iam, model
-from helpers.local import alarms
+from helpers.local.alarms import evaluator
 from helpers.sagemaker import xgboost_image_uri
 
 REGION = "us-east-1"
@@ -194,8 +194,8 @@ def test_without_put_item_the_caller_still_gets_its_prediction_and_the_record_is
 
 
 def test_the_write_failures_alarm_goes_to_alarm(aws, stack, write_failures_alarm):
-    previous = alarms.interval()
-    alarms.set_interval(1)
+    previous = evaluator.interval()
+    evaluator.set_interval(1)
     try:
         for _ in range(3):
             invoke(aws, stack, [42.5, 14, 0.12, 900])
@@ -209,7 +209,7 @@ def test_the_write_failures_alarm_goes_to_alarm(aws, stack, write_failures_alarm
                 break
             time.sleep(0.5)
     finally:
-        alarms.set_interval(previous)
+        evaluator.set_interval(previous)
     assert state == "ALARM"
 
 

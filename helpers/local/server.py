@@ -28,7 +28,7 @@ HOOK_MODULES = (
     "helpers.local.logs_ingestion",
     "helpers.local.logs_insights.hooks",
     "helpers.local.statistics",
-    "helpers.local.alarms",
+    "helpers.local.alarms.hooks",
     "helpers.local.dynamodb_fast_paths",
     "helpers.local.sns",
     "helpers.local.sqs",
