@@ -182,7 +182,10 @@ def test_dimensions_together_with_default_value_are_refused(clients, group):
                 namespace, defaultValue=0, dimensions={"Status": "$.status"}
             ),
         )
-    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert raised.value.response["Error"] == {
+        "Code": "InvalidParameterException",
+        "Message": "A metric transformation cannot have both dimensions and a defaultValue.",
+    }
 
 
 def test_malformed_pattern_is_refused(clients, group):

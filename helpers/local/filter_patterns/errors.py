@@ -8,5 +8,4 @@ class FilterPatternError(ValueError):
 
     def __init__(self, problem: str, pattern: str = "", position: int | None = None) -> None:
         where = f" at position {position}" if position is not None else ""
-        self.problem = problem
         super().__init__(f"Invalid filter pattern{where}: {problem}. Pattern: {pattern!r}")

@@ -31,7 +31,6 @@ from helpers.local.metric_filters.transformations import (
     Event,
     MetricTransformationError,
     datapoints_for,
-    metric_number,
     validate_transformation,
 )
 
@@ -40,6 +39,5 @@ __all__ = [
     "Event",
     "MetricTransformationError",
     "datapoints_for",
-    "metric_number",
     "validate_transformation",
 ]
