@@ -7,12 +7,16 @@ filter log events, and Live Tail" (CloudWatch Logs User Guide, FilterAndPatternS
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from conftest import ROOT
 
 from helpers.local.filter_patterns import FilterPatternError, compile_pattern
 
@@ -432,11 +436,31 @@ def test_ellipsis_in_the_middle_finds_the_fields_between():
         ("{ $.a = %x% && $.b = %y% && $.c = %z% }", "at most 2 regular"),
     ],
 )
-def test_malformed_patterns_raise_invalid_parameter(pattern, problem):
+def test_malformed_patterns_raise_a_filter_pattern_error_naming_the_problem(pattern, problem):
     with pytest.raises(FilterPatternError, match=problem) as raised:
         compile_pattern(pattern)
-    assert raised.value.code == 400
-    assert "InvalidParameterException" in raised.value.get_body()
+    assert str(raised.value).startswith("Invalid filter pattern")
+
+
+def test_the_local_cloud_answers_a_malformed_pattern_with_invalid_parameter_and_the_engine_s_message():
+    from moto.logs.exceptions import InvalidParameterException
+
+    from helpers.local.filter_patterns.hooks import compile_or_refuse
+
+    with pytest.raises(FilterPatternError) as engine:
+        compile_pattern("{ $.a = }")
+    with pytest.raises(InvalidParameterException) as refused:
+        compile_or_refuse("{ $.a = }")
+    assert (refused.value.code, refused.value.error_type) == (400, "InvalidParameterException")
+    assert refused.value.message == str(engine.value)
+
+
+def test_the_engine_imports_no_moto():
+    """Only helpers/local/filter_patterns/hooks.py may import moto; a fresh interpreter shows it."""
+    check = "import sys, helpers.local.filter_patterns; print([m for m in sys.modules if m.split('.')[0] == 'moto'])"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", check], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert (run.returncode, run.stdout.strip()) == (0, "[]"), run.stderr
 
 
 # ---- through boto3 against the local cloud

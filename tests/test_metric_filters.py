@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -10,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from conftest import ROOT
 
 
 @pytest.fixture()
@@ -178,7 +182,10 @@ def test_dimensions_together_with_default_value_are_refused(clients, group):
                 namespace, defaultValue=0, dimensions={"Status": "$.status"}
             ),
         )
-    assert raised.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert raised.value.response["Error"] == {
+        "Code": "InvalidParameterException",
+        "Message": "A metric transformation cannot have both dimensions and a defaultValue.",
+    }
 
 
 def test_malformed_pattern_is_refused(clients, group):
@@ -279,3 +286,11 @@ def test_at_most_100_filters_per_group(clients, group):
     logs.put_metric_filter(
         logGroupName=name, filterName="f0", filterPattern="y", metricTransformations=transformation(namespace)
     )  # replacing is still allowed
+
+
+def test_the_engine_imports_no_moto():
+    """Only helpers/local/metric_filters/hooks.py may import moto; a fresh interpreter shows it."""
+    check = "import sys, helpers.local.metric_filters; print([m for m in sys.modules if m.split('.')[0] == 'moto'])"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    run = subprocess.run([sys.executable, "-c", check], env=env, cwd=ROOT, capture_output=True, text=True)
+    assert (run.returncode, run.stdout.strip()) == (0, "[]"), run.stderr

@@ -22,9 +22,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers.local import hooks, profile
+
+if TYPE_CHECKING:
+    from moto.logs.models import LogEvent, LogStream
 
 VISIBLE_AT = "_workshop_visible_at"  # epoch seconds from which an event is searchable
 
@@ -57,7 +60,7 @@ class _VisibleView:
 def _mark_unsearchable(original: Callable[..., None]) -> Callable[..., None]:
     """LogEvent.__init__ that starts an event unsearchable under the aws profile."""
 
-    def __init__(self, ingestion_time: int, log_event: dict[str, Any]) -> None:
+    def __init__(self: LogEvent, ingestion_time: int, log_event: dict[str, Any]) -> None:
         original(self, ingestion_time, log_event)
         if profile.current().aws:
             setattr(self, VISIBLE_AT, math.inf)
@@ -68,7 +71,7 @@ def _mark_unsearchable(original: Callable[..., None]) -> Callable[..., None]:
 def _stamp_batch(original: Callable[..., str]) -> Callable[..., str]:
     """LogStream.put_log_events that schedules when the new events become searchable."""
 
-    def put_log_events(self, log_events: list[dict[str, Any]]) -> str:
+    def put_log_events(self: LogStream, log_events: list[dict[str, Any]]) -> str:
         before = len(self.events)
         token = original(self, log_events)
         current = profile.current()
@@ -87,7 +90,7 @@ def _stamp_batch(original: Callable[..., str]) -> Callable[..., str]:
 def _searchable_only(original: Callable[..., Any]) -> Callable[..., Any]:
     """A LogStream read that runs over the events searchable now."""
 
-    def read(self, *args: Any, **kwargs: Any) -> Any:
+    def read(self: LogStream, *args: Any, **kwargs: Any) -> Any:
         if not profile.current().aws:
             return original(self, *args, **kwargs)
         return original(_VisibleView(self, visible_events(self)), *args, **kwargs)
