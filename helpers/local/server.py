@@ -26,7 +26,7 @@ HOOK_MODULES = (
     "helpers.local.metric_filters",
     "helpers.local.logs_ingestion",
     "helpers.local.logs_insights",
-    "helpers.local.statistics",
+    "helpers.local.metric_statistics.hooks",
     "helpers.local.alarms",
     "helpers.local.dynamodb_fast_paths",
     "helpers.local.sns",
