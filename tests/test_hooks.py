@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import ModuleType
+
 import pytest
 
 from helpers.local import hooks
@@ -74,3 +76,64 @@ def test_two_modules_hooking_the_same_method_both_take_effect():
     hooks.patch(cls, "method", ["self", "a", "b"], second)
     assert cls().method(1, 2) == ("second", ("first", ("original", 1, 2)))
     assert hooks.original(cls, "method") is Target.method
+
+
+class Responses:
+    @staticmethod
+    def enrich(headers, body):
+        return headers, body
+
+
+def test_an_inherited_staticmethod_is_hooked_on_the_subclass_and_stays_static():
+    cls = type("LambdaResponses", (Responses,), {})
+    hooks.patch(
+        cls,
+        "enrich",
+        ["headers", "body"],
+        lambda original: lambda headers, body: ("hooked", original(headers, body)),
+    )
+    assert cls().enrich({}, "b") == ("hooked", ({}, "b"))
+    assert Responses.enrich({}, "b") == ({}, "b")
+    assert hooks.original(cls, "enrich") is Responses.__dict__["enrich"].__func__
+
+
+def test_an_inherited_classmethod_stays_a_classmethod():
+    base = type("Base", (), {"make": classmethod(lambda cls, x: (cls.__name__, x))})
+    cls = type("Sub", (base,), {})
+    hooks.patch(cls, "make", ["cls", "x"], lambda original: lambda cls, x: ("hooked", original(cls, x)))
+    assert cls.make(1) == ("hooked", ("Sub", 1))
+
+
+def test_every_applied_hook_is_recorded_with_the_parameters_it_relies_on():
+    cls = fresh()
+    hooks.patch(cls, "method", ["self", "a"], lambda original: original, prefix=True)
+    assert hooks.applied()[-1] == hooks.Hook(cls, "method", ("self", "a"), True)
+
+
+def moto_hooks() -> list[hooks.Hook]:
+    """The hooks the local cloud's modules applied to moto's classes."""
+    from helpers.local import server
+
+    server.install_hooks()
+    return [hook for hook in hooks.applied() if module_of(hook.owner).startswith("moto.")]
+
+
+def module_of(owner: hooks.Owner) -> str:
+    """The module a hooked class lives in, or the hooked module's own name."""
+    return owner.__name__ if isinstance(owner, ModuleType) else owner.__module__
+
+
+def test_every_hook_of_the_local_cloud_matches_the_installed_moto():
+    applied = moto_hooks()
+    assert len(applied) > 40  # every HOOK_MODULES module's patches, not a few
+    for hook in applied:
+        hook.check()
+
+
+def test_a_moto_target_whose_signature_changed_fails_the_recorded_check(monkeypatch):
+    from moto.cloudwatch.models import CloudWatchBackend
+
+    [hook] = [h for h in moto_hooks() if (h.owner, h.name) == (CloudWatchBackend, "list_metrics")]
+    monkeypatch.setattr(CloudWatchBackend, "list_metrics", lambda self, next_token: ([], None))
+    with pytest.raises(hooks.HookError, match="moto changed"):
+        hook.check()

@@ -16,13 +16,23 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import inspect
 import json
+from collections.abc import Callable
+from typing import Any
+
+from moto.dynamodb.exceptions import ItemSizeTooLarge
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, bytesize
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
+
+from helpers.local import hooks
 
 FAST_ACTIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
+ITEM_LIMIT_BYTES = 405000  # the item size moto's LimitedSizeDict allows (DynamoDB's 400 KB)
 
 
-def _default(value):
+def _default(value: object) -> object:
+    """A JSON-writable form of what json.dumps cannot write itself."""
     if isinstance(value, bytes | bytearray):
         return base64.b64encode(value).decode()
     if isinstance(value, dt.datetime):
@@ -32,7 +42,8 @@ def _default(value):
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def _without_none(value):
+def _without_none(value: Any) -> Any:
+    """value with None members of its dicts left out, at every depth."""
     if isinstance(value, dict):
         return {k: _without_none(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
@@ -40,92 +51,66 @@ def _without_none(value):
     return value
 
 
-def encode(result: dict) -> str:
+def encode(result: dict[str, Any]) -> str:
     """The awsJson1.0 body for a result dict in wire shape."""
     return json.dumps(_without_none(result), default=_default, separators=(",", ":"))
 
 
-def _install_sort() -> None:
-    from moto.dynamodb.models.table import Table
+def sorted_items(
+    self: Table, hash_key_attrs: list[str], range_key_attrs: list[str | None], items: list[Item]
+) -> list[Item]:
+    """Table.sorted_items, each item's sort key converted once instead of on every comparison."""
+    attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
+    items.sort(key=lambda item: tuple(item.attrs[name].cast_value for name in attrs))
+    return items
 
-    current = Table.sorted_items
-    if getattr(current, "_workshop", False):
-        return
-    if list(inspect.signature(current).parameters) != ["self", "hash_key_attrs", "range_key_attrs", "items"]:
-        raise RuntimeError(
-            "moto's Table.sorted_items changed; the DynamoDB sort hook expects its 5.2.5 signature"
+
+def all_items(self: Table) -> list[Item]:
+    """Table.all_items, sorted by key values converted once per item."""
+    items: list[Any] = [  # moto types a table's items as Item | dict[range key, Item]
+        item
+        for hash_set in self.items.values()
+        for item in (hash_set.values() if self.range_key_attr else [hash_set])
+    ]
+    if self.range_key_attr:
+        return sorted(
+            items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value if x.range_key else "")
         )
-
-    def sorted_items(self, hash_key_attrs, range_key_attrs, items):
-        attrs = self._generate_attr_to_sort_by(hash_key_attrs, range_key_attrs)
-        items.sort(key=lambda item: tuple(item.attrs[name].cast_value for name in attrs))
-        return items
-
-    sorted_items._workshop = True  # type: ignore[attr-defined]  # the mark that makes installing twice a no-op
-    Table.sorted_items = sorted_items  # type: ignore[method-assign]  # the hook: patching moto
-
-    if list(inspect.signature(Table.all_items).parameters) != ["self"]:
-        raise RuntimeError("moto's Table.all_items changed; the DynamoDB sort hook expects (self)")
-
-    def all_items(self):
-        items = [
-            item
-            for hash_set in self.items.values()
-            for item in (hash_set.values() if self.range_key_attr else [hash_set])
-        ]
-        if self.range_key_attr:
-            return sorted(
-                items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value if x.range_key else "")
-            )
-        return sorted(items, key=lambda x: x.hash_key.cast_value)
-
-    Table.all_items = all_items  # type: ignore[method-assign]  # the hook: patching moto
+    return sorted(items, key=lambda x: x.hash_key.cast_value)
 
 
-def _install_item_init() -> None:
-    from moto.dynamodb.exceptions import ItemSizeTooLarge
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict, bytesize
-
-    current = Item.__init__
-    if getattr(current, "_workshop", False):
-        return
-    if list(inspect.signature(current).parameters) != ["self", "hash_key", "range_key", "attrs"]:
-        raise RuntimeError("moto's Item.__init__ changed; the DynamoDB item hook expects its 5.2.5 signature")
-
-    def __init__(self, hash_key, range_key, attrs):
-        # moto re-measures the whole item for each attribute set (quadratic); measure it once.
-        converted = {key: DynamoType(value) for key, value in attrs.items()}
-        if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:
-            raise ItemSizeTooLarge
-        self.hash_key = hash_key
-        self.range_key = range_key
-        self.attrs = LimitedSizeDict()
-        dict.update(self.attrs, converted)
-
-    __init__._workshop = True  # type: ignore[attr-defined]  # the mark that makes installing twice a no-op
-    Item.__init__ = __init__  # type: ignore[method-assign]  # the hook: patching moto
+def item_init(self: Item, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+    """Item.__init__ that measures the item once (moto re-measures it for each attribute set: quadratic)."""
+    converted = {key: DynamoType(value) for key, value in attrs.items()}
+    if sum(bytesize(key) + value.size() for key, value in converted.items()) > ITEM_LIMIT_BYTES:
+        raise ItemSizeTooLarge
+    self.hash_key = hash_key
+    self.range_key = range_key
+    self.attrs = LimitedSizeDict()
+    dict.update(self.attrs, converted)
 
 
-def install() -> None:
-    """Write Query/Scan/GetItem/BatchGetItem results straight to JSON; sort index queries fast."""
-    from moto.dynamodb.responses import DynamoHandler
+def _fast_serialized(original: Callable[..., Any]) -> Callable[..., Any]:
+    """DynamoHandler.serialized that writes item-heavy results straight to JSON."""
 
-    _install_sort()
-    _install_item_init()
-    current = DynamoHandler.serialized
-    if getattr(current, "_workshop", False):
-        return
-    if list(inspect.signature(current).parameters) != ["self", "action_result"]:
-        raise RuntimeError(
-            "moto's BaseResponse.serialized changed; the DynamoDB response hook expects (self, action_result)"
-        )
-
-    def serialized(self, action_result):
+    def serialized(self: DynamoHandler, action_result: Any) -> Any:
         result = action_result.result
         if isinstance(result, dict) and self._get_action() in FAST_ACTIONS:
             headers = {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}
             return 200, headers, encode(result)
-        return current(self, action_result)
+        return original(self, action_result)
 
-    serialized._workshop = True  # type: ignore[attr-defined]  # the mark that makes installing twice a no-op
-    DynamoHandler.serialized = serialized  # type: ignore[method-assign]  # the hook: patching moto
+    return serialized
+
+
+def install() -> None:
+    """Write Query/Scan/GetItem/BatchGetItem results straight to JSON; sort and size items fast (idempotent)."""
+    hooks.patch(
+        Table,
+        "sorted_items",
+        ["self", "hash_key_attrs", "range_key_attrs", "items"],
+        lambda original: sorted_items,
+    )
+    hooks.patch(Table, "all_items", ["self"], lambda original: all_items)
+    hooks.patch(Item, "__init__", ["self", "hash_key", "range_key", "attrs"], lambda original: item_init)
+    hooks.patch(DynamoHandler, "serialized", ["self", "action_result"], _fast_serialized)

@@ -34,10 +34,15 @@ import threading
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
+from moto.awslambda.models import LambdaBackend, LambdaFunction, lambda_backends
+from moto.awslambda.responses import LambdaResponse
+from moto.cloudwatch.models import cloudwatch_backends
 
 from helpers import clock
 from helpers.local import hooks, lambda_pythons, lambda_states, profile
@@ -56,6 +61,9 @@ RUNTIME_PACKAGES = {
     "boto3": "boto3", "botocore": "botocore", "s3transfer": "s3transfer", "jmespath": "jmespath",
     "dateutil": "python-dateutil", "six": "six", "urllib3": "urllib3",
 }  # fmt: skip
+# What makes an environment reusable: function ARN, version, code digest, configuration, identity.
+EnvKey = tuple[str, str, str, str, int]
+Slot = tuple[str, tuple[str, str] | None]  # a function ARN and, when unreserved, its (account, region)
 
 
 class Timeout(Exception):
@@ -70,8 +78,8 @@ class Crash(Exception):
 class Worker:
     """One execution environment: a process, its pipes, its log file and log stream."""
 
-    key: tuple
-    proc: subprocess.Popen
+    key: EnvKey
+    proc: subprocess.Popen[bytes]
     request_fd: int
     response_fd: int
     log_file: io.BufferedRandom
@@ -89,7 +97,7 @@ class Worker:
         self.log_offset = size
         return data.decode("utf-8", errors="replace")
 
-    def call(self, request: dict, timeout_s: float) -> dict:
+    def call(self, request: dict[str, Any], timeout_s: float) -> dict[str, Any]:
         """Send one invocation and wait for its answer, at most timeout_s seconds."""
         write_frame(self.request_fd, request)
         ready, _, _ = select.select([self.response_fd], [], [], max(timeout_s, 0.0))
@@ -120,18 +128,17 @@ class Runtime:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._idle: dict[tuple, list[Worker]] = {}
+        self._idle: dict[EnvKey, list[Worker]] = {}
         self._busy: dict[str, int] = {}  # running invocations per function ARN
-        self._unreserved: dict[
-            tuple, int
-        ] = {}  # ... of functions without reserved concurrency, per (account, region)
+        # ... of functions without reserved concurrency, per (account, region)
+        self._unreserved: dict[tuple[str, str], int] = {}
         self._code_dirs: dict[str, Path] = {}
         self._root = Path(tempfile.mkdtemp(prefix="workshop-lambda-"))
         self._reaper = threading.Thread(target=self._reap_idle, daemon=True, name="lambda-reaper")
         self._reaper.start()
 
     # -- environments -------------------------------------------------------------------------
-    def code_dir(self, fn) -> Path:
+    def code_dir(self, fn: LambdaFunction) -> Path:
         """The function's zip unpacked once per code digest."""
         digest = code_digest(fn)
         with self._lock:
@@ -147,7 +154,7 @@ class Runtime:
         return path
 
     @staticmethod
-    def env_key(fn) -> tuple:
+    def env_key(fn: LambdaFunction) -> EnvKey:
         """What makes an environment reusable: the function (version) itself, its code and configuration."""
         config = json.dumps(
             [fn.handler, fn.run_time, fn.environment_vars, fn.timeout, fn.memory_size, fn.role],
@@ -157,7 +164,7 @@ class Runtime:
         # A function deleted and created again under the same name gets new environments.
         return (fn.function_arn, str(fn.version), code_digest(fn), config, lambda_states.identity(fn))
 
-    def acquire(self, fn) -> Worker:
+    def acquire(self, fn: LambdaFunction) -> Worker:
         """An idle warm environment for fn, or a new (cold) one."""
         key = self.env_key(fn)
         stale: list[Worker] = []
@@ -178,7 +185,8 @@ class Runtime:
         with self._lock:
             self._idle.setdefault(worker.key, []).append(worker)
 
-    def _start(self, fn, key: tuple) -> Worker:
+    def _start(self, fn: LambdaFunction, key: EnvKey) -> Worker:
+        """A new (cold) execution environment for fn, once its runtime said hello."""
         version = str(fn.version)
         stream = f"{dt.datetime.now(dt.UTC):%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
         code = self.code_dir(fn)
@@ -222,7 +230,7 @@ class Runtime:
         return worker
 
     @staticmethod
-    def environment(fn, version: str, stream: str, code: Path) -> dict[str, str]:
+    def environment(fn: LambdaFunction, version: str, stream: str, code: Path) -> dict[str, str]:
         """The process environment AWS gives a Python function, pointed back at this local cloud."""
         from helpers.local.iam_enforcement import role_credentials
 
@@ -252,6 +260,7 @@ class Runtime:
         return env
 
     def _reap_idle(self) -> None:
+        """Stop environments idle for IDLE_SECONDS, every 30 s, forever (a daemon thread)."""
         while True:
             time.sleep(30)
             now = time.monotonic()
@@ -284,7 +293,9 @@ class Runtime:
         forget_runtime_packages()
 
     # -- invocations --------------------------------------------------------------------------
-    def invoke(self, fn, body: str, request_headers, response_headers: dict) -> bytes:
+    def invoke(
+        self, fn: LambdaFunction, body: str, request_headers: Any, response_headers: dict[str, str]
+    ) -> bytes:
         """Run one invocation as the Invoke API would; return the response payload."""
         headers = {k.lower(): v for k, v in dict(request_headers or {}).items()}
         invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
@@ -302,7 +313,7 @@ class Runtime:
         response_headers["x-amz-executed-version"] = str(fn.version)
         return payload
 
-    def _throttle_reason(self, fn) -> str | None:
+    def _throttle_reason(self, fn: LambdaFunction) -> str | None:
         """AWS's Reason for refusing an invocation of fn now, or None when a slot is free (hold self._lock)."""
         reserved = fn.reserved_concurrency
         if reserved is not None:  # a reservation is the function's own: only it limits the function
@@ -315,7 +326,7 @@ class Runtime:
         full = self._unreserved.get((fn.account_id, fn.region), 0) >= pool
         return "ConcurrentInvocationLimitExceeded" if full else None
 
-    def _take_slot(self, fn) -> tuple[str, tuple | None]:
+    def _take_slot(self, fn: LambdaFunction) -> Slot:
         """Take an execution slot for fn; return what _give_back needs (TooManyRequests when none is free)."""
         with self._lock:  # check and take at once, so two callers cannot both take the last slot
             reason = self._throttle_reason(fn)
@@ -328,7 +339,7 @@ class Runtime:
         publish_metrics(fn, {"Throttles": (1, "Count")})
         raise TooManyRequests(reason)
 
-    def _give_back(self, slot: tuple[str, tuple | None]) -> None:
+    def _give_back(self, slot: Slot) -> None:
         """Release a slot taken by _take_slot."""
         arn, shared = slot
         with self._lock:
@@ -336,7 +347,7 @@ class Runtime:
             if shared:
                 self._unreserved[shared] -= 1
 
-    def _run_event(self, fn, body: str, request_id: str) -> None:
+    def _run_event(self, fn: LambdaFunction, body: str, request_id: str) -> None:
         """Run an asynchronous invocation as AWS's event queue does, always with the same request id.
 
         A throttled attempt goes back to the queue (retried after 1 s, doubling, for up to 6 hours);
@@ -355,7 +366,7 @@ class Runtime:
                 return
             delay, failures = EVENT_RETRY_DELAYS[failures], failures + 1
 
-    def run(self, fn, body: str, request_id: str | None = None) -> tuple[bytes, bool, str]:
+    def run(self, fn: LambdaFunction, body: str, request_id: str | None = None) -> tuple[bytes, bool, str]:
         """Run the handler once; return (payload, errored, log text of this invocation)."""
         request_id = request_id or str(uuid.uuid4())
         slot = self._take_slot(fn)
@@ -364,7 +375,8 @@ class Runtime:
         finally:
             self._give_back(slot)
 
-    def _run(self, fn, body: str, request_id: str) -> tuple[bytes, bool, str]:
+    def _run(self, fn: LambdaFunction, body: str, request_id: str) -> tuple[bytes, bool, str]:
+        """run() once a slot is taken: the invocation in an environment, its logs and metrics."""
         started_ms = _now_ms()
         try:
             worker = self.acquire(fn)
@@ -482,7 +494,7 @@ def forget_runtime_packages() -> None:
         _packages_dir = None
 
 
-def code_digest(fn) -> str:
+def code_digest(fn: LambdaFunction) -> str:
     """Hex SHA-256 of the function's zip (moto keeps it beside the bytes; hashing per call costs ms for big zips)."""
     return getattr(fn, "code_digest", "") or hashlib.sha256(fn.code_bytes).hexdigest()
 
@@ -508,22 +520,19 @@ class TooManyRequestsException(LambdaClientError):
         )
 
 
-def exists(fn) -> bool:
+def exists(fn: LambdaFunction) -> bool:
     """True while the function has not been deleted."""
-    from moto.awslambda.models import lambda_backends
-
     return lambda_backends[fn.account_id][fn.region].get_function_by_arn(fn.function_arn) is not None
 
 
 def reserved_concurrency(account_id: str, region: str) -> int:
     """The concurrency reserved by all functions of an account in a region."""
-    from moto.awslambda.models import lambda_backends
-
     functions = lambda_backends[account_id][region].list_functions()
     return sum(int(f.reserved_concurrency) for f in functions if f.reserved_concurrency is not None)
 
 
 def _now_ms() -> int:
+    """Now, in epoch milliseconds."""
     return int(time.time() * 1000)
 
 
@@ -552,6 +561,7 @@ def _chunks(text: str, limit: int) -> list[str]:
 
 
 def _max_rss_mb(worker: Worker) -> int:
+    """The environment's peak resident memory in MB (the REPORT line's Max Memory Used), at least 1."""
     try:
         with open(f"/proc/{worker.proc.pid}/status") as status:
             for line in status:
@@ -562,7 +572,7 @@ def _max_rss_mb(worker: Worker) -> int:
     return 1
 
 
-def ship_logs(fn, stream: str, lines: list[tuple[int, str]]) -> None:
+def ship_logs(fn: LambdaFunction, stream: str, lines: list[tuple[int, str]]) -> None:
     """Write an invocation's log events to /aws/lambda/<function>, creating group and stream."""
     logs = fn.logs_backend
     logs.ensure_log_group(fn.logs_group_name)
@@ -571,10 +581,10 @@ def ship_logs(fn, stream: str, lines: list[tuple[int, str]]) -> None:
     logs.put_log_events(fn.logs_group_name, stream, events)
 
 
-def publish_metrics(fn, values: dict[str, tuple[float, str]], at_ms: int | None = None) -> None:
+def publish_metrics(
+    fn: LambdaFunction, values: dict[str, tuple[float, str]], at_ms: int | None = None
+) -> None:
     """Publish AWS/Lambda datapoints for one invocation, per FunctionName (at at_ms, else now)."""
-    from moto.cloudwatch.models import cloudwatch_backends
-
     moment = dt.datetime.now(dt.UTC) if at_ms is None else dt.datetime.fromtimestamp(at_ms / 1000, dt.UTC)
     now = moment.replace(tzinfo=None)  # moto keeps naive UTC
     dims = [{"Name": "FunctionName", "Value": fn.function_name}]
@@ -597,56 +607,57 @@ def runtime() -> Runtime:
     return _runtime
 
 
-def install() -> None:
-    """Replace moto's LambdaFunction.invoke with the kit's runtime; DeleteFunction ends warm environments."""
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
+def _invoke_in_runtime(original: Callable[..., Any]) -> Callable[..., bytes]:
+    """LambdaFunction.invoke that runs the handler in the kit's runtime."""
 
-    def make_invoke(original):
-        def invoke(self, body, request_headers, response_headers):
-            # Pending refuses the Invoke API (internal triggers pass no headers); an update runs the previous version
-            fn = lambda_states.serving(self, trigger=not request_headers)
-            try:
-                return runtime().invoke(fn, body, request_headers, response_headers)
-            except TooManyRequests as exc:
-                raise TooManyRequestsException(exc.args[0]) from None
+    def invoke(
+        self: LambdaFunction, body: str, request_headers: Any, response_headers: dict[str, str]
+    ) -> bytes:
+        # Pending refuses the Invoke API (internal triggers pass no headers); an update runs the previous version
+        fn = lambda_states.serving(self, trigger=not request_headers)
+        try:
+            return runtime().invoke(fn, body, request_headers, response_headers)
+        except TooManyRequests as exc:
+            raise TooManyRequestsException(exc.args[0]) from None
 
-        return invoke
-
-    def make_delete(original):
-        def delete_function(self, function_name, qualifier=None):
-            try:
-                arn = self.get_function(function_name).function_arn
-            except Exception:  # moto raises its own not-found error below
-                arn = None
-            original(self, function_name, qualifier)
-            if arn and qualifier is None and _runtime is not None:
-                _runtime.forget(arn)  # AWS reclaims a deleted function's environments; we do at once
-
-        return delete_function
-
-    hooks.patch(
-        LambdaFunction, "invoke", ["self", "body", "request_headers", "response_headers"], make_invoke
-    )
-    hooks.patch(LambdaBackend, "delete_function", ["self", "function_name", "qualifier"], make_delete)
-    _keep_invocation_request_id()
+    return invoke
 
 
-def _keep_invocation_request_id() -> None:
-    """Let Invoke answer with the invocation's request id, which moto would replace by a random one."""
-    # Not hooks.patch: _enrich_response is a staticmethod inherited from BaseResponse.
-    from moto.awslambda.responses import LambdaResponse
+def _forgetting_environments(original: Callable[..., None]) -> Callable[..., None]:
+    """LambdaBackend.delete_function that also ends the deleted function's warm environments."""
 
-    enrich = LambdaResponse._enrich_response
-    if getattr(enrich, "_workshop", False):
-        return
-    hooks.check_signature(enrich, ["headers", "body"])
+    def delete_function(self: LambdaBackend, function_name: str, qualifier: str | None = None) -> None:
+        try:
+            arn: str | None = self.get_function(function_name).function_arn
+        except Exception:  # moto raises its own not-found error below
+            arn = None
+        original(self, function_name, qualifier)
+        if arn and qualifier is None and _runtime is not None:
+            _runtime.forget(arn)  # AWS reclaims a deleted function's environments; we do at once
 
-    def keep(headers, body):
+    return delete_function
+
+
+def _keeping_request_id(original: Callable[..., Any]) -> Callable[..., tuple[dict[str, str], Any]]:
+    """LambdaResponse._enrich_response that keeps the invocation's request id (moto would draw a random one)."""
+
+    def enrich_response(headers: dict[str, str], body: Any) -> tuple[dict[str, str], Any]:
         request_id = headers.get("x-amzn-requestid")
-        headers, body = enrich(headers, body)
+        headers, body = original(headers, body)
         if request_id:
             headers["x-amzn-requestid"] = request_id
         return headers, body
 
-    keep._workshop = True  # type: ignore[attr-defined]  # the mark that makes installing twice a no-op
-    LambdaResponse._enrich_response = staticmethod(keep)  # type: ignore[method-assign]  # the hook: patching moto
+    return enrich_response
+
+
+def install() -> None:
+    """Replace moto's LambdaFunction.invoke with the kit's runtime; DeleteFunction ends warm environments."""
+    hooks.patch(
+        LambdaFunction, "invoke", ["self", "body", "request_headers", "response_headers"], _invoke_in_runtime
+    )
+    hooks.patch(
+        LambdaBackend, "delete_function", ["self", "function_name", "qualifier"], _forgetting_environments
+    )
+    # A staticmethod LambdaResponse inherits from BaseResponse: hooked for Lambda's responses alone.
+    hooks.patch(LambdaResponse, "_enrich_response", ["headers", "body"], _keeping_request_id)

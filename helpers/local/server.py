@@ -27,7 +27,7 @@ HOOK_MODULES = (
     "helpers.local.metric_filters.hooks",
     "helpers.local.logs_ingestion",
     "helpers.local.logs_insights.hooks",
-    "helpers.local.statistics",
+    "helpers.local.metric_statistics.hooks",
     "helpers.local.alarms.hooks",
     "helpers.local.dynamodb_fast_paths",
     "helpers.local.sns",

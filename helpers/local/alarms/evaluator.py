@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from helpers.local import profile, statistics
+from helpers.local import metric_statistics, profile
 from helpers.local.alarms import evaluation, messages
 from helpers.local.alarms.actions import Notification, change_state, publish, utcnow
 from helpers.local.alarms.evaluation import Point
@@ -78,13 +78,13 @@ def _range_points(backend: Any, alarm: Any, starts: list[datetime], period: int)
     end = starts[-1] + timedelta(seconds=period)
     if alarm.metric_data_queries:
         queries = _query_dicts(alarm)
-        series = statistics.metric_series(backend, queries, starts[0], end)
+        series = metric_statistics.metric_series(backend, queries, starts[0], end)
         returned = [q["Id"] for q in queries if q.get("ReturnData")] or [queries[-1]["Id"]]
         values = series.get(returned[0], {})
         found = {moment: Point(moment, value) for moment, value in values.items()}
     else:
         statistic = alarm.extended_statistic or alarm.statistic
-        rows = statistics.datapoints(
+        rows = metric_statistics.datapoints(
             backend,
             alarm.namespace,
             alarm.metric_name,
@@ -101,7 +101,7 @@ def _range_points(backend: Any, alarm: Any, starts: list[datetime], period: int)
 
 def _min_samples(alarm: Any) -> float | None:
     """With EvaluateLowSampleCountPercentile=ignore on a percentile alarm, the fewest samples evaluated."""
-    percentile = statistics.percentile_of(alarm.extended_statistic or "")
+    percentile = metric_statistics.percentile_of(alarm.extended_statistic or "")
     if percentile is None or alarm.evaluate_low_sample_count_percentile != "ignore":
         return None
     return evaluation.low_sample_minimum(percentile)
@@ -164,7 +164,7 @@ def _backends() -> list[Any]:
 def evaluate_all(now: datetime | None = None, due: Callable[[Any], bool] | None = None) -> int:
     """Evaluate every metric alarm (those `due` accepts) in every account and region at `now`;
     return how many changed."""
-    now = statistics.naive_utc(now) if now is not None else utcnow()
+    now = metric_statistics.naive_utc(now) if now is not None else utcnow()
     notifications: list[Notification] = []
     changed = 0
     with cloudwatch_lock:

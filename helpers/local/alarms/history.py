@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from helpers.local import statistics
+from helpers.local import metric_statistics
 from helpers.local.locks import cloudwatch_lock
 
 RETENTION = timedelta(days=14)
@@ -55,9 +55,9 @@ def matching(
     if item_type:
         found = [item for item in found if item["HistoryItemType"] == item_type]
     if start is not None:
-        found = [item for item in found if item["Timestamp"] >= statistics.naive_utc(start)]
+        found = [item for item in found if item["Timestamp"] >= metric_statistics.naive_utc(start)]
     if end is not None:
-        found = [item for item in found if item["Timestamp"] <= statistics.naive_utc(end)]
+        found = [item for item in found if item["Timestamp"] <= metric_statistics.naive_utc(end)]
     indexed = sorted(
         enumerate(found),
         key=lambda pair: (pair[1]["Timestamp"], pair[0]),

@@ -26,7 +26,7 @@ Fidelity notes:
   was met; `sort` without asc/desc sorts descending (the documentation names no default).
 - Comparisons with a missing field are false; numbers (and numeric strings) compare numerically.
 - count_distinct is exact; pct is nearest-rank (the rule of CloudWatch's metric percentiles,
-  helpers.local.statistics.nearest_rank); stddev is the sample standard deviation.
+  helpers.local.metric_statistics.nearest_rank); stddev is the sample standard deviation.
 - Not emulated: dedup, unnest, pattern, diff, anomaly, lookup, join, SOURCE, filterIndex,
   datetime functions other than bin, IP functions, jsonParse, parse's logfmt/CSV/multi modes,
   VPC flow log and Route 53 field discovery.

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from helpers.local.logs_insights.values import Record, Stamp, to_number, to_text
-from helpers.local.statistics import nearest_rank
+from helpers.local.metric_statistics import nearest_rank
 
 Expr = Callable[[Record], Any]  # an expression: its value for one record
 

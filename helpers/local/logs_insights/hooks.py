@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import json
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from moto.logs.exceptions import LogsClientError
 
@@ -81,9 +81,8 @@ def install() -> None:
             "moto's LogQuery.__init__ no longer calls execute_query, which helpers.local.logs_insights "
             f"replaces; written against moto {hooks.MOTO_VERSION}"
         )
-    # hooks.patch reads and sets an attribute of its owner: a module's function is one, as a class's method is.
     hooks.patch(
-        cast(type, models),
+        models,
         "execute_query",
         ["log_groups", "query", "start_time", "end_time"],
         lambda original: execute_query,

@@ -21,7 +21,7 @@ Fidelity notes:
   filters present when it is put.
 - Filters see a batch at ingestion, before it is searchable (helpers.local.logs_ingestion); under
   the aws profile their datapoints become visible after the publication delay
-  (helpers.local.statistics), at the events' own timestamps.
+  (helpers.local.metric_statistics), at the events' own timestamps.
 """
 
 from __future__ import annotations
