@@ -131,7 +131,7 @@ def items_to_arrow(items: list[dict[str, Any]]) -> list[pa.StructArray]:
 
 
 def _native(value: dict[str, Any] | None) -> Any:
-    """One attribute value in DynamoDB JSON as a plain Python value (numbers as int or float)."""
+    """A DynamoDB JSON value as native Python, numbers as int or float (dynamodb.plain keeps Decimal)."""
     if not value:
         return None
     ((tag, v),) = value.items()
