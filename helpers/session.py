@@ -15,6 +15,7 @@ from helpers import config, regions
 from helpers.errors import WorkshopError, explain, friendly
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=70)
+POOL = 10  # HTTP connections per client: botocore's default max_pool_connections
 DUMMY_KEY = "testing"  # the local cloud accepts any credentials
 _prepared: dict[str, Any] | None = None
 _identities: dict[
@@ -119,20 +120,20 @@ def _session(region: str) -> boto3.Session:
     return boto3.Session(region_name=region)
 
 
-def client(service: str, pool: int | None = None) -> Any:
+def client(service: str, pool: int = POOL) -> Any:
     """A cached boto3 client for a service, with standard retries, in the chosen cloud.
 
-    pool: how many HTTP connections it keeps (botocore's default is 10); give one per thread that
-    shares the client. One client is cached per (service, pool).
+    pool: keep at least this many HTTP connections, one per thread sharing the client (more
+    threads wait for a connection). One client is cached per service and pool size.
     """
-    return _clients(service, settings().mode, settings().region, pool)
+    return _clients(service, settings().mode, settings().region, max(pool, POOL))
 
 
 @cache
-def _clients(service: str, mode: str, region: str, pool: int | None) -> Any:
+def _clients(service: str, mode: str, region: str, pool: int) -> Any:
     # AWS_ENDPOINT_URL wins so that tests can point everything at their own local cloud.
     endpoint = (os.environ.get("AWS_ENDPOINT_URL") or settings().local_url) if mode == "local" else None
-    config = RETRIES if pool is None else RETRIES.merge(Config(max_pool_connections=pool))
+    config = RETRIES.merge(Config(max_pool_connections=pool))
     return session().client(service, region_name=region, endpoint_url=endpoint, config=config)
 
 

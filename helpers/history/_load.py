@@ -27,8 +27,8 @@ INDEX_NAME = METADATA_INDEX
 
 
 def pooled_client(client: Any, workers: int) -> Any:
-    """The given DynamoDB client, else the workshop's with a pooled connection per worker."""
-    return client if client is not None else session.client("dynamodb", pool=max(10, workers))
+    """The given DynamoDB client, else the workshop's with an HTTP connection per worker."""
+    return client if client is not None else session.client("dynamodb", pool=workers)
 
 
 def as_utc(value: Any, name: str) -> pd.Timestamp:
