@@ -333,6 +333,10 @@ def batch_write(
     """Write typed items in batches of 25 by `workers` threads, retrying UnprocessedItems with bounded
     backoff; return a summary (items, batches requested, retries).
 
+    AWS's BatchWriteItem reference: "If DynamoDB returns any unprocessed items, you should retry the
+    batch operation on those items. However, we strongly recommend that you use an exponential backoff
+    algorithm."
+
     `on_written(count)` is called, in the caller's thread, after each batch (a progress bar's update).
     When a batch is still unprocessed after `max_attempts`, the batches not yet started are cancelled
     and BatchWriteError carries every item not written.
