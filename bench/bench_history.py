@@ -114,7 +114,7 @@ def convert_boto3(bodies: list[bytes]) -> pd.DataFrame:
 def bench_converter(n: int) -> None:
     """Print converter times and their ratios on the same n items, in pages as DynamoDB sends them."""
     per_day = -(-n // 7)
-    items = history.history_items("bench-endpoint", days=7, per_day=per_day, seed=1)[:n]
+    items = history.history_items("bench-endpoint", days=7, per_day=per_day, random_state=1)[:n]
     pages = [items[i : i + PAGE] for i in range(0, len(items), PAGE)]
     bodies = [
         json.dumps({"Items": p, "Count": len(p), "ScannedCount": len(p)}, separators=(",", ":")).encode()

@@ -7,13 +7,20 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Any
 
 from botocore.exceptions import ClientError
 
+from helpers import session
+
+Item = dict[str, Any]  # a typed item: attribute name -> DynamoDB JSON value ({"S": "..."}, {"N": "1.5"}, ...)
+
 FAILURE_EVENT = "metadata_write_failed"
 FAILURE_PATTERN = '{ $.event = "metadata_write_failed" }'
-BATCH_SIZE = 25
+BATCH_SIZE = 25  # BatchWriteItem's limit
+WRITE_ATTEMPTS = 8
+# DynamoDB's throttling and transient server errors: worth retrying after a pause (helpers only).
 RETRYABLE = frozenset(
     {
         "ProvisionedThroughputExceededException",
@@ -36,38 +43,37 @@ class TableMismatchError(RuntimeError):
 class BatchWriteError(RuntimeError):
     """Some items stayed unprocessed after every retry; they are on .unprocessed."""
 
-    def __init__(self, message: str, unprocessed: list[dict]) -> None:
+    def __init__(self, message: str, unprocessed: list[Item]) -> None:
         super().__init__(message)
         self.unprocessed = unprocessed
 
 
-def _client(client=None, service: str = "dynamodb"):
-    """The given client, else the workshop's client for the service (standard retries, chosen cloud)."""
-    from helpers.session import client as workshop_client
-
-    return client if client is not None else workshop_client(service)
+def _client(client: Any = None, service: str = "dynamodb") -> Any:
+    """The given client, else the workshop's client for the service (helpers.session.client)."""
+    return client if client is not None else session.client(service)
 
 
 def _code(exc: ClientError) -> str:
     """The AWS error code of a ClientError."""
-    return exc.response.get("Error", {}).get("Code", "")
+    code: str = exc.response.get("Error", {}).get("Code", "")
+    return code
 
 
 # ---------------------------------------------------------------- tables
 
 
-def _key_schema(schema: Iterable[dict]) -> list[tuple[str, str]]:
+def _key_schema(schema: Iterable[dict[str, Any]]) -> list[tuple[str, str]]:
     """A key schema as comparable (name, HASH/RANGE) pairs, in order."""
     return [(k["AttributeName"], k["KeyType"]) for k in schema or []]
 
 
-def _projection(projection: dict | None) -> tuple[str, tuple[str, ...]]:
+def _projection(projection: dict[str, Any] | None) -> tuple[str, tuple[str, ...]]:
     """A projection as a comparable (type, sorted non-key attributes)."""
     projection = projection or {}
     return projection.get("ProjectionType", "ALL"), tuple(sorted(projection.get("NonKeyAttributes", [])))
 
 
-def _indexes(indexes: Iterable[dict] | None) -> dict[str, tuple]:
+def _indexes(indexes: Iterable[dict[str, Any]] | None) -> dict[str, tuple[Any, ...]]:
     """Secondary indexes by name as comparable (key schema, projection)."""
     return {
         ix["IndexName"]: (_key_schema(ix["KeySchema"]), _projection(ix.get("Projection")))
@@ -75,7 +81,7 @@ def _indexes(indexes: Iterable[dict] | None) -> dict[str, tuple]:
     }
 
 
-def table_differences(spec: dict, table: dict) -> list[str]:
+def table_differences(spec: dict[str, Any], table: dict[str, Any]) -> list[str]:
     """What differs between a create_table spec and a described table, one sentence each."""
     found = []
     if _key_schema(spec.get("KeySchema", [])) != _key_schema(table.get("KeySchema", [])):
@@ -105,13 +111,13 @@ def table_differences(spec: dict, table: dict) -> list[str]:
     return found
 
 
-def wait_active(name: str, client=None, timeout_s: float = 300, poll_s: float = 2.0) -> dict:
+def wait_active(name: str, client: Any = None, timeout_s: float = 300, poll_s: float = 2.0) -> dict[str, Any]:
     """Wait until the table and its global indexes are ACTIVE, printing progress; return its description."""
     ddb = _client(client)
     started = time.monotonic()
     shown = ""
     while True:
-        table = ddb.describe_table(TableName=name)["Table"]
+        table: dict[str, Any] = ddb.describe_table(TableName=name)["Table"]
         states = [table["TableStatus"]] + [
             ix.get("IndexStatus", "ACTIVE") for ix in table.get("GlobalSecondaryIndexes", [])
         ]
@@ -132,7 +138,7 @@ TTL_ONCE_AN_HOUR = "modified multiple times within a fixed interval"
 PITR_TIMEOUT_S = 300
 
 
-def _update_ttl(name: str, spec: dict, ddb) -> None:
+def _update_ttl(name: str, spec: dict[str, Any], ddb: Any) -> None:
     """UpdateTimeToLive, with AWS's once-an-hour limit explained."""
     try:
         ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=spec)
@@ -145,7 +151,7 @@ def _update_ttl(name: str, spec: dict, ddb) -> None:
         ) from None
 
 
-def _ensure_ttl(name: str, ttl: dict, ddb) -> str:
+def _ensure_ttl(name: str, ttl: dict[str, Any], ddb: Any) -> str:
     """Bring the table's TTL to the spec, changing it only when it differs; return what was done."""
     current = ddb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
     status = current.get("TimeToLiveStatus", "DISABLED")
@@ -166,7 +172,7 @@ def _ensure_ttl(name: str, ttl: dict, ddb) -> str:
     return "TTL: off, as specified"
 
 
-def _ensure_pitr(name: str, pitr: dict, ddb, timeout_s: float = PITR_TIMEOUT_S) -> str:
+def _ensure_pitr(name: str, pitr: dict[str, Any], ddb: Any, timeout_s: float = PITR_TIMEOUT_S) -> str:
     """Bring point-in-time recovery to the spec, retrying while a new table's backups are being enabled."""
     started, attempt = time.monotonic(), 0
     while True:
@@ -191,11 +197,11 @@ def _ensure_pitr(name: str, pitr: dict, ddb, timeout_s: float = PITR_TIMEOUT_S) 
                 print(
                     f"  {name}: DynamoDB is still enabling backups for the new table; retrying point-in-time recovery"
                 )
-            time.sleep(min(2**attempt, 10))
+            time.sleep(backoff(attempt, base_s=1.0, max_s=10.0))
             attempt += 1
 
 
-def _ensure_tags(table: dict, tags: list[dict], ddb) -> str:
+def _ensure_tags(table: dict[str, Any], tags: list[dict[str, Any]], ddb: Any) -> str:
     """Add the spec's tags the table lacks (existing values, e.g. creation time, are kept)."""
     if not tags:
         return "tags: none in the spec"
@@ -207,7 +213,7 @@ def _ensure_tags(table: dict, tags: list[dict], ddb) -> str:
     return "tags: present"
 
 
-def ensure_table(spec: dict, client=None) -> dict:
+def ensure_table(spec: dict[str, Any], client: Any = None) -> dict[str, Any]:
     """Create the table from a create_table spec, or verify an existing one; TTL, PITR and tags as specified."""
     ddb = _client(client)
     spec = dict(spec)
@@ -249,13 +255,14 @@ def ensure_table(spec: dict, client=None) -> dict:
         notes.append(_ensure_tags(table, spec.get("Tags", []), ddb))
     for note in notes:
         print(f"  {note}")
-    return ddb.describe_table(TableName=name)["Table"]
+    described: dict[str, Any] = ddb.describe_table(TableName=name)["Table"]
+    return described
 
 
 # ---------------------------------------------------------------- records
 
 
-def put_record(table: str, item: dict, client=None) -> bool:
+def put_record(table: str, item: dict[str, Any], client: Any = None) -> bool:
     """Write a typed item unless its requestId is already stored; True when written."""
     try:
         _client(client).put_item(
@@ -268,15 +275,16 @@ def put_record(table: str, item: dict, client=None) -> bool:
         raise
 
 
-def get_record(table: str, request_id: str, client=None) -> dict | None:
+def get_record(table: str, request_id: str, client: Any = None) -> dict[str, Any] | None:
     """The typed item stored for a request id, or None (a strongly consistent read)."""
     found = _client(client).get_item(
         TableName=table, Key={"requestId": {"S": request_id}}, ConsistentRead=True
     )
-    return found.get("Item")
+    stored: dict[str, Any] | None = found.get("Item")
+    return stored
 
 
-def plain(item: dict) -> dict:
+def plain(item: dict[str, Any]) -> dict[str, Any]:
     """A typed item as plain Python values (numbers as Decimal, exactly as stored)."""
     from boto3.dynamodb.types import TypeDeserializer
 
@@ -284,52 +292,92 @@ def plain(item: dict) -> dict:
     return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
-def _backoff(attempt: int, base_s: float, max_s: float) -> float:
-    """Exponential backoff for a retry, capped."""
-    return min(max_s, base_s * 2**attempt)
+def backoff(attempt: int, base_s: float = 0.05, max_s: float = 2.0) -> float:
+    """The pause before retry number `attempt` + 1: exponential from base_s, capped at max_s."""
+    return min(max_s, base_s * 2.0**attempt)
+
+
+def _write_batch(
+    ddb: Any, table: str, items: list[Item], max_attempts: int, sleep: Callable[[float], None]
+) -> tuple[int, int, list[Item]]:
+    """One BatchWriteItem of up to 25 items, retried while items are unprocessed or the table throttles:
+    (requests made, retries, items still unwritten)."""
+    pending = [{"PutRequest": {"Item": item}} for item in items]
+    requests = retries = 0
+    for attempt in range(max_attempts):
+        requests += 1
+        try:
+            answer = ddb.batch_write_item(RequestItems={table: pending})
+            pending = answer.get("UnprocessedItems", {}).get(table, [])
+        except ClientError as exc:
+            if _code(exc) not in RETRYABLE:
+                raise
+        if not pending:
+            break
+        if attempt + 1 < max_attempts:
+            retries += 1
+            sleep(backoff(attempt))
+    return requests, retries, [request["PutRequest"]["Item"] for request in pending]
 
 
 def batch_write(
     table: str,
-    items: list[dict],
-    client=None,
-    max_attempts: int = 8,
-    base_delay_s: float = 0.05,
-    max_delay_s: float = 2.0,
+    items: list[Item],
+    client: Any = None,
+    *,
+    workers: int = 1,
+    on_written: Callable[[int], object] | None = None,
+    max_attempts: int = WRITE_ATTEMPTS,
     sleep: Callable[[float], None] = time.sleep,
-) -> dict:
-    """Write typed items in batches of 25, retrying UnprocessedItems with bounded backoff; return a summary."""
+) -> dict[str, int]:
+    """Write typed items in batches of 25 by `workers` threads, retrying UnprocessedItems with bounded
+    backoff; return a summary (items, batches requested, retries).
+
+    AWS's BatchWriteItem reference: "If DynamoDB returns any unprocessed items, you should retry the
+    batch operation on those items. However, we strongly recommend that you use an exponential backoff
+    algorithm."
+
+    `on_written(count)` is called, in the caller's thread, after each batch (a progress bar's update).
+    When a batch is still unprocessed after `max_attempts`, the batches not yet started are cancelled
+    and BatchWriteError carries every item not written.
+    """
     ddb = _client(client)
+    batches = [items[start : start + BATCH_SIZE] for start in range(0, len(items), BATCH_SIZE)]
     summary = {"items": len(items), "batches": 0, "retries": 0}
-    for start in range(0, len(items), BATCH_SIZE):
-        pending = [{"PutRequest": {"Item": item}} for item in items[start : start + BATCH_SIZE]]
-        for attempt in range(max_attempts):
-            summary["batches"] += 1
-            try:
-                answer = ddb.batch_write_item(RequestItems={table: pending})
-                pending = answer.get("UnprocessedItems", {}).get(table, [])
-            except ClientError as exc:
-                if _code(exc) not in RETRYABLE:
-                    raise
-            if not pending:
-                break
-            if attempt + 1 < max_attempts:
-                summary["retries"] += 1
-                sleep(_backoff(attempt, base_delay_s, max_delay_s))
-        if pending:
-            rest = [r["PutRequest"]["Item"] for r in pending] + items[start + BATCH_SIZE :]
-            raise BatchWriteError(
-                f"{len(rest)} of {len(items)} items were not written to {table} after {max_attempts} "
-                "attempts (throttled). Fix: run batch_write again with error.unprocessed.",
-                rest,
-            )
-    print(
-        f"{table}: wrote {len(items)} items in {summary['batches']} requests ({summary['retries']} retries)"
-    )
+    unwritten: list[Item] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        futures = {
+            pool.submit(_write_batch, ddb, table, batch, max_attempts, sleep): batch for batch in batches
+        }
+        try:
+            for future in as_completed(futures):
+                if future.cancelled():
+                    unwritten += futures[future]
+                    continue
+                requests, retries, left = future.result()
+                summary["batches"] += requests
+                summary["retries"] += retries
+                if on_written is not None:
+                    on_written(len(futures[future]) - len(left))
+                if left:
+                    unwritten += left
+                    for other in futures:
+                        other.cancel()
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
+    if unwritten:
+        raise BatchWriteError(
+            f"{len(unwritten)} of {len(items)} items were not written to {table} after {max_attempts} "
+            "attempts (throttled). Fix: wait a minute, then run batch_write again with error.unprocessed.",
+            unwritten,
+        )
     return summary
 
 
-def _put_with_retries(table: str, item: dict, ddb, attempts: int = 5, base_s: float = 0.05) -> bool:
+def _put_with_retries(
+    table: str, item: dict[str, Any], ddb: Any, attempts: int = 5, base_s: float = 0.05
+) -> bool:
     """put_record, retrying throttling with bounded backoff."""
     for attempt in range(attempts):
         try:
@@ -337,14 +385,14 @@ def _put_with_retries(table: str, item: dict, ddb, attempts: int = 5, base_s: fl
         except ClientError as exc:
             if _code(exc) not in RETRYABLE or attempt + 1 == attempts:
                 raise
-            time.sleep(_backoff(attempt, base_s, 2.0))
+            time.sleep(backoff(attempt, base_s))
     raise AssertionError("unreachable")
 
 
 # ---------------------------------------------------------------- backfill
 
 
-def failure_record(message: str) -> dict | None:
+def failure_record(message: str) -> dict[str, Any] | None:
     """The record carried by a metadata_write_failed log line, or None for any other line."""
     start = message.find("{")
     if start < 0:
@@ -372,7 +420,9 @@ def _epoch_ms(moment: _dt.datetime | float | int | None) -> int | None:
     return int(moment)
 
 
-def _logged_failures(logs, log_group: str, start_time) -> list[dict]:
+def _logged_failures(
+    logs: Any, log_group: str, start_time: _dt.datetime | float | int | None
+) -> list[dict[str, Any]]:
     """Every record carried by a metadata_write_failed line searchable in the group now, oldest first."""
     kwargs: dict[str, Any] = {"logGroupName": log_group, "filterPattern": FAILURE_PATTERN}
     if start_time is not None:
@@ -399,7 +449,7 @@ def _logged_failures(logs, log_group: str, start_time) -> list[dict]:
         kwargs["nextToken"] = token
 
 
-def _not_found(records: list[dict], expect: Iterable[str] | int | None) -> list[str]:
+def _not_found(records: list[dict[str, Any]], expect: Iterable[str] | int | None) -> list[str]:
     """What the caller expects that the records lack: request ids, or '<n> more' for a count."""
     found = {r.get("requestId", {}).get("S") for r in records}
     if expect is None:
@@ -413,13 +463,13 @@ def backfill_from_logs(
     log_group: str,
     table: str,
     start_time: _dt.datetime | int | None = None,
-    client=None,
-    logs_client=None,
+    client: Any = None,
+    logs_client: Any = None,
     *,
     expect: Iterable[str] | int | None = None,
     timeout_s: float = 120,
     poll_s: float = 2,
-) -> dict:
+) -> dict[str, Any]:
     """Replay every metadata_write_failed record logged in the group into the table, once each.
 
     CloudWatch Logs makes a line searchable only seconds after the function wrote it. With `expect`
@@ -479,7 +529,7 @@ def backfill_from_logs(
 # ---------------------------------------------------------------- IAM check
 
 
-def _as_list(value) -> list:
+def _as_list(value: Any) -> list[Any]:
     """An IAM field that may be one string or a list, as a list."""
     if value is None:
         return []
@@ -494,7 +544,7 @@ def _wildcard_resource(resource: str) -> bool:
     return not (sep and rest == "*" and "*" not in stem)
 
 
-def wildcard_violations(policy_document: dict | str) -> list[str]:
+def wildcard_violations(policy_document: dict[str, Any] | str) -> list[str]:
     """Statements that grant a wildcard action, or a wildcard resource on data actions; one line each."""
     document = json.loads(policy_document) if isinstance(policy_document, str) else policy_document
     found = []

@@ -82,7 +82,7 @@ def per_minute(
 def totals_agree(table: pd.DataFrame) -> bool:
     """The totals rule: records = inference lines - retries, and inference lines = invocations."""
     t = table.sum()
-    return t["records"] == t[INFERENCE_COUNT] - t[DUPLICATES] and t[INFERENCE_COUNT] == t[INVOCATIONS]
+    return bool(t["records"] == t[INFERENCE_COUNT] - t[DUPLICATES] and t[INFERENCE_COUNT] == t[INVOCATIONS])
 
 
 def explain(table: pd.DataFrame) -> list[str]:
@@ -181,7 +181,7 @@ def published_within_here() -> pd.Timedelta:
 def window_start(
     table: str,
     endpoint: str,
-    queries: list[dict],
+    queries: list[dict[str, Any]],
     since: Any,
     *,
     now: Any = None,
@@ -209,7 +209,7 @@ def window_start(
 
 
 def metric_sums(
-    queries: list[dict], start: pd.Timestamp, end: pd.Timestamp, cloudwatch: Any = None
+    queries: list[dict[str, Any]], start: pd.Timestamp, end: pd.Timestamp, cloudwatch: Any = None
 ) -> pd.DataFrame:
     """GetMetricData (every page) as one column of sums per query Id, indexed by whole minute."""
     cloudwatch = cloudwatch or client("cloudwatch")
@@ -242,7 +242,7 @@ def _per_minute_sums(pairs: list[tuple[Any, float]]) -> pd.Series:
 def reconcile(
     table: str,
     endpoint: str,
-    queries: list[dict],
+    queries: list[dict[str, Any]],
     start: Any,
     end: Any,
     *,
@@ -267,7 +267,7 @@ def reconcile(
         time.sleep(interval_s)
 
 
-def _check_queries(queries: list[dict]) -> None:
+def _check_queries(queries: list[dict[str, Any]]) -> None:
     """Raise ValueError unless the queries carry the ids the rule needs."""
     missing = [i for i in METRIC_IDS if i not in {q.get("Id") for q in queries}]
     if missing:

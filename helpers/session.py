@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import cache
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -14,9 +15,12 @@ from helpers import config, regions
 from helpers.errors import WorkshopError, explain, friendly
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=70)
+POOL = 10  # HTTP connections per client: botocore's default max_pool_connections
 DUMMY_KEY = "testing"  # the local cloud accepts any credentials
-_prepared: dict | None = None
-_identities: dict[tuple[str, str | None, str], dict] = {}  # (region, endpoint, access key) -> STS's answer
+_prepared: dict[str, Any] | None = None
+_identities: dict[
+    tuple[str, str | None, str], dict[str, str]
+] = {}  # (region, endpoint, access key) -> STS's answer
 
 
 def settings() -> config.Settings:
@@ -24,7 +28,7 @@ def settings() -> config.Settings:
     return config.settings()
 
 
-def prepare(show: bool = False) -> dict:
+def prepare(show: bool = False) -> dict[str, Any]:
     """Make this process ready for the chosen cloud (once); return mode, region, account and identity.
 
     Local mode starts the local cloud if needed and points AWS_ENDPOINT_URL (and dummy
@@ -72,7 +76,7 @@ def prepare(show: bool = False) -> dict:
     return _prepared
 
 
-def caller_identity(s: config.Settings | None = None) -> dict:
+def caller_identity(s: config.Settings | None = None) -> dict[str, str]:
     """Who is calling (STS GetCallerIdentity: Account, Arn, UserId) with the current credentials.
 
     Asked once per process and credentials: settings need it for an aws-mode prefix and the creator
@@ -116,16 +120,21 @@ def _session(region: str) -> boto3.Session:
     return boto3.Session(region_name=region)
 
 
-def client(service: str):
-    """A cached boto3 client for a service, with standard retries, in the chosen cloud."""
-    return _clients(service, settings().mode, settings().region)
+def client(service: str, pool: int = POOL) -> Any:
+    """A cached boto3 client for a service, with standard retries, in the chosen cloud.
+
+    pool: keep at least this many HTTP connections, one per thread sharing the client (more
+    threads wait for a connection). One client is cached per service and pool size.
+    """
+    return _clients(service, settings().mode, settings().region, max(pool, POOL))
 
 
 @cache
-def _clients(service: str, mode: str, region: str):
+def _clients(service: str, mode: str, region: str, pool: int) -> Any:
     # AWS_ENDPOINT_URL wins so that tests can point everything at their own local cloud.
     endpoint = (os.environ.get("AWS_ENDPOINT_URL") or settings().local_url) if mode == "local" else None
-    return session().client(service, region_name=region, endpoint_url=endpoint, config=RETRIES)
+    config = RETRIES.merge(Config(max_pool_connections=pool))
+    return session().client(service, region_name=region, endpoint_url=endpoint, config=config)
 
 
 def sdk_session() -> boto3.Session:
@@ -146,7 +155,7 @@ def _sdk_session(base: boto3.Session, endpoint: str | None) -> boto3.Session:
         return base
 
     class LocalCloudSession(boto3.Session):
-        def client(self, *args, **kwargs):
+        def client(self, *args: Any, **kwargs: Any) -> Any:
             kwargs["endpoint_url"] = kwargs.get("endpoint_url") or endpoint
             return super().client(*args, **kwargs)
 
@@ -155,7 +164,8 @@ def _sdk_session(base: boto3.Session, endpoint: str | None) -> boto3.Session:
 
 def account_id() -> str:
     """The account the kit works in (the local cloud's is 123456789012)."""
-    return prepare()["account"]
+    account: str = prepare()["account"]
+    return account
 
 
 def partition() -> str:
@@ -196,7 +206,9 @@ def _install_notebook_errors() -> None:
     ip.set_custom_exc((WorkshopError, config.SettingsError, ClientError, BotoCoreError), show_error)
 
 
-def show_error(shell, etype, value, tb, tb_offset=None) -> None:
+def show_error(
+    shell: Any, etype: type[BaseException], value: BaseException, tb: Any, tb_offset: int | None = None
+) -> None:
     """IPython's handler: the error in one line plus the fix when the kit knows one, else the full traceback."""
     own = isinstance(value, (WorkshopError, config.SettingsError))  # the kit's messages say the fix already
     advice = None if own else explain(value)

@@ -93,8 +93,9 @@ print(
 #
 # Your endpoint is minutes old, so we **seed** a realistic week before it was deployed: a daily
 # traffic cycle, a canary variant, a switch from model version 1 to 2, and (somewhere) a latency
-# regression and a burst of errors. The seed is deterministic, so re-running overwrites the same
-# records. It writes with `BatchWriteItem`, 25 items per call, retrying `UnprocessedItems`.
+# regression and a burst of errors. Its random draws are fixed (`random_state=42`), so re-running
+# overwrites the same records. It writes with `BatchWriteItem`, 25 items per call, by 4 threads,
+# retrying `UnprocessedItems` (`helpers.dynamodb.batch_write`).
 
 # %%
 seed_end = deployed.floor("h")  # the seeded week ends before the endpoint's real traffic begins

@@ -164,6 +164,43 @@ def test_batch_write_gives_up_after_bounded_attempts_with_the_rest(ddb, table):
     assert written + len(raised.value.unprocessed) == 8
 
 
+def test_batch_write_with_parallel_workers_writes_every_item_and_reports_each_batch(ddb, table):
+    written = []
+    summary = dynamodb.batch_write(
+        table, [item(f"p{i}") for i in range(110)], client=ddb, workers=4, on_written=written.append
+    )
+    assert sorted(written) == [10, 25, 25, 25, 25] and summary["batches"] == 5
+    assert ddb.scan(TableName=table, Select="COUNT")["Count"] == 110
+
+
+class ThrottlingClient:
+    """Wraps a DynamoDB client; its first batch calls fail as a throttled table answers."""
+
+    def __init__(self, real, code: str, failing_calls: int) -> None:
+        self.real, self.code, self.failing_calls, self.calls = real, code, failing_calls, 0
+
+    def batch_write_item(self, RequestItems):
+        self.calls += 1
+        if self.calls <= self.failing_calls:
+            raise ClientError({"Error": {"Code": self.code, "Message": "slow down"}}, "BatchWriteItem")
+        return self.real.batch_write_item(RequestItems=RequestItems)
+
+
+def test_batch_write_retries_a_throttled_request(ddb, table):
+    throttled = ThrottlingClient(ddb, "ProvisionedThroughputExceededException", failing_calls=2)
+    summary = dynamodb.batch_write(
+        table, [item(f"t{i}") for i in range(5)], client=throttled, sleep=lambda s: None
+    )
+    assert summary["retries"] == 2 and ddb.scan(TableName=table, Select="COUNT")["Count"] == 5
+
+
+def test_batch_write_does_not_retry_an_error_that_is_not_transient(ddb, table):
+    refused = ThrottlingClient(ddb, "ValidationException", failing_calls=1)
+    with pytest.raises(ClientError, match="ValidationException"):
+        dynamodb.batch_write(table, [item("v1")], client=refused, sleep=lambda s: None)
+    assert refused.calls == 1
+
+
 def failure_line(request_id: str) -> str:
     record = item(request_id, timestamp={"S": "2026-11-27T12:00:00.123Z"}, features={"L": [{"N": "0.1"}]})
     return json.dumps(

@@ -17,6 +17,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from helpers import charts, dynamodb, history
+from helpers.history import _arrow
 
 END = pd.Timestamp.now(tz="UTC").floor("h")  # recent, so seeded records are not expired
 START = END - pd.Timedelta(days=7)
@@ -54,7 +55,7 @@ def seeded(local_cloud, metadata_spec):
 @pytest.fixture(scope="module")
 def week() -> pd.DataFrame:
     """What seed() writes for a full-size week, converted without the cloud (fast)."""
-    return history.to_frame(history.history_items("ep", days=7, per_day=1440, seed=42, end=WEEK_END))
+    return history.to_frame(history.history_items("ep", days=7, per_day=1440, random_state=42, end=WEEK_END))
 
 
 def _record(i: int, ts: pd.Timestamp, endpoint: str = "ep", **extra) -> dict:
@@ -77,7 +78,7 @@ def _record(i: int, ts: pd.Timestamp, endpoint: str = "ep", **extra) -> dict:
 
 
 def _put(ddb, table: str, items: list[dict]) -> None:
-    history.write_items(table, items, client=ddb, progress=False)
+    dynamodb.batch_write(table, items, client=ddb)
 
 
 # ------------------------------------------------------------------ converter
@@ -103,7 +104,7 @@ def test_rows_are_sorted_by_timestamp(ddb, table):
 
 
 def test_converter_matches_type_deserializer():
-    items = history.history_items("ep", days=1, per_day=300, seed=7, end=END)
+    items = history.history_items("ep", days=1, per_day=300, random_state=7, end=END)
     items[3]["extra"] = {"M": {"a": {"N": "1"}}}
     items[4]["note"] = {"S": "hand-written"}
     df = history.to_frame(items).set_index("requestId")
@@ -146,7 +147,7 @@ def test_items_whose_shapes_cannot_share_a_type_still_load():
     items = [_record(0, END, note={"S": "by hand"}), _record(1, END, note={"S": 5})]
     body = json.dumps({"Items": items}).encode()
     with pytest.raises(pa.ArrowInvalid):  # one page-wide type is impossible here
-        history._read_json(body, history._PAGE_SCHEMA)
+        _arrow.read_json(body, _arrow.PAGE_SCHEMA)
     buffer = history.ColumnBuffer()
     buffer.add(history.parse_page(body)[0])
     df = buffer.frame().set_index("requestId")
@@ -278,58 +279,20 @@ def test_seed_writes_every_record_and_they_load_back(seeded, ddb):
     assert len(df) == written and df["requestId"].is_unique
 
 
-def test_same_seed_gives_same_items_and_another_seed_does_not():
-    a = history.history_items("ep", days=2, per_day=50, seed=1, end=END)
-    b = history.history_items("ep", days=2, per_day=50, seed=1, end=END)
-    c = history.history_items("ep", days=2, per_day=50, seed=2, end=END)
+def test_same_random_state_gives_same_items_and_another_does_not():
+    a = history.history_items("ep", days=2, per_day=50, random_state=1, end=END)
+    b = history.history_items("ep", days=2, per_day=50, random_state=1, end=END)
+    c = history.history_items("ep", days=2, per_day=50, random_state=2, end=END)
     assert a == b and a != c
     assert len({it["requestId"]["S"] for it in a}) == len(a)
 
 
 def test_seeded_records_follow_the_schema():
-    for item in history.history_items("ep", days=1, per_day=200, seed=3, end=END):
+    for item in history.history_items("ep", days=1, per_day=200, random_state=3, end=END):
         for name, value in item.items():
             assert name in history.SCHEMA, name
             assert next(iter(value)) == history.SCHEMA[name][0], name
         assert item["status"]["S"] in ("ok", "client_error", "model_error")
-
-
-class FlakyClient:
-    """Wraps a client; the first `failures` BatchWriteItem calls leave half the requests unprocessed."""
-
-    def __init__(self, client, failures: int = 2):
-        self.client, self.failures, self.calls = client, failures, 0
-
-    def batch_write_item(self, RequestItems):
-        self.calls += 1
-        ((table, requests),) = RequestItems.items()
-        if self.failures > 0:
-            self.failures -= 1
-            done, left = requests[: len(requests) // 2], requests[len(requests) // 2 :]
-            if done:
-                self.client.batch_write_item(RequestItems={table: done})
-            return {"UnprocessedItems": {table: left}}
-        return self.client.batch_write_item(RequestItems=RequestItems)
-
-
-def test_unprocessed_items_are_retried_with_backoff(ddb, table):
-    flaky, pauses = FlakyClient(ddb), []
-    items = [_record(i, END - pd.Timedelta(minutes=i)) for i in range(25)]
-    history.write_batch(flaky, table, [{"PutRequest": {"Item": it}} for it in items], sleep=pauses.append)
-    assert flaky.calls == 3 and len(pauses) == 2 and pauses[1] > pauses[0]
-    assert len(history.scan(table, client=ddb, progress=False)) == 25
-
-
-def test_writes_still_unprocessed_after_the_last_attempt_raise(ddb, table):
-    flaky = FlakyClient(ddb, failures=100)
-    with pytest.raises(RuntimeError, match="still unprocessed"):
-        history.write_batch(
-            flaky,
-            table,
-            [{"PutRequest": {"Item": _record(i, END)}} for i in range(11)],
-            sleep=lambda s: None,
-            max_attempts=3,
-        )
 
 
 # ------------------------------------------------------------------ analysis

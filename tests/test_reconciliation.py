@@ -242,7 +242,7 @@ def serve(
         }
         for i, (start, latency) in enumerate(requests)
     ]
-    history.write_items(cloud["table"], items, client=cloud["ddb"], progress=False)
+    dynamodb.batch_write(cloud["table"], items, client=cloud["ddb"])
     ends = [start + pd.Timedelta(milliseconds=latency) for start, latency in requests]
     for end, duplicate in [(e, 0.0) for e in ends] + [(e, 1.0) for e in retried]:
         when = end.to_pydatetime()

@@ -350,3 +350,18 @@ def test_a_refused_setting_in_a_notebook_is_shown_as_its_message_without_a_trace
     show_error(shell, SettingsError, refused, None)
     assert shell.calls == ["one line"]
     assert len(shell.lines) == 1 and shell.lines[0].endswith("SettingsError\x1b[0m: " + str(refused))
+
+
+def test_a_client_shared_by_many_threads_keeps_a_connection_per_thread_and_is_built_once():
+    from helpers import session
+
+    wide = session.client("dynamodb", pool=32)
+    assert wide.meta.config.max_pool_connections == 32
+    assert session.client("dynamodb", pool=32) is wide
+
+
+def test_a_client_never_keeps_fewer_connections_than_botocores_default():
+    from helpers import session
+
+    assert session.client("dynamodb", pool=2) is session.client("dynamodb")
+    assert session.client("dynamodb").meta.config.max_pool_connections == session.POOL == 10
