@@ -72,3 +72,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Order the long modules first (a stable sort: the order within each module stays as written)."""
     rank = {name: i for i, name in enumerate(LONG_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(LONG_FIRST)))
+
+
+@pytest.fixture()
+def kit_env(local_cloud, monkeypatch):
+    """The kit's settings pointing at the local cloud, local mode, with a fresh prefix; yields the prefix."""
+    from kit_world import forget_session, new_prefix, shared_session, use_local_cloud
+
+    from helpers import session
+
+    prefix = new_prefix()
+    monkeypatch.setattr(session, "session", shared_session)
+    use_local_cloud(monkeypatch, local_cloud, prefix)
+    yield prefix
+    monkeypatch.undo()
+    os.environ["AWS_ENDPOINT_URL"] = local_cloud
+    forget_session()

@@ -11,12 +11,9 @@ from urllib.parse import urlparse
 
 import nbformat
 import pytest
-import test_cleanup
-from test_cleanup import build_lookalikes, build_small_kit, census, use_local_cloud
+from kit_world import build_lookalikes, build_small_kit, census, use_local_cloud
 
 from helpers.__main__ import main, parse_duration, parse_value
-
-kit_env = test_cleanup.kit_env  # the fixture: settings on the local cloud with a fresh prefix
 
 
 def test_cleanup_in_local_mode_deletes_and_says_so(kit_env, capsys):

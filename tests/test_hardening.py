@@ -10,15 +10,12 @@ import json
 
 import boto3
 import pytest
-import test_cleanup
 from botocore.awsrequest import AWSResponse
-from test_cleanup import REGION, TRUST, tags_for, use_local_cloud
+from kit_world import REGION, TRUST, handler_zip, tags_for, use_local_cloud
 
 from helpers import awslambda, cleanup, inventory, resources, session
 from helpers.errors import WorkshopError
 from helpers.waiters import wait_for_state
-
-kit_env = test_cleanup.kit_env  # the fixture: settings on the local cloud with a fresh prefix
 
 
 class _Raw:
@@ -199,7 +196,7 @@ def test_a_role_not_yet_assumable_is_retried_when_creating_the_function(aws_mode
         "Role": role["Role"]["Arn"],
         "Handler": "app.lambda_handler",
     }
-    awslambda.ensure_function(spec, test_cleanup._zip())
+    awslambda.ensure_function(spec, handler_zip())
     assert len(sends) == 2
     assert (
         boto3.client("lambda").get_function(FunctionName=spec["FunctionName"])["Configuration"]["State"]
@@ -217,7 +214,7 @@ def test_an_update_in_progress_is_retried(aws_mode, monkeypatch):
         "Role": role["Role"]["Arn"],
         "Handler": "app.lambda_handler",
     }
-    awslambda.ensure_function(spec, test_cleanup._zip())
+    awslambda.ensure_function(spec, handler_zip())
     sends = inject(
         monkeypatch,
         "lambda.UpdateFunctionCode",

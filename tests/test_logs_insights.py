@@ -252,7 +252,8 @@ def test_notebook_error_mix_query_counts_per_five_minutes(logs, group):
 
 
 def test_notebook_queries_on_lines_the_real_handler_prints(logs, group, metadata_spec, capsys):
-    from test_handler import FakeRuntime, context, load_app, rest_event
+    from handler_harness import FakeRuntime, load_app
+    from lambda_events import context, rest_event
 
     from helpers import dynamodb
 

@@ -10,6 +10,8 @@ from contextlib import contextmanager
 
 import boto3
 import pytest
+from kit_world import execution_role
+from lambda_events import rest_event
 
 from helpers import awslambda, dynamodb, model
 from helpers.local.alarms import evaluator
@@ -40,20 +42,6 @@ def aws(local_cloud):
         s: boto3.client(s, endpoint_url=local_cloud, region_name=REGION)
         for s in ("s3", "sagemaker", "iam", "lambda", "dynamodb", "logs", "cloudwatch", "sns", "sqs")
     }
-
-
-def execution_role(iam, name: str, service: str, *statements: dict) -> str:
-    """A role the service may assume, with the statements as its inline policy (IAM is enforced); its ARN."""
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}  # fmt: skip
-    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    if statements:
-        iam.put_role_policy(
-            RoleName=name,
-            PolicyName="permissions",
-            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
-        )
-    return arn
 
 
 def lambda_statements(prefix: str, account: str = "123456789012") -> list[dict]:
@@ -137,16 +125,6 @@ def invoke(aws, pipeline, event: dict) -> tuple[dict, str | None]:
     return {**payload, "body": json.loads(payload["body"])}, None
 
 
-def rest_event(body: str, request_id: str | None = None, encoded: bool = False) -> dict:
-    return {
-        "httpMethod": "POST",
-        "path": "/predict",
-        "requestContext": {"requestId": request_id or str(uuid.uuid4())},
-        "body": base64.b64encode(body.encode()).decode() if encoded else body,
-        "isBase64Encoded": encoded,
-    }
-
-
 @contextmanager
 def environment(aws, pipeline, **changes: str):
     """The function runs with these environment variables changed, until the block ends."""
@@ -204,7 +182,9 @@ def test_n_requests_of_every_kind_make_exactly_n_records_with_their_statuses(aws
     for i in range(6):
         kind = "ok" if i % 2 else "client_error"
         request_id = f"{kind}-{uuid.uuid4()}"
-        response, _ = invoke(aws, pipeline, rest_event(kinds[kind], request_id, encoded=i % 3 == 0))
+        body, encoded = kinds[kind], i % 3 == 0
+        body = base64.b64encode(body.encode()).decode() if encoded else body
+        response, _ = invoke(aws, pipeline, rest_event(body, request_id, base64_encoded=encoded))
         sent[request_id] = kind
     statuses = {rid: stored(aws, pipeline, rid)["status"] for rid in sent}
     assert statuses == sent

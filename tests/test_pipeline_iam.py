@@ -15,8 +15,9 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from kit_world import execution_role
+from lambda_events import rest_event
 from notebook_source import assigned
-from test_pipeline import execution_role, rest_event
 
 from helpers import awslambda, dynamodb, iam, model
 from helpers.local.alarms import evaluator

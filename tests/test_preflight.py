@@ -6,7 +6,6 @@ import os
 
 import boto3
 import pytest
-import test_cleanup
 from botocore.exceptions import ClientError
 from conftest import ROOT
 from notebook_source import SOURCES
@@ -14,8 +13,6 @@ from notebook_source import SOURCES
 from helpers import preflight
 from helpers.__main__ import main
 from helpers.local import profile
-
-kit_env = test_cleanup.kit_env  # the fixture: settings on the local cloud with a fresh prefix
 
 
 @pytest.fixture()

@@ -1,0 +1,365 @@
+"""The kit's resources built as the kit builds them, and a census of what exists, for tests against the local cloud.
+
+The census lists every service with plain boto3, independently of helpers.inventory and helpers.resources.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import uuid
+import zipfile
+from urllib.parse import urlparse
+
+import boto3
+
+from helpers import config, session
+from helpers.config import KIT_NAME, LOCAL_ACCOUNT_ID, TAG_CREATED, TAG_KIT, TAG_PREFIX, Names
+
+REGION = "us-east-1"
+BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+HANDLER = b"def lambda_handler(event, context):\n    return {'ok': True}\n"
+
+
+def use_local_cloud(monkeypatch, url: str, prefix: str, mode: str = "local") -> None:
+    """Point the kit's settings and sessions at the test's local cloud."""
+    monkeypatch.setenv("WORKSHOP_MODE", mode)
+    monkeypatch.setenv("WORKSHOP_PREFIX", prefix)
+    monkeypatch.setenv("WORKSHOP_LOCAL_PORT", str(urlparse(url).port))
+    monkeypatch.setenv("WORKSHOP_REGION", REGION)
+    for name in ("WORKSHOP_ENDPOINT_NAME", "WORKSHOP_FUNCTION_NAME", "WORKSHOP_MODEL_VERSION"):
+        monkeypatch.delenv(name, raising=False)
+    forget_session()
+
+
+def forget_session() -> None:
+    """Make the kit re-read its settings; rebuild its clients only when they point elsewhere (building them takes seconds)."""
+    settings, prepared = config.reload(), session._prepared
+    session._identities.clear()  # a new kernel asks STS who it is again
+    if (
+        prepared is None
+        or prepared["mode"] != settings.mode
+        or (settings.is_local and prepared["endpoint"] != settings.local_url)
+    ):
+        session._prepared = None
+        session._clients.cache_clear()
+
+
+@functools.cache
+def shared_session() -> boto3.Session:
+    """One boto3 session for all the kit's clients in these tests: a new session per client re-reads the
+    service models from disk, which costs seconds per test (helpers.session may want the same cache)."""
+    return boto3.Session(region_name=REGION)
+
+
+def new_prefix() -> str:
+    """A prefix no other test uses, so tests share one local cloud without resetting it (a reset costs seconds)."""
+    return f"t{uuid.uuid4().hex[:8]}"
+
+
+def tags_for(prefix: str, created: str) -> dict[str, str]:
+    return {TAG_KIT: KIT_NAME, TAG_PREFIX: prefix, TAG_CREATED: created}
+
+
+def handler_zip() -> bytes:
+    """A deployment package whose handler answers {'ok': True}."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("app.py", HANDLER)
+    return out.getvalue()
+
+
+def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[str, str, str]]:
+    """Create every kind of resource the kit makes for prefix, named and tagged as the kit does; return their census keys."""
+    n, tags = Names(prefix), tags_for(prefix, created)
+    tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+    made: set[tuple[str, str, str]] = set()
+    s3, iam, sm, lam = (boto3.client(s, region_name=REGION) for s in ("s3", "iam", "sagemaker", "lambda"))
+    logs, ddb, sns, sqs, cw = (
+        boto3.client(s, region_name=REGION) for s in ("logs", "dynamodb", "sns", "sqs", "cloudwatch")
+    )
+
+    bucket = n.bucket(LOCAL_ACCOUNT_ID, REGION)
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_list})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"v1", b"v2"):  # two versions of the artifact
+        s3.put_object(Bucket=bucket, Key=n.model_key, Body=body)
+    s3.put_object(Bucket=bucket, Key=n.model_key.replace("model.tar.gz", "metrics.json"), Body=b"{}")
+    made |= {
+        ("s3", "bucket", bucket),
+        ("s3", "object", f"{bucket}/{n.model_key}"),
+        ("s3", "object", f"{bucket}/{n.model_key.replace('model.tar.gz', 'metrics.json')}"),
+    }
+
+    for role, service in ((n.role, "lambda"), (n.sagemaker_role, "sagemaker")):
+        trust = {
+            **TRUST,
+            "Statement": [{**TRUST["Statement"][0], "Principal": {"Service": f"{service}.amazonaws.com"}}],
+        }
+        iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust), Tags=tag_list)
+        iam.put_role_policy(
+            RoleName=role,
+            PolicyName="least-privilege",
+            PolicyDocument=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}],
+                }
+            ),
+        )
+        made |= {("iam", "role", role), ("iam", "inline policy", f"{role}/least-privilege")}
+    iam.attach_role_policy(RoleName=n.role, PolicyArn=BASIC_EXECUTION)
+    made.add(("iam", "attached policy", f"{n.role}/{BASIC_EXECUTION}"))
+    role_arn = f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{n.role}"
+
+    sm.create_model(
+        ModelName=n.model,
+        ExecutionRoleArn=f"arn:aws:iam::{LOCAL_ACCOUNT_ID}:role/{n.sagemaker_role}",
+        PrimaryContainer={
+            "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1",
+            "ModelDataUrl": f"s3://{bucket}/{n.model_key}",
+        },
+        Tags=tag_list,
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName=n.endpoint_config,
+        Tags=tag_list,
+        ProductionVariants=[
+            {
+                "VariantName": "AllTraffic",
+                "ModelName": n.model,
+                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+            }
+        ],
+    )
+    sm.create_endpoint(EndpointName=n.endpoint, EndpointConfigName=n.endpoint_config, Tags=tag_list)
+    made |= {
+        ("sagemaker", "model", n.model),
+        ("sagemaker", "endpoint config", n.endpoint_config),
+        ("sagemaker", "endpoint", n.endpoint),
+    }
+
+    lam.create_function(
+        FunctionName=n.function,
+        Runtime="python3.13",
+        Role=role_arn,
+        Handler="app.lambda_handler",
+        Code={"ZipFile": handler_zip()},
+        Tags=tags,
+    )
+    made.add(("lambda", "function", n.function))
+    lam.create_function_url_config(FunctionName=n.function, AuthType="AWS_IAM")
+    made.add(("lambda", "function url", n.function))
+
+    logs.create_log_group(logGroupName=n.function_log_group)  # as AWS makes it: untagged, on first invocation
+    logs.create_log_group(logGroupName=n.endpoint_log_group, tags=tags)
+    for group in (n.function_log_group, n.endpoint_log_group):
+        logs.put_retention_policy(logGroupName=group, retentionInDays=7)
+        made.add(("logs", "log group", group))
+    logs.put_metric_filter(
+        logGroupName=n.function_log_group,
+        filterName="InferenceErrors",
+        filterPattern='{ $.status = "model_error" }',
+        metricTransformations=[
+            {"metricName": "InferenceErrors", "metricNamespace": n.metric_namespace, "metricValue": "1"}
+        ],
+    )
+    made.add(("logs", "metric filter", f"{n.function_log_group}/InferenceErrors"))
+
+    for table in (n.metadata_table, n.registry_table):
+        ddb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            Tags=tag_list,
+            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+        )
+        made.add(("dynamodb", "table", table))
+
+    topic = sns.create_topic(Name=n.topic, Tags=tag_list)["TopicArn"]
+    queue = sqs.create_queue(QueueName=n.queue, tags=tags)["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=n.function, BatchSize=1)
+    made |= {
+        ("sns", "topic", n.topic),
+        ("sns", "subscription", f"{n.topic}/{queue_arn}"),
+        ("sqs", "queue", n.queue),
+        ("lambda", "event source mapping", f"{n.function}/{queue_arn}"),
+    }
+
+    for what in ("inference-errors", "latency-p90"):
+        cw.put_metric_alarm(
+            AlarmName=n.alarm(what),
+            Namespace=n.metric_namespace,
+            MetricName="InferenceErrors",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=0,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="notBreaching",
+            AlarmActions=[topic],
+            Tags=tag_list,
+        )
+        made.add(("cloudwatch", "alarm", n.alarm(what)))
+    cw.put_dashboard(DashboardName=n.dashboard, DashboardBody=json.dumps({"widgets": []}))
+    made.add(("cloudwatch", "dashboard", n.dashboard))
+    return made
+
+
+def build_small_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[str, str, str]]:
+    """A few of the kit's resources for prefix (a table, an alarm, a queue, the dashboard), for tests about flow, not kinds."""
+    n, tags = Names(prefix), tags_for(prefix, created)
+    tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
+    ddb, sqs, cw = (boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "cloudwatch"))
+    for table in (n.metadata_table, n.registry_table):
+        ddb.create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            Tags=tag_list,
+            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+        )
+    sqs.create_queue(QueueName=n.queue, tags=tags)
+    for what in ("inference-errors", "latency-p90"):
+        cw.put_metric_alarm(
+            AlarmName=n.alarm(what),
+            Namespace=n.metric_namespace,
+            MetricName="InferenceErrors",
+            Statistic="Sum",
+            Period=60,
+            EvaluationPeriods=1,
+            Threshold=0,
+            ComparisonOperator="GreaterThanThreshold",
+            TreatMissingData="missing",
+            Tags=tag_list,
+        )
+    cw.put_dashboard(DashboardName=n.dashboard, DashboardBody=json.dumps({"widgets": []}))
+    return {
+        ("dynamodb", "table", n.metadata_table),
+        ("dynamodb", "table", n.registry_table),
+        ("sqs", "queue", n.queue),
+        ("cloudwatch", "alarm", n.alarm("inference-errors")),
+        ("cloudwatch", "alarm", n.alarm("latency-p90")),
+        ("cloudwatch", "dashboard", n.dashboard),
+    }
+
+
+def build_lookalikes(prefix: str) -> set[tuple[str, str, str]]:
+    """Resources named like the kit's for prefix but without the kit's tags: cleanup must leave them."""
+    ddb, sqs, iam = (boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "iam"))
+    ddb.create_table(
+        TableName=f"{prefix}-notes",
+        BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        Tags=[{"Key": "team", "Value": "data"}],
+    )
+    sqs.create_queue(QueueName=f"{prefix}-scratch")
+    iam.create_role(
+        RoleName=f"{prefix}-readonly",
+        AssumeRolePolicyDocument=json.dumps(TRUST),
+        Tags=[{"Key": TAG_PREFIX, "Value": prefix}],
+    )  # the prefix tag alone is not the kit's tag
+    return {
+        ("dynamodb", "table", f"{prefix}-notes"),
+        ("sqs", "queue", f"{prefix}-scratch"),
+        ("iam", "role", f"{prefix}-readonly"),
+    }
+
+
+def census() -> set[tuple[str, str, str]]:
+    """Every resource in the cloud, listed service by service with plain boto3 (not through the inventory)."""
+    c = {
+        s: boto3.client(s, region_name=REGION)
+        for s in ("s3", "iam", "sagemaker", "lambda", "logs", "dynamodb", "sns", "sqs", "cloudwatch")
+    }
+    found: set[tuple[str, str, str]] = set()
+    for b in c["s3"].list_buckets()["Buckets"]:
+        found.add(("s3", "bucket", b["Name"]))
+        for v in c["s3"].list_object_versions(Bucket=b["Name"]).get("Versions", []):
+            found.add(("s3", "object", f"{b['Name']}/{v['Key']}"))
+    for role in c["iam"].list_roles()["Roles"]:
+        name = role["RoleName"]
+        found.add(("iam", "role", name))
+        found |= {
+            ("iam", "inline policy", f"{name}/{p}")
+            for p in c["iam"].list_role_policies(RoleName=name)["PolicyNames"]
+        }
+        found |= {
+            ("iam", "attached policy", f"{name}/{p['PolicyArn']}")
+            for p in c["iam"].list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        }
+    sm = c["sagemaker"]
+    found |= {("sagemaker", "model", m["ModelName"]) for m in sm.list_models()["Models"]}
+    found |= {
+        ("sagemaker", "endpoint config", e["EndpointConfigName"])
+        for e in sm.list_endpoint_configs()["EndpointConfigs"]
+    }
+    found |= {("sagemaker", "endpoint", e["EndpointName"]) for e in sm.list_endpoints()["Endpoints"]}
+    for fn in c["lambda"].list_functions()["Functions"]:
+        name = fn["FunctionName"]
+        found.add(("lambda", "function", name))
+        try:
+            c["lambda"].get_function_url_config(FunctionName=name)
+            found.add(("lambda", "function url", name))
+        except c["lambda"].exceptions.ResourceNotFoundException:
+            pass
+    for esm in c["lambda"].list_event_source_mappings()["EventSourceMappings"]:
+        found.add(
+            (
+                "lambda",
+                "event source mapping",
+                f"{esm['FunctionArn'].rsplit(':', 1)[-1]}/{esm['EventSourceArn']}",
+            )
+        )
+    for group in c["logs"].describe_log_groups()["logGroups"]:
+        name = group["logGroupName"]
+        found.add(("logs", "log group", name))
+        found |= {
+            ("logs", "metric filter", f"{name}/{f['filterName']}")
+            for f in c["logs"].describe_metric_filters(logGroupName=name)["metricFilters"]
+        }
+    found |= {("dynamodb", "table", t) for t in c["dynamodb"].list_tables()["TableNames"]}
+    for topic in c["sns"].list_topics()["Topics"]:
+        arn = topic["TopicArn"]
+        name = arn.rsplit(":", 1)[-1]
+        found.add(("sns", "topic", name))
+        found |= {
+            ("sns", "subscription", f"{name}/{s['Endpoint']}")
+            for s in c["sns"].list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]
+        }
+    found |= {("sqs", "queue", url.rsplit("/", 1)[-1]) for url in c["sqs"].list_queues().get("QueueUrls", [])}
+    found |= {
+        ("cloudwatch", "alarm", a["AlarmName"]) for a in c["cloudwatch"].describe_alarms()["MetricAlarms"]
+    }
+    found |= {
+        ("cloudwatch", "dashboard", d["DashboardName"])
+        for d in c["cloudwatch"].list_dashboards()["DashboardEntries"]
+    }
+    return found
+
+
+def execution_role(iam, name: str, service: str, *statements: dict) -> str:
+    """A role the service may assume, with the statements as its inline policy (IAM is enforced); its ARN."""
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}  # fmt: skip
+    arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    if statements:
+        iam.put_role_policy(
+            RoleName=name,
+            PolicyName="permissions",
+            PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
+        )
+    return arn
