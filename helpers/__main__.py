@@ -8,10 +8,15 @@ import datetime as _dt
 import importlib
 import re
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpers.config import SettingsError
 from helpers.errors import WorkshopError, friendly
+
+if TYPE_CHECKING:
+    from helpers.inventory import Resource
 
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -25,7 +30,7 @@ def parse_duration(text: str) -> _dt.timedelta:
     return _dt.timedelta(**{UNITS[match.group(2)]: float(match.group(1))})
 
 
-def parse_value(text: str):
+def parse_value(text: str) -> object:
     """A parameter's value: a Python literal (True, 3, None, 'x') when it is one, else the text itself."""
     try:
         return ast.literal_eval(text)
@@ -33,7 +38,7 @@ def parse_value(text: str):
         return text
 
 
-def _run(args) -> int:
+def _run(args: argparse.Namespace) -> int:
     from helpers import runner
 
     notebooks = [Path(n).resolve() for n in args.notebooks] or runner.workshop_notebooks(args.with_cleanup)
@@ -42,13 +47,13 @@ def _run(args) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
-def _local(args) -> int:
+def _local(args: argparse.Namespace) -> int:
     from helpers.local.__main__ import main as local_main
 
     return local_main([args.action] + (["--port", str(args.port)] if args.port else []))
 
 
-def _cleanup(args) -> int:
+def _cleanup(args: argparse.Namespace) -> int:
     from helpers import cleanup, inventory
 
     delete = True if args.yes else None  # None: delete in local mode, only list in aws mode
@@ -62,7 +67,7 @@ def _cleanup(args) -> int:
     return 0 if report.ok else 1
 
 
-def alarm_states(resources) -> list[tuple[str, str, str]]:
+def alarm_states(resources: Iterable[Resource]) -> list[tuple[str, str, str]]:
     """(alarm, state, reason) for the kit's alarms among resources."""
     from helpers import session
 
@@ -141,7 +146,7 @@ def recent_errors(prefix: str | None, minutes: int = 60) -> list[tuple[str, floa
     ]
 
 
-def _status(args) -> int:
+def _status(args: argparse.Namespace) -> int:
     from helpers import inventory, session
 
     info = session.prepare()
@@ -163,7 +168,7 @@ def _status(args) -> int:
     return 0
 
 
-def _traffic(args) -> int:
+def _traffic(args: argparse.Namespace) -> int:
     try:
         traffic = importlib.import_module("helpers.traffic")
     except ImportError as exc:
@@ -180,7 +185,7 @@ def _traffic(args) -> int:
     return 0
 
 
-def _policy(args) -> int:
+def _policy(args: argparse.Namespace) -> int:
     import json
     import tempfile
 
@@ -211,7 +216,8 @@ def _account() -> str:
     """The account of the current identity (the local cloud's in local mode)."""
     from helpers import session
 
-    return session.prepare()["account"]
+    account: str = session.prepare()["account"]
+    return account
 
 
 def _free_port() -> int:
@@ -219,10 +225,11 @@ def _free_port() -> int:
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
-def _preflight(args) -> int:
+def _preflight(args: argparse.Namespace) -> int:
     from helpers import preflight
 
     checks = preflight.run(args.attendees)
@@ -230,7 +237,7 @@ def _preflight(args) -> int:
     return 0 if all(c.ok for c in checks) else 1
 
 
-def _kernel(args) -> int:
+def _kernel(args: argparse.Namespace) -> int:
     from helpers import lab
 
     where = lab.register_kernel(user=args.user)
@@ -240,7 +247,7 @@ def _kernel(args) -> int:
     return 0
 
 
-def _lab(args) -> int:
+def _lab(args: argparse.Namespace) -> int:
     import subprocess
 
     from helpers import lab
@@ -344,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line and run the command; 2 with a message for the usual failures."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except (WorkshopError, SettingsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

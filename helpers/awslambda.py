@@ -7,7 +7,9 @@ import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -16,10 +18,11 @@ from helpers.session import client
 from helpers.waiters import retry, wait_for_state
 
 ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 CONFIG_KEYS = ("Role", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "Description")
 
 
-def build_zip(files: dict[str, Path]) -> bytes:
+def build_zip(files: Mapping[str, Path]) -> bytes:
     """A zip of {name in zip: source path}, byte-identical for identical sources (fixed dates, order)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -36,9 +39,10 @@ def code_sha256(zip_bytes: bytes) -> str:
     return base64.b64encode(hashlib.sha256(zip_bytes).digest()).decode()
 
 
-def _configuration(name: str) -> dict:
+def _configuration(name: str) -> dict[str, Any]:
     """The function's configuration as Lambda reports it now."""
-    return client("lambda").get_function_configuration(FunctionName=name)
+    configuration: dict[str, Any] = client("lambda").get_function_configuration(FunctionName=name)
+    return configuration
 
 
 def _wait_for(name: str, field: str, done: str, what: str) -> None:
@@ -64,12 +68,14 @@ def wait_updated(name: str) -> None:
     _wait_for(name, "LastUpdateStatus", "Successful", "'s update to finish")
 
 
-def _conflict_retry(call, what: str):
+def _conflict_retry(call: Callable[[], T], what: str) -> T:
     """call, retried while Lambda answers ResourceConflictException (a create or another update still running)."""
     return retry(call, what=what, codes={"ResourceConflictException"}, timeout_s=300)
 
 
-def ensure_function(spec: dict, zip_bytes: bytes, reuse_existing: bool = False) -> dict:
+def ensure_function(
+    spec: Mapping[str, Any], zip_bytes: bytes, reuse_existing: bool = False
+) -> dict[str, Any]:
     """Create the function, or update its code and configuration where they differ; print what changed.
 
     With reuse_existing, an existing function is left as it is: only a missing one is created (00_setup,
@@ -114,7 +120,7 @@ def ensure_function(spec: dict, zip_bytes: bytes, reuse_existing: bool = False) 
     return _configuration(name)
 
 
-def _create(spec: dict, zip_bytes: bytes) -> dict:
+def _create(spec: Mapping[str, Any], zip_bytes: bytes) -> dict[str, Any]:
     """Create the function (retrying while its new role is not yet assumable) and wait until it is Active."""
     name = spec["FunctionName"]
     retry(
@@ -128,22 +134,22 @@ def _create(spec: dict, zip_bytes: bytes) -> dict:
     return _configuration(name)
 
 
-def update_configuration(name: str, changes: dict) -> None:
+def update_configuration(name: str, changes: Mapping[str, Any]) -> None:
     """Update the function's configuration, retrying while another update runs, and wait until done."""
-    changes = {k: v for k, v in changes.items() if k in CONFIG_KEYS}
+    allowed = {k: v for k, v in changes.items() if k in CONFIG_KEYS}
     wait_active(name)
     wait_updated(name)
     _conflict_retry(
-        lambda: client("lambda").update_function_configuration(FunctionName=name, **changes),
+        lambda: client("lambda").update_function_configuration(FunctionName=name, **allowed),
         f"updating {name}'s configuration",
     )
     wait_updated(name)
 
 
-def invoke(name: str, event: dict) -> dict:
+def invoke(name: str, event: Mapping[str, Any]) -> dict[str, Any]:
     """Invoke synchronously; return the decoded payload (raise if the function failed)."""
     answer = client("lambda").invoke(FunctionName=name, Payload=json.dumps(event).encode())
-    payload = json.loads(answer["Payload"].read() or b"null")
+    payload: dict[str, Any] = json.loads(answer["Payload"].read() or b"null")
     if answer.get("FunctionError"):
         raise RuntimeError(f"{name} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
     return payload

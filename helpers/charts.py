@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 SIZE = (10, 4.5)
@@ -29,7 +30,7 @@ PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 UTC_LABEL = "time (UTC)"
 
 
-def _figure(title: str) -> tuple[Figure, plt.Axes]:
+def _figure(title: str) -> tuple[Figure, Axes]:
     """A new figure with one axes, titled, with a light grid."""
     fig, ax = plt.subplots(figsize=SIZE, layout="constrained")
     ax.set_title(title, fontsize=13, loc="left")
@@ -38,7 +39,7 @@ def _figure(title: str) -> tuple[Figure, plt.Axes]:
     return fig, ax
 
 
-def _no_data(fig: Figure, ax: plt.Axes, what: str = "no data") -> Figure:
+def _no_data(fig: Figure, ax: Axes, what: str = "no data") -> Figure:
     """Mark the axes as empty with a readable message."""
     ax.set_xticks([])
     ax.set_yticks([])
@@ -54,7 +55,7 @@ def _has_rows(df: pd.DataFrame, *columns: str) -> bool:
     return bool(df[list(columns)].notna().all(axis=1).any())
 
 
-def _legend(ax: plt.Axes, title: str, columns: int) -> None:
+def _legend(ax: Axes, title: str, columns: int) -> None:
     """A one-row legend above the plot, right-aligned, clear of the data."""
     ax.legend(
         title=title,
@@ -68,7 +69,7 @@ def _legend(ax: plt.Axes, title: str, columns: int) -> None:
     )
 
 
-def _time_axis(ax: plt.Axes) -> None:
+def _time_axis(ax: Axes) -> None:
     """Concise date ticks on the x axis, labelled as UTC."""
     locator = mdates.AutoDateLocator(minticks=4, maxticks=10)
     ax.xaxis.set_major_locator(locator)

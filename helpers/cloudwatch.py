@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from tqdm import tqdm
@@ -13,13 +15,16 @@ from tqdm import tqdm
 from helpers.errors import WorkshopError
 from helpers.session import client
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 # How long after its period ends an alarm may first see the period's datapoints, at most: CloudWatch
 # publishes metric-filter and service datapoints up to a minute or two after the events (90 s), then
 # evaluates each alarm on its own schedule (up to a minute). Add it to any wait for an alarm state.
 METRIC_LAG_S = 150
 
 
-def ensure_alarms(specs: list[dict]) -> pd.DataFrame:
+def ensure_alarms(specs: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Put each alarm (an existing one keeps its state, its configuration is replaced); return their states."""
     cw = client("cloudwatch")
     for spec in specs:
@@ -27,7 +32,7 @@ def ensure_alarms(specs: list[dict]) -> pd.DataFrame:
     return alarm_states([s["AlarmName"] for s in specs])
 
 
-def alarm_states(names: list[str]) -> pd.DataFrame:
+def alarm_states(names: Sequence[str]) -> pd.DataFrame:
     """Name, state, reason and last change of the alarms, as a table."""
     alarms = client("cloudwatch").describe_alarms(AlarmNames=names)["MetricAlarms"]
     by_name = {a["AlarmName"]: a for a in alarms}
@@ -47,7 +52,7 @@ def alarm_states(names: list[str]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def wait_for_alarm(name: str, state: str, timeout_s: float, why: str = "") -> dict:
+def wait_for_alarm(name: str, state: str, timeout_s: float, why: str = "") -> dict[str, Any]:
     """Wait until the alarm is in state; show progress; explain and fail after timeout_s."""
     cw = client("cloudwatch")
     started = time.monotonic()
@@ -60,7 +65,7 @@ def wait_for_alarm(name: str, state: str, timeout_s: float, why: str = "") -> di
         mininterval=5,
     ) as bar:
         while True:
-            alarm = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
+            alarm: dict[str, Any] = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
             bar.set_postfix_str(f"now {alarm['StateValue']}")
             if alarm["StateValue"] == state:
                 return alarm
@@ -92,13 +97,14 @@ def history(name: str, limit: int = 10) -> pd.DataFrame:
     )
 
 
-def put_dashboard(name: str, body: dict) -> list:
+def put_dashboard(name: str, body: Mapping[str, Any]) -> list[dict[str, str]]:
     """Create or replace the dashboard; return CloudWatch's validation messages (empty when all is well)."""
     answer = client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
-    return answer.get("DashboardValidationMessages", [])
+    messages: list[dict[str, str]] = answer.get("DashboardValidationMessages", [])
+    return messages
 
 
-def metric_frame(queries: list[dict], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
+def metric_frame(queries: Sequence[Mapping[str, Any]], start: dt.datetime, end: dt.datetime) -> pd.DataFrame:
     """GetMetricData results as a frame: one column per query label, indexed by UTC time."""
     cw = client("cloudwatch")
     series: dict[str, pd.Series] = {}
@@ -125,7 +131,7 @@ def metric_frame(queries: list[dict], start: dt.datetime, end: dt.datetime) -> p
     return pd.DataFrame(series).sort_index()
 
 
-def render_dashboard(body: dict, minutes: int = 30):
+def render_dashboard(body: Mapping[str, Any], minutes: int = 30) -> Figure:
     """Draw a dashboard's metric widgets with matplotlib from GetMetricData (for the local cloud, which has no console)."""
     import matplotlib.dates as mdates
     import matplotlib.pyplot as plt
@@ -157,10 +163,10 @@ def render_dashboard(body: dict, minutes: int = 30):
     return fig
 
 
-def _widget_queries(props: dict) -> list[dict]:
+def _widget_queries(props: Mapping[str, Any]) -> list[dict[str, Any]]:
     """GetMetricData queries for a dashboard metric widget's 'metrics' array."""
     queries = []
-    previous: list = []
+    previous: list[str] = []
     for i, row in enumerate(props.get("metrics", [])):
         options = row[-1] if row and isinstance(row[-1], dict) else {}
         parts = [p for p in row if not isinstance(p, dict)]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -32,7 +34,9 @@ def __getattr__(name: str) -> str:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def ensure_role(name: str, trust_policy: dict, managed_policy_arns: list[str], tags: dict[str, str]) -> str:
+def ensure_role(
+    name: str, trust_policy: Mapping[str, Any], managed_policy_arns: Sequence[str], tags: Mapping[str, str]
+) -> str:
     """Create the role (or keep the existing one), attach the managed policies; return its ARN."""
     iam = client("iam")
     try:
@@ -51,10 +55,11 @@ def ensure_role(name: str, trust_policy: dict, managed_policy_arns: list[str], t
     for policy_arn in managed_policy_arns:
         if policy_arn not in attached:
             iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
-    return role["Arn"]
+    arn: str = role["Arn"]
+    return arn
 
 
-def put_inline_policy(role: str, name: str, document: dict) -> bool:
+def put_inline_policy(role: str, name: str, document: Mapping[str, Any]) -> bool:
     """Set an inline policy on the role; return True when it changed."""
     iam = client("iam")
     try:

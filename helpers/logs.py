@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 from botocore.exceptions import ClientError
@@ -11,7 +13,7 @@ from botocore.exceptions import ClientError
 from helpers.session import client
 
 
-def ensure_log_group(name: str, retention_days: int, tags: dict[str, str]) -> dict:
+def ensure_log_group(name: str, retention_days: int, tags: Mapping[str, str]) -> dict[str, Any]:
     """Create the group if missing, set its retention and the kit's tags; return its description."""
     logs = client("logs")
     try:
@@ -26,9 +28,10 @@ def ensure_log_group(name: str, retention_days: int, tags: dict[str, str]) -> di
         if missing:
             logs.tag_log_group(logGroupName=name, tags=missing)
     logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
-    return next(
+    group: dict[str, Any] = next(
         g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name
     )
+    return group
 
 
 def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str = "") -> pd.DataFrame:
@@ -38,7 +41,7 @@ def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str =
     """
     start = int((time.time() - minutes * 60) * 1000)
     kwargs = {"logGroupName": group, "startTime": start, "filterPattern": pattern}
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     paginator = client("logs").get_paginator("filter_log_events")
     for page in paginator.paginate(**kwargs):
         events.extend(page["events"])
@@ -56,7 +59,7 @@ def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str =
     return frame
 
 
-def try_filter(pattern: str, messages: list[str]) -> pd.DataFrame:
+def try_filter(pattern: str, messages: Sequence[str]) -> pd.DataFrame:
     """TestMetricFilter: which sample lines the pattern matches and what it extracts."""
     matches = client("logs").test_metric_filter(filterPattern=pattern, logEventMessages=messages)["matches"]
     by_number = {m["eventNumber"]: m for m in matches}
@@ -69,7 +72,7 @@ def try_filter(pattern: str, messages: list[str]) -> pd.DataFrame:
     )
 
 
-def ensure_metric_filters(group: str, filters: list[dict]) -> pd.DataFrame:
+def ensure_metric_filters(group: str, filters: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
     """Put each metric filter (same name replaces); return what the group now has."""
     logs = client("logs")
     for spec in filters:

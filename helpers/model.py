@@ -7,10 +7,15 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import xgboost as xgb
 
 FEATURES = ("amount_usd", "hour_of_day", "merchant_risk", "account_age_days")
 BOOSTER_FILE = "xgboost-model"  # the name SageMaker's built-in XGBoost container loads
@@ -82,7 +87,7 @@ def train(seed: int = SEED) -> TrainedModel:
     return TrainedModel(artifact=package(portable_json(booster)), metrics=metrics)
 
 
-def portable_json(booster) -> bytes:
+def portable_json(booster: xgb.Booster) -> bytes:
     """The booster as JSON that SageMaker's XGBoost 1.7 container reads as this XGBoost does.
 
     XGBoost 3.1+ writes base_score as a vector ("[4.8E-2]"); XGBoost 1.7 reads it as one number,
@@ -146,7 +151,7 @@ def unpack(artifact: bytes) -> bytes:
         raise ValueError(f"not a readable model.tar.gz ({exc})") from exc
 
 
-def load_booster(artifact: bytes):
+def load_booster(artifact: bytes) -> xgb.Booster:
     """An xgboost Booster from model.tar.gz bytes, as the built-in container loads it."""
     import xgboost as xgb
 
@@ -160,7 +165,7 @@ def load_booster(artifact: bytes):
     return booster
 
 
-def predict(booster, rows: list[list[float]]) -> list[float]:
+def predict(booster: xgb.Booster, rows: Sequence[Sequence[float]]) -> list[float]:
     """Probabilities for rows of the model's features; ValueError when the width differs."""
     import xgboost as xgb
 

@@ -12,11 +12,14 @@ resources, and condition keys"); ``*`` only where AWS authorizes the action agai
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from helpers import regions
+
+if TYPE_CHECKING:
+    from helpers.local.call_log import CallRecord
 
 RECORDING = Path(__file__).with_name("attendee_policy.json")
 # The example the committed file and the README show.
@@ -274,6 +277,15 @@ SERVICE_NAMES = {
 }
 
 
+class Recording(TypedDict):
+    """helpers/attendee_policy.json: a full run's actions and the example policy made from them."""
+
+    about: str
+    example: dict[str, str]
+    actions: list[str]
+    policy: dict[str, Any]
+
+
 class PolicyError(ValueError):
     """A recorded action the generator does not know how to scope."""
 
@@ -304,7 +316,7 @@ def _sid(service: str, scoped: bool) -> str:
     return f"{name}{'' if scoped else 'AnyResource'}"
 
 
-def document(actions: Iterable[str], prefix: str, account: str, region: str) -> dict:
+def document(actions: Iterable[str], prefix: str, account: str, region: str) -> dict[str, Any]:
     """The IAM policy document allowing exactly actions (and their dependents) on prefix's resources."""
     values = {"prefix": prefix, "account": account, "region": region}
     wanted = with_dependents(actions)
@@ -367,19 +379,20 @@ def document(actions: Iterable[str], prefix: str, account: str, region: str) -> 
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def compact_size(policy: dict) -> int:
+def compact_size(policy: Mapping[str, Any]) -> int:
     """Characters IAM counts against its size limits (whitespace excluded)."""
     return len(json.dumps(policy, separators=(",", ":")))
 
 
-def recorded_actions(calls: Iterable[dict], caller: str | None = None) -> list[str]:
+def recorded_actions(calls: Iterable[CallRecord], caller: str | None = None) -> list[str]:
     """The distinct actions one caller (access key; all when None) made in a call_log recording."""
     return sorted({c["action"] for c in calls if caller in (None, c["caller"])})
 
 
-def load() -> dict:
+def load() -> Recording:
     """The committed recording and the example policy made from it."""
-    return json.loads(RECORDING.read_text())
+    recording: Recording = json.loads(RECORDING.read_text())
+    return recording
 
 
 def attendee_actions() -> list[str]:
@@ -387,15 +400,15 @@ def attendee_actions() -> list[str]:
     return load()["actions"]
 
 
-def attendee_policy(prefix: str, account: str, region: str) -> dict:
+def attendee_policy(prefix: str, account: str, region: str) -> dict[str, Any]:
     """The attendee policy for one prefix, account and region, from the committed recording."""
     return document(attendee_actions(), prefix, account, region)
 
 
-def write(actions: Iterable[str], path: Path = RECORDING) -> dict:
+def write(actions: Iterable[str], path: Path = RECORDING) -> Recording:
     """Store a recording's actions and the example policy made from them; return what was written."""
     actions = sorted(set(actions))
-    content = {
+    content: Recording = {
         "about": "Actions a full run of the workshop makes (00_setup, 8.1-8.4, 99_cleanup), recorded by the "
         "local cloud; the policy is generated from them by helpers/policy.py for the example prefix, "
         "account and region. `python -m helpers policy --prefix P --account A --region R` makes yours.",
@@ -434,12 +447,13 @@ def calls_url(port: int, caller: str | None = None) -> str:
     return f"http://127.0.0.1:{port}/_workshop/calls" + (f"?caller={caller}" if caller else "")
 
 
-def read_calls(port: int, caller: str | None = None) -> list[dict]:
+def read_calls(port: int, caller: str | None = None) -> list[CallRecord]:
     """The calls the local cloud on port has recorded."""
     import urllib.request
 
     with urllib.request.urlopen(calls_url(port, caller), timeout=10) as answer:
-        return json.load(answer)["calls"]
+        calls: list[CallRecord] = json.load(answer)["calls"]
+        return calls
 
 
 def reset_calls(port: int) -> None:

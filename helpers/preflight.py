@@ -10,6 +10,7 @@ read with Service Quotas (``GetServiceQuota``, else AWS's default with
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -44,7 +45,7 @@ def quota_console_url(region: str, service: str, code: str) -> str:
     return regions.console_url(region, path) or f"the Service Quotas console, {path}"
 
 
-def quota_value(quotas, service: str, code: str) -> tuple[float | None, str]:
+def quota_value(quotas: Any, service: str, code: str) -> tuple[float | None, str]:
     """The applied value of a quota (else AWS's default) and where it came from; None when the region lacks it."""
     try:
         return quotas.get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"], "applied"
@@ -69,7 +70,7 @@ def needs(attendees: int) -> dict[str, int]:
     }
 
 
-def quota_check(quotas, region: str, quota: tuple[str, str, str], need: int, attendees: int) -> Check:
+def quota_check(quotas: Any, region: str, quota: tuple[str, str, str], need: int, attendees: int) -> Check:
     """Whether a quota covers what the attendees need, and the increase to request when not."""
     service, code, label = quota
     value, source = quota_value(quotas, service, code)

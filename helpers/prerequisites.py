@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from helpers import session
-from helpers.config import METADATA_INDEX
+from helpers.config import METADATA_INDEX, Names
 from helpers.errors import WorkshopError, is_not_found
 
 ORDER = ("00_setup", "8.1", "8.2", "8.3", "8.4")
@@ -26,17 +26,18 @@ class NotReady(WorkshopError):
     """An earlier notebook has not run (or not to the end) for this prefix."""
 
 
-def _look_up(service: str, operation: str, **params: Any) -> dict | None:
+def _look_up(service: str, operation: str, **params: Any) -> dict[str, Any] | None:
     """The call's answer, or None when AWS says the resource does not exist (any other error is raised)."""
     try:
-        return getattr(session.client(service), operation)(**params)
+        answer: dict[str, Any] = getattr(session.client(service), operation)(**params)
+        return answer
     except ClientError as exc:
         if is_not_found(exc):
             return None
         raise
 
 
-def _endpoint(names) -> str | None:
+def _endpoint(names: Names) -> str | None:
     answer = _look_up("sagemaker", "describe_endpoint", EndpointName=names.endpoint)
     if answer is None:
         return f"endpoint {names.endpoint} does not exist"
@@ -44,15 +45,15 @@ def _endpoint(names) -> str | None:
     return None if status == "InService" else f"endpoint {names.endpoint} is {status}, not InService"
 
 
-def _function(names) -> dict | None:
+def _function(names: Names) -> dict[str, Any] | None:
     return _look_up("lambda", "get_function_configuration", FunctionName=names.function)
 
 
-def _function_exists(names) -> str | None:
+def _function_exists(names: Names) -> str | None:
     return None if _function(names) else f"function {names.function} does not exist"
 
 
-def _metadata_table(names) -> str | None:
+def _metadata_table(names: Names) -> str | None:
     answer = _look_up("dynamodb", "describe_table", TableName=names.metadata_table)
     if answer is None:
         return f"table {names.metadata_table} does not exist"
@@ -64,7 +65,7 @@ def _metadata_table(names) -> str | None:
     return None
 
 
-def _function_records(names) -> str | None:
+def _function_records(names: Names) -> str | None:
     function = _function(names) or {}
     variables = function.get("Environment", {}).get("Variables", {})
     if variables.get("TABLE_NAME") != names.metadata_table:
@@ -72,7 +73,7 @@ def _function_records(names) -> str | None:
     return None
 
 
-def _records(names) -> str | None:
+def _records(names: Names) -> str | None:
     answer = _look_up(
         "dynamodb",
         "query",
@@ -91,7 +92,7 @@ def _records(names) -> str | None:
     )
 
 
-def _metric_filters(names) -> str | None:
+def _metric_filters(names: Names) -> str | None:
     answer = _look_up("logs", "describe_metric_filters", logGroupName=names.function_log_group)
     if answer is None:
         return f"log group {names.function_log_group} does not exist"
@@ -101,7 +102,7 @@ def _metric_filters(names) -> str | None:
 
 
 # (the notebook that makes it, the first notebook that needs it, the check: None when present, else what is missing)
-CHECKS: list[tuple[str, str, Callable]] = [
+CHECKS: list[tuple[str, str, Callable[[Names], str | None]]] = [
     ("00_setup", "8.1", _endpoint),
     ("00_setup", "8.1", _function_exists),  # 00_setup makes it last: its role and the rest exist
     ("8.1", "8.2", _metadata_table),

@@ -17,6 +17,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
+from typing import Any, TypedDict
 
 # The built-in XGBoost image the kit deploys (helpers.sagemaker.xgboost_image_uri's version; a test checks they agree).
 XGBOOST_VERSION = "1.7-1"
@@ -46,7 +47,15 @@ def _package_file(package: str, relative: str) -> Path | None:
 
 
 @cache
-def _partitions() -> tuple[dict, ...]:
+class Partition(TypedDict):
+    """The fields of a partition in botocore's data/partitions.json the kit reads."""
+
+    id: str
+    regions: dict[str, Any]
+    regionRegex: str
+
+
+def _partitions() -> tuple[Partition, ...]:
     path = _package_file("botocore", "data/partitions.json")
     if path is None:  # botocore is boto3's own dependency: always there
         raise RuntimeError("botocore's data/partitions.json was not found: reinstall the kit (make install).")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 from helpers import clock
 from helpers.session import client
 
 
-def deployment_entry(endpoint: str, model_version: str) -> dict:
+def deployment_entry(endpoint: str, model_version: str) -> dict[str, Any]:
     """A registry item describing the model behind an endpoint: config, variant, artifact, image, metrics."""
     sm = client("sagemaker")
     ep = sm.describe_endpoint(EndpointName=endpoint)
@@ -40,6 +41,7 @@ def training_metrics(artifact_url: str) -> dict[str, float]:
     bucket, _, key = artifact_url[5:].partition("/")
     try:
         body = client("s3").get_object(Bucket=bucket, Key=key.replace("model.tar.gz", "metrics.json"))["Body"]
-        return json.loads(body.read())
+        metrics: dict[str, float] = json.loads(body.read())
+        return metrics
     except client("s3").exceptions.NoSuchKey:
         return {}

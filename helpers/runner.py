@@ -7,10 +7,15 @@ import os
 import re
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from helpers.lab import KERNEL_NAME
+
+if TYPE_CHECKING:
+    from nbformat import NotebookNode
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -35,7 +40,7 @@ def workshop_notebooks(include_cleanup: bool = False) -> list[Path]:
     return [p for p in found if include_cleanup or p.name != CLEANUP]
 
 
-def inject_parameters(nb, parameters: dict) -> None:
+def inject_parameters(nb: NotebookNode, parameters: Mapping[str, object]) -> None:
     """Insert a cell after the one tagged 'parameters' (papermill's convention) setting the values."""
     if not parameters:
         return
@@ -48,7 +53,9 @@ def inject_parameters(nb, parameters: dict) -> None:
     nb.cells.insert(index + 1, cell)
 
 
-def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, timeout_s: int = 900) -> Result:
+def run_notebook(
+    path: Path, out_dir: Path, parameters: Mapping[str, object] | None = None, timeout_s: int = 900
+) -> Result:
     """Execute one notebook in its folder; write the executed copy and an HTML page under out_dir."""
     import nbformat
     from nbclient import NotebookClient
@@ -81,7 +88,8 @@ def run_notebook(path: Path, out_dir: Path, parameters: dict | None = None, time
     return Result(path.name, not error, seconds, _last_line(nb), error)
 
 
-def _write_html(nb, target: Path) -> None:
+def _write_html(nb: NotebookNode, target: Path) -> None:
+    """The executed notebook as an HTML page (a .html.txt saying why, when the export fails)."""
     try:
         from nbconvert import HTMLExporter
 
@@ -91,9 +99,9 @@ def _write_html(nb, target: Path) -> None:
         target.with_suffix(".html.txt").write_text(f"HTML export failed: {exc}")
 
 
-def _last_line(nb) -> str:
+def _last_line(nb: NotebookNode) -> str:
     """The notebook's last check line (they start with ✔), else its last line of output."""
-    lines = [
+    lines: list[str] = [
         line.strip()
         for cell in nb.cells
         for output in cell.get("outputs", [])
@@ -106,7 +114,9 @@ def _last_line(nb) -> str:
 
 
 def run_all(
-    notebooks: list[Path] | None = None, out_dir: Path | None = None, parameters: dict | None = None
+    notebooks: list[Path] | None = None,
+    out_dir: Path | None = None,
+    parameters: Mapping[str, object] | None = None,
 ) -> list[Result]:
     """Run notebooks in order, stopping at the first failure; print progress and a summary."""
     out_dir = out_dir or BUILD / "notebooks"

@@ -12,7 +12,8 @@ The SDK takes seconds to import, so it is imported inside the functions that nee
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -20,6 +21,9 @@ from helpers.errors import WorkshopError, is_not_found
 from helpers.regions import XGBOOST_VERSION
 from helpers.session import sdk_session, settings
 from helpers.waiters import retry, wait_for_state
+
+if TYPE_CHECKING:  # the SDK ships no type information: these are Any to mypy, named for the reader
+    from sagemaker.core.resources import Endpoint
 
 ROLE_PROPAGATION_TEXT = "Could not access model data at"
 ROLE_PROPAGATION_TIMEOUT_S = 180
@@ -29,11 +33,20 @@ IN_PROGRESS = {"Creating", "Updating", "SystemUpdating", "RollingBack", "Deletin
 NAME_FIELDS = {"Model": "model_name", "EndpointConfig": "endpoint_config_name", "Endpoint": "endpoint_name"}
 
 
+class Create(Protocol):
+    """An SDK resource's create, bound to its resource class (Model.create, EndpointConfig.create, Endpoint.create)."""
+
+    __self__: type
+
+    def __call__(self, **request: Any) -> Any: ...
+
+
 def xgboost_image_uri(region: str, version: str = XGBOOST_VERSION) -> str:
     """SageMaker's built-in XGBoost inference image in a region: the SDK's own answer (offline, every region it knows)."""
     from sagemaker.core import image_uris  # seconds to import: only where the image is needed
 
-    return image_uris.retrieve("xgboost", region=region, version=version)
+    uri: str = image_uris.retrieve("xgboost", region=region, version=version)
+    return uri
 
 
 def sdk() -> dict[str, Any]:
@@ -54,7 +67,7 @@ def _fix_sdk_serverless_field() -> None:
     utils.SPECIAL_SNAKE_TO_PASCAL_MAPPINGS.setdefault("memory_size_in_mb", "MemorySizeInMB")
 
 
-def _get(resource: Any, name: str, options: dict):
+def _get(resource: Any, name: str, options: Mapping[str, Any]) -> Any:
     """resource.get(name), or None when SageMaker has no such resource."""
     try:
         return resource.get(name, session=options.get("session"), region=options.get("region"))
@@ -64,7 +77,7 @@ def _get(resource: Any, name: str, options: dict):
         raise
 
 
-def create_once(create, **request):
+def create_once(create: Create, **request: Any) -> Any:
     """Call an SDK resource's create (Model.create, EndpointConfig.create) unless the resource exists; return it.
 
     An existing resource is kept as it is (re-running the cell changes nothing). Model.create is retried
@@ -81,12 +94,12 @@ def create_once(create, **request):
     return made
 
 
-def _create_model(create, request: dict):
+def _create_model(create: Create, request: Mapping[str, Any]) -> Any:
     """Model.create, retried while SageMaker cannot yet read the model data with a new role."""
     print_reason = [True]
     role = request.get("execution_role_arn")
 
-    def attempt():
+    def attempt() -> Any:
         try:
             return create(**request)
         except ClientError as exc:
@@ -123,17 +136,18 @@ def _interval() -> float:
     return 1 if settings().is_local else 15
 
 
-def _status(endpoint) -> str:
+def _status(endpoint: Endpoint) -> str:
     """The endpoint's status as SageMaker describes it now (the SDK's refresh), or "Gone" once it no longer exists."""
     try:
-        return endpoint.refresh().endpoint_status
+        status: str = endpoint.refresh().endpoint_status
+        return status
     except ClientError as exc:
         if is_not_found(exc):
             return "Gone"
         raise
 
 
-def _wait_settled(endpoint, goal: str = "be InService") -> str:
+def _wait_settled(endpoint: Endpoint, goal: str = "be InService") -> str:
     """Wait while the endpoint is Creating, Updating or Deleting (bounded, with progress); return its status.
 
     The SDK's own Endpoint.wait_for_status draws a rich Live panel, which Jupyter shows only with
@@ -149,7 +163,7 @@ def _wait_settled(endpoint, goal: str = "be InService") -> str:
     )
 
 
-def _delete_failed(endpoint) -> None:
+def _delete_failed(endpoint: Endpoint) -> None:
     """Delete a Failed endpoint and wait until it is gone (SageMaker cannot update or re-create it)."""
     print(f"endpoint {endpoint.endpoint_name} is Failed: {endpoint.failure_reason or 'no reason given'}\n"
           "  deleting it to create it again")  # fmt: skip
@@ -158,7 +172,8 @@ def _delete_failed(endpoint) -> None:
                    timeout_s=900, interval_s=_interval())  # fmt: skip
 
 
-def _update(endpoint, config_name: str) -> None:
+def _update(endpoint: Endpoint, config_name: str) -> None:
+    """Point the endpoint at another configuration (the quota's message when SageMaker refuses)."""
     old = endpoint.endpoint_config_name
     endpoint.endpoint_config_name = config_name  # Endpoint.update() deploys the resource's configuration
     try:
@@ -173,12 +188,12 @@ def _update(endpoint, config_name: str) -> None:
     )
 
 
-def _text(value) -> str | None:
+def _text(value: object) -> str | None:
     """An SDK field's value, None when SageMaker left it out (the SDK's Unassigned)."""
     return value if isinstance(value, str) else None
 
 
-def ensure_endpoint(create, reuse_existing: bool = False, **request):
+def ensure_endpoint(create: Create, reuse_existing: bool = False, **request: Any) -> Endpoint:
     """Endpoint.create(**request) unless the endpoint exists; wait until it is InService; return the SDK's Endpoint.
 
     An existing endpoint is kept when it already serves request's configuration, else pointed at it

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from helpers import config
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -61,7 +64,7 @@ def table_line(table: dict[str, Any]) -> str:
     return " · ".join(parts)
 
 
-def dtypes(frame) -> Any:
+def dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame's columns grouped by type: a small two-column table instead of one row per column."""
     import pandas as pd
 
@@ -70,7 +73,7 @@ def dtypes(frame) -> Any:
     return pd.DataFrame({"columns": grouped}).rename_axis("dtype")
 
 
-def history_summary(summary) -> Any:
+def history_summary(summary: pd.DataFrame) -> pd.DataFrame:
     """helpers.history.summary made to fit the notebook: one column per version and variant, rounded values."""
     import pandas as pd
 

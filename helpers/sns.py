@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from botocore.exceptions import ClientError
 
 from helpers.session import client
@@ -11,12 +14,13 @@ def find_topic(name: str) -> str | None:
     """The ARN of this account's topic called name in the current region, or None."""
     for page in client("sns").get_paginator("list_topics").paginate():
         for topic in page.get("Topics", []):
-            if topic["TopicArn"].rsplit(":", 1)[-1] == name:
-                return topic["TopicArn"]
+            arn: str = topic["TopicArn"]
+            if arn.rsplit(":", 1)[-1] == name:
+                return arn
     return None
 
 
-def add_missing_tags(topic_arn: str, tags: dict[str, str]) -> list[str]:
+def add_missing_tags(topic_arn: str, tags: Mapping[str, str]) -> list[str]:
     """Tag the topic with the tags it lacks (values it has, e.g. its creation time, stay); return the keys added."""
     sns = client("sns")
     have = {t["Key"] for t in sns.list_tags_for_resource(ResourceArn=topic_arn).get("Tags", [])}
@@ -26,7 +30,7 @@ def add_missing_tags(topic_arn: str, tags: dict[str, str]) -> list[str]:
     return [t["Key"] for t in missing]
 
 
-def ensure_topic(name: str, tags: dict[str, str]) -> str:
+def ensure_topic(name: str, tags: Mapping[str, str]) -> str:
     """Find the topic, or create it with tags when missing; return its ARN.
 
     CreateTopic on an existing topic is refused when the tags differ (AWS compares them all, and
@@ -36,9 +40,10 @@ def ensure_topic(name: str, tags: dict[str, str]) -> str:
     arn = find_topic(name)
     if arn is None:
         try:
-            return sns.create_topic(Name=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()])[
-                "TopicArn"
-            ]
+            created: str = sns.create_topic(
+                Name=name, Tags=[{"Key": k, "Value": v} for k, v in tags.items()]
+            )["TopicArn"]
+            return created
         except ClientError as exc:  # made meanwhile (ListTopics is eventually consistent)
             if exc.response["Error"].get("Code") != "InvalidParameter" or "already exists" not in str(exc):
                 raise
@@ -47,13 +52,14 @@ def ensure_topic(name: str, tags: dict[str, str]) -> str:
     return arn
 
 
-def ensure_subscription(topic_arn: str, protocol: str, endpoint: str) -> dict:
+def ensure_subscription(topic_arn: str, protocol: str, endpoint: str) -> dict[str, Any]:
     """Subscribe the endpoint unless it already is; return the subscription (email stays PendingConfirmation)."""
     sns = client("sns")
     for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=topic_arn):
         for sub in page["Subscriptions"]:
             if sub["Protocol"] == protocol and sub["Endpoint"] == endpoint:
-                return sub
+                found: dict[str, Any] = sub
+                return found
     arn = sns.subscribe(TopicArn=topic_arn, Protocol=protocol, Endpoint=endpoint, ReturnSubscriptionArn=True)[
         "SubscriptionArn"
     ]

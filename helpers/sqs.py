@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import sys
 import time
+from collections.abc import Mapping
+from typing import Any, TypedDict
 
 from botocore.exceptions import ClientError
 from tqdm import tqdm
@@ -23,22 +25,32 @@ DRAIN_WAIT_S = 1  # long polling asks every SQS server; an empty answer means th
 STATE_TIME_SLACK = dt.timedelta(seconds=1)
 
 
+class Notification(TypedDict):
+    """An SNS envelope as the kit shows it."""
+
+    Subject: str | None
+    Timestamp: str | None
+    Message: Any  # the alarm's JSON message, parsed (a dict); the text as sent when not JSON
+
+
 def _code(exc: ClientError) -> str:
     """The error code AWS answered."""
-    return exc.response.get("Error", {}).get("Code", "")
+    code: str = exc.response.get("Error", {}).get("Code", "")
+    return code
 
 
 def find_queue(name: str) -> str | None:
     """The URL of the queue called name, or None."""
     try:
-        return client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+        url: str = client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
+        return url
     except ClientError as exc:
         if _code(exc) in MISSING:
             return None
         raise
 
 
-def add_missing_tags(queue_url: str, tags: dict[str, str]) -> list[str]:
+def add_missing_tags(queue_url: str, tags: Mapping[str, str]) -> list[str]:
     """Tag the queue with the tags it lacks (values it has, e.g. its creation time, stay); return the keys added."""
     sqs = client("sqs")
     have = sqs.list_queue_tags(QueueUrl=queue_url).get("Tags", {})
@@ -48,18 +60,19 @@ def add_missing_tags(queue_url: str, tags: dict[str, str]) -> list[str]:
     return list(missing)
 
 
-def _create_queue(name: str, tags: dict[str, str]) -> str:
+def _create_queue(name: str, tags: Mapping[str, str]) -> str:
     """Create the queue; wait (bounded) while its name is still held by a queue deleted under 60 s ago."""
     sqs = client("sqs")
 
     def create() -> str:
-        return sqs.create_queue(QueueName=name, tags=tags)["QueueUrl"]
+        url: str = sqs.create_queue(QueueName=name, tags=tags)["QueueUrl"]
+        return url
 
     try:
         return create()
     except ClientError as exc:
         if _code(exc) in ALREADY_EXISTS:  # made meanwhile by someone else: use it
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+            url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
             add_missing_tags(url, tags)
             return url
         if _code(exc) not in DELETED_RECENTLY:
@@ -77,7 +90,7 @@ def _create_queue(name: str, tags: dict[str, str]) -> str:
     )
 
 
-def ensure_queue(name: str, tags: dict[str, str]) -> tuple[str, str]:
+def ensure_queue(name: str, tags: Mapping[str, str]) -> tuple[str, str]:
     """Find the queue, or create it with tags when missing; return its URL and ARN.
 
     CreateQueue on an existing queue is refused when what it asks for differs (the kit's creation
@@ -88,13 +101,13 @@ def ensure_queue(name: str, tags: dict[str, str]) -> tuple[str, str]:
         url = _create_queue(name, tags)
     else:
         add_missing_tags(url, tags)
-    arn = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+    arn: str = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     return url, arn
 
 
-def allow_topic(queue_url: str, queue_arn: str, topic_arn: str) -> dict:
+def allow_topic(queue_url: str, queue_arn: str, topic_arn: str) -> dict[str, Any]:
     """Let one SNS topic (and nothing else) send to the queue; return the policy set."""
     policy = {
         "Version": "2012-10-17",
@@ -168,7 +181,7 @@ def _older(body: str, before: dt.datetime | None) -> bool:
     return changed is None or changed < before
 
 
-def parse_notification(body: str) -> dict:
+def parse_notification(body: str) -> Notification:
     """An SNS envelope as the kit shows it: Subject, Timestamp, and the Message (parsed when JSON)."""
     envelope = json.loads(body)
     try:
@@ -178,7 +191,7 @@ def parse_notification(body: str) -> dict:
     return {"Subject": envelope.get("Subject"), "Timestamp": envelope.get("Timestamp"), "Message": message}
 
 
-def state_change_time(message: dict) -> dt.datetime | None:
+def state_change_time(message: Mapping[str, Any]) -> dt.datetime | None:
     """When the alarm changed state, from a notification's StateChangeTime (e.g. 2026-11-27T12:00:00.123+0000)."""
     try:
         return dt.datetime.strptime(message["StateChangeTime"], "%Y-%m-%dT%H:%M:%S.%f%z")
@@ -186,7 +199,7 @@ def state_change_time(message: dict) -> dt.datetime | None:
         return None
 
 
-def classify(note: dict, alarm: str, state: str, since: dt.datetime | None) -> str:
+def classify(note: Notification, alarm: str, state: str, since: dt.datetime | None) -> str:
     """'wanted' (the awaited note), 'stale' (same alarm, an earlier change) or 'other' (leave it for others)."""
     message = note["Message"]
     if not isinstance(message, dict) or message.get("AlarmName") != alarm:
@@ -199,7 +212,7 @@ def classify(note: dict, alarm: str, state: str, since: dt.datetime | None) -> s
 
 def receive_notifications(
     queue_url: str, alarm: str, state: str, since: dt.datetime | None = None, timeout_s: float = 60
-) -> list[dict]:
+) -> list[Notification]:
     """Wait (long polling, bounded) for the notification that alarm entered state (at or after since).
 
     Returns the matching notifications (envelope fields plus the parsed message) and deletes them,
@@ -209,7 +222,7 @@ def receive_notifications(
     if since is not None and since.tzinfo is None:
         since = since.replace(tzinfo=dt.UTC)
     sqs = client("sqs")
-    found: list[dict] = []
+    found: list[Notification] = []
     consumed: list[str] = []
     kept: list[str] = []
     seen: list[str] = []  # what was read instead, for the error message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime as dt
 import json
 import random
 import sys
@@ -11,8 +12,10 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 from tqdm import tqdm
 
@@ -37,7 +40,7 @@ class Report:
     """What a traffic run sent and what came back."""
 
     sent: int = 0
-    statuses: Counter = field(default_factory=Counter)
+    statuses: Counter[int] = field(default_factory=Counter)
     latencies_ms: list[float] = field(default_factory=list)
     request_ids: list[str] = field(default_factory=list)
     started: float = 0.0
@@ -63,7 +66,7 @@ def healthy_features(rng: random.Random) -> list[float]:
     ]
 
 
-def make_event(rng: random.Random, bad: bool) -> tuple[dict, str]:
+def make_event(rng: random.Random, bad: bool) -> tuple[dict[str, Any], str]:
     """An event in one of the shapes clients send (API Gateway REST or HTTP API, direct); its request id.
 
     The generator fixes what is sent; the request id is new every time, as API Gateway gives every
@@ -139,7 +142,7 @@ def run(
     lam = client("lambda")
     report = Report(started=time.time())
 
-    def send(item: tuple[dict, str]) -> tuple[int, float, str]:
+    def send(item: tuple[dict[str, Any], str]) -> tuple[int, float, str]:
         event, request_id = item
         t0 = time.perf_counter()
         answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
@@ -171,7 +174,9 @@ def run(
 
 
 @contextlib.contextmanager
-def background(rate_per_s: float = 2.0, *, function: str | None = None, seed: int | None = None):
+def background(
+    rate_per_s: float = 2.0, *, function: str | None = None, seed: int | None = None
+) -> Iterator[Report]:
     """Keep healthy requests flowing (about rate_per_s) while the with-block runs; yields the live Report."""
     name = function or settings().names.function
     rng = random.Random(seed)
@@ -198,10 +203,10 @@ def background(rate_per_s: float = 2.0, *, function: str | None = None, seed: in
         report.seconds = time.time() - report.started
 
 
-def start_at(moment, **run_kwargs) -> Future:
+def start_at(moment: dt.datetime, **run_kwargs: Any) -> Future[Report]:
     """Run traffic in the background from `moment` (a timezone-aware time) on; the Future gives its Report."""
     delay = max(0.0, moment.timestamp() - time.time())
-    future: Future = Future()
+    future: Future[Report] = Future()
 
     def go() -> None:
         time.sleep(delay)

@@ -14,9 +14,12 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import astuple, dataclass
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 PATH = "/_workshop/calls"
 
@@ -55,6 +58,18 @@ class Call:
     account: str
 
 
+class CallRecord(TypedDict):
+    """A recorded kind of call as calls() and GET /_workshop/calls answer it: a Call and its count."""
+
+    caller: str
+    identity: str
+    action: str
+    resource: str
+    region: str
+    account: str
+    count: int
+
+
 _lock = threading.Lock()
 _calls: dict[Call, int] = {}
 _resolvers: list[Callable[[Any, str], str | None]] = []
@@ -73,16 +88,27 @@ def record(call: Call) -> None:
         _calls[call] = _calls.get(call, 0) + 1
 
 
-def calls(caller: str | None = None) -> list[dict]:
+def calls(caller: str | None = None) -> list[CallRecord]:
     """The calls recorded so far (each with its count), for one access key or all, in a stable order."""
     with _lock:
         items = [(c, n) for c, n in _calls.items() if caller in (None, c.caller)]
-    return [
-        {**asdict(c), "count": n} for c, n in sorted(items, key=lambda item: tuple(asdict(item[0]).values()))
-    ]
+    return [_record_of(c, n) for c, n in sorted(items, key=lambda item: astuple(item[0]))]
 
 
-def actions(records: Iterable[dict]) -> list[str]:
+def _record_of(call: Call, count: int) -> CallRecord:
+    """A call and its count as calls() answers them."""
+    return CallRecord(
+        caller=call.caller,
+        identity=call.identity,
+        action=call.action,
+        resource=call.resource,
+        region=call.region,
+        account=call.account,
+        count=count,
+    )
+
+
+def actions(records: Iterable[CallRecord]) -> list[str]:
     """The distinct IAM actions in a recording, sorted."""
     return sorted({r["action"] for r in records})
 
@@ -156,7 +182,7 @@ def _note(response: Any, operation: str, resource: str | None = None) -> None:
 
 
 def _record_call_action(original: Callable[..., Any]) -> Callable[..., Any]:
-    def call_action(self):
+    def call_action(self: Any) -> Any:
         try:
             _note(self, self._get_action())
         except Exception:
@@ -166,7 +192,7 @@ def _record_call_action(original: Callable[..., Any]) -> Callable[..., Any]:
     return call_action
 
 
-def _record_s3(self, bucket_name: str | None = None, key_name: str | None = None) -> None:
+def _record_s3(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
     """Note an S3 request (its IAM action is already in data['Action']), then authorize it as moto does."""
     from moto.core.authorization import ActionAuthenticatorMixin
 
@@ -183,7 +209,7 @@ def _record_s3(self, bucket_name: str | None = None, key_name: str | None = None
     )
 
 
-def wsgi(environ: dict, start_response: Callable[..., Any]) -> list[bytes]:
+def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
     """GET: the recorded calls as JSON (``?caller=KEY`` narrows); DELETE: forget them."""
     if environ.get("REQUEST_METHOD") == "DELETE":
         reset()

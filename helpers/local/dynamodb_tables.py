@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -47,12 +48,14 @@ _lock = threading.Lock()
 
 
 @cache
-def _errors():
+def _errors() -> tuple[type[Exception], type[Exception], type[Exception]]:
     """The DynamoDB error classes the control plane answers with."""
     from moto.core.exceptions import JsonRESTError
     from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, MockValidationException, ResourceNotFoundException
 
     class ContinuousBackupsUnavailableException(JsonRESTError):
+        """DynamoDB's answer to UpdateContinuousBackups while a new table's backups are being enabled."""
+
         def __init__(self, table_name: str) -> None:
             super().__init__(
                 ERROR_TYPE_PREFIX + "ContinuousBackupsUnavailableException",
@@ -62,20 +65,20 @@ def _errors():
     return MockValidationException, ResourceNotFoundException, ContinuousBackupsUnavailableException
 
 
-def state_of(table) -> TableState | None:
+def state_of(table: Any) -> TableState | None:
     """The control-plane state recorded for a moto table (None for one made before the hook)."""
     with _lock:
         state = _states.get((table.account_id, table.region_name, table.name))
     return state if state is not None and state.table is table else None
 
 
-def creating(table) -> bool:
+def creating(table: Any) -> bool:
     """True while the table is CREATING."""
     state = state_of(table)
     return state is not None and time.time() < state.active_at
 
 
-def _track(table) -> TableState:
+def _track(table: Any) -> TableState:
     """Record a new table: ACTIVE after the create delay, backups available after the PITR delay."""
     now = time.time()
     current = profile.current()
@@ -86,7 +89,7 @@ def _track(table) -> TableState:
     return state
 
 
-def _table_names(body: dict) -> list[str]:
+def _table_names(body: Mapping[str, Any]) -> list[str]:
     """The tables a data-plane request names."""
     names = [body["TableName"]] if body.get("TableName") else []
     names += list((body.get("RequestItems") or {}).keys())
@@ -95,7 +98,7 @@ def _table_names(body: dict) -> list[str]:
     return names
 
 
-def refuse_while_creating(backend, body: dict) -> None:
+def refuse_while_creating(backend: Any, body: Mapping[str, Any]) -> None:
     """Answer ResourceNotFoundException for a data-plane call on a CREATING table, as DynamoDB does."""
     for name in _table_names(body):
         table = backend.tables.get(name)
@@ -106,9 +109,9 @@ def refuse_while_creating(backend, body: dict) -> None:
 # ---------------------------------------------------------------- the hooks
 
 
-def describe(original, table, base_key: str = "TableDescription") -> dict:
+def describe(original: Callable[..., Any], table: Any, base_key: str = "TableDescription") -> dict[str, Any]:
     """Table.describe with TableStatus and IndexStatus CREATING while the table is being created."""
-    result = original(table, base_key)
+    result: dict[str, Any] = original(table, base_key)
     if creating(table):
         described = result[base_key]
         described["TableStatus"] = "CREATING"
@@ -117,21 +120,27 @@ def describe(original, table, base_key: str = "TableDescription") -> dict:
     return result
 
 
-def update_continuous_backups(original, backend, table_name: str, point_in_time_spec: dict):
+def update_continuous_backups(
+    original: Callable[..., Any], backend: Any, table_name: str, point_in_time_spec: dict[str, Any]
+) -> dict[str, Any]:
     """UpdateContinuousBackups: ContinuousBackupsUnavailableException while a new table's backups are enabled."""
     table = backend.tables.get(table_name)
     state = state_of(table) if table is not None else None
     if state is not None and time.time() < state.backups_at:
         raise _errors()[2](table_name)
-    return original(backend, table_name, point_in_time_spec)
+    answer: dict[str, Any] = original(backend, table_name, point_in_time_spec)
+    return answer
 
 
-def update_time_to_live(original, backend, table_name: str, ttl_spec: object) -> None:
+def update_time_to_live(
+    original: Callable[..., Any], backend: Any, table_name: str, ttl_spec: object
+) -> None:
     """UpdateTimeToLive: refuse a change to the current state and a second change within the hour."""
     validation = _errors()[0]
     table = backend.tables.get(table_name)
     if table is None or not isinstance(ttl_spec, dict) or "Enabled" not in ttl_spec:
-        return original(backend, table_name, ttl_spec)
+        original(backend, table_name, ttl_spec)
+        return
     state = state_of(table) or _track_existing(table)
     with state.lock:
         status = table.ttl.get("TimeToLiveStatus", "DISABLED")
@@ -141,12 +150,11 @@ def update_time_to_live(original, backend, table_name: str, ttl_spec: object) ->
             raise validation("TimeToLive is already disabled")
         if state.ttl_changed_at is not None and time.time() - state.ttl_changed_at < TTL_CHANGE_INTERVAL_S:
             raise validation("Time to live has been modified multiple times within a fixed interval")
-        result = original(backend, table_name, ttl_spec)
+        original(backend, table_name, ttl_spec)
         state.ttl_changed_at = time.time()
-    return result
 
 
-def _track_existing(table) -> TableState:
+def _track_existing(table: Any) -> TableState:
     """State for a table made before the hooks were installed: ACTIVE, backups available."""
     state = TableState(table, 0.0, 0.0)
     with _lock:
@@ -154,10 +162,10 @@ def _track_existing(table) -> TableState:
     return state
 
 
-def _guard(original):
+def _guard(original: Callable[..., Any]) -> Callable[..., Any]:
     """A data-plane response method that first refuses CREATING tables."""
 
-    def guarded(self):
+    def guarded(self: Any) -> Any:
         refuse_while_creating(self.dynamodb_backend, self.body)
         return original(self)
 
@@ -173,8 +181,8 @@ def install() -> None:
     create_params = ["self", "name", "schema", "throughput", "attr", "global_indexes", "indexes", "streams",
                      "billing_mode", "sse_specification", "tags", "deletion_protection_enabled", "warm_throughput"]  # fmt: skip
 
-    def make_create(original):
-        def create_table(self, *args, **kwargs):
+    def make_create(original: Callable[..., Any]) -> Callable[..., Any]:
+        def create_table(self: Any, *args: Any, **kwargs: Any) -> Any:
             table = original(self, *args, **kwargs)
             _track(table)
             return table

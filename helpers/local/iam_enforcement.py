@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -77,7 +78,8 @@ class Identity:
 
 
 @cache
-def _refusal_class() -> type:
+def _refusal_class() -> Callable[..., Exception]:
+    """The exception class of refusals (werkzeug is imported on first use only)."""
     from werkzeug.exceptions import HTTPException
 
     class Refusal(HTTPException):
@@ -182,7 +184,9 @@ def visible_documents(account: str, kind: str, name: str) -> list[Any]:
     return documents(account, kind, name)
 
 
-def decide(docs: list[Any], action: str, resource: Resource, context: dict | None = None) -> Decision:
+def decide(
+    docs: list[Any], action: str, resource: Resource, context: dict[str, Any] | None = None
+) -> Decision:
     """iam_policy.evaluate, skipping documents that are not valid JSON (IAM refuses them on input anyway)."""
     parsed = []
     for doc in docs:
@@ -230,11 +234,11 @@ def role_propagating(name: str) -> bool:
     return profile.current().remaining("iam_propagation", f"role/{name}") > 0
 
 
-def _on_policy_change(kind: str, params: list[str]):
+def _on_policy_change(kind: str, params: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A hook maker: note the identity's policies before moto changes them."""
 
-    def make(original):
-        def changed(self, *args, **kwargs):
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        def changed(self: Any, *args: Any, **kwargs: Any) -> Any:
             bound = dict(zip(params[1:], args, strict=False), **kwargs)
             _policies_changing(self.account_id, kind, bound[f"{kind}_name"])
             return original(self, *args, **kwargs)
@@ -266,8 +270,8 @@ def _install_propagation() -> None:
         kind = "role" if "role_name" in params else "user"
         hooks.patch(IAMBackend, name, params, _on_policy_change(kind, params))
 
-    def create_role(original):
-        def create(self, role_name, *args, **kwargs):
+    def create_role(original: Callable[..., Any]) -> Callable[..., Any]:
+        def create(self: Any, role_name: str, *args: Any, **kwargs: Any) -> Any:
             role = original(self, role_name, *args, **kwargs)
             _forget(self.account_id, "role", role_name)
             _role_changed(role_name)
@@ -275,16 +279,16 @@ def _install_propagation() -> None:
 
         return create
 
-    def update_trust(original):
-        def update(self, role_name, policy_document):
+    def update_trust(original: Callable[..., Any]) -> Callable[..., Any]:
+        def update(self: Any, role_name: str, policy_document: str) -> None:
             original(self, role_name, policy_document)
             _role_changed(role_name)
 
         return update
 
-    def deleting(kind: str):
-        def make(original):
-            def delete(self, name):
+    def deleting(kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        def make(original: Callable[..., Any]) -> Callable[..., Any]:
+            def delete(self: Any, name: str) -> None:
                 original(self, name)
                 _forget(self.account_id, kind, name)
 
@@ -457,7 +461,7 @@ def service_checks(response: Any, action: str, params: dict[str, Any]) -> None:
                 raise refuse("ValidationException", 400, message, "sagemaker")
 
 
-def _authenticate_and_authorize_action(self, iam_request_cls: type, resource: str = "*") -> None:
+def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     """IAM for a request: enforced for role sessions and IAM users, then the services' own role checks."""
     action = iam_action(self)
     if not action or action.endswith(":"):

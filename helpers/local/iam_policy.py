@@ -38,7 +38,7 @@ class Decision(enum.Enum):
 # Policy evaluation
 
 
-def _as_list(value: Any) -> list:
+def _as_list(value: Any) -> list[Any]:
     """A policy element that may be one value or a list, as a list."""
     if value is None:
         return []

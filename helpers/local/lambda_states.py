@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from moto.awslambda.exceptions import LambdaClientError
@@ -114,8 +115,10 @@ def install() -> None:
     """Hook moto's Lambda functions: creation starts Pending, updates run InProgress, reads show both."""
     from moto.awslambda.models import LambdaFunction
 
-    def make_init(original):
-        def __init__(self, account_id, spec, region, version=1):
+    def make_init(original: Callable[..., Any]) -> Callable[..., Any]:
+        def __init__(
+            self: Any, account_id: str, spec: dict[str, Any], region: str, version: str | int = 1
+        ) -> None:
             original(self, account_id, spec, region, version)
             arn = self.function_arn
             profile.current().forget("lambda_update", arn)  # a function created again under an old name
@@ -124,21 +127,21 @@ def install() -> None:
 
         return __init__
 
-    def make_get_configuration(original):
-        def get_configuration(self, on_create=False):
+    def make_get_configuration(original: Callable[..., Any]) -> Callable[..., Any]:
+        def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
             return describe(self, original(self, on_create), on_create)
 
         return get_configuration
 
-    def make_update_configuration(original):
-        def update_configuration(self, config_updates):
+    def make_update_configuration(original: Callable[..., Any]) -> Callable[..., Any]:
+        def update_configuration(self: Any, config_updates: dict[str, Any]) -> Any:
             begin_update(self)
             return original(self, config_updates)
 
         return update_configuration
 
-    def make_update_function_code(original):
-        def update_function_code(self, updated_spec):
+    def make_update_function_code(original: Callable[..., Any]) -> Callable[..., Any]:
+        def update_function_code(self: Any, updated_spec: dict[str, Any]) -> Any:
             # moto's backend applies one UpdateFunctionCode to the function twice: check the first only.
             if getattr(self, REPEAT, None) is not updated_spec:
                 begin_update(self)

@@ -19,21 +19,36 @@ import struct
 import sys
 import time
 import traceback
-from typing import Any
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypedDict
 
 _HEADER = struct.Struct("!I")
+Handler = Callable[[Any, "LambdaContext"], Any]
 
 
-def read_frame(fd: int) -> dict | None:
+class ErrorPayload(TypedDict):
+    """What AWS answers (and logs) for an error: the payload of a failed invocation."""
+
+    errorMessage: str
+    errorType: str
+    requestId: str
+    stackTrace: list[str]
+
+
+def read_frame(fd: int) -> dict[str, Any] | None:
     """Read one frame from fd; None when the parent has gone."""
     header = _read_exact(fd, _HEADER.size)
     if header is None:
         return None
     body = _read_exact(fd, _HEADER.unpack(header)[0])
-    return None if body is None else json.loads(body)
+    if body is None:
+        return None
+    frame: dict[str, Any] = json.loads(body)
+    return frame
 
 
-def write_frame(fd: int, message: dict) -> None:
+def write_frame(fd: int, message: dict[str, Any]) -> None:
     """Write one frame to fd."""
     body = json.dumps(message).encode()
     data = _HEADER.pack(len(body)) + body
@@ -55,7 +70,7 @@ def _read_exact(fd: int, n: int) -> bytes | None:
 class LambdaContext:
     """The context object AWS passes to a Python handler."""
 
-    def __init__(self, request: dict) -> None:
+    def __init__(self, request: dict[str, Any]) -> None:
         self.aws_request_id = request["requestId"]
         self.function_name = os.environ["AWS_LAMBDA_FUNCTION_NAME"]
         self.function_version = os.environ["AWS_LAMBDA_FUNCTION_VERSION"]
@@ -107,7 +122,7 @@ def configure_logging() -> _RequestIdFilter:
     return request_filter
 
 
-def _user_frames(tb) -> list[str]:
+def _user_frames(tb: TracebackType | None) -> list[str]:
     """Formatted stack frames without this bootstrap's own frames."""
     frames = [f for f in traceback.extract_tb(tb) if os.path.abspath(f.filename) != os.path.abspath(__file__)]
     task_root = os.environ.get("LAMBDA_TASK_ROOT", "/var/task")
@@ -119,7 +134,9 @@ def _user_frames(tb) -> list[str]:
     ]
 
 
-def error_payload(exc: BaseException, error_type: str | None = None, message: str | None = None) -> dict:
+def error_payload(
+    exc: BaseException, error_type: str | None = None, message: str | None = None
+) -> ErrorPayload:
     """The error payload AWS answers for an exception escaping the handler."""
     return {
         "errorMessage": str(exc) if message is None else message,
@@ -129,7 +146,7 @@ def error_payload(exc: BaseException, error_type: str | None = None, message: st
     }
 
 
-def log_error(payload: dict) -> None:
+def log_error(payload: ErrorPayload) -> None:
     """Log an error as the runtime does: one event, '[ERROR] Type: message' then the traceback."""
     lines = [
         f"[ERROR] {payload['errorType']}: {payload['errorMessage']}",
@@ -140,7 +157,7 @@ def log_error(payload: dict) -> None:
     sys.stdout.write("\n".join(lines).replace("\n", "\r") + "\n")
 
 
-def load_handler(spec: str):
+def load_handler(spec: str) -> Handler:
     """Import the handler 'module.function' as the runtime does, mapping failures to AWS error types."""
     module_name, _, function_name = spec.rpartition(".")
     try:
@@ -153,7 +170,7 @@ def load_handler(spec: str):
         raise _InitError(
             "Runtime.ImportModuleError", f"Unable to import module '{module_name}': {exc}"
         ) from exc
-    handler = getattr(module, function_name, None)
+    handler: Handler | None = getattr(module, function_name, None)
     if handler is None:
         raise _InitError(
             "Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'"
@@ -175,7 +192,8 @@ def main() -> None:
     site.sethelper()
     request_filter = configure_logging()
     init_started = time.perf_counter()
-    handler, init_error = None, None
+    handler: Handler | None = None
+    init_error: ErrorPayload | None = None
     try:
         handler = load_handler(os.environ["_HANDLER"])
     except _InitError as exc:
@@ -196,6 +214,7 @@ def main() -> None:
             answer = {"error": {**init_error, "requestId": request["requestId"]}}
             log_error(answer["error"])
         else:
+            assert handler is not None  # loaded, since init did not fail
             answer = _invoke(handler, request)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -203,13 +222,14 @@ def main() -> None:
         write_frame(response_fd, answer)
 
 
-def _invoke(handler, request: dict) -> dict:
+def _invoke(handler: Handler, request: dict[str, Any]) -> dict[str, Any]:
     """Run the handler once; return {'payload': json text} or {'error': payload}."""
     try:
         event = json.loads(request["event"]) if request["event"] else {}
         result = handler(event, LambdaContext(request))
     except Exception as exc:
-        payload = {**error_payload(exc), "requestId": request["requestId"]}
+        payload = error_payload(exc)
+        payload["requestId"] = request["requestId"]
         log_error(payload)
         return {"error": payload}
     try:

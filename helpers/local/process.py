@@ -13,8 +13,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypedDict
 
 from helpers.local import profile
 from helpers.local.server import HEALTH_PATH, code_version
@@ -25,6 +27,15 @@ READY_TIMEOUT_S = 30.0
 
 class LocalCloudError(RuntimeError):
     """The local cloud cannot be reached or started; the message says what to do."""
+
+
+class PidRecord(TypedDict):
+    """The pid file of a local cloud: what `up` started, where it logs, and when."""
+
+    pid: int
+    port: int
+    log: str
+    started: float
 
 
 @dataclass(frozen=True)
@@ -40,6 +51,7 @@ class Status:
 
     @property
     def url(self) -> str:
+        """The local cloud's endpoint URL."""
         return f"http://127.0.0.1:{self.port}"
 
     def describe(self) -> str:
@@ -75,10 +87,11 @@ def _pidfile(port: int) -> Path:
     return state_dir() / f"local-cloud-{port}.json"
 
 
-def _health(port: int, timeout: float = 1.0) -> dict | None:
+def _health(port: int, timeout: float = 1.0) -> dict[str, Any] | None:
+    """The health answer of the local cloud on port; None when nothing (or something else) answers."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{HEALTH_PATH}", timeout=timeout) as answer:
-            info = json.loads(answer.read())
+            info: dict[str, Any] = json.loads(answer.read())
             return info if info.get("kit") == "ml-pipeline-ch8" else None
     except (urllib.error.URLError, OSError, ValueError):
         return None
@@ -185,7 +198,7 @@ def up(port: int, quiet: bool = False) -> Status:
     )
 
 
-def _restart_reason(info: dict) -> str:
+def _restart_reason(info: Mapping[str, Any]) -> str:
     """Why a running local cloud cannot serve this process ('' when it can)."""
     if info.get("code") != code_version():
         return "runs older kit code"  # started before a git pull: its hooks are old
@@ -202,7 +215,7 @@ def _restart_reason(info: dict) -> str:
     return ""
 
 
-def _launch(port: int) -> subprocess.Popen:
+def _launch(port: int) -> subprocess.Popen[bytes]:
     """Start the server process in its own session and record its pid."""
     log = state_dir() / f"local-cloud-{port}.log"
     env = {
@@ -222,7 +235,7 @@ def _launch(port: int) -> subprocess.Popen:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # outlives the kernel or shell that started it
         )
-    record = json.dumps({"pid": proc.pid, "port": port, "log": str(log), "started": time.time()})
+    record = json.dumps(PidRecord(pid=proc.pid, port=port, log=str(log), started=time.time()))
     tmp = _pidfile(port).with_suffix(".tmp")
     tmp.write_text(record)
     tmp.replace(_pidfile(port))  # atomic: a reader never sees half a record
@@ -230,7 +243,7 @@ def _launch(port: int) -> subprocess.Popen:
 
 
 @contextlib.contextmanager
-def _starting_lock(port: int):
+def _starting_lock(port: int) -> Iterator[None]:
     """Serialise `up` on one port across processes (two kernels starting at once start one cloud)."""
     with open(state_dir() / f"local-cloud-{port}.lock", "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
@@ -240,10 +253,11 @@ def _starting_lock(port: int):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _record(port: int) -> dict | None:
+def _record(port: int) -> PidRecord | None:
     """The pid file's record, or None when there is none (or it is unreadable)."""
     try:
-        return json.loads(_pidfile(port).read_text())
+        record: PidRecord = json.loads(_pidfile(port).read_text())
+        return record
     except (OSError, ValueError):
         return None
 

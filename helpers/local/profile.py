@@ -20,6 +20,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 PROFILES = ("local", "aws")
 
@@ -109,7 +110,7 @@ class Profile:
         """The account quota in force for name (see QUOTAS)."""
         return self.quotas[name]
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """What the health answer and the log show, so a run can be replayed."""
         return {
             "profile": self.name,

@@ -29,7 +29,7 @@ import io
 import tarfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -58,7 +58,7 @@ _lock = threading.RLock()
 
 
 @cache
-def _errors():
+def _errors() -> tuple[type[Exception], type[Exception]]:
     """The SageMaker error classes the control plane answers with."""
     from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
 
@@ -68,7 +68,8 @@ def _errors():
     return ValidationError, ResourceLimitExceeded
 
 
-def _key(backend, name: str) -> tuple[str, str, str]:
+def _key(backend: Any, name: str) -> tuple[str, str, str]:
+    """The key of an endpoint's pending change: account, region, name."""
     return backend.account_id, backend.region_name, name
 
 
@@ -85,7 +86,10 @@ def _s3_object(account: str, region: str, url: str) -> bytes | None:
         found = s3_backends[account][get_partition(region)].get_object(bucket, key)
     except Exception:  # MissingBucket / MissingKey
         return None
-    return found.value if found is not None else None
+    if found is None:
+        return None
+    value: bytes = found.value
+    return value
 
 
 def artifact_failure(account: str, region: str, url: str, variant: str) -> str | None:
@@ -117,7 +121,7 @@ def artifact_failure(account: str, region: str, url: str, variant: str) -> str |
     return None
 
 
-def config_failure(backend, config_name: str) -> str | None:
+def config_failure(backend: Any, config_name: str) -> str | None:
     """The FailureReason of the first variant of a configuration whose model cannot load, or None."""
     config = backend.endpoint_configs.get(config_name)
     if config is None:
@@ -144,7 +148,7 @@ def config_failure(backend, config_name: str) -> str | None:
 # ---------------------------------------------------------------- states
 
 
-def _finish(backend, name: str, change: Change) -> None:
+def _finish(backend: Any, name: str, change: Change) -> None:
     """Complete a change: the endpoint is InService, Failed, rolled back or gone."""
     from moto.core.utils import utcnow
 
@@ -168,7 +172,7 @@ def _finish(backend, name: str, change: Change) -> None:
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
 
 
-def settle(backend) -> None:
+def settle(backend: Any) -> None:
     """Complete every change of this backend's endpoints whose time has come."""
     now = time.time()
     with _lock:
@@ -182,7 +186,7 @@ def settle(backend) -> None:
                 _finish(backend, key[2], change)
 
 
-def _begin(backend, endpoint, kind: str, config_name: str = "") -> None:
+def _begin(backend: Any, endpoint: Any, kind: str, config_name: str = "") -> None:
     """Start a change: at once under the local profile, after the profile's delay under aws."""
     delay_kind = {"create": "endpoint_create", "update": "endpoint_update", "delete": "endpoint_delete"}[kind]
     change = Change(endpoint, kind, time.time() + profile.current().delay(delay_kind, endpoint.endpoint_name),
@@ -192,7 +196,7 @@ def _begin(backend, endpoint, kind: str, config_name: str = "") -> None:
     settle(backend)
 
 
-def serving(backend, name: str):
+def serving(backend: Any, name: str) -> Any:
     """The endpoint that answers InvokeEndpoint under name (InService, or Updating on its old config), or None."""
     settle(backend)
     endpoint = backend.endpoints.get(name)
@@ -202,12 +206,12 @@ def serving(backend, name: str):
 # ---------------------------------------------------------------- the serverless quota
 
 
-def _concurrency(variants: list[dict]) -> int:
+def _concurrency(variants: Sequence[Mapping[str, Any]] | None) -> int:
     """The serverless concurrency a configuration's variants take."""
     return sum(int((v.get("ServerlessConfig") or {}).get("MaxConcurrency") or 0) for v in variants or [])
 
 
-def _in_use(backend, leaving_out: str = "") -> int:
+def _in_use(backend: Any, leaving_out: str = "") -> int:
     """Serverless concurrency held by the region's endpoints (a Failed endpoint holds none)."""
     used = 0
     for name, endpoint in list(backend.endpoints.items()):
@@ -222,7 +226,7 @@ def _in_use(backend, leaving_out: str = "") -> int:
     return used
 
 
-def check_quota(backend, config_name: str, leaving_out: str = "") -> None:
+def check_quota(backend: Any, config_name: str, leaving_out: str = "") -> None:
     """Refuse a deployment of config_name that would take the region beyond the serverless quota."""
     config = backend.endpoint_configs.get(config_name)
     wanted = _concurrency(config.production_variants) if config else 0
@@ -239,7 +243,7 @@ def check_quota(backend, config_name: str, leaving_out: str = "") -> None:
         )
 
 
-def validate_serverless(production_variants: list[dict]) -> None:
+def validate_serverless(production_variants: Sequence[Mapping[str, Any]] | None) -> None:
     """Refuse a MaxConcurrency outside 1-200, as SageMaker's request validation does."""
     low, high = MAX_CONCURRENCY
     for number, variant in enumerate(production_variants or [], start=1):
@@ -261,7 +265,13 @@ def validate_serverless(production_variants: list[dict]) -> None:
 # ---------------------------------------------------------------- the hooks
 
 
-def create_endpoint(original, backend, endpoint_name: str, endpoint_config_name: str, tags):
+def create_endpoint(
+    original: Callable[..., Any],
+    backend: Any,
+    endpoint_name: str,
+    endpoint_config_name: str,
+    tags: list[dict[str, str]] | None,
+) -> Any:
     """CreateEndpoint: refuse an existing name and the quota; start Creating (or finish at once)."""
     settle(backend)
     existing = backend.endpoints.get(endpoint_name)
@@ -277,7 +287,7 @@ def create_endpoint(original, backend, endpoint_name: str, endpoint_config_name:
     return endpoint
 
 
-def update_endpoint(backend, endpoint_name: str, endpoint_config_name: str):
+def update_endpoint(backend: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
     """UpdateEndpoint: only an InService endpoint; the new configuration deploys while the old one serves."""
     validation = _errors()[0]
     settle(backend)
@@ -301,23 +311,31 @@ def update_endpoint(backend, endpoint_name: str, endpoint_config_name: str):
     return endpoint
 
 
-def delete_endpoint(original, backend, endpoint_name: str) -> None:
+def delete_endpoint(original: Callable[..., Any], backend: Any, endpoint_name: str) -> None:
     """DeleteEndpoint: not while Creating or Updating; Deleting for a while under the aws profile."""
     settle(backend)
     endpoint = backend.endpoints.get(endpoint_name)
     if endpoint is None:
-        return original(backend, endpoint_name=endpoint_name)
+        original(backend, endpoint_name=endpoint_name)
+        return
     if endpoint.endpoint_status == "Deleting":
-        return None
+        return
     if endpoint.endpoint_status in IN_PROGRESS:
         raise _errors()[0](f'Cannot update in-progress endpoint "{endpoint.arn}".')
     endpoint.endpoint_status = "Deleting"
     _begin(backend, endpoint, "delete")
-    return None
 
 
-def create_endpoint_config(original, backend, endpoint_config_name: str, production_variants, data_capture_config,
-                           async_inference_config, tags, kms_key_id):  # fmt: skip
+def create_endpoint_config(
+    original: Callable[..., Any],
+    backend: Any,
+    endpoint_config_name: str,
+    production_variants: list[dict[str, Any]],
+    data_capture_config: dict[str, Any] | None,
+    async_inference_config: dict[str, Any] | None,
+    tags: list[dict[str, str]] | None,
+    kms_key_id: str | None,
+) -> Any:
     """CreateEndpointConfig: refuse an existing name and a serverless MaxConcurrency outside 1-200."""
     existing = backend.endpoint_configs.get(endpoint_config_name)
     if existing is not None:
@@ -333,7 +351,7 @@ def create_endpoint_config(original, backend, endpoint_config_name: str, product
 EMPTY_UNLESS_SET = ("VpcConfig", "DataCaptureConfig")
 
 
-def without_empty_configs(original):
+def without_empty_configs(original: Callable[..., Any]) -> Callable[..., Any]:
     """A Describe* response method answering as SageMaker does: no VpcConfig or DataCaptureConfig unless set.
 
     moto answers ``VpcConfig: {}`` and ``DataCaptureConfig: {}`` for resources created without
@@ -341,7 +359,7 @@ def without_empty_configs(original):
     ``EndpointConfig``, ``Endpoint``) refuse the empty ones (their fields are required there).
     """
 
-    def describe(self):
+    def describe(self: Any) -> Any:
         from moto.core.responses import ActionResult
 
         answer = original(self)
@@ -353,7 +371,7 @@ def without_empty_configs(original):
     return describe
 
 
-def _update_endpoint_action(self):
+def _update_endpoint_action(self: Any) -> Any:
     """The UpdateEndpoint action moto lacks."""
     from moto.core.responses import ActionResult
 

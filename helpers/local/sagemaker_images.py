@@ -19,8 +19,10 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 # The frameworks whose registry images the local cloud knows (the kit deploys the built-in XGBoost).
 FRAMEWORKS = ("xgboost",)
@@ -43,14 +45,15 @@ def _sdk_data_dir() -> Path | None:
 
 
 @cache
-def _inference_config(framework: str) -> dict:
+def _inference_config(framework: str) -> dict[str, Any]:
     """The SDK's inference image registry of a framework ({} when the SDK or the framework is absent)."""
     folder = _sdk_data_dir()
     path = folder / f"{framework}.json" if folder else None
     if path is None or not path.is_file():
         return {}
     doc = json.loads(path.read_text())
-    return doc.get("inference", doc)
+    config: dict[str, Any] = doc.get("inference", doc)
+    return config
 
 
 @cache
@@ -115,7 +118,7 @@ def pullable(image: str, account: str, region: str) -> bool:
     return image == registry_image(framework, region, tag)
 
 
-def image_failure(container: dict, account: str, region: str, variant: str) -> str | None:
+def image_failure(container: Mapping[str, Any], account: str, region: str, variant: str) -> str | None:
     """SageMaker's FailureReason for a variant whose container image cannot be pulled, or None."""
     if pullable(container.get("Image") or "", account, region):
         return None

@@ -16,20 +16,26 @@ import json
 import random
 import threading
 import time
+from collections.abc import Sequence
 from functools import cache
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
 from helpers.local import hooks, sagemaker_endpoints
 from helpers.local.locks import cloudwatch_lock
 
+if TYPE_CHECKING:
+    import xgboost as xgb
+
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
-_boosters: dict[str, object] = {}
+_boosters: dict[str, xgb.Booster] = {}
 _boosters_lock = threading.Lock()
 _variant_rng = random.Random(0)
 
 
 @cache
-def _exceptions():
+def _exceptions() -> tuple[type[Exception], type[Exception]]:
+    """SageMaker runtime's ValidationError and ModelError (moto is imported on first use only)."""
     from moto.core.exceptions import ServiceException
 
     class EndpointValidationError(ServiceException):
@@ -101,7 +107,7 @@ def format_predictions(scores: list[float], accept: str) -> tuple[bytes, str]:
     return "\n".join(repr(s) for s in scores).encode(), "text/csv; charset=utf-8"
 
 
-def booster_for(artifact: bytes):
+def booster_for(artifact: bytes) -> xgb.Booster:
     """The XGBoost booster of an artifact, loaded once per content digest."""
     from helpers import model
 
@@ -113,7 +119,7 @@ def booster_for(artifact: bytes):
     return booster
 
 
-def choose_variant(variants: list[dict], requested: str | None) -> dict:
+def choose_variant(variants: Sequence[dict[str, Any]], requested: str | None) -> dict[str, Any]:
     """The production variant for this request: the one targeted, else by weight."""
     if requested:
         for variant in variants:
@@ -176,7 +182,7 @@ def _artifact(account: str, region: str, url: str) -> bytes:
     return found.value
 
 
-def invoke_endpoint(response) -> tuple[int, dict, bytes]:
+def invoke_endpoint(response: Any) -> tuple[int, dict[str, str], bytes]:
     """InvokeEndpoint as the SageMaker runtime answers it, with the endpoint's real model."""
     from moto.sagemaker.models import sagemaker_backends
 

@@ -9,11 +9,17 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from helpers.local import hooks, profile
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 # One module per AWS behaviour moto lacks; each exposes install(), idempotent.
 HOOK_MODULES = (
@@ -59,11 +65,11 @@ def install_hooks() -> list[str]:
 class HealthMiddleware:
     """Answers the kit's health path, so the kit can tell its own server from a stranger."""
 
-    def __init__(self, app, info: dict) -> None:
+    def __init__(self, app: WSGIApplication, info: dict[str, Any]) -> None:
         self.app = app
         self.info = info
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH:
             body = json.dumps({**self.info, "uptime_s": round(time.time() - self.info["started"], 1)})
             start_response("200 OK", [("Content-Type", "application/json")])
@@ -86,7 +92,7 @@ def code_version(here: Path | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
-def make_app(hook_names: list[str]):
+def make_app(hook_names: list[str]) -> HealthMiddleware:
     """The WSGI app: moto's dispatcher wrapped by the health middleware."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -106,7 +112,9 @@ def build_server(port: int, host: str = "127.0.0.1") -> BaseWSGIServer:
     from moto.moto_server.werkzeug_app import MotoRequestHandler
 
     class QuietHandler(MotoRequestHandler):
-        def log_request(self, *args, **kwargs) -> None:  # one line per request costs time and log space
+        def log_request(
+            self, *args: Any, **kwargs: Any
+        ) -> None:  # one line per request costs time and log space
             pass
 
     hook_names = install_hooks()
@@ -168,7 +176,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = build_server(args.port)
 
-    def stop(signum, frame):
+    def stop(signum: int, frame: FrameType | None) -> None:
         _shutdown_runtimes()
         os._exit(0)
 

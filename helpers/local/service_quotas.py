@@ -63,7 +63,9 @@ def default(name: str, region: str) -> dict[str, Any]:
 
 
 def _params(response: Any) -> dict[str, Any]:
-    return json.loads(response.body or "{}")
+    """The JSON parameters of the request response is serving."""
+    params: dict[str, Any] = json.loads(response.body or "{}")
+    return params
 
 
 def _no_such_resource() -> Exception:
@@ -73,16 +75,17 @@ def _no_such_resource() -> Exception:
 
 
 def _get_service_quota(original: Callable[..., Any]) -> Callable[..., Any]:
-    def get_service_quota(self, service_code: str, quota_code: str) -> dict[str, Any]:
+    def get_service_quota(self: Any, service_code: str, quota_code: str) -> dict[str, Any]:
         name = quota_name(service_code, quota_code)
         if name is None:
-            return original(self, service_code, quota_code)
+            found: dict[str, Any] = original(self, service_code, quota_code)
+            return found
         return applied(name, self.region_name, self.account_id)
 
     return get_service_quota
 
 
-def get_aws_default_service_quota(self) -> str:
+def get_aws_default_service_quota(self: Any) -> str:
     """GetAWSDefaultServiceQuota for the profile's quotas."""
     params = _params(self)
     name = quota_name(str(params.get("ServiceCode")), str(params.get("QuotaCode")))
@@ -91,7 +94,7 @@ def get_aws_default_service_quota(self) -> str:
     return json.dumps({"Quota": default(name, self.region)})
 
 
-def list_service_quotas(self) -> str:
+def list_service_quotas(self: Any) -> str:
     """ListServiceQuotas: the profile's applied quotas of one service."""
     service = str(_params(self).get("ServiceCode"))
     quotas = [

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from moto.core.utils import camelcase_to_underscores
@@ -38,7 +39,7 @@ def _same_value(current: Any, wanted: Any) -> bool:
     if current == wanted:
         return True
     try:
-        return json.loads(current) == json.loads(wanted)
+        return bool(json.loads(current) == json.loads(wanted))
     except ValueError:
         return False
 
@@ -63,12 +64,12 @@ def _topic_attributes(topic: Any, names: dict[str, str]) -> dict[str, Any]:
     return {name: getattr(topic, camelcase_to_underscores(name), None) for name in names}
 
 
-def _create_topic(original):
+def _create_topic(original: Callable[..., Any]) -> Callable[..., Any]:
     """CreateTopic refusing a different definition of an existing topic."""
 
     def create_topic(
-        self, name: str, attributes: dict[str, str] | None = None, tags: dict[str, str] | None = None
-    ):
+        self: Any, name: str, attributes: dict[str, str] | None = None, tags: dict[str, str] | None = None
+    ) -> Any:
         existing = next((t for t in list(self.topics.values()) if t.name == name), None)
         if existing is not None:
             problem = conflict(
@@ -91,23 +92,24 @@ def _deliver(topic: Any, message: str, message_id: str, options: dict[str, Any])
             log.exception("SNS delivery from %s to %s failed", topic.arn, subscription.endpoint)
 
 
-def _publish(original):
+def _publish(original: Callable[..., Any]) -> Callable[..., Any]:
     """Publish that delivers after the profile's sns_delivery delay (aws profile) instead of in the request."""
 
     def publish(
-        self,
+        self: Any,
         message: str,
         subject: str | None = None,
-        message_attributes: dict | None = None,
+        message_attributes: dict[str, Any] | None = None,
         group_id: str | None = None,
         deduplication_id: str | None = None,
         message_structure: str | None = None,
     ) -> str:
         current = profile.current()
         if not current.aws:
-            return original(
+            sent: str = original(
                 self, message, subject, message_attributes, group_id, deduplication_id, message_structure
             )
+            return sent
         from moto.moto_api._internal import mock_random
 
         message_id = str(mock_random.uuid4())

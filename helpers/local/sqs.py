@@ -20,6 +20,7 @@ its short polling returns every available message. AWS:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 from moto.sqs.exceptions import QueueAlreadyExists, SQSException
@@ -42,7 +43,8 @@ class QueueDeletedRecently(SQSException):
 
 def _deleted(backend: Any) -> dict[str, float]:
     """When each queue of this backend was deleted (kept on the backend, so a reset forgets it)."""
-    return backend.__dict__.setdefault("_workshop_deleted_at", {})
+    deleted: dict[str, float] = backend.__dict__.setdefault("_workshop_deleted_at", {})
+    return deleted
 
 
 def wait_before_reuse(deleted_at: float | None, now: float) -> float:
@@ -63,10 +65,10 @@ def short_poll_share(current: profile.Profile, queue: str, available: int, limit
     return current.draw("sqs_short_poll", queue).randint(0, min(available, limit))
 
 
-def _create_queue(original):
+def _create_queue(original: Callable[..., Any]) -> Callable[..., Any]:
     """CreateQueue with AWS's answers for an existing or a recently deleted name."""
 
-    def create_queue(self, name: str, tags: dict[str, str] | None = None, **kwargs: Any):
+    def create_queue(self: Any, name: str, tags: dict[str, str] | None = None, **kwargs: Any) -> Any:
         existing = self.queues.get(name)
         if existing is None:
             if wait_before_reuse(_deleted(self).get(name), time.time()) > 0:
@@ -85,27 +87,27 @@ def _create_queue(original):
     return create_queue
 
 
-def _delete_queue(original):
+def _delete_queue(original: Callable[..., Any]) -> Callable[..., Any]:
     """DeleteQueue that remembers when the name was freed."""
 
-    def delete_queue(self, queue_name: str) -> None:
+    def delete_queue(self: Any, queue_name: str) -> None:
         original(self, queue_name)
         _deleted(self)[queue_name] = time.time()
 
     return delete_queue
 
 
-def _receive_message(original):
+def _receive_message(original: Callable[..., Any]) -> Callable[..., Any]:
     """ReceiveMessage whose short polling samples a share of the messages under the aws profile."""
 
     def receive_message(
-        self,
+        self: Any,
         queue_name: str,
         count: int,
         wait_seconds_timeout: int,
         visibility_timeout: int,
         message_attribute_names: list[str] | None = None,
-    ):
+    ) -> Any:
         current = profile.current()
         if current.aws and not wait_seconds_timeout:
             available = len(self.get_queue(queue_name).messages)
