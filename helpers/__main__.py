@@ -16,7 +16,7 @@ from helpers.config import SettingsError
 from helpers.errors import WorkshopError, friendly
 
 if TYPE_CHECKING:
-    from helpers.inventory import Resource
+    from helpers.resources import Resource
 
 DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd])$")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}

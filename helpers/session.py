@@ -154,7 +154,7 @@ def _sdk_session(base: boto3.Session, endpoint: str | None) -> boto3.Session:
     if endpoint is None:
         return base
 
-    class LocalCloudSession(boto3.Session):
+    class LocalCloudSession(boto3.Session):  # type: ignore[misc]  # boto3 ships no types: Session is Any
         def client(self, *args: Any, **kwargs: Any) -> Any:
             kwargs["endpoint_url"] = kwargs.get("endpoint_url") or endpoint
             return super().client(*args, **kwargs)

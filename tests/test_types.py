@@ -30,7 +30,7 @@ SNIPPET = textwrap.dedent(
         print(done)
 
 
-    def untyped(x):
+    def untyped(x):  # expect: no-untyped-def
         count: int = "three"  # expect: assignment
         return x, count
 
@@ -75,7 +75,7 @@ def test_mypy_with_the_kits_configuration_reports_each_error_of_a_snippet(tmp_pa
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert reported(result.stdout, snippet) == expected, result.stdout
-    # the error inside an unannotated function is there only because check_untyped_defs is on
+    # strict: the unannotated function is an error, and its body is checked all the same
     assert any(code == "assignment" and "three" in SNIPPET.splitlines()[line - 1] for line, code in expected)
 
 
