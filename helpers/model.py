@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 
 FEATURES = ("amount_usd", "hour_of_day", "merchant_risk", "account_age_days")
 BOOSTER_FILE = "xgboost-model"  # the name SageMaker's built-in XGBoost container loads
-XGBOOST_CONTAINER_VERSION = "1.7-1"
 SEED = 20261127
 PARAMS = {
     "objective": "binary:logistic",

@@ -3,7 +3,7 @@ console links on each partition's console, and a clear refusal where the worksho
 
 from __future__ import annotations
 
-import inspect
+import ast
 import json
 import re
 from pathlib import Path
@@ -19,9 +19,13 @@ from helpers.config import Settings, SettingsError
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "123456789012"
 BOTOCORE = botocore.session.get_session()
-# The XGBoost version 00_setup deploys: helpers.sagemaker's constant when it has one, else its function's default.
-KIT_VERSION = getattr(kit_sagemaker, "XGBOOST_VERSION", None) or (
-    inspect.signature(kit_sagemaker.xgboost_image_uri).parameters["version"].default
+# The XGBoost version 00_setup deploys, read from its image_uris.retrieve(...) call.
+KIT_VERSION = next(
+    keyword.value.value
+    for node in ast.walk(ast.parse((ROOT / "notebook_sources" / "00_setup.py").read_text()))
+    if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "retrieve"
+    for keyword in node.keywords
+    if keyword.arg == "version" and isinstance(keyword.value, ast.Constant)
 )
 SDK_REGIONS = sorted(
     image_uris.config_for_framework("xgboost")["inference"]["versions"][KIT_VERSION]["registries"]
