@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -775,18 +772,3 @@ def test_malformed_queries_name_the_problem(query, problem):
 
 
 # ---------------------------------------------------------------- the engine apart from moto
-
-
-def test_the_engine_imports_no_moto():
-    """Only helpers.local.logs_insights.hooks imports moto; the engine runs in a fresh interpreter without it."""
-    engine = ["", ".discovery", ".errors", ".evaluator", ".functions", ".lexer", ".parser", ".values"]
-    imports = "; ".join(f"import helpers.local.logs_insights{name}" for name in engine)
-    check = "import sys; print(sorted(m for m in sys.modules if m.split('.')[0] == 'moto'))"
-    found = subprocess.run(
-        [sys.executable, "-c", f"{imports}; {check}"],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert found.stdout.strip() == "[]"
