@@ -449,7 +449,7 @@ def test_only_the_runtime_packages_are_importable_beside_the_standard_library(aw
 
         def handler(event, context):
             names = ["boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3",
-                     "numpy", "pandas", "moto", "pytest", "helpers", "xgboost", "lambda_worker", "certifi"]
+                     "numpy", "pandas", "moto", "pytest", "helpers", "xgboost", "worker", "certifi"]
             return [n for n in names if importlib.util.find_spec(n) is not None]
     """)  # fmt: skip
     assert invoke(aws, name)[1] == [
