@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # One module per AWS behaviour moto lacks; each exposes install(), idempotent.
 HOOK_MODULES = (
-    "helpers.local.lambda_runtime",
+    "helpers.local.lambda_runtime.hooks",
     "helpers.local.lambda_states",
     "helpers.local.lambda_runtimes",
     "helpers.local.sagemaker_runtime",
@@ -164,9 +164,10 @@ def _shutdown_runtimes() -> None:
     """Stop Lambda execution environments before the server goes."""
     import sys
 
-    runtime = sys.modules.get("helpers.local.lambda_runtime")
-    if runtime is not None and runtime._runtime is not None:
-        runtime._runtime.shutdown()
+    invocations = sys.modules.get("helpers.local.lambda_runtime.invocations")
+    running = invocations.started() if invocations is not None else None
+    if running is not None:
+        running.shutdown()
 
 
 def main(argv: list[str] | None = None) -> None:

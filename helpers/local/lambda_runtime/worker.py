@@ -1,6 +1,6 @@
 """One Lambda execution environment: imports the handler once, then runs invocations sent by the parent.
 
-Runs as its own process (started by helpers.local.lambda_runtime), with the function's code
+Runs as its own process, by file path (started by environments.py), with the function's code
 directory as working directory and the environment AWS would set. Started without site-packages
 (``python -I -S``), it imports what AWS's Python runtime offers: the code directory first, then the
 runtime's packages (``LAMBDA_RUNTIME_DIR``: boto3 and its dependencies), then the standard library.
