@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -66,6 +67,11 @@ def test_another_moto_version_is_refused(monkeypatch):
     monkeypatch.setattr(moto, "__version__", "9.9.9")
     with pytest.raises(hooks.HookError, match="9.9.9"):
         hooks.check_moto()
+
+
+def test_requirements_pin_the_moto_version_the_hooks_were_written_against():
+    requirements = (Path(__file__).resolve().parents[1] / "requirements.txt").read_text()
+    assert f"moto[server]=={hooks.MOTO_VERSION}\n" in requirements
 
 
 def test_two_modules_hooking_the_same_method_both_take_effect():
