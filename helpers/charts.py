@@ -55,6 +55,14 @@ def _has_rows(df: pd.DataFrame, *columns: str) -> bool:
     return bool(df[list(columns)].notna().all(axis=1).any())
 
 
+def _successful(df: pd.DataFrame, *columns: str) -> pd.DataFrame | None:
+    """The successful requests (status ok), or None when none of them has every given column."""
+    if not _has_rows(df, *columns):
+        return None
+    ok = df[(df["status"].astype("str") == "ok").to_numpy(dtype=bool)]
+    return ok if _has_rows(ok, *columns) else None
+
+
 def _legend(ax: Axes, title: str, columns: int) -> None:
     """A one-row legend above the plot, right-aligned, clear of the data."""
     ax.legend(
@@ -123,12 +131,8 @@ def requests_per_interval(df: pd.DataFrame, freq: str = "1h") -> Figure:
 def latency_percentiles(df: pd.DataFrame, freq: str = "1h") -> Figure:
     """Total latency p50, p90 and p99 per interval (ms), successful requests only."""
     fig, ax = _figure(f"Latency percentiles per {freq} (successful requests)")
-    ok = (
-        df[(df["status"].astype("str") == "ok").to_numpy(dtype=bool)]
-        if _has_rows(df, "timestamp", "latencyMs")
-        else None
-    )
-    if ok is None or not _has_rows(ok, "timestamp", "latencyMs"):
+    ok = _successful(df, "timestamp", "latencyMs")
+    if ok is None:
         return _no_data(fig, ax)
     resampled = ok.set_index("timestamp")["latencyMs"].astype("float64").resample(freq)
     x = None
@@ -214,12 +218,8 @@ def prediction_distribution_by_version(df: pd.DataFrame, bins: int = 40) -> Figu
 def latency_by_variant(df: pd.DataFrame) -> Figure:
     """Latency per production variant and model version (box plot, ms, log scale)."""
     fig, ax = _figure("Latency by production variant and model version (successful requests)")
-    ok = (
-        df[(df["status"].astype("str") == "ok").to_numpy(dtype=bool)]
-        if _has_rows(df, "latencyMs", "variantName")
-        else None
-    )
-    if ok is None or not _has_rows(ok, "latencyMs", "variantName"):
+    ok = _successful(df, "latencyMs", "variantName")
+    if ok is None:
         return _no_data(fig, ax)
     ok = ok.dropna(subset=["latencyMs", "variantName"])
     keys = ["variantName", "modelVersion"] if "modelVersion" in ok else ["variantName"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from tqdm import tqdm
 
+from helpers import waiters
 from helpers.errors import WorkshopError
 from helpers.session import client
 
@@ -56,14 +55,7 @@ def wait_for_alarm(name: str, state: str, timeout_s: float, why: str = "") -> di
     """Wait until the alarm is in state; show progress; explain and fail after timeout_s."""
     cw = client("cloudwatch")
     started = time.monotonic()
-    with tqdm(
-        total=int(timeout_s),
-        desc=f"{name} → {state}",
-        unit="s",
-        file=sys.stdout,
-        bar_format="{desc}: {elapsed} elapsed{postfix}",
-        mininterval=5,
-    ) as bar:
+    with waiters.elapsed_bar(f"{name} → {state}", "s", total=int(timeout_s)) as bar:
         while True:
             alarm: dict[str, Any] = cw.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]
             bar.set_postfix_str(f"now {alarm['StateValue']}")

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sys
 import time
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from botocore.exceptions import ClientError
-from tqdm import tqdm
 
 from helpers import waiters
 from helpers.errors import WorkshopError
@@ -229,14 +227,7 @@ def receive_notifications(
     started = time.monotonic()
     hide_s = int(min(43200, timeout_s + 30))  # others stay hidden while we look, then are released
     try:
-        with tqdm(
-            total=None,
-            desc=f"notification {alarm} → {state}",
-            unit="receive",
-            file=sys.stdout,
-            bar_format="{desc}: {elapsed} elapsed{postfix}",
-            mininterval=5,
-        ) as bar:
+        with waiters.elapsed_bar(f"notification {alarm} → {state}", "receive") as bar:
             while not found:
                 left = timeout_s - (time.monotonic() - started)
                 if left <= 0:

@@ -6,7 +6,7 @@ import sys
 import time
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
 from tqdm import tqdm
@@ -14,6 +14,18 @@ from tqdm import tqdm
 from helpers.errors import WorkshopError
 
 T = TypeVar("T")
+
+
+def elapsed_bar(desc: str, unit: str, total: float | None = None) -> tqdm[Any]:
+    """A progress bar for a wait: desc, the time elapsed, then what set_postfix_str says."""
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit=unit,
+        file=sys.stdout,
+        bar_format="{desc}: {elapsed} elapsed{postfix}",
+        mininterval=5,
+    )
 
 
 def wait_for_state(

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from helpers.dynamodb import without_none
+
 # Attribute -> (DynamoDB type tag, column kind). Kinds: str, cat, time, float, int, bool, list.
 SCHEMA: dict[str, tuple[str, str]] = {
     "requestId": ("S", "str"),
@@ -92,15 +94,6 @@ def _items_of(table: pa.Table) -> list[pa.StructArray]:
     return [chunk for chunk in items if len(chunk)]
 
 
-def _strip(value: Any) -> Any:
-    """An arrow-read DynamoDB JSON value without the null tags and keys other rows added."""
-    if isinstance(value, dict):
-        return {k: _strip(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
-    return value
-
-
 def parse_page(body: bytes) -> tuple[list[pa.StructArray], dict[str, Any] | None]:
     """A Query or Scan response body as (its items as struct arrays, its LastEvaluatedKey)."""
     try:
@@ -113,7 +106,7 @@ def parse_page(body: bytes) -> tuple[list[pa.StructArray], dict[str, Any] | None
         return items, page.get("LastEvaluatedKey")
     last_key = None
     if "LastEvaluatedKey" in table.column_names:
-        last_key = _strip(table.column("LastEvaluatedKey").to_pylist()[0])
+        last_key = without_none(table.column("LastEvaluatedKey").to_pylist()[0])
     return _items_of(table), last_key
 
 
@@ -233,7 +226,7 @@ def _vectors(cells: pa.StructArray) -> np.ndarray:
 
 def _objects(cells: pa.StructArray) -> list[Any]:
     """Cells of any type as plain Python values (maps, lists, sets, bytes, ...)."""
-    return [_native(_strip(cell)) if isinstance(cell, dict) else cell for cell in cells.to_pylist()]
+    return [_native(without_none(cell)) if isinstance(cell, dict) else cell for cell in cells.to_pylist()]
 
 
 _CONVERTERS: dict[str, Callable[[pa.StructArray], Any]] = {

@@ -73,7 +73,6 @@ class CallRecord(TypedDict):
 _lock = threading.Lock()
 _calls: dict[Call, int] = {}
 _resolvers: list[Callable[[Any, str], str | None]] = []
-_installed = False
 
 
 def iam_action(service: str, operation: str) -> str:
@@ -223,9 +222,6 @@ def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]
 
 def install() -> None:
     """Record every call the local cloud serves."""
-    global _installed
-    if _installed:
-        return
     from moto.core.responses import BaseResponse
     from moto.s3.responses import S3Response
 
@@ -238,4 +234,3 @@ def install() -> None:
         ["self", "bucket_name", "key_name"],
         lambda original: _record_s3,
     )
-    _installed = True

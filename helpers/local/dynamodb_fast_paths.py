@@ -26,6 +26,7 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodb.responses import DynamoHandler
 
+from helpers.dynamodb import without_none
 from helpers.local import hooks
 
 FAST_ACTIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
@@ -43,18 +44,9 @@ def _default(value: object) -> object:
     raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
-def _without_none(value: Any) -> Any:
-    """value with None members of its dicts left out, at every depth."""
-    if isinstance(value, dict):
-        return {k: _without_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [_without_none(v) for v in value]
-    return value
-
-
 def encode(result: dict[str, Any]) -> str:
     """The awsJson1.0 body for a result dict in wire shape."""
-    return json.dumps(_without_none(result), default=_default, separators=(",", ":"))
+    return json.dumps(without_none(result), default=_default, separators=(",", ":"))
 
 
 def sorted_items(

@@ -151,9 +151,26 @@ def _log(account: str, region: str, endpoint: str, variant: str, messages: list[
     return f"arn:aws:logs:{region}:{account}:log-group:{group}:log-stream:{stream}"
 
 
+def invocation_metrics(
+    status: int, model_us: float, overhead_us: float | None = None
+) -> dict[str, tuple[float, str]]:
+    """The AWS/SageMaker metrics (value, unit) of one invocation answered with status."""
+    metrics: dict[str, tuple[float, str]] = {
+        "Invocations": (1, "None"),
+        "InvocationsPerInstance": (1, "None"),
+        "Invocation4XXErrors": (1 if 400 <= status < 500 else 0, "None"),
+        "Invocation5XXErrors": (1 if status >= 500 else 0, "None"),
+        "ModelLatency": (model_us, "Microseconds"),
+    }
+    if overhead_us is not None:
+        metrics["OverheadLatency"] = (max(overhead_us, 0.0), "Microseconds")
+    return metrics
+
+
 def _metrics(
     account: str, region: str, endpoint: str, variant: str, values: dict[str, tuple[float, str]]
 ) -> None:
+    """Publish an invocation's metrics for one variant of endpoint."""
     from moto.cloudwatch.models import cloudwatch_backends
 
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -237,19 +254,7 @@ def invoke_endpoint(response: Any) -> tuple[int, dict[str, str], bytes]:
             variant_name,
             [f"[ERROR] {exc}", _access_line(exc.status, 0)],
         )
-        _metrics(
-            account,
-            region,
-            endpoint_name,
-            variant_name,
-            {
-                "Invocations": (1, "None"),
-                "InvocationsPerInstance": (1, "None"),
-                "Invocation4XXErrors": (1 if exc.status < 500 else 0, "None"),
-                "Invocation5XXErrors": (1 if exc.status >= 500 else 0, "None"),
-                "ModelLatency": (model_us, "Microseconds"),
-            },
-        )
+        _metrics(account, region, endpoint_name, variant_name, invocation_metrics(exc.status, model_us))
         kind = "client" if exc.status < 500 else "server"
         raise model_error(
             f'Received {kind} error ({exc.status}) from primary with message "{exc}". '
@@ -261,20 +266,7 @@ def invoke_endpoint(response: Any) -> tuple[int, dict[str, str], bytes]:
     model_us = (time.perf_counter() - model_started) * 1e6
     overhead_us = (time.perf_counter() - started) * 1e6 - model_us
     _log(account, region, endpoint_name, variant_name, [_access_line(200, len(answer))])
-    _metrics(
-        account,
-        region,
-        endpoint_name,
-        variant_name,
-        {
-            "Invocations": (1, "None"),
-            "InvocationsPerInstance": (1, "None"),
-            "Invocation4XXErrors": (0, "None"),
-            "Invocation5XXErrors": (0, "None"),
-            "ModelLatency": (model_us, "Microseconds"),
-            "OverheadLatency": (max(overhead_us, 0.0), "Microseconds"),
-        },
-    )
+    _metrics(account, region, endpoint_name, variant_name, invocation_metrics(200, model_us, overhead_us))
     return 200, {"Content-Type": answer_type, "x-Amzn-Invoked-Production-Variant": variant_name}, answer
 
 

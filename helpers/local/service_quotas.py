@@ -25,7 +25,6 @@ QUOTA_CODES: dict[str, tuple[str, str, str, str]] = {
         "Maximum total concurrency that can be allocated across all serverless endpoints",
     ),
 }
-_installed = False
 
 
 def quota_name(service_code: str, quota_code: str) -> str | None:
@@ -109,9 +108,6 @@ def list_service_quotas(self: Any) -> str:
 
 def install() -> None:
     """Answer the profile's quotas through moto's Service Quotas."""
-    global _installed
-    if _installed:
-        return
     from moto.servicequotas.models import ServiceQuotasBackend
     from moto.servicequotas.responses import ServiceQuotasResponse
 
@@ -120,4 +116,3 @@ def install() -> None:
     )
     hooks.add_action(ServiceQuotasResponse, "get_aws_default_service_quota", get_aws_default_service_quota)
     hooks.add_action(ServiceQuotasResponse, "list_service_quotas", list_service_quotas)
-    _installed = True

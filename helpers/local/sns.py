@@ -28,7 +28,6 @@ from helpers.local import hooks, profile
 DIFFERENT_TAGS = "Invalid parameter: Tags Reason: Topic already exists with different tags"
 DIFFERENT_ATTRIBUTES = "Invalid parameter: Attributes Reason: Topic already exists with different attributes"
 log = logging.getLogger(__name__)
-_installed = False
 
 
 def _same_value(current: Any, wanted: Any) -> bool:
@@ -133,9 +132,6 @@ def _publish(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def install() -> None:
     """Hook strict CreateTopic and asynchronous delivery into moto's SNS (idempotent)."""
-    global _installed
-    if _installed:
-        return
     from moto.sns.models import SNSBackend, Topic
 
     hooks.patch(SNSBackend, "create_topic", ["self", "name", "attributes", "tags"], _create_topic)
@@ -153,4 +149,3 @@ def install() -> None:
         ],
         _publish,
     )
-    _installed = True

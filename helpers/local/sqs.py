@@ -31,7 +31,6 @@ NAME_REUSE_S = 60.0
 DELETED_RECENTLY = (
     "You must wait 60 seconds after deleting a queue before you can create another with the same name."
 )
-_installed = False
 
 
 class QueueDeletedRecently(SQSException):
@@ -125,9 +124,6 @@ def _receive_message(original: Callable[..., Any]) -> Callable[..., Any]:
 
 def install() -> None:
     """Hook strict CreateQueue, name reuse and short polling into moto's SQS (idempotent)."""
-    global _installed
-    if _installed:
-        return
     from moto.sqs.models import SQSBackend
 
     hooks.patch(SQSBackend, "create_queue", ["self", "name", "tags", "kwargs"], _create_queue)
@@ -145,4 +141,3 @@ def install() -> None:
         ],
         _receive_message,
     )
-    _installed = True

@@ -15,13 +15,15 @@ from helpers.resources._kind import Kind, Resource, Search, pages, tag_dict
 
 
 class _SageMakerKind(Kind):
-    """Endpoints, endpoint configurations and models: listed, tagged and named alike."""
+    """Endpoints, endpoint configurations and models: listed, tagged, named, described and deleted alike."""
 
     service = "sagemaker"
     operation: ClassVar[str]  # the List operation, the key of its items, and their name and ARN keys
     key: ClassVar[str]
     name_key: ClassVar[str]
     arn_key: ClassVar[str]
+    describe_operation: ClassVar[str]  # the Describe and Delete operations, which take the name key
+    delete_operation: ClassVar[str]
 
     def listed(self, search: Search) -> list[dict[str, Any]]:
         """The items of this kind whose name contains the prefix."""
@@ -45,10 +47,18 @@ class _SageMakerKind(Kind):
     def price(self, r: Resource) -> None:
         """Set r's hourly cost (nothing to pay for a configuration or a model)."""
 
+    def exists(self, r: Resource) -> bool:
+        sm = session.client("sagemaker")
+        return bool(getattr(sm, self.describe_operation)(**{self.name_key: r.name}))
+
+    def delete(self, r: Resource) -> None:
+        getattr(session.client("sagemaker"), self.delete_operation)(**{self.name_key: r.name})
+
 
 class Endpoint(_SageMakerKind):
     kind = "endpoint"
     operation, key, name_key, arn_key = "list_endpoints", "Endpoints", "EndpointName", "EndpointArn"
+    describe_operation, delete_operation = "describe_endpoint", "delete_endpoint"
     wait_s = 900
     INSTANCE_USD_HOUR: ClassVar[dict[str, float]] = {  # real-time inference, per instance-hour
         "ml.t2.medium": 0.056,
@@ -97,31 +107,15 @@ class Endpoint(_SageMakerKind):
             notes.append(f"{variant['VariantName']}: {count} x {itype}")
         return total, "; ".join(notes)
 
-    def exists(self, r: Resource) -> bool:
-        return bool(session.client("sagemaker").describe_endpoint(EndpointName=r.name))
-
-    def delete(self, r: Resource) -> None:
-        session.client("sagemaker").delete_endpoint(EndpointName=r.name)
-
 
 class EndpointConfig(_SageMakerKind):
     kind = "endpoint config"
     operation, key = "list_endpoint_configs", "EndpointConfigs"
     name_key, arn_key = "EndpointConfigName", "EndpointConfigArn"
-
-    def exists(self, r: Resource) -> bool:
-        return bool(session.client("sagemaker").describe_endpoint_config(EndpointConfigName=r.name))
-
-    def delete(self, r: Resource) -> None:
-        session.client("sagemaker").delete_endpoint_config(EndpointConfigName=r.name)
+    describe_operation, delete_operation = "describe_endpoint_config", "delete_endpoint_config"
 
 
 class Model(_SageMakerKind):
     kind = "model"
     operation, key, name_key, arn_key = "list_models", "Models", "ModelName", "ModelArn"
-
-    def exists(self, r: Resource) -> bool:
-        return bool(session.client("sagemaker").describe_model(ModelName=r.name))
-
-    def delete(self, r: Resource) -> None:
-        session.client("sagemaker").delete_model(ModelName=r.name)
+    describe_operation, delete_operation = "describe_model", "delete_model"

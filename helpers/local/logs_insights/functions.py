@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import math
+import operator
 import statistics as stats_lib
 from collections.abc import Callable
 from typing import Any, cast
 
-from helpers.local.logs_insights.values import Record, Stamp, to_number, to_text
+from helpers.local.logs_insights.values import Record, Stamp, to_number, to_text, truthy
 from helpers.local.metric_statistics import nearest_rank
 
 Expr = Callable[[Record], Any]  # an expression: its value for one record
+
+# The binary arithmetic operators over numbers.
+ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "%": math.fmod,
+    "^": operator.pow,
+}
 
 
 class GroupView(dict[str, Any]):
@@ -118,24 +129,22 @@ def negate(value: Any) -> float | None:
 
 def arithmetic(left: Expr, op: str, right: Expr) -> Expr:
     """left op right over numbers; None when a side is not a number or a division is by zero."""
+    operation = ARITHMETIC[op]
 
     def apply(rec: Record) -> Any:
         a, b = to_number(left(rec)), to_number(right(rec))
-        if a is None or b is None:
+        if a is None or b is None or (b == 0 and op in ("/", "%")):
             return None
-        if op == "+":
-            return a + b
-        if op == "-":
-            return a - b
-        if op == "*":
-            return a * b
-        if op == "^":
-            return a**b
-        if b == 0:
-            return None
-        return a / b if op == "/" else math.fmod(a, b)
+        return operation(a, b)
 
     return apply
+
+
+def logical(left: Expr, word: str, right: Expr) -> Expr:
+    """left and/or right (word), each side read as true or false."""
+    if word == "and":
+        return lambda rec: truthy(left(rec)) and truthy(right(rec))
+    return lambda rec: truthy(left(rec)) or truthy(right(rec))
 
 
 def group_rows(view: Record) -> list[Record]:

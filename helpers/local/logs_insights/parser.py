@@ -18,6 +18,7 @@ from helpers.local.logs_insights.functions import (
     arithmetic,
     bin_of,
     group_rows,
+    logical,
     negate,
     percentile,
 )
@@ -121,23 +122,28 @@ class Parser:
         """expression := or_expr."""
         return self.or_expr()
 
+    def joined(
+        self,
+        operand: Callable[[], Expr],
+        combine: Callable[[Expr, str, Expr], Expr],
+        *,
+        words: tuple[str, ...] = (),
+        ops: tuple[str, ...] = (),
+    ) -> Expr:
+        """operand (operator operand)*, combined left to right; the operators are keywords or ops."""
+        left = operand()
+        while self.is_word(*words) or self.is_op(*ops):
+            operator = self.take().text.lower()
+            left = combine(left, operator, operand())
+        return left
+
     def or_expr(self) -> Expr:
         """or_expr := and_expr (or and_expr)*."""
-        left = self.and_expr()
-        while self.is_word("or"):
-            self.take()
-            right, prev = self.and_expr(), left
-            left = (lambda a, b: lambda rec: truthy(a(rec)) or truthy(b(rec)))(prev, right)
-        return left
+        return self.joined(self.and_expr, logical, words=("or",))
 
     def and_expr(self) -> Expr:
         """and_expr := not_expr (and not_expr)*."""
-        left = self.not_expr()
-        while self.is_word("and"):
-            self.take()
-            right, prev = self.not_expr(), left
-            left = (lambda a, b: lambda rec: truthy(a(rec)) and truthy(b(rec)))(prev, right)
-        return left
+        return self.joined(self.not_expr, logical, words=("and",))
 
     def not_expr(self) -> Expr:
         """not_expr := not not_expr | comparison."""
@@ -206,21 +212,11 @@ class Parser:
 
     def additive(self) -> Expr:
         """additive := multiplicative ((+|-) multiplicative)*."""
-        left = self.multiplicative()
-        while self.is_op("+", "-"):
-            op = self.take().text
-            right, prev = self.multiplicative(), left
-            left = arithmetic(prev, op, right)
-        return left
+        return self.joined(self.multiplicative, arithmetic, ops=("+", "-"))
 
     def multiplicative(self) -> Expr:
         """multiplicative := unary ((*|/|%) unary)*."""
-        left = self.unary()
-        while self.is_op("*", "/", "%"):
-            op = self.take().text
-            right, prev = self.unary(), left
-            left = arithmetic(prev, op, right)
-        return left
+        return self.joined(self.unary, arithmetic, ops=("*", "/", "%"))
 
     def unary(self) -> Expr:
         """unary := -unary | primary [^ unary]."""

@@ -11,11 +11,13 @@ import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from operator import add, mul, sub, truediv
 from typing import Any
 
 from helpers.local.metric_statistics.aggregation import MetricStore, bucket_origin, datapoints, naive_utc
 
 Series = dict[datetime, float]
+OPERATORS: dict[str, Callable[[float, float], float]] = {"+": add, "-": sub, "*": mul, "/": truediv}
 _TOKEN_RE = re.compile(
     r"\s*(?:(?P<num>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>[-+*/(),]))"
 )
@@ -71,21 +73,21 @@ class _Parser:
         self.position += 1
         return token
 
+    def joined(self, operand: Callable[[], Series | float], operators: tuple[str, ...]) -> Series | float:
+        """operand (operator operand)*, combined left to right."""
+        value = operand()
+        while self.peek() in operators:
+            operator = self.take()[1]
+            value = combine(value, operand(), operator)
+        return value
+
     def sum(self) -> Series | float:
         """Terms joined by + and -."""
-        value = self.product()
-        while self.peek() in ("+", "-"):
-            operator = self.take()[1]
-            value = combine(value, self.product(), operator)
-        return value
+        return self.joined(self.product, ("+", "-"))
 
     def product(self) -> Series | float:
         """Factors joined by * and /."""
-        value = self.unary()
-        while self.peek() in ("*", "/"):
-            operator = self.take()[1]
-            value = combine(value, self.unary(), operator)
-        return value
+        return self.joined(self.unary, ("*", "/"))
 
     def unary(self) -> Series | float:
         """A factor with an optional sign."""
@@ -131,13 +133,7 @@ def combine(left: Series | float, right: Series | float, operator: str) -> Serie
     """Apply + - * / to numbers or timestamp-aligned series; undefined results are dropped."""
 
     def apply(a: float, b: float) -> float | None:
-        if operator == "+":
-            return a + b
-        if operator == "-":
-            return a - b
-        if operator == "*":
-            return a * b
-        return a / b if b != 0 else None
+        return None if operator == "/" and b == 0 else OPERATORS[operator](a, b)
 
     if not isinstance(left, dict):
         if not isinstance(right, dict):
