@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import astuple, dataclass
 from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import parse_qs
 
@@ -46,8 +45,7 @@ IAM_ACTION = {
 }
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(TypedDict):
     """One kind of call: who (access key and, when IAM knows it, the identity's ARN), what, on what."""
 
     caller: str
@@ -58,20 +56,14 @@ class Call:
     account: str
 
 
-class CallRecord(TypedDict):
+class CallRecord(Call):
     """A recorded kind of call as calls() and GET /_workshop/calls answer it: a Call and its count."""
 
-    caller: str
-    identity: str
-    action: str
-    resource: str
-    region: str
-    account: str
     count: int
 
 
 _lock = threading.Lock()
-_calls: dict[Call, int] = {}
+_calls: dict[tuple[str, ...], CallRecord] = {}  # by the call's values, in Call's field order
 _resolvers: list[Callable[[Any, str], str | None]] = []
 
 
@@ -84,27 +76,15 @@ def iam_action(service: str, operation: str) -> str:
 def record(call: Call) -> None:
     """Count one call."""
     with _lock:
-        _calls[call] = _calls.get(call, 0) + 1
+        key = tuple(str(value) for value in call.values())
+        counted = _calls.get(key)
+        _calls[key] = {**call, "count": 1 if counted is None else counted["count"] + 1}
 
 
 def calls(caller: str | None = None) -> list[CallRecord]:
     """The calls recorded so far (each with its count), for one access key or all, in a stable order."""
     with _lock:
-        items = [(c, n) for c, n in _calls.items() if caller in (None, c.caller)]
-    return [_record_of(c, n) for c, n in sorted(items, key=lambda item: astuple(item[0]))]
-
-
-def _record_of(call: Call, count: int) -> CallRecord:
-    """A call and its count as calls() answers them."""
-    return CallRecord(
-        caller=call.caller,
-        identity=call.identity,
-        action=call.action,
-        resource=call.resource,
-        region=call.region,
-        account=call.account,
-        count=count,
-    )
+        return [r.copy() for _, r in sorted(_calls.items()) if caller in (None, r["caller"])]
 
 
 def actions(records: Iterable[CallRecord]) -> list[str]:

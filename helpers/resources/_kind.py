@@ -6,13 +6,15 @@ and the small readers of AWS's answers (every page of a listing, an error's code
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any, ClassVar, TypeVar
 
 from botocore.exceptions import ClientError
 
 from helpers.config import KIT_NAME, TAG_CREATED, TAG_CREATOR, TAG_KIT, TAG_PREFIX, Names, Settings
+
+T = TypeVar("T")
 
 PRICES_AS_OF = "2025-06-01"  # us-east-1 on-demand list prices; check https://aws.amazon.com/pricing/
 HOURS_PER_MONTH = 730
@@ -31,9 +33,8 @@ class Resource:
     tagged: bool = False  # carries workshop-kit and workshop-prefix itself
     owned: bool = False  # the kit's: tagged, or derived from a tagged parent / exact kit name
     creator: str = ""  # the identity ARN in its workshop-creator tag ('' when made by an older kit)
-    foreign: bool = (
-        False  # the kit's, but created by another identity: only the --all-prefixes sweep deletes it
-    )
+    # the kit's, but created by another identity: only the --all-prefixes sweep deletes it
+    foreign: bool = False
     est_hourly_usd: float | None = 0.0
     parent: str = ""  # the bucket, role, log group, topic or function it belongs to
     note: str = ""
@@ -126,6 +127,13 @@ class Search:
         n = self.names(self.prefix)
         return name.startswith(f"{self.prefix}-") or name in (n.endpoint, n.function)
 
+    def candidates(self, items: Iterable[T], name_of: Callable[[T], str]) -> Iterator[tuple[T, str]]:
+        """(item, name) of the listed items whose names pass the name filter."""
+        for item in items:
+            name = name_of(item)
+            if self.name_filter(name):
+                yield item, name
+
     def add(self, resource: Resource) -> Resource:
         """Record a resource found."""
         self.found.append(resource)
@@ -154,7 +162,7 @@ class Search:
         creator = tags.get(TAG_CREATOR, "") if owned else ""
         if not owned:
             note = "; ".join(filter(None, ["without the kit's tags: left alone", note]))
-        return self.add(
+        found = self.add(
             Resource(
                 kind.service,
                 kind.kind,
@@ -171,6 +179,10 @@ class Search:
                 ref=ref or {},
             )
         )
+        if owned:
+            for child in kind.children:
+                child.find_in(self, found)
+        return found
 
     def child(
         self,
@@ -183,23 +195,12 @@ class Search:
         note: str = "",
         ref: dict[str, str] | None = None,
     ) -> Resource:
-        """Add a resource that belongs to parent (deleted before it, never on its own), created by parent's creator."""
+        """Add a resource that belongs to parent (deleted before it, never on its own): its prefix, age,
+        ownership and creator are the parent's."""
+        child = replace(parent, service=kind.service, kind=kind.kind, name=name, arn=arn, tagged=False)
+        note = self.whose(parent.creator, note)
         return self.add(
-            Resource(
-                kind.service,
-                kind.kind,
-                name,
-                arn=arn,
-                prefix=parent.prefix,
-                created_at=parent.created_at,
-                owned=parent.owned,
-                creator=parent.creator,
-                foreign=parent.foreign,
-                est_hourly_usd=est_hourly_usd,
-                parent=parent.name,
-                note=self.whose(parent.creator, note),
-                ref=ref or {},
-            )
+            replace(child, est_hourly_usd=est_hourly_usd, parent=parent.name, note=note, ref=ref or {})
         )
 
 
@@ -209,9 +210,14 @@ class Kind:
     service: ClassVar[str]
     kind: ClassVar[str]
     wait_s: ClassVar[float] = 120  # how long its deletion may take to be visible
+    children: ClassVar[tuple[Kind, ...]] = ()  # the kinds that belong to one of this kind, found with it
 
     def find(self, search: Search) -> None:
         """Add this kind's resources to the search (a kind that belongs to a parent is found by the parent's)."""
+
+    def find_in(self, search: Search, parent: Resource) -> None:
+        """Add the resources of this kind that belong to parent, one of the kit's."""
+        raise NotImplementedError
 
     def exists(self, r: Resource) -> bool:
         """True while r is there (may raise AWS's 'not found' error instead of answering False)."""

@@ -11,28 +11,6 @@ from helpers import session
 from helpers.resources._kind import Kind, Resource, Search, error_code, pages
 
 
-class Function(Kind):
-    service, kind = "lambda", "function"
-
-    def find(self, search: Search) -> None:
-        """The kit's functions and lookalikes, with the event source mappings and URL of the kit's."""
-        lam = session.client("lambda")
-        for fn in pages(lam, "list_functions", "Functions"):
-            if not search.name_filter(fn["FunctionName"]):
-                continue
-            tags = lam.list_tags(Resource=fn["FunctionArn"]).get("Tags", {})
-            r = search.tagged(self, fn["FunctionName"], tags, arn=fn["FunctionArn"])
-            if r is not None and r.owned:
-                EventSourceMapping().find_in(search, r)
-                FunctionUrl().find_in(search, r)
-
-    def exists(self, r: Resource) -> bool:
-        return bool(session.client("lambda").get_function(FunctionName=r.name))
-
-    def delete(self, r: Resource) -> None:
-        session.client("lambda").delete_function(FunctionName=r.name)
-
-
 class EventSourceMapping(Kind):
     service, kind = "lambda", "event source mapping"
     wait_s = 300
@@ -72,3 +50,23 @@ class FunctionUrl(Kind):
 
     def delete(self, r: Resource) -> None:
         session.client("lambda").delete_function_url_config(FunctionName=r.parent)
+
+
+class Function(Kind):
+    service, kind = "lambda", "function"
+    children = (EventSourceMapping(), FunctionUrl())
+
+    def find(self, search: Search) -> None:
+        """The kit's functions and lookalikes."""
+        lam = session.client("lambda")
+        for fn, name in search.candidates(
+            pages(lam, "list_functions", "Functions"), lambda f: f["FunctionName"]
+        ):
+            tags = lam.list_tags(Resource=fn["FunctionArn"]).get("Tags", {})
+            search.tagged(self, name, tags, arn=fn["FunctionArn"])
+
+    def exists(self, r: Resource) -> bool:
+        return bool(session.client("lambda").get_function(FunctionName=r.name))
+
+    def delete(self, r: Resource) -> None:
+        session.client("lambda").delete_function(FunctionName=r.name)

@@ -23,9 +23,7 @@ class Table(Kind):
     def find(self, search: Search) -> None:
         """The kit's tables, priced, and lookalikes."""
         ddb = session.client("dynamodb")
-        for name in pages(ddb, "list_tables", "TableNames"):
-            if not search.name_filter(name):
-                continue
+        for _, name in search.candidates(pages(ddb, "list_tables", "TableNames"), str):
             try:
                 table = ddb.describe_table(TableName=name)["Table"]
             except ClientError as exc:

@@ -8,40 +8,6 @@ from helpers import session
 from helpers.resources._kind import Kind, Resource, Search, pages, tag_dict
 
 
-class Role(Kind):
-    service, kind = "iam", "role"
-
-    def find(self, search: Search) -> None:
-        """The kit's roles, with their attached and inline policies, and lookalikes."""
-        iam = session.client("iam")
-        for role in pages(iam, "list_roles", "Roles"):
-            name = role["RoleName"]
-            if not search.name_filter(name):
-                continue
-            tags = iam.list_role_tags(RoleName=name).get("Tags", [])
-            r = search.tagged(self, name, tag_dict(tags), arn=role["Arn"])
-            if r is not None and r.owned:
-                AttachedPolicy().find_in(search, r)
-                InlinePolicy().find_in(search, r)
-
-    def exists(self, r: Resource) -> bool:
-        return bool(session.client("iam").get_role(RoleName=r.name))
-
-    def delete(self, r: Resource) -> None:
-        """Detach and delete policies added since the inventory, take the role out of instance profiles
-        (someone else's: they stay), then delete the role."""
-        iam = session.client("iam")
-        for profile in iam.list_instance_profiles_for_role(RoleName=r.name).get("InstanceProfiles", []):
-            iam.remove_role_from_instance_profile(
-                InstanceProfileName=profile["InstanceProfileName"], RoleName=r.name
-            )
-        for p in iam.list_attached_role_policies(RoleName=r.name).get("AttachedPolicies", []):
-            iam.detach_role_policy(RoleName=r.name, PolicyArn=p["PolicyArn"])
-        for name in iam.list_role_policies(RoleName=r.name).get("PolicyNames", []):
-            iam.delete_role_policy(RoleName=r.name, PolicyName=name)
-        iam.delete_role(RoleName=r.name)
-
-
 class AttachedPolicy(Kind):
     """A managed policy attached to the kit's role: detached, never deleted (it may be AWS's or shared)."""
 
@@ -74,3 +40,32 @@ class InlinePolicy(Kind):
 
     def delete(self, r: Resource) -> None:
         session.client("iam").delete_role_policy(RoleName=r.parent, PolicyName=r.name)
+
+
+class Role(Kind):
+    service, kind = "iam", "role"
+    children = (AttachedPolicy(), InlinePolicy())
+
+    def find(self, search: Search) -> None:
+        """The kit's roles and lookalikes."""
+        iam = session.client("iam")
+        for role, name in search.candidates(pages(iam, "list_roles", "Roles"), lambda r: r["RoleName"]):
+            tags = iam.list_role_tags(RoleName=name).get("Tags", [])
+            search.tagged(self, name, tag_dict(tags), arn=role["Arn"])
+
+    def exists(self, r: Resource) -> bool:
+        return bool(session.client("iam").get_role(RoleName=r.name))
+
+    def delete(self, r: Resource) -> None:
+        """Detach and delete policies added since the inventory, take the role out of instance profiles
+        (someone else's: they stay), then delete the role."""
+        iam = session.client("iam")
+        for profile in iam.list_instance_profiles_for_role(RoleName=r.name).get("InstanceProfiles", []):
+            iam.remove_role_from_instance_profile(
+                InstanceProfileName=profile["InstanceProfileName"], RoleName=r.name
+            )
+        for p in iam.list_attached_role_policies(RoleName=r.name).get("AttachedPolicies", []):
+            iam.detach_role_policy(RoleName=r.name, PolicyArn=p["PolicyArn"])
+        for name in iam.list_role_policies(RoleName=r.name).get("PolicyNames", []):
+            iam.delete_role_policy(RoleName=r.name, PolicyName=name)
+        iam.delete_role(RoleName=r.name)

@@ -13,48 +13,6 @@ from helpers import session
 from helpers.resources._kind import HOURS_PER_MONTH, Kind, Resource, Search, error_code, pages, tag_dict
 
 
-class Bucket(Kind):
-    service, kind = "s3", "bucket"
-
-    def find(self, search: Search) -> None:
-        """The kit's buckets, with every object version, and lookalikes (only names the kit could have made:
-        other buckets may live in other regions)."""
-        s3 = session.client("s3")
-        for bucket in s3.list_buckets().get("Buckets", []):
-            name = bucket["Name"]
-            if "-ml-workshop" not in name or not search.name_filter(name):
-                continue
-            arn = session.arn("s3", name, region="", account="")
-            r = search.tagged(self, name, self.tags(name), arn=arn)
-            if r is not None and r.owned:
-                ObjectVersion().find_in(search, r)
-
-    @staticmethod
-    def tags(name: str) -> dict[str, str]:
-        """A bucket's tags (none when it has no tag set)."""
-        try:
-            return tag_dict(session.client("s3").get_bucket_tagging(Bucket=name).get("TagSet", []))
-        except ClientError as exc:
-            if error_code(exc) not in ("NoSuchTagSet", "NoSuchBucket"):
-                raise
-            return {}
-
-    def exists(self, r: Resource) -> bool:
-        return bool(session.client("s3").head_bucket(Bucket=r.name))
-
-    def delete(self, r: Resource) -> None:
-        """Delete every object version left (written since the inventory), then the bucket."""
-        s3 = session.client("s3")
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=r.name):
-            doomed = [
-                {"Key": v["Key"], "VersionId": v["VersionId"]}
-                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
-            ]
-            if doomed:
-                s3.delete_objects(Bucket=r.name, Delete={"Objects": doomed, "Quiet": True})
-        s3.delete_bucket(Bucket=r.name)
-
-
 class ObjectVersion(Kind):
     """One version (or delete marker) of an object in the kit's bucket."""
 
@@ -88,3 +46,41 @@ class ObjectVersion(Kind):
 
     def delete(self, r: Resource) -> None:
         session.client("s3").delete_object(Bucket=r.parent, **self.object_id(r))
+
+
+class Bucket(Kind):
+    service, kind = "s3", "bucket"
+    children = (ObjectVersion(),)
+
+    def find(self, search: Search) -> None:
+        """The kit's buckets and lookalikes (only names the kit could have made: other buckets may live in
+        other regions)."""
+        buckets = session.client("s3").list_buckets().get("Buckets", [])
+        for _, name in search.candidates(buckets, lambda b: b["Name"]):
+            if "-ml-workshop" in name:
+                search.tagged(self, name, self.tags(name), arn=session.arn("s3", name, region="", account=""))
+
+    @staticmethod
+    def tags(name: str) -> dict[str, str]:
+        """A bucket's tags (none when it has no tag set)."""
+        try:
+            return tag_dict(session.client("s3").get_bucket_tagging(Bucket=name).get("TagSet", []))
+        except ClientError as exc:
+            if error_code(exc) not in ("NoSuchTagSet", "NoSuchBucket"):
+                raise
+            return {}
+
+    def exists(self, r: Resource) -> bool:
+        return bool(session.client("s3").head_bucket(Bucket=r.name))
+
+    def delete(self, r: Resource) -> None:
+        """Delete every object version left (written since the inventory), then the bucket."""
+        s3 = session.client("s3")
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=r.name):
+            doomed = [
+                {"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+            ]
+            if doomed:
+                s3.delete_objects(Bucket=r.name, Delete={"Objects": doomed, "Quiet": True})
+        s3.delete_bucket(Bucket=r.name)

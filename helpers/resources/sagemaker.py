@@ -34,9 +34,8 @@ class _SageMakerKind(Kind):
         """The kit's items of this kind and lookalikes, the kit's priced."""
         sm = session.client("sagemaker")
         seen: set[str] = set()
-        for item in self.listed(search):
-            name = item[self.name_key]
-            if name in seen or not search.name_filter(name):
+        for item, name in search.candidates(self.listed(search), lambda listed: listed[self.name_key]):
+            if name in seen:
                 continue
             seen.add(name)
             tags = sm.list_tags(ResourceArn=item[self.arn_key]).get("Tags", [])

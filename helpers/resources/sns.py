@@ -8,29 +8,6 @@ from helpers import session
 from helpers.resources._kind import Kind, Resource, Search, pages, tag_dict
 
 
-class Topic(Kind):
-    service, kind = "sns", "topic"
-
-    def find(self, search: Search) -> None:
-        """The kit's topics, with their subscriptions, and lookalikes."""
-        sns = session.client("sns")
-        for topic in pages(sns, "list_topics", "Topics"):
-            arn = topic["TopicArn"]
-            name = arn.rsplit(":", 1)[-1]
-            if not search.name_filter(name):
-                continue
-            tags = sns.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
-            r = search.tagged(self, name, tag_dict(tags), arn=arn)
-            if r is not None and r.owned:
-                Subscription().find_in(search, r)
-
-    def exists(self, r: Resource) -> bool:
-        return bool(session.client("sns").get_topic_attributes(TopicArn=r.arn))
-
-    def delete(self, r: Resource) -> None:
-        session.client("sns").delete_topic(TopicArn=r.arn)
-
-
 class Subscription(Kind):
     service, kind = "sns", "subscription"
 
@@ -57,3 +34,22 @@ class Subscription(Kind):
     def delete(self, r: Resource) -> None:
         if r.arn.startswith("arn:"):
             session.client("sns").unsubscribe(SubscriptionArn=r.arn)
+
+
+class Topic(Kind):
+    service, kind = "sns", "topic"
+    children = (Subscription(),)
+
+    def find(self, search: Search) -> None:
+        """The kit's topics and lookalikes (a topic's name is the last part of its ARN)."""
+        sns = session.client("sns")
+        topics = pages(sns, "list_topics", "Topics")
+        for topic, name in search.candidates(topics, lambda t: t["TopicArn"].rsplit(":", 1)[-1]):
+            tags = sns.list_tags_for_resource(ResourceArn=topic["TopicArn"]).get("Tags", [])
+            search.tagged(self, name, tag_dict(tags), arn=topic["TopicArn"])
+
+    def exists(self, r: Resource) -> bool:
+        return bool(session.client("sns").get_topic_attributes(TopicArn=r.arn))
+
+    def delete(self, r: Resource) -> None:
+        session.client("sns").delete_topic(TopicArn=r.arn)
