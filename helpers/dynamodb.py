@@ -12,7 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import session
+from helpers import errors, session
 
 Item = dict[str, Any]  # a typed item: attribute name -> DynamoDB JSON value ({"S": "..."}, {"N": "1.5"}, ...)
 
@@ -51,12 +51,6 @@ class BatchWriteError(RuntimeError):
 def _client(client: Any = None, service: str = "dynamodb") -> Any:
     """The given client, else the workshop's client for the service (helpers.session.client)."""
     return client if client is not None else session.client(service)
-
-
-def _code(exc: ClientError) -> str:
-    """The AWS error code of a ClientError."""
-    code: str = exc.response.get("Error", {}).get("Code", "")
-    return code
 
 
 # ---------------------------------------------------------------- tables
@@ -185,7 +179,7 @@ def _ensure_pitr(name: str, pitr: dict[str, Any], ddb: Any, timeout_s: float = P
             ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=pitr)
             return f"point-in-time recovery: turned {'on' if want else 'off'}"
         except ClientError as exc:
-            if _code(exc) != "ContinuousBackupsUnavailableException":
+            if errors.code(exc) != "ContinuousBackupsUnavailableException":
                 raise
             waited = time.monotonic() - started
             if waited > timeout_s:
@@ -223,7 +217,7 @@ def ensure_table(spec: dict[str, Any], client: Any = None) -> dict[str, Any]:
     try:
         existing = ddb.describe_table(TableName=name)["Table"]
     except ClientError as exc:
-        if _code(exc) != "ResourceNotFoundException":
+        if errors.code(exc) != "ResourceNotFoundException":
             raise
         existing = None
     if existing is None:
@@ -231,7 +225,7 @@ def ensure_table(spec: dict[str, Any], client: Any = None) -> dict[str, Any]:
             ddb.create_table(**spec)
             print(f"{name}: created")
         except ClientError as exc:
-            if _code(exc) != "ResourceInUseException":
+            if errors.code(exc) != "ResourceInUseException":
                 raise
             existing = ddb.describe_table(TableName=name)[
                 "Table"
@@ -270,7 +264,7 @@ def put_record(table: str, item: dict[str, Any], client: Any = None) -> bool:
         )
         return True
     except ClientError as exc:
-        if _code(exc) == "ConditionalCheckFailedException":
+        if errors.code(exc) == "ConditionalCheckFailedException":
             return False
         raise
 
@@ -323,7 +317,7 @@ def _write_batch(
             answer = ddb.batch_write_item(RequestItems={table: pending})
             pending = answer.get("UnprocessedItems", {}).get(table, [])
         except ClientError as exc:
-            if _code(exc) not in RETRYABLE:
+            if errors.code(exc) not in RETRYABLE:
                 raise
         if not pending:
             break
@@ -396,7 +390,7 @@ def _put_with_retries(
         try:
             return put_record(table, item, ddb)
         except ClientError as exc:
-            if _code(exc) not in RETRYABLE or attempt + 1 == attempts:
+            if errors.code(exc) not in RETRYABLE or attempt + 1 == attempts:
                 raise
             time.sleep(backoff(attempt, base_s))
     raise AssertionError("unreachable")
@@ -445,7 +439,7 @@ def _logged_failures(
         try:
             page = logs.filter_log_events(**kwargs)
         except ClientError as exc:
-            if _code(exc) == "ResourceNotFoundException":
+            if errors.code(exc) == "ResourceNotFoundException":
                 raise LookupError(
                     f"log group {log_group} does not exist: nothing was logged there yet "
                     "(has the function run?)"
@@ -521,7 +515,7 @@ def backfill_from_logs(
             written = _put_with_retries(table, record, ddb)
         except ClientError as exc:
             summary["failed"] += 1
-            summary["errors"].append(f"{record['requestId'].get('S')}: {_code(exc)}: {exc}")
+            summary["errors"].append(f"{record['requestId'].get('S')}: {errors.code(exc)}: {exc}")
             continue
         summary["restored" if written else "skipped"] += 1
     print(

@@ -29,6 +29,12 @@ THROTTLE_CODES = {
 }
 
 
+def code(exc: BaseException) -> str:
+    """The AWS error code an exception carries ('' for one that is not an AWS error)."""
+    response = getattr(exc, "response", None)
+    return str(response.get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
 def explain(exc: BaseException, doing: str = "") -> str | None:
     """A message saying what went wrong and what to do, or None when the error is not a common one."""
     where = f" while {doing}" if doing else ""

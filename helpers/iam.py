@@ -8,7 +8,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import session
+from helpers import errors, session
 from helpers.session import client
 
 LAMBDA_TRUST_POLICY = {
@@ -42,7 +42,7 @@ def ensure_role(
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "NoSuchEntity":
+        if errors.code(exc) != "NoSuchEntity":
             raise
         role = iam.create_role(
             RoleName=name,
@@ -69,7 +69,7 @@ def put_inline_policy(role: str, name: str, document: Mapping[str, Any]) -> bool
         if current == document:
             return False
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "NoSuchEntity":
+        if errors.code(exc) != "NoSuchEntity":
             raise
     iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
     print(f"policy {name} on role {role} set")

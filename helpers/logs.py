@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
+from helpers import errors
 from helpers.session import client
 
 
@@ -20,7 +21,7 @@ def ensure_log_group(name: str, retention_days: int, tags: Mapping[str, str]) ->
         logs.create_log_group(logGroupName=name, tags=tags)
         print(f"created log group {name}")
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+        if errors.code(exc) != "ResourceAlreadyExistsException":
             raise
         # Only the missing tags: re-tagging would move workshop-created-at to this run.
         have = logs.list_tags_log_group(logGroupName=name).get("tags", {})

@@ -14,6 +14,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from helpers import errors
+
 # What one attendee uses at once: 8.3 and 8.4 send traffic with 4 concurrent requests, and
 # 00_setup's endpoint allows 5 concurrent invocations (ServerlessConfig.MaxConcurrency).
 TRAFFIC_CONCURRENCY = 4
@@ -50,14 +52,14 @@ def quota_value(quotas: Any, service: str, code: str) -> tuple[float | None, str
     try:
         return quotas.get_service_quota(ServiceCode=service, QuotaCode=code)["Quota"]["Value"], "applied"
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "NoSuchResourceException":
+        if errors.code(exc) != "NoSuchResourceException":
             raise
     try:
         return quotas.get_aws_default_service_quota(ServiceCode=service, QuotaCode=code)["Quota"][
             "Value"
         ], "AWS default"
     except ClientError as exc:
-        if exc.response["Error"]["Code"] != "NoSuchResourceException":
+        if errors.code(exc) != "NoSuchResourceException":
             raise
     return None, "not offered in this region"
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from helpers import errors
 from helpers.errors import WorkshopError, is_not_found
 from helpers.regions import XGBOOST_VERSION
 from helpers.session import sdk_session, settings
@@ -180,7 +181,7 @@ def _update(endpoint: Endpoint, config_name: str) -> None:
         endpoint.update()
     except ClientError as exc:
         endpoint.endpoint_config_name = old
-        if exc.response["Error"]["Code"] == "ResourceLimitExceeded":
+        if errors.code(exc) == "ResourceLimitExceeded":
             raise _quota_error(exc, endpoint.endpoint_name, config_name) from None
         raise
     print(
@@ -221,7 +222,7 @@ def ensure_endpoint(create: Create, reuse_existing: bool = False, **request: Any
         try:
             current = create(**request)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ResourceLimitExceeded":
+            if errors.code(exc) == "ResourceLimitExceeded":
                 raise _quota_error(exc, name, config_name) from None
             raise
         print(f"creating endpoint {name} (in AWS this takes a few minutes)")

@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 
 from botocore.exceptions import ClientError
 
-from helpers import waiters
+from helpers import errors, waiters
 from helpers.errors import WorkshopError
 from helpers.session import client
 
@@ -31,19 +31,13 @@ class Notification(TypedDict):
     Message: Any  # the alarm's JSON message, parsed (a dict); the text as sent when not JSON
 
 
-def _code(exc: ClientError) -> str:
-    """The error code AWS answered."""
-    code: str = exc.response.get("Error", {}).get("Code", "")
-    return code
-
-
 def find_queue(name: str) -> str | None:
     """The URL of the queue called name, or None."""
     try:
         url: str = client("sqs").get_queue_url(QueueName=name)["QueueUrl"]
         return url
     except ClientError as exc:
-        if _code(exc) in MISSING:
+        if errors.code(exc) in MISSING:
             return None
         raise
 
@@ -69,11 +63,11 @@ def _create_queue(name: str, tags: Mapping[str, str]) -> str:
     try:
         return create()
     except ClientError as exc:
-        if _code(exc) in ALREADY_EXISTS:  # made meanwhile by someone else: use it
+        if errors.code(exc) in ALREADY_EXISTS:  # made meanwhile by someone else: use it
             url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
             add_missing_tags(url, tags)
             return url
-        if _code(exc) not in DELETED_RECENTLY:
+        if errors.code(exc) not in DELETED_RECENTLY:
             raise
     print(
         f"Queue {name} was deleted less than 60 s ago (by 99_cleanup?); SQS frees a queue's name 60 s after "

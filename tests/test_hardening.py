@@ -288,3 +288,13 @@ def test_deletion_protection_says_how_to_turn_it_off():
         "DeleteTable",
     )
     assert "DeletionProtectionEnabled=False" in explain(exc)
+
+
+def test_the_error_code_of_an_aws_error_and_of_anything_else():
+    from botocore.exceptions import ClientError
+
+    from helpers import errors
+
+    denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetRole")
+    assert errors.code(denied) == "AccessDenied"
+    assert errors.code(ValueError("not AWS's")) == ""

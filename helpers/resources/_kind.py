@@ -1,6 +1,6 @@
 """What every kind of resource shares: the Resource found, the Search that finds them, the Kind each
 kind's class is, the kit's tags read from either shape AWS answers with, the date of the list prices,
-and the small readers of AWS's answers (every page of a listing, an error's code, a time in epoch ms).
+and the small readers of AWS's answers (every page of a listing, a time in epoch ms).
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ import datetime as _dt
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
-
-from botocore.exceptions import ClientError
 
 from helpers.config import KIT_NAME, TAG_CREATED, TAG_CREATOR, TAG_KIT, TAG_PREFIX, Names, Settings
 
@@ -67,11 +65,6 @@ def parse_created(tags: dict[str, str]) -> _dt.datetime | None:
         return _dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=_dt.UTC)
     except ValueError:
         return None
-
-
-def error_code(exc: ClientError) -> str:
-    """The error code of an AWS error."""
-    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def epoch_ms(value: float | None) -> _dt.datetime | None:

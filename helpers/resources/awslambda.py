@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
-from helpers import session
-from helpers.resources._kind import Kind, Resource, Search, error_code, pages
+from helpers import errors, session
+from helpers.resources._kind import Kind, Resource, Search, pages
 
 
 class EventSourceMapping(Kind):
@@ -40,7 +40,7 @@ class FunctionUrl(Kind):
         try:
             url = session.client("lambda").get_function_url_config(FunctionName=function.name)
         except ClientError as exc:
-            if error_code(exc) not in ("ResourceNotFoundException", "NotImplemented", "404"):
+            if errors.code(exc) not in ("ResourceNotFoundException", "NotImplemented", "404"):
                 raise
             return
         search.child(function, self, url["FunctionUrl"], ref={"FunctionName": function.name})

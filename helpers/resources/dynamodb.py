@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from helpers import session
-from helpers.resources._kind import Kind, Resource, Search, error_code, pages, tag_dict
+from helpers import errors, session
+from helpers.resources._kind import Kind, Resource, Search, pages, tag_dict
 
 
 class Table(Kind):
@@ -27,7 +27,7 @@ class Table(Kind):
             try:
                 table = ddb.describe_table(TableName=name)["Table"]
             except ClientError as exc:
-                if error_code(exc) == "ResourceNotFoundException":
+                if errors.code(exc) == "ResourceNotFoundException":
                     continue
                 raise
             tags = ddb.list_tags_of_resource(ResourceArn=table["TableArn"]).get("Tags", [])

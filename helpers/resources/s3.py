@@ -9,8 +9,8 @@ from typing import ClassVar
 
 from botocore.exceptions import ClientError
 
-from helpers import session
-from helpers.resources._kind import HOURS_PER_MONTH, Kind, Resource, Search, error_code, pages, tag_dict
+from helpers import errors, session
+from helpers.resources._kind import HOURS_PER_MONTH, Kind, Resource, Search, pages, tag_dict
 
 
 class ObjectVersion(Kind):
@@ -66,7 +66,7 @@ class Bucket(Kind):
         try:
             return tag_dict(session.client("s3").get_bucket_tagging(Bucket=name).get("TagSet", []))
         except ClientError as exc:
-            if error_code(exc) not in ("NoSuchTagSet", "NoSuchBucket"):
+            if errors.code(exc) not in ("NoSuchTagSet", "NoSuchBucket"):
                 raise
             return {}
 
