@@ -126,13 +126,14 @@ def client(service: str, pool: int = POOL) -> Any:
     pool: keep at least this many HTTP connections, one per thread sharing the client (more
     threads wait for a connection). One client is cached per service and pool size.
     """
-    return _clients(service, settings().mode, settings().region, max(pool, POOL))
+    s = settings()
+    # AWS_ENDPOINT_URL wins so that tests can point everything at their own local cloud.
+    endpoint = (os.environ.get("AWS_ENDPOINT_URL") or s.local_url) if s.mode == "local" else None
+    return _clients(service, s.region, endpoint, max(pool, POOL))
 
 
 @cache
-def _clients(service: str, mode: str, region: str, pool: int) -> Any:
-    # AWS_ENDPOINT_URL wins so that tests can point everything at their own local cloud.
-    endpoint = (os.environ.get("AWS_ENDPOINT_URL") or settings().local_url) if mode == "local" else None
+def _clients(service: str, region: str, endpoint: str | None, pool: int) -> Any:
     config = RETRIES.merge(Config(max_pool_connections=pool))
     return session().client(service, region_name=region, endpoint_url=endpoint, config=config)
 

@@ -365,3 +365,15 @@ def test_a_client_never_keeps_fewer_connections_than_botocores_default():
 
     assert session.client("dynamodb", pool=2) is session.client("dynamodb")
     assert session.client("dynamodb").meta.config.max_pool_connections == session.POOL == 10
+
+
+def test_a_client_made_before_a_local_cloud_was_chosen_is_not_reused_after(monkeypatch):
+    from helpers import session
+
+    monkeypatch.setenv("WORKSHOP_MODE", "local")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    config.reload()
+    default = session.client("dynamodb")
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4999")
+    moved = session.client("dynamodb")
+    assert moved is not default and moved.meta.endpoint_url == "http://127.0.0.1:4999"
