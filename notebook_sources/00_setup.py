@@ -115,7 +115,9 @@ from sagemaker.core.shapes import (
     Tag,
 )
 
-sdk = sagemaker.sdk()  # {"session": a boto3 session for the chosen cloud, "region": settings.region}
+sdk = (
+    sagemaker.sdk()
+)  # {"session": a boto3 session for the chosen cloud, "region": settings.region}
 tags = [Tag(key=k, value=v) for k, v in settings.tags().items()]
 image_uri = image_uris.retrieve("xgboost", region=settings.region, version="1.7-1")
 print(image_uri)
@@ -148,7 +150,9 @@ endpoint_config = sagemaker.create_once(
         ProductionVariant(
             variant_name="AllTraffic",
             model_name=names.model,
-            serverless_config=ProductionVariantServerlessConfig(memory_size_in_mb=2048, max_concurrency=5),
+            serverless_config=ProductionVariantServerlessConfig(
+                memory_size_in_mb=2048, max_concurrency=5
+            ),
         )
     ],
     tags=tags,
@@ -168,7 +172,7 @@ endpoint = sagemaker.ensure_endpoint(
     endpoint_config_name=names.endpoint_config,
     tags=tags,
     **sdk,
-    # WORKSHOP_ENDPOINT_NAME names an endpoint you already have from chapter 6: it is reused as it is.
+    # An endpoint you already have from chapter 6 (WORKSHOP_ENDPOINT_NAME) is reused as it is.
     reuse_existing=bool(settings.endpoint_name),
 )
 print(endpoint.endpoint_arn, endpoint.endpoint_status)
@@ -196,7 +200,11 @@ print(answer.body.read().decode())
 trust_policy = {
     "Version": "2012-10-17",
     "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "lambda.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }
     ],
 }
 invoke_endpoint_policy = {
@@ -240,7 +248,7 @@ function_spec = {
     "Tags": settings.tags(),
 }
 package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"})
-# Created when missing; an existing function (a later chapter's, or yours from WORKSHOP_FUNCTION_NAME) is kept.
+# Created when missing; an existing function (a later chapter's, or your own) is kept.
 function = awslambda.ensure_function(function_spec, package, reuse_existing=True)
 
 # %% [markdown]
@@ -267,6 +275,8 @@ print(f"✔ The Lambda answered the model's own prediction: {prediction:.4f}")
 # **In the AWS console:** SageMaker → Inference → Endpoints; Lambda → Functions.
 
 # %%
-links = [session.console_url(page) for page in ("sagemaker/home#/endpoints", "lambda/home#/functions")]
+links = [
+    session.console_url(page) for page in ("sagemaker/home#/endpoints", "lambda/home#/functions")
+]
 print("\n".join(filter(None, links)) or "Local mode has no console.")
 print("From a terminal:", show.aws_cli("lambda", "list-functions"))

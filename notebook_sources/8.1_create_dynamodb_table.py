@@ -17,7 +17,6 @@ import json
 
 import boto3
 import pandas as pd
-
 from helpers import dynamodb, iam, prerequisites, registry, session, show
 
 info = session.prepare()
@@ -134,7 +133,9 @@ write_records_policy = {
 iam.put_inline_policy(names.role, "write-inference-records", write_records_policy)
 
 role_policies = {
-    name: boto3.client("iam").get_role_policy(RoleName=names.role, PolicyName=name)["PolicyDocument"]
+    name: boto3.client("iam").get_role_policy(RoleName=names.role, PolicyName=name)[
+        "PolicyDocument"
+    ]
     for name in boto3.client("iam").list_role_policies(RoleName=names.role)["PolicyNames"]
 }
 problems = [p for doc in role_policies.values() for p in dynamodb.wildcard_violations(doc)]
@@ -178,7 +179,9 @@ stored = ddb.get_item(
 ddb.delete_item(TableName=names.metadata_table, Key={"requestId": sample["requestId"]})
 assert stored == sample
 print(f"✔ sample record written and read back from {names.metadata_table}")
-pd.DataFrame({"type": {k: next(iter(v)) for k, v in stored.items()}, "value": dynamodb.plain(stored)})
+pd.DataFrame(
+    {"type": {k: next(iter(v)) for k, v in stored.items()}, "value": dynamodb.plain(stored)}
+)
 
 # %% [markdown]
 # ## Recap
@@ -191,6 +194,10 @@ pd.DataFrame({"type": {k: next(iter(v)) for k, v in stored.items()}, "value": dy
 
 # %%
 print(
-    session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}") or "Local mode has no console."
+    session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}")
+    or "Local mode has no console."
 )
-print("From a terminal:", show.aws_cli("dynamodb", "describe-table", "--table-name", names.metadata_table))
+print(
+    "From a terminal:",
+    show.aws_cli("dynamodb", "describe-table", "--table-name", names.metadata_table),
+)

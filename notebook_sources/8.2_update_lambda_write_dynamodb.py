@@ -20,7 +20,6 @@ import json
 
 import boto3
 import pandas as pd
-
 from helpers import awslambda, dynamodb, prerequisites, session, show, traffic
 
 info = session.prepare()
@@ -30,7 +29,8 @@ prerequisites.require("8.2")  # "Run 8.1 first: ..." when the metadata table is 
 table = boto3.client("dynamodb").describe_table(TableName=names.metadata_table)["Table"]
 function = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
 print(
-    f"table {table['TableName']} is {table['TableStatus']}; function {function['FunctionName']} runs {function['Handler']}"
+    f"table {table['TableName']} is {table['TableStatus']}; "
+    f"function {function['FunctionName']} runs {function['Handler']}"
 )
 
 # %% [markdown]
@@ -92,7 +92,9 @@ lam = boto3.client("lambda")
 
 def call(event: dict) -> dict:
     """Invoke the function synchronously and return its proxy response with the body decoded."""
-    payload = json.loads(lam.invoke(FunctionName=names.function, Payload=json.dumps(event))["Payload"].read())
+    payload = json.loads(
+        lam.invoke(FunctionName=names.function, Payload=json.dumps(event))["Payload"].read()
+    )
     return {"statusCode": payload["statusCode"], **json.loads(payload["body"])}
 
 
@@ -130,7 +132,9 @@ pd.DataFrame(answers).T[["statusCode", "prediction", "error"]]
 # %%
 retry = call(api_event(f"{run_id}-valid-1", sent[f"{run_id}-valid-1"]))
 print(
-    retry["requestId"], retry["statusCode"], retry["prediction"] == answers[f"{run_id}-valid-1"]["prediction"]
+    retry["requestId"],
+    retry["statusCode"],
+    retry["prediction"] == answers[f"{run_id}-valid-1"]["prediction"],
 )
 
 # %% [markdown]
@@ -143,19 +147,24 @@ print(
 ddb = boto3.client("dynamodb")
 records = {
     rid: dynamodb.plain(
-        ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}}, ConsistentRead=True)[
-            "Item"
-        ]
+        ddb.get_item(
+            TableName=names.metadata_table, Key={"requestId": {"S": rid}}, ConsistentRead=True
+        )["Item"]
     )
     for rid in answers
 }
 columns = ["status", "prediction", "latencyMs", "modelLatencyMs", "errorMessage"]
-pd.DataFrame(records).T.reindex(columns=columns).rename(index=lambda rid: rid.removeprefix(f"{run_id}-"))
+pd.DataFrame(records).T.reindex(columns=columns).rename(
+    index=lambda rid: rid.removeprefix(f"{run_id}-")
+)
 
 # %%
 expected_status = {200: "ok", 400: "client_error", 502: "model_error"}
 for rid, answer in answers.items():
-    assert records[rid]["status"] == expected_status[answer["statusCode"]], (rid, records[rid]["status"])
+    assert records[rid]["status"] == expected_status[answer["statusCode"]], (
+        rid,
+        records[rid]["status"],
+    )
 retried = ddb.query(
     TableName=names.metadata_table,
     KeyConditionExpression="requestId = :id",
@@ -163,7 +172,8 @@ retried = ddb.query(
 )
 assert retried["Count"] == 1
 print(
-    f"✔ {len(answers)} requests, {len(records)} records, statuses as answered; the retried request has 1 record."
+    f"✔ {len(answers)} requests, {len(records)} records, statuses as answered; "
+    "the retried request has 1 record."
 )
 
 # %% [markdown]
@@ -197,7 +207,8 @@ summary = dynamodb.backfill_from_logs(
     names.function_log_group, names.metadata_table, expect=outage_ids
 )  # prints what it did
 restored = [
-    ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}})["Item"] for rid in outage_ids
+    ddb.get_item(TableName=names.metadata_table, Key={"requestId": {"S": rid}})["Item"]
+    for rid in outage_ids
 ]
 assert all(a["statusCode"] == 200 for a in outage_answers) and len(restored) == 3
 again = dynamodb.backfill_from_logs(names.function_log_group, names.metadata_table)
@@ -214,7 +225,9 @@ print("✔ All three records restored from the logs; a second backfill restored 
 # **In the AWS console:** Lambda → your function → *Monitor* → *View CloudWatch logs*; DynamoDB → Tables → *Explore items*.
 
 # %%
-print(session.console_url(f"lambda/home#/functions/{names.function}") or "Local mode has no console.")
+print(
+    session.console_url(f"lambda/home#/functions/{names.function}") or "Local mode has no console."
+)
 print(
     "From a terminal:",
     show.aws_cli("logs", "filter-log-events", "--log-group-name", names.function_log_group),

@@ -25,7 +25,6 @@ LOG_RETENTION_DAYS = 14
 import json
 
 import boto3
-
 from helpers import charts, cloudwatch, logs, prerequisites, session, show, sns, sqs, traffic
 
 info = session.prepare()
@@ -34,7 +33,8 @@ names = settings.names
 prerequisites.require("8.3")  # "Run 8.2 first: ..." when the function does not record yet
 config = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
 print(
-    f"function {names.function} records to {config['Environment']['Variables']['TABLE_NAME']}; alarm period {ALARM_PERIOD} s"
+    f"function {names.function} records to {config['Environment']['Variables']['TABLE_NAME']}; "
+    f"alarm period {ALARM_PERIOD} s"
 )
 
 # %% [markdown]
@@ -47,7 +47,8 @@ print(
 for group in (names.function_log_group, names.endpoint_log_group):
     described = logs.ensure_log_group(group, LOG_RETENTION_DAYS, settings.tags())
     print(
-        f"{group}: retention {described.get('retentionInDays')} days, {described.get('storedBytes', 0):,} bytes stored"
+        f"{group}: retention {described.get('retentionInDays')} days, "
+        f"{described.get('storedBytes', 0):,} bytes stored"
     )
 logs.recent_events(names.function_log_group, limit=8)
 
@@ -61,16 +62,18 @@ logs.recent_events(names.function_log_group, limit=8)
 
 # %%
 samples = [
-    '{"event": "inference", "requestId": "a", "status": "ok", "latencyMs": 18.5, "modelLatencyMs": 15.1}',
-    '{"event": "inference", "requestId": "b", "status": "client_error", "latencyMs": 0.4, "modelLatencyMs": null}',
-    '{"event": "inference", "requestId": "c", "status": "model_error", "latencyMs": 7.9, "errorType": "ModelError"}',
-    '{"event": "inference", "requestId": "a", "status": "ok", "latencyMs": 6.2, "record": "duplicate"}',
-    '{"event": "metadata_write_failed", "record": {"requestId": {"S": "d"}}, "error": "ResourceNotFoundException"}',
+    '{"event": "inference", "requestId": "a", "status": "ok", "latencyMs": 18.5}',
+    '{"event": "inference", "requestId": "b", "status": "client_error", "latencyMs": 0.4}',
+    '{"event": "inference", "requestId": "c", "status": "model_error", "latencyMs": 7.9}',
+    '{"event": "inference", "requestId": "a", "status": "ok", "record": "duplicate"}',
+    '{"event": "metadata_write_failed", "record": {"requestId": {"S": "d"}}, "error": "Throttled"}',
     "START RequestId: 6f1c Version: $LATEST",
 ]
 patterns = {
     "InferenceCount": '{ $.event = "inference" }',
-    "InferenceErrors": '{ $.event = "inference" && ($.status = "model_error" || $.status = "server_error") }',
+    "InferenceErrors": (
+        '{ $.event = "inference" && ($.status = "model_error" || $.status = "server_error") }'
+    ),
     "InferenceLatency": '{ $.event = "inference" && $.status = "ok" }',
     "MetadataWriteFailures": '{ $.event = "metadata_write_failed" }',
     "DuplicateRequests": '{ $.event = "inference" && $.record = "duplicate" }',
@@ -256,7 +259,10 @@ alarm_specs = [
     },
     {
         "AlarmName": names.alarm("metadata-write-failures"),
-        "AlarmDescription": "Inference records could not be written to DynamoDB: run helpers.dynamodb.backfill_from_logs.",
+        "AlarmDescription": (
+            "Inference records could not be written to DynamoDB: "
+            "run helpers.dynamodb.backfill_from_logs."
+        ),
         "Namespace": namespace,
         "MetricName": "MetadataWriteFailures",
         "Statistic": "Sum",
@@ -295,7 +301,11 @@ dashboard_body = {
                 "metrics": [
                     [namespace, "InferenceCount", {"stat": "Sum", "label": "inferences"}],
                     [namespace, "InferenceErrors", {"stat": "Sum", "label": "errors"}],
-                    [namespace, "MetadataWriteFailures", {"stat": "Sum", "label": "write failures"}],
+                    [
+                        namespace,
+                        "MetadataWriteFailures",
+                        {"stat": "Sum", "label": "write failures"},
+                    ],
                 ],
             },
         },
@@ -333,7 +343,12 @@ dashboard_body = {
                         *endpoint_dims,
                         {"stat": "Average", "label": "average"},
                     ],
-                    ["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "p90", "label": "p90"}],
+                    [
+                        "AWS/SageMaker",
+                        "ModelLatency",
+                        *endpoint_dims,
+                        {"stat": "p90", "label": "p90"},
+                    ],
                 ],
             },
         },
@@ -348,7 +363,12 @@ dashboard_body = {
                 "region": settings.region,
                 "period": ALARM_PERIOD,
                 "metrics": [
-                    ["AWS/Lambda", "Invocations", *lambda_dims, {"stat": "Sum", "label": "invocations"}],
+                    [
+                        "AWS/Lambda",
+                        "Invocations",
+                        *lambda_dims,
+                        {"stat": "Sum", "label": "invocations"},
+                    ],
                     ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}],
                 ],
             },
@@ -361,7 +381,9 @@ dashboard_body = {
             "height": 3,
             "properties": {
                 "title": "Alarms",
-                "alarms": [session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs],
+                "alarms": [
+                    session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs
+                ],
             },
         },
     ]
@@ -442,7 +464,13 @@ print(
     json.dumps(
         {
             k: note["Message"][k]
-            for k in ("AlarmName", "NewStateValue", "OldStateValue", "NewStateReason", "StateChangeTime")
+            for k in (
+                "AlarmName",
+                "NewStateValue",
+                "OldStateValue",
+                "NewStateReason",
+                "StateChangeTime",
+            )
         },
         indent=2,
     )
@@ -497,7 +525,8 @@ slowest = """fields @timestamp, requestId, latencyMs, modelLatencyMs, variantNam
 | sort latencyMs desc
 | limit 10"""
 error_mix = """filter event = "inference"
-| stats count(*) as requests, sum(status = "model_error") as model_errors, sum(status = "client_error") as client_errors by bin(5m)"""
+| stats count(*) as requests, sum(status = "model_error") as model_errors,
+        sum(status = "client_error") as client_errors by bin(5m)"""
 for query in (slowest, error_mix):
     display(logs.insights(names.function_log_group, query))
 
@@ -508,13 +537,16 @@ for query in (slowest, error_mix):
 
 # %%
 summaries = list(cloudwatch.history(errors_alarm, limit=10)["summary"])
-assert "Alarm updated from OK to ALARM" in summaries and "Alarm updated from ALARM to OK" in summaries, (
-    summaries
-)
+assert (
+    "Alarm updated from OK to ALARM" in summaries and "Alarm updated from ALARM to OK" in summaries
+), summaries
 assert note["Subject"].startswith(f'ALARM: "{errors_alarm}"') and ok_notes[0]["Subject"].startswith(
     f'OK: "{errors_alarm}"'
 )
-print("✔ The errors alarm fired on real failures and recovered; both notifications arrived through SNS.")
+print(
+    "✔ The errors alarm fired on real failures and recovered; "
+    "both notifications arrived through SNS."
+)
 
 # %% [markdown]
 # ## Recap

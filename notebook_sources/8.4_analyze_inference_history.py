@@ -19,16 +19,15 @@ SEED_PER_DAY = 1430  # about 10,000 records for the week
 # %%
 import boto3
 import pandas as pd
-
 from helpers import charts, history, prerequisites, reconciliation, session, show, traffic
 
 info = session.prepare()
 settings = session.settings()
 names = settings.names
 prerequisites.require("8.4")  # "Run 8.3 first: ..." when the metric filters are missing
-metric_filters = boto3.client("logs").describe_metric_filters(logGroupName=names.function_log_group)[
-    "metricFilters"
-]
+metric_filters = boto3.client("logs").describe_metric_filters(
+    logGroupName=names.function_log_group
+)["metricFilters"]
 deployed = pd.Timestamp(
     boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)["CreationTime"]
 ).tz_convert("UTC")
@@ -43,12 +42,18 @@ print(f"{names.metadata_table}: endpoint {names.endpoint}, deployed {deployed:%Y
 
 
 # %%
-def metric_query(query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None) -> dict:
+def metric_query(
+    query_id: str, namespace: str, metric: str, dimensions: list[dict] | None = None
+) -> dict:
     """One GetMetricData query: the metric's Sum per minute."""
     return {
         "Id": query_id,
         "MetricStat": {
-            "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions or []},
+            "Metric": {
+                "Namespace": namespace,
+                "MetricName": metric,
+                "Dimensions": dimensions or [],
+            },
             "Period": 60,
             "Stat": "Sum",
         },
@@ -59,7 +64,10 @@ queries = [
     metric_query("inference_count", names.metric_namespace, "InferenceCount"),
     metric_query("duplicates", names.metric_namespace, "DuplicateRequests"),
     metric_query(
-        "invocations", "AWS/Lambda", "Invocations", [{"Name": "FunctionName", "Value": names.function}]
+        "invocations",
+        "AWS/Lambda",
+        "Invocations",
+        [{"Name": "FunctionName", "Value": names.function}],
     ),
 ]
 
@@ -84,7 +92,8 @@ window_start = reconciliation.window_start(
 fresh_traffic = traffic.start_at(window_start, n=60, concurrency=4, bad_share=0.1, seed=4)
 starts_in = max(0.0, (window_start - pd.Timestamp.now(tz="UTC")).total_seconds())
 print(
-    f"metric filters created at {filters_created:%H:%M:%S} UTC; the window starts at {window_start:%H:%M} UTC; "
+    f"metric filters created at {filters_created:%H:%M:%S} UTC; "
+    f"the window starts at {window_start:%H:%M} UTC; "
     f"60 fresh requests start in {starts_in:.0f} s"
 )
 
@@ -103,7 +112,8 @@ written = history.seed(
     names.metadata_table, names.endpoint, days=SEED_DAYS, per_day=SEED_PER_DAY, end=seed_end
 )
 print(
-    f"{written:,} records written for {seed_end - pd.Timedelta(days=SEED_DAYS):%b %d %H:%M} to {seed_end:%b %d %H:%M} UTC"
+    f"{written:,} records written for "
+    f"{seed_end - pd.Timedelta(days=SEED_DAYS):%b %d %H:%M} to {seed_end:%b %d %H:%M} UTC"
 )
 
 # %% [markdown]
@@ -119,7 +129,8 @@ end = pd.Timestamp.now(tz="UTC")
 start = seed_end - pd.Timedelta(days=SEED_DAYS)
 df = history.load(names.metadata_table, names.endpoint, start, end)
 print(
-    f"{len(df):,} records from {df['timestamp'].min():%b %d %H:%M} to {df['timestamp'].max():%b %d %H:%M} UTC"
+    f"{len(df):,} records "
+    f"from {df['timestamp'].min():%b %d %H:%M} to {df['timestamp'].max():%b %d %H:%M} UTC"
 )
 show.dtypes(df)
 
@@ -186,12 +197,14 @@ regressions = history.latency_regressions(df, "1h")
 bursts = history.error_bursts(df, "10min")
 for r in regressions.itertuples():
     print(
-        f"latency regression: model v{r.modelVersion} on {r.variantName} from {r.period:%a %d %b %H:%M} UTC, "
+        f"latency regression: model v{r.modelVersion} on {r.variantName} "
+        f"from {r.period:%a %d %b %H:%M} UTC, "
         f"p90 {r.p90_ms:.0f} ms vs {r.baseline_ms:.0f} ms before ({r.ratio:.1f}x) for {r.periods} h"
     )
 for b in bursts.itertuples():
     print(
-        f"error burst: {b.start:%a %d %b %H:%M}-{b.end:%H:%M} UTC, {b.errors} of {b.requests} requests failed "
+        f"error burst: {b.start:%a %d %b %H:%M}-{b.end:%H:%M} UTC, "
+        f"{b.errors} of {b.requests} requests failed "
         f"({b.error_rate:.0%}, usually {b.baseline_rate:.1%}), mostly {b.top_error}"
     )
 assert len(regressions) >= 1 and len(bursts) >= 1
@@ -210,18 +223,24 @@ assert len(regressions) >= 1 and len(bursts) >= 1
 # %%
 print(fresh_traffic.result(timeout=180))  # waits for the background requests to finish
 window_end = pd.Timestamp.now(tz="UTC").floor("min") + pd.Timedelta(minutes=1)
-check = reconciliation.reconcile(names.metadata_table, names.endpoint, queries, window_start, window_end)
+check = reconciliation.reconcile(
+    names.metadata_table, names.endpoint, queries, window_start, window_end
+)
 check.table
 
 # %%
 totals = check.totals
 print(
-    f"{window_start:%H:%M}-{window_end:%H:%M} UTC: {totals['records']} records, {totals['inference_count']} inference lines "
+    f"{window_start:%H:%M}-{window_end:%H:%M} UTC: {totals['records']} records, "
+    f"{totals['inference_count']} inference lines "
     f"({totals['duplicates']} retries), {totals['invocations']} invocations"
 )
 print("\n".join(check.explanations))
 assert check.agree, check.explanations
-print(f"✔ DynamoDB and CloudWatch agree about the workshop's own traffic ({totals['records']} records).")
+print(
+    "✔ DynamoDB and CloudWatch agree about the workshop's own traffic "
+    f"({totals['records']} records)."
+)
 
 # %% [markdown]
 # ## Step 6 · Take it elsewhere

@@ -23,7 +23,8 @@ DELETE = None
 PREFIX = None
 
 # %%
-from helpers import cleanup, inventory, session  # noqa: E402  (after the parameters cell, as papermill expects)
+# After the parameters cell, as papermill expects.
+from helpers import cleanup, inventory, session
 
 info = session.prepare(show=True)
 prefix = PREFIX or session.settings().prefix
@@ -66,7 +67,8 @@ if report.delete:
     print(f"✔ Nothing of the kit is left for prefix {prefix}.")
 else:
     print(
-        f"Listed only, nothing deleted: set DELETE = True and run the notebook again to delete these {len(after)}."
+        "Listed only, nothing deleted: set DELETE = True and run the notebook again "
+        f"to delete these {len(after)}."
     )
 
 # %% [markdown]
@@ -79,4 +81,6 @@ else:
 # **In the AWS console:** Resource Groups & Tag Editor → Tag Editor, tag `workshop-kit`, lists anything tagged by the kit.
 
 # %%
-print(session.console_url("resource-groups/tag-editor/find-resources") or "Local mode has no console.")
+print(
+    session.console_url("resource-groups/tag-editor/find-resources") or "Local mode has no console."
+)

@@ -97,6 +97,7 @@ class PageReport:
     error_outputs: list[str]
     math: list[str]
     too_wide: list[str]
+    code_too_wide: list[str]
     too_long: list[str]
     markdown_text: str
     popups: list[str]
@@ -138,6 +139,10 @@ return {
   too_wide: outputs.filter(o => o.scrollWidth > o.clientWidth + 2 || o.getBoundingClientRect().right >
                                  notebook.getBoundingClientRect().right + 2)
                    .map(o => `${o.scrollWidth}px in ${o.clientWidth}px: ` + text(o).slice(0, 120)),
+  code_too_wide: [...panel.querySelectorAll('.jp-CodeCell .cm-scroller')]
+                   .filter(c => c.scrollWidth > c.clientWidth + 2)
+                   .map(c => `${c.scrollWidth}px in ${c.clientWidth}px: ` +
+                             text(c).split('\n').reduce((a, b) => b.length > a.length ? b : a, '').slice(0, 120)),
   too_long: outputs.filter(o => o.getBoundingClientRect().height > arguments[0])
                    .map(o => `${Math.round(o.getBoundingClientRect().height)}px: ` + text(o).slice(0, 120)),
   markdown_text: [...panel.querySelectorAll('.jp-MarkdownOutput')].map(text).join('\n'),

@@ -111,6 +111,7 @@ def _assert_clean(report, notebook: str) -> None:
     assert report.last_check, f"{notebook} shows no ✔ line; its last output: {report.last_output[-800:]}"
     assert not report.math, f"{notebook} typesets text as math (a `$` pair?): {report.math[:3]}"
     assert not report.too_wide, f"{notebook} has outputs wider than the notebook: {report.too_wide[:3]}"
+    assert not report.code_too_wide, f"{notebook} has code scrolling sideways: {report.code_too_wide[:3]}"
     assert not report.too_long, (
         f"{notebook} has outputs taller than a screenful or two: {report.too_long[:3]}"
     )
