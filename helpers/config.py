@@ -403,8 +403,13 @@ def settings() -> Settings:
     return _current
 
 
-def reload() -> Settings:
-    """Re-read the settings (after changing WORKSHOP_* variables in a running kernel)."""
+def forget() -> None:
+    """Read the settings again on their next use."""
     global _current
     _current = None
+
+
+def reload() -> Settings:
+    """Re-read the settings (after changing WORKSHOP_* variables in a running kernel)."""
+    forget()
     return settings()

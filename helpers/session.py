@@ -18,14 +18,25 @@ RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeou
 POOL = 10  # HTTP connections per client: botocore's default max_pool_connections
 DUMMY_KEY = "testing"  # the local cloud accepts any credentials
 _prepared: dict[str, Any] | None = None
-_identities: dict[
-    tuple[str, str | None, str], dict[str, str]
-] = {}  # (region, endpoint, access key) -> STS's answer
+# (region, endpoint, access key) -> STS's answer
+_identities: dict[tuple[str, str | None, str], dict[str, str]] = {}
 
 
 def settings() -> config.Settings:
     """The workshop settings of this process."""
     return config.settings()
+
+
+def forget(clients: bool = True) -> None:
+    """Forget the settings, identity and preparation of this process, as a new kernel would after the
+    environment changed; with clients, also the boto3 sessions and clients (new credentials)."""
+    global _prepared
+    config.forget()
+    _identities.clear()
+    _prepared = None
+    if clients:
+        _clients.cache_clear()
+        _session.cache_clear()
 
 
 def prepare(show: bool = False) -> dict[str, Any]:

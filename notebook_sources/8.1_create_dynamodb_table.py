@@ -17,6 +17,7 @@ import json
 
 import boto3
 import pandas as pd
+
 from helpers import dynamodb, iam, prerequisites, registry, session, show
 
 info = session.prepare()

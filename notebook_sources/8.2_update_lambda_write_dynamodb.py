@@ -20,6 +20,7 @@ import json
 
 import boto3
 import pandas as pd
+
 from helpers import awslambda, dynamodb, prerequisites, session, show, traffic
 
 info = session.prepare()

@@ -25,6 +25,7 @@ LOG_RETENTION_DAYS = 14
 import json
 
 import boto3
+
 from helpers import charts, cloudwatch, logs, prerequisites, session, show, sns, sqs, traffic
 
 info = session.prepare()

@@ -19,6 +19,7 @@ SEED_PER_DAY = 1430  # about 10,000 records for the week
 # %%
 import boto3
 import pandas as pd
+
 from helpers import charts, history, prerequisites, reconciliation, session, show, traffic
 
 info = session.prepare()

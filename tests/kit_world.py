@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 
 import boto3
 
-from helpers import config, session
+from helpers import session
 from helpers.config import KIT_NAME, LOCAL_ACCOUNT_ID, TAG_CREATED, TAG_KIT, TAG_PREFIX, Names
 
 REGION = "us-east-1"
@@ -40,16 +40,9 @@ def use_local_cloud(monkeypatch, url: str, prefix: str, mode: str = "local") -> 
 
 
 def forget_session() -> None:
-    """Make the kit re-read its settings; rebuild its clients only when they point elsewhere (building them takes seconds)."""
-    settings, prepared = config.reload(), session._prepared
-    session._identities.clear()  # a new kernel asks STS who it is again
-    if (
-        prepared is None
-        or prepared["mode"] != settings.mode
-        or (settings.is_local and prepared["endpoint"] != settings.local_url)
-    ):
-        session._prepared = None
-        session._clients.cache_clear()
+    """Make the kit re-read its settings; its clients stay (they are cached per endpoint, and building
+    them takes seconds)."""
+    session.forget(clients=False)
 
 
 @functools.cache

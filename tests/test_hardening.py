@@ -49,7 +49,7 @@ def inject(monkeypatch, operation: str, fault, times: int = 1) -> list[str]:
         return s
 
     monkeypatch.setattr(session, "session", faulty)
-    session._clients.cache_clear()
+    session.forget()
     return sends
 
 
@@ -85,8 +85,7 @@ def tagged_table(prefix: str) -> str:
 def forget_faulty_clients():
     """Clients built with injected faults must not outlive their test."""
     yield
-    session._prepared = None
-    session._clients.cache_clear()
+    session.forget()
 
 
 @pytest.fixture()
@@ -114,7 +113,7 @@ def test_missing_credentials_say_how_to_configure_them(aws_mode, monkeypatch, tm
     monkeypatch.setattr(
         session, "session", lambda: boto3.Session(region_name=REGION)
     )  # looks for credentials afresh
-    session._clients.cache_clear()
+    session.forget()
     with pytest.raises(WorkshopError, match=r"No AWS credentials were found.*aws configure"):
         session.prepare()
 

@@ -90,11 +90,7 @@ def become(
 
 def forget() -> None:
     """A new kernel: settings, sessions and clients built again."""
-    config._current = None  # settings are read again on first use
-    session._identities.clear()
-    session._prepared = None
-    session._clients.cache_clear()
-    session._session.cache_clear()
+    session.forget()
 
 
 def build(
@@ -181,7 +177,7 @@ def world(local_cloud, metadata_spec):
         sts_calls = sum(1 for c in call_log.calls(jane.key) if c["action"] == "sts:GetCallerIdentity")
 
         mp.setenv("WORKSHOP_PREFIX", "sagemaker-user")
-        config._current = None
+        config.forget()
         try:
             session.settings()
             refused = ""

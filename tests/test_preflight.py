@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import os
 
 import boto3
@@ -113,10 +114,15 @@ def test_zero_attendees_is_refused(kit_env, capsys):
 
 
 def test_the_endpoint_concurrency_preflight_assumes_is_what_00_setup_creates():
-    source = (SOURCES / "00_setup.py").read_text()
-    assert (
-        f"max_concurrency={preflight.ENDPOINT_MAX_CONCURRENCY})" in source
-    )  # the SDK's ProductionVariantServerlessConfig
+    tree = ast.parse((SOURCES / "00_setup.py").read_text())
+    given = [  # the SDK's ProductionVariantServerlessConfig(max_concurrency=...)
+        keyword.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "max_concurrency" and isinstance(keyword.value, ast.Constant)
+    ]
+    assert given == [preflight.ENDPOINT_MAX_CONCURRENCY]
 
 
 def test_the_command_reads_the_local_clouds_quota_from_its_setting(tmp_path):

@@ -48,7 +48,7 @@ SOURCES = Path(__file__).resolve().parents[1] / "notebook_sources"
 @pytest.fixture(scope="module")
 def made(local_cloud, metadata_spec):
     """One resource of each kind the notebooks tag, created through the kit's helpers as the notebooks call them."""
-    from helpers import awslambda, cloudwatch, config, dynamodb, iam, s3, session, sns, sqs
+    from helpers import awslambda, cloudwatch, dynamodb, iam, s3, session, sns, sqs
 
     prefix = f"c{uuid.uuid4().hex[:8]}"
     with pytest.MonkeyPatch.context() as mp:
@@ -56,8 +56,7 @@ def made(local_cloud, metadata_spec):
         mp.setenv("WORKSHOP_PREFIX", prefix)
         mp.setenv("WORKSHOP_LOCAL_PORT", str(urlparse(local_cloud).port))
         mp.setenv("WORKSHOP_REGION", "us-east-1")
-        config._current, session._prepared = None, None
-        session._clients.cache_clear()
+        session.forget()
         settings = session.settings()
         n = settings.names
         session.prepare()
@@ -97,8 +96,7 @@ def made(local_cloud, metadata_spec):
             zipped.getvalue(),
         )
         creator = settings.creator
-    config._current, session._prepared = None, None
-    session._clients.cache_clear()
+    session.forget()
     c = {
         s: boto3.client(s, endpoint_url=local_cloud, region_name="us-east-1")
         for s in ("dynamodb", "logs", "sns", "sqs", "iam", "s3", "cloudwatch", "lambda")
