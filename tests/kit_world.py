@@ -10,12 +10,14 @@ import io
 import json
 import uuid
 import zipfile
+from typing import Any
 from urllib.parse import urlparse
 
 import boto3
 
 from helpers import session
 from helpers.config import KIT_NAME, LOCAL_ACCOUNT_ID, TAG_CREATED, TAG_KIT, TAG_PREFIX, Names
+from helpers.sagemaker import xgboost_image_uri
 
 REGION = "us-east-1"
 BASIC_EXECUTION = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -168,14 +170,7 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
     made.add(("logs", "metric filter", f"{n.function_log_group}/InferenceErrors"))
 
     for table in (n.metadata_table, n.registry_table):
-        ddb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            Tags=tag_list,
-            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-        )
-        made.add(("dynamodb", "table", table))
+        made.add(("dynamodb", "table", request_table(ddb, table, tag_list)))
 
     topic = sns.create_topic(Name=n.topic, Tags=tag_list)["TopicArn"]
     queue = sqs.create_queue(QueueName=n.queue, tags=tags)["QueueUrl"]
@@ -192,20 +187,16 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
     }
 
     for what in ("inference-errors", "latency-p90"):
-        cw.put_metric_alarm(
-            AlarmName=n.alarm(what),
-            Namespace=n.metric_namespace,
-            MetricName="InferenceErrors",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0,
-            ComparisonOperator="GreaterThanThreshold",
+        alarm = n.alarm(what)
+        any_error_alarm(
+            cw,
+            alarm,
+            n.metric_namespace,
             TreatMissingData="notBreaching",
             AlarmActions=[topic],
             Tags=tag_list,
         )
-        made.add(("cloudwatch", "alarm", n.alarm(what)))
+        made.add(("cloudwatch", "alarm", alarm))
     cw.put_dashboard(DashboardName=n.dashboard, DashboardBody=json.dumps({"widgets": []}))
     made.add(("cloudwatch", "dashboard", n.dashboard))
     return made
@@ -217,27 +208,10 @@ def build_small_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[t
     tag_list = [{"Key": k, "Value": v} for k, v in tags.items()]
     ddb, sqs, cw = (boto3.client(s, region_name=REGION) for s in ("dynamodb", "sqs", "cloudwatch"))
     for table in (n.metadata_table, n.registry_table):
-        ddb.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            Tags=tag_list,
-            KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
-        )
+        request_table(ddb, table, tag_list)
     sqs.create_queue(QueueName=n.queue, tags=tags)
     for what in ("inference-errors", "latency-p90"):
-        cw.put_metric_alarm(
-            AlarmName=n.alarm(what),
-            Namespace=n.metric_namespace,
-            MetricName="InferenceErrors",
-            Statistic="Sum",
-            Period=60,
-            EvaluationPeriods=1,
-            Threshold=0,
-            ComparisonOperator="GreaterThanThreshold",
-            TreatMissingData="missing",
-            Tags=tag_list,
-        )
+        any_error_alarm(cw, n.alarm(what), n.metric_namespace, TreatMissingData="missing", Tags=tag_list)
     cw.put_dashboard(DashboardName=n.dashboard, DashboardBody=json.dumps({"widgets": []}))
     return {
         ("dynamodb", "table", n.metadata_table),
@@ -356,3 +330,54 @@ def execution_role(iam, name: str, service: str, *statements: dict) -> str:
             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": list(statements)}),
         )
     return arn
+
+
+def any_error_alarm(
+    cloudwatch: Any, name: str, namespace: str, metric: str = "InferenceErrors", **extra: Any
+) -> str:
+    """An alarm that goes to ALARM on any Sum above 0 in one 60 s period of namespace/metric; extra
+    adds or overrides PutMetricAlarm's parameters (actions, TreatMissingData, Tags). Its name."""
+    cloudwatch.put_metric_alarm(
+        **{
+            "AlarmName": name,
+            "Namespace": namespace,
+            "MetricName": metric,
+            "Statistic": "Sum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold",
+            **extra,
+        }
+    )
+    return name
+
+
+def serverless_endpoint(sagemaker: Any, prefix: str, role_arn: str, model_url: str) -> str:
+    """A model, a serverless endpoint configuration and an endpoint named after prefix, serving the
+    XGBoost artifact at model_url as 00_setup serves it; the endpoint's name."""
+    sagemaker.create_model(
+        ModelName=f"{prefix}-model",
+        ExecutionRoleArn=role_arn,
+        PrimaryContainer={"Image": xgboost_image_uri(REGION), "ModelDataUrl": model_url},
+    )
+    variant = {
+        "VariantName": "AllTraffic",
+        "ModelName": f"{prefix}-model",
+        "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
+    }
+    sagemaker.create_endpoint_config(EndpointConfigName=f"{prefix}-config", ProductionVariants=[variant])
+    sagemaker.create_endpoint(EndpointName=f"{prefix}-endpoint", EndpointConfigName=f"{prefix}-config")
+    return f"{prefix}-endpoint"
+
+
+def request_table(dynamodb: Any, name: str, tags: list[dict[str, str]]) -> str:
+    """An on-demand table keyed by requestId, tagged; its name."""
+    dynamodb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        Tags=tags,
+        KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "requestId", "AttributeType": "S"}],
+    )
+    return name

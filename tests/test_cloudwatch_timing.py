@@ -17,6 +17,7 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
+from kit_world import any_error_alarm
 from notebook_source import SOURCES
 
 from helpers import cloudwatch, dynamodb, reconciliation
@@ -251,18 +252,7 @@ def test_the_local_profile_publishes_a_datapoint_at_once(local_cloud, clients):
 
 def breaching_alarm(cloudwatch, namespace: str, name: str | None = None) -> str:
     """An alarm on namespace/M that alarms on any Sum above 0 in one 60 s period."""
-    name = name or f"timing-{uuid.uuid4().hex[:8]}"
-    cloudwatch.put_metric_alarm(
-        AlarmName=name,
-        Namespace=namespace,
-        MetricName="M",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
-    )
-    return name
+    return any_error_alarm(cloudwatch, name or f"timing-{uuid.uuid4().hex[:8]}", namespace, "M")
 
 
 def state(cloudwatch, name: str) -> str:

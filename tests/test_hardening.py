@@ -189,12 +189,7 @@ def test_a_role_not_yet_assumable_is_retried_when_creating_the_function(aws_mode
             400,
         ),
     )
-    spec = {
-        "FunctionName": f"{aws_mode}-inference",
-        "Runtime": "python3.13",
-        "Role": role["Role"]["Arn"],
-        "Handler": "app.lambda_handler",
-    }
+    spec = function_spec(aws_mode, role["Role"]["Arn"])
     awslambda.ensure_function(spec, handler_zip())
     assert len(sends) == 2
     assert (
@@ -207,12 +202,7 @@ def test_an_update_in_progress_is_retried(aws_mode, monkeypatch):
     role = boto3.client("iam").create_role(
         RoleName=f"{aws_mode}-inference-lambda-role", AssumeRolePolicyDocument=json.dumps(TRUST)
     )
-    spec = {
-        "FunctionName": f"{aws_mode}-inference",
-        "Runtime": "python3.13",
-        "Role": role["Role"]["Arn"],
-        "Handler": "app.lambda_handler",
-    }
+    spec = function_spec(aws_mode, role["Role"]["Arn"])
     awslambda.ensure_function(spec, handler_zip())
     sends = inject(
         monkeypatch,
@@ -297,3 +287,13 @@ def test_the_error_code_of_an_aws_error_and_of_anything_else():
     denied = ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetRole")
     assert errors.code(denied) == "AccessDenied"
     assert errors.code(ValueError("not AWS's")) == ""
+
+
+def function_spec(prefix: str, role_arn: str) -> dict[str, str]:
+    """The inference function's CreateFunction parameters, as 00_setup gives them (code aside)."""
+    return {
+        "FunctionName": f"{prefix}-inference",
+        "Runtime": "python3.13",
+        "Role": role_arn,
+        "Handler": "app.lambda_handler",
+    }

@@ -10,12 +10,11 @@ from contextlib import contextmanager
 
 import boto3
 import pytest
-from kit_world import execution_role
+from kit_world import any_error_alarm, execution_role, serverless_endpoint
 from lambda_events import rest_event
 
 from helpers import awslambda, dynamodb, model
 from helpers.local.alarms import evaluator
-from helpers.sagemaker import xgboost_image_uri
 
 REGION = "us-east-1"
 PREFIX = f"pipe{uuid.uuid4().hex[:6]}"
@@ -68,25 +67,7 @@ def pipeline(aws):
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
     )
     role = execution_role(aws["iam"], f"{PREFIX}-role", "lambda.amazonaws.com", *lambda_statements(PREFIX))
-    aws["sagemaker"].create_model(
-        ModelName=f"{PREFIX}-model",
-        ExecutionRoleArn=sagemaker_role,
-        PrimaryContainer={
-            "Image": xgboost_image_uri("us-east-1"),
-            "ModelDataUrl": f"s3://{bucket}/model.tar.gz",
-        },
-    )
-    aws["sagemaker"].create_endpoint_config(
-        EndpointConfigName=f"{PREFIX}-config",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": f"{PREFIX}-model",
-                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
-            }
-        ],
-    )
-    aws["sagemaker"].create_endpoint(EndpointName=f"{PREFIX}-endpoint", EndpointConfigName=f"{PREFIX}-config")
+    serverless_endpoint(aws["sagemaker"], PREFIX, sagemaker_role, f"s3://{bucket}/model.tar.gz")
     table = f"{PREFIX}-records"
     dynamodb.ensure_table(
         {
@@ -253,15 +234,10 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     ]
     aws["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     name = f"{PREFIX}-errors"
-    aws["cloudwatch"].put_metric_alarm(
-        AlarmName=name,
-        Namespace=namespace,
-        MetricName="InferenceErrors",
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=0,
-        ComparisonOperator="GreaterThanThreshold",
+    any_error_alarm(
+        aws["cloudwatch"],
+        name,
+        namespace,
         TreatMissingData="notBreaching",
         AlarmActions=[topic],
         OKActions=[topic],

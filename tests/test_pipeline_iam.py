@@ -15,13 +15,12 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
-from kit_world import execution_role
+from kit_world import execution_role, serverless_endpoint
 from lambda_events import rest_event
 from notebook_source import assigned
 
 from helpers import awslambda, dynamodb, iam, model
 from helpers.local.alarms import evaluator
-from helpers.sagemaker import xgboost_image_uri
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -50,25 +49,7 @@ def stack(aws):
         "sagemaker.amazonaws.com",
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"},
     )
-    aws["sagemaker"].create_model(
-        ModelName=f"{PREFIX}-model",
-        ExecutionRoleArn=sagemaker_role,
-        PrimaryContainer={
-            "Image": xgboost_image_uri("us-east-1"),
-            "ModelDataUrl": f"s3://{bucket}/models/model.tar.gz",
-        },
-    )
-    aws["sagemaker"].create_endpoint_config(
-        EndpointConfigName=f"{PREFIX}-config",
-        ProductionVariants=[
-            {
-                "VariantName": "AllTraffic",
-                "ModelName": f"{PREFIX}-model",
-                "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 5},
-            }
-        ],
-    )
-    aws["sagemaker"].create_endpoint(EndpointName=f"{PREFIX}-endpoint", EndpointConfigName=f"{PREFIX}-config")
+    serverless_endpoint(aws["sagemaker"], PREFIX, sagemaker_role, f"s3://{bucket}/models/model.tar.gz")
     endpoint = aws["sagemaker"].describe_endpoint(EndpointName=f"{PREFIX}-endpoint")
     table = f"{PREFIX}-records"
     metadata_table = dynamodb.ensure_table(
