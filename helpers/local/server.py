@@ -26,7 +26,7 @@ HOOK_MODULES = (
     "helpers.local.lambda_runtime.hooks",
     "helpers.local.lambda_states",
     "helpers.local.lambda_runtimes",
-    "helpers.local.sagemaker_runtime",
+    "helpers.local.sagemaker_runtime.hooks",
     "helpers.local.sagemaker_endpoints",
     "helpers.local.dynamodb_tables",
     "helpers.local.filter_patterns.hooks",
