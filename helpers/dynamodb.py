@@ -48,11 +48,6 @@ class BatchWriteError(RuntimeError):
         self.unprocessed = unprocessed
 
 
-def _client(client: Any = None, service: str = "dynamodb") -> Any:
-    """The given client, else the workshop's client for the service (helpers.session.client)."""
-    return client if client is not None else session.client(service)
-
-
 # ---------------------------------------------------------------- tables
 
 
@@ -107,7 +102,7 @@ def table_differences(spec: dict[str, Any], table: dict[str, Any]) -> list[str]:
 
 def wait_active(name: str, client: Any = None, timeout_s: float = 300, poll_s: float = 2.0) -> dict[str, Any]:
     """Wait until the table and its global indexes are ACTIVE, printing progress; return its description."""
-    ddb = _client(client)
+    ddb = session.use_client(client, "dynamodb")
     started = time.monotonic()
     shown = ""
     while True:
@@ -209,7 +204,7 @@ def _ensure_tags(table: dict[str, Any], tags: list[dict[str, Any]], ddb: Any) ->
 
 def ensure_table(spec: dict[str, Any], client: Any = None) -> dict[str, Any]:
     """Create the table from a create_table spec, or verify an existing one; TTL, PITR and tags as specified."""
-    ddb = _client(client)
+    ddb = session.use_client(client, "dynamodb")
     spec = dict(spec)
     ttl = spec.pop("TimeToLiveSpecification", None)
     pitr = spec.pop("PointInTimeRecoverySpecification", None)
@@ -259,7 +254,7 @@ def ensure_table(spec: dict[str, Any], client: Any = None) -> dict[str, Any]:
 def put_record(table: str, item: dict[str, Any], client: Any = None) -> bool:
     """Write a typed item unless its requestId is already stored; True when written."""
     try:
-        _client(client).put_item(
+        session.use_client(client, "dynamodb").put_item(
             TableName=table, Item=item, ConditionExpression="attribute_not_exists(requestId)"
         )
         return True
@@ -271,7 +266,7 @@ def put_record(table: str, item: dict[str, Any], client: Any = None) -> bool:
 
 def get_record(table: str, request_id: str, client: Any = None) -> dict[str, Any] | None:
     """The typed item stored for a request id, or None (a strongly consistent read)."""
-    found = _client(client).get_item(
+    found = session.use_client(client, "dynamodb").get_item(
         TableName=table, Key={"requestId": {"S": request_id}}, ConsistentRead=True
     )
     stored: dict[str, Any] | None = found.get("Item")
@@ -348,7 +343,7 @@ def batch_write(
     When a batch is still unprocessed after `max_attempts`, the batches not yet started are cancelled
     and BatchWriteError carries every item not written.
     """
-    ddb = _client(client)
+    ddb = session.use_client(client, "dynamodb", pool=workers)
     batches = [items[start : start + BATCH_SIZE] for start in range(0, len(items), BATCH_SIZE)]
     summary = {"items": len(items), "batches": 0, "retries": 0}
     unwritten: list[Item] = []
@@ -486,8 +481,8 @@ def backfill_from_logs(
     """
     from helpers.errors import WorkshopError
 
-    ddb = _client(client)
-    logs = _client(logs_client, "logs")
+    ddb = session.use_client(client, "dynamodb")
+    logs = session.use_client(logs_client, "logs")
     started = time.monotonic()
     reported = -math.inf
     records = _logged_failures(logs, log_group, start_time)

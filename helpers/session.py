@@ -143,6 +143,11 @@ def client(service: str, pool: int = POOL) -> Any:
     return _clients(service, s.region, endpoint, max(pool, POOL))
 
 
+def use_client(given: Any, service: str, pool: int = POOL) -> Any:
+    """The client to use: the one a caller passed (given), else the workshop's for the service."""
+    return given if given is not None else client(service, pool)
+
+
 @cache
 def _clients(service: str, region: str, endpoint: str | None, pool: int) -> Any:
     config = RETRIES.merge(Config(max_pool_connections=pool))

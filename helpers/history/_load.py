@@ -26,11 +26,6 @@ from helpers.history._arrow import ColumnBuffer, items_to_arrow, parse_page, tag
 INDEX_NAME = METADATA_INDEX
 
 
-def pooled_client(client: Any, workers: int) -> Any:
-    """The given DynamoDB client, else the workshop's with an HTTP connection per worker."""
-    return client if client is not None else session.client("dynamodb", pool=workers)
-
-
 def as_utc(value: Any, name: str) -> pd.Timestamp:
     """A tz-aware timestamp argument as UTC; naive or unparsable values raise ValueError."""
     try:
@@ -234,7 +229,7 @@ def load(
     """
     start_ts, end_ts = _check_range(start, end)
     now = time.time()
-    client = pooled_client(client, workers)
+    client = session.use_client(client, "dynamodb", pool=workers)
     if fast:
         _fast_pages(client)
     count = slices if slices is not None else _auto_slices(start_ts, end_ts, workers)
@@ -276,7 +271,7 @@ def scan(
         raise ValueError(f"segments={segments} must be at least 1.")
     bounds = _check_range(start, end) if start is not None or end is not None else None
     now = time.time()
-    client = pooled_client(client, segments)
+    client = session.use_client(client, "dynamodb", pool=segments)
     if fast:
         _fast_pages(client)
     jobs = [functools.partial(_scan_pages, client, table, s, segments, page_limit) for s in range(segments)]

@@ -13,7 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from helpers import dynamodb
-from helpers.history._load import as_utc, pooled_client, progress_bar
+from helpers.history._load import as_utc, progress_bar
 
 # (name, share of the requests): the draws below are made from these, nowhere else.
 VARIANTS = (("AllTraffic", 0.9), ("Canary", 0.1))
@@ -158,9 +158,7 @@ def seed(
     items = history_items(endpoint, days=days, per_day=per_day, random_state=random_state, end=end)
     with progress_bar(progress, f"writing {table}") as bar:
         try:
-            done = dynamodb.batch_write(
-                table, items, client=pooled_client(client, workers), workers=workers, on_written=bar.update
-            )
+            done = dynamodb.batch_write(table, items, client=client, workers=workers, on_written=bar.update)
         except dynamodb.BatchWriteError as exc:
             raise dynamodb.BatchWriteError(
                 f"{len(exc.unprocessed)} of {len(items)} records were not written to {table}: the table is "
