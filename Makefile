@@ -51,10 +51,10 @@ format: install  ## rewrite the code in ruff's format (what make lint checks), t
 	$(PY) tools/build_notebooks.py
 
 local-up: install
-	$(PY) -m helpers.local up
+	$(PY) -m localcloud up
 
 local-down: install
-	$(PY) -m helpers.local down
+	$(PY) -m localcloud down
 
 clean:
 	rm -rf build .pytest_cache

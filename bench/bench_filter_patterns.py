@@ -11,7 +11,7 @@ import sys
 import time
 import uuid
 
-from helpers.local.filter_patterns import compile_pattern  # noqa: E402
+from localcloud.logs.filter_patterns import compile_pattern  # noqa: E402
 
 PATTERNS = {
     "event = inference": '{ $.event = "inference" }',

@@ -184,7 +184,7 @@ def bench_round_trips(round_trips: int) -> None:
     import boto3
 
     from helpers import dynamodb
-    from helpers.local.server import InProcessCloud
+    from localcloud.server import InProcessCloud
 
     cloud = InProcessCloud(port=0).start()
     os.environ["AWS_ENDPOINT_URL"] = cloud.url

@@ -153,7 +153,7 @@ def start_cloud() -> tuple[subprocess.Popen, str]:
     """The local cloud in its own process (so client and server do not share a GIL)."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.local.server", "--port", str(port)],
+        [sys.executable, "-m", "localcloud.server", "--port", str(port)],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

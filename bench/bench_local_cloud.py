@@ -29,7 +29,7 @@ import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
 from helpers import model  # noqa: E402
-from helpers.local import process  # noqa: E402
+from localcloud import client as process  # noqa: E402
 
 REGION = "us-east-1"
 TRUST = json.dumps({

@@ -38,7 +38,7 @@ def main() -> None:
     try:
         results = [runner.run_notebook(nb, out) for nb in runner.workshop_notebooks()]
     finally:
-        subprocess.run([sys.executable, "-m", "helpers.local", "down"], cwd=ROOT, capture_output=True)
+        subprocess.run([sys.executable, "-m", "localcloud", "down"], cwd=ROOT, capture_output=True)
     print(f"\nload average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"{'notebook':<42}{'seconds':>9}{'target':>9}{'ratio':>8}  verdict")
     for r in results:

@@ -48,9 +48,9 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _local(args: argparse.Namespace) -> int:
-    from helpers.local.__main__ import main as local_main
+    from localcloud import client
 
-    return local_main([args.action] + (["--port", str(args.port)] if args.port else []))
+    return client.cli([args.action] + (["--port", str(args.port)] if args.port else []))
 
 
 def _cleanup(args: argparse.Namespace) -> int:

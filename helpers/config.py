@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from helpers import regions
+from localcloud import client
 
 KIT_NAME = "ml-pipeline-ch8"
 TAG_KIT = "workshop-kit"
@@ -25,7 +26,7 @@ TAG_CREATED = "workshop-created-at"
 TAG_CREATOR = "workshop-creator"  # the identity ARN (STS GetCallerIdentity) that created the resource
 MODES = ("local", "aws")
 DEFAULT_REGION = "us-east-1"
-DEFAULT_LOCAL_PORT = 4566
+DEFAULT_LOCAL_PORT = client.DEFAULT_PORT
 LOCAL_ACCOUNT_ID = "123456789012"
 METADATA_INDEX = "endpointName-timestamp-index"  # 8.1's index on the records: endpoint, then time
 _PREFIX_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")

@@ -281,19 +281,6 @@ def plain(item: dict[str, Any]) -> dict[str, Any]:
     return {name: deserializer.deserialize(value) for name, value in item.items()}
 
 
-def without_none(value: Any) -> Any:
-    """A DynamoDB JSON value with the None members of its maps left out, at every depth.
-
-    DynamoDB never sends a None: arrow's reader adds them for the tags and keys other rows have,
-    and moto's results hold them for members it leaves unset.
-    """
-    if isinstance(value, dict):
-        return {k: without_none(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_none(v) for v in value]
-    return value
-
-
 def backoff(attempt: int, base_s: float = 0.05, max_s: float = 2.0) -> float:
     """The pause before retry number `attempt` + 1: exponential from base_s, capped at max_s."""
     return min(max_s, base_s * 2.0**attempt)

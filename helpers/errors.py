@@ -50,7 +50,7 @@ def explain(exc: BaseException, doing: str = "") -> str | None:
     if isinstance(exc, EndpointConnectionError):
         return (
             f"Could not connect to {exc.kwargs.get('endpoint_url', 'the endpoint')}{where}. In local mode: "
-            "`python -m helpers.local status` tells whether the local cloud runs, `python -m helpers.local up` starts it. "
+            "`python -m localcloud status` tells whether the local cloud runs, `python -m localcloud up` starts it. "
             "In aws mode: check the network and that WORKSHOP_REGION names a real region."
         )
     if not isinstance(exc, ClientError):

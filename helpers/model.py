@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import gzip
 import hashlib
-import io
 import json
-import tarfile
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+# The artifact's format is shared with the local cloud's container; the kit's users find it here.
+from kitformats.model_artifact import BOOSTER_FILE as BOOSTER_FILE
+from kitformats.model_artifact import load_booster as load_booster
+from kitformats.model_artifact import package as package
+from kitformats.model_artifact import predict as predict
+from kitformats.model_artifact import unpack as unpack
+
 if TYPE_CHECKING:
     import xgboost as xgb
 
 FEATURES = ("amount_usd", "hour_of_day", "merchant_risk", "account_age_days")
-BOOSTER_FILE = "xgboost-model"  # the name SageMaker's built-in XGBoost container loads
 SEED = 20261127
 PARAMS = {
     "objective": "binary:logistic",
@@ -119,61 +121,6 @@ def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, 
         "logloss": round(float(logloss), 4),
         "positive_rate": round(float(positives.mean()), 4),
     }
-
-
-def package(booster_bytes: bytes) -> bytes:
-    """A deterministic model.tar.gz holding the booster file (fixed mtime, owner and order)."""
-    tar_buffer = io.BytesIO()
-    with tarfile.open(fileobj=tar_buffer, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        info = tarfile.TarInfo(BOOSTER_FILE)
-        info.size, info.mtime, info.mode = len(booster_bytes), 0, 0o644
-        tar.addfile(info, io.BytesIO(booster_bytes))
-    out = io.BytesIO()
-    with gzip.GzipFile(fileobj=out, mode="wb", mtime=0) as gz:
-        gz.write(tar_buffer.getvalue())
-    return out.getvalue()
-
-
-def unpack(artifact: bytes) -> bytes:
-    """The booster bytes inside a model.tar.gz; ValueError naming what is wrong otherwise."""
-    try:
-        with tarfile.open(fileobj=io.BytesIO(artifact), mode="r:gz") as tar:
-            names = tar.getnames()
-            member = next((n for n in names if Path(n).name == BOOSTER_FILE), None)
-            if member is None:
-                raise ValueError(f"model.tar.gz holds {names}, not a file named {BOOSTER_FILE!r}")
-            content = tar.extractfile(member)
-            if content is None:
-                raise ValueError(f"{member!r} in model.tar.gz is not a regular file")
-            return content.read()
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise ValueError(f"not a readable model.tar.gz ({exc})") from exc
-
-
-def load_booster(artifact: bytes) -> xgb.Booster:
-    """An xgboost Booster from model.tar.gz bytes, as the built-in container loads it."""
-    import xgboost as xgb
-
-    booster = xgb.Booster(params={"nthread": 1})
-    try:
-        booster.load_model(bytearray(unpack(artifact)))
-    except xgb.core.XGBoostError as exc:
-        raise ValueError(
-            f"the booster file could not be loaded by XGBoost ({str(exc).splitlines()[0]})"
-        ) from exc
-    return booster
-
-
-def predict(booster: xgb.Booster, rows: Sequence[Sequence[float]]) -> list[float]:
-    """Probabilities for rows of the model's features; ValueError when the width differs."""
-    import xgboost as xgb
-
-    expected = booster.num_features()
-    for row in rows:
-        if len(row) != expected:
-            raise ValueError(f"Feature shape mismatch, expected: {expected}, got {len(row)}")
-
-    return [float(p) for p in booster.predict(xgb.DMatrix(np.asarray(rows, dtype=float)))]
 
 
 def save_metrics(metrics: dict[str, float], path: Path) -> None:

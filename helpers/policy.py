@@ -1,7 +1,7 @@
 """The least-privilege IAM policy an attendee's identity needs to run the whole workshop.
 
 The actions come from a recording: the local cloud notes every call an identity makes
-(``helpers/local/call_log.py``), and a full run of 00_setup, 8.1-8.4 and 99_cleanup is kept in
+(``localcloud/calls/log.py``), and a full run of 00_setup, 8.1-8.4 and 99_cleanup is kept in
 ``helpers/attendee_policy.json`` with the policy made from it (a test regenerates both from a
 fresh run, so they cannot drift). Each action is scoped to the attendee's prefix wherever AWS
 supports resource-level permissions for it (AWS's Service Authorization Reference, "Actions,
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from helpers import regions
 
 if TYPE_CHECKING:
-    from helpers.local.call_log import CallRecord
+    from localcloud.client import CallRecord
 
 RECORDING = Path(__file__).with_name("attendee_policy.json")
 # The example the committed file and the README show.
@@ -443,7 +443,7 @@ def run_env(port: int, state_dir: Path, prefix: str = "attendee") -> dict[str, s
 
 
 def calls_url(port: int, caller: str | None = None) -> str:
-    """The local cloud's call record (helpers/local/call_log.py), for one access key or all."""
+    """The local cloud's call record (localcloud/calls/log.py), for one access key or all."""
     return f"http://127.0.0.1:{port}/_workshop/calls" + (f"?caller={caller}" if caller else "")
 
 
@@ -498,7 +498,7 @@ def record(port: int, state_dir: Path) -> list[str]:
     env = run_env(port, state_dir)
     root = Path(__file__).resolve().parents[1]
     subprocess.run(
-        [sys.executable, "-m", "helpers.local", "up"], env=env, cwd=root, check=True, capture_output=True
+        [sys.executable, "-m", "localcloud", "up"], env=env, cwd=root, check=True, capture_output=True
     )
     try:
         reset_calls(port)
@@ -508,6 +508,4 @@ def record(port: int, state_dir: Path) -> list[str]:
         # The Lambda's own calls travel with its role's temporary (ASIA...) keys: not the attendee's.
         return recorded_actions(c for c in read_calls(port) if not c["caller"].startswith("ASIA"))
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "helpers.local", "down"], env=env, cwd=root, capture_output=True
-        )
+        subprocess.run([sys.executable, "-m", "localcloud", "down"], env=env, cwd=root, capture_output=True)

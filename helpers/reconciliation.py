@@ -172,9 +172,9 @@ def choose_window_start(
 
 def published_within_here() -> pd.Timedelta:
     """How late the chosen cloud may publish datapoints: AWS's lag, also for the local cloud's aws profile."""
-    from helpers.local import profile
+    from localcloud import client
 
-    late = not settings().is_local or profile.from_env().aws
+    late = not settings().is_local or client.publishes_like_aws()
     return PUBLISHED_WITHIN["aws" if late else "local"]
 
 

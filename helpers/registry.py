@@ -6,8 +6,8 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from helpers import clock
 from helpers.session import client
+from kitformats import clock
 
 
 def deployment_entry(endpoint: str, model_version: str) -> dict[str, Any]:

@@ -177,7 +177,7 @@ def print_summary(results: list[Result], out_dir: Path) -> None:
         print(f"figures ({len(figures)}): {os.path.relpath(BUILD / 'figures')}/")
     if settings().is_local:
         print(
-            f"local cloud still running at {settings().local_url} (stop it: .venv/bin/python -m helpers.local down)"
+            f"local cloud still running at {settings().local_url} (stop it: .venv/bin/python -m localcloud down)"
         )
     failed = [r for r in results if not r.ok]
     print("ALL NOTEBOOKS PASSED" if not failed else f"FAILED: {failed[0].notebook}: {failed[0].error}")

@@ -58,7 +58,7 @@ def prepare(show: bool = False) -> dict[str, Any]:
         raise
     if _prepared is None or _prepared["mode"] != s.mode:
         if s.is_local:
-            from helpers.local import process
+            from localcloud import client as process
 
             try:
                 process.up(s.local_port, quiet=not show)

@@ -40,7 +40,7 @@ def metadata_spec():
 @pytest.fixture(scope="session")
 def local_cloud():
     """A local cloud server (moto + the kit's hooks) on a free port; yields its URL."""
-    from helpers.local.server import InProcessCloud
+    from localcloud.server import InProcessCloud
 
     cloud = InProcessCloud(port=0).start()
     old = os.environ.get("AWS_ENDPOINT_URL")

@@ -54,5 +54,5 @@ def stop_local_cloud(env: dict[str, str]) -> None:
     import sys
 
     subprocess.run(
-        [sys.executable, "-m", "helpers.local", "down"], env=env, cwd=SOURCES.parent, capture_output=True
+        [sys.executable, "-m", "localcloud", "down"], env=env, cwd=SOURCES.parent, capture_output=True
     )

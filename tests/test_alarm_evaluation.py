@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers.local.alarms import Evaluation, Point, evaluate, java_double, low_sample_minimum, state_reason
+from localcloud.cloudwatch.alarms import (
+    Evaluation,
+    Point,
+    evaluate,
+    java_double,
+    low_sample_minimum,
+    state_reason,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 T0 = datetime(2026, 11, 27, 12, 0)

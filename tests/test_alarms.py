@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 
-from helpers.local.alarms import evaluator
+from localcloud.cloudwatch.alarms import evaluator
 
 # A whole minute well in the past: periods [T0, T0+1min), ... have all ended by real time.
 T0 = (datetime.now(UTC) - timedelta(minutes=30)).replace(second=0, microsecond=0, tzinfo=None)

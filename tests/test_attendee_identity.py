@@ -106,10 +106,10 @@ def attendee(tmp_path_factory):
     state = tmp_path_factory.mktemp("attendee-state")
     env = policy.run_env(port, state, PREFIX)
     subprocess.run(
-        [sys.executable, "-m", "helpers.local", "up"], env=env, cwd=ROOT, check=True, capture_output=True
+        [sys.executable, "-m", "localcloud", "up"], env=env, cwd=ROOT, check=True, capture_output=True
     )
     yield Attendee(port, state)
-    subprocess.run([sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True)
+    subprocess.run([sys.executable, "-m", "localcloud", "down"], env=env, cwd=ROOT, capture_output=True)
 
 
 def test_every_chapter_runs_under_exactly_the_attendee_policy(attendee):

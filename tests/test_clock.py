@@ -6,7 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from helpers import clock, history
+from helpers import history
+from kitformats import clock
 
 
 def test_instants_are_written_in_utc_to_the_millisecond():

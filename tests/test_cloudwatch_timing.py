@@ -22,8 +22,8 @@ from notebook_source import SOURCES
 
 from helpers import cloudwatch, dynamodb, reconciliation
 from helpers.errors import WorkshopError
-from helpers.local import profile
-from helpers.local.alarms import evaluator
+from localcloud import profile
+from localcloud.cloudwatch.alarms import evaluator
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALE = 0.2  # the shortest delay (log ingestion, 0.2 s) stays long against a loaded machine's jitter

@@ -7,7 +7,7 @@ import uuid
 import boto3
 import pytest
 
-from helpers.local import dynamodb_fast_paths
+from localcloud.dynamodb import fast_paths as dynamodb_fast_paths
 
 ITEM = {
     "n": {"N": "12.50"},

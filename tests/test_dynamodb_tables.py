@@ -10,7 +10,7 @@ import pytest
 from aws_errors import error_of
 from botocore.exceptions import ClientError
 
-from helpers.local import profile
+from localcloud import profile
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers.local.filter_patterns import FilterPatternError, compile_pattern
+from localcloud.logs.filter_patterns import FilterPatternError, compile_pattern
 
 
 def matching(pattern: str, messages: list[str]) -> list[str]:
@@ -441,7 +441,7 @@ def test_malformed_patterns_raise_a_filter_pattern_error_naming_the_problem(patt
 def test_the_local_cloud_answers_a_malformed_pattern_with_invalid_parameter_and_the_engine_s_message():
     from moto.logs.exceptions import InvalidParameterException
 
-    from helpers.local.filter_patterns.hooks import compile_or_refuse
+    from localcloud.logs.filter_patterns.hooks import compile_or_refuse
 
     with pytest.raises(FilterPatternError) as engine:
         compile_pattern("{ $.a = }")

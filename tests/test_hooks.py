@@ -1,4 +1,4 @@
-"""The one way the local cloud patches moto (helpers/local/hooks.py)."""
+"""The one way the local cloud patches moto (localcloud/patching.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from types import ModuleType
 
 import pytest
 
-from helpers.local import hooks
+from localcloud import patching
 
 
 class Target:
@@ -21,7 +21,7 @@ def fresh() -> type:
 
 def test_a_hook_replaces_the_method_and_can_call_moto_s_original():
     cls = fresh()
-    hooks.patch(
+    patching.patch(
         cls,
         "method",
         ["self", "a", "b"],
@@ -32,56 +32,56 @@ def test_a_hook_replaces_the_method_and_can_call_moto_s_original():
 
 def test_a_hook_whose_target_signature_changed_fails_loudly():
     cls = fresh()
-    with pytest.raises(hooks.HookError, match="moto changed"):
-        hooks.patch(cls, "method", ["self", "a", "b", "c"], lambda original: original)
+    with pytest.raises(patching.HookError, match="moto changed"):
+        patching.patch(cls, "method", ["self", "a", "b", "c"], lambda original: original)
 
 
 def test_a_hook_on_a_missing_target_fails_loudly():
-    with pytest.raises(hooks.HookError, match="no"):
-        hooks.patch(fresh(), "gone", ["self"], lambda original: original)
+    with pytest.raises(patching.HookError, match="no"):
+        patching.patch(fresh(), "gone", ["self"], lambda original: original)
 
 
 def test_installing_a_hook_twice_patches_once():
     cls = fresh()
     make = lambda original: lambda self, a, b: ("hooked", original(self, a, b))  # noqa: E731
-    hooks.patch(cls, "method", ["self", "a", "b"], make)
-    hooks.patch(cls, "method", ["self", "a", "b"], make)
+    patching.patch(cls, "method", ["self", "a", "b"], make)
+    patching.patch(cls, "method", ["self", "a", "b"], make)
     assert cls().method(1, 2) == ("hooked", ("original", 1, 2))
 
 
 def test_original_finds_moto_s_method_behind_a_hook():
     cls = fresh()
-    hooks.patch(cls, "method", ["self", "a", "b"], lambda original: lambda self, a, b: None)
-    assert hooks.original(cls, "method") is Target.method
+    patching.patch(cls, "method", ["self", "a", "b"], lambda original: lambda self, a, b: None)
+    assert patching.original(cls, "method") is Target.method
 
 
 def test_an_action_moto_already_implements_is_not_overwritten():
     cls = type("Responses", (), {"describe_things": lambda self: "moto's"})
-    with pytest.raises(hooks.HookError, match="now implements"):
-        hooks.add_action(cls, "describe_things", lambda self: "ours")
+    with pytest.raises(patching.HookError, match="now implements"):
+        patching.add_action(cls, "describe_things", lambda self: "ours")
 
 
 def test_another_moto_version_is_refused(monkeypatch):
     import moto
 
     monkeypatch.setattr(moto, "__version__", "9.9.9")
-    with pytest.raises(hooks.HookError, match="9.9.9"):
-        hooks.check_moto()
+    with pytest.raises(patching.HookError, match="9.9.9"):
+        patching.check_moto()
 
 
 def test_requirements_pin_the_moto_version_the_hooks_were_written_against():
     requirements = (Path(__file__).resolve().parents[1] / "requirements.txt").read_text()
-    assert f"moto[server]=={hooks.MOTO_VERSION}\n" in requirements
+    assert f"moto[server]=={patching.MOTO_VERSION}\n" in requirements
 
 
 def test_two_modules_hooking_the_same_method_both_take_effect():
     cls = fresh()
     first = lambda original: lambda self, a, b: ("first", original(self, a, b))  # noqa: E731
     second = lambda original: lambda self, a, b: ("second", original(self, a, b))  # noqa: E731
-    hooks.patch(cls, "method", ["self", "a", "b"], first)
-    hooks.patch(cls, "method", ["self", "a", "b"], second)
+    patching.patch(cls, "method", ["self", "a", "b"], first)
+    patching.patch(cls, "method", ["self", "a", "b"], second)
     assert cls().method(1, 2) == ("second", ("first", ("original", 1, 2)))
-    assert hooks.original(cls, "method") is Target.method
+    assert patching.original(cls, "method") is Target.method
 
 
 class Responses:
@@ -92,7 +92,7 @@ class Responses:
 
 def test_an_inherited_staticmethod_is_hooked_on_the_subclass_and_stays_static():
     cls = type("LambdaResponses", (Responses,), {})
-    hooks.patch(
+    patching.patch(
         cls,
         "enrich",
         ["headers", "body"],
@@ -100,31 +100,31 @@ def test_an_inherited_staticmethod_is_hooked_on_the_subclass_and_stays_static():
     )
     assert cls().enrich({}, "b") == ("hooked", ({}, "b"))
     assert Responses.enrich({}, "b") == ({}, "b")
-    assert hooks.original(cls, "enrich") is Responses.__dict__["enrich"].__func__
+    assert patching.original(cls, "enrich") is Responses.__dict__["enrich"].__func__
 
 
 def test_an_inherited_classmethod_stays_a_classmethod():
     base = type("Base", (), {"make": classmethod(lambda cls, x: (cls.__name__, x))})
     cls = type("Sub", (base,), {})
-    hooks.patch(cls, "make", ["cls", "x"], lambda original: lambda cls, x: ("hooked", original(cls, x)))
+    patching.patch(cls, "make", ["cls", "x"], lambda original: lambda cls, x: ("hooked", original(cls, x)))
     assert cls.make(1) == ("hooked", ("Sub", 1))
 
 
 def test_every_applied_hook_is_recorded_with_the_parameters_it_relies_on():
     cls = fresh()
-    hooks.patch(cls, "method", ["self", "a"], lambda original: original, prefix=True)
-    assert hooks.applied()[-1] == hooks.Hook(cls, "method", ("self", "a"), True)
+    patching.patch(cls, "method", ["self", "a"], lambda original: original, prefix=True)
+    assert patching.applied()[-1] == patching.Hook(cls, "method", ("self", "a"), True)
 
 
-def moto_hooks() -> list[hooks.Hook]:
+def moto_hooks() -> list[patching.Hook]:
     """The hooks the local cloud's modules applied to moto's classes."""
-    from helpers.local import server
+    from localcloud import server
 
     server.install_hooks()
-    return [hook for hook in hooks.applied() if module_of(hook.owner).startswith("moto.")]
+    return [hook for hook in patching.applied() if module_of(hook.owner).startswith("moto.")]
 
 
-def module_of(owner: hooks.Owner) -> str:
+def module_of(owner: patching.Owner) -> str:
     """The module a hooked class lives in, or the hooked module's own name."""
     return owner.__name__ if isinstance(owner, ModuleType) else owner.__module__
 
@@ -141,5 +141,5 @@ def test_a_moto_target_whose_signature_changed_fails_the_recorded_check(monkeypa
 
     [hook] = [h for h in moto_hooks() if (h.owner, h.name) == (CloudWatchBackend, "list_metrics")]
     monkeypatch.setattr(CloudWatchBackend, "list_metrics", lambda self, next_token: ([], None))
-    with pytest.raises(hooks.HookError, match="moto changed"):
+    with pytest.raises(patching.HookError, match="moto changed"):
         hook.check()

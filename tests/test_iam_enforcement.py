@@ -12,8 +12,9 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers.local import iam_policy, profile
-from helpers.local.iam_policy import ANY, Decision
+from localcloud import profile
+from localcloud.iam import policy as iam_policy
+from localcloud.iam.policy import ANY, Decision
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers.local.lambda_pythons import find
+from localcloud.awslambda.pythons import find
 
 ROOT = Path(__file__).resolve().parents[1]
 CHECK = ROOT / "tools" / "check_python.py"

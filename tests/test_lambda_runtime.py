@@ -846,7 +846,8 @@ SLEEPER = """
 @pytest.fixture()
 def account_quota():
     """Set the account's concurrent-executions quota for one test: account_quota(n) leaves n unreserved."""
-    from helpers.local import lambda_runtime, profile
+    from localcloud import profile
+    from localcloud.awslambda import runtime as lambda_runtime
 
     current = profile.current()
 
@@ -929,7 +930,7 @@ def test_an_event_beyond_the_account_quota_is_accepted_and_runs_when_a_slot_free
 
 
 def test_a_handler_runs_on_its_runtimes_python_version_when_the_machine_has_it(aws, deploy):
-    from helpers.local import lambda_pythons
+    from localcloud.awslambda import pythons as lambda_pythons
 
     if lambda_pythons.interpreter("python3.13") == sys.executable and sys.version_info[:2] != (3, 13):
         pytest.skip("no Python 3.13 on this machine: handlers run on the kit's own Python")
@@ -938,7 +939,7 @@ def test_a_handler_runs_on_its_runtimes_python_version_when_the_machine_has_it(a
 
 
 def test_a_runtime_whose_python_is_missing_runs_on_the_kits_own_and_says_so():
-    from helpers.local import lambda_pythons
+    from localcloud.awslambda import pythons as lambda_pythons
 
     assert lambda_pythons.interpreter("python3.99") == sys.executable
     assert "no Python 3.99 on this machine" in lambda_pythons.describe("python3.99")

@@ -1,4 +1,4 @@
-"""Lambda's runtime lifecycle: deprecated runtimes refused as AWS refuses them (helpers/local/lambda_runtimes.py)."""
+"""Lambda's runtime lifecycle: deprecated runtimes refused as AWS refuses them (localcloud/awslambda/runtimes.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 from notebook_source import SOURCES
 
-from helpers.local import lambda_runtimes
+from localcloud.awslambda import runtimes as lambda_runtimes
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUST = {

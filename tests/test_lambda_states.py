@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from notebook_source import SOURCES
 
 from helpers import awslambda
-from helpers.local import profile
+from localcloud import profile
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -1,12 +1,14 @@
-"""The local cloud's layout: each behaviour package is an engine that needs no moto, and its hooks.py.
+"""The code's layout: the local cloud is its own package, a folder per AWS service, engines apart from hooks.
 
-As moto keeps `logs/logs_query/` apart from `models.py`, a behaviour with an engine of its own is a
-package under helpers/local/: its modules import without moto (pure, tested alone), and `hooks.py`
-is the one module of the package that puts it into moto, installed by the server.
+As moto keeps `logs/logs_query/` apart from `models.py`, every folder of localcloud/ holds engine
+modules that import without moto (pure, tested alone) and at most one `hooks.py`, the module that
+puts them into moto, installed by the server. The kit (helpers/) reaches the local cloud only
+through its client (localcloud/client.py), and the local cloud imports nothing of the kit's.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -16,31 +18,81 @@ from pathlib import Path
 
 import pytest
 
-from helpers.local import server
+from localcloud import server
 
 ROOT = Path(__file__).resolve().parents[1]
-LOCAL = ROOT / "helpers" / "local"
-PACKAGES = sorted(path.parent.name for path in LOCAL.glob("*/hooks.py"))
+LOCAL = ROOT / "localcloud"
+SERVICES = {
+    "awslambda",
+    "calls",
+    "cloudwatch",
+    "dynamodb",
+    "iam",
+    "logs",
+    "sagemaker",
+    "servicequotas",
+    "sns",
+    "sqs",
+}
+FOLDERS = sorted(path.parent for path in LOCAL.rglob("__init__.py") if path.parent != LOCAL)
+PATCHES = re.compile(r"\bpatching\.(patch|add_action)\(")
+# Modules that still mix engine logic with patching, to be split into an engine and hooks.py.
+# The list only shrinks: a test below fails when one of them no longer patches.
+MIXED = {
+    "awslambda/states.py",
+    "awslambda/runtimes.py",
+    "calls/log.py",
+    "dynamodb/fast_paths.py",
+    "dynamodb/tables.py",
+    "iam/enforcement.py",
+    "logs/ingestion.py",
+    "sagemaker/endpoints.py",
+    "servicequotas/quotas.py",
+    "sns/delivery.py",
+    "sqs/queues.py",
+}
 
 
-def engine_modules(package: str) -> list[str]:
-    """The package's modules other than its hooks, as importable names."""
-    folder = LOCAL / package
-    names = [f"helpers.local.{package}.{path.stem}" for path in sorted(folder.glob("*.py"))]
-    return [name.removesuffix(".__init__") for name in names if not name.endswith(".hooks")]
+def module_name(path: Path) -> str:
+    """The importable name of a file under the repository root."""
+    return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
 
 
-def test_the_local_cloud_has_behaviour_packages():
-    assert {"alarms", "filter_patterns", "logs_insights", "metric_filters", "metric_statistics"} <= set(
-        PACKAGES
-    )
+def imports_of(path: Path) -> set[str]:
+    """Every module name a file imports (absolute or relative), at any depth of its code."""
+    found: set[str] = set()
+    package = module_name(path).rpartition(".")[0] if path.name != "__init__.py" else module_name(path)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_a_behaviour_s_engine_imports_without_moto(package):
+def engine_modules(folder: Path) -> list[str]:
+    """The folder's modules other than its hooks and the mixed ones, as importable names."""
+    return [
+        module_name(path)
+        for path in sorted(folder.glob("*.py"))
+        if path.name != "hooks.py" and str(path.relative_to(LOCAL)) not in MIXED
+    ]
+
+
+def test_the_local_cloud_has_a_folder_per_service():
+    assert {path.name for path in LOCAL.iterdir() if (path / "__init__.py").is_file()} == SERVICES
+
+
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: str(p.relative_to(LOCAL)))
+def test_a_folder_s_engine_imports_without_moto(folder):
     script = (
         "import importlib, json, sys\n"
-        f"for name in {engine_modules(package)!r}: importlib.import_module(name)\n"
+        f"for name in {engine_modules(folder)!r}: importlib.import_module(name)\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] == 'moto')))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -51,20 +103,68 @@ def test_a_behaviour_s_engine_imports_without_moto(package):
     assert json.loads(done.stdout) == []
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_a_behaviour_s_hooks_are_installed_by_the_server(package):
-    assert f"helpers.local.{package}.hooks" in server.HOOK_MODULES
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: str(p.relative_to(LOCAL)))
+def test_only_a_folder_s_hooks_module_patches_moto(folder):
+    for path in folder.glob("*.py"):
+        if path.name != "hooks.py" and str(path.relative_to(LOCAL)) not in MIXED:
+            assert not PATCHES.search(path.read_text()), f"{path.relative_to(ROOT)} patches moto"
 
 
-@pytest.mark.parametrize("package", PACKAGES)
-def test_only_a_behaviour_s_hooks_module_patches_moto(package):
-    patching = re.compile(r"\bhooks\.(patch|add_action)\(")
-    for path in (LOCAL / package).glob("*.py"):
-        if path.name != "hooks.py":
-            assert not patching.search(path.read_text()), f"{path.relative_to(ROOT)} patches moto"
+@pytest.mark.parametrize("mixed", sorted(MIXED))
+def test_a_module_listed_as_mixed_still_patches(mixed):
+    assert PATCHES.search((LOCAL / mixed).read_text()), f"{mixed} no longer patches: drop it from MIXED"
 
 
-def test_every_hook_module_the_server_installs_exists():
-    for name in server.HOOK_MODULES:
-        parts = name.split(".")[2:]
-        assert (LOCAL.joinpath(*parts).with_suffix(".py")).is_file(), name
+def test_every_hooks_module_is_installed_by_the_server():
+    hooks = {module_name(path) for path in LOCAL.rglob("hooks.py")}
+    assert hooks <= set(server.HOOK_MODULES)
+    assert {module_name(LOCAL / mixed) for mixed in MIXED} <= set(server.HOOK_MODULES)
+
+
+def test_the_local_cloud_imports_nothing_of_the_kit():
+    for path in LOCAL.rglob("*.py"):
+        kit = sorted(name for name in imports_of(path) if name.split(".")[0] == "helpers")
+        assert kit == [], f"{path.relative_to(ROOT)} imports {kit}"
+
+
+def test_the_kit_reaches_the_local_cloud_only_through_its_client():
+    for path in [*(ROOT / "helpers").rglob("*.py"), ROOT / "lambda" / "app.py"]:
+        inner = sorted(
+            name
+            for name in imports_of(path)
+            if name.split(".")[0] == "localcloud" and not re.fullmatch(r"localcloud(\.client(\.\w+)?)?", name)
+        )
+        assert inner == [], f"{path.relative_to(ROOT)} imports the local cloud's internals {inner}"
+
+
+def test_the_shared_formats_import_neither_side():
+    for path in (ROOT / "kitformats").rglob("*.py"):
+        roots = {name.split(".")[0] for name in imports_of(path)}
+        assert not roots & {"helpers", "localcloud"}, path
+
+
+@pytest.mark.parametrize("packages", [("localcloud", "kitformats")], ids=["localcloud"])
+def test_the_module_graph_has_no_cycle(packages):
+    files = [path for package in packages for path in (ROOT / package).rglob("*.py")]
+    names = {module_name(path): path for path in files}
+    graph = {
+        name: {target for target in imports_of(path) if target in names and target != name}
+        for name, path in names.items()
+    }
+    # Lazy imports inside functions are imports too; a package's __init__ importing its own modules is not a cycle.
+    for name in graph:
+        graph[name] = {t for t in graph[name] if not t.startswith(name + ".")}
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                raise AssertionError("import cycle: " + " -> ".join([*trail[trail.index(target) :], target]))
+            if target not in state:
+                visit(target, [*trail, target])
+        state[node] = 2
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])

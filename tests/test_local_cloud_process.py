@@ -1,4 +1,4 @@
-"""`python -m helpers.local up | down | status`: one background local cloud per port, found again by its pid."""
+"""`python -m localcloud up | down | status`: one background local cloud per port, found again by its pid."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def free_port() -> int:
 
 
 class Cli:
-    """Runs `python -m helpers.local` with its own state directory and port."""
+    """Runs `python -m localcloud` with its own state directory and port."""
 
     def __init__(self, state_dir: Path, port: int) -> None:
         self.port = port
@@ -45,7 +45,7 @@ class Cli:
 
     def __call__(self, *args: str, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "helpers.local", *args], cwd=ROOT, env={**self.env, **env},
+            [sys.executable, "-m", "localcloud", *args], cwd=ROOT, env={**self.env, **env},
             capture_output=True, text=True, timeout=60,
         )  # fmt: skip
 
@@ -131,7 +131,7 @@ def test_status_shows_url_pid_uptime_and_the_profile_to_replay(running):
 def test_status_of_a_stopped_cloud_exits_3(cli):
     result = cli("status")
     assert result.returncode == 3
-    assert "not running" in result.stdout and "python -m helpers.local up" in result.stdout
+    assert "not running" in result.stdout and "python -m localcloud up" in result.stdout
 
 
 def test_down_stops_the_cloud_by_its_pid(cli):
@@ -180,7 +180,7 @@ def test_killed_cloud_is_reported_dead(cli):
         time.sleep(0.05)
     result = cli("status")
     assert result.returncode == 3
-    assert f"is dead (pid {pid} is gone)" in result.stdout and "python -m helpers.local up" in result.stdout
+    assert f"is dead (pid {pid} is gone)" in result.stdout and "python -m localcloud up" in result.stdout
 
 
 def test_up_recovers_a_killed_cloud(cli):
@@ -224,7 +224,7 @@ def test_lambda_in_the_background_cloud_calls_that_cloud(cli):
 
 
 def test_two_simultaneous_ups_start_one_cloud(cli):
-    command = [sys.executable, "-m", "helpers.local", "up"]
+    command = [sys.executable, "-m", "localcloud", "up"]
     first, second = (
         subprocess.Popen(
             command, cwd=ROOT, env=cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -244,7 +244,7 @@ def test_health_path_identifies_the_kit(running):
 
 
 def test_up_restarts_a_cloud_started_from_older_kit_code(monkeypatch, tmp_path):
-    from helpers.local import process
+    from localcloud import client as process
 
     monkeypatch.setenv("WORKSHOP_STATE_DIR", str(tmp_path))
     port = _free_port_for_restart()

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 from notebook_source import assigned
 
-from helpers.local.logs_insights import (
+from localcloud.logs.insights import (
     QuerySyntaxError,
     event_record,
     format_time,
@@ -123,7 +123,7 @@ def inference(request_id: str, status: str, latency: float, model_latency: float
 def report(
     request_id: str, duration: float, billed: int, memory: int, used: int, init: float | None = None
 ) -> str:
-    """A Lambda REPORT line as helpers/local/lambda_runtime/reports.py writes it."""
+    """A Lambda REPORT line as localcloud/awslambda/runtime/reports.py writes it."""
     line = (
         f"REPORT RequestId: {request_id}\tDuration: {duration:.2f} ms\tBilled Duration: {billed} ms\t"
         f"Memory Size: {memory} MB\tMax Memory Used: {used} MB"

@@ -1,4 +1,4 @@
-"""The metric statistics engine (helpers/local/metric_statistics/) on its own, without moto."""
+"""The metric statistics engine (localcloud/cloudwatch/statistics/) on its own, without moto."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from helpers.local import metric_statistics
+from localcloud.cloudwatch import statistics as metric_statistics
 
 ROOT = Path(__file__).resolve().parents[1]
 START = datetime(2024, 1, 1, 12, 0)

@@ -14,7 +14,7 @@ from kit_world import any_error_alarm, execution_role, serverless_endpoint
 from lambda_events import rest_event
 
 from helpers import awslambda, dynamodb, model
-from helpers.local.alarms import evaluator
+from localcloud.cloudwatch.alarms import evaluator
 
 REGION = "us-east-1"
 PREFIX = f"pipe{uuid.uuid4().hex[:6]}"

@@ -20,7 +20,7 @@ from lambda_events import rest_event
 from notebook_source import assigned
 
 from helpers import awslambda, dynamodb, iam, model
-from helpers.local.alarms import evaluator
+from localcloud.cloudwatch.alarms import evaluator
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from helpers import policy
 from helpers.errors import explain
-from helpers.local import iam_policy
+from localcloud.iam import policy as iam_policy
 
 EXAMPLE = {"prefix": "ana", "account": "111122223333", "region": "eu-west-1"}
 
@@ -158,7 +158,7 @@ def test_a_denial_becomes_a_message_naming_the_action_and_resource(action, arn, 
     assert action.partition(":")[2].lower() in message.lower() and f"on {arn}." in message
 
 
-# The recording the policy is made from: the local cloud's call log (helpers/local/call_log.py)
+# The recording the policy is made from: the local cloud's call log (localcloud/calls/log.py)
 
 
 @pytest.fixture()

@@ -13,7 +13,7 @@ from notebook_source import SOURCES
 
 from helpers import preflight
 from helpers.__main__ import main
-from helpers.local import profile
+from localcloud import profile
 
 
 @pytest.fixture()
@@ -151,9 +151,7 @@ def test_the_command_reads_the_local_clouds_quota_from_its_setting(tmp_path):
             timeout=120,
         )
     finally:
-        subprocess.run(
-            [sys.executable, "-m", "helpers.local", "down"], env=env, cwd=ROOT, capture_output=True
-        )
+        subprocess.run([sys.executable, "-m", "localcloud", "down"], env=env, cwd=ROOT, capture_output=True)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAIL  SageMaker total serverless concurrency (L-96300102)" in done.stdout
     assert "below the 15 that 3 attendees need" in done.stdout

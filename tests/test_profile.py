@@ -1,4 +1,4 @@
-"""The local cloud's timing profile and account quotas (helpers/local/profile.py)."""
+"""The local cloud's timing profile and account quotas (localcloud/profile.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helpers.local import profile
-from helpers.local.process import _restart_reason
+from localcloud import profile
+from localcloud.client import _restart_reason
 
 
 def aws(seed: int = 7, scale: float = 1.0) -> profile.Profile:
@@ -103,7 +103,7 @@ def test_a_random_seed_is_chosen_and_reported_when_none_is_set():
 
 
 def test_a_running_local_cloud_of_another_profile_is_restarted(monkeypatch):
-    from helpers.local.server import code_version
+    from localcloud.client import code_version
 
     monkeypatch.setenv("WORKSHOP_LOCAL_PROFILE", "aws")
     running = {"code": code_version(), **profile.from_env({}).describe()}
@@ -111,7 +111,7 @@ def test_a_running_local_cloud_of_another_profile_is_restarted(monkeypatch):
 
 
 def test_a_running_local_cloud_of_the_wanted_profile_is_kept(monkeypatch):
-    from helpers.local.server import code_version
+    from localcloud.client import code_version
 
     for name in (
         "WORKSHOP_LOCAL_PROFILE",
@@ -126,14 +126,14 @@ def test_a_running_local_cloud_of_the_wanted_profile_is_kept(monkeypatch):
 def test_a_change_inside_a_behaviour_package_makes_the_running_local_cloud_stale(tmp_path):
     import shutil
 
-    import helpers.local
-    from helpers.local.server import code_version
+    import localcloud
+    from localcloud.client import code_version
 
-    kit = Path(helpers.local.__file__).resolve().parents[1]
-    local = tmp_path / "helpers" / "local"
-    shutil.copytree(kit / "local", local, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(kit / "model.py", local.parent)
+    root = Path(localcloud.__file__).resolve().parents[1]
+    for package in ("localcloud", "kitformats"):
+        shutil.copytree(root / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    local = tmp_path / "localcloud"
     before = code_version(local)
-    engine = local / "logs_insights" / "evaluator.py"
+    engine = local / "logs" / "insights" / "evaluator.py"
     engine.write_text(engine.read_text() + "\n# changed\n")
     assert code_version(local) != before

@@ -146,7 +146,7 @@ def test_a_region_without_the_xgboost_image_is_refused_with_nearby_regions():
 
 
 def test_prepare_refuses_the_region_before_anything_is_created(monkeypatch):
-    from helpers.local import process
+    from localcloud import client as process
 
     def no_cloud(*a, **kw):
         raise AssertionError("the local cloud was started for a refused region")

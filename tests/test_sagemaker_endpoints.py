@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from helpers import model
-from helpers.local import profile
+from localcloud import profile
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:1.7-1"
 # The built-in XGBoost image of each region the tests use (the SDK's registry; a wrong one fails the endpoint).
@@ -520,7 +520,7 @@ def test_ensure_endpoint_says_what_to_do_beyond_the_serverless_quota(cloud, good
     from moto.sagemaker.models import sagemaker_backends
 
     from helpers.errors import WorkshopError
-    from helpers.local import sagemaker_endpoints
+    from localcloud.sagemaker import endpoints as sagemaker_endpoints
 
     used = sagemaker_endpoints._in_use(sagemaker_backends["123456789012"]["us-east-1"])
     old = use_profile("local", serverless_quota=used + 4)

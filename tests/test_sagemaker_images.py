@@ -14,7 +14,7 @@ from botocore.config import Config
 from sagemaker.core import image_uris  # the SDK's own answer: the reference
 
 from helpers import model
-from helpers.local import sagemaker_images
+from localcloud.sagemaker import images as sagemaker_images
 
 ACCOUNT = "123456789012"
 VERSION = "1.7-1"

@@ -26,7 +26,7 @@ def test_importing_the_kit_and_starting_the_local_cloud_does_not_import_the_sdk(
         import helpers
         from helpers import (awslambda, cloudwatch, dynamodb, history, iam, inventory, logs, model, s3, sagemaker,
                              session, show, traffic)
-        from helpers.local.server import InProcessCloud, install_hooks
+        from localcloud.server import InProcessCloud, install_hooks
         install_hooks()
         cloud = InProcessCloud(port=0).start()
         cloud.stop()

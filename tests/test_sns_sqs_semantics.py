@@ -15,8 +15,8 @@ from botocore.exceptions import ClientError
 from helpers import sns as kit_sns
 from helpers import sqs as kit_sqs
 from helpers.errors import WorkshopError
-from helpers.local import profile
-from helpers.local import sqs as local_sqs
+from localcloud import profile
+from localcloud.sqs import queues as local_sqs
 
 
 @pytest.fixture()

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
-from helpers.dynamodb import without_none
+from kitformats.dynamodb_json import without_none
 
 # Attribute -> (DynamoDB type tag, column kind). Kinds: str, cat, time, float, int, bool, list.
 SCHEMA: dict[str, tuple[str, str]] = {

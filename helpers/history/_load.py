@@ -19,9 +19,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from helpers import clock, session
+from helpers import session
 from helpers.config import METADATA_INDEX
 from helpers.history._arrow import ColumnBuffer, items_to_arrow, parse_page, tags
+from kitformats import clock
 
 INDEX_NAME = METADATA_INDEX
 

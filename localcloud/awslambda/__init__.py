@@ -1,0 +1,1 @@
+"""awslambda: the local cloud's behaviours for this AWS service."""

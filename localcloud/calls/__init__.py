@@ -1,0 +1,1 @@
+"""calls: the local cloud's behaviours for this AWS service."""

@@ -1,0 +1,1 @@
+"""cloudwatch: the local cloud's behaviours for this AWS service."""

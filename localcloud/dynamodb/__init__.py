@@ -1,0 +1,1 @@
+"""dynamodb: the local cloud's behaviours for this AWS service."""

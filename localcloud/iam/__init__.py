@@ -1,0 +1,1 @@
+"""iam: the local cloud's behaviours for this AWS service."""

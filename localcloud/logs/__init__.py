@@ -1,0 +1,1 @@
+"""logs: the local cloud's behaviours for this AWS service."""

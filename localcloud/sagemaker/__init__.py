@@ -1,0 +1,1 @@
+"""sagemaker: the local cloud's behaviours for this AWS service."""

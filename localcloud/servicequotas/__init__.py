@@ -1,0 +1,1 @@
+"""servicequotas: the local cloud's behaviours for this AWS service."""

@@ -1,0 +1,1 @@
+"""sns: the local cloud's behaviours for this AWS service."""

@@ -1,0 +1,1 @@
+"""sqs: the local cloud's behaviours for this AWS service."""
