@@ -143,7 +143,11 @@ def test_the_shared_formats_import_neither_side():
         assert not roots & {"helpers", "localcloud"}, path
 
 
-@pytest.mark.parametrize("packages", [("localcloud", "kitformats")], ids=["localcloud"])
+@pytest.mark.parametrize(
+    "packages",
+    [("localcloud", "kitformats"), ("helpers", "localcloud", "kitformats")],
+    ids=["localcloud", "kit"],
+)
 def test_the_module_graph_has_no_cycle(packages):
     files = [path for package in packages for path in (ROOT / package).rglob("*.py")]
     names = {module_name(path): path for path in files}
