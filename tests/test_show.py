@@ -84,9 +84,10 @@ def test_no_notebook_writes_a_local_cloud_url_into_its_source():
 
 def test_the_history_summary_fits_the_notebook():
     from helpers import history
+    from helpers.history import _arrow
 
     rng = pd.date_range("2026-11-20", periods=200, freq="17min", tz="UTC")
-    frame = history.empty_frame().reindex(range(len(rng)))
+    frame = _arrow.empty_frame().reindex(range(len(rng)))
     frame["timestamp"] = rng
     frame["modelVersion"] = pd.Categorical(["1", "2"] * 100)
     frame["variantName"] = pd.Categorical(["AllTraffic"] * 150 + ["Canary"] * 50)

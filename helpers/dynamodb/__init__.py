@@ -6,9 +6,9 @@ its unprocessed items retried) and ``backfill`` (failed writes replayed from the
 The IAM wildcard check that 8.1 runs on the role's policies is helpers.iam's.
 """
 
-from helpers.dynamodb.backfill import backfill_from_logs, failure_record
+from helpers.dynamodb.backfill import backfill_from_logs
 from helpers.dynamodb.batches import BatchWriteError, batch_write
-from helpers.dynamodb.records import get_record, plain, put_record
+from helpers.dynamodb.records import plain
 from helpers.dynamodb.tables import TableMismatchError, ensure_table
 from helpers.iam import wildcard_violations
 
@@ -18,9 +18,6 @@ __all__ = [
     "backfill_from_logs",
     "batch_write",
     "ensure_table",
-    "failure_record",
-    "get_record",
     "plain",
-    "put_record",
     "wildcard_violations",
 ]
