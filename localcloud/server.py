@@ -26,6 +26,7 @@ from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hook
 from localcloud.dynamodb import fast_paths as dynamodb_fast_paths
 from localcloud.dynamodb import tables as dynamodb_tables
 from localcloud.iam import enforcement as iam_enforcement
+from localcloud.iam import hooks as iam_hooks
 from localcloud.logs import ingestion as logs_ingestion
 from localcloud.logs.filter_patterns import hooks as logs_filter_patterns_hooks
 from localcloud.logs.insights import hooks as logs_insights_hooks
@@ -56,13 +57,14 @@ HOOKS: tuple[ModuleType, ...] = (
     dynamodb_fast_paths,
     sns_delivery,
     sqs_queues,
+    iam_hooks,
     iam_enforcement,
     calls_log,
     servicequotas_quotas,
 )
 HOOK_MODULES = tuple(module.__name__ for module in HOOKS)
-# AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.
-os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+# AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...): localcloud.iam.hooks builds
+# each from moto's catalogue when it is first named, whatever MOTO_IAM_LOAD_MANAGED_POLICIES says.
 _installed = False
 
 

@@ -147,6 +147,6 @@ def install() -> None:
 
 def _import_model_libraries() -> None:
     """Import what predicting needs, so the first InvokeEndpoint does not wait for it."""
-    import xgboost  # noqa: F401
+    from kitformats import model_artifact
 
-    from kitformats import model_artifact  # noqa: F401
+    model_artifact.import_xgboost()
