@@ -12,15 +12,12 @@ import uuid
 
 import boto3
 import pytest
+from kit_world import execution_role
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 
 from localcloud.iam import managed_policies
 
 BASIC = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-})  # fmt: skip
 
 
 @pytest.fixture()
@@ -32,7 +29,7 @@ def iam(local_cloud):
 def role(iam):
     """A new role's name."""
     name = f"fn-{uuid.uuid4().hex[:12]}"
-    iam.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST)
+    execution_role(iam, name, "lambda.amazonaws.com")
     return name
 
 

@@ -15,11 +15,11 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
-from kit_world import execution_role, serverless_endpoint
+from kit_world import records_table, served_model
 from lambda_events import rest_event
 from notebook_source import assigned
 
-from helpers import awslambda, dynamodb, iam, model
+from helpers import awslambda, iam, model
 from localcloud.cloudwatch.alarms import evaluator
 
 REGION = "us-east-1"
@@ -39,28 +39,10 @@ def aws(local_cloud):
 @pytest.fixture(scope="module")
 def stack(aws):
     """Model, endpoint and table as the notebooks build them; the function's role has 00_setup's policies only."""
-    trained = model.train()
-    bucket = f"{PREFIX}-artifacts"
-    aws["s3"].create_bucket(Bucket=bucket)
-    aws["s3"].put_object(Bucket=bucket, Key="models/model.tar.gz", Body=trained.artifact)
-    sagemaker_role = execution_role(
-        aws["iam"],
-        f"{PREFIX}-sagemaker",
-        "sagemaker.amazonaws.com",
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"},
-    )
-    serverless_endpoint(aws["sagemaker"], PREFIX, sagemaker_role, f"s3://{bucket}/models/model.tar.gz")
+    trained = served_model(aws, PREFIX, key="models/model.tar.gz")
     endpoint = aws["sagemaker"].describe_endpoint(EndpointName=f"{PREFIX}-endpoint")
     table = f"{PREFIX}-records"
-    metadata_table = dynamodb.ensure_table(
-        {
-            "TableName": table,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-        },
-        client=aws["dynamodb"],
-    )
+    metadata_table = records_table(aws["dynamodb"], table)
 
     # 00_setup's role: trust, basic execution, the endpoint's invoke policy; 8.1's write policy left out.
     role = f"{PREFIX}-role"
