@@ -253,7 +253,7 @@ def test_alarm_evaluation_does_not_see_an_unpublished_datapoint(aws_timing, log_
 
 
 def test_each_alarm_is_due_once_per_interval_at_its_own_phase():
-    schedule = evaluator.Schedule(shares={"a": 0.25, "b": 0.75})
+    schedule = evaluator.Schedule(offset={"a": 0.25, "b": 0.75}.__getitem__)
     interval = 2.0
     due_at = {"a": [], "b": []}
     for step in range(1, 400):

@@ -20,7 +20,7 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 
-from localcloud import patching
+from localcloud import patching, profile
 from localcloud.awslambda import states as lambda_states
 from localcloud.awslambda.runtime.concurrency import TooManyRequests
 from localcloud.awslambda.runtime.invocations import runtime, started
@@ -52,7 +52,7 @@ def _invoke_in_runtime(original: Callable[..., Any]) -> Callable[..., bytes]:
         # Pending refuses the Invoke API (internal triggers pass no headers); an update runs the previous version
         fn = lambda_states.serving(self, trigger=not request_headers)
         try:
-            return runtime().invoke(fn, body, request_headers, response_headers)
+            return runtime(profile.current).invoke(fn, body, request_headers, response_headers)
         except TooManyRequests as exc:
             raise TooManyRequestsException(exc.args[0]) from None
 
