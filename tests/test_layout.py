@@ -110,6 +110,15 @@ def test_only_a_folder_s_hooks_module_patches_moto(folder):
             assert not PATCHES.search(path.read_text()), f"{path.relative_to(ROOT)} patches moto"
 
 
+@pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: str(p.relative_to(LOCAL)))
+def test_a_folder_s_engine_is_given_the_profile_rather_than_reading_it(folder):
+    """Engines receive the profile in force (or what they need of it) from their hooks; only hooks read
+    localcloud.profile's process-wide one."""
+    for path in folder.glob("*.py"):
+        if path.name != "hooks.py" and str(path.relative_to(LOCAL)) not in MIXED:
+            assert "profile.current(" not in path.read_text(), f"{path.relative_to(ROOT)} reads the profile"
+
+
 @pytest.mark.parametrize("mixed", sorted(MIXED))
 def test_a_module_listed_as_mixed_still_patches(mixed):
     assert PATCHES.search((LOCAL / mixed).read_text()), f"{mixed} no longer patches: drop it from MIXED"
