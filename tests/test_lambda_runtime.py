@@ -919,3 +919,17 @@ def test_a_runtime_whose_python_is_missing_runs_on_the_kits_own_and_says_so():
     assert lambda_pythons.interpreter("python3.99") == sys.executable
     assert "no Python 3.99 on this machine" in lambda_pythons.describe("python3.99")
     assert lambda_pythons.wanted_version("nodejs22.x") is None
+
+
+def test_a_cold_start_leaves_boto3_compiled_for_the_runtime_s_python(aws, deploy):
+    """AWS's runtime ships boto3 compiled; the worker writes no bytecode (-B), so the local cloud compiles
+    the runtime's packages for the runtime's Python once instead of at every cold start."""
+    from localcloud.awslambda import pythons as lambda_pythons
+    from localcloud.awslambda.runtime import packages
+
+    invoke(aws, deploy(COUNTER))
+    tag = packages.cache_tag(lambda_pythons.interpreter("python3.13"))
+    assert tag.startswith("cpython-")
+    assert [
+        folder.name for folder in packages._package_folders() if not packages._compiled(folder, tag)
+    ] == []
