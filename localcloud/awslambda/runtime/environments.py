@@ -92,6 +92,11 @@ class Worker:
         self.log_file.close()
 
 
+def prepare_python(run_time: str) -> None:
+    """Ready a runtime's Python for cold starts: find it and compile the runtime's packages for it."""
+    compile_for(lambda_pythons.interpreter(run_time))
+
+
 def start(fn: LambdaFunction, key: EnvKey, code: Path) -> Worker:
     """A new (cold) execution environment for fn running the code unpacked in code, once it said hello."""
     version = str(fn.version)
