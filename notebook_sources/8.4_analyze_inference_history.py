@@ -11,7 +11,7 @@
 # to find latency regressions and error bursts in the records, how to check the records against
 # CloudWatch's counts, and what a production pipeline still needs beyond this chapter.
 #
-# **How long:** about 20 minutes. The cells run in under a minute on the local cloud and in about
+# **How long:** about 20 minutes. The cells run in about a minute on the local cloud and in about
 # 3 minutes on AWS, where CloudWatch publishes the counts the last step compares a minute or two late.
 #
 # **Contents:** [Before you start](#Before-you-start) ·

@@ -42,9 +42,9 @@ prefix = PREFIX or session.settings().prefix
 # %% [markdown]
 # ## Step 1 · What exists, and what it costs
 #
-# One row per resource. `USD/hour` is an estimate from the list prices in `helpers/resources/`
-# (one module per service, dated in `PRICES_AS_OF`): a serverless endpoint and on-demand tables
-# cost nothing while idle; alarms and the dashboard cost a little every hour they exist.
+# One row per resource. `USD/hour` is an estimate from AWS's us-east-1 list prices (their date is
+# printed with the total): a serverless endpoint and on-demand tables cost nothing while idle; alarms
+# and the dashboard cost a little every hour they exist.
 
 # %%
 before = inventory.collect(prefix)
