@@ -19,7 +19,7 @@
 # model, endpoint configuration and serverless endpoint, and a Lambda function allowed to call that
 # one endpoint.
 #
-# **How long:** about 10 minutes. The cells run in about 1 minute on the local cloud and 5 minutes
+# **How long:** about 15 minutes. The cells run in about 1 minute on the local cloud and 4 minutes
 # on AWS, where the endpoint alone takes a few minutes to create.
 #
 # **Contents:** [Before you start](#Before-you-start) ·

@@ -159,6 +159,14 @@ def test_each_notebook_opens_with_what_you_learn_how_long_it_takes_and_its_conte
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_each_notebook_says_how_long_it_takes_as_the_readme_does(notebook):
+    row = next(line for line in README.read_text().splitlines() if line.startswith(f"| `{notebook.stem}`"))
+    planned = re.search(r"(\d+) min \|$", row)
+    said = re.search(r"\*\*How long:\*\* about (\d+) minutes", markdown_cells(notebook)[0])
+    assert planned and said and planned[1] == said[1]
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
 def test_each_notebooks_contents_link_to_its_own_headings(notebook):
     contents = markdown_cells(notebook)[0].partition("**Contents:**")[2]
     targets = re.findall(r"\]\(#([^)]+)\)", contents)
