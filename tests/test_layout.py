@@ -39,17 +39,10 @@ PATCHES = re.compile(r"\bpatching\.(patch|add_action)\(")
 # Modules that still mix engine logic with patching, to be split into an engine and hooks.py.
 # The list only shrinks: a test below fails when one of them no longer patches.
 MIXED = {
-    "awslambda/states.py",
-    "awslambda/runtimes.py",
     "calls/log.py",
-    "dynamodb/fast_paths.py",
-    "dynamodb/tables.py",
     "iam/enforcement.py",
-    "logs/ingestion.py",
     "sagemaker/endpoints.py",
-    "servicequotas/quotas.py",
     "sns/delivery.py",
-    "sqs/queues.py",
 }
 
 
