@@ -34,7 +34,7 @@ MAX_JSON_DEPTH = 32
 LABEL_THRESHOLD = 0.5
 WRITE_ATTEMPTS = 3
 WRITE_BASE_DELAY_S = 0.02
-# Its own copy of helpers.dynamodb.RETRYABLE (+ TransactionConflict): the deployed file cannot import helpers.
+# Its own copy of helpers.dynamodb.records.RETRYABLE (+ TransactionConflict): the deployed file cannot import helpers.
 RETRYABLE_WRITE_ERRORS = frozenset(
     {
         "ProvisionedThroughputExceededException",
