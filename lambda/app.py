@@ -1,6 +1,6 @@
 """Chapter 8.2 inference handler: validate, ask the SageMaker endpoint, record the inference in DynamoDB.
 
-Contract (see the README): any event shape in, an API Gateway proxy response out (200, 400 or 502),
+Contract (see docs/design.md): any event shape in, an API Gateway proxy response out (200, 400 or 502),
 one conditional PutItem per request keyed by the request id, exactly one JSON log line per inference.
 Standard library plus boto3 only; clients are created on first use and reused while the
 environment stays warm.
