@@ -24,6 +24,7 @@ from localcloud.cloudwatch.alarms import hooks as cloudwatch_alarms_hooks
 from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hooks
 from localcloud.dynamodb import hooks as dynamodb_hooks
 from localcloud.iam import enforcement as iam_enforcement
+from localcloud.iam import hooks as iam_hooks
 from localcloud.logs import hooks as logs_hooks
 from localcloud.logs.filter_patterns import hooks as logs_filter_patterns_hooks
 from localcloud.logs.insights import hooks as logs_insights_hooks
@@ -52,6 +53,7 @@ HOOKS: tuple[ModuleType, ...] = (
     cloudwatch_alarms_hooks,
     sns_delivery,
     sqs_hooks,
+    iam_hooks,
     iam_enforcement,
     calls_log,
     servicequotas_hooks,
