@@ -1,15 +1,20 @@
-"""Where moto gets the account's AWS managed policies: one at a time, when first named.
+"""Where moto's IAM gets patched (moto 5.2.5's ``IAMBackend``, through localcloud.patching).
 
-Hooked in moto 5.2.5 (localcloud.patching):
+Policy documents (documents.py): every call that stores a policy document first checks it as IAM does
+and answers ``MalformedPolicyDocument`` with IAM's message: ``create_role`` and
+``update_assume_role_policy`` a trust policy; ``put_role_policy``, ``put_user_policy``,
+``put_group_policy``, ``create_policy`` and ``create_policy_version`` an identity policy (moto's own
+checks of those still follow).
 
-- `IAMBackend._init_aws_policies` builds none when an account's IAM is made (moto built all ~1,600,
-  seconds of work on the first signed request of a fresh local cloud);
-- `IAMBackend._init_managed_policies` gives the backend an `AccountPolicies` mapping, which builds an
-  AWS managed policy from moto's catalogue (localcloud.iam.managed_policies) when its ARN is first
-  looked up (GetPolicy, GetPolicyVersion, ...);
+AWS managed policies (managed_policies.py), built one at a time when first named:
+
+- ``_init_aws_policies`` builds none when an account's IAM is made (moto built all ~1,600, seconds of
+  work on the first signed request of a fresh local cloud);
+- ``_init_managed_policies`` gives the backend an ``AccountPolicies`` mapping, which builds an AWS
+  managed policy from moto's catalogue when its ARN is first looked up (GetPolicy, GetPolicyVersion, ...);
 - the attach and detach actions, which search the mapping's values, look the ARN up first;
-- `IAMBackend.list_policies` and `get_account_authorization_details`, which enumerate them, build
-  them all first, so a listing answers as AWS does.
+- ``list_policies`` and ``get_account_authorization_details``, which enumerate them, build them all
+  first, so a listing answers as AWS does.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, IAMBackend, ManagedPolicy
 
 from localcloud import patching
-from localcloud.iam import managed_policies
+from localcloud.iam import documents, managed_policies
 
 ATTACHING = {  # action -> its parameters: policy_arn, then the role, user or group
     "attach_role_policy": ["self", "policy_arn", "role_name"],
@@ -35,6 +40,36 @@ LISTING = {
     "list_policies": ["self", "marker", "max_items", "only_attached", "path_prefix", "scope"],
     "get_account_authorization_details": ["self", "policy_filter"],
 }
+
+
+# moto's method -> (its parameters, up to the document; the document's kind)
+CHECKED: dict[str, tuple[list[str], str]] = {
+    "create_role": (["self", "role_name", "assume_role_policy_document"], documents.TRUST),
+    "update_assume_role_policy": (["self", "role_name", "policy_document"], documents.TRUST),
+    "put_role_policy": (["self", "role_name", "policy_name", "policy_json"], documents.IDENTITY),
+    "put_user_policy": (["self", "user_name", "policy_name", "policy_json"], documents.IDENTITY),
+    "put_group_policy": (["self", "group_name", "policy_name", "policy_json"], documents.IDENTITY),
+    "create_policy": (["self", "description", "path", "policy_document"], documents.IDENTITY),
+    "create_policy_version": (["self", "policy_arn", "policy_document"], documents.IDENTITY),
+}
+
+
+def _checking(params: list[str], kind: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A hook maker: check the document (the last of params) before moto stores it."""
+
+    def make(original: Callable[..., Any]) -> Callable[..., Any]:
+        def checked(self: Any, *args: Any, **kwargs: Any) -> Any:
+            from moto.iam.exceptions import MalformedPolicyDocument
+
+            bound = dict(zip(params[1:], args, strict=False), **kwargs)
+            found = documents.problem(bound.get(params[-1]), kind)
+            if found:
+                raise MalformedPolicyDocument(found)
+            return original(self, *args, **kwargs)
+
+        return checked
+
+    return make
 
 
 class AccountPolicies(dict[str, ManagedPolicy]):
@@ -128,7 +163,9 @@ def _all_built_first(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def install() -> None:
-    """Build AWS managed policies when first named instead of all when an account's IAM is made."""
+    """Check every policy document IAM is given, and build AWS managed policies when first named (idempotent)."""
+    for name, (params, kind) in CHECKED.items():
+        patching.patch(IAMBackend, name, params, _checking(params, kind), prefix=True)
     patching.patch(IAMBackend, "_init_aws_policies", ["self"], _none)
     patching.patch(IAMBackend, "_init_managed_policies", ["self"], _lazy)
     for name, parameters in ATTACHING.items():
