@@ -100,7 +100,9 @@ def invoke_endpoint_policy(endpoint_arn: str) -> dict[str, Any]:
     }
 
 
-def handler_function(names: Names, role_arn: str, model_version: str, record_ttl_days: int) -> dict[str, Any]:
+def handler_function(
+    names: Names, role_arn: str, model_version: str, record_ttl_days: int | str
+) -> dict[str, Any]:
     """8.2: the recording handler's configuration (the code is lambda/app.py, zipped by the deploy helper)."""
     return {
         "FunctionName": names.function,

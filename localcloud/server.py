@@ -20,6 +20,7 @@ from localcloud.awslambda import runtimes as awslambda_runtimes
 from localcloud.awslambda import states as awslambda_states
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
 from localcloud.calls import log as calls_log
+from localcloud.cloudformation import hooks as cloudformation_hooks
 from localcloud.client import HEALTH_PATH, code_version
 from localcloud.cloudwatch.alarms import hooks as cloudwatch_alarms_hooks
 from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hooks
@@ -59,6 +60,7 @@ HOOKS: tuple[ModuleType, ...] = (
     iam_enforcement,
     calls_log,
     servicequotas_quotas,
+    cloudformation_hooks,
 )
 HOOK_MODULES = tuple(module.__name__ for module in HOOKS)
 # AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.
