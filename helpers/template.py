@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from helpers import iam, specs
 from helpers.config import KIT_NAME, TAG_KIT, TAG_PREFIX, Names
@@ -32,6 +32,9 @@ DESCRIPTION = (
 PREFIX_PATTERN = r"^[a-z][a-z0-9-]{0,19}$"  # helpers.config.validate_prefix's rule
 ALARM_PERIODS = [10, 30, 60, 120, 300]  # high-resolution 10/30 s, or whole minutes
 INTRINSICS = frozenset({"Ref", "Fn::Sub", "Fn::GetAtt", "Fn::If", "Fn::Join", "Fn::Select"})
+NUMBERS = frozenset(
+    {"RecordTtlDays", "AlarmPeriod"}
+)  # Number parameters: Fn::Sub makes them the strings used
 _SUB = re.compile(r"\$\{[A-Za-z0-9:.]+\}")
 
 
@@ -51,7 +54,7 @@ def cfn(value: Any) -> Any:
     """A spec value as template YAML data: Parameter numbers become Ref, strings with ${...} become Fn::Sub."""
     if isinstance(value, Parameter):
         return {"Ref": value.name}
-    if isinstance(value, str) and _SUB.fullmatch(value):  # one whole expression: Ref or GetAtt
+    if isinstance(value, str) and _SUB.fullmatch(value) and value[2:-1] not in NUMBERS:  # Ref or GetAtt
         name = value[2:-1]
         return {"Fn::GetAtt": name.split(".", 1)} if "." in name else {"Ref": name}
     if isinstance(value, str) and _SUB.search(value):
@@ -302,4 +305,5 @@ def build() -> dict[str, Any]:
 
 def render(template: Mapping[str, Any] | None = None) -> str:
     """The template as CloudFormation YAML (long-form intrinsics, keys in the order written)."""
-    return yaml.safe_dump(dict(template or build()), sort_keys=False, allow_unicode=True, width=120)
+    text: str = yaml.safe_dump(dict(template or build()), sort_keys=False, allow_unicode=True, width=120)
+    return text

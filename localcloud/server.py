@@ -20,8 +20,8 @@ from localcloud.awslambda import runtimes as awslambda_runtimes
 from localcloud.awslambda import states as awslambda_states
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
 from localcloud.calls import log as calls_log
-from localcloud.cloudformation import hooks as cloudformation_hooks
 from localcloud.client import HEALTH_PATH, code_version
+from localcloud.cloudformation import hooks as cloudformation_hooks
 from localcloud.cloudwatch.alarms import hooks as cloudwatch_alarms_hooks
 from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hooks
 from localcloud.dynamodb import fast_paths as dynamodb_fast_paths

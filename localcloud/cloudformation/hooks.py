@@ -17,11 +17,13 @@ lets a failing resource's exception escape instead of rolling the stack back. He
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
+from moto.cloudformation.parsing import OutputMap
 from moto.cloudwatch.models import cloudwatch_backends
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb.models import dynamodb_backends
@@ -84,14 +86,19 @@ class _Model:
         raise NotImplementedError
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
-        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
     ) -> _Model:
         properties = cloudformation_json["Properties"]
         return cls(cls.make(properties, account_id, region_name), properties, account_id, region_name)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
+    def update_from_cloudformation_json(
         cls,
         original_resource: _Model,
         new_resource_name: str,
@@ -108,7 +115,7 @@ class _Model:
         return cls(cls.make(new, account_id, region_name), new, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         cls(resource_name, cloudformation_json["Properties"], account_id, region_name).remove()
@@ -121,7 +128,7 @@ class _Model:
         return True
 
 
-class MetricAlarm(_Model, CloudFormationModel):  # type: ignore[misc]
+class MetricAlarm(_Model, CloudFormationModel):
     """AWS::CloudWatch::Alarm: PutMetricAlarm; Ref is the alarm's name."""
 
     TYPE = "AWS::CloudWatch::Alarm"
@@ -139,7 +146,7 @@ class MetricAlarm(_Model, CloudFormationModel):  # type: ignore[misc]
         resources.delete_alarm(cloudwatch_backends[self.account_id][self.region], self.physical_id)
 
 
-class MetricFilter(_Model, CloudFormationModel):  # type: ignore[misc]
+class MetricFilter(_Model, CloudFormationModel):
     """AWS::Logs::MetricFilter: PutMetricFilter on its log group; Ref is the filter's name."""
 
     TYPE = "AWS::Logs::MetricFilter"
@@ -155,7 +162,7 @@ class MetricFilter(_Model, CloudFormationModel):  # type: ignore[misc]
             resources.delete_metric_filter(logs, self.physical_id, self.properties["LogGroupName"])
 
 
-class Subscription(_Model, CloudFormationModel):  # type: ignore[misc]
+class Subscription(_Model, CloudFormationModel):
     """AWS::SNS::Subscription: Subscribe; Ref is the subscription's ARN."""
 
     TYPE = "AWS::SNS::Subscription"
@@ -168,15 +175,17 @@ class Subscription(_Model, CloudFormationModel):  # type: ignore[misc]
         sns_backends[self.account_id][self.region].unsubscribe(self.physical_id)
 
 
-class QueuePolicy(_Model, CloudFormationModel):  # type: ignore[misc]
+class QueuePolicy(_Model, CloudFormationModel):
     """AWS::SQS::QueuePolicy: SetQueueAttributes(Policy) on each queue; deleting it removes the policy."""
 
     TYPE = "AWS::SQS::QueuePolicy"
 
     @classmethod
     def make(cls, properties: dict[str, Any], account_id: str, region: str) -> str:
-        resources.set_queue_policies(sqs_backends[account_id][region], properties["Queues"], properties["PolicyDocument"])
-        return f"queue-policy-{cfn_models.mock_random.uuid4().hex[:12]}"
+        resources.set_queue_policies(
+            sqs_backends[account_id][region], properties["Queues"], properties["PolicyDocument"]
+        )
+        return f"queue-policy-{uuid.uuid4().hex[:12]}"
 
     def remove(self) -> None:
         resources.clear_queue_policies(sqs_backends[self.account_id][self.region], self.properties["Queues"])
@@ -195,27 +204,50 @@ def _register_models() -> None:
 
 
 def _table_create(original: Original) -> Original:
-    def create(cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any) -> Any:
+    def create(
+        cls: type,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
         table = original(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        resources.table_settings(dynamodb_backends[account_id][region_name], table.name, cloudformation_json["Properties"])
+        resources.table_settings(
+            dynamodb_backends[account_id][region_name], table.name, cloudformation_json["Properties"]
+        )
         return table
 
     return create
 
 
 def _role_create(original: Original) -> Original:
-    def create(cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any) -> Any:
+    def create(
+        cls: type,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
         properties = dict(cloudformation_json["Properties"])
         properties["Policies"] = resources.role_policies(properties)
         if not properties.get("PermissionsBoundary"):
             properties.pop("PermissionsBoundary", None)
-        role = original(cls, resource_name, {**cloudformation_json, "Properties": properties}, account_id, region_name, **kwargs)
+        role = original(
+            cls,
+            resource_name,
+            {**cloudformation_json, "Properties": properties},
+            account_id,
+            region_name,
+            **kwargs,
+        )
         iam = iam_backends[account_id][get_partition(region_name)]
         try:
             resources.attach_managed(iam, role.name, properties.get("ManagedPolicyArns", []))
         except Exception:  # a failed resource leaves nothing behind: CloudFormation's rollback cannot see it
             resources.detach_managed(iam, role.name, list(role.managed_policies))
-            cls.delete_from_cloudformation_json(role.name, cloudformation_json, account_id, region_name)
+            Role.delete_from_cloudformation_json(role.name, cloudformation_json, account_id, region_name)
             raise
         return role
 
@@ -223,7 +255,9 @@ def _role_create(original: Original) -> Original:
 
 
 def _role_delete(original: Original) -> Original:
-    def delete(cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> None:
+    def delete(
+        cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
         iam = iam_backends[account_id][get_partition(region_name)]
         role = next((r for r in iam.roles.values() if r.name == resource_name), None)
         if role is not None:
@@ -242,7 +276,14 @@ def _stack_of(resources_map: Any) -> Any:
     return backend.stacks.get(resources_map.stack_id)
 
 
-def _event(stack: Any, logical_id: str, resource_type: str, status: str, physical_id: str = "", reason: str | None = None) -> None:
+def _event(
+    stack: Any,
+    logical_id: str,
+    resource_type: str,
+    status: str,
+    physical_id: str = "",
+    reason: str | None = None,
+) -> None:
     """Add one resource event to the stack."""
     if stack is None:
         return
@@ -269,7 +310,13 @@ def _evented(verb: str) -> Callable[[Original], Original]:
     """Wrap moto's parse_and_{create,update}_resource: an IN_PROGRESS event, then COMPLETE or FAILED."""
 
     def make(original: Original) -> Original:
-        def run(logical_id: str, resource_json: dict[str, Any], resources_map: Any, account_id: str, region_name: str) -> Any:
+        def run(
+            logical_id: str,
+            resource_json: dict[str, Any],
+            resources_map: Any,
+            account_id: str,
+            region_name: str,
+        ) -> Any:
             stack = _stack_of(resources_map)
             kind = resource_json.get("Type", "")
             _event(stack, logical_id, kind, f"{verb}_IN_PROGRESS")
@@ -297,7 +344,14 @@ def _delete_evented(original: Original) -> Original:
         try:
             original(self, parsed_resource, resource_json)
         except Exception as exc:
-            _event(stack, logical_id, kind, "DELETE_FAILED", _physical(parsed_resource), stacks.resource_reason(exc))
+            _event(
+                stack,
+                logical_id,
+                kind,
+                "DELETE_FAILED",
+                _physical(parsed_resource),
+                stacks.resource_reason(exc),
+            )
             raise
         _event(stack, logical_id, kind, "DELETE_COMPLETE", _physical(parsed_resource))
 
@@ -311,7 +365,9 @@ def _roll_back_create(stack: Any) -> None:
     """Delete what a failed create made; the stack ends in ROLLBACK_COMPLETE (or ROLLBACK_FAILED)."""
     in_progress, complete = stacks.ROLLBACK["CREATE"]
     stack.status = in_progress
-    stack._add_stack_event(in_progress, stacks.rollback_reason("CREATE", getattr(stack, "failed_resources", [])))
+    stack._add_stack_event(
+        in_progress, stacks.rollback_reason("CREATE", getattr(stack, "failed_resources", []))
+    )
     try:
         stack.resource_map.delete()
     except Exception as exc:
@@ -319,7 +375,7 @@ def _roll_back_create(stack: Any) -> None:
         stack._add_stack_event("ROLLBACK_FAILED", stacks.resource_reason(exc))
         return
     stack.resource_map._resource_json_map = {}  # nothing is left, and nothing may be made again lazily
-    stack.output_map = cfn_models.OutputMap(stack.resource_map, {}, stack.stack_id)
+    stack.output_map = OutputMap(stack.resource_map, {}, stack.stack_id)
     stack.status = complete
     stack._add_stack_event(complete)
 
@@ -335,11 +391,15 @@ def _create_resources(original: Original) -> Original:
     return create
 
 
-def _roll_back_update(stack: Any, old_template: Any, old_parameters: dict[str, Any], old_template_dict: dict[str, Any]) -> None:
+def _roll_back_update(
+    stack: Any, old_template: Any, old_parameters: dict[str, Any], old_template_dict: dict[str, Any]
+) -> None:
     """Restore the previous template's resources; the stack ends in UPDATE_ROLLBACK_COMPLETE."""
     in_progress, complete = stacks.ROLLBACK["UPDATE"]
     stack.status = in_progress
-    stack._add_stack_event(in_progress, stacks.rollback_reason("UPDATE", getattr(stack, "failed_resources", [])))
+    stack._add_stack_event(
+        in_progress, stacks.rollback_reason("UPDATE", getattr(stack, "failed_resources", []))
+    )
     try:
         stack.resource_map.update(copy.deepcopy(old_template_dict), old_parameters)
     except Exception as exc:
@@ -355,7 +415,13 @@ def _roll_back_update(stack: Any, old_template: Any, old_parameters: dict[str, A
 
 
 def _stack_update(original: Original) -> Original:
-    def update(self: Any, template: str, role_arn: str | None = None, parameters: dict[str, Any] | None = None, tags: dict[str, str] | None = None) -> None:
+    def update(
+        self: Any,
+        template: str,
+        role_arn: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> None:
         old = (self.template, dict(self.parameters), copy.deepcopy(self.template_dict))
         self.failed_resources = []
         try:
@@ -376,7 +442,8 @@ def _execute_change_set(original: Original) -> Original:
             (c for c in self.change_sets.values() if c.change_set_name == change_set_name), None
         )
         if change_set is None:
-            return original(self, change_set_name, stack_name)  # moto's own error
+            original(self, change_set_name, stack_name)  # moto's own error
+            return
         stack = self.stacks[change_set.stack_id]
         old = (stack.template, dict(stack.parameters), copy.deepcopy(getattr(stack, "template_dict", {})))
         stack.failed_resources = []
@@ -426,16 +493,38 @@ def _change_set_diff(original: Original) -> Original:
 def install() -> None:
     """Register the missing types and hook moto's CloudFormation (idempotent)."""
     _register_models()
-    patching.patch(Table, "create_from_cloudformation_json", ["cls", "resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"], _table_create)
-    patching.patch(Role, "create_from_cloudformation_json", ["cls", "resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"], _role_create)
-    patching.patch(Role, "delete_from_cloudformation_json", ["cls", "resource_name", "cloudformation_json", "account_id", "region_name"], _role_delete)
+    patching.patch(
+        Table,
+        "create_from_cloudformation_json",
+        ["cls", "resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"],
+        _table_create,
+    )
+    patching.patch(
+        Role,
+        "create_from_cloudformation_json",
+        ["cls", "resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"],
+        _role_create,
+    )
+    patching.patch(
+        Role,
+        "delete_from_cloudformation_json",
+        ["cls", "resource_name", "cloudformation_json", "account_id", "region_name"],
+        _role_delete,
+    )
     resource_params = ["logical_id", "resource_json", "resources_map", "account_id", "region_name"]
     patching.patch(parsing, "parse_and_create_resource", resource_params, _evented("CREATE"))
     patching.patch(parsing, "parse_and_update_resource", resource_params, _evented("UPDATE"))
-    patching.patch(parsing.ResourceMap, "_delete_resource", ["self", "parsed_resource", "resource_json"], _delete_evented)
-    patching.patch(cfn_models.Stack, "create_resources", ["self"], _create_resources)
-    patching.patch(cfn_models.Stack, "update", ["self", "template", "role_arn", "parameters", "tags"], _stack_update)
     patching.patch(
-        cfn_models.CloudFormationBackend, "execute_change_set", ["self", "change_set_name", "stack_name"], _execute_change_set
+        parsing.ResourceMap, "_delete_resource", ["self", "parsed_resource", "resource_json"], _delete_evented
+    )
+    patching.patch(cfn_models.Stack, "create_resources", ["self"], _create_resources)
+    patching.patch(
+        cfn_models.Stack, "update", ["self", "template", "role_arn", "parameters", "tags"], _stack_update
+    )
+    patching.patch(
+        cfn_models.CloudFormationBackend,
+        "execute_change_set",
+        ["self", "change_set_name", "stack_name"],
+        _execute_change_set,
     )
     patching.patch(cfn_models.ChangeSet, "diff", ["self"], _change_set_diff)

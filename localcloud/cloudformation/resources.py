@@ -84,7 +84,9 @@ def delete_alarm(cloudwatch: Any, name: str) -> None:
 
 def metric_transformations(props: Props) -> list[dict[str, Any]]:
     """An AWS::Logs::MetricFilter's MetricTransformations as PutMetricFilter's metricTransformations."""
-    return [{key[0].lower() + key[1:]: value for key, value in t.items()} for t in props["MetricTransformations"]]
+    return [
+        {key[0].lower() + key[1:]: value for key, value in t.items()} for t in props["MetricTransformations"]
+    ]
 
 
 def put_metric_filter(logs: Any, props: Props) -> str:
@@ -149,7 +151,12 @@ def table_settings(dynamodb: Any, name: str, props: Props) -> None:
 def role_policies(props: Props) -> list[dict[str, Any]]:
     """A role's inline Policies with each document as JSON text, as PutRolePolicy stores it."""
     return [
-        {**p, "PolicyDocument": p["PolicyDocument"] if isinstance(p["PolicyDocument"], str) else json.dumps(p["PolicyDocument"])}
+        {
+            **p,
+            "PolicyDocument": p["PolicyDocument"]
+            if isinstance(p["PolicyDocument"], str)
+            else json.dumps(p["PolicyDocument"]),
+        }
         for p in props.get("Policies", [])
     ]
 

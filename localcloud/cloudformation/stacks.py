@@ -16,7 +16,10 @@ ROLLBACK = {
     "CREATE": ("ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"),
     "UPDATE": ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"),
 }
-CLEANUP = {"UPDATE": "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", "UPDATE_ROLLBACK": "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS"}
+CLEANUP = {
+    "UPDATE": "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+    "UPDATE_ROLLBACK": "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+}
 
 
 def rollback_reason(operation: str, failed: list[str]) -> str:
@@ -32,7 +35,9 @@ def resource_reason(error: BaseException) -> str:
     return f"{message} (Service: {code})" if message else str(code)
 
 
-def property_changes(resource_type: str, old: Mapping[str, Any], new: Mapping[str, Any], replaced_by: frozenset[str]) -> list[dict[str, Any]]:
+def property_changes(
+    resource_type: str, old: Mapping[str, Any], new: Mapping[str, Any], replaced_by: frozenset[str]
+) -> list[dict[str, Any]]:
     """The Details of one Modify: each changed property, and whether changing it recreates the resource."""
     names = sorted(set(old) | set(new))
     return [
