@@ -15,7 +15,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from helpers import awslambda, errors, s3, template, waiters
-from helpers.config import Settings
+from helpers.config import TAG_PREFIX, Settings
 from helpers.errors import WorkshopError
 from helpers.session import client
 
@@ -34,6 +34,11 @@ def stack_name(prefix: str) -> str:
 def second_prefix(prefix: str) -> str:
     """The prefix 8.5 deploys the template under, beside the notebooks' own resources (at most 20 characters)."""
     return f"{prefix[:16].rstrip('-')}-iac"
+
+
+def stack_tags(settings: Settings, prefix: str) -> dict[str, str]:
+    """The stack's tags (CloudFormation copies them onto the resources it creates): the kit's, for `prefix`."""
+    return settings.tags(**{TAG_PREFIX: prefix})
 
 
 def upload_code(bucket: str, tags: dict[str, str]) -> str:
