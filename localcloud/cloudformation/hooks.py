@@ -17,6 +17,7 @@ lets a failing resource's exception escape instead of rolling the stack back. He
 from __future__ import annotations
 
 import copy
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +35,7 @@ from moto.sns.models import sns_backends
 from moto.sqs.models import sqs_backends
 from moto.utilities.utils import get_partition
 
-from localcloud import patching
+from localcloud import patching, profile
 from localcloud.cloudformation import resources, stacks
 
 Original = Callable[..., Any]
@@ -306,6 +307,15 @@ def _physical(resource: Any) -> str:
     return str(getattr(resource, "physical_resource_id", "") or "")
 
 
+def _stabilize(kind: str, verb: str, made: Any) -> None:
+    """Wait as CloudFormation does before it reports a resource complete: a function until it is Active
+    (after create) or its update Successful (the aws profile's Pending and InProgress)."""
+    delay = stacks.STABILIZE.get((kind, verb))
+    arn = getattr(made, "function_arn", None)
+    if delay and arn:
+        time.sleep(profile.current().remaining(delay, arn))
+
+
 def _evented(verb: str) -> Callable[[Original], Original]:
     """Wrap moto's parse_and_{create,update}_resource: an IN_PROGRESS event, then COMPLETE or FAILED."""
 
@@ -327,6 +337,7 @@ def _evented(verb: str) -> Callable[[Original], Original]:
                 if stack is not None:
                     stack.failed_resources = [*getattr(stack, "failed_resources", []), logical_id]
                 raise
+            _stabilize(kind, verb, made)
             _event(stack, logical_id, kind, f"{verb}_COMPLETE", _physical(made))
             return made
 

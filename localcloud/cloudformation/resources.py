@@ -14,6 +14,7 @@ and aws-resource-iam-role.html).
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -136,16 +137,30 @@ def clear_queue_policies(sqs: Any, queues: Sequence[str]) -> None:
                 raise
 
 
-def table_settings(dynamodb: Any, name: str, props: Props) -> None:
-    """Apply a table's TimeToLiveSpecification and PointInTimeRecoverySpecification (separate API calls)."""
+def table_settings(dynamodb: Any, name: str, props: Props, wait_s: float = 300.0) -> None:
+    """Apply a table's TimeToLiveSpecification and PointInTimeRecoverySpecification (separate API calls).
+
+    As CloudFormation does, wait (bounded) while DynamoDB refuses backups for a table it has just created
+    (ContinuousBackupsUnavailableException), then enable them.
+    """
     ttl = props.get("TimeToLiveSpecification")
-    if ttl:
-        enabled = ttl.get("Enabled") in (True, "true")
-        dynamodb.update_time_to_live(name, {"AttributeName": ttl.get("AttributeName"), "Enabled": enabled})
+    if ttl and ttl.get("Enabled") in (True, "true"):
+        dynamodb.update_time_to_live(name, {"AttributeName": ttl.get("AttributeName"), "Enabled": True})
     pitr = props.get("PointInTimeRecoverySpecification")
-    if pitr:
-        enabled = pitr.get("PointInTimeRecoveryEnabled") in (True, "true")
-        dynamodb.update_continuous_backups(name, {"PointInTimeRecoveryEnabled": enabled})
+    if not pitr or pitr.get("PointInTimeRecoveryEnabled") not in (True, "true"):
+        return
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            dynamodb.update_continuous_backups(name, {"PointInTimeRecoveryEnabled": True})
+            return
+        except Exception as exc:
+            if (
+                "ContinuousBackupsUnavailable" not in type(exc).__name__ + str(exc)
+                or time.monotonic() > deadline
+            ):
+                raise
+            time.sleep(1.0)
 
 
 def role_policies(props: Props) -> list[dict[str, Any]]:

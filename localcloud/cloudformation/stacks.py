@@ -16,6 +16,12 @@ ROLLBACK = {
     "CREATE": ("ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE"),
     "UPDATE": ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE"),
 }
+# What CloudFormation waits for before a resource is complete, as the local cloud's profile delay that models it:
+# a function is complete once Active, an update once Successful (docs: aws-resource-lambda-function.html).
+STABILIZE = {
+    ("AWS::Lambda::Function", "CREATE"): "lambda_create",
+    ("AWS::Lambda::Function", "UPDATE"): "lambda_update",
+}
 CLEANUP = {
     "UPDATE": "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
     "UPDATE_ROLLBACK": "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
