@@ -277,8 +277,69 @@ def _alarms(names: Names) -> dict[str, Any]:
     return resources
 
 
-def build() -> dict[str, Any]:
-    """The chapter's template as a dict (CloudFormation's JSON form)."""
+API_STAGE = "prod"  # chapter 7's stage
+API_PATH = "predict"  # chapter 7's resource: POST /predict, Lambda proxy
+
+
+def _api(names: Names, tags: list[dict[str, str]]) -> dict[str, Any]:
+    """Chapter 7's REST API in front of the function: POST /predict (Lambda proxy), stage prod, the invoke permission.
+
+    Optional (build(api=True)) until the kit's API Gateway specs land in helpers; then this section is to be
+    built from them as the rest is from helpers.specs.
+    """
+    uri = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Function.Arn}/invocations"
+    return {
+        "Api": {
+            "Type": "AWS::ApiGateway::RestApi",
+            "Properties": {
+                "Name": "${Prefix}-inference-api",
+                "Description": "Chapter 7's REST API in front of the inference Lambda",
+                "EndpointConfiguration": {"Types": ["REGIONAL"]},
+                "Tags": tags,
+            },
+        },
+        "PredictResource": {
+            "Type": "AWS::ApiGateway::Resource",
+            "Properties": {"RestApiId": "${Api}", "ParentId": "${Api.RootResourceId}", "PathPart": API_PATH},
+        },
+        "PredictMethod": {
+            "Type": "AWS::ApiGateway::Method",
+            "Properties": {
+                "RestApiId": "${Api}",
+                "ResourceId": "${PredictResource}",
+                "HttpMethod": "POST",
+                "AuthorizationType": "NONE",
+                "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Uri": uri},
+            },
+        },
+        "ApiDeployment": {
+            "Type": "AWS::ApiGateway::Deployment",
+            "DependsOn": ["PredictMethod"],
+            "Properties": {"RestApiId": "${Api}", "Description": "chapter 8 stack"},
+        },
+        "ApiStage": {
+            "Type": "AWS::ApiGateway::Stage",
+            "Properties": {
+                "RestApiId": "${Api}",
+                "DeploymentId": "${ApiDeployment}",
+                "StageName": API_STAGE,
+                "Tags": tags,
+            },
+        },
+        "ApiInvokePermission": {
+            "Type": "AWS::Lambda::Permission",
+            "Properties": {
+                "Action": "lambda:InvokeFunction",
+                "FunctionName": "${Function}",
+                "Principal": "apigateway.amazonaws.com",
+                "SourceArn": f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{Api}}/*/POST/{API_PATH}",
+            },
+        },
+    }
+
+
+def build(api: bool = False) -> dict[str, Any]:
+    """The chapter's template as a dict (CloudFormation's JSON form); with api, chapter 7's REST API in front."""
     names, tags = template_names(), template_tags()
     resources = {
         **_tables(names, tags),
@@ -286,13 +347,17 @@ def build() -> dict[str, Any]:
         **_metric_filters(names),
         **_notifications(names, tags),
         **_alarms(names),
+        **(_api(names, tags) if api else {}),
     }
-    outputs = {
+    outputs: dict[str, Any] = {
         "FunctionName": {"Value": {"Ref": "Function"}},
         "MetadataTableName": {"Value": {"Ref": "MetadataTable"}},
         "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"}},
         "AlarmInboxUrl": {"Value": {"Ref": "AlarmInbox"}},
     }
+    if api:
+        url = f"https://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}/{API_PATH}"
+        outputs["ApiUrl"] = {"Value": {"Fn::Sub": url}}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": DESCRIPTION,

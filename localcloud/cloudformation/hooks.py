@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from moto.apigateway.models import RestAPI, apigateway_backends
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.parsing import OutputMap
@@ -192,7 +193,27 @@ class QueuePolicy(_Model, CloudFormationModel):
         resources.clear_queue_policies(sqs_backends[self.account_id][self.region], self.properties["Queues"])
 
 
-MODELS: tuple[type[_Model], ...] = (MetricAlarm, MetricFilter, Subscription, QueuePolicy)
+class ApiStage(_Model, CloudFormationModel):
+    """AWS::ApiGateway::Stage: CreateStage on its deployment; Ref is the stage's name."""
+
+    TYPE = "AWS::ApiGateway::Stage"
+    NAME_PROPERTY = "StageName"
+
+    @classmethod
+    def make(cls, properties: dict[str, Any], account_id: str, region: str) -> str:
+        deployment = properties["DeploymentId"]  # moto's Ref to its Deployment model gives the model itself
+        if not isinstance(deployment, str):
+            deployment = deployment["id"] if isinstance(deployment, dict) else deployment.id
+        return resources.create_stage(
+            apigateway_backends[account_id][region], {**properties, "DeploymentId": deployment}
+        )
+
+    def remove(self) -> None:
+        backend = apigateway_backends[self.account_id][self.region]
+        resources.delete_stage(backend, self.properties["RestApiId"], self.physical_id)
+
+
+MODELS: tuple[type[_Model], ...] = (MetricAlarm, MetricFilter, Subscription, QueuePolicy, ApiStage)
 
 
 def _register_models() -> None:
@@ -264,6 +285,17 @@ def _role_delete(original: Original) -> Original:
         if role is not None:
             resources.detach_managed(iam, resource_name, list(role.managed_policies))
         original(cls, resource_name, cloudformation_json, account_id, region_name)
+
+    return delete
+
+
+def _rest_api_delete(original: Original) -> Original:
+    def delete(
+        cls: type, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        backend = apigateway_backends[account_id][region_name]
+        if resource_name in backend.apis:  # moto leaves a stack's REST API behind
+            backend.delete_rest_api(resource_name)
 
     return delete
 
@@ -521,6 +553,12 @@ def install() -> None:
         "delete_from_cloudformation_json",
         ["cls", "resource_name", "cloudformation_json", "account_id", "region_name"],
         _role_delete,
+    )
+    patching.patch(
+        RestAPI,
+        "delete_from_cloudformation_json",
+        ["cls", "resource_name", "cloudformation_json", "account_id", "region_name"],
+        _rest_api_delete,
     )
     resource_params = ["logical_id", "resource_json", "resources_map", "account_id", "region_name"]
     patching.patch(parsing, "parse_and_create_resource", resource_params, _evented("CREATE"))

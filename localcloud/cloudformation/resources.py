@@ -34,6 +34,7 @@ REPLACED_BY = {
     "AWS::SNS::Topic": frozenset({"TopicName"}),
     "AWS::SQS::Queue": frozenset({"QueueName", "FifoQueue"}),
     "AWS::CloudWatch::Dashboard": frozenset({"DashboardName"}),
+    "AWS::ApiGateway::Stage": frozenset({"RestApiId", "StageName"}),
 }
 
 
@@ -161,6 +162,28 @@ def table_settings(dynamodb: Any, name: str, props: Props, wait_s: float = 300.0
             ):
                 raise
             time.sleep(1.0)
+
+
+def create_stage(apigateway: Any, props: Props) -> str:
+    """An AWS::ApiGateway::Stage: CreateStage on its deployment; the stage's name is its physical id."""
+    tags = {t["Key"]: t["Value"] for t in props.get("Tags", [])}
+    apigateway.create_stage(
+        props["RestApiId"],
+        props["StageName"],
+        props["DeploymentId"],
+        variables=props.get("Variables"),
+        description=props.get("Description", ""),
+        tags=tags or None,
+        tracing_enabled=props.get("TracingEnabled"),
+    )
+    name: str = props["StageName"]
+    return name
+
+
+def delete_stage(apigateway: Any, api_id: str, name: str) -> None:
+    """Delete the stage, unless its API went first."""
+    if api_id in apigateway.apis:
+        apigateway.delete_stage(api_id, name)
 
 
 def role_policies(props: Props) -> list[dict[str, Any]]:
