@@ -38,10 +38,11 @@ PERIOD = 10
 ACCOUNT = "123456789012"
 
 
-def test_the_template_passes_cfn_lint_with_no_errors():
+@pytest.mark.parametrize("api", [False, True], ids=["chapter 8", "with chapter 7's API"])
+def test_the_template_passes_cfn_lint_with_no_errors(api):
     from cfnlint.api import ManualArgs, lint
 
-    matches = lint(template.render(), config=ManualArgs(regions=[REGION]))
+    matches = lint(template.render(template.build(api=api)), config=ManualArgs(regions=[REGION]))
     assert [str(m) for m in matches] == []
 
 
@@ -340,6 +341,32 @@ def test_a_resource_that_fails_rolls_the_new_stack_back_and_leaves_nothing(chapt
     assert "CREATE_FAILED" in statuses
     assert [r for r in inventory.collect(third) if r.owned] == []
     cloudformation.delete(name)  # in ROLLBACK_COMPLETE only deleting is possible
+
+
+def test_a_stack_with_the_api_section_has_post_predict_on_stage_prod_and_deletes_it(chapter):
+    fourth = f"a{uuid.uuid4().hex[:7]}"
+    name = cloudformation.stack_name(fourth)
+    stack = cloudformation.deploy(
+        name, template.render(template.build(api=True)), {**chapter["params"], "Prefix": fourth}, {}
+    )
+    ag = boto3.client("apigateway", endpoint_url=chapter["url"], region_name=REGION)
+    [api] = [a for a in ag.get_rest_apis()["items"] if a["name"] == f"{fourth}-inference-api"]
+    methods = {
+        r["path"]: sorted(r.get("resourceMethods", {}))
+        for r in ag.get_resources(restApiId=api["id"])["items"]
+    }
+    policy = boto3.client("lambda", endpoint_url=chapter["url"], region_name=REGION).get_policy(
+        FunctionName=f"{fourth}-inference"
+    )
+    [statement] = json.loads(policy["Policy"])["Statement"]
+    assert methods["/predict"] == ["POST"]
+    assert [s["stageName"] for s in ag.get_stages(restApiId=api["id"])["item"]] == ["prod"]
+    assert statement["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    assert cloudformation.outputs(stack)["ApiUrl"].endswith(
+        f"{api['id']}.execute-api.{REGION}.amazonaws.com/prod/predict"
+    )
+    cloudformation.delete(name)
+    assert [a for a in ag.get_rest_apis()["items"] if a["name"] == f"{fourth}-inference-api"] == []
 
 
 def test_deleting_the_stack_leaves_nothing_of_its_prefix(chapter):
