@@ -82,8 +82,8 @@ print(f"✔ cfn-lint: {len(resources)} resources, no errors or warnings")
 bucket = names.bucket(info["account"], settings.region)
 code_key = cloudformation.upload_code(bucket, settings.tags())
 parameters = cloudformation.parameters(settings, second, bucket, code_key, ALARM_PERIOD)
-tags = cloudformation.stack_tags(settings, second)  # the kit's tags, with the second prefix
-planned = cloudformation.plan(stack, body, parameters, tags)
+stack_tags = cloudformation.stack_tags(settings, second)  # the kit's tags, with the second prefix
+planned = cloudformation.plan(stack, body, parameters, stack_tags)
 cloudformation.changes(planned)
 
 # %%
@@ -142,7 +142,7 @@ cloudwatch.history(errors_alarm, limit=4)
 # %%
 raised = template.build()
 raised["Resources"]["LambdaErrorsAlarm"]["Properties"]["Threshold"] = 5
-update = cloudformation.plan(stack, template.render(raised), parameters, tags)
+update = cloudformation.plan(stack, template.render(raised), parameters, stack_tags)
 boto3.client("cloudformation").delete_change_set(ChangeSetName=update["ChangeSetId"])
 cloudformation.changes(update)
 
