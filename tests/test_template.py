@@ -26,6 +26,7 @@ from helpers import (
     dynamodb,
     inventory,
     logs,
+    session,
     sns,
     specs,
     sqs,
@@ -110,7 +111,7 @@ def chapter(local_cloud, tmp_path_factory):
         role = execution_role(aws["iam"], f"{prefix}-sagemaker", "sagemaker.amazonaws.com",
                               {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"})  # fmt: skip
         serverless_endpoint(aws["sagemaker"], prefix, role, f"s3://{bucket}/models/model.tar.gz")
-        settings = config.settings()
+        settings = session.settings()
         second = cloudformation.second_prefix(prefix)
         key = cloudformation.upload_code(bucket, settings.tags())
         params = cloudformation.parameters(settings, second, bucket, key, PERIOD)
@@ -293,9 +294,9 @@ def _described(prefix: str, url: str, endpoint: str) -> dict:
 
 def test_the_notebook_built_and_template_built_resources_are_equal(chapter):
     """The notebooks' calls (helpers + helpers.specs) under the first prefix, the stack under the second."""
-    from helpers import awslambda, iam, session
+    from helpers import awslambda, iam
 
-    settings = config.settings()
+    settings = session.settings()
     names, tags = settings.names, settings.tags()
     session.prepare()
     table = dynamodb.ensure_table(specs.metadata_table(names, settings.tag_list()))
