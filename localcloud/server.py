@@ -20,6 +20,7 @@ from localcloud.awslambda import hooks as awslambda_hooks
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
 from localcloud.calls import log as calls_log
 from localcloud.client import HEALTH_PATH, code_version
+from localcloud.cloudformation import hooks as cloudformation_hooks
 from localcloud.cloudwatch.alarms import hooks as cloudwatch_alarms_hooks
 from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hooks
 from localcloud.dynamodb import hooks as dynamodb_hooks
@@ -58,6 +59,7 @@ HOOKS: tuple[ModuleType, ...] = (
     iam_enforcement,
     calls_log,
     servicequotas_hooks,
+    cloudformation_hooks,
 )
 HOOK_MODULES = tuple(module.__name__ for module in HOOKS)
 # AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...): localcloud.iam.hooks builds

@@ -36,7 +36,7 @@ import json
 import boto3
 import pandas as pd
 
-from helpers import awslambda, dynamodb, prerequisites, session, show, traffic
+from helpers import awslambda, dynamodb, prerequisites, session, show, specs, traffic
 
 info = session.prepare()
 settings = session.settings()
@@ -72,24 +72,10 @@ print(inspect.getsource(app._write_failed))
 # then updates the configuration and waits again. It prints what changed.
 
 # %%
-handler_function_spec = {
-    "FunctionName": names.function,
-    "Handler": "app.lambda_handler",
-    "Runtime": "python3.13",
-    "Role": function["Role"],
-    "Timeout": 30,
-    "MemorySize": 256,
-    "Environment": {
-        "Variables": {
-            "TABLE_NAME": names.metadata_table,
-            "ENDPOINT_NAME": names.endpoint,
-            "MODEL_NAME": names.model,
-            "MODEL_VERSION": settings.model_version,
-            "FEATURE_COUNT": "4",
-            "RECORD_TTL_DAYS": str(settings.record_ttl_days),
-        }
-    },
-}
+handler_function_spec = specs.handler_function(
+    names, function["Role"], settings.model_version, settings.record_ttl_days
+)  # helpers/specs.py
+print(json.dumps(handler_function_spec, indent=2))
 package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})
 deployed = awslambda.ensure_function(handler_function_spec, package)
 print("CodeSha256:", deployed["CodeSha256"])

@@ -21,14 +21,10 @@ TEST_TAGS = [{"Key": "workshop-kit", "Value": "ml-pipeline-ch8"}, {"Key": "works
 
 
 def _metadata_table_spec(name: str) -> dict:
-    """Chapter 8.1's inference metadata table spec, read from its notebook cell, for a table called name."""
-    from notebook_source import assigned
+    """Chapter 8.1's inference metadata table spec, as its notebook builds it, for a table called name."""
+    from helpers import specs
 
-    scope = {
-        "names": SimpleNamespace(metadata_table=name),
-        "settings": SimpleNamespace(tag_list=lambda: [dict(tag) for tag in TEST_TAGS]),
-    }
-    return assigned("8.1_create_dynamodb_table", "metadata_table_spec", scope)
+    return specs.metadata_table(SimpleNamespace(metadata_table=name), [dict(tag) for tag in TEST_TAGS])
 
 
 @pytest.fixture(scope="session")

@@ -25,6 +25,7 @@ LOCAL = ROOT / "localcloud"
 SERVICES = {
     "awslambda",
     "calls",
+    "cloudformation",
     "cloudwatch",
     "dynamodb",
     "iam",
