@@ -45,7 +45,7 @@ def alarm_states(names: Sequence[str]) -> pd.DataFrame:
                 "since (UTC)": a["StateUpdatedTimestamp"].astimezone(dt.UTC).strftime("%H:%M:%S")
                 if a
                 else "",
-                "reason": (a["StateReason"][:110] if a else ""),
+                "reason": (a["StateReason"] if a else ""),
             }
         )
     return pd.DataFrame(rows)
@@ -89,9 +89,10 @@ def history(name: str, limit: int = 10) -> pd.DataFrame:
     )
 
 
-def put_dashboard(name: str, body: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Create or replace the dashboard; return CloudWatch's validation messages (empty when all is well)."""
-    answer = client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
+def put_dashboard(request: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Apply a PutDashboard request (DashboardName, DashboardBody as JSON text); return CloudWatch's validation
+    messages (empty when all is well)."""
+    answer = client("cloudwatch").put_dashboard(**request)
     messages: list[dict[str, str]] = answer.get("DashboardValidationMessages", [])
     return messages
 

@@ -7,7 +7,9 @@ notebook gets the same display settings from the kit's own import.
 
 from __future__ import annotations
 
+import json
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +43,20 @@ def aws_cli(*args: str) -> str:
     s = config.settings()
     where = ["--endpoint-url", s.local_url] if s.is_local else []
     return shlex.join(["aws", *where, "--region", s.region, *args])
+
+
+def cli_input(service: str, operation: str, request: Mapping[str, Any], files: Mapping[str, str] | None = None) -> str:
+    """The AWS CLI command that makes the same request: ``aws <service> <operation> --cli-input-json '<request>'``.
+
+    operation is the API's name (CreateTable); the CLI spells it create-table. Binary parameters (a Lambda
+    ZipFile) cannot travel in JSON: files maps such a parameter to the file holding it (``--zip-file fileb://...``).
+    """
+    from botocore import xform_name
+
+    files = files or {}
+    body = {k: v for k, v in request.items() if k not in files}
+    options = [item for name, path in files.items() for item in (f"--{xform_name(name, '-')}", f"fileb://{path}")]
+    return aws_cli(service, xform_name(operation, "-"), *options, "--cli-input-json", json.dumps(body))
 
 
 def short_path(path: str | Path) -> str:

@@ -21,14 +21,20 @@ TEST_TAGS = [{"Key": "workshop-kit", "Value": "ml-pipeline-ch8"}, {"Key": "works
 
 
 def _metadata_table_spec(name: str) -> dict:
-    """Chapter 8.1's inference metadata table spec, read from its notebook cell, for a table called name."""
+    """Chapter 8.1's inference metadata table, read from its notebook cell, for a table called name: the
+    CreateTable request plus the TTL and PITR settings of its UpdateTimeToLive and UpdateContinuousBackups
+    requests (helpers.dynamodb.ensure_table applies them too)."""
     from notebook_source import assigned
 
-    scope = {
-        "names": SimpleNamespace(metadata_table=name),
-        "settings": SimpleNamespace(tag_list=lambda: [dict(tag) for tag in TEST_TAGS]),
+    scope = {"names": SimpleNamespace(metadata_table=name), "kit_tags": [dict(tag) for tag in TEST_TAGS]}
+    notebook = "8.1_create_dynamodb_table"
+    return {
+        **assigned(notebook, "metadata_table_spec", scope),
+        "TimeToLiveSpecification": assigned(notebook, "metadata_ttl_spec", scope)["TimeToLiveSpecification"],
+        "PointInTimeRecoverySpecification": assigned(notebook, "metadata_pitr_spec", scope)[
+            "PointInTimeRecoverySpecification"
+        ],
     }
-    return assigned("8.1_create_dynamodb_table", "metadata_table_spec", scope)
 
 
 @pytest.fixture(scope="session")

@@ -236,10 +236,14 @@ def kit_tags(created: str) -> dict[str, str]:
     return {"workshop-kit": "ml-pipeline-ch8", "workshop-prefix": "t", "workshop-created-at": created}
 
 
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
 def test_ensure_topic_twice_keeps_the_first_creation_time(sns):
     name = unique("topic")
-    arn = kit_sns.ensure_topic(name, kit_tags("2026-01-01T00:00:00Z"))
-    assert kit_sns.ensure_topic(name, kit_tags("2026-01-01T00:05:00Z")) == arn
+    arn = kit_sns.ensure_topic({"Name": name, "Tags": tag_list(kit_tags("2026-01-01T00:00:00Z"))})
+    assert kit_sns.ensure_topic({"Name": name, "Tags": tag_list(kit_tags("2026-01-01T00:05:00Z"))}) == arn
     assert {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]} == kit_tags(
         "2026-01-01T00:00:00Z"
     )
@@ -248,7 +252,7 @@ def test_ensure_topic_twice_keeps_the_first_creation_time(sns):
 def test_ensure_topic_adds_only_the_kit_tags_a_topic_lacks(sns):
     name = unique("topic")
     arn = sns.create_topic(Name=name, Tags=tags(owner="me", **{"workshop-created-at": "old"}))["TopicArn"]
-    kit_sns.ensure_topic(name, kit_tags("new"))
+    kit_sns.ensure_topic({"Name": name, "Tags": tag_list(kit_tags("new"))})
     assert {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]} == {
         "owner": "me",
         "workshop-created-at": "old",
@@ -259,17 +263,17 @@ def test_ensure_topic_adds_only_the_kit_tags_a_topic_lacks(sns):
 
 def test_ensure_queue_twice_keeps_the_first_creation_time(sqs):
     name = unique("inbox")
-    url, arn = kit_sqs.ensure_queue(name, kit_tags("2026-01-01T00:00:00Z"))
-    assert kit_sqs.ensure_queue(name, kit_tags("2026-01-01T00:05:00Z")) == (url, arn)
+    url, arn = kit_sqs.ensure_queue({"QueueName": name, "tags": kit_tags("2026-01-01T00:00:00Z")})
+    assert kit_sqs.ensure_queue({"QueueName": name, "tags": kit_tags("2026-01-01T00:05:00Z")}) == (url, arn)
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == kit_tags("2026-01-01T00:00:00Z")
 
 
 def test_ensure_queue_right_after_its_deletion_waits_until_the_name_is_free(sqs, monkeypatch, capsys):
     monkeypatch.setattr(local_sqs, "NAME_REUSE_S", 2.0)
     name = unique("inbox")
-    url, _ = kit_sqs.ensure_queue(name, kit_tags("1"))
+    url, _ = kit_sqs.ensure_queue({"QueueName": name, "tags": kit_tags("1")})
     sqs.delete_queue(QueueUrl=url)
-    assert kit_sqs.ensure_queue(name, kit_tags("2"))[0] == url
+    assert kit_sqs.ensure_queue({"QueueName": name, "tags": kit_tags("2")})[0] == url
     assert "deleted less than 60 s ago" in capsys.readouterr().out
 
 
