@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import json
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -18,6 +20,9 @@ from helpers.session import client
 from helpers.waiters import retry, wait_for_state
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ROOT / "build" / "lambda"
+# The line of lambda/app.py after which the handler's parts follow it (8.2 shows the handler above it as a diff).
+HANDLER_END = "# ================================================================ beside the handler"
 T = TypeVar("T")
 CONFIG_KEYS = ("Role", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "Description")
 
@@ -32,6 +37,27 @@ def build_zip(files: Mapping[str, Path]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, Path(files[name]).read_bytes())
     return out.getvalue()
+
+
+def save_package(zip_bytes: bytes, name: str, directory: Path = PACKAGES) -> str:
+    """Write a package under build/lambda (for the AWS CLI's fileb://); return its path as the kit's folder sees it."""
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(zip_bytes)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_handler(path: Path = ROOT / "lambda" / "app.py") -> ModuleType:
+    """lambda/app.py imported as a module (to read its functions), without deploying it."""
+    spec = importlib.util.spec_from_file_location("app", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def code_sha256(zip_bytes: bytes) -> str:

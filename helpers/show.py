@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def setup() -> None:
-    """Display settings for every notebook: pandas' HTML tables are never typeset as math.
+    """Display settings for every notebook: pandas' HTML tables are never typeset as math, never cut a value.
 
     JupyterLab typesets text between two ``$`` as MathJax, and the kit's tables are full of ``$``
     (CloudWatch filter patterns such as ``{ $.event = "inference" }``). With ``use_mathjax`` off,
@@ -31,6 +31,8 @@ def setup() -> None:
     import pandas as pd
 
     pd.set_option("display.html.use_mathjax", False)
+    # Show every value whole: log lines, filter patterns, ARNs and error messages are what the tables teach.
+    pd.set_option("display.max_colwidth", None)
 
 
 def aws_cli(*args: str) -> str:
@@ -45,7 +47,9 @@ def aws_cli(*args: str) -> str:
     return shlex.join(["aws", *where, "--region", s.region, *args])
 
 
-def cli_input(service: str, operation: str, request: Mapping[str, Any], files: Mapping[str, str] | None = None) -> str:
+def cli_input(
+    service: str, operation: str, request: Mapping[str, Any], files: Mapping[str, str] | None = None
+) -> str:
     """The AWS CLI command that makes the same request: ``aws <service> <operation> --cli-input-json '<request>'``.
 
     operation is the API's name (CreateTable); the CLI spells it create-table. Binary parameters (a Lambda
@@ -55,7 +59,9 @@ def cli_input(service: str, operation: str, request: Mapping[str, Any], files: M
 
     files = files or {}
     body = {k: v for k, v in request.items() if k not in files}
-    options = [item for name, path in files.items() for item in (f"--{xform_name(name, '-')}", f"fileb://{path}")]
+    options = [
+        item for name, path in files.items() for item in (f"--{xform_name(name, '-')}", f"fileb://{path}")
+    ]
     return aws_cli(service, xform_name(operation, "-"), *options, "--cli-input-json", json.dumps(body))
 
 

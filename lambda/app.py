@@ -9,23 +9,9 @@ boto3 only; clients are created on first use and reused while the environment st
 
 from __future__ import annotations
 
-import base64
-import binascii
-import datetime
-import hashlib
 import json
-import math
-import os
-import random
-import re
 import time
-from collections.abc import Mapping
-from typing import Any, NoReturn
-
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
+from typing import Any
 
 
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
@@ -58,6 +44,21 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
 
 # ================================================================ beside the handler
 
+import base64
+import binascii
+import datetime
+import hashlib
+import math
+import os
+import random
+import re
+from collections.abc import Mapping
+from typing import NoReturn
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 DEFAULT_FEATURE_COUNT = 4
 DEFAULT_TTL_DAYS = 30
