@@ -33,7 +33,7 @@ from localcloud.logs.metric_filters import hooks as logs_metric_filters_hooks
 from localcloud.sagemaker import endpoints as sagemaker_endpoints
 from localcloud.sagemaker.runtime import hooks as sagemaker_runtime_hooks
 from localcloud.servicequotas import quotas as servicequotas_quotas
-from localcloud.sns import delivery as sns_delivery
+from localcloud.sns import hooks as sns_hooks
 from localcloud.sqs import queues as sqs_queues
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ HOOKS: tuple[ModuleType, ...] = (
     cloudwatch_statistics_hooks,
     cloudwatch_alarms_hooks,
     dynamodb_fast_paths,
-    sns_delivery,
+    sns_hooks,
     sqs_queues,
     iam_enforcement,
     calls_log,

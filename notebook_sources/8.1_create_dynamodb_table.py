@@ -54,8 +54,8 @@ print(f"prefix {settings.prefix}, endpoint {names.endpoint}: {status}")
 # so cleanup finds exactly what you made.
 
 # %%
-kit_tags = settings.tag_list()
-pd.DataFrame(kit_tags)
+tags = settings.tag_list()
+pd.DataFrame(tags)
 
 # %% [markdown]
 # Three requests, each exactly the parameters of one API call: `CreateTable` makes the table (key,
@@ -84,7 +84,7 @@ metadata_table_spec = {  # CreateTable
         }
     ],
     "BillingMode": "PAY_PER_REQUEST",
-    "Tags": kit_tags,
+    "Tags": tags,
 }
 metadata_ttl_spec = {  # UpdateTimeToLive
     "TableName": names.metadata_table,
@@ -118,7 +118,7 @@ registry_table_spec = {  # CreateTable
         {"AttributeName": "modelVersion", "KeyType": "RANGE"},
     ],
     "BillingMode": "PAY_PER_REQUEST",
-    "Tags": kit_tags,
+    "Tags": tags,
 }
 registry_pitr_spec = {  # UpdateContinuousBackups
     "TableName": names.registry_table,

@@ -26,7 +26,7 @@ def _metadata_table_spec(name: str) -> dict:
     requests (helpers.dynamodb.ensure_table applies them too)."""
     from notebook_source import assigned
 
-    scope = {"names": SimpleNamespace(metadata_table=name), "kit_tags": [dict(tag) for tag in TEST_TAGS]}
+    scope = {"names": SimpleNamespace(metadata_table=name), "tags": [dict(tag) for tag in TEST_TAGS]}
     notebook = "8.1_create_dynamodb_table"
     return {
         **assigned(notebook, "metadata_table_spec", scope),

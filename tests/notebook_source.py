@@ -21,6 +21,16 @@ def assigned(notebook: str, name: str, scope: dict[str, Any] | None = None) -> A
     return eval(compile(ast.Expression(assignment.value), notebook, "eval"), dict(scope or {}))  # noqa: S307 - our own source
 
 
+def queue_policy_request(queue_url: str, queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    """8.3's SetQueueAttributes request letting the topic deliver to the queue (SNS delivers nothing without)."""
+    import json
+
+    scope = {"queue_url": queue_url, "queue_arn": queue_arn, "topic_arn": topic_arn, "json": json}
+    scope["queue_policy"] = assigned("8.3_monitor_with_cloudwatch", "queue_policy", scope)
+    request: dict[str, Any] = assigned("8.3_monitor_with_cloudwatch", "queue_policy_spec", scope)
+    return request
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now."""
     import socket

@@ -48,7 +48,6 @@ MIXED = {
     "logs/ingestion.py",
     "sagemaker/endpoints.py",
     "servicequotas/quotas.py",
-    "sns/delivery.py",
     "sqs/queues.py",
 }
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from notebook_source import queue_policy_request
 
 from helpers import sns as kit_sns
 from helpers import sqs as kit_sqs
@@ -58,6 +59,7 @@ def subscribed_queue(sns, sqs) -> tuple[str, str]:
     topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
     url = sqs.create_queue(QueueName=unique("inbox"))["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(**queue_policy_request(url, arn, topic))
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     return topic, url
 
@@ -227,6 +229,68 @@ def test_sns_delivers_before_publish_returns_under_the_local_profile(sns, sqs):
     topic, url = subscribed_queue(sns, sqs)
     sns.publish(TopicArn=topic, Message="hello")
     assert visible_messages(sqs, url) == 1
+
+
+# --- SNS to SQS: only where the queue policy lets the topic send -----------------------------------
+# AWS: "Subscribe a queue to an Amazon SNS topic ... give the topic permission to send messages to
+# the queue" (https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html): without
+# a queue policy allowing sns.amazonaws.com sqs:SendMessage for the topic, the queue receives nothing.
+
+
+def queue_for(sqs, topic: str | None = None, policy: dict | None = None) -> tuple[str, str]:
+    """A new queue (URL, ARN), with 8.3's policy for topic, or the given policy, or none."""
+    url = sqs.create_queue(QueueName=unique("inbox"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if topic is not None:
+        sqs.set_queue_attributes(**queue_policy_request(url, arn, topic))
+    if policy is not None:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    return url, arn
+
+
+def test_sns_delivers_nothing_to_a_subscribed_queue_without_a_queue_policy(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    url, arn = queue_for(sqs)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+def test_sns_delivers_to_a_queue_whose_policy_allows_the_topic(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    url, arn = queue_for(sqs, topic=topic)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    assert [json.loads(m["Body"])["Message"] for m in messages] == ["hello"]
+
+
+def test_sns_delivers_nothing_when_the_queue_policy_allows_another_topic(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    other = sns.create_topic(Name=unique("other"))["TopicArn"]
+    url, arn = queue_for(sqs, topic=other)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+def test_a_deny_for_the_topic_wins_over_an_allow_for_everyone(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    statement = {"Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
+    deny = {**statement, "Effect": "Deny", "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}
+    url, arn = queue_for(sqs, policy={"Statement": [{**statement, "Effect": "Allow"}, deny]})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+def test_a_policy_for_another_service_principal_does_not_let_sns_send(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    allow = {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage"}
+    url, arn = queue_for(sqs, policy={"Statement": [allow]})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
 
 
 # --- the kit: topic and queue looked up, tagged, never re-created ---------------------------------
