@@ -241,12 +241,13 @@ print(
     session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}")
     or "Local mode has no console."
 )
-for service, operation, spec in [
+requests_made = [
     ("dynamodb", "CreateTable", metadata_table_spec),
     ("dynamodb", "UpdateTimeToLive", metadata_ttl_spec),
     ("dynamodb", "UpdateContinuousBackups", metadata_pitr_spec),
     ("dynamodb", "CreateTable", registry_table_spec),
     ("dynamodb", "UpdateContinuousBackups", registry_pitr_spec),
     ("iam", "PutRolePolicy", write_records_spec),
-]:
+]
+for service, operation, spec in requests_made:
     print(show.cli_input(service, operation, spec), end="\n\n")

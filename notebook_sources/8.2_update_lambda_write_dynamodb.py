@@ -294,11 +294,15 @@ print("✔ All three records restored from the logs; a second backfill restored 
 print(
     session.console_url(f"lambda/home#/functions/{names.function}") or "Local mode has no console."
 )
-print(
-    show.cli_input(
-        "lambda", "UpdateFunctionCode", update_code_spec, files={"ZipFile": package_path}
-    )
-)
-print(show.aws_cli("lambda", "wait", "function-updated-v2", "--function-name", names.function))
-print(show.cli_input("lambda", "UpdateFunctionConfiguration", update_configuration_spec))
+requests_made = [
+    ("lambda", "UpdateFunctionCode", update_code_spec),
+    ("lambda", "UpdateFunctionConfiguration", update_configuration_spec),
+]
+for service, operation, spec in requests_made:
+    binary = {"ZipFile": package_path} if "ZipFile" in spec else None
+    print(show.cli_input(service, operation, spec, files=binary), end="\n\n")
+    if operation == "UpdateFunctionCode":  # the wait between the two updates
+        print(
+            show.aws_cli("lambda", "wait", "function-updated-v2", "--function-name", names.function)
+        )
 print(show.aws_cli("logs", "filter-log-events", "--log-group-name", names.function_log_group))
