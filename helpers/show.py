@@ -65,6 +65,16 @@ def cli_input(
     return aws_cli(service, xform_name(operation, "-"), *options, "--cli-input-json", json.dumps(body))
 
 
+def cli_inputs(
+    requests: list[tuple[str, str, Mapping[str, Any]]], files: Mapping[str, str] | None = None
+) -> None:
+    """Print the AWS CLI commands making these (service, operation, request) from a terminal."""
+    print("The same requests from a terminal (AWS CLI):")
+    for service, operation, request in requests:
+        binary = {k: v for k, v in (files or {}).items() if k in request}
+        print(cli_input(service, operation, request, files=binary), end="\n\n")
+
+
 def short_path(path: str | Path) -> str:
     """A path as an attendee reads it: relative to the kit's folder when inside it."""
     path = Path(path).resolve()

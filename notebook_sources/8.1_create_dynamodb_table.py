@@ -98,7 +98,14 @@ metadata_table = dynamodb.ensure_table(metadata_table_spec)  # returns describe_
 dynamodb.ensure_time_to_live(metadata_ttl_spec)
 dynamodb.ensure_continuous_backups(metadata_pitr_spec)
 print(show.table_line(metadata_table))
-print(metadata_table["TableArn"])
+print(metadata_table["TableArn"], end="\n\n")
+show.cli_inputs(
+    [
+        ("dynamodb", "CreateTable", metadata_table_spec),
+        ("dynamodb", "UpdateTimeToLive", metadata_ttl_spec),
+        ("dynamodb", "UpdateContinuousBackups", metadata_pitr_spec),
+    ]
+)
 
 # %% [markdown]
 # ## Step 2 · The model registry table
@@ -126,7 +133,13 @@ registry_pitr_spec = {  # UpdateContinuousBackups
 }
 registry_table = dynamodb.ensure_table(registry_table_spec)
 dynamodb.ensure_continuous_backups(registry_pitr_spec)
-print(show.table_line(registry_table))
+print(show.table_line(registry_table), end="\n\n")
+show.cli_inputs(
+    [
+        ("dynamodb", "CreateTable", registry_table_spec),
+        ("dynamodb", "UpdateContinuousBackups", registry_pitr_spec),
+    ]
+)
 
 # %% [markdown]
 # The entry is read from what is actually running: endpoint → endpoint configuration → model →
@@ -163,6 +176,7 @@ write_records_spec = {  # PutRolePolicy: the document travels as JSON text
     "PolicyDocument": json.dumps(write_records_policy),
 }
 iam.put_inline_policy(write_records_spec)
+show.cli_inputs([("iam", "PutRolePolicy", write_records_spec)])
 
 # %% [markdown]
 # Everything the role may now do: its inline policies (chapter 7's `invoke-endpoint`, and the one
@@ -234,7 +248,8 @@ pd.DataFrame(
 # **In the AWS console:** DynamoDB → Tables → your prefix → *Explore table items*; IAM → Roles → `<prefix>-inference-lambda-role`.
 
 # %% [markdown]
-# The same requests from a terminal, with the AWS CLI (each `--cli-input-json` is the spec above, as sent):
+# The requests this notebook made, in order (each step printed its AWS CLI command: the
+# `--cli-input-json` is the spec, as sent):
 
 # %%
 print(
@@ -249,5 +264,4 @@ requests_made = [
     ("dynamodb", "UpdateContinuousBackups", registry_pitr_spec),
     ("iam", "PutRolePolicy", write_records_spec),
 ]
-for service, operation, spec in requests_made:
-    print(show.cli_input(service, operation, spec), end="\n\n")
+print(" → ".join(operation for _, operation, _ in requests_made))

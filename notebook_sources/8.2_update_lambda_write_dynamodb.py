@@ -127,14 +127,12 @@ update_configuration_spec = {  # UpdateFunctionConfiguration
 }
 awslambda.update_code(update_code_spec)  # waits until LastUpdateStatus is Successful
 deployed = awslambda.update_configuration(update_configuration_spec)  # waits again
-print(
-    "CodeSha256:",
-    deployed["CodeSha256"],
-    "· handler",
-    deployed["Handler"],
-    "·",
-    deployed["Runtime"],
+print(f"CodeSha256 {deployed['CodeSha256']} · {deployed['Handler']} · {deployed['Runtime']}\n")
+show.cli_inputs(
+    [("lambda", "UpdateFunctionCode", update_code_spec)], files={"ZipFile": package_path}
 )
+print(show.aws_cli("lambda", "wait", "function-updated-v2", "--function-name", names.function))
+show.cli_inputs([("lambda", "UpdateFunctionConfiguration", update_configuration_spec)])
 
 # %% [markdown]
 # ## Step 3 · Send sample traffic
@@ -288,7 +286,7 @@ print("✔ All three records restored from the logs; a second backfill restored 
 # **In the AWS console:** Lambda → your function → *Monitor* → *View CloudWatch logs*; DynamoDB → Tables → *Explore items*.
 
 # %% [markdown]
-# The same requests from a terminal, with the AWS CLI (the code travels as the zip file saved above):
+# The requests this notebook's deployment made, in order (Step 2 printed their AWS CLI commands):
 
 # %%
 print(
@@ -298,11 +296,8 @@ requests_made = [
     ("lambda", "UpdateFunctionCode", update_code_spec),
     ("lambda", "UpdateFunctionConfiguration", update_configuration_spec),
 ]
-for service, operation, spec in requests_made:
-    binary = {"ZipFile": package_path} if "ZipFile" in spec else None
-    print(show.cli_input(service, operation, spec, files=binary), end="\n\n")
-    if operation == "UpdateFunctionCode":  # the wait between the two updates
-        print(
-            show.aws_cli("lambda", "wait", "function-updated-v2", "--function-name", names.function)
-        )
-print(show.aws_cli("logs", "filter-log-events", "--log-group-name", names.function_log_group))
+print(" → ".join(operation for _, operation, _ in requests_made))
+print(
+    "Its logs from a terminal:",
+    show.aws_cli("logs", "filter-log-events", "--log-group-name", names.function_log_group),
+)

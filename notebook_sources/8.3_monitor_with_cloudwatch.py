@@ -64,6 +64,10 @@ for log_group_spec, retention_spec in zip(log_group_specs, retention_specs, stri
         f"  retention {described.get('retentionInDays')} days, "
         f"{described.get('storedBytes', 0):,} bytes stored"
     )
+show.cli_inputs(
+    [("logs", "CreateLogGroup", spec) for spec in log_group_specs]
+    + [("logs", "PutRetentionPolicy", spec) for spec in retention_specs]
+)
 logs.recent_events(names.function_log_group, limit=8)
 
 # %% [markdown]
@@ -176,6 +180,7 @@ metric_filters = [  # PutMetricFilter, one request each
         ],
     },
 ]
+show.cli_inputs([("logs", "PutMetricFilter", spec) for spec in metric_filters])
 logs.ensure_metric_filters(metric_filters)
 
 # %% [markdown]
@@ -191,7 +196,8 @@ queue_spec = {"QueueName": names.queue, "tags": settings.tags()}  # CreateQueue
 topic_arn = sns.ensure_topic(topic_spec)
 queue_url, queue_arn = sqs.ensure_queue(queue_spec)
 print(topic_arn)
-print(queue_arn)
+print(queue_arn, end="\n\n")
+show.cli_inputs([("sns", "CreateTopic", topic_spec), ("sqs", "CreateQueue", queue_spec)])
 
 # %% [markdown]
 # A queue accepts messages only from whom its **queue policy** allows: by default, from its own
@@ -227,7 +233,10 @@ subscription_spec = {  # Subscribe
     "Endpoint": queue_arn,
     "ReturnSubscriptionArn": True,
 }
-print(sns.ensure_subscription(subscription_spec)["SubscriptionArn"])
+print(sns.ensure_subscription(subscription_spec)["SubscriptionArn"], end="\n\n")
+show.cli_inputs(
+    [("sqs", "SetQueueAttributes", queue_policy_spec), ("sns", "Subscribe", subscription_spec)]
+)
 if EMAIL:
     print(sns.ensure_subscription({"TopicArn": topic_arn, "Protocol": "email", "Endpoint": EMAIL}))
 
@@ -333,6 +342,7 @@ alarm_specs = [  # PutMetricAlarm, one request each (an alarm of the same name i
         "Tags": tags,
     },
 ]
+show.cli_inputs([("cloudwatch", "PutMetricAlarm", spec) for spec in alarm_specs])
 cloudwatch.ensure_alarms(alarm_specs)
 
 # %% [markdown]
@@ -473,7 +483,8 @@ dashboard_spec = {  # PutDashboard: the body travels as JSON text
     "DashboardName": names.dashboard,
     "DashboardBody": json.dumps(dashboard_body),
 }
-print(cloudwatch.put_dashboard(dashboard_spec) or "dashboard saved")
+print(cloudwatch.put_dashboard(dashboard_spec) or "dashboard saved", end="\n\n")
+show.cli_inputs([("cloudwatch", "PutDashboard", dashboard_spec)])
 print(
     session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboard}")
     or "Local mode: the dashboard is drawn below from GetMetricData."
@@ -644,7 +655,8 @@ print(
 # **In the AWS console:** CloudWatch → Alarms; CloudWatch → Dashboards; CloudWatch → Log groups → *Metric filters*.
 
 # %% [markdown]
-# The same requests from a terminal, with the AWS CLI (each `--cli-input-json` is the spec above, as sent):
+# The requests this notebook made to build the monitoring, in order (each step printed its AWS CLI
+# command: the `--cli-input-json` is the spec, as sent):
 
 # %%
 requests_made = [
@@ -658,5 +670,4 @@ requests_made = [
     *[("cloudwatch", "PutMetricAlarm", spec) for spec in alarm_specs],
     ("cloudwatch", "PutDashboard", dashboard_spec),
 ]
-for service, operation, spec in requests_made:
-    print(show.cli_input(service, operation, spec), end="\n\n")
+print(" → ".join(operation for _, operation, _ in requests_made))
