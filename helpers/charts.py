@@ -8,6 +8,7 @@ gathers. ``save(fig, name)`` writes a PNG under build/figures/.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -332,9 +333,21 @@ def _alarm_strip(
 FIGURES = Path(__file__).resolve().parents[1] / "build" / "figures"
 
 
+def axis_labels(fig: Figure) -> list[dict[str, str]]:
+    """Each drawn axes' title and x and y labels (its units), in drawing order."""
+    return [
+        {"title": ax.get_title(loc="left") or ax.get_title(), "x": ax.get_xlabel(), "y": ax.get_ylabel()}
+        for ax in fig.axes
+        if ax.axison
+    ]
+
+
 def save(fig: Figure, name: str, directory: str | Path = FIGURES) -> Path:
-    """Write the figure as a PNG under build/figures (name without extension) and return its path."""
+    """Write the figure as a PNG under build/figures (name without extension) and return its path.
+
+    The PNG's Description holds axis_labels(fig) as JSON, so a reader (the browser test) can check units.
+    """
     path = Path(directory) / (name if name.endswith(".png") else f"{name}.png")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Description": json.dumps(axis_labels(fig))})
     return path
