@@ -29,6 +29,8 @@ IDENTIFIERS = (
     "PolicyName",
     "PolicyArn",
     "EndpointName",
+    "EndpointConfigName",
+    "ModelName",
     "logGroupName",
     "filterName",
     "AlarmName",
@@ -117,7 +119,12 @@ class Recording:
 
 def _value(value: Any) -> str:
     """An identifier's value, short enough for one line."""
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, Mapping):  # a DynamoDB key: {"requestId": {"S": "abc"}} -> requestId:abc
+        text = ",".join(
+            f"{k}:{next(iter(v.values()))}" if isinstance(v, Mapping) and len(v) == 1 else f"{k}:{v}"
+            for k, v in value.items()
+        )
+    elif isinstance(value, (list, tuple)):
         text = ",".join(str(v) for v in value)
     else:
         text = str(value)

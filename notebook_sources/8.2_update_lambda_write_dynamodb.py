@@ -131,8 +131,10 @@ print(f"CodeSha256 {deployed['CodeSha256']} · {deployed['Handler']} · {deploye
 show.cli_inputs(
     [("lambda", "UpdateFunctionCode", update_code_spec)], files={"ZipFile": package_path}
 )
-print(show.aws_cli("lambda", "wait", "function-updated-v2", "--function-name", names.function))
-show.cli_inputs([("lambda", "UpdateFunctionConfiguration", update_configuration_spec)])
+print(
+    show.aws_cli("lambda", "wait", "function-updated-v2", "--function-name", names.function), "\n"
+)
+show.cli_inputs([("lambda", "UpdateFunctionConfiguration", update_configuration_spec)], title=False)
 
 # %% [markdown]
 # ## Step 3 · Send sample traffic
