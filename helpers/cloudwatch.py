@@ -170,19 +170,30 @@ def _data_range(frames: Sequence[pd.DataFrame], start: dt.datetime, end: dt.date
 
 
 def _state_changes(names: Sequence[str], since: Any) -> dict[str, list[tuple[pd.Timestamp, str]]]:
-    """Each alarm's states from its history: the state it was in at `since`, then every change after."""
+    """Each alarm's states over time: the state it had from its creation (or last configuration change) or
+    at `since`, then every change from its history."""
     cw = client("cloudwatch")
+    described = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=list(names))["MetricAlarms"]}
     found: dict[str, list[tuple[pd.Timestamp, str]]] = {}
     for name in names:
+        alarm = described.get(name)
+        if alarm is None:
+            continue
         items = cw.describe_alarm_history(
             AlarmName=name, HistoryItemType="StateUpdate", MaxRecords=100, ScanBy="TimestampAscending"
         )["AlarmHistoryItems"]
-        changes = []
+        configured = pd.Timestamp(alarm["AlarmConfigurationUpdatedTimestamp"]).tz_convert("UTC")
+        changes: list[tuple[pd.Timestamp, str]] = []
         for item in items:
             data = json.loads(item.get("HistoryData") or "{}")
-            new = (data.get("newState") or {}).get("stateValue")
-            if new:
-                changes.append((pd.Timestamp(item["Timestamp"]).tz_convert("UTC"), str(new)))
+            old, new = ((data.get(k) or {}).get("stateValue") for k in ("oldState", "newState"))
+            when = pd.Timestamp(item["Timestamp"]).tz_convert("UTC")
+            if new and when >= configured:
+                if not changes and old:
+                    changes.append((configured, str(old)))
+                changes.append((when, str(new)))
+        if not changes:
+            changes = [(configured, str(alarm["StateValue"]))]
         before = [c for c in changes if c[0] <= since]
         after = [c for c in changes if c[0] > since]
         found[name] = ([(pd.Timestamp(since), before[-1][1])] if before else []) + after
