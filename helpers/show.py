@@ -66,10 +66,13 @@ def cli_input(
 
 
 def cli_inputs(
-    requests: list[tuple[str, str, Mapping[str, Any]]], files: Mapping[str, str] | None = None
+    requests: list[tuple[str, str, Mapping[str, Any]]],
+    files: Mapping[str, str] | None = None,
+    title: bool = True,
 ) -> None:
-    """Print the AWS CLI commands making these (service, operation, request) from a terminal."""
-    print("The same requests from a terminal (AWS CLI):")
+    """Print the AWS CLI commands making these (service, operation, request) from a terminal (under a title)."""
+    if title:
+        print("The same requests from a terminal (AWS CLI):")
     for service, operation, request in requests:
         binary = {k: v for k, v in (files or {}).items() if k in request}
         print(cli_input(service, operation, request, files=binary), end="\n\n")

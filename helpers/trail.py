@@ -203,14 +203,14 @@ class CellTrail:
         self._cell = contextlib.ExitStack()
         self._recording = self._cell.enter_context(recording())
 
-    def post_run_cell(self, *_: Any) -> None:
-        """Close the cell's recording and print its trail."""
+    def post_run_cell(self, result: Any = None) -> None:
+        """Close the cell's recording and print its trail (not under a failed cell: its error says what to do)."""
         if self._cell is None or self._recording is None:
             return
         self._cell.close()
         text = self._recording.text()
         self._cell = self._recording = None
-        if text:
+        if text and getattr(result, "success", True):
             print(text)
 
 
