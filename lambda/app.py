@@ -3,8 +3,11 @@ JSON log line per inference for CloudWatch.
 
 The handler comes first and reads top to bottom; what it relies on (the many event shapes it accepts,
 the checks on untrusted input, the model call, the record's layout and its retried conditional write)
-lives beside it, below the line "beside the handler", each in a named function. Standard library plus
-boto3 only; clients are created on first use and reused while the environment stays warm.
+lives beside it, below the line "beside the handler", each in a named function. Contract (see
+docs/design.md): any event shape in, an API Gateway proxy response out (200, 400 or 502), one
+conditional PutItem per request keyed by the request id, exactly one JSON log line per inference.
+Standard library plus boto3 only; clients are created on first use and reused while the environment
+stays warm.
 """
 
 from __future__ import annotations
@@ -68,7 +71,7 @@ MAX_JSON_DEPTH = 32
 LABEL_THRESHOLD = 0.5
 WRITE_ATTEMPTS = 3
 WRITE_BASE_DELAY_S = 0.02
-# Its own copy of helpers.dynamodb.RETRYABLE (+ TransactionConflict): the deployed file cannot import helpers.
+# Its own copy of helpers.dynamodb.records.RETRYABLE (+ TransactionConflict): the deployed file cannot import helpers.
 RETRYABLE_WRITE_ERRORS = frozenset(
     {
         "ProvisionedThroughputExceededException",
