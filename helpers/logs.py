@@ -45,7 +45,7 @@ def describe_log_group(name: str) -> dict[str, Any]:
 
 
 def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str = "") -> pd.DataFrame:
-    """The group's latest searchable events (newest last) as a table of time, stream and message.
+    """The group's latest searchable events (newest last) as a table of time and whole message.
 
     CloudWatch Logs makes an event searchable seconds after it was written: the last few may be missing.
     """
@@ -62,7 +62,6 @@ def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str =
                 dt.datetime.fromtimestamp(e["timestamp"] / 1000, dt.UTC).strftime("%H:%M:%S.%f")[:-3]
                 for e in events
             ],
-            "stream": [e["logStreamName"] for e in events],
             "message": [e["message"] for e in events],
         }
     )
