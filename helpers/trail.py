@@ -50,6 +50,7 @@ IDENTIFIERS = (
 )
 ATTRIBUTE_NAMES = "Attributes"  # SetQueueAttributes / SetTopicAttributes: which attributes were set
 MAX_VALUE = 120  # an identifier longer than this (a queue URL with its host) is shown by its end
+MAX_LINES = 16  # a longer trail (a cleanup deleting dozens of resources) is shown per operation and outcome
 _PARAMS_KEY = "workshop_trail_params"
 _lock = threading.Lock()
 _open: list[Recording] = []
@@ -107,8 +108,18 @@ class Recording:
         return list(dict.fromkeys(c.operation for c in self.calls))
 
     def lines(self) -> list[str]:
-        """The trail as text lines."""
-        return [str(c) for c in self.calls]
+        """The trail as text lines: one per call (repeats counted), or, past MAX_LINES, one per operation
+        and outcome with how many calls and resources."""
+        if len(self.calls) <= MAX_LINES:
+            return [str(c) for c in self.calls]
+        grouped: dict[tuple[str, str, str], list[Call]] = {}
+        for call in self.calls:
+            grouped.setdefault((call.service, call.operation, call.outcome), []).append(call)
+        return [
+            f"{service} {operation} → {outcome} ×{sum(c.count for c in calls)}"
+            f" ({len({c.identifiers for c in calls})} resources)"
+            for (service, operation, outcome), calls in grouped.items()
+        ]
 
     def text(self) -> str:
         """The trail as the cell prints it (empty when no call was made)."""

@@ -59,3 +59,13 @@ def test_the_trail_prints_under_its_title(ddb):
     with trail.recording() as made:
         ddb.list_tables()
     assert made.text() == "AWS operations in this cell:\n  dynamodb ListTables → ok"
+
+
+def test_a_long_trail_is_shown_per_operation_and_outcome(ddb):
+    with trail.recording() as made:
+        for i in range(trail.MAX_LINES + 4):
+            with pytest.raises(ClientError):
+                ddb.describe_table(TableName=f"missing-{i}")
+    assert made.lines() == [
+        f"dynamodb DescribeTable → ResourceNotFoundException ×{trail.MAX_LINES + 4} (20 resources)"
+    ]
