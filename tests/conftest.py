@@ -46,9 +46,10 @@ def metadata_spec():
 @pytest.fixture(scope="session")
 def local_cloud():
     """A local cloud server (moto + the kit's hooks) on a free port; yields its URL."""
-    from localcloud.server import InProcessCloud
+    from localcloud.server import InProcessCloud, wait_for_warm_up
 
     cloud = InProcessCloud(port=0).start()
+    wait_for_warm_up()  # no test runs beside the background import of XGBoost and pandas (issue 19)
     old = os.environ.get("AWS_ENDPOINT_URL")
     os.environ["AWS_ENDPOINT_URL"] = cloud.url
     yield cloud.url
