@@ -19,13 +19,13 @@ from localcloud import patching, profile
 from localcloud.awslambda import runtimes as awslambda_runtimes
 from localcloud.awslambda import states as awslambda_states
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
-from localcloud.calls import log as calls_log
+from localcloud.calls import hooks as calls_hooks
 from localcloud.client import HEALTH_PATH, code_version
 from localcloud.cloudwatch.alarms import hooks as cloudwatch_alarms_hooks
 from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hooks
 from localcloud.dynamodb import fast_paths as dynamodb_fast_paths
 from localcloud.dynamodb import tables as dynamodb_tables
-from localcloud.iam import enforcement as iam_enforcement
+from localcloud.iam import hooks as iam_hooks
 from localcloud.logs import ingestion as logs_ingestion
 from localcloud.logs.filter_patterns import hooks as logs_filter_patterns_hooks
 from localcloud.logs.insights import hooks as logs_insights_hooks
@@ -56,8 +56,8 @@ HOOKS: tuple[ModuleType, ...] = (
     dynamodb_fast_paths,
     sns_delivery,
     sqs_queues,
-    iam_enforcement,
-    calls_log,
+    iam_hooks,
+    calls_hooks,  # after IAM's hook on the same method, so a call is recorded before IAM judges it
     servicequotas_quotas,
 )
 HOOK_MODULES = tuple(module.__name__ for module in HOOKS)
@@ -92,9 +92,9 @@ class HealthMiddleware:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body.encode()]
         if environ.get("PATH_INFO") == "/_workshop/calls":
-            from localcloud.calls import log as call_log
+            from localcloud.calls import record as call_record
 
-            return call_log.wsgi(environ, start_response)
+            return call_record.wsgi(environ, start_response)
         return self.app(environ, start_response)
 
 

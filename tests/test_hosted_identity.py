@@ -25,7 +25,7 @@ import pytest
 from helpers import __main__ as cli
 from helpers import cleanup, config, dynamodb, logs, session, sns
 from helpers.config import TAG_CREATOR, SettingsError
-from localcloud.calls import log as call_log
+from localcloud.calls import record as call_log
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"

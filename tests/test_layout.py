@@ -41,10 +41,8 @@ PATCHES = re.compile(r"\bpatching\.(patch|add_action)\(")
 MIXED = {
     "awslambda/states.py",
     "awslambda/runtimes.py",
-    "calls/log.py",
     "dynamodb/fast_paths.py",
     "dynamodb/tables.py",
-    "iam/enforcement.py",
     "logs/ingestion.py",
     "sagemaker/endpoints.py",
     "servicequotas/quotas.py",

@@ -1,4 +1,5 @@
-"""IAM enforced where AWS enforces it: a Lambda runs as its role, and a role or user may do only what its policies allow.
+"""IAM enforced where AWS enforces it, hooked into moto: a Lambda runs as its role, and a role or user may do
+only what its policies and permissions boundary allow. Written against moto 5.2.5.
 
 moto's own switch (``INITIAL_NO_AUTH_ACTION_COUNT``) enforces for every caller or none and
 matches every statement against ``*``. This hook replaces
@@ -6,11 +7,12 @@ matches every statement against ``*``. This hook replaces
 ``BaseResponse.call_action``, and S3's own authorization) with a narrower rule:
 
 - a call signed with credentials IAM knows — an assumed-role session (the Lambda runtime's
-  ``ASIA...`` keys from ``role_credentials``) or an IAM user's access key — is authorized against
-  that identity's inline and attached policies, on the ARN of the resource the call names
-  (``iam_policy.resource_arns``), and refused in the service's own words (``iam_policy.denial``);
-  calls that pass a role to a service (``CreateFunction``, ``CreateModel``) also need
-  ``iam:PassRole`` on it;
+  ``ASIA...`` keys from ``role_credentials``, or an STS ``AssumeRole``, its ``SourceIdentity`` kept) or
+  an IAM user's access key — is authorized against that identity's inline and attached policies and
+  its permissions boundary, for every action the botocore operation needs
+  (``kitformats.iam_actions``, the operation from ``localcloud/calls/hooks.py``) on the ARN of the
+  resource the call names, with the condition keys the request supplies
+  (``localcloud/iam/authorization.py``), and refused in the service's own words;
 - any other caller (the kit's dummy ``testing`` keys, an unsigned request) is the attendee's
   administrator: allowed, as before.
 
@@ -32,24 +34,19 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
 from typing import Any
+from urllib.parse import unquote, urlparse
 
+from kitformats import iam_actions
+from kitformats.iam_actions import Operation
 from localcloud import patching, profile
-from localcloud.calls import log as call_log
+from localcloud.calls import hooks as calls_hooks
+from localcloud.iam import authorization
 from localcloud.iam import policy as iam_policy
+from localcloud.iam.authorization import Identity, refuse
 from localcloud.iam.policy import ANY, Decision, Resource
 
 PARTITION = "aws"
-# Services whose identity-policy refusals travel as query-protocol XML.
-XML_SERVICES = {"sns", "iam", "sts"}
-# Actions that hand a role to a service: (parameter naming the role, the service it is passed to).
-PASSES_ROLE = {
-    "lambda:CreateFunction": ("Role", "lambda.amazonaws.com"),
-    "lambda:UpdateFunctionConfiguration": ("Role", "lambda.amazonaws.com"),
-    "sagemaker:CreateModel": ("ExecutionRoleArn", "sagemaker.amazonaws.com"),
-}
 # Actions whose body is the caller's payload, not request parameters.
 PAYLOAD_ACTIONS = {"lambda:InvokeFunction", "sagemaker:InvokeEndpoint", "sagemaker:InvokeEndpointAsync"}
 LAMBDA_ROLE_MESSAGE = "The role defined for the function cannot be assumed by Lambda."
@@ -60,70 +57,10 @@ MODEL_DATA_MESSAGE = (
 )
 
 _lock = threading.Lock()
+_source_identities: dict[str, str] = {}  # session access key -> the SourceIdentity set at AssumeRole
 # (account, "role"|"user", name) -> (policy documents IAM still judges by, epoch second the change propagates)
 _pending: dict[tuple[str, str, str], tuple[list[Any], float]] = {}
 _installed = False
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who signed a request, as IAM knows them."""
-
-    kind: str  # "role" (an assumed-role session) or "user"
-    name: str  # the role's or user's name
-    arn: str  # arn:aws:sts::A:assumed-role/ROLE/SESSION or arn:aws:iam::A:user/NAME
-    account: str
-
-
-# ---------------------------------------------------------------------------------------------
-# Errors
-
-
-@cache
-def _refusal_class() -> Callable[..., Exception]:
-    """The exception class of refusals (werkzeug is imported on first use only)."""
-    from werkzeug.exceptions import HTTPException
-
-    class Refusal(HTTPException):
-        """A refused request, answered with the service's code, status and body format."""
-
-        def __init__(self, code: str, status: int, message: str, xml: bool, s3: bool = False) -> None:
-            super().__init__()
-            self.code = status
-            self.error_code = code
-            self.message = message
-            if s3:
-                self.description = (
-                    f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code>"
-                    f"<Message>{_xml(message)}</Message><RequestId/><HostId/></Error>"
-                )
-            elif xml:
-                self.description = (
-                    f"<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>"
-                    f"<Message>{_xml(message)}</Message></Error><RequestId/></ErrorResponse>"
-                )
-            else:
-                self.description = json.dumps({"__type": code, "message": message})
-            self.content_type = "text/xml" if xml or s3 else "application/x-amz-json-1.0"
-
-        def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
-            return [("Content-Type", self.content_type), ("x-amzn-ErrorType", self.error_code)]
-
-        def get_body(self, *args: Any, **kwargs: Any) -> str:
-            return self.description or ""
-
-    return Refusal
-
-
-def _xml(text: str) -> str:
-    """Text escaped for an XML element."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def refuse(code: str, status: int, message: str, service: str, json_request: bool = True) -> Exception:
-    """The exception that makes moto answer code/status/message in service's wire format."""
-    xml = service in XML_SERVICES or (service in ("cloudwatch", "sqs") and not json_request)
-    return _refusal_class()(code, status, message, xml, s3=service == "s3")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,21 +68,79 @@ def refuse(code: str, status: int, message: str, service: str, json_request: boo
 
 
 def identity(account: str, access_key_id: str) -> Identity | None:
-    """The role session or IAM user an access key belongs to; None for keys IAM does not know."""
+    """The role session or IAM user an access key belongs to, with tags and boundary; None for keys IAM does not know."""
     from moto.iam.models import iam_backends
     from moto.sts.models import sts_backends
 
     if not access_key_id:
         return None
+    backend = iam_backends[account][PARTITION]
     if access_key_id.startswith("ASIA"):
         for session in reversed(list(sts_backends[account][PARTITION].assumed_roles)):
             if session.access_key_id == access_key_id:
-                return Identity("role", session.role_arn.rsplit("/", 1)[-1], session.arn, account)
+                name = session.role_arn.rsplit("/", 1)[-1]
+                role = _role(account, session.role_arn)
+                return Identity(
+                    "role",
+                    name,
+                    session.arn,
+                    account,
+                    principal_arn=session.role_arn,
+                    unique_id=f"{getattr(role, 'id', '')}:{session.session_name}",
+                    tags=_tags(backend, "role", name),
+                    source_identity=_source_identities.get(access_key_id, ""),
+                    boundary=_boundary(account, getattr(role, "permissions_boundary_arn", None)),
+                )
         return None
-    user = iam_backends[account][PARTITION].get_user_from_access_key_id(access_key_id)
+    user = backend.get_user_from_access_key_id(access_key_id)
     if user is None:
         return None
-    return Identity("user", user.name, user.arn, account)
+    return Identity(
+        "user",
+        user.name,
+        user.arn,
+        account,
+        principal_arn=user.arn,
+        unique_id=str(getattr(user, "id", "")),
+        tags=_tags(backend, "user", user.name),
+        boundary=_boundary(account, getattr(user, "permissions_boundary_arn", None)),
+    )
+
+
+def _tags(backend: Any, kind: str, name: str) -> dict[str, str]:
+    """A role's or user's tags (the principal tags of its sessions or requests)."""
+    try:
+        if kind == "role":
+            listed = backend.list_role_tags(name, None, 1000)[0]
+        else:
+            listed = backend.list_user_tags(name)
+    except Exception:
+        return {}
+    return {t["Key"]: t["Value"] for t in listed}
+
+
+def _boundary(account: str, arn: str | None) -> tuple[Any, ...] | None:
+    """The permissions boundary's document, () when the policy is gone (nothing allowed), None without one."""
+    if not arn:
+        return None
+    from moto.iam.models import iam_backends
+
+    try:
+        found = iam_backends[account][PARTITION].get_policy(arn)
+    except Exception:
+        return ()
+    return (_default_document(found),)
+
+
+def role_boundary(account: str, role_name: str) -> str | None:
+    """The ARN of a role's permissions boundary (None without one, or without the role)."""
+    from moto.iam.models import iam_backends
+
+    try:
+        arn = iam_backends[account][PARTITION].get_role(role_name).permissions_boundary_arn
+    except Exception:
+        return None
+    return str(arn) if arn else None
 
 
 def _default_document(policy: Any) -> Any:
@@ -190,13 +185,8 @@ def decide(
     docs: list[Any], action: str, resource: Resource, context: dict[str, Any] | None = None
 ) -> Decision:
     """iam_policy.evaluate, skipping documents that are not valid JSON (IAM refuses them on input anyway)."""
-    parsed = []
-    for doc in docs:
-        try:
-            parsed.append(json.loads(doc) if isinstance(doc, str) else doc)
-        except ValueError:
-            continue
-    return iam_policy.evaluate(parsed, action, resource, context)
+    check = authorization.Check(action, resource, {k: list(v) for k, v in (context or {}).items()})
+    return authorization.decide(docs, None, check)[0]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -316,25 +306,6 @@ def _install_propagation() -> None:
 # The request
 
 
-def access_key_of(headers: Any) -> str:
-    """The access key id a SigV4 Authorization header names ('' when unsigned)."""
-    auth = headers.get("Authorization") or headers.get("authorization") or ""
-    return auth.partition("Credential=")[2].partition("/")[0].strip()
-
-
-def operation(response: Any) -> str:
-    """The API operation a moto response object is serving (S3 keeps it in data['Action'])."""
-    if (response.service_name or "") == "s3":
-        found = (getattr(response, "data", None) or {}).get("Action")
-        return (found[0] if isinstance(found, list) else found) or ""
-    return response._get_action() or ""
-
-
-def iam_action(response: Any) -> str:
-    """The IAM action the request needs (``lambda:InvokeFunction`` for ``Invoke``)."""
-    return call_log.iam_action(response.service_name or "", operation(response))
-
-
 def request_params(response: Any, action: str = "") -> dict[str, Any]:
     """The request's parameters: query string or form, JSON body, and path parameters (which win)."""
     params: dict[str, Any] = {}
@@ -371,31 +342,34 @@ def _is_json(response: Any) -> bool:
     return bool(headers.get("X-Amz-Target") or "json" in (headers.get("Content-Type") or "").lower())
 
 
-def resources(response: Any, action: str, params: dict[str, Any], s3_resource: str) -> list[Resource]:
-    """The resources the call acts on (S3: the ARN moto worked out; a bucketless call acts on '*')."""
+def resources(
+    response: Any, op: Operation, action: str, params: dict[str, Any], s3_resource: str
+) -> list[Resource]:
+    """The resources the call acts on (S3: the ARN moto worked out; API Gateway: its path; else by parameters)."""
     if action.startswith("s3:"):
         bucketless = s3_resource.endswith(":::*") or s3_resource == "*"
         return [ANY if bucketless else (s3_resource,)]
-    return iam_policy.resource_arns(action, params, response.region, response.current_account)
+    if action.startswith("apigateway:"):
+        path = unquote(urlparse(getattr(response, "uri", "") or "").path or "/")
+        return [(f"arn:aws:apigateway:{response.region}::{path}",)]
+    return iam_policy.resource_arns(
+        f"{action.partition(':')[0]}:{op.name}", params, response.region, response.current_account
+    )
 
 
-def authorize(response: Any, who: Identity, action: str, params: dict[str, Any], s3_resource: str) -> None:
-    """Raise the service's refusal unless who's policies allow action on every resource it names."""
-    if action == "sts:GetCallerIdentity":  # always allowed, whatever the policies say
-        return
+def authorize(response: Any, who: Identity, op: Operation, params: dict[str, Any], s3_resource: str) -> None:
+    """Raise the service's refusal unless who's policies and boundary allow every check the request needs."""
+    primary = iam_actions.primary(op)
     docs = visible_documents(who.account, who.kind, who.name)
-    service = action.partition(":")[0]
-    checks: list[tuple[str, Resource, dict[str, list[str]] | None]] = [
-        (action, r, None) for r in resources(response, action, params, s3_resource)
-    ]
-    passed = PASSES_ROLE.get(action)
-    if passed and isinstance(params.get(passed[0]), str):
-        checks.append(("iam:PassRole", (params[passed[0]],), {"iam:PassedToService": [passed[1]]}))
-    for needed, resource, context in checks:
-        decision = decide(docs, needed, resource, context)
-        if decision is not Decision.ALLOWED:
-            refused = iam_policy.denial(who.arn, needed, resource, decision, service=service)
-            raise refuse(refused.code, refused.status, refused.message, service, _is_json(response))
+    role_name = params.get("RoleName") if primary.startswith("iam:") else None
+    boundary = role_boundary(who.account, role_name) if isinstance(role_name, str) else None
+    found = authorization.checks(
+        who, op, params, response.headers, resources(response, op, primary, params, s3_resource), boundary
+    )
+    refused = authorization.first_refusal(who, docs, found, op.key.partition(":")[0])
+    if refused is not None:
+        service = op.key.partition(":")[0]
+        raise refuse(refused.code, refused.status, refused.message, service, _is_json(response))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,13 +439,14 @@ def service_checks(response: Any, action: str, params: dict[str, Any]) -> None:
 
 def _authenticate_and_authorize_action(self: Any, iam_request_cls: type, resource: str = "*") -> None:
     """IAM for a request: enforced for role sessions and IAM users, then the services' own role checks."""
-    action = iam_action(self)
-    if not action or action.endswith(":"):
+    op = calls_hooks.operation(self)
+    if op is None:
         return
+    action = iam_actions.primary(op)
     params = request_params(self, action)
-    who = identity(self.current_account, access_key_of(self.headers))
+    who = identity(self.current_account, calls_hooks.access_key_of(self.headers))
     if who is not None:
-        authorize(self, who, action, params, resource)
+        authorize(self, who, op, params, resource)
     service_checks(self, action, params)
 
 
@@ -499,12 +474,28 @@ def role_credentials(fn: Any) -> dict[str, str]:
     }
 
 
-def _resolve_resource(response: Any, action: str) -> str | None:
+def _resolve_resource(response: Any, op: Operation, moto_resource: str) -> str | None:
     """The call log's resolver: the first ARN the request acts on (None for '*')."""
-    found = iam_policy.resource_arns(
-        action, request_params(response, action), response.region, response.current_account
-    )
+    action = iam_actions.primary(op)
+    found = resources(response, op, action, request_params(response, action), moto_resource)
     return None if found[0] == ANY else found[0][0]
+
+
+def _note_source_identity(original: Callable[..., Any]) -> Callable[..., Any]:
+    """STS AssumeRole: keep the SourceIdentity the caller set for the new session (moto drops it)."""
+
+    def assume_role(self: Any) -> Any:
+        answer = original(self)
+        source = self._get_param("SourceIdentity")
+        if source:
+            from moto.sts.models import sts_backends
+
+            sessions = list(sts_backends[self.current_account][PARTITION].assumed_roles)
+            if sessions:
+                _source_identities[sessions[-1].access_key_id] = str(source)
+        return answer
+
+    return assume_role
 
 
 def install() -> None:
@@ -521,5 +512,8 @@ def install() -> None:
         lambda original: _authenticate_and_authorize_action,
     )
     _install_propagation()
-    call_log.add_resolver(_resolve_resource)
+    from moto.sts.responses import TokenResponse
+
+    patching.patch(TokenResponse, "assume_role", ["self"], _note_source_identity)
+    calls_hooks.add_resolver(_resolve_resource)
     _installed = True
