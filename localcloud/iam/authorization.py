@@ -99,9 +99,17 @@ def _first(value: Any) -> str:
 
 
 def request_context(
-    action: str, params: Mapping[str, Any], headers: Mapping[str, Any], role_boundary: str | None
+    action: str,
+    params: Mapping[str, Any],
+    headers: Mapping[str, Any],
+    role_boundary: str | None,
+    operation: str = "",
 ) -> dict[str, list[str]]:
-    """The condition keys the request itself supplies: tags sent, the boundary and managed policy named."""
+    """The condition keys the request itself supplies: tags sent, the boundary and managed policy named.
+
+    iam:PermissionsBoundary is the boundary the request names for CreateRole and PutRolePermissionsBoundary
+    (and the tagging CreateRole's Tags add), else the role's current one.
+    """
     found: dict[str, list[str]] = {}
     tags = request_tags(params, headers)
     if tags:
@@ -135,7 +143,7 @@ def checks(
     for action in needed:
         if action in ALWAYS_ALLOWED:
             continue
-        context = {**base, **request_context(action, params, headers, role_boundary)}
+        context = {**base, **request_context(action, params, headers, role_boundary, operation.key)}
         if action == "iam:PassRole":
             member, service = iam_actions.PASSES_ROLE[operation.key]
             role = params.get(member)
