@@ -59,11 +59,13 @@ SERVICE_NAMES = {
 
 
 class RecordedOperation(TypedDict):
-    """One kind of call a recorded run sent: botocore's service and operation, the top-level members sent."""
+    """One kind of call a recorded run sent: botocore's service and operation, the top-level members sent,
+    and the resource it named (the run's prefix as ``{prefix}``; '' when none)."""
 
     service: str
     operation: str
     members: list[str]
+    resource: str
 
 
 class Recording(TypedDict):
@@ -248,10 +250,24 @@ def boundary_policy(account: str, region: str) -> dict[str, Any]:
     }
 
 
-def recorded_operations(calls: Iterable[CallRecord]) -> list[RecordedOperation]:
-    """The distinct operations (with their members) in a call_log recording, sorted."""
-    found = {(c["service"], c["operation"], tuple(c["members"])) for c in calls if c["operation"]}
-    return [{"service": s, "operation": o, "members": list(m)} for s, o, m in sorted(found)]
+RECORDED_PREFIX = "attendee"  # the prefix of recorded runs (run_env)
+
+
+def _placeholder(resource: str, prefix: str) -> str:
+    """The resource with the run's prefix as {prefix} (in names: after '/', ':' or at the start of a bucket)."""
+    for mark in ("/", ":"):
+        resource = resource.replace(f"{mark}{prefix}-", f"{mark}{{prefix}}-")
+    return resource
+
+
+def recorded_operations(calls: Iterable[CallRecord], prefix: str = RECORDED_PREFIX) -> list[RecordedOperation]:
+    """The distinct operations (with their members and resource) in a call_log recording, sorted."""
+    found = {
+        (c["service"], c["operation"], tuple(c["members"]), _placeholder(c["resource"], prefix))
+        for c in calls
+        if c["operation"]
+    }
+    return [{"service": s, "operation": o, "members": list(m), "resource": r} for s, o, m, r in sorted(found)]
 
 
 def recorded_actions(calls: Iterable[CallRecord], caller: str | None = None) -> list[str]:
