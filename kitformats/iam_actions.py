@@ -35,7 +35,6 @@ BY_HTTP_METHOD = {"apigateway", "apigatewayv2"}
 # Operations whose action has another name in the SAR (AWS's API reference "Permissions" sections).
 RENAMED = {
     "lambda:Invoke": "lambda:InvokeFunction",
-    "lambda:InvokeAsync": "lambda:InvokeFunction",
     "lambda:InvokeWithResponseStream": "lambda:InvokeFunction",
     "lambda:GetResourcePolicy": "lambda:GetPolicy",
     "s3:PutPublicAccessBlock": "s3:PutBucketPublicAccessBlock",
