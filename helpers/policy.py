@@ -114,7 +114,8 @@ def compact_size(policy: Mapping[str, Any]) -> int:
 
 def _unknown(actions: Iterable[str]) -> list[str]:
     """Actions the scope table does not know (iam role changes and PassRole are handled apart)."""
-    special = set(policy_scope.ROLE_CHANGES) | {"iam:PassRole", "iam:AttachRolePolicy"}
+    special = {*policy_scope.ROLE_CHANGES, *policy_scope.ROLE_TAGGING, "iam:CreateRole", "iam:PassRole"}
+    special.add("iam:AttachRolePolicy")
     return [a for a in actions if a not in SCOPE and a not in special]
 
 
@@ -143,7 +144,7 @@ def class_policy(
         {"Sid": "ActionsOnNoResource", "Effect": "Allow", "Action": unscoped, "Resource": "*"},
     ]
     roles = _arns(["role"], variable, account, region)
-    changes = [a for a in wanted if a in policy_scope.ROLE_CHANGES and a != "iam:CreateRole"]
+    under_boundary = {"ArnEquals": {"iam:PermissionsBoundary": boundary}}
     if "iam:CreateRole" in wanted:
         statements.append(
             {
@@ -151,14 +152,10 @@ def class_policy(
                 "Effect": "Allow",
                 "Action": "iam:CreateRole",
                 "Resource": roles,
-                "Condition": {
-                    "StringEquals": {
-                        "iam:PermissionsBoundary": boundary,
-                        f"aws:RequestTag/{PREFIX_TAG}": variable,
-                    }
-                },
+                "Condition": {**under_boundary, "StringEquals": {f"aws:RequestTag/{PREFIX_TAG}": variable}},
             }
         )
+    changes = [a for a in wanted if a in policy_scope.ROLE_CHANGES]
     if changes:
         statements.append(
             {
@@ -166,11 +163,18 @@ def class_policy(
                 "Effect": "Allow",
                 "Action": changes,
                 "Resource": roles,
-                "Condition": {
-                    "StringEquals": {"iam:PermissionsBoundary": boundary},
-                    # a tag change may set the prefix tag to the attendee's own prefix only
-                    "StringEqualsIfExists": {f"aws:RequestTag/{PREFIX_TAG}": variable},
-                },
+                "Condition": under_boundary,
+            }
+        )
+    tagging = [a for a in wanted if a in policy_scope.ROLE_TAGGING]
+    if tagging:
+        statements.append(
+            {
+                "Sid": "TagRolesWithOwnPrefixOnly",
+                "Effect": "Allow",
+                "Action": tagging,
+                "Resource": roles,
+                "Condition": {"StringEqualsIfExists": {f"aws:RequestTag/{PREFIX_TAG}": variable}},
             }
         )
     if "iam:AttachRolePolicy" in wanted:
@@ -181,12 +185,12 @@ def class_policy(
                 "Action": "iam:AttachRolePolicy",
                 "Resource": roles,
                 "Condition": {
-                    "StringEquals": {"iam:PermissionsBoundary": boundary},
                     "ArnEquals": {
+                        "iam:PermissionsBoundary": boundary,
                         "iam:PolicyARN": [
                             regions.arn(region, "iam", f"policy/{p}", "aws", regional=False)
                             for p in policy_scope.ATTACHABLE_POLICIES
-                        ]
+                        ],
                     },
                 },
             }
@@ -260,7 +264,9 @@ def _placeholder(resource: str, prefix: str) -> str:
     return resource
 
 
-def recorded_operations(calls: Iterable[CallRecord], prefix: str = RECORDED_PREFIX) -> list[RecordedOperation]:
+def recorded_operations(
+    calls: Iterable[CallRecord], prefix: str = RECORDED_PREFIX
+) -> list[RecordedOperation]:
     """The distinct operations (with their members and resource) in a call_log recording, sorted."""
     found = {
         (c["service"], c["operation"], tuple(c["members"]), _placeholder(c["resource"], prefix))

@@ -119,22 +119,20 @@ UNSCOPED_ON_PURPOSE = {
     "sns:SetSubscriptionAttributes": "names a subscription ARN (as above); the kit sets only RawMessageDelivery",
     "cloudwatch:DescribeAlarms": "a list call; AWS filters nothing by resource for it",
     "cloudwatch:PutMetricData": "AWS scopes it by the cloudwatch:namespace condition key only",
+    "logs:DescribeMetricFilters": "a list call (by log group name prefix); read-only",
 }
 
 # Role actions the attendee may make only on roles whose permissions boundary is the class boundary
-# (condition iam:PermissionsBoundary): every change of what a role may do.
+# (condition iam:PermissionsBoundary, which the SAR lists for each): every change of what a role may do.
 ROLE_CHANGES = (
-    "iam:CreateRole",
-    "iam:DeleteRole",
     "iam:DeleteRolePolicy",
     "iam:DetachRolePolicy",
     "iam:PutRolePolicy",
-    "iam:TagRole",
-    "iam:UntagRole",
     "iam:UpdateAssumeRolePolicy",
     "iam:UpdateRole",
-    "iam:UpdateRoleDescription",
 )
+# Tagging a role (no iam:PermissionsBoundary key in the SAR): the prefix tag only with one's own prefix.
+ROLE_TAGGING = ("iam:TagRole", "iam:UntagRole")
 # The only managed policy the kit attaches to a role it makes (AWS managed: arn:PARTITION:iam::aws:policy/...).
 ATTACHABLE_POLICIES = ("service-role/AWSLambdaBasicExecutionRole",)
 # iam:PassRole: the kit's two roles (helpers.config.Names), each only to the service that runs as it.

@@ -184,6 +184,11 @@ def scoped(action: str) -> bool:
     return any(row["resource_arn_format"] != "*" for row in sar(action))
 
 
+def condition_keys(action: str) -> frozenset[str]:
+    """The condition keys the SAR lists for an action (lowercase), ``iam:permissionsboundary`` for CreateRole."""
+    return frozenset(k.lower() for row in sar(action) for k in row.get("condition_keys") or [])
+
+
 def dependent(action: str) -> list[str]:
     """The SAR's dependent actions of an action (``sagemaker:CreateModel`` -> iam:PassRole, sagemaker:AddTags)."""
     found: list[str] = []

@@ -107,8 +107,8 @@ def request_context(
 ) -> dict[str, list[str]]:
     """The condition keys the request itself supplies: tags sent, the boundary and managed policy named.
 
-    iam:PermissionsBoundary is the boundary the request names for CreateRole and PutRolePermissionsBoundary
-    (and the tagging CreateRole's Tags add), else the role's current one.
+    iam:PermissionsBoundary (for the actions whose SAR entry lists it) is the boundary the request names for
+    CreateRole and PutRolePermissionsBoundary, else the role's current one.
     """
     found: dict[str, list[str]] = {}
     tags = request_tags(params, headers)
@@ -116,14 +116,14 @@ def request_context(
         found["aws:tagkeys"] = sorted(tags)
         for key, value in tags.items():
             found[f"aws:requesttag/{key.lower()}"] = [value]
-    if action.startswith("iam:") and ("Role" in action or action == "iam:CreateRole"):
-        boundary = (
-            _first(params.get("PermissionsBoundary", "")) if action in BOUNDARY_IN_REQUEST else role_boundary
-        )
+    keys = iam_actions.condition_keys(action) if action.startswith("iam:") else frozenset()
+    if "iam:permissionsboundary" in keys:  # only where the SAR lists the key (not for iam:TagRole)
+        in_request = action in BOUNDARY_IN_REQUEST or operation in BOUNDARY_IN_REQUEST
+        boundary = _first(params.get("PermissionsBoundary", "")) if in_request else role_boundary
         if boundary:
             found["iam:permissionsboundary"] = [boundary]
     policy_arn = params.get("PolicyArn")
-    if policy_arn and action in ("iam:AttachRolePolicy", "iam:DetachRolePolicy", "iam:AttachUserPolicy"):
+    if policy_arn and "iam:policyarn" in keys:
         found["iam:policyarn"] = [_first(policy_arn)]
     return found
 
