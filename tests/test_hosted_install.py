@@ -1,8 +1,8 @@
 """tools/hosted_install.sh, as a SageMaker Studio JupyterLab space would run it: offline, in a simulated space.
 
-The space: a home directory (the only thing a space restart keeps, SageMaker developer guide "Amazon
-SageMaker Studio JupyterLab: customize your environment" and its "persist ... conda environments in the
-home directory" advice) holding a copy of the kit, and a base environment standing for the image's
+The space: a home directory (the only thing a space restart keeps; SageMaker's JupyterLab user guide,
+"Customize your environment using a package manager": a separate environment, `ipykernel install --user`)
+holding a copy of the kit, and a base environment standing for the image's
 JupyterLab server environment, first on PATH. The installer runs with uv offline from this machine's cache
 (no network in tests). Checked: the base environment's packages are the same before and after; the kernel
 is registered for the user and runs the kit's own environment; after a "restart" (the base environment made
