@@ -153,7 +153,15 @@ def klass(local_cloud):
     ]
     for attendee in attendees:
         attendee.build()
-    return {"exit": code, "output": out.getvalue(), "attendees": attendees, "iam": iam}
+    yield {"exit": code, "output": out.getvalue(), "attendees": attendees, "iam": iam}
+    # The session's local cloud is shared: without the class policies, the kit creates roles as before.
+    for name in ATTENDEES:
+        iam.detach_user_policy(
+            UserName=name, PolicyArn=policy.policy_arn(policy.CLASS_POLICY_NAME, ACCOUNT, REGION)
+        )
+    for name in (policy.CLASS_POLICY_NAME, policy.BOUNDARY_NAME):
+        with contextlib.suppress(ClientError):
+            iam.delete_policy(PolicyArn=policy.policy_arn(name, ACCOUNT, REGION))
 
 
 def test_class_setup_creates_the_boundary_the_class_policy_and_a_tagged_user_each(klass):
