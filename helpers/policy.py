@@ -141,14 +141,14 @@ def class_policy(
             "Action": scoped,
             "Resource": _arns(kinds, variable, account, region),
         },
-        {"Sid": "ActionsOnNoResource", "Effect": "Allow", "Action": unscoped, "Resource": "*"},
+        {"Sid": "NoResource", "Effect": "Allow", "Action": unscoped, "Resource": "*"},
     ]
     roles = _arns(["role"], variable, account, region)
     under_boundary = {"ArnEquals": {"iam:PermissionsBoundary": boundary}}
     if "iam:CreateRole" in wanted:
         statements.append(
             {
-                "Sid": "CreateRolesOnlyWithTheBoundaryAndOwnTag",
+                "Sid": "CreateRolesUnderTheBoundary",
                 "Effect": "Allow",
                 "Action": "iam:CreateRole",
                 "Resource": roles,
@@ -170,7 +170,7 @@ def class_policy(
     if tagging:
         statements.append(
             {
-                "Sid": "TagRolesWithOwnPrefixOnly",
+                "Sid": "TagRolesWithOwnPrefix",
                 "Effect": "Allow",
                 "Action": tagging,
                 "Resource": roles,
@@ -180,7 +180,7 @@ def class_policy(
     if "iam:AttachRolePolicy" in wanted:
         statements.append(
             {
-                "Sid": "AttachOnlyBasicExecutionUnderTheBoundary",
+                "Sid": "AttachBasicExecutionOnly",
                 "Effect": "Allow",
                 "Action": "iam:AttachRolePolicy",
                 "Resource": roles,
@@ -226,7 +226,7 @@ def class_policy(
                 "iam:DeleteRolePermissionsBoundary",
                 "iam:SetDefaultPolicyVersion",
             ],
-            "Resource": [boundary, policy_arn(CLASS_POLICY_NAME, account, region), *roles],
+            "Resource": "*",  # no attendee manages policies or boundaries at all
         }
     )
     return {"Version": "2012-10-17", "Statement": [s for s in statements if s.get("Action")]}
@@ -245,7 +245,7 @@ def boundary_policy(account: str, region: str) -> dict[str, Any]:
                 "Resource": _arns(kinds, TAG_VARIABLE, account, region),
             },
             {
-                "Sid": "ActionsOnNoResource",
+                "Sid": "NoResource",
                 "Effect": "Allow",
                 "Action": list(policy_scope.BOUNDARY_UNSCOPED),
                 "Resource": "*",
