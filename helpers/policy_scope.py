@@ -120,6 +120,7 @@ UNSCOPED_ON_PURPOSE = {
     "cloudwatch:DescribeAlarms": "a list call; AWS filters nothing by resource for it",
     "cloudwatch:PutMetricData": "AWS scopes it by the cloudwatch:namespace condition key only",
     "logs:DescribeMetricFilters": "a list call (by log group name prefix); read-only",
+    "servicequotas:GetServiceQuota": "preflight reads the account's quotas; read-only, names no resource of the kit",
 }
 
 # Role actions the attendee may make only on roles whose permissions boundary is the class boundary
