@@ -115,7 +115,7 @@ def compact_size(policy: Mapping[str, Any]) -> int:
 def _unknown(actions: Iterable[str]) -> list[str]:
     """Actions the scope table does not know (iam role changes and PassRole are handled apart)."""
     special = {*policy_scope.ROLE_CHANGES, *policy_scope.ROLE_TAGGING, "iam:CreateRole", "iam:PassRole"}
-    special.add("iam:AttachRolePolicy")
+    special |= {"iam:AttachRolePolicy", "iam:GetPolicy"}  # GetPolicy: on the boundary only (ReadTheBoundary)
     return [a for a in actions if a not in SCOPE and a not in special]
 
 
@@ -131,16 +131,14 @@ def class_policy(
             "SCOPE with the resource types AWS's Service Authorization Reference lists for it."
         )
     boundary = policy_arn(BOUNDARY_NAME, account, region)
-    scoped = [a for a in wanted if SCOPE.get(a)]
+    scoped = [a for a in wanted if SCOPE.get(a) or a == "iam:GetPolicy"]
     unscoped = [a for a in wanted if a in SCOPE and not SCOPE[a]]
-    kinds = {kind for a in scoped for kind in SCOPE[a]}
+    kinds = {kind for a in scoped for kind in SCOPE.get(a, ())}
+    # An action allowed on a pattern of a resource type it never acts on gains nothing from it, so one
+    # statement holds them all (iam:GetPolicy: the only policy pattern is the boundary, read by helpers.iam).
+    own = _arns(kinds, variable, account, region) + ([boundary] if "iam:GetPolicy" in wanted else [])
     statements: list[dict[str, Any]] = [
-        {
-            "Sid": "OwnResources",
-            "Effect": "Allow",
-            "Action": scoped,
-            "Resource": _arns(kinds, variable, account, region),
-        },
+        {"Sid": "OwnResources", "Effect": "Allow", "Action": scoped, "Resource": own},
         {"Sid": "NoResource", "Effect": "Allow", "Action": unscoped, "Resource": "*"},
     ]
     roles = _arns(["role"], variable, account, region)
@@ -148,7 +146,7 @@ def class_policy(
     if "iam:CreateRole" in wanted:
         statements.append(
             {
-                "Sid": "CreateRolesUnderTheBoundary",
+                "Sid": "CreateRole",
                 "Effect": "Allow",
                 "Action": "iam:CreateRole",
                 "Resource": roles,
@@ -159,7 +157,7 @@ def class_policy(
     if changes:
         statements.append(
             {
-                "Sid": "ChangeRolesOnlyUnderTheBoundary",
+                "Sid": "ChangeRole",
                 "Effect": "Allow",
                 "Action": changes,
                 "Resource": roles,
@@ -170,7 +168,7 @@ def class_policy(
     if tagging:
         statements.append(
             {
-                "Sid": "TagRolesWithOwnPrefix",
+                "Sid": "TagRole",
                 "Effect": "Allow",
                 "Action": tagging,
                 "Resource": roles,
@@ -180,7 +178,7 @@ def class_policy(
     if "iam:AttachRolePolicy" in wanted:
         statements.append(
             {
-                "Sid": "AttachBasicExecutionOnly",
+                "Sid": "AttachRolePolicy",
                 "Effect": "Allow",
                 "Action": "iam:AttachRolePolicy",
                 "Resource": roles,
@@ -200,35 +198,13 @@ def class_policy(
             name = role.format(prefix=variable)
             statements.append(
                 {
-                    "Sid": f"PassRoleTo{SERVICE_NAMES.get(service.split('.')[0], service.split('.')[0].title())}",
+                    "Sid": f"PassTo{SERVICE_NAMES.get(service.split('.')[0], service.split('.')[0].title())}",
                     "Effect": "Allow",
                     "Action": "iam:PassRole",
                     "Resource": regions.arn(region, "iam", f"role/{name}", account, regional=False),
                     "Condition": {"StringEquals": {"iam:PassedToService": service}},
                 }
             )
-    statements.append(
-        {
-            "Sid": "ReadTheBoundary",
-            "Effect": "Allow",
-            "Action": "iam:GetPolicy",
-            "Resource": boundary,
-        }
-    )
-    statements.append(
-        {
-            "Sid": "TheBoundaryStays",
-            "Effect": "Deny",
-            "Action": [
-                "iam:CreatePolicyVersion",
-                "iam:DeletePolicy",
-                "iam:DeletePolicyVersion",
-                "iam:DeleteRolePermissionsBoundary",
-                "iam:SetDefaultPolicyVersion",
-            ],
-            "Resource": "*",  # no attendee manages policies or boundaries at all
-        }
-    )
     return {"Version": "2012-10-17", "Statement": [s for s in statements if s.get("Action")]}
 
 
@@ -248,6 +224,22 @@ def boundary_policy(account: str, region: str) -> dict[str, Any]:
                 "Sid": "NoResource",
                 "Effect": "Allow",
                 "Action": list(policy_scope.BOUNDARY_UNSCOPED),
+                "Resource": "*",
+            },
+            {
+                # The boundary protects itself (IAM user guide, "Permissions boundaries for IAM entities"): no
+                # role under it may change it, the class policy, or any role's boundary. (The class policy
+                # grants attendees none of these either.)
+                "Sid": "TheBoundaryStays",
+                "Effect": "Deny",
+                "Action": [
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicy",
+                    "iam:DeletePolicyVersion",
+                    "iam:DeleteRolePermissionsBoundary",
+                    "iam:PutRolePermissionsBoundary",
+                    "iam:SetDefaultPolicyVersion",
+                ],
                 "Resource": "*",
             },
         ],

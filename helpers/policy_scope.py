@@ -19,7 +19,9 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
     "log-group": ("logs", "log-group:/aws/lambda/{prefix}-*", "regional"),
     "endpoint-log-group": ("logs", "log-group:/aws/sagemaker/Endpoints/{prefix}-*", "regional"),
     "api-log-group": ("logs", "log-group:API-Gateway-Execution-Logs_*", "regional"),
-    "sagemaker": ("sagemaker", "*/{prefix}-*", "regional"),  # model/, endpoint-config/, endpoint/ P-...
+    "model": ("sagemaker", "model/{prefix}-*", "regional"),
+    "endpoint-config": ("sagemaker", "endpoint-config/{prefix}-*", "regional"),
+    "endpoint": ("sagemaker", "endpoint/{prefix}-*", "regional"),
     "alarm": ("cloudwatch", "alarm:{prefix}-*", "regional"),
     "dashboard": ("cloudwatch", "dashboard/{prefix}-*", "account"),
     "topic": ("sns", "{prefix}-*", "regional"),
@@ -29,6 +31,7 @@ RESOURCES: dict[str, tuple[str, str, str]] = {
     "api-tags": ("apigateway", "/tags/*", "no-account"),
 }
 LOG_GROUPS = ("log-group", "endpoint-log-group")
+SAGEMAKER = ("model", "endpoint-config", "endpoint")
 
 # The resource types each action is authorized against; () means AWS authorizes it against "*".
 _TABLE = (
@@ -42,8 +45,10 @@ _FUNCTION = (
     "PutFunctionConcurrency RemovePermission TagResource UntagResource UpdateFunctionCode "
     "UpdateFunctionConfiguration"
 )
+# Reading one's roles, and deleting them (neither changes what a role may do).
 _ROLE_READ = (
-    "GetRole GetRolePolicy ListAttachedRolePolicies ListInstanceProfilesForRole ListRolePolicies ListRoleTags"
+    "DeleteRole GetRole GetRolePolicy ListAttachedRolePolicies ListInstanceProfilesForRole ListRolePolicies "
+    "ListRoleTags"
 )
 _BUCKET = (
     "CreateBucket DeleteBucket GetBucketLocation GetBucketPublicAccessBlock GetBucketTagging ListBucket "
@@ -98,7 +103,7 @@ SCOPE: dict[str, tuple[str, ...]] = {
     **_scoped("s3", _BUCKET, "bucket"),
     **_scoped("s3", _OBJECT, "bucket"),
     **_scoped("logs", _LOGS, *LOG_GROUPS),
-    **_scoped("sagemaker", _SAGEMAKER, "sagemaker"),
+    **_scoped("sagemaker", _SAGEMAKER, *SAGEMAKER),
     **_scoped("cloudwatch", _ALARM, "alarm"),
     **_scoped("cloudwatch", "DeleteDashboards GetDashboard PutDashboard", "dashboard"),
     **_scoped("sns", _TOPIC, "topic"),
@@ -150,7 +155,7 @@ BOUNDARY_SCOPED: dict[str, tuple[str, ...]] = {
     "dynamodb:UpdateItem": ("table",),
     "dynamodb:GetItem": ("table",),
     "dynamodb:Query": ("table",),
-    "sagemaker:InvokeEndpoint": ("sagemaker",),
+    "sagemaker:InvokeEndpoint": ("endpoint",),
     "logs:CreateLogGroup": LOG_GROUPS,
     "logs:CreateLogStream": LOG_GROUPS,
     "logs:PutLogEvents": LOG_GROUPS,

@@ -111,6 +111,7 @@ class Attendee:
             Role=self.role_arn,
             Handler="app.lambda_handler",
             Code={"ZipFile": code()},
+            Timeout=30,
             Tags={policy.PREFIX_TAG: self.prefix},
         )
         waiter_deadline = time.monotonic() + 60

@@ -86,6 +86,8 @@ def test_no_recorded_operation_reaches_another_prefix(document):
             continue
         other = recorded["resource"].format(prefix="bob")
         for action in iam_actions.actions(policy.as_operation(recorded)):
+            if policy_scope.SCOPE.get(action) == ():
+                continue  # granted on "*" on purpose (list calls; test above)
             assert not allowed(document, action, other, **request_context(action)), (action, other)
 
 
