@@ -213,3 +213,16 @@ def test_class_setup_refuses_a_prefix_that_starts_another():
 
     with pytest.raises(WorkshopError, match=r"'ana'.*'ana-b'.*Fix"):
         classroom.check_prefixes(["ana", "ana-b"])
+
+
+def test_the_boundary_allows_every_call_the_kits_roles_made():
+    boundary = policy.boundary_policy(ACCOUNT, REGION)
+    mine = {f"aws:PrincipalTag/{policy.PREFIX_TAG}": [PREFIX]}
+    refused = [
+        (action, recorded["resource"])
+        for recorded in policy.load()["role_operations"]
+        for action in iam_actions.actions(policy.as_operation(recorded))
+        if iam_policy.evaluate([boundary], action, (recorded["resource"].format(prefix=PREFIX),), mine)
+        is not iam_policy.Decision.ALLOWED
+    ]
+    assert refused == []
