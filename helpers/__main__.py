@@ -197,9 +197,9 @@ def _policy(args: argparse.Namespace) -> int:
             found, roles = policy.record(args.port or _free_port(), Path(folder))
         policy.write(found, roles)
         print(f"recorded {len(found)} operations into {policy.RECORDING}", file=sys.stderr)
-    from helpers import config
+    from helpers import session
 
-    s = config.settings()
+    s = session.settings()
     account = args.account or _account()
     region = args.region or s.region
     if args.boundary:
@@ -248,9 +248,9 @@ def _class_setup(args: argparse.Namespace) -> int:
 
 
 def _region() -> str:
-    from helpers import config
+    from helpers import session
 
-    return config.settings().region
+    return session.settings().region
 
 
 def _account() -> str:
