@@ -1,4 +1,5 @@
-"""python -m helpers: the kit's command line (run, status, traffic, cleanup, template, local, policy, preflight, kernel, lab)."""
+"""python -m helpers: the kit's command line (run, status, traffic, cleanup, template, local, policy, class-setup,
+preflight, kernel, lab)."""
 
 from __future__ import annotations
 
@@ -193,23 +194,63 @@ def _policy(args: argparse.Namespace) -> int:
 
     if args.record:
         with tempfile.TemporaryDirectory(prefix="workshop-policy-") as folder:
-            actions = policy.record(args.port or _free_port(), Path(folder))
-        policy.write(actions)
-        print(f"recorded {len(actions)} actions into {policy.RECORDING}", file=sys.stderr)
-    from helpers import config, session
+            found, roles = policy.record(args.port or _free_port(), Path(folder))
+        policy.write(found, roles)
+        print(f"recorded {len(found)} operations into {policy.RECORDING}", file=sys.stderr)
+    from helpers import session
 
     s = session.settings()
-    prefix = config.validate_prefix(args.prefix) if args.prefix else s.prefix
     account = args.account or _account()
-    document = policy.attendee_policy(prefix, account, args.region or s.region)
+    region = args.region or s.region
+    if args.boundary:
+        document = policy.boundary_policy(account, region)
+    else:
+        document = policy.attendee_policy(account, region, policy.VARIABLES[args.identity])
     print(json.dumps(document, indent=2))
     size = policy.compact_size(document)
+    what = "the roles' permissions boundary" if args.boundary else "one policy for every attendee"
     print(
         f"{size} of IAM's {policy.MANAGED_POLICY_MAX_CHARS} characters for a managed policy "
-        f"(attach it to the attendee's user or role)",
+        f"({what}; python -m helpers class-setup creates it)",
         file=sys.stderr,
     )
     return 0
+
+
+def _class_setup(args: argparse.Namespace) -> int:
+    import json
+
+    from helpers import classroom, policy, preflight
+
+    attendees = [a.strip() for a in (args.attendees or "").split(",") if a.strip()]
+    found = classroom.plan(
+        args.account or _account(),
+        args.region or _region(),
+        attendees,
+        args.identity,
+        args.studio_domain or "",
+        args.execution_role or "",
+    )
+    if not args.apply:
+        for name, document in found.policies.items():
+            print(f"# {name}.json ({policy.compact_size(document)} characters)")
+            print(json.dumps(document, indent=2))
+        print("# what --apply does (and the Studio steps it leaves to you):")
+        print("\n".join(found.commands()))
+    else:
+        print("\n".join(classroom.apply(found)))
+        if found.identity == "source-identity":
+            print("Studio, still to do:")
+            print("\n".join(line for line in found.commands() if "sagemaker" in line or line.startswith("#")))
+    checks = preflight.run(max(len(attendees), 1))
+    print(preflight.report(checks))
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def _region() -> str:
+    from helpers import session
+
+    return session.settings().region
 
 
 def _account() -> str:
@@ -315,17 +356,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clean.set_defaults(func=_cleanup)
 
-    pol = sub.add_parser("policy", help="the least-privilege IAM policy an attendee's identity needs (JSON)")
-    pol.add_argument("--prefix", help="the attendee's WORKSHOP_PREFIX (default: yours)")
+    pol = sub.add_parser(
+        "policy", help="the class policy every attendee's identity holds, or the roles' boundary (JSON)"
+    )
     pol.add_argument("--account", help="AWS account id (default: the current identity's)")
     pol.add_argument("--region", help="default: WORKSHOP_REGION")
     pol.add_argument(
+        "--identity",
+        choices=["tag", "source-identity"],
+        default="tag",
+        help="what names an attendee's prefix: their workshop-prefix tag (IAM users; default) or "
+        "their SageMaker Studio user profile (aws:SourceIdentity)",
+    )
+    pol.add_argument("--boundary", action="store_true", help="print the roles' permissions boundary instead")
+    pol.add_argument(
         "--record",
         action="store_true",
-        help="first re-record the actions with a full run on a fresh local cloud (~2 minutes)",
+        help="first re-record the operations: every notebook twice, the update path and cleanup, under both "
+        "profiles, on a fresh local cloud (~15 minutes)",
     )
     pol.add_argument("--port", type=int, help="with --record: the local cloud's port (default: a free one)")
     pol.set_defaults(func=_policy)
+
+    setup = sub.add_parser(
+        "class-setup",
+        help="what the instructor creates once: the class policy, the boundary, the attendees' identities; "
+        "then preflight",
+    )
+    setup.add_argument("--attendees", help="the attendees' prefixes, comma-separated (an IAM user each)")
+    setup.add_argument("--identity", choices=["tag", "source-identity"], default="tag")
+    setup.add_argument("--studio-domain", help="with --identity source-identity: the Studio domain id")
+    setup.add_argument(
+        "--execution-role", help="with --identity source-identity: the domain's execution role"
+    )
+    setup.add_argument("--account", help="AWS account id (default: the current identity's)")
+    setup.add_argument("--region", help="default: WORKSHOP_REGION")
+    setup.add_argument(
+        "--apply", action="store_true", help="create them (default: print what would be created)"
+    )
+    setup.set_defaults(func=_class_setup)
 
     pre = sub.add_parser(
         "preflight", help="check identity, region and account quotas for a workshop of N attendees"

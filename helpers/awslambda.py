@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import io
 import json
+import time
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -189,10 +190,30 @@ def update_configuration(request: Mapping[str, Any]) -> dict[str, Any]:
     return _configuration(name)
 
 
-def invoke(name: str, event: Mapping[str, Any]) -> dict[str, Any]:
-    """Invoke synchronously; return the decoded payload (raise if the function failed)."""
-    answer = client("lambda").invoke(FunctionName=name, Payload=json.dumps(event).encode())
-    payload: dict[str, Any] = json.loads(answer["Payload"].read() or b"null")
-    if answer.get("FunctionError"):
-        raise RuntimeError(f"{name} failed: {payload.get('errorType')}: {payload.get('errorMessage')}")
-    return payload
+# IAM's eventual consistency: a role policy just put may take seconds to reach the function's own calls.
+IAM_PROPAGATION_TIMEOUT_S = 120.0
+DENIED_MARK = "is not authorized to perform"  # AWS's wording of every identity-policy denial
+
+
+def invoke(name: str, event: Mapping[str, Any], *, after_policy_change: bool = False) -> dict[str, Any]:
+    """Invoke synchronously; return the decoded payload (raise if the function failed).
+
+    after_policy_change: the function's role policy just changed, so while the function's own AWS call is
+    refused (``AccessDenied ... is not authorized to perform``), wait and invoke again, with progress,
+    for at most IAM_PROPAGATION_TIMEOUT_S (IAM user guide: changes are "eventually consistent").
+    """
+    started, delay = time.monotonic(), 1.0
+    while True:
+        answer = client("lambda").invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        payload: dict[str, Any] = json.loads(answer["Payload"].read() or b"null")
+        if not answer.get("FunctionError"):
+            return payload
+        message = f"{name} failed: {payload.get('errorType')}: {payload.get('errorMessage')}"
+        denied = DENIED_MARK in str(payload.get("errorMessage", ""))
+        if not (after_policy_change and denied) or time.monotonic() - started > IAM_PROPAGATION_TIMEOUT_S:
+            raise RuntimeError(message)
+        print(
+            f"  {name}: its role's new policy has not reached it yet (AccessDenied), retrying in {delay:.0f} s"
+        )
+        time.sleep(delay)
+        delay = min(delay * 2, 15)

@@ -11,11 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import getpass
+import json
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 
 from helpers import regions
 from localcloud import client
@@ -170,10 +172,28 @@ def identity_name(arn: str) -> str:
     return name.split("@", 1)[0]
 
 
+# A SageMaker Studio app's own description of itself: its domain, user profile and space.
+STUDIO_METADATA = Path("/opt/ml/metadata/resource-metadata.json")
+
+
+def studio_user_profile() -> str:
+    """The Studio user profile this kernel runs for ('' outside Studio, or in a space of no one user): the name the
+    domain's ExecutionRoleIdentityConfig=USER_PROFILE_NAME sets as the session's aws:SourceIdentity."""
+    try:
+        found = json.loads(STUDIO_METADATA.read_text()).get("UserProfileName") or ""
+    except (OSError, ValueError, AttributeError):
+        return ""
+    return str(found)
+
+
 def prefix_from_identity(arn: str) -> str:
     """The default aws-mode prefix for an identity ARN (e.g. '.../AWSReservedSSO_X/jane.doe@example.com' ->
-    'jane-doe'); SettingsError when the identity is not one person's (a shared role session, root)."""
+    'jane-doe'); in SageMaker Studio's shared execution-role session, the user profile's name (the class
+    policy's aws:SourceIdentity, docs/identity.md); SettingsError when the identity is not one person's."""
     name = identity_name(arn)
+    profile = studio_user_profile() if name == "SageMaker" else ""
+    if profile and slugify(profile) not in SHARED_NAMES:
+        return validate_prefix(slugify(profile))
     slug = slugify(name)
     if not slug or slug in SHARED_NAMES or _GENERATED_SESSION.match(name.lower()):
         raise SettingsError(

@@ -18,6 +18,9 @@ LAMBDA_TRUST_POLICY = {
     ],
 }
 BASIC_EXECUTION_POLICY = "service-role/AWSLambdaBasicExecutionRole"  # lets a function write its own logs
+# The class's permissions boundary (python -m helpers class-setup makes it): a role the kit creates carries it
+# when the account has it, as the class policy requires (docs/identity.md).
+BOUNDARY_POLICY = "ml-workshop-boundary"
 
 
 def managed_policy_arn(name: str) -> str:
@@ -34,21 +37,41 @@ def __getattr__(name: str) -> str:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def permissions_boundary() -> str | None:
+    """The boundary roles are created with: WORKSHOP_PERMISSIONS_BOUNDARY (an ARN; 'none' for none), else the
+    class boundary when the account has it (IAM GetPolicy), else None."""
+    import os
+
+    chosen = os.environ.get("WORKSHOP_PERMISSIONS_BOUNDARY", "").strip()
+    if chosen:
+        return None if chosen.lower() == "none" else chosen
+    arn = session.arn("iam", f"policy/{BOUNDARY_POLICY}", region="")
+    try:
+        client("iam").get_policy(PolicyArn=arn)
+    except ClientError as exc:
+        if errors.code(exc) == "NoSuchEntity" or errors.code(exc) in errors.DENIED_CODES:
+            return None
+        raise
+    return arn
+
+
 def ensure_role(
     name: str, trust_policy: Mapping[str, Any], managed_policy_arns: Sequence[str], tags: Mapping[str, str]
 ) -> str:
-    """Create the role (or keep the existing one), attach the managed policies; return its ARN."""
+    """Create the role (or keep the existing one) under the class boundary, attach the managed policies; return its ARN."""
     iam = client("iam")
     try:
         role = iam.get_role(RoleName=name)["Role"]
     except ClientError as exc:
         if errors.code(exc) != "NoSuchEntity":
             raise
+        boundary = permissions_boundary()
         role = iam.create_role(
             RoleName=name,
             AssumeRolePolicyDocument=json.dumps(trust_policy),
             Description="Execution role of the workshop's inference Lambda",
             Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+            **({"PermissionsBoundary": boundary} if boundary else {}),
         )["Role"]
         print(f"created role {name}")
     attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]}

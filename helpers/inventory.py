@@ -8,7 +8,7 @@ width, with the total per hour and who created what.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from helpers import session
 from helpers.config import Settings, creator_tag_value
@@ -27,6 +27,21 @@ def collect(
     session.prepare()
     me = creator_tag_value(session.identity_arn(settings))
     return find(None if all_prefixes else (prefix or settings.prefix), settings, me)
+
+
+def alarm_prices(specs: Iterable[dict[str, Any]]) -> str:
+    """What the alarms of specs (PutMetricAlarm requests) cost per month in AWS, by the inventory's prices.
+
+    A standard-resolution alarm is priced per metric whatever its statistic (p90 included); a period under
+    60 s makes it high-resolution (helpers.resources.cloudwatch.Alarm, the one place prices live).
+    """
+    from helpers.resources._kind import HOURS_PER_MONTH
+    from helpers.resources.cloudwatch import Alarm
+
+    lines = [
+        f"{spec['AlarmName']}: ${Alarm().cost(spec, False) * HOURS_PER_MONTH:.2f} per month" for spec in specs
+    ]
+    return "\n".join(lines + [f"(list prices of {PRICES_AS_OF}, us-east-1)"])
 
 
 def hourly_total(resources: Iterable[Resource]) -> float:

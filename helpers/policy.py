@@ -1,12 +1,20 @@
-"""The least-privilege IAM policy an attendee's identity needs to run the whole workshop.
+"""The attendee's IAM identity: one managed policy for the whole class, and the boundary every role they make carries.
 
-The actions come from a recording: the local cloud notes every call an identity makes
-(``localcloud/calls/log.py``), and a full run of 00_setup, 8.1-8.4 and 99_cleanup is kept in
-``helpers/attendee_policy.json`` with the policy made from it (a test regenerates both from a
-fresh run, so they cannot drift). Each action is scoped to the attendee's prefix wherever AWS
-supports resource-level permissions for it (AWS's Service Authorization Reference, "Actions,
-resources, and condition keys"); ``*`` only where AWS authorizes the action against no resource.
-``iam:PassRole`` is granted for the kit's two roles only, each to its one service.
+Made from what the client sends: a recorded run (every notebook twice, the endpoint's update path,
+cleanup; ``record()``) keeps each botocore operation with the input members it was sent with in
+``helpers/attendee_policy.json``; ``kitformats.iam_actions`` maps them to IAM actions with the
+Service Authorization Reference (``s3:PutPublicAccessBlock`` needs ``s3:PutBucketPublicAccessBlock``,
+``PutObject`` with ``Tagging`` also ``s3:PutObjectTagging``, a role handed to a service ``iam:PassRole``),
+the same mapping the local cloud authorizes each request with.
+
+``class_policy`` is one customer managed policy for every attendee: each resource pattern names the
+attendee's prefix through a policy variable (``${aws:PrincipalTag/workshop-prefix}`` for IAM users or
+roles tagged by ``class-setup``; ``${aws:SourceIdentity}`` for SageMaker Studio users whose domain sets
+``ExecutionRoleIdentityConfig=USER_PROFILE_NAME``). Roles may be created and changed only with the class
+boundary as their permissions boundary (``iam:PermissionsBoundary``) and the attendee's own prefix tag
+(``aws:RequestTag``), so whatever an attendee writes into their role's policies, the role can do no more
+than ``boundary_policy`` allows on that attendee's prefix: no way out of the prefix (IAM user guide,
+"Permissions boundaries for IAM entities", delegation example).
 """
 
 from __future__ import annotations
@@ -16,254 +24,25 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from helpers import regions
+from helpers import policy_scope, regions
+from helpers.policy_scope import RESOURCES, SCOPE
+from kitformats import iam_actions
+from kitformats.iam_actions import Operation
 
 if TYPE_CHECKING:
     from localcloud.client import CallRecord
 
 RECORDING = Path(__file__).with_name("attendee_policy.json")
-# The example the committed file and docs/identity.md show.
-EXAMPLE = {"prefix": "jane-doe", "account": "123456789012", "region": "us-east-1"}
 MANAGED_POLICY_MAX_CHARS = 6144  # IAM's limit for a customer managed policy, whitespace not counted
-
-# Resource types, as ARN patterns for one attendee (the kit's names: helpers.config.Names): service, resource,
-# and which of the region and account fields the ARN has (IAM roles and dashboards: no region; S3: neither).
-# helpers.regions.arn builds each, in the partition of the region.
-RESOURCES = {
-    "table": ("dynamodb", "table/{prefix}-*", "regional"),
-    "index": ("dynamodb", "table/{prefix}-*/index/*", "regional"),
-    "function": ("lambda", "function:{prefix}-*", "regional"),
-    "role": ("iam", "role/{prefix}-*", "account"),
-    "bucket": ("s3", "{prefix}-ml-workshop-*", "global"),
-    "object": ("s3", "{prefix}-ml-workshop-*/*", "global"),
-    "log-group": ("logs", "log-group:/aws/lambda/{prefix}-*", "regional"),
-    "endpoint-log-group": ("logs", "log-group:/aws/sagemaker/Endpoints/{prefix}-*", "regional"),
-    "model": ("sagemaker", "model/{prefix}-*", "regional"),
-    "endpoint-config": ("sagemaker", "endpoint-config/{prefix}-*", "regional"),
-    "endpoint": ("sagemaker", "endpoint/{prefix}-*", "regional"),
-    "alarm": ("cloudwatch", "alarm:{prefix}-*", "regional"),
-    "dashboard": ("cloudwatch", "dashboard/{prefix}-*", "account"),
-    "topic": ("sns", "{prefix}-*", "regional"),
-    "queue": ("sqs", "{prefix}-*", "regional"),
-}
-LOG_GROUPS = ("log-group", "endpoint-log-group")
-SAGEMAKER_TAGGABLE = ("model", "endpoint-config", "endpoint")
-
-# The resource types each action is authorized against; () means AWS authorizes it against "*".
-SCOPE: dict[str, tuple[str, ...]] = {
-    **{
-        f"dynamodb:{a}": ("table",)
-        for a in (
-            "BatchWriteItem",
-            "CreateTable",
-            "DeleteItem",
-            "DeleteTable",
-            "DescribeContinuousBackups",
-            "DescribeTable",
-            "DescribeTimeToLive",
-            "GetItem",
-            "ListTagsOfResource",
-            "PutItem",
-            "Scan",
-            "TagResource",
-            "UntagResource",
-            "UpdateContinuousBackups",
-            "UpdateItem",
-            "UpdateTable",
-            "UpdateTimeToLive",
-            "BatchGetItem",
-        )
-    },
-    "dynamodb:Query": ("table", "index"),
-    "dynamodb:ListTables": (),
-    "dynamodb:DescribeLimits": (),
-    **{
-        f"lambda:{a}": ("function",)
-        for a in (
-            "CreateFunction",
-            "DeleteFunction",
-            "GetFunction",
-            "GetFunctionConfiguration",
-            "GetFunctionUrlConfig",
-            "GetFunctionConcurrency",
-            "InvokeFunction",
-            "ListTags",
-            "ListVersionsByFunction",
-            "PutFunctionConcurrency",
-            "DeleteFunctionConcurrency",
-            "TagResource",
-            "UntagResource",
-            "UpdateFunctionCode",
-            "UpdateFunctionConfiguration",
-            "GetPolicy",
-        )
-    },
-    "lambda:ListFunctions": (),
-    "lambda:ListEventSourceMappings": (),
-    **{
-        f"iam:{a}": ("role",)
-        for a in (
-            "AttachRolePolicy",
-            "CreateRole",
-            "DeleteRole",
-            "DeleteRolePolicy",
-            "DetachRolePolicy",
-            "GetRole",
-            "GetRolePolicy",
-            "ListAttachedRolePolicies",
-            "ListInstanceProfilesForRole",
-            "ListRolePolicies",
-            "ListRoleTags",
-            "PutRolePolicy",
-            "TagRole",
-            "UntagRole",
-            "UpdateAssumeRolePolicy",
-        )
-    },
-    "iam:ListRoles": (),
-    **{
-        f"s3:{a}": ("bucket",)
-        for a in (
-            "CreateBucket",
-            "DeleteBucket",
-            "GetBucketLocation",
-            "GetBucketTagging",
-            "ListBucket",
-            "ListBucketVersions",
-            "PutBucketTagging",
-        )
-    },
-    **{f"s3:{a}": ("object",) for a in ("DeleteObject", "DeleteObjectVersion", "GetObject", "PutObject")},
-    "s3:ListAllMyBuckets": (),
-    **{
-        f"logs:{a}": LOG_GROUPS
-        for a in (
-            "CreateLogGroup",
-            "DeleteLogGroup",
-            "DeleteMetricFilter",
-            "FilterLogEvents",
-            "GetLogEvents",
-            "DescribeLogStreams",
-            "ListTagsLogGroup",
-            "ListTagsForResource",
-            "PutMetricFilter",
-            "PutRetentionPolicy",
-            "StartQuery",
-            "TagLogGroup",
-            "TagResource",
-        )
-    },
-    # Listing groups or filters, a query's results and testing a pattern name no log group.
-    "logs:DescribeLogGroups": (),
-    "logs:DescribeMetricFilters": (),
-    "logs:GetQueryResults": (),
-    "logs:TestMetricFilter": (),
-    "logs:StopQuery": (),
-    "sagemaker:CreateModel": ("model",),
-    "sagemaker:DescribeModel": ("model",),
-    "sagemaker:DeleteModel": ("model",),
-    "sagemaker:CreateEndpointConfig": ("endpoint-config",),
-    "sagemaker:DescribeEndpointConfig": ("endpoint-config",),
-    "sagemaker:DeleteEndpointConfig": ("endpoint-config",),
-    "sagemaker:CreateEndpoint": ("endpoint", "endpoint-config"),
-    "sagemaker:UpdateEndpoint": ("endpoint", "endpoint-config"),
-    "sagemaker:DescribeEndpoint": ("endpoint",),
-    "sagemaker:DeleteEndpoint": ("endpoint",),
-    "sagemaker:InvokeEndpoint": ("endpoint",),
-    "sagemaker:AddTags": SAGEMAKER_TAGGABLE,
-    "sagemaker:ListTags": (),  # read-only; unscoped so it works whichever way AWS authorizes it
-    "sagemaker:DeleteTags": SAGEMAKER_TAGGABLE,
-    "sagemaker:ListEndpoints": (),
-    "sagemaker:ListEndpointConfigs": (),
-    "sagemaker:ListModels": (),
-    **{
-        f"cloudwatch:{a}": ("alarm",)
-        for a in (
-            "DeleteAlarms",
-            "DescribeAlarmHistory",
-            "PutMetricAlarm",
-            "SetAlarmState",
-            "EnableAlarmActions",
-            "DisableAlarmActions",
-            "TagResource",
-            "ListTagsForResource",
-        )
-    },
-    **{f"cloudwatch:{a}": ("dashboard",) for a in ("DeleteDashboards", "GetDashboard", "PutDashboard")},
-    "cloudwatch:DescribeAlarms": (),
-    "cloudwatch:ListDashboards": (),
-    "cloudwatch:GetMetricData": (),
-    "cloudwatch:GetMetricStatistics": (),
-    "cloudwatch:ListMetrics": (),
-    "cloudwatch:PutMetricData": (),
-    **{
-        f"sns:{a}": ("topic",)
-        for a in (
-            "CreateTopic",
-            "DeleteTopic",
-            "GetTopicAttributes",
-            "SetTopicAttributes",
-            "ListSubscriptionsByTopic",
-            "ListTagsForResource",
-            "Publish",
-            "Subscribe",
-            "TagResource",
-        )
-    },
-    # A subscription's calls name the subscription, which AWS scopes to no resource type.
-    "sns:Unsubscribe": (),
-    "sns:GetSubscriptionAttributes": (),
-    "sns:SetSubscriptionAttributes": (),
-    "sns:ListTopics": (),
-    "sns:ListSubscriptions": (),
-    **{
-        f"sqs:{a}": ("queue",)
-        for a in (
-            "CreateQueue",
-            "DeleteMessage",
-            "DeleteQueue",
-            "GetQueueAttributes",
-            "GetQueueUrl",
-            "ListQueueTags",
-            "PurgeQueue",
-            "ReceiveMessage",
-            "SendMessage",
-            "SetQueueAttributes",
-            "TagQueue",
-            "ChangeMessageVisibility",
-        )
-    },
-    "sqs:ListQueues": (),
-    "sts:GetCallerIdentity": (),
-}
-
-# Permissions AWS checks inside another call (the reference's "dependent actions"): tags given
-# at creation need the tagging permission, and handing a role to a service needs iam:PassRole.
-# The local cloud records only the API call itself, so these are added here.
-DEPENDENT: dict[str, tuple[str, ...]] = {
-    "dynamodb:CreateTable": ("dynamodb:TagResource",),
-    "lambda:CreateFunction": ("iam:PassRole", "lambda:TagResource"),
-    "lambda:UpdateFunctionConfiguration": ("iam:PassRole",),
-    "iam:CreateRole": ("iam:TagRole",),
-    "sagemaker:CreateModel": ("iam:PassRole", "sagemaker:AddTags"),
-    "sagemaker:CreateEndpointConfig": ("sagemaker:AddTags",),
-    "sagemaker:CreateEndpoint": ("sagemaker:AddTags",),
-    "logs:CreateLogGroup": ("logs:TagResource",),
-    "cloudwatch:PutMetricAlarm": ("cloudwatch:TagResource",),
-    "sns:CreateTopic": ("sns:TagResource",),
-    "sqs:CreateQueue": ("sqs:TagQueue",),
-}
-# iam:PassRole: the kit's two roles, each only to the service that runs as it (helpers.config.Names).
-PASS_ROLES = (
-    ("{prefix}-inference-lambda-role", "lambda.amazonaws.com"),
-    ("{prefix}-sagemaker-execution", "sagemaker.amazonaws.com"),
-)
-# The only managed policy the kit attaches to a role it makes; attaching any other would let the
-# attendee hand a function more than the workshop needs.
-ATTACHABLE_POLICIES = (
-    "service-role/AWSLambdaBasicExecutionRole",
-)  # AWS managed: arn:PARTITION:iam::aws:policy/...
+CLASS_POLICY_NAME = "ml-workshop-attendee"
+BOUNDARY_NAME = "ml-workshop-boundary"
+PREFIX_TAG = "workshop-prefix"  # helpers.config.TAG_PREFIX: every resource and role carries it
+TAG_VARIABLE = "${aws:PrincipalTag/workshop-prefix}"
+SOURCE_IDENTITY_VARIABLE = "${aws:SourceIdentity}"
+VARIABLES = {"tag": TAG_VARIABLE, "source-identity": SOURCE_IDENTITY_VARIABLE}
 SERVICE_NAMES = {
+    "apigateway": "APIGateway",
+    "cloudformation": "CloudFormation",
     "cloudwatch": "CloudWatch",
     "dynamodb": "DynamoDB",
     "iam": "IAM",
@@ -271,112 +50,61 @@ SERVICE_NAMES = {
     "logs": "Logs",
     "s3": "S3",
     "sagemaker": "SageMaker",
+    "servicequotas": "ServiceQuotas",
     "sns": "SNS",
     "sqs": "SQS",
     "sts": "STS",
+    "tag": "Tagging",
 }
 
 
+class RecordedOperation(TypedDict):
+    """One kind of call a recorded run sent: botocore's service and operation, the top-level members sent,
+    and the resource it named (the run's prefix as ``{prefix}``; '' when none)."""
+
+    service: str
+    operation: str
+    members: list[str]
+    resource: str
+
+
 class Recording(TypedDict):
-    """helpers/attendee_policy.json: a full run's actions and the example policy made from them."""
+    """helpers/attendee_policy.json: the operations a full run sent (the attendee's, and the roles')."""
 
     about: str
-    example: dict[str, str]
-    actions: list[str]
-    policy: dict[str, Any]
+    sar: str
+    operations: list[RecordedOperation]
+    role_operations: list[RecordedOperation]
 
 
 class PolicyError(ValueError):
     """A recorded action the generator does not know how to scope."""
 
 
-def with_dependents(actions: Iterable[str]) -> list[str]:
-    """The actions plus those AWS checks inside them (PassRole, tag-on-create), sorted."""
-    found = set(actions)
-    for action in list(found):
-        found.update(DEPENDENT.get(action, ()))
-    return sorted(found)
+def as_operation(recorded: Mapping[str, Any]) -> Operation:
+    """A recorded operation as kitformats.iam_actions takes it."""
+    return Operation(recorded["service"], recorded["operation"], tuple(recorded["members"]))
 
 
-def resource_arn(kind: str, values: dict[str, str]) -> str:
-    """The ARN pattern of one resource type (RESOURCES) for values' prefix, account and region."""
+def resource_arn(kind: str, prefix: str, account: str, region: str) -> str:
+    """The ARN pattern of one resource type (policy_scope.RESOURCES) for a prefix (or a policy variable)."""
     service, resource, fields = RESOURCES[kind]
-    account = "" if fields == "global" else values["account"]
     return regions.arn(
-        values["region"], service, resource.format(**values), account, regional=fields == "regional"
+        region,
+        service,
+        resource.format(prefix=prefix),
+        "" if fields in ("global", "no-account") else account,
+        regional=fields in ("regional", "no-account"),
     )
 
 
-def _resources(kinds: tuple[str, ...], values: dict[str, str]) -> list[str]:
-    return sorted(resource_arn(kind, values) for kind in kinds) if kinds else ["*"]
+def _arns(kinds: Iterable[str], prefix: str, account: str, region: str) -> list[str]:
+    return sorted({resource_arn(kind, prefix, account, region) for kind in kinds})
 
 
-def _sid(service: str, scoped: bool) -> str:
-    name = SERVICE_NAMES.get(service, service.title().replace("-", ""))
-    return f"{name}{'' if scoped else 'AnyResource'}"
-
-
-def document(actions: Iterable[str], prefix: str, account: str, region: str) -> dict[str, Any]:
-    """The IAM policy document allowing exactly actions (and their dependents) on prefix's resources."""
-    values = {"prefix": prefix, "account": account, "region": region}
-    wanted = with_dependents(actions)
-    unknown = [a for a in wanted if a not in SCOPE and a != "iam:PassRole"]
-    if unknown:
-        raise PolicyError(
-            f"No resource scope is known for {', '.join(unknown)}. Fix: add each to helpers/policy.py SCOPE "
-            "with the resource types AWS's Service Authorization Reference lists for it."
-        )
-    # One statement per service for its scoped actions, on the union of their resource patterns
-    # (an action allowed on a pattern of a resource type it never acts on gains nothing from it),
-    # and one for its unscoped actions: the policy stays within IAM's managed-policy size.
-    groups: dict[tuple[str, bool], tuple[list[str], set[str]]] = {}
-    attach = "iam:AttachRolePolicy" in wanted
-    for action in wanted:
-        if action == "iam:PassRole" or (attach and action == "iam:AttachRolePolicy"):
-            continue
-        names, kinds = groups.setdefault((action.split(":")[0], bool(SCOPE[action])), ([], set()))
-        names.append(action)
-        kinds.update(SCOPE[action])
-    statements: list[dict[str, Any]] = []
-    for (service, scoped), (names, kinds) in sorted(groups.items(), key=lambda g: (g[0][0], not g[0][1])):
-        statements.append(
-            {
-                "Sid": _sid(service, scoped),
-                "Effect": "Allow",
-                "Action": sorted(names),
-                "Resource": _resources(tuple(kinds), values),
-            }
-        )
-    if attach:
-        statements.append(
-            {
-                "Sid": "IAMAttachOnlyLambdaBasicExecution",
-                "Effect": "Allow",
-                "Action": ["iam:AttachRolePolicy"],
-                "Resource": _resources(("role",), values),
-                "Condition": {
-                    "ArnEquals": {
-                        "iam:PolicyARN": [
-                            regions.arn(region, "iam", f"policy/{p}", "aws", regional=False)
-                            for p in ATTACHABLE_POLICIES
-                        ]
-                    }
-                },
-            }
-        )
-    if "iam:PassRole" in wanted:
-        for role, service in PASS_ROLES:
-            name = role.format(**values)
-            statements.append(
-                {
-                    "Sid": f"PassRoleTo{service.split('.')[0].title()}",
-                    "Effect": "Allow",
-                    "Action": ["iam:PassRole"],
-                    "Resource": [regions.arn(region, "iam", f"role/{name}", account, regional=False)],
-                    "Condition": {"StringEquals": {"iam:PassedToService": service}},
-                }
-            )
-    return {"Version": "2012-10-17", "Statement": statements}
+def policy_arn(name: str, account: str, region: str) -> str:
+    """The ARN of a customer managed policy of the account (the class policy, the boundary)."""
+    return regions.arn(region, "iam", f"policy/{name}", account, regional=False)
 
 
 def compact_size(policy: Mapping[str, Any]) -> int:
@@ -384,39 +112,202 @@ def compact_size(policy: Mapping[str, Any]) -> int:
     return len(json.dumps(policy, separators=(",", ":")))
 
 
+def _unknown(actions: Iterable[str]) -> list[str]:
+    """Actions the scope table does not know (iam role changes and PassRole are handled apart)."""
+    special = {*policy_scope.ROLE_CHANGES, *policy_scope.ROLE_TAGGING, "iam:CreateRole", "iam:PassRole"}
+    special |= {"iam:AttachRolePolicy", "iam:GetPolicy"}  # GetPolicy: on the boundary only (ReadTheBoundary)
+    return [a for a in actions if a not in SCOPE and a not in special]
+
+
+def class_policy(
+    actions: Iterable[str], account: str, region: str, variable: str = TAG_VARIABLE
+) -> dict[str, Any]:
+    """The one managed policy for every attendee: actions on the resources of the prefix variable names."""
+    wanted = sorted(set(actions))
+    unknown = _unknown(wanted)
+    if unknown:
+        raise PolicyError(
+            f"No resource scope is known for {', '.join(unknown)}. Fix: add each to helpers/policy_scope.py "
+            "SCOPE with the resource types AWS's Service Authorization Reference lists for it."
+        )
+    boundary = policy_arn(BOUNDARY_NAME, account, region)
+    scoped = [a for a in wanted if SCOPE.get(a) or a == "iam:GetPolicy"]
+    unscoped = [a for a in wanted if a in SCOPE and not SCOPE[a]]
+    kinds = {kind for a in scoped for kind in SCOPE.get(a, ())}
+    # An action allowed on a pattern of a resource type it never acts on gains nothing from it, so one
+    # statement holds them all (iam:GetPolicy: the only policy pattern is the boundary, read by helpers.iam).
+    own = _arns(kinds, variable, account, region) + ([boundary] if "iam:GetPolicy" in wanted else [])
+    statements: list[dict[str, Any]] = [
+        {"Sid": "OwnResources", "Effect": "Allow", "Action": scoped, "Resource": own},
+        {"Sid": "NoResource", "Effect": "Allow", "Action": unscoped, "Resource": "*"},
+    ]
+    roles = _arns(["role"], variable, account, region)
+    under_boundary = {"ArnEquals": {"iam:PermissionsBoundary": boundary}}
+    if "iam:CreateRole" in wanted:
+        statements.append(
+            {
+                "Sid": "CreateRole",
+                "Effect": "Allow",
+                "Action": "iam:CreateRole",
+                "Resource": roles,
+                "Condition": {**under_boundary, "StringEquals": {f"aws:RequestTag/{PREFIX_TAG}": variable}},
+            }
+        )
+    changes = [a for a in wanted if a in policy_scope.ROLE_CHANGES]
+    if changes:
+        statements.append(
+            {
+                "Sid": "ChangeRole",
+                "Effect": "Allow",
+                "Action": changes,
+                "Resource": roles,
+                "Condition": under_boundary,
+            }
+        )
+    tagging = [a for a in wanted if a in policy_scope.ROLE_TAGGING]
+    if tagging:
+        statements.append(
+            {
+                "Sid": "TagRole",
+                "Effect": "Allow",
+                "Action": tagging,
+                "Resource": roles,
+                "Condition": {"StringEqualsIfExists": {f"aws:RequestTag/{PREFIX_TAG}": variable}},
+            }
+        )
+    if "iam:AttachRolePolicy" in wanted:
+        statements.append(
+            {
+                "Sid": "AttachRolePolicy",
+                "Effect": "Allow",
+                "Action": "iam:AttachRolePolicy",
+                "Resource": roles,
+                "Condition": {
+                    "ArnEquals": {
+                        "iam:PermissionsBoundary": boundary,
+                        "iam:PolicyARN": [
+                            regions.arn(region, "iam", f"policy/{p}", "aws", regional=False)
+                            for p in policy_scope.ATTACHABLE_POLICIES
+                        ],
+                    },
+                },
+            }
+        )
+    if "iam:PassRole" in wanted:
+        for role, service in policy_scope.PASS_ROLES:
+            name = role.format(prefix=variable)
+            statements.append(
+                {
+                    "Sid": f"PassTo{SERVICE_NAMES.get(service.split('.')[0], service.split('.')[0].title())}",
+                    "Effect": "Allow",
+                    "Action": "iam:PassRole",
+                    "Resource": regions.arn(region, "iam", f"role/{name}", account, regional=False),
+                    "Condition": {"StringEquals": {"iam:PassedToService": service}},
+                }
+            )
+    return {"Version": "2012-10-17", "Statement": [s for s in statements if s.get("Action")]}
+
+
+def boundary_policy(account: str, region: str) -> dict[str, Any]:
+    """The class boundary: the most any attendee's role may do, on its own prefix (its workshop-prefix tag)."""
+    kinds = {kind for found in policy_scope.BOUNDARY_SCOPED.values() for kind in found}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OwnPrefixOnly",
+                "Effect": "Allow",
+                "Action": sorted(policy_scope.BOUNDARY_SCOPED),
+                "Resource": _arns(kinds, TAG_VARIABLE, account, region),
+            },
+            {
+                "Sid": "NoResource",
+                "Effect": "Allow",
+                "Action": list(policy_scope.BOUNDARY_UNSCOPED),
+                "Resource": "*",
+            },
+            {
+                # The boundary protects itself (IAM user guide, "Permissions boundaries for IAM entities"): no
+                # role under it may change it, the class policy, or any role's boundary. (The class policy
+                # grants attendees none of these either.)
+                "Sid": "TheBoundaryStays",
+                "Effect": "Deny",
+                "Action": [
+                    "iam:CreatePolicyVersion",
+                    "iam:DeletePolicy",
+                    "iam:DeletePolicyVersion",
+                    "iam:DeleteRolePermissionsBoundary",
+                    "iam:PutRolePermissionsBoundary",
+                    "iam:SetDefaultPolicyVersion",
+                ],
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+RECORDED_PREFIX = "attendee"  # the prefix of recorded runs (run_env)
+
+
+def _placeholder(resource: str, prefix: str) -> str:
+    """The resource with the run's prefix as {prefix} (in names: after '/', ':' or at the start of a bucket)."""
+    for mark in ("/", ":"):
+        resource = resource.replace(f"{mark}{prefix}-", f"{mark}{{prefix}}-")
+    return resource
+
+
+def recorded_operations(
+    calls: Iterable[CallRecord], prefix: str = RECORDED_PREFIX
+) -> list[RecordedOperation]:
+    """The distinct operations (with their members and resource) in a call_log recording, sorted."""
+    found = {
+        (c["service"], c["operation"], tuple(c["members"]), _placeholder(c["resource"], prefix))
+        for c in calls
+        if c["operation"]
+    }
+    return [{"service": s, "operation": o, "members": list(m), "resource": r} for s, o, m, r in sorted(found)]
+
+
 def recorded_actions(calls: Iterable[CallRecord], caller: str | None = None) -> list[str]:
-    """The distinct actions one caller (access key; all when None) made in a call_log recording."""
-    return sorted({c["action"] for c in calls if caller in (None, c["caller"])})
+    """The distinct actions one caller (access key; all when None) needed in a call_log recording."""
+    return sorted({a for c in calls if caller in (None, c["caller"]) for a in c["actions"]})
 
 
 def load() -> Recording:
-    """The committed recording and the example policy made from it."""
+    """The committed recording."""
     recording: Recording = json.loads(RECORDING.read_text())
     return recording
 
 
+def operations() -> list[Operation]:
+    """The operations a full workshop run sends as the attendee (the committed recording)."""
+    return [as_operation(r) for r in load()["operations"]]
+
+
 def attendee_actions() -> list[str]:
-    """The actions a full workshop run makes (the committed recording)."""
-    return load()["actions"]
+    """The IAM actions those operations need."""
+    return iam_actions.needed(operations())
 
 
-def attendee_policy(prefix: str, account: str, region: str) -> dict[str, Any]:
-    """The attendee policy for one prefix, account and region, from the committed recording."""
-    return document(attendee_actions(), prefix, account, region)
+def attendee_policy(account: str, region: str, variable: str = TAG_VARIABLE) -> dict[str, Any]:
+    """The class policy from the committed recording."""
+    return class_policy(attendee_actions(), account, region, variable)
 
 
-def write(actions: Iterable[str], path: Path = RECORDING) -> Recording:
-    """Store a recording's actions and the example policy made from them; return what was written."""
-    actions = sorted(set(actions))
+def write(
+    found: list[RecordedOperation], roles: list[RecordedOperation], path: Path = RECORDING
+) -> Recording:
+    """Store a recording's operations; return what was written."""
     content: Recording = {
-        "about": "Actions a full run of the workshop makes (00_setup, 8.1-8.4, 99_cleanup), recorded by the "
-        "local cloud; the policy is generated from them by helpers/policy.py for the example prefix, "
-        "account and region. `python -m helpers policy --prefix P --account A --region R` makes yours.",
-        "example": EXAMPLE,
-        "actions": actions,
-        "policy": document(actions, **EXAMPLE),
+        "about": "The operations botocore sent in recorded runs of the workshop (every notebook twice, the "
+        "endpoint's update path, cleanup), with the top-level members each was sent with: `operations` as "
+        "the attendee, `role_operations` as the kit's roles (the Lambda handler). helpers/policy.py maps them "
+        "to IAM actions (kitformats/iam_actions.py). `python -m helpers policy --record` records them again.",
+        "sar": iam_actions.sar_version(),
+        "operations": found,
+        "role_operations": roles,
     }
-    path.write_text(json.dumps(content, indent=2) + "\n")
+    path.write_text(json.dumps(content, indent=1) + "\n")
     return content
 
 
@@ -443,7 +334,7 @@ def run_env(port: int, state_dir: Path, prefix: str = "attendee") -> dict[str, s
 
 
 def calls_url(port: int, caller: str | None = None) -> str:
-    """The local cloud's call record (localcloud/calls/log.py), for one access key or all."""
+    """The local cloud's call record (localcloud/calls/record.py), for one access key or all."""
     return f"http://127.0.0.1:{port}/_workshop/calls" + (f"?caller={caller}" if caller else "")
 
 
@@ -488,24 +379,52 @@ FULL_RUN = [
     "8.4_analyze_inference_history.ipynb",
     "99_cleanup.ipynb",
 ]
+CHAPTERS = FULL_RUN[:-1]
+# The recorded runs: every chapter twice (a re-run's paths), 00_setup with a new model version (the
+# endpoint's UpdateEndpoint path), then cleanup. (notebooks, extra environment)
+RUNS: list[tuple[list[str], dict[str, str]]] = [
+    (CHAPTERS, {}),
+    (CHAPTERS, {}),
+    (["00_setup.ipynb"], {"WORKSHOP_MODEL_VERSION": "2"}),
+    (FULL_RUN[-1:], {"WORKSHOP_MODEL_VERSION": "2"}),
+]
+# The local cloud's profiles: the aws one adds AWS's delays and eventual consistency (shortened as the notebook
+# tests shorten them: every kind still happens).
+PROFILES: dict[str, dict[str, str]] = {
+    "local": {"WORKSHOP_LOCAL_PROFILE": "local"},
+    "aws": {"WORKSHOP_LOCAL_PROFILE": "aws", "WORKSHOP_LOCAL_TIME_SCALE": "0.1", "WORKSHOP_LOCAL_SEED": "8"},
+}
 
 
-def record(port: int, state_dir: Path) -> list[str]:
-    """Run the whole workshop on a fresh local cloud on port as its administrator; the actions it made."""
+def _record_profile(port: int, state_dir: Path, profile: str) -> list[CallRecord]:
+    """Every call the recorded runs made on a fresh local cloud of one profile (run as its administrator)."""
     import subprocess
     import sys
 
-    env = run_env(port, state_dir)
+    env = {**run_env(port, state_dir), **PROFILES[profile]}
     root = Path(__file__).resolve().parents[1]
     subprocess.run(
         [sys.executable, "-m", "localcloud", "up"], env=env, cwd=root, check=True, capture_output=True
     )
     try:
         reset_calls(port)
-        ok, output = run_notebooks(FULL_RUN, env, state_dir / "notebooks")
-        if not ok:
-            raise PolicyError(f"The recorded run failed, so its actions are incomplete:\n{output[-3000:]}")
-        # The Lambda's own calls travel with its role's temporary (ASIA...) keys: not the attendee's.
-        return recorded_actions(c for c in read_calls(port) if not c["caller"].startswith("ASIA"))
+        for names, extra in RUNS:
+            ok, output = run_notebooks(names, {**env, **extra}, state_dir / "notebooks")
+            if not ok:
+                raise PolicyError(
+                    f"A recorded run failed, so its operations are incomplete:\n{output[-3000:]}"
+                )
+        return read_calls(port)
     finally:
         subprocess.run([sys.executable, "-m", "localcloud", "down"], env=env, cwd=root, capture_output=True)
+
+
+def record(port: int, state_dir: Path) -> tuple[list[RecordedOperation], list[RecordedOperation]]:
+    """Run the workshop (RUNS) under each profile on a fresh local cloud; (the attendee's operations, the roles')."""
+    calls: list[CallRecord] = []
+    for profile in PROFILES:
+        calls += _record_profile(port, state_dir / profile, profile)
+    # The Lambda's own calls travel with its role's temporary (ASIA...) keys: the roles', not the attendee's.
+    mine = [c for c in calls if not c["caller"].startswith("ASIA")]
+    roles = [c for c in calls if c["caller"].startswith("ASIA")]
+    return recorded_operations(mine), recorded_operations(roles)

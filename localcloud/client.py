@@ -38,11 +38,20 @@ def code_version(here: Path | None = None) -> str:
 
 
 class Call(TypedDict):
-    """One kind of call: who (access key and, when IAM knows it, the identity's ARN), what, on what."""
+    """One kind of call: who (access key and, when IAM knows it, the identity's ARN), what, on what.
+
+    ``service``/``operation``/``members``: the call as botocore sent it (``s3``, ``PutObject``, ``["Body",
+    "Bucket", "Key", "Tagging"]``); ``actions``: the IAM actions it needs (kitformats.iam_actions), ``action``
+    the first of them.
+    """
 
     caller: str
     identity: str
+    service: str
+    operation: str
+    members: list[str]
     action: str
+    actions: list[str]
     resource: str
     region: str
     account: str

@@ -18,13 +18,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from localcloud import patching, profile
 from localcloud.awslambda import hooks as awslambda_hooks
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
-from localcloud.calls import log as calls_log
+from localcloud.calls import hooks as calls_hooks
 from localcloud.client import HEALTH_PATH, code_version
 from localcloud.cloudformation import hooks as cloudformation_hooks
 from localcloud.cloudwatch.alarms import hooks as cloudwatch_alarms_hooks
 from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hooks
 from localcloud.dynamodb import hooks as dynamodb_hooks
-from localcloud.iam import enforcement as iam_enforcement
 from localcloud.iam import hooks as iam_hooks
 from localcloud.logs import hooks as logs_hooks
 from localcloud.logs.filter_patterns import hooks as logs_filter_patterns_hooks
@@ -56,8 +55,7 @@ HOOKS: tuple[ModuleType, ...] = (
     sns_hooks,
     sqs_hooks,
     iam_hooks,
-    iam_enforcement,
-    calls_log,
+    calls_hooks,  # after IAM's hook on the same method, so a call is recorded before IAM judges it
     servicequotas_hooks,
     cloudformation_hooks,
 )
@@ -103,9 +101,9 @@ class HealthMiddleware:
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body.encode()]
         if environ.get("PATH_INFO") == "/_workshop/calls":
-            from localcloud.calls import log as call_log
+            from localcloud.calls import record as call_record
 
-            return call_log.wsgi(environ, start_response)
+            return call_record.wsgi(environ, start_response)
         return self.app(environ, start_response)
 
 

@@ -277,7 +277,9 @@ function = awslambda.ensure_function(function_spec, package, reuse_existing=True
 
 # %%
 event = {"features": model.SAMPLE_FEATURES[1]}
-reply = awslambda.invoke(names.function, event)
+# The role's policy was put moments ago: IAM may take seconds to let the function use it, so the helper
+# invokes again while the function's own call is still refused.
+reply = awslambda.invoke(names.function, event, after_policy_change=True)
 prediction = json.loads(reply["body"])["prediction"]
 print(f"features {event['features']} -> fraud probability {prediction:.4f}")
 

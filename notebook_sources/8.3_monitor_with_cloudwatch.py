@@ -42,7 +42,18 @@ import json
 
 import boto3
 
-from helpers import charts, cloudwatch, logs, prerequisites, session, show, sns, sqs, traffic
+from helpers import (
+    charts,
+    cloudwatch,
+    inventory,
+    logs,
+    prerequisites,
+    session,
+    show,
+    sns,
+    sqs,
+    traffic,
+)
 
 info = session.prepare()
 settings = session.settings()
@@ -661,9 +672,14 @@ print(
 #
 # Now exists: log retention on the function's and the endpoint's log groups, five metric filters in
 # `MLWorkshop/<prefix>`, five alarms notifying `<prefix>-pipeline-alarms`, an SQS inbox subscribed to it,
-# and the `<prefix>-inference-pipeline` dashboard. In AWS, alarms cost `$0.10` per alarm-month (p90: `$0.30`),
-# the dashboard `$3` per month, custom metrics `$0.30` per metric-month.
-#
+# and the `<prefix>-inference-pipeline` dashboard. In AWS, the dashboard costs `$3` per month and custom
+# metrics `$0.30` per metric-month; the alarms, priced by the kit's inventory (a standard-resolution alarm
+# costs the same whatever its statistic, p90 included):
+
+# %%
+print(inventory.alarm_prices(alarm_specs))
+
+# %% [markdown]
 # **In the AWS console:** CloudWatch → Alarms; CloudWatch → Dashboards; CloudWatch → Log groups → *Metric filters*.
 
 # %% [markdown]

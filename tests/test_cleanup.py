@@ -496,3 +496,23 @@ def test_the_inventory_shown_in_a_notebook_is_narrowed_to_its_width():
         )
     ]
     assert "prefix" in inventory.compact(inventory.table(two_prefixes)).columns
+
+
+def test_8_3s_recap_prices_every_alarm_with_the_inventorys_prices():
+    # A standard-resolution alarm costs $0.10 per metric-month whatever its statistic (CloudWatch pricing:
+    # "Standard Resolution Alarm"); the p90 alarm is one. 8.3 prints the inventory's prices, no figure of its own.
+    from types import SimpleNamespace
+
+    from notebook_source import SOURCES, assigned
+
+    from helpers import inventory
+
+    names = SimpleNamespace(
+        alarm=lambda what: f"ann-{what}", function="ann-inference", endpoint="ann-classifier-endpoint"
+    )
+    scope = {"names": names, "namespace": "MLWorkshop/ann", "ALARM_PERIOD": 60, "tags": [], "actions": {}}
+    specs = assigned("8.3_monitor_with_cloudwatch", "alarm_specs", scope)
+    prices = inventory.alarm_prices(specs)
+    assert "ann-inference-latency-p90: $0.10 per month" in prices
+    recap = (SOURCES / "8.3_monitor_with_cloudwatch.py").read_text().split("## Recap", 1)[1]
+    assert "inventory.alarm_prices(alarm_specs)" in recap and "p90: `$0.30`" not in recap

@@ -25,7 +25,7 @@ import pytest
 from helpers import __main__ as cli
 from helpers import cleanup, config, dynamodb, logs, session, sns
 from helpers.config import TAG_CREATOR, SettingsError
-from localcloud.calls import log as call_log
+from localcloud.calls import record as call_log
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -318,3 +318,16 @@ def test_the_devcontainer_opens_the_kit_with_make_install_done():
     assert spec["customizations"]["vscode"]["settings"]["python.defaultInterpreterPath"].endswith(
         "/.venv/bin/python"
     )
+
+
+def test_in_studio_the_shared_execution_role_session_takes_the_user_profiles_name(tmp_path, monkeypatch):
+    # With ExecutionRoleIdentityConfig=USER_PROFILE_NAME the domain sets that name as aws:SourceIdentity, which the
+    # class policy scopes to (docs/identity.md); the app's metadata file names it for the kit.
+    metadata = tmp_path / "resource-metadata.json"
+    metadata.write_text(json.dumps({"DomainId": "d-x", "UserProfileName": "jane-doe", "SpaceName": "s"}))
+    monkeypatch.setattr(config, "STUDIO_METADATA", metadata)
+    session_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/AmazonSageMaker-ExecutionRole-1/SageMaker"
+    assert config.prefix_from_identity(session_arn) == "jane-doe"
+    metadata.write_text(json.dumps({"DomainId": "d-x", "SpaceName": "shared"}))  # a shared space: no one user
+    with pytest.raises(SettingsError, match="WORKSHOP_PREFIX"):
+        config.prefix_from_identity(session_arn)

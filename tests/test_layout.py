@@ -40,8 +40,6 @@ PATCHES = re.compile(r"\bpatching\.(patch|add_action)\(")
 # Modules that still mix engine logic with patching, to be split into an engine and hooks.py.
 # The list only shrinks: a test below fails when one of them no longer patches.
 MIXED = {
-    "calls/log.py",
-    "iam/enforcement.py",
     "sagemaker/endpoints.py",
 }
 

@@ -12,7 +12,7 @@ import botocore.session
 import pytest
 from sagemaker.core import image_uris  # the SDK's own registry: the reference 00_setup's image must equal
 
-from helpers import config, iam, policy, regions, session
+from helpers import config, iam, policy, policy_scope, regions, session
 from helpers import sagemaker as kit_sagemaker
 from helpers.config import Settings, SettingsError
 
@@ -79,9 +79,14 @@ def test_the_kits_arns_are_in_the_regions_partition(region, monkeypatch):
     assert built["managed policy"] == f"arn:{part}:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
     for what, arn in built.items():
         assert arn.split(":")[1] == part, what
-    document = policy.document(
-        [*policy.SCOPE, "iam:PassRole"], "jane-doe", ACCOUNT, region
-    )  # every resource type
+    every = [
+        *policy_scope.SCOPE,
+        "iam:PassRole",
+        "iam:CreateRole",
+        "iam:PutRolePolicy",
+        "iam:AttachRolePolicy",
+    ]
+    document = policy.class_policy(every, ACCOUNT, region)  # every resource type
     arns = re.findall(r'"(arn:[^"]+)"', json.dumps(document))
     assert arns and all(a.startswith(f"arn:{part}:") for a in arns)
 

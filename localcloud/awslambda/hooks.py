@@ -22,7 +22,7 @@ from typing import Any
 
 from localcloud import patching, profile
 from localcloud.awslambda import runtimes, states
-from localcloud.iam import enforcement
+from localcloud.iam import hooks as iam_hooks
 
 # CreateFunction's Role: AWS Lambda's API model (shape RoleArn), as the API reference lists it.
 ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
@@ -44,8 +44,8 @@ def check_role(account: str, role: str) -> None:
         )
     if role.split(":")[4] != account:
         raise CrossAccountNotAllowed()
-    if not enforcement.lambda_can_assume(account, role):
-        raise InvalidParameterValueException(enforcement.LAMBDA_ROLE_MESSAGE)
+    if not iam_hooks.lambda_can_assume(account, role):
+        raise InvalidParameterValueException(iam_hooks.LAMBDA_ROLE_MESSAGE)
 
 
 def _put_function(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -6,9 +6,13 @@ table or its index, a SageMaker endpoint by its lowercased name, an S3 object, a
 Allow, no Allow means an implicit deny; action and resource wildcards ``*`` and ``?``), and
 ``denial`` words the refusal as the service does (its error code, HTTP status and message).
 
-Deliberate limits: policy variables (``${aws:username}``) are not substituted, and a Condition
-whose key the local cloud does not supply is taken as met (``context`` names the keys it knows),
-so an emulator never refuses what AWS would allow for a reason it cannot see.
+``evaluate_bounded`` adds a permissions boundary (effective permissions are the intersection). Policy
+variables (``${aws:username}``, ``${aws:PrincipalTag/key}``, ``${aws:SourceIdentity}``, defaults and
+``${*}``) are substituted in Resource and Condition values of 2012-10-17 policies. Conditions on the keys
+the local cloud supplies (``MODELLED_KEYS``) are judged as IAM judges them, absent keys included
+(``StringEquals`` fails, ``StringNotEquals`` holds, ``Null``, ``...IfExists``, ``ForAnyValue:``/
+``ForAllValues:``); a condition on any other key is taken as met, so an emulator never refuses what
+AWS would allow for a reason it cannot see.
 """
 
 from __future__ import annotations
@@ -49,6 +53,7 @@ def _as_list(value: Any) -> list[Any]:
 def _pattern(text: str, ignore_case: bool) -> re.Pattern[str]:
     """A compiled IAM wildcard pattern (``*`` any run, ``?`` one character, everything else literal)."""
     body = re.escape(text).replace(r"\*", ".*").replace(r"\?", ".")
+    body = body.replace("\x01", r"\*").replace("\x02", r"\?")  # a variable's value: literal characters
     return re.compile(f"(?s:{body})\\Z", re.IGNORECASE if ignore_case else 0)
 
 
@@ -69,38 +74,166 @@ def resource_matches(patterns: Iterable[object], resource: Resource) -> bool:
     )
 
 
-def _condition_met(condition: Mapping[str, Any] | None, context: Mapping[str, Sequence[str]]) -> bool:
-    """True unless a condition on a key the context supplies fails (unknown keys count as met)."""
+# Condition keys the local cloud supplies whenever AWS would (lowercase; ``/`` ends a prefix). For these an
+# absent key is judged as AWS judges it; a condition on any other key is taken as met.
+MODELLED_KEYS = (
+    "aws:username",
+    "aws:userid",
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:principaltag/",
+    "aws:sourceidentity",
+    "aws:requesttag/",
+    "aws:tagkeys",
+    "iam:permissionsboundary",
+    "iam:passedtoservice",
+    "iam:policyarn",
+)
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+POLICY_VERSION = "2012-10-17"  # variables are substituted only in policies of this version
+
+
+def modelled(key: str) -> bool:
+    """True when the local cloud supplies the condition key wherever AWS does."""
+    key = key.lower()
+    return any(key == k or (k.endswith("/") and key.startswith(k)) for k in MODELLED_KEYS)
+
+
+def substitute(text: str, context: Mapping[str, Sequence[str]], literal: bool = False) -> str | None:
+    """text with its policy variables (``${aws:username}``, ``${aws:PrincipalTag/team, 'x'}``, ``${*}``) replaced.
+
+    None when a variable's key is absent and has no default (AWS: such a Resource matches nothing, such a
+    condition value matches no key). A substituted value's own ``*``/``?`` stay literal unless literal is False
+    and the text is a wildcard pattern (the value is escaped for the pattern matcher with ``\x00``).
+    """
+    missing = False
+
+    def value(match: re.Match[str]) -> str:
+        nonlocal missing
+        inner = match.group(1)
+        if inner in ("*", "?", "$"):
+            return inner if literal else {"*": "\x01", "?": "\x02", "$": "$"}[inner]
+        key, _, default = inner.partition(",")
+        found = context.get(key.strip().lower())
+        if found:
+            text = str(found[0])
+        elif default.strip():
+            text = default.strip().strip("'")
+        else:
+            missing = True
+            return ""
+        return text if literal else text.replace("*", "\x01").replace("?", "\x02")
+
+    replaced = _VARIABLE.sub(value, text)
+    return None if missing else replaced
+
+
+def _values(expected: Any, context: Mapping[str, Sequence[str]], variables: bool) -> list[str]:
+    """A condition's expected values, variables substituted (a value whose variable is absent is dropped)."""
+    found = []
+    for v in _as_list(expected):
+        text = str(v).lower() if isinstance(v, bool) else str(v)
+        if variables:
+            replaced = substitute(text, context, literal=True)
+            if replaced is None:
+                continue
+            text = replaced
+        found.append(text)
+    return found
+
+
+def _compare(op: str, actual: str, wanted: list[str]) -> bool:
+    """One value against a condition's expected values, for a positive operator."""
+    if op in ("StringEquals", "ArnEquals"):
+        return actual in wanted
+    if op == "StringEqualsIgnoreCase":
+        return actual.lower() in [w.lower() for w in wanted]
+    if op in ("StringLike", "ArnLike"):
+        return any(_wild(w, actual, False) for w in wanted)
+    if op == "Bool":
+        return actual.lower() in [w.lower() for w in wanted]
+    return False
+
+
+NEGATED = {
+    "StringNotEquals": "StringEquals",
+    "ArnNotEquals": "ArnEquals",
+    "StringNotLike": "StringLike",
+    "ArnNotLike": "ArnLike",
+    "StringNotEqualsIgnoreCase": "StringEqualsIgnoreCase",
+}
+POSITIVE = {"StringEquals", "ArnEquals", "StringEqualsIgnoreCase", "StringLike", "ArnLike", "Bool"}
+
+
+def _test(
+    operator: str, key: str, expected: Any, context: Mapping[str, Sequence[str]], variables: bool
+) -> bool:
+    """One condition test, as IAM's documentation describes operators, set qualifiers and absent keys."""
+    qualifier, _, op = operator.rpartition(":")
+    if_exists = op.endswith("IfExists")
+    op = op.removesuffix("IfExists")
+    actual = context.get(key.lower())
+    if op == "Null":
+        absent = not actual
+        return any(str(v).lower() == ("true" if absent else "false") for v in _as_list(expected))
+    if actual is None or not actual:
+        if not modelled(key):
+            return True  # a key the local cloud does not supply: never refuse for it
+        if if_exists:
+            return True
+        if qualifier.lower() == "forallvalues":
+            return True
+        return op in NEGATED and not qualifier
+    negated = op in NEGATED
+    base = NEGATED.get(op, op)
+    if base not in POSITIVE:
+        return True  # an operator the local cloud does not evaluate
+    wanted = _values(expected, context, variables)
+    matches = [_compare(base, a, wanted) for a in actual]
+    if qualifier.lower() == "forallvalues":
+        return all((not m) if negated else m for m in matches)
+    if qualifier.lower() == "foranyvalue":
+        return any((not m) if negated else m for m in matches)
+    return (not any(matches)) if negated else any(matches)
+
+
+def _condition_met(
+    condition: Mapping[str, Any] | None, context: Mapping[str, Sequence[str]], variables: bool = True
+) -> bool:
+    """True when every test of the Condition block holds (tests AND together; a test's values OR)."""
     for operator, tests in (condition or {}).items():
         if not isinstance(tests, Mapping):
             continue
-        op = operator.removesuffix("IfExists")
         for key, expected in tests.items():
-            actual = context.get(key.lower())
-            if actual is None:
-                continue
-            wanted = [str(v) for v in _as_list(expected)]
-            if op in ("StringEquals", "ArnEquals"):
-                ok = any(a in wanted for a in actual)
-            elif op == "StringEqualsIgnoreCase":
-                ok = any(a.lower() in [w.lower() for w in wanted] for a in actual)
-            elif op in ("StringLike", "ArnLike"):
-                ok = any(_wild(w, a, False) for w in wanted for a in actual)
-            elif op in ("StringNotEquals", "ArnNotEquals"):
-                ok = all(a not in wanted for a in actual)
-            elif op in ("StringNotLike", "ArnNotLike"):
-                ok = not any(_wild(w, a, False) for w in wanted for a in actual)
-            elif op == "Bool":
-                ok = any(a.lower() in [w.lower() for w in wanted] for a in actual)
-            else:
-                continue  # an operator the local cloud does not evaluate
-            if not ok:
+            if not _test(operator, key, expected, context, variables):
                 return False
     return True
 
 
+def _resource_patterns(
+    patterns: list[Any], context: Mapping[str, Sequence[str]], variables: bool
+) -> list[str]:
+    """Resource patterns with their variables substituted; a pattern with an absent variable names nothing."""
+    found = []
+    for p in patterns:
+        if not isinstance(p, str):
+            continue
+        if variables and "${" in p:
+            replaced = substitute(p, context)
+            if replaced is None:
+                continue
+            p = replaced
+        found.append(p)
+    return found
+
+
 def _statement_applies(
-    statement: Mapping[str, Any], action: str, resource: Resource, context: Mapping[str, Sequence[str]]
+    statement: Mapping[str, Any],
+    action: str,
+    resource: Resource,
+    context: Mapping[str, Sequence[str]],
+    variables: bool = True,
 ) -> bool:
     """True when the statement speaks about this action on this resource under this context."""
     if "NotAction" in statement:
@@ -109,19 +242,32 @@ def _statement_applies(
     elif not action_matches(_as_list(statement.get("Action")), action):
         return False
     if "NotResource" in statement:
-        if resource_matches(_as_list(statement["NotResource"]), resource):
+        if resource_matches(
+            _resource_patterns(_as_list(statement["NotResource"]), context, variables), resource
+        ):
             return False
-    elif "Resource" in statement and not resource_matches(_as_list(statement["Resource"]), resource):
+    elif "Resource" in statement and not resource_matches(
+        _resource_patterns(_as_list(statement["Resource"]), context, variables), resource
+    ):
         return False
-    return _condition_met(statement.get("Condition"), context)
+    return _condition_met(statement.get("Condition"), context, variables)
+
+
+def _documents(documents: Iterable[str | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The policy documents parsed (JSON text or already parsed)."""
+    found = []
+    for document in documents:
+        parsed = json.loads(document) if isinstance(document, str) else document
+        if isinstance(parsed, Mapping):
+            found.append(parsed)
+    return found
 
 
 def statements(documents: Iterable[str | Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     """Every statement of the given policy documents (JSON text or parsed)."""
     found: list[Mapping[str, Any]] = []
-    for document in documents:
-        parsed = json.loads(document) if isinstance(document, str) else document
-        found += [s for s in _as_list((parsed or {}).get("Statement")) if isinstance(s, Mapping)]
+    for parsed in _documents(documents):
+        found += [s for s in _as_list(parsed.get("Statement")) if isinstance(s, Mapping)]
     return found
 
 
@@ -131,17 +277,47 @@ def evaluate(
     resource: Resource = ANY,
     context: Mapping[str, Sequence[str]] | None = None,
 ) -> Decision:
-    """IAM's decision on action over resource from identity policies: explicit Deny > Allow > implicit deny."""
-    context = {k.lower(): _as_list(v) for k, v in (context or {}).items()}
+    """IAM's decision on action over resource from identity policies: explicit Deny > Allow > implicit deny.
+
+    Policy variables are substituted from context in policies of Version 2012-10-17 (others keep them as text).
+    """
+    context = {k.lower(): [str(x) for x in _as_list(v)] for k, v in (context or {}).items()}
     allowed = False
-    for statement in statements(documents):
-        if not _statement_applies(statement, action, resource, context):
-            continue
-        if statement.get("Effect") == "Deny":
-            return Decision.EXPLICIT_DENY
-        if statement.get("Effect") == "Allow":
-            allowed = True
+    for parsed in _documents(documents):
+        variables = parsed.get("Version") == POLICY_VERSION
+        for statement in _as_list(parsed.get("Statement")):
+            if not isinstance(statement, Mapping):
+                continue
+            if not _statement_applies(statement, action, resource, context, variables):
+                continue
+            if statement.get("Effect") == "Deny":
+                return Decision.EXPLICIT_DENY
+            if statement.get("Effect") == "Allow":
+                allowed = True
     return Decision.ALLOWED if allowed else Decision.IMPLICIT_DENY
+
+
+def evaluate_bounded(
+    documents: Iterable[str | Mapping[str, Any]],
+    boundary: Iterable[str | Mapping[str, Any]] | None,
+    action: str,
+    resource: Resource = ANY,
+    context: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[Decision, bool]:
+    """The decision with a permissions boundary (None: no boundary): allowed only where both allow.
+
+    Returns (decision, refused by the boundary). An explicit Deny in either wins (IAM's documentation,
+    "Permissions boundaries for IAM entities": effective permissions are the intersection).
+    """
+    own = evaluate(documents, action, resource, context)
+    if boundary is None:
+        return own, False
+    capped = evaluate(list(boundary), action, resource, context)
+    if Decision.EXPLICIT_DENY in (own, capped):
+        return Decision.EXPLICIT_DENY, own is not Decision.EXPLICIT_DENY
+    if own is Decision.ALLOWED and capped is not Decision.ALLOWED:
+        return Decision.IMPLICIT_DENY, True
+    return own, False
 
 
 def trusts(document: str | Mapping[str, Any] | None, service: str) -> bool:
@@ -391,7 +567,12 @@ DENIAL_SHAPE: dict[str, tuple[str, int]] = {
 
 
 def denial(
-    principal: str, action: str, resource: Resource, decision: Decision, service: str | None = None
+    principal: str,
+    action: str,
+    resource: Resource,
+    decision: Decision,
+    service: str | None = None,
+    boundary: bool = False,
 ) -> Denial:
     """The error a service answers when IAM refuses action on resource to principal (an assumed-role or user ARN)."""
     prefix = (service or action.partition(":")[0]).lower()
@@ -404,7 +585,10 @@ def denial(
     arn = resource[0]
     where = "" if arn == "*" else f' on resource: "{arn}"' if prefix == "s3" else f" on resource: {arn}"
     if decision is Decision.EXPLICIT_DENY:
-        reason = "with an explicit deny in an identity-based policy"
+        where_deny = "a permissions boundary" if boundary else "an identity-based policy"
+        reason = f"with an explicit deny in {where_deny}"
+    elif boundary:
+        reason = f"because no permissions boundary allows the {shown} action"
     else:
         reason = f"because no identity-based policy allows the {shown} action"
     return Denial(code, status, f"User: {principal} is not authorized to perform: {shown}{where} {reason}")

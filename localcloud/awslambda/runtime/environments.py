@@ -145,7 +145,7 @@ def start(fn: LambdaFunction, key: EnvKey, code: Path) -> Worker:
 
 def environment(fn: LambdaFunction, version: str, stream: str, code: Path) -> dict[str, str]:
     """The process environment AWS gives a Python function, pointed back at this local cloud."""
-    from localcloud.iam.enforcement import role_credentials
+    from localcloud.iam.hooks import role_credentials
 
     url = os.environ.get("WORKSHOP_LOCAL_URL", "http://127.0.0.1:4566")
     env = {
