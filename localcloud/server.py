@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud import patching, profile
+from localcloud.apigateway import hooks as apigateway_hooks
 from localcloud.awslambda import runtimes as awslambda_runtimes
 from localcloud.awslambda import states as awslambda_states
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
@@ -59,6 +60,7 @@ HOOKS: tuple[ModuleType, ...] = (
     iam_enforcement,
     calls_log,
     servicequotas_quotas,
+    apigateway_hooks,
 )
 HOOK_MODULES = tuple(module.__name__ for module in HOOKS)
 # AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.
