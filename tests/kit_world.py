@@ -199,6 +199,22 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
         made.add(("cloudwatch", "alarm", alarm))
     cw.put_dashboard(DashboardName=n.dashboard, DashboardBody=json.dumps({"widgets": []}))
     made.add(("cloudwatch", "dashboard", n.dashboard))
+
+    agw = boto3.client("apigateway", region_name=REGION)
+    api = agw.create_rest_api(name=n.api, tags=tags)
+    predict = agw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="predict")
+    agw.put_method(restApiId=api["id"], resourceId=predict["id"], httpMethod="POST", authorizationType="NONE")
+    agw.put_integration(
+        restApiId=api["id"],
+        resourceId=predict["id"],
+        httpMethod="POST",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+        f"arn:aws:lambda:{REGION}:{LOCAL_ACCOUNT_ID}:function:{n.function}/invocations",
+    )
+    agw.create_deployment(restApiId=api["id"], stageName="prod")
+    made.add(("apigateway", "rest api", n.api))
     return made
 
 
@@ -250,7 +266,18 @@ def census() -> set[tuple[str, str, str]]:
     """Every resource in the cloud, listed service by service with plain boto3 (not through the inventory)."""
     c = {
         s: boto3.client(s, region_name=REGION)
-        for s in ("s3", "iam", "sagemaker", "lambda", "logs", "dynamodb", "sns", "sqs", "cloudwatch")
+        for s in (
+            "s3",
+            "iam",
+            "sagemaker",
+            "lambda",
+            "logs",
+            "dynamodb",
+            "sns",
+            "sqs",
+            "cloudwatch",
+            "apigateway",
+        )
     }
     found: set[tuple[str, str, str]] = set()
     for b in c["s3"].list_buckets()["Buckets"]:
@@ -299,6 +326,7 @@ def census() -> set[tuple[str, str, str]]:
             for f in c["logs"].describe_metric_filters(logGroupName=name)["metricFilters"]
         }
     found |= {("dynamodb", "table", t) for t in c["dynamodb"].list_tables()["TableNames"]}
+    found |= {("apigateway", "rest api", api["name"]) for api in c["apigateway"].get_rest_apis()["items"]}
     for topic in c["sns"].list_topics()["Topics"]:
         arn = topic["TopicArn"]
         name = arn.rsplit(":", 1)[-1]
