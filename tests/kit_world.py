@@ -36,7 +36,12 @@ def use_local_cloud(monkeypatch, url: str, prefix: str, mode: str = "local") -> 
     monkeypatch.setenv("WORKSHOP_PREFIX", prefix)
     monkeypatch.setenv("WORKSHOP_LOCAL_PORT", str(urlparse(url).port))
     monkeypatch.setenv("WORKSHOP_REGION", REGION)
-    for name in ("WORKSHOP_ENDPOINT_NAME", "WORKSHOP_FUNCTION_NAME", "WORKSHOP_MODEL_VERSION"):
+    for name in (
+        "WORKSHOP_ENDPOINT_NAME",
+        "WORKSHOP_FUNCTION_NAME",
+        "WORKSHOP_API_NAME",
+        "WORKSHOP_MODEL_VERSION",
+    ):
         monkeypatch.delenv(name, raising=False)
     forget_session()
 
