@@ -45,6 +45,9 @@ RESOURCES = {
     "dashboard": ("cloudwatch", "dashboard/{prefix}-*", "account"),
     "topic": ("sns", "{prefix}-*", "regional"),
     "queue": ("sqs", "{prefix}-*", "regional"),
+    # API Gateway authorizes on request paths, with no account field; REST API ids are random, not prefixed.
+    "rest-api": ("apigateway", "/restapis*", "region-only"),
+    "api-tags": ("apigateway", "/tags/*", "region-only"),
 }
 LOG_GROUPS = ("log-group", "endpoint-log-group")
 SAGEMAKER_TAGGABLE = ("model", "endpoint-config", "endpoint")
@@ -96,8 +99,15 @@ SCOPE: dict[str, tuple[str, ...]] = {
             "UpdateFunctionCode",
             "UpdateFunctionConfiguration",
             "GetPolicy",
+            "AddPermission",
+            "RemovePermission",
+            "PublishVersion",
+            "CreateAlias",
+            "GetAlias",
         )
     },
+    # API Gateway's IAM actions are the HTTP methods of its management API, on the request's path.
+    **{f"apigateway:{m}": ("rest-api", "api-tags") for m in ("GET", "POST", "PUT", "PATCH", "DELETE")},
     "lambda:ListFunctions": (),
     "lambda:ListEventSourceMappings": (),
     **{
@@ -242,6 +252,7 @@ SCOPE: dict[str, tuple[str, ...]] = {
 # The local cloud records only the API call itself, so these are added here.
 DEPENDENT: dict[str, tuple[str, ...]] = {
     "dynamodb:CreateTable": ("dynamodb:TagResource",),
+    "apigateway:POST": ("apigateway:PUT",),  # CreateRestApi's tags: PUT on /tags/...
     "lambda:CreateFunction": ("iam:PassRole", "lambda:TagResource"),
     "lambda:UpdateFunctionConfiguration": ("iam:PassRole",),
     "iam:CreateRole": ("iam:TagRole",),
@@ -264,6 +275,7 @@ ATTACHABLE_POLICIES = (
     "service-role/AWSLambdaBasicExecutionRole",
 )  # AWS managed: arn:PARTITION:iam::aws:policy/...
 SERVICE_NAMES = {
+    "apigateway": "APIGateway",
     "cloudwatch": "CloudWatch",
     "dynamodb": "DynamoDB",
     "iam": "IAM",
@@ -301,9 +313,13 @@ def with_dependents(actions: Iterable[str]) -> list[str]:
 def resource_arn(kind: str, values: dict[str, str]) -> str:
     """The ARN pattern of one resource type (RESOURCES) for values' prefix, account and region."""
     service, resource, fields = RESOURCES[kind]
-    account = "" if fields == "global" else values["account"]
+    account = "" if fields in ("global", "region-only") else values["account"]
     return regions.arn(
-        values["region"], service, resource.format(**values), account, regional=fields == "regional"
+        values["region"],
+        service,
+        resource.format(**values),
+        account,
+        regional=fields in ("regional", "region-only"),
     )
 
 

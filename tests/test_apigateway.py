@@ -397,3 +397,14 @@ def test_the_user_request_form_reaches_the_same_stage(aws, api):
     """LocalStack's /restapis/{id}/{stage}/_user_request_/{path} form is served too (local cloud convention)."""
     status, _, _ = call(f"{aws.url}/restapis/{api.id}/prod/_user_request_/predict", {"echo": True})
     assert status == 200
+
+
+def test_management_calls_are_recorded_as_api_gateway_s_iam_actions_on_their_paths(aws, api):
+    """Control access to API Gateway with IAM: actions are apigateway:METHOD on arn:aws:apigateway:REGION::/path."""
+    # DOCS + "permissions.html" (API Gateway permissions model for creating and managing an API)
+    from localcloud.calls import log
+
+    aws.agw.get_resources(restApiId=api.id)
+    recorded = {(c["action"], c["resource"]) for c in log.calls()}
+    assert ("apigateway:GET", f"arn:aws:apigateway:{REGION}::/restapis/{api.id}/resources") in recorded
+    assert ("apigateway:POST", f"arn:aws:apigateway:{REGION}::/restapis") in recorded

@@ -54,6 +54,10 @@ _resolvers: list[Callable[[Any, str], str | None]] = []
 
 def iam_action(service: str, operation: str) -> str:
     """The IAM action an API operation of moto's service needs (``awslambda``, ``Invoke`` -> lambda:InvokeFunction)."""
+    if service == "apigateway":  # API Gateway's IAM actions are HTTP methods (apigateway:POST)
+        from localcloud.iam.policy import apigateway_action
+
+        return apigateway_action(operation)
     name = f"{SERVICE_PREFIX.get(service, service)}:{operation}"
     return IAM_ACTION.get(name, name)
 
