@@ -117,9 +117,14 @@ pd.Series(entry, dtype=object).to_frame("registry entry")
 # ## Step 3 · Least privilege for the Lambda
 #
 # The inference function may **put items into this one table** — not read it, not scan it, not
-# touch any other table. Beside it stays chapter 7's permission to invoke this one endpoint.
+# touch any other table. Beside it stays chapter 7's permission to invoke this one endpoint. The
+# policy goes on the role the function runs as (00_setup's, or your own chapter-7 function's).
 
 # %%
+function_role = boto3.client("lambda").get_function_configuration(FunctionName=names.function)[
+    "Role"
+]
+role_name = function_role.rsplit("/", 1)[-1]
 write_records_policy = {
     "Version": "2012-10-17",
     "Statement": [
@@ -131,13 +136,11 @@ write_records_policy = {
         }
     ],
 }
-iam.put_inline_policy(names.role, "write-inference-records", write_records_policy)
+iam.put_inline_policy(role_name, "write-inference-records", write_records_policy)
 
 role_policies = {
-    name: boto3.client("iam").get_role_policy(RoleName=names.role, PolicyName=name)[
-        "PolicyDocument"
-    ]
-    for name in boto3.client("iam").list_role_policies(RoleName=names.role)["PolicyNames"]
+    name: boto3.client("iam").get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+    for name in boto3.client("iam").list_role_policies(RoleName=role_name)["PolicyNames"]
 }
 problems = [p for doc in role_policies.values() for p in dynamodb.wildcard_violations(doc)]
 print(json.dumps(role_policies, indent=2))
