@@ -101,6 +101,7 @@ def own_pipeline(tmp_path_factory):
     stop_local_cloud(env)
 
 
+@pytest.mark.timeout(2400)  # six notebooks, 8.3's alarms included
 def test_the_chapter_runs_on_an_attendee_s_own_chapter_7_pipeline_and_cleanup_leaves_it(own_pipeline):
     env, url, made = own_pipeline
     paths = [str(ROOT / "notebooks" / f"{name}.ipynb") for name in NOTEBOOKS]
