@@ -10,7 +10,8 @@ import boto3
 import pandas as pd
 import pytest
 
-from helpers import dynamodb, history, reconciliation
+from helpers import dynamodb, reconciliation
+from helpers.history import _load
 
 T0 = pd.Timestamp("2026-11-27T12:00:00Z")
 
@@ -250,7 +251,7 @@ def serve(
     items = [
         {
             "requestId": {"S": f"req-{i:03d}"},
-            "timestamp": {"S": history.iso_ms(start)},
+            "timestamp": {"S": _load.iso_ms(start)},
             "endpointName": {"S": "ep"},
             "status": {"S": "ok"},
             "latencyMs": {"N": repr(latency)},

@@ -2,10 +2,14 @@
 
 The sources are what we review and edit; the notebooks are committed with outputs cleared.
 `python tools/build_notebooks.py --check` fails when a notebook is out of date.
+An image a markdown cell shows from the repository (`![what](../docs/pipeline.png)`) is embedded in the
+notebook as the cell's attachment, so JupyterLab (served from notebooks/) and the HTML report show it.
+PNG only: JupyterLab renders no SVG attachment (tools/render_diagram.py renders the diagram's SVG).
 """
 
 from __future__ import annotations
 
+import base64
 import re
 import sys
 from pathlib import Path
@@ -17,6 +21,21 @@ from helpers.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "notebook_sources"
 MARKER = re.compile(r"^# %%(?P<kind> \[markdown\])?(?P<tags>\s+tags=\[[^\]]*\])?\s*$")
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\.\./docs/(?P<name>[\w.-]+\.png)\)")
+
+
+def attach_images(cell: nbformat.NotebookNode) -> None:
+    """Embed the repository images a markdown cell links (../docs/NAME) as the cell's attachments."""
+    attachments = {}
+
+    def embed(match: re.Match[str]) -> str:
+        path = ROOT / "docs" / match["name"]
+        attachments[match["name"]] = {"image/png": base64.b64encode(path.read_bytes()).decode()}
+        return f"![{match['alt']}](attachment:{match['name']})"
+
+    cell.source = IMAGE.sub(embed, cell.source)
+    if attachments:
+        cell.attachments = attachments
 
 
 def parse(text: str) -> nbformat.NotebookNode:
@@ -41,6 +60,7 @@ def parse(text: str) -> nbformat.NotebookNode:
                 line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines()
             )
             cell = nbformat.v4.new_markdown_cell(body)
+            attach_images(cell)
         else:
             cell = nbformat.v4.new_code_cell(body)
         if tags:

@@ -28,17 +28,7 @@ from botocore.exceptions import ClientError
 
 from helpers.config import Settings
 from helpers.errors import is_not_found
-from helpers.resources._kind import (
-    HOURS_PER_MONTH,
-    PRICES_AS_OF,
-    Kind,
-    Resource,
-    Search,
-    not_yours,
-    owner,
-    parse_created,
-    tag_dict,
-)
+from helpers.resources._kind import PRICES_AS_OF, Kind, Resource, Search, not_yours
 from helpers.resources.apigateway import RestApi
 from helpers.resources.awslambda import EventSourceMapping, Function, FunctionUrl
 from helpers.resources.cloudwatch import Alarm, Dashboard
@@ -51,7 +41,6 @@ from helpers.resources.sns import Subscription, Topic
 from helpers.resources.sqs import Queue
 
 __all__ = [
-    "HOURS_PER_MONTH",
     "KINDS",
     "PRICES_AS_OF",
     "Alarm",
@@ -73,7 +62,6 @@ __all__ = [
     "Resource",
     "RestApi",
     "Role",
-    "Search",
     "Subscription",
     "Table",
     "Topic",
@@ -82,9 +70,6 @@ __all__ = [
     "find",
     "kind_of",
     "not_yours",
-    "owner",
-    "parse_created",
-    "tag_dict",
 ]
 
 # Every kind, in the order they are found: a parent before its children, functions and endpoints before
