@@ -12,6 +12,7 @@ import numpy as np
 
 # The artifact's format is shared with the local cloud's container; the kit's users find it here.
 from kitformats.model_artifact import BOOSTER_FILE as BOOSTER_FILE
+from kitformats.model_artifact import import_xgboost
 from kitformats.model_artifact import load_booster as load_booster
 from kitformats.model_artifact import package as package
 from kitformats.model_artifact import predict as predict
@@ -75,6 +76,7 @@ def make_dataset(n: int = 6000, seed: int = SEED) -> tuple[np.ndarray, np.ndarra
 
 def train(seed: int = SEED) -> TrainedModel:
     """Train the classifier on a fixed split and package it as SageMaker's model.tar.gz."""
+    import_xgboost()
     import xgboost as xgb
 
     x, y = make_dataset(seed=seed)

@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 
 from botocore.exceptions import ClientError
 
-from helpers import errors, waiters
+from helpers import errors, specs, waiters
 from helpers.errors import WorkshopError
 from helpers.session import client
 
@@ -101,19 +101,7 @@ def ensure_queue(name: str, tags: Mapping[str, str]) -> tuple[str, str]:
 
 def allow_topic(queue_url: str, queue_arn: str, topic_arn: str) -> dict[str, Any]:
     """Let one SNS topic (and nothing else) send to the queue; return the policy set."""
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AlarmTopicMaySend",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            }
-        ],
-    }
+    policy = specs.queue_policy(queue_arn, topic_arn)
     client("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
     return policy
 

@@ -32,7 +32,7 @@ import json
 import boto3
 import pandas as pd
 
-from helpers import dynamodb, iam, prerequisites, registry, session, show
+from helpers import dynamodb, iam, prerequisites, registry, session, show, specs
 
 info = session.prepare()
 settings = session.settings()
@@ -64,30 +64,8 @@ print(f"prefix {settings.prefix}, endpoint {names.endpoint}: {status}")
 #   per endpoint, shard it (e.g. `endpointName#0..9`) and query the shards in parallel.
 
 # %%
-metadata_table_spec = {
-    "TableName": names.metadata_table,
-    "AttributeDefinitions": [
-        {"AttributeName": "requestId", "AttributeType": "S"},
-        {"AttributeName": "endpointName", "AttributeType": "S"},
-        {"AttributeName": "timestamp", "AttributeType": "S"},
-    ],
-    "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-    "GlobalSecondaryIndexes": [
-        {
-            "IndexName": "endpointName-timestamp-index",
-            "KeySchema": [
-                {"AttributeName": "endpointName", "KeyType": "HASH"},
-                {"AttributeName": "timestamp", "KeyType": "RANGE"},
-            ],
-            "Projection": {"ProjectionType": "ALL"},
-        }
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-    "Tags": settings.tag_list(),
-    # Applied by the helper after creation (they are separate API calls):
-    "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
-    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-}
+metadata_table_spec = specs.metadata_table(names, settings.tag_list())  # helpers/specs.py
+print(json.dumps(metadata_table_spec, indent=2))
 metadata_table = dynamodb.ensure_table(metadata_table_spec)  # returns describe_table's description
 print(show.table_line(metadata_table))
 print(metadata_table["TableArn"])
@@ -99,20 +77,8 @@ print(metadata_table["TableArn"])
 # metrics. Keyed by (`modelName`, `modelVersion`), so each version has one entry.
 
 # %%
-registry_table_spec = {
-    "TableName": names.registry_table,
-    "AttributeDefinitions": [
-        {"AttributeName": "modelName", "AttributeType": "S"},
-        {"AttributeName": "modelVersion", "AttributeType": "S"},
-    ],
-    "KeySchema": [
-        {"AttributeName": "modelName", "KeyType": "HASH"},
-        {"AttributeName": "modelVersion", "KeyType": "RANGE"},
-    ],
-    "BillingMode": "PAY_PER_REQUEST",
-    "Tags": settings.tag_list(),
-    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
-}
+registry_table_spec = specs.registry_table(names, settings.tag_list())
+print(json.dumps(registry_table_spec, indent=2))
 registry_table = dynamodb.ensure_table(registry_table_spec)
 print(show.table_line(registry_table))
 
@@ -139,17 +105,8 @@ function_role = boto3.client("lambda").get_function_configuration(FunctionName=n
     "Role"
 ]
 role_name = function_role.rsplit("/", 1)[-1]
-write_records_policy = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "WriteInferenceRecords",
-            "Effect": "Allow",
-            "Action": "dynamodb:PutItem",
-            "Resource": metadata_table["TableArn"],
-        }
-    ],
-}
+write_records_policy = specs.write_records_policy(metadata_table["TableArn"])
+print(json.dumps(write_records_policy, indent=2))
 iam.put_inline_policy(role_name, "write-inference-records", write_records_policy)
 
 role_policies = {

@@ -31,11 +31,12 @@
 # %%
 import importlib.util
 import inspect
+import json
 
 import boto3
 import pandas as pd
 
-from helpers import apigateway, awslambda, dynamodb, prerequisites, session, show, traffic
+from helpers import apigateway, awslambda, dynamodb, prerequisites, session, show, specs, traffic
 
 info = session.prepare()
 settings = session.settings()
@@ -77,24 +78,10 @@ print(inspect.getsource(app._write_failed))
 # code's download link for `update-function-code`.
 
 # %%
-handler_function_spec = {
-    "FunctionName": names.function,
-    "Handler": "app.lambda_handler",
-    "Runtime": "python3.13",
-    "Role": function["Role"],
-    "Timeout": 30,
-    "MemorySize": 256,
-    "Environment": {
-        "Variables": {
-            "TABLE_NAME": names.metadata_table,
-            "ENDPOINT_NAME": names.endpoint,
-            "MODEL_NAME": names.model,
-            "MODEL_VERSION": settings.model_version,
-            "FEATURE_COUNT": "4",
-            "RECORD_TTL_DAYS": str(settings.record_ttl_days),
-        }
-    },
-}
+handler_function_spec = specs.handler_function(
+    names, function["Role"], settings.model_version, settings.record_ttl_days
+)  # helpers/specs.py
+print(json.dumps(handler_function_spec, indent=2))
 package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})
 chapter7 = awslambda.keep_version(
     names.function, "chapter7", "chapter 7's code", replacing_with=awslambda.code_sha256(package)

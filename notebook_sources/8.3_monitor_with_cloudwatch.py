@@ -29,7 +29,6 @@ import os
 # CloudWatch's standard resolution is one datapoint per minute, so the alarms use 60 s periods.
 ALARM_PERIOD = int(os.environ.get("WORKSHOP_ALARM_PERIOD", "60"))
 EMAIL = ""  # optional, AWS mode: an address to receive the alarm mails too
-LOG_RETENTION_DAYS = 14
 
 # %% [markdown]
 # ## Before you start
@@ -42,7 +41,7 @@ import json
 
 import boto3
 
-from helpers import charts, cloudwatch, logs, prerequisites, session, show, sns, sqs, traffic
+from helpers import charts, cloudwatch, logs, prerequisites, session, show, sns, specs, sqs, traffic
 
 info = session.prepare()
 settings = session.settings()
@@ -62,7 +61,7 @@ print(
 
 # %%
 for group in (names.function_log_group, names.endpoint_log_group):
-    described = logs.ensure_log_group(group, LOG_RETENTION_DAYS, settings.tags())
+    described = logs.ensure_log_group(group, specs.LOG_RETENTION_DAYS, settings.tags())
     print(
         f"{group}: retention {described.get('retentionInDays')} days, "
         f"{described.get('storedBytes', 0):,} bytes stored"
@@ -86,15 +85,7 @@ samples = [
     '{"event": "metadata_write_failed", "record": {"requestId": {"S": "d"}}, "error": "Throttled"}',
     "START RequestId: 6f1c Version: $LATEST",
 ]
-patterns = {
-    "InferenceCount": '{ $.event = "inference" }',
-    "InferenceErrors": (
-        '{ $.event = "inference" && ($.status = "model_error" || $.status = "server_error") }'
-    ),
-    "InferenceLatency": '{ $.event = "inference" && $.status = "ok" }',
-    "MetadataWriteFailures": '{ $.event = "metadata_write_failed" }',
-    "DuplicateRequests": '{ $.event = "inference" && $.record = "duplicate" }',
-}
+patterns = specs.PATTERNS  # helpers/specs.py: one filter pattern per metric
 for metric, pattern in patterns.items():
     print(f"{metric}: {pattern}")
     display(logs.try_filter(pattern, samples))
@@ -107,72 +98,8 @@ for metric, pattern in patterns.items():
 
 # %%
 namespace = names.metric_namespace
-metric_filters = [
-    {
-        "filterName": "inference-count",
-        "filterPattern": patterns["InferenceCount"],
-        "metricTransformations": [
-            {
-                "metricName": "InferenceCount",
-                "metricNamespace": namespace,
-                "metricValue": "1",
-                "defaultValue": 0,
-                "unit": "Count",
-            }
-        ],
-    },
-    {
-        "filterName": "inference-errors",
-        "filterPattern": patterns["InferenceErrors"],
-        "metricTransformations": [
-            {
-                "metricName": "InferenceErrors",
-                "metricNamespace": namespace,
-                "metricValue": "1",
-                "defaultValue": 0,
-                "unit": "Count",
-            }
-        ],
-    },
-    {
-        "filterName": "inference-latency",
-        "filterPattern": patterns["InferenceLatency"],
-        "metricTransformations": [
-            {
-                "metricName": "InferenceLatency",
-                "metricNamespace": namespace,
-                "metricValue": "$.latencyMs",
-                "unit": "Milliseconds",
-            }
-        ],
-    },
-    {
-        "filterName": "metadata-write-failures",
-        "filterPattern": patterns["MetadataWriteFailures"],
-        "metricTransformations": [
-            {
-                "metricName": "MetadataWriteFailures",
-                "metricNamespace": namespace,
-                "metricValue": "1",
-                "defaultValue": 0,
-                "unit": "Count",
-            }
-        ],
-    },
-    {
-        "filterName": "duplicate-requests",
-        "filterPattern": patterns["DuplicateRequests"],
-        "metricTransformations": [
-            {
-                "metricName": "DuplicateRequests",
-                "metricNamespace": namespace,
-                "metricValue": "1",
-                "defaultValue": 0,
-                "unit": "Count",
-            }
-        ],
-    },
-]
+metric_filters = specs.metric_filters(namespace)  # PutMetricFilter requests, less the group
+print(json.dumps(metric_filters, indent=2))
 logs.ensure_metric_filters(names.function_log_group, metric_filters)
 
 # %% [markdown]
@@ -206,92 +133,8 @@ if EMAIL:
 # - **Metadata write failures** — records went to the logs instead of DynamoDB: run the backfill.
 
 # %%
-actions = {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}
-tags = settings.tag_list()
-alarm_specs = [
-    {
-        "AlarmName": names.alarm("inference-errors"),
-        "AlarmDescription": "Model or server errors in the inference Lambda (chapter 8.3).",
-        "Namespace": namespace,
-        "MetricName": "InferenceErrors",
-        "Statistic": "Sum",
-        "Period": ALARM_PERIOD,
-        "EvaluationPeriods": 1,
-        "DatapointsToAlarm": 1,
-        "ComparisonOperator": "GreaterThanThreshold",
-        "Threshold": 0,
-        "TreatMissingData": "notBreaching",
-        **actions,
-        "Tags": tags,
-    },
-    {
-        "AlarmName": names.alarm("inference-latency-p90"),
-        "AlarmDescription": "p90 inference latency above 500 ms in 3 of 5 periods.",
-        "Namespace": namespace,
-        "MetricName": "InferenceLatency",
-        "ExtendedStatistic": "p90",
-        "Period": ALARM_PERIOD,
-        "EvaluationPeriods": 5,
-        "DatapointsToAlarm": 3,
-        "ComparisonOperator": "GreaterThanThreshold",
-        "Threshold": 500,
-        "Unit": "Milliseconds",
-        "TreatMissingData": "ignore",
-        "EvaluateLowSampleCountPercentile": "ignore",
-        **actions,
-        "Tags": tags,
-    },
-    {
-        "AlarmName": names.alarm("lambda-errors"),
-        "AlarmDescription": "The inference function crashed or timed out.",
-        "Namespace": "AWS/Lambda",
-        "MetricName": "Errors",
-        "Statistic": "Sum",
-        "Dimensions": [{"Name": "FunctionName", "Value": names.function}],
-        "Period": ALARM_PERIOD,
-        "EvaluationPeriods": 1,
-        "ComparisonOperator": "GreaterThanThreshold",
-        "Threshold": 0,
-        "TreatMissingData": "notBreaching",
-        **actions,
-        "Tags": tags,
-    },
-    {
-        "AlarmName": names.alarm("endpoint-5xx"),
-        "AlarmDescription": "The model container answered server errors.",
-        "Namespace": "AWS/SageMaker",
-        "MetricName": "Invocation5XXErrors",
-        "Statistic": "Sum",
-        "Dimensions": [
-            {"Name": "EndpointName", "Value": names.endpoint},
-            {"Name": "VariantName", "Value": "AllTraffic"},
-        ],
-        "Period": ALARM_PERIOD,
-        "EvaluationPeriods": 1,
-        "ComparisonOperator": "GreaterThanThreshold",
-        "Threshold": 0,
-        "TreatMissingData": "notBreaching",
-        **actions,
-        "Tags": tags,
-    },
-    {
-        "AlarmName": names.alarm("metadata-write-failures"),
-        "AlarmDescription": (
-            "Inference records could not be written to DynamoDB: "
-            "run helpers.dynamodb.backfill_from_logs."
-        ),
-        "Namespace": namespace,
-        "MetricName": "MetadataWriteFailures",
-        "Statistic": "Sum",
-        "Period": ALARM_PERIOD,
-        "EvaluationPeriods": 1,
-        "ComparisonOperator": "GreaterThanThreshold",
-        "Threshold": 0,
-        "TreatMissingData": "notBreaching",
-        **actions,
-        "Tags": tags,
-    },
-]
+alarm_specs = specs.alarms(names, ALARM_PERIOD, topic_arn, settings.tag_list())  # helpers/specs.py
+print(json.dumps(alarm_specs, indent=2))
 cloudwatch.ensure_alarms(alarm_specs)
 
 # %% [markdown]
@@ -301,110 +144,11 @@ cloudwatch.ensure_alarms(alarm_specs)
 # cell after draws the same widgets from `GetMetricData`, which works in both clouds.
 
 # %%
-lambda_dims = ["FunctionName", names.function]
-endpoint_dims = ["EndpointName", names.endpoint, "VariantName", "AllTraffic"]
-dashboard_body = {
-    "widgets": [
-        {
-            "type": "metric",
-            "x": 0,
-            "y": 0,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": "Inferences and errors (count per period)",
-                "region": settings.region,
-                "period": ALARM_PERIOD,
-                "metrics": [
-                    [namespace, "InferenceCount", {"stat": "Sum", "label": "inferences"}],
-                    [namespace, "InferenceErrors", {"stat": "Sum", "label": "errors"}],
-                    [
-                        namespace,
-                        "MetadataWriteFailures",
-                        {"stat": "Sum", "label": "write failures"},
-                    ],
-                ],
-            },
-        },
-        {
-            "type": "metric",
-            "x": 12,
-            "y": 0,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": "Inference latency (ms)",
-                "region": settings.region,
-                "period": ALARM_PERIOD,
-                "metrics": [
-                    [namespace, "InferenceLatency", {"stat": "p50", "label": "p50"}],
-                    [namespace, "InferenceLatency", {"stat": "p90", "label": "p90"}],
-                    [namespace, "InferenceLatency", {"stat": "p99", "label": "p99"}],
-                ],
-            },
-        },
-        {
-            "type": "metric",
-            "x": 0,
-            "y": 6,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": "Endpoint model latency (µs)",
-                "region": settings.region,
-                "period": ALARM_PERIOD,
-                "metrics": [
-                    [
-                        "AWS/SageMaker",
-                        "ModelLatency",
-                        *endpoint_dims,
-                        {"stat": "Average", "label": "average"},
-                    ],
-                    [
-                        "AWS/SageMaker",
-                        "ModelLatency",
-                        *endpoint_dims,
-                        {"stat": "p90", "label": "p90"},
-                    ],
-                ],
-            },
-        },
-        {
-            "type": "metric",
-            "x": 12,
-            "y": 6,
-            "width": 12,
-            "height": 6,
-            "properties": {
-                "title": "Lambda invocations and errors",
-                "region": settings.region,
-                "period": ALARM_PERIOD,
-                "metrics": [
-                    [
-                        "AWS/Lambda",
-                        "Invocations",
-                        *lambda_dims,
-                        {"stat": "Sum", "label": "invocations"},
-                    ],
-                    ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}],
-                ],
-            },
-        },
-        {
-            "type": "alarm",
-            "x": 0,
-            "y": 12,
-            "width": 24,
-            "height": 3,
-            "properties": {
-                "title": "Alarms",
-                "alarms": [
-                    session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs
-                ],
-            },
-        },
-    ]
-}
+alarm_arns = [session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs]
+dashboard_body = specs.dashboard(
+    names, settings.region, ALARM_PERIOD, alarm_arns
+)  # helpers/specs.py
+print(json.dumps(dashboard_body, indent=2))
 print(cloudwatch.put_dashboard(names.dashboard, dashboard_body) or "dashboard saved")
 print(
     session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboard}")

@@ -21,14 +21,10 @@ TEST_TAGS = [{"Key": "workshop-kit", "Value": "ml-pipeline-ch8"}, {"Key": "works
 
 
 def _metadata_table_spec(name: str) -> dict:
-    """Chapter 8.1's inference metadata table spec, read from its notebook cell, for a table called name."""
-    from notebook_source import assigned
+    """Chapter 8.1's inference metadata table spec, as its notebook builds it, for a table called name."""
+    from helpers import specs
 
-    scope = {
-        "names": SimpleNamespace(metadata_table=name),
-        "settings": SimpleNamespace(tag_list=lambda: [dict(tag) for tag in TEST_TAGS]),
-    }
-    return assigned("8.1_create_dynamodb_table", "metadata_table_spec", scope)
+    return specs.metadata_table(SimpleNamespace(metadata_table=name), [dict(tag) for tag in TEST_TAGS])
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +36,10 @@ def metadata_spec():
 @pytest.fixture(scope="session")
 def local_cloud():
     """A local cloud server (moto + the kit's hooks) on a free port; yields its URL."""
-    from localcloud.server import InProcessCloud
+    from localcloud.server import InProcessCloud, wait_for_warm_up
 
     cloud = InProcessCloud(port=0).start()
+    wait_for_warm_up()  # no test runs beside the background import of XGBoost and pandas (issue 19)
     old = os.environ.get("AWS_ENDPOINT_URL")
     os.environ["AWS_ENDPOINT_URL"] = cloud.url
     yield cloud.url
@@ -51,6 +48,29 @@ def local_cloud():
     else:
         os.environ["AWS_ENDPOINT_URL"] = old
     cloud.stop()
+
+
+@pytest.fixture()
+def log_clients(local_cloud):
+    """CloudWatch Logs and CloudWatch clients for the local cloud: (logs, cloudwatch)."""
+    import boto3
+
+    return (
+        boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1"),
+        boto3.client("cloudwatch", endpoint_url=local_cloud, region_name="us-east-1"),
+    )
+
+
+@pytest.fixture()
+def log_group(log_clients):
+    """A fresh log group with one stream, named s; yields the group's name."""
+    import uuid
+
+    logs, _ = log_clients
+    name = f"/test/{uuid.uuid4().hex}"
+    logs.create_log_group(logGroupName=name)
+    logs.create_log_stream(logGroupName=name, logStreamName="s")
+    return name
 
 
 @pytest.fixture()

@@ -27,6 +27,7 @@ IN_ORDER = [
     "8.2_update_lambda_write_dynamodb",
     "8.3_monitor_with_cloudwatch",
     "8.4_analyze_inference_history",
+    "8.5_deploy_as_a_template",
 ]
 CLEANUP = "99_cleanup"
 RUN_TIMEOUT_S = 420

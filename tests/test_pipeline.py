@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 import boto3
 import pytest
-from kit_world import any_error_alarm, execution_role, serverless_endpoint
+from kit_world import any_error_alarm, execution_role, records_table, served_model
 from lambda_events import rest_event
 
 from helpers import awslambda, dynamodb, model
@@ -56,28 +56,9 @@ def lambda_statements(prefix: str, account: str = "123456789012") -> list[dict]:
 @pytest.fixture(scope="module")
 def pipeline(aws):
     """Bucket, model, endpoint, table and the chapter-8 function, as the notebooks build them."""
-    trained = model.train()
-    bucket = f"{PREFIX}-artifacts"
-    aws["s3"].create_bucket(Bucket=bucket)
-    aws["s3"].put_object(Bucket=bucket, Key="model.tar.gz", Body=trained.artifact)
-    sagemaker_role = execution_role(
-        aws["iam"],
-        f"{PREFIX}-sagemaker-role",
-        "sagemaker.amazonaws.com",
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
-    )
+    trained = served_model(aws, PREFIX)
     role = execution_role(aws["iam"], f"{PREFIX}-role", "lambda.amazonaws.com", *lambda_statements(PREFIX))
-    serverless_endpoint(aws["sagemaker"], PREFIX, sagemaker_role, f"s3://{bucket}/model.tar.gz")
-    table = f"{PREFIX}-records"
-    dynamodb.ensure_table(
-        {
-            "TableName": table,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-        },
-        client=aws["dynamodb"],
-    )
+    table = records_table(aws["dynamodb"], f"{PREFIX}-records")["TableName"]
     function = f"{PREFIX}-inference"
     env = {
         "TABLE_NAME": table,

@@ -144,6 +144,7 @@ SAME_ATTRIBUTES = {
     "FifoQueue false on a standard queue": ({}, {"FifoQueue": "false"}),
     "a default spelled out": ({}, {"VisibilityTimeout": "30", "DelaySeconds": "0"}),
     "a boolean in capitals": ({"FifoQueue": "true"}, {"FifoQueue": "True"}),
+    "the same request repeated, a boolean misspelt": ({"FifoQueue": "tru"}, {"FifoQueue": "tru"}),
     "RedrivePolicy compact, maxReceiveCount a string": (
         {"RedrivePolicy": '{"deadLetterTargetArn": "DLQ", "maxReceiveCount": 5}'},
         {"RedrivePolicy": '{"deadLetterTargetArn":"DLQ","maxReceiveCount":"5"}'},
