@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -129,6 +129,25 @@ def set_fault_rate(rate: float, function: str | None = None) -> None:
     print(f"fault injection on {name}: {FAULT_VARIABLE}={wanted}")
 
 
+def invoke(function: str, body: str) -> Reply:
+    """Send one body straight to a function with no API in front (8.5's stack): a {"body": ...} event, Invoke."""
+    answer = client("lambda").invoke(FunctionName=function, Payload=json.dumps({"body": body}).encode())
+    payload = json.loads(answer["Payload"].read() or b"null")
+    request_id = answer.get("ResponseMetadata", {}).get("RequestId", "")
+    if answer.get("FunctionError") or not isinstance(payload, dict):
+        return Reply(502, request_id, {"message": "Internal server error"})
+    parsed = json.loads(payload.get("body") or "{}")
+    return Reply(int(payload.get("statusCode", 502)), parsed.get("requestId", request_id), parsed)
+
+
+def _sender(url: str | None, function: str | None) -> Callable[[str], Reply]:
+    """How a body is sent: to the function when one is named (no API in front), else to the invoke URL."""
+    if function:
+        return lambda body: invoke(function, body)
+    target = _url(url)
+    return lambda body: post(target, body)
+
+
 def _url(url: str | None) -> str:
     """The URL to send to: the one given, else the workshop API's invoke URL."""
     if url:
@@ -145,6 +164,7 @@ def run(
     model_failures: float = 0.0,
     *,
     url: str | None = None,
+    function: str | None = None,
     seed: int | None = None,
     progress: bool = True,
 ) -> Report:
@@ -156,16 +176,16 @@ def run(
         raise ValueError("n and concurrency must be at least 1")
     if not 0.0 <= bad_share <= 1.0:
         raise ValueError(f"bad_share must be between 0 and 1, got {bad_share}")
-    target = _url(url)
+    send_body = _sender(url, function)
     if model_failures:
-        set_fault_rate(model_failures)
+        set_fault_rate(model_failures, function)
     rng = random.Random(seed)
     bodies = [make_body(rng, rng.random() < bad_share) for _ in range(n)]
     report = Report(started=time.time())
 
     def send(body: str) -> tuple[Reply, float]:
         t0 = time.perf_counter()
-        reply = post(target, body)
+        reply = send_body(body)
         return reply, (time.perf_counter() - t0) * 1000
 
     try:
@@ -183,24 +203,24 @@ def run(
                 bar.update(1)
     finally:
         if model_failures:
-            set_fault_rate(0.0)  # failures last as long as the run, not longer
+            set_fault_rate(0.0, function)  # failures last as long as the run, not longer
     report.seconds = time.time() - report.started
     return report
 
 
 @contextlib.contextmanager
 def background(
-    rate_per_s: float = 2.0, *, url: str | None = None, seed: int | None = None
+    rate_per_s: float = 2.0, *, url: str | None = None, function: str | None = None, seed: int | None = None
 ) -> Iterator[Report]:
     """Keep healthy requests flowing to the API (about rate_per_s) while the with-block runs; yields the live Report."""
-    target = _url(url)
+    send_body = _sender(url, function)
     rng = random.Random(seed)
     report = Report(started=time.time())
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.is_set():
-            reply = post(target, make_body(rng, bad=False))
+            reply = send_body(make_body(rng, bad=False))
             report.sent += 1
             report.statuses[reply.status] += 1
             report.request_ids.append(reply.request_id)
@@ -220,7 +240,7 @@ def start_at(moment: dt.datetime, **run_kwargs: Any) -> Future[Report]:
     """Run traffic in the background from `moment` (a timezone-aware time) on; the Future gives its Report."""
     delay = max(0.0, moment.timestamp() - time.time())
     future: Future[Report] = Future()
-    if not run_kwargs.get("url"):
+    if not run_kwargs.get("url") and not run_kwargs.get("function"):
         run_kwargs["url"] = _url(None)  # found now, in the caller's settings
 
     def go() -> None:
