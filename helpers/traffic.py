@@ -125,7 +125,7 @@ def set_fault_rate(rate: float, function: str | None = None) -> None:
     if variables.get(FAULT_VARIABLE, "0") == wanted:
         return
     variables[FAULT_VARIABLE] = wanted
-    awslambda.update_configuration(name, {"Environment": {"Variables": variables}})
+    awslambda.update_configuration({"FunctionName": name, "Environment": {"Variables": variables}})
     print(f"fault injection on {name}: {FAULT_VARIABLE}={wanted}")
 
 

@@ -35,7 +35,7 @@ from localcloud.sagemaker import endpoints as sagemaker_endpoints
 from localcloud.sagemaker.runtime import hooks as sagemaker_runtime_hooks
 from localcloud.sagemaker.runtime import warmup
 from localcloud.servicequotas import hooks as servicequotas_hooks
-from localcloud.sns import delivery as sns_delivery
+from localcloud.sns import hooks as sns_hooks
 from localcloud.sqs import hooks as sqs_hooks
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ HOOKS: tuple[ModuleType, ...] = (
     logs_insights_hooks,
     cloudwatch_statistics_hooks,
     cloudwatch_alarms_hooks,
-    sns_delivery,
+    sns_hooks,
     sqs_hooks,
     iam_hooks,
     iam_enforcement,

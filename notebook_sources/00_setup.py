@@ -107,19 +107,22 @@ sagemaker_role_arn = iam.ensure_role(
     [],
     settings.tags(),
 )
+read_artifact_policy = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": session.arn("s3", f"{bucket}/models/*", region="", account=""),
+        }
+    ],
+}
 _ = iam.put_inline_policy(
-    names.sagemaker_role,
-    "read-model-artifact",
     {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": "s3:GetObject",
-                "Resource": session.arn("s3", f"{bucket}/models/*", region="", account=""),
-            }
-        ],
-    },
+        "RoleName": names.sagemaker_role,
+        "PolicyName": "read-model-artifact",
+        "PolicyDocument": json.dumps(read_artifact_policy),
+    }
 )
 
 # %% [markdown]
@@ -233,7 +236,13 @@ trust_policy = {
 invoke_endpoint_policy = specs.invoke_endpoint_policy(endpoint.endpoint_arn)  # helpers/specs.py
 print(json.dumps(invoke_endpoint_policy, indent=2))
 role_arn = iam.ensure_role(names.role, trust_policy, [iam.BASIC_EXECUTION], settings.tags())
-iam.put_inline_policy(names.role, "invoke-endpoint", invoke_endpoint_policy)
+iam.put_inline_policy(
+    {
+        "RoleName": names.role,
+        "PolicyName": "invoke-endpoint",
+        "PolicyDocument": json.dumps(invoke_endpoint_policy),
+    }
+)
 print(role_arn)
 
 # %% [markdown]

@@ -32,7 +32,7 @@ import json
 import boto3
 import pandas as pd
 
-from helpers import dynamodb, iam, prerequisites, registry, session, show, specs
+from helpers import dynamodb, iam, prerequisites, registry, session, show
 
 info = session.prepare()
 settings = session.settings()
@@ -63,12 +63,63 @@ print(f"prefix {settings.prefix}, endpoint {names.endpoint}: {status}")
 #   `endpointName` is the same for every record of an endpoint: past roughly 1,000 inferences per second
 #   per endpoint, shard it (e.g. `endpointName#0..9`) and query the shards in parallel.
 
+# %% [markdown]
+# Every resource the kit creates carries these tags: they say it belongs to the workshop and to you,
+# so cleanup finds exactly what you made.
+
 # %%
-metadata_table_spec = specs.metadata_table(names, settings.tag_list())  # helpers/specs.py
-print(json.dumps(metadata_table_spec, indent=2))
+tags = settings.tag_list()
+pd.DataFrame(tags)
+
+# %% [markdown]
+# Three requests, each exactly the parameters of one API call: `CreateTable` makes the table (key,
+# index, billing, tags); TTL and point-in-time recovery are not `CreateTable` parameters but
+# settings of an existing table, each with its own call: `UpdateTimeToLive` and
+# `UpdateContinuousBackups`. The helper sends each one only when the table is not already so, and
+# waits until the new table is `ACTIVE` before the updates. Below the cell: the AWS operations it made.
+
+# %%
+metadata_table_spec = {  # CreateTable
+    "TableName": names.metadata_table,
+    "AttributeDefinitions": [
+        {"AttributeName": "requestId", "AttributeType": "S"},
+        {"AttributeName": "endpointName", "AttributeType": "S"},
+        {"AttributeName": "timestamp", "AttributeType": "S"},
+    ],
+    "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "endpointName-timestamp-index",
+            "KeySchema": [
+                {"AttributeName": "endpointName", "KeyType": "HASH"},
+                {"AttributeName": "timestamp", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+    "Tags": tags,
+}
+metadata_ttl_spec = {  # UpdateTimeToLive
+    "TableName": names.metadata_table,
+    "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+}
+metadata_pitr_spec = {  # UpdateContinuousBackups
+    "TableName": names.metadata_table,
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+}
 metadata_table = dynamodb.ensure_table(metadata_table_spec)  # returns describe_table's description
+dynamodb.ensure_time_to_live(metadata_ttl_spec)
+dynamodb.ensure_continuous_backups(metadata_pitr_spec)
 print(show.table_line(metadata_table))
-print(metadata_table["TableArn"])
+print(metadata_table["TableArn"], end="\n\n")
+show.cli_inputs(
+    [
+        ("dynamodb", "CreateTable", metadata_table_spec),
+        ("dynamodb", "UpdateTimeToLive", metadata_ttl_spec),
+        ("dynamodb", "UpdateContinuousBackups", metadata_pitr_spec),
+    ]
+)
 
 # %% [markdown]
 # ## Step 2 · The model registry table
@@ -77,10 +128,32 @@ print(metadata_table["TableArn"])
 # metrics. Keyed by (`modelName`, `modelVersion`), so each version has one entry.
 
 # %%
-registry_table_spec = specs.registry_table(names, settings.tag_list())
-print(json.dumps(registry_table_spec, indent=2))
+registry_table_spec = {  # CreateTable
+    "TableName": names.registry_table,
+    "AttributeDefinitions": [
+        {"AttributeName": "modelName", "AttributeType": "S"},
+        {"AttributeName": "modelVersion", "AttributeType": "S"},
+    ],
+    "KeySchema": [
+        {"AttributeName": "modelName", "KeyType": "HASH"},
+        {"AttributeName": "modelVersion", "KeyType": "RANGE"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+    "Tags": tags,
+}
+registry_pitr_spec = {  # UpdateContinuousBackups
+    "TableName": names.registry_table,
+    "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+}
 registry_table = dynamodb.ensure_table(registry_table_spec)
-print(show.table_line(registry_table))
+dynamodb.ensure_continuous_backups(registry_pitr_spec)
+print(show.table_line(registry_table), end="\n\n")
+show.cli_inputs(
+    [
+        ("dynamodb", "CreateTable", registry_table_spec),
+        ("dynamodb", "UpdateContinuousBackups", registry_pitr_spec),
+    ]
+)
 
 # %% [markdown]
 # The entry is read from what is actually running: endpoint → endpoint configuration → model →
@@ -104,19 +177,45 @@ pd.Series(entry, dtype=object).to_frame("registry entry")
 function_role = boto3.client("lambda").get_function_configuration(FunctionName=names.function)[
     "Role"
 ]
-role_name = function_role.rsplit("/", 1)[-1]
-write_records_policy = specs.write_records_policy(metadata_table["TableArn"])
-print(json.dumps(write_records_policy, indent=2))
-iam.put_inline_policy(role_name, "write-inference-records", write_records_policy)
-
-role_policies = {
-    name: boto3.client("iam").get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
-    for name in boto3.client("iam").list_role_policies(RoleName=role_name)["PolicyNames"]
+role_name = function_role.rsplit("/", 1)[-1]  # 00_setup's role, or your own chapter-7 function's
+write_records_policy = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "WriteInferenceRecords",
+            "Effect": "Allow",
+            "Action": "dynamodb:PutItem",
+            "Resource": metadata_table["TableArn"],
+        }
+    ],
 }
+write_records_spec = {  # PutRolePolicy: the document travels as JSON text
+    "RoleName": role_name,
+    "PolicyName": "write-inference-records",
+    "PolicyDocument": json.dumps(write_records_policy),
+}
+iam.put_inline_policy(write_records_spec)
+show.cli_inputs([("iam", "PutRolePolicy", write_records_spec)])
+
+# %% [markdown]
+# Everything the role may now do: its inline policies (chapter 7's `invoke-endpoint`, and the one
+# just put) and the AWS managed policy attached in `00_setup`, **AWSLambdaBasicExecutionRole**, which
+# lets the function create its log streams and write its logs (`logs:CreateLogGroup`,
+# `logs:CreateLogStream`, `logs:PutLogEvents`) and nothing else.
+
+# %%
+iam_client = boto3.client("iam")
+role_policies = {
+    name: iam_client.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+    for name in iam_client.list_role_policies(RoleName=role_name)["PolicyNames"]
+}
+attached = iam_client.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
 problems = [p for doc in role_policies.values() for p in dynamodb.wildcard_violations(doc)]
-print(json.dumps(role_policies, indent=2))
+print("inline:", json.dumps(role_policies, indent=2))
+print("managed:", ", ".join(f"{p['PolicyName']} ({p['PolicyArn']})" for p in attached))
+assert any(p["PolicyArn"] == iam.BASIC_EXECUTION for p in attached), attached
 assert not problems, problems
-print("✔ No statement grants a wildcard action or resource.")
+print("✔ No inline statement grants a wildcard action or resource.")
 
 # %% [markdown]
 # ## Check · Write a sample record and read it back
@@ -167,12 +266,21 @@ pd.DataFrame(
 #
 # **In the AWS console:** DynamoDB → Tables → your prefix → *Explore table items*; IAM → Roles → `<prefix>-inference-lambda-role`.
 
+# %% [markdown]
+# The requests this notebook made, in order (each step printed its AWS CLI command: the
+# `--cli-input-json` is the spec, as sent):
+
 # %%
 print(
     session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}")
     or "Local mode has no console."
 )
-print(
-    "From a terminal:",
-    show.aws_cli("dynamodb", "describe-table", "--table-name", names.metadata_table),
-)
+requests_made = [
+    ("dynamodb", "CreateTable", metadata_table_spec),
+    ("dynamodb", "UpdateTimeToLive", metadata_ttl_spec),
+    ("dynamodb", "UpdateContinuousBackups", metadata_pitr_spec),
+    ("dynamodb", "CreateTable", registry_table_spec),
+    ("dynamodb", "UpdateContinuousBackups", registry_pitr_spec),
+    ("iam", "PutRolePolicy", write_records_spec),
+]
+print(" → ".join(operation for _, operation, _ in requests_made))

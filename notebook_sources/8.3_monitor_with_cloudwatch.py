@@ -29,6 +29,7 @@ import os
 # CloudWatch's standard resolution is one datapoint per minute, so the alarms use 60 s periods.
 ALARM_PERIOD = int(os.environ.get("WORKSHOP_ALARM_PERIOD", "60"))
 EMAIL = ""  # optional, AWS mode: an address to receive the alarm mails too
+LOG_RETENTION_DAYS = 14
 
 # %% [markdown]
 # ## Before you start
@@ -41,7 +42,7 @@ import json
 
 import boto3
 
-from helpers import charts, cloudwatch, logs, prerequisites, session, show, sns, specs, sqs, traffic
+from helpers import charts, cloudwatch, logs, prerequisites, session, show, sns, sqs, traffic
 
 info = session.prepare()
 settings = session.settings()
@@ -59,13 +60,30 @@ print(
 # Lambda and SageMaker write to log groups named after the function and the endpoint. By default
 # AWS keeps logs **forever**, and you pay for the storage: set a retention.
 
+# %% [markdown]
+# Two requests per group: `CreateLogGroup` (with the kit's tags; Lambda and SageMaker may have made the
+# group already, then the helper only adds the tags it lacks) and `PutRetentionPolicy`, which is
+# idempotent, so the cell sends it as it is.
+
 # %%
-for group in (names.function_log_group, names.endpoint_log_group):
-    described = logs.ensure_log_group(group, specs.LOG_RETENTION_DAYS, settings.tags())
+groups = (names.function_log_group, names.endpoint_log_group)
+log_group_specs = [{"logGroupName": g, "tags": settings.tags()} for g in groups]  # CreateLogGroup
+retention_specs = [  # PutRetentionPolicy
+    {"logGroupName": g, "retentionInDays": LOG_RETENTION_DAYS} for g in groups
+]
+logs_client = boto3.client("logs")
+for log_group_spec, retention_spec in zip(log_group_specs, retention_specs, strict=True):
+    logs.ensure_log_group(log_group_spec)
+    logs_client.put_retention_policy(**retention_spec)
+    described = logs.describe_log_group(log_group_spec["logGroupName"])
     print(
-        f"{group}: retention {described.get('retentionInDays')} days, "
+        f"  retention {described.get('retentionInDays')} days, "
         f"{described.get('storedBytes', 0):,} bytes stored"
     )
+show.cli_inputs(
+    [("logs", "CreateLogGroup", spec) for spec in log_group_specs]
+    + [("logs", "PutRetentionPolicy", spec) for spec in retention_specs]
+)
 logs.recent_events(names.function_log_group, limit=8)
 
 # %% [markdown]
@@ -85,22 +103,101 @@ samples = [
     '{"event": "metadata_write_failed", "record": {"requestId": {"S": "d"}}, "error": "Throttled"}',
     "START RequestId: 6f1c Version: $LATEST",
 ]
-patterns = specs.PATTERNS  # helpers/specs.py: one filter pattern per metric
+patterns = {
+    "InferenceCount": '{ $.event = "inference" }',
+    "InferenceErrors": (
+        '{ $.event = "inference" && ($.status = "model_error" || $.status = "server_error") }'
+    ),
+    "InferenceLatency": '{ $.event = "inference" && $.status = "ok" }',
+    "MetadataWriteFailures": '{ $.event = "metadata_write_failed" }',
+    "DuplicateRequests": '{ $.event = "inference" && $.record = "duplicate" }',
+}
 for metric, pattern in patterns.items():
     print(f"{metric}: {pattern}")
     display(logs.try_filter(pattern, samples))
 
 # %% [markdown]
-# The filters themselves. Errors and write failures report **0** (`defaultValue`) in minutes where
+# The filters themselves, one `PutMetricFilter` request each (a filter of the same name is replaced,
+# so the request is sent as it is). Errors and write failures report **0** (`defaultValue`) in minutes where
 # the function logged something but nothing matched, so "no errors" is a real zero on the charts.
 # Latency takes its value from the line itself (`$.latencyMs`), in milliseconds. Duplicates count
 # retried requests that found their record already written (8.4 uses them to reconcile counts).
 
 # %%
 namespace = names.metric_namespace
-metric_filters = specs.metric_filters(namespace)  # PutMetricFilter requests, less the group
-print(json.dumps(metric_filters, indent=2))
-logs.ensure_metric_filters(names.function_log_group, metric_filters)
+metric_filters = [  # PutMetricFilter, one request each
+    {
+        "logGroupName": names.function_log_group,
+        "filterName": "inference-count",
+        "filterPattern": patterns["InferenceCount"],
+        "metricTransformations": [
+            {
+                "metricName": "InferenceCount",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count",
+            }
+        ],
+    },
+    {
+        "logGroupName": names.function_log_group,
+        "filterName": "inference-errors",
+        "filterPattern": patterns["InferenceErrors"],
+        "metricTransformations": [
+            {
+                "metricName": "InferenceErrors",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count",
+            }
+        ],
+    },
+    {
+        "logGroupName": names.function_log_group,
+        "filterName": "inference-latency",
+        "filterPattern": patterns["InferenceLatency"],
+        "metricTransformations": [
+            {
+                "metricName": "InferenceLatency",
+                "metricNamespace": namespace,
+                "metricValue": "$.latencyMs",
+                "unit": "Milliseconds",
+            }
+        ],
+    },
+    {
+        "logGroupName": names.function_log_group,
+        "filterName": "metadata-write-failures",
+        "filterPattern": patterns["MetadataWriteFailures"],
+        "metricTransformations": [
+            {
+                "metricName": "MetadataWriteFailures",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count",
+            }
+        ],
+    },
+    {
+        "logGroupName": names.function_log_group,
+        "filterName": "duplicate-requests",
+        "filterPattern": patterns["DuplicateRequests"],
+        "metricTransformations": [
+            {
+                "metricName": "DuplicateRequests",
+                "metricNamespace": namespace,
+                "metricValue": "1",
+                "defaultValue": 0,
+                "unit": "Count",
+            }
+        ],
+    },
+]
+show.cli_inputs([("logs", "PutMetricFilter", spec) for spec in metric_filters])
+logs.ensure_metric_filters(metric_filters)
 
 # %% [markdown]
 # ## Step 3 · Where notifications go: an SNS topic and an SQS queue
@@ -110,12 +207,54 @@ logs.ensure_metric_filters(names.function_log_group, metric_filters)
 # click the link AWS mails you: SNS never mails anyone who did not confirm).
 
 # %%
-topic_arn = sns.ensure_topic(names.topic, settings.tags())
-queue_url, queue_arn = sqs.ensure_queue(names.queue, settings.tags())
-sqs.allow_topic(queue_url, queue_arn, topic_arn)
-print(sns.ensure_subscription(topic_arn, "sqs", queue_arn)["SubscriptionArn"])
+topic_spec = {"Name": names.topic, "Tags": settings.tag_list()}  # CreateTopic
+queue_spec = {"QueueName": names.queue, "tags": settings.tags()}  # CreateQueue
+topic_arn = sns.ensure_topic(topic_spec)
+queue_url, queue_arn = sqs.ensure_queue(queue_spec)
+print(topic_arn)
+print(queue_arn, end="\n\n")
+show.cli_inputs([("sns", "CreateTopic", topic_spec), ("sqs", "CreateQueue", queue_spec)])
+
+# %% [markdown]
+# A queue accepts messages only from whom its **queue policy** allows: by default, from its own
+# account's users and roles, and SNS is neither. Without this policy the subscription below is
+# confirmed and alarms publish, but the topic delivers **nothing** to the queue, and nothing says why.
+# The statement lets the service principal `sns.amazonaws.com` call `sqs:SendMessage` on this
+# queue only when the message comes from our topic (`aws:SourceArn`): no other topic can write to it.
+# `SetQueueAttributes` replaces the policy, so the request is sent as it is.
+
+# %%
+queue_policy = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AlarmTopicMaySend",
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+        }
+    ],
+}
+queue_policy_spec = {  # SetQueueAttributes: the policy travels as JSON text
+    "QueueUrl": queue_url,
+    "Attributes": {"Policy": json.dumps(queue_policy)},
+}
+boto3.client("sqs").set_queue_attributes(**queue_policy_spec)
+
+subscription_spec = {  # Subscribe
+    "TopicArn": topic_arn,
+    "Protocol": "sqs",
+    "Endpoint": queue_arn,
+    "ReturnSubscriptionArn": True,
+}
+print(sns.ensure_subscription(subscription_spec)["SubscriptionArn"], end="\n\n")
+show.cli_inputs(
+    [("sqs", "SetQueueAttributes", queue_policy_spec), ("sns", "Subscribe", subscription_spec)]
+)
 if EMAIL:
-    print(sns.ensure_subscription(topic_arn, "email", EMAIL))
+    print(sns.ensure_subscription({"TopicArn": topic_arn, "Protocol": "email", "Endpoint": EMAIL}))
 
 # %% [markdown]
 # ## Step 4 · Alarms
@@ -133,23 +272,235 @@ if EMAIL:
 # - **Metadata write failures** — records went to the logs instead of DynamoDB: run the backfill.
 
 # %%
-alarm_specs = specs.alarms(names, ALARM_PERIOD, topic_arn, settings.tag_list())  # helpers/specs.py
-print(json.dumps(alarm_specs, indent=2))
+actions = {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}
+tags = settings.tag_list()
+alarm_specs = [  # PutMetricAlarm, one request each (an alarm of the same name is replaced)
+    {
+        "AlarmName": names.alarm("inference-errors"),
+        "AlarmDescription": "Model or server errors in the inference Lambda (chapter 8.3).",
+        "Namespace": namespace,
+        "MetricName": "InferenceErrors",
+        "Statistic": "Sum",
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "DatapointsToAlarm": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("inference-latency-p90"),
+        "AlarmDescription": "p90 inference latency above 500 ms in 3 of 5 periods.",
+        "Namespace": namespace,
+        "MetricName": "InferenceLatency",
+        "ExtendedStatistic": "p90",
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 5,
+        "DatapointsToAlarm": 3,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 500,
+        "Unit": "Milliseconds",
+        "TreatMissingData": "ignore",
+        "EvaluateLowSampleCountPercentile": "ignore",
+        **actions,
+        "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("lambda-errors"),
+        "AlarmDescription": "The inference function crashed or timed out.",
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Errors",
+        "Statistic": "Sum",
+        "Dimensions": [{"Name": "FunctionName", "Value": names.function}],
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("endpoint-5xx"),
+        "AlarmDescription": "The model container answered server errors.",
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "Invocation5XXErrors",
+        "Statistic": "Sum",
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": names.endpoint},
+            {"Name": "VariantName", "Value": "AllTraffic"},
+        ],
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("metadata-write-failures"),
+        "AlarmDescription": (
+            "Inference records could not be written to DynamoDB: "
+            "run helpers.dynamodb.backfill_from_logs."
+        ),
+        "Namespace": namespace,
+        "MetricName": "MetadataWriteFailures",
+        "Statistic": "Sum",
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
+    },
+]
+show.cli_inputs([("cloudwatch", "PutMetricAlarm", spec) for spec in alarm_specs])
 cloudwatch.ensure_alarms(alarm_specs)
 
 # %% [markdown]
 # ## Step 5 · A dashboard
 #
-# One page with the pipeline's vital signs. In AWS mode open it in the console (link below); the
+# One page with the pipeline's vital signs: the body is a JSON document of widgets, which
+# `PutDashboard` takes as text (`DashboardBody`). In AWS mode open it in the console (link below); the
 # cell after draws the same widgets from `GetMetricData`, which works in both clouds.
 
 # %%
-alarm_arns = [session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs]
-dashboard_body = specs.dashboard(
-    names, settings.region, ALARM_PERIOD, alarm_arns
-)  # helpers/specs.py
-print(json.dumps(dashboard_body, indent=2))
-print(cloudwatch.put_dashboard(names.dashboard, dashboard_body) or "dashboard saved")
+lambda_dims = ["FunctionName", names.function]
+endpoint_dims = ["EndpointName", names.endpoint, "VariantName", "AllTraffic"]
+alarm_by_metric = {spec["MetricName"]: spec for spec in alarm_specs}
+
+
+def threshold_line(metric: str) -> dict:
+    """A horizontal annotation at the threshold of the alarm on metric (CloudWatch draws alarms so)."""
+    alarm = alarm_by_metric[metric]
+    return {
+        "label": f"{alarm['AlarmName']} alarm above {alarm['Threshold']:g}",
+        "value": alarm["Threshold"],
+    }
+
+
+dashboard_body = {
+    "widgets": [
+        {
+            "type": "metric",
+            "x": 0,
+            "y": 0,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": "Inferences and errors (count per period)",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    [namespace, "InferenceCount", {"stat": "Sum", "label": "inferences"}],
+                    [namespace, "InferenceErrors", {"stat": "Sum", "label": "errors"}],
+                    [
+                        namespace,
+                        "MetadataWriteFailures",
+                        {"stat": "Sum", "label": "write failures"},
+                    ],
+                ],
+                "yAxis": {"left": {"label": f"count per {ALARM_PERIOD} s", "showUnits": False}},
+                "annotations": {"horizontal": [threshold_line("InferenceErrors")]},
+            },
+        },
+        {
+            "type": "metric",
+            "x": 12,
+            "y": 0,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": "Inference latency, whole handler",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    [namespace, "InferenceLatency", {"stat": "p50", "label": "p50"}],
+                    [namespace, "InferenceLatency", {"stat": "p90", "label": "p90"}],
+                    [namespace, "InferenceLatency", {"stat": "p99", "label": "p99"}],
+                ],
+                "yAxis": {"left": {"label": "ms", "showUnits": False}},
+                "annotations": {"horizontal": [threshold_line("InferenceLatency")]},
+            },
+        },
+        {
+            "type": "metric",
+            "x": 0,
+            "y": 6,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                # SageMaker reports ModelLatency in microseconds: metric math divides by 1,000.
+                "title": "Endpoint model latency (SageMaker's µs ÷ 1,000 = ms)",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    [
+                        "AWS/SageMaker",
+                        "ModelLatency",
+                        *endpoint_dims,
+                        {"stat": "Average", "id": "average_us", "visible": False},
+                    ],
+                    [
+                        "AWS/SageMaker",
+                        "ModelLatency",
+                        *endpoint_dims,
+                        {"stat": "p90", "id": "p90_us", "visible": False},
+                    ],
+                    [{"expression": "average_us / 1000", "label": "average", "id": "average_ms"}],
+                    [{"expression": "p90_us / 1000", "label": "p90", "id": "p90_ms"}],
+                ],  # fmt: skip
+                "yAxis": {"left": {"label": "ms", "showUnits": False}},
+            },
+        },
+        {
+            "type": "metric",
+            "x": 12,
+            "y": 6,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": "Lambda invocations and errors (count per period)",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    [
+                        "AWS/Lambda",
+                        "Invocations",
+                        *lambda_dims,
+                        {"stat": "Sum", "label": "invocations"},
+                    ],
+                    ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}],
+                ],
+                "yAxis": {"left": {"label": f"count per {ALARM_PERIOD} s", "showUnits": False}},
+                "annotations": {"horizontal": [threshold_line("Errors")]},
+            },
+        },
+        {
+            "type": "alarm",
+            "x": 0,
+            "y": 12,
+            "width": 24,
+            "height": 3,
+            "properties": {
+                "title": "Alarms",
+                "alarms": [
+                    session.arn("cloudwatch", f"alarm:{s['AlarmName']}") for s in alarm_specs
+                ],
+            },
+        },
+    ]
+}
+dashboard_spec = {  # PutDashboard: the body travels as JSON text
+    "DashboardName": names.dashboard,
+    "DashboardBody": json.dumps(dashboard_body),
+}
+print(cloudwatch.put_dashboard(dashboard_spec) or "dashboard saved", end="\n\n")
+show.cli_inputs([("cloudwatch", "PutDashboard", dashboard_spec)])
 print(
     session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboard}")
     or "Local mode: the dashboard is drawn below from GetMetricData."
@@ -264,7 +615,7 @@ cloudwatch.history(errors_alarm, limit=5)
 # The dashboard's widgets, drawn from the same metrics:
 
 # %%
-figure = cloudwatch.render_dashboard(dashboard_body, minutes=15)
+figure = cloudwatch.render_dashboard(dashboard_body, alarms=alarm_specs)
 print("saved as", show.short_path(charts.save(figure, "8.3_dashboard")))
 
 # %% [markdown]
@@ -314,3 +665,21 @@ print(
 # the dashboard `$3` per month, custom metrics `$0.30` per metric-month.
 #
 # **In the AWS console:** CloudWatch → Alarms; CloudWatch → Dashboards; CloudWatch → Log groups → *Metric filters*.
+
+# %% [markdown]
+# The requests this notebook made to build the monitoring, in order (each step printed its AWS CLI
+# command: the `--cli-input-json` is the spec, as sent):
+
+# %%
+requests_made = [
+    *[("logs", "CreateLogGroup", spec) for spec in log_group_specs],
+    *[("logs", "PutRetentionPolicy", spec) for spec in retention_specs],
+    *[("logs", "PutMetricFilter", spec) for spec in metric_filters],
+    ("sns", "CreateTopic", topic_spec),
+    ("sqs", "CreateQueue", queue_spec),
+    ("sqs", "SetQueueAttributes", queue_policy_spec),
+    ("sns", "Subscribe", subscription_spec),
+    *[("cloudwatch", "PutMetricAlarm", spec) for spec in alarm_specs],
+    ("cloudwatch", "PutDashboard", dashboard_spec),
+]
+print(" → ".join(operation for _, operation, _ in requests_made))

@@ -21,10 +21,20 @@ TEST_TAGS = [{"Key": "workshop-kit", "Value": "ml-pipeline-ch8"}, {"Key": "works
 
 
 def _metadata_table_spec(name: str) -> dict:
-    """Chapter 8.1's inference metadata table spec, as its notebook builds it, for a table called name."""
-    from helpers import specs
+    """Chapter 8.1's inference metadata table, read from its notebook cell, for a table called name: the
+    CreateTable request plus the TTL and PITR settings of its UpdateTimeToLive and UpdateContinuousBackups
+    requests (helpers.dynamodb.ensure_table applies them too)."""
+    from notebook_source import assigned
 
-    return specs.metadata_table(SimpleNamespace(metadata_table=name), [dict(tag) for tag in TEST_TAGS])
+    scope = {"names": SimpleNamespace(metadata_table=name), "tags": [dict(tag) for tag in TEST_TAGS]}
+    notebook = "8.1_create_dynamodb_table"
+    return {
+        **assigned(notebook, "metadata_table_spec", scope),
+        "TimeToLiveSpecification": assigned(notebook, "metadata_ttl_spec", scope)["TimeToLiveSpecification"],
+        "PointInTimeRecoverySpecification": assigned(notebook, "metadata_pitr_spec", scope)[
+            "PointInTimeRecoverySpecification"
+        ],
+    }
 
 
 @pytest.fixture(scope="session")
@@ -48,29 +58,6 @@ def local_cloud():
     else:
         os.environ["AWS_ENDPOINT_URL"] = old
     cloud.stop()
-
-
-@pytest.fixture()
-def log_clients(local_cloud):
-    """CloudWatch Logs and CloudWatch clients for the local cloud: (logs, cloudwatch)."""
-    import boto3
-
-    return (
-        boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1"),
-        boto3.client("cloudwatch", endpoint_url=local_cloud, region_name="us-east-1"),
-    )
-
-
-@pytest.fixture()
-def log_group(log_clients):
-    """A fresh log group with one stream, named s; yields the group's name."""
-    import uuid
-
-    logs, _ = log_clients
-    name = f"/test/{uuid.uuid4().hex}"
-    logs.create_log_group(logGroupName=name)
-    logs.create_log_stream(logGroupName=name, logStreamName="s")
-    return name
 
 
 @pytest.fixture()

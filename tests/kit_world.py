@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+from notebook_source import queue_policy_request
 
 from helpers import session
 from helpers.config import KIT_NAME, LOCAL_ACCOUNT_ID, TAG_CREATED, TAG_KIT, TAG_PREFIX, Names
@@ -191,6 +192,7 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    sqs.set_queue_attributes(**queue_policy_request(queue, queue_arn, topic))
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=n.function, BatchSize=1)
     made |= {

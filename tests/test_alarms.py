@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from notebook_source import queue_policy_request
 
 from localcloud.cloudwatch.alarms import evaluator
 
@@ -48,6 +49,7 @@ def topic_queue(local_cloud):
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    sqs.set_queue_attributes(**queue_policy_request(queue_url, queue_arn, topic_arn))
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
     def received() -> list[dict]:

@@ -44,7 +44,6 @@ MIXED = {
     "calls/log.py",
     "iam/enforcement.py",
     "sagemaker/endpoints.py",
-    "sns/delivery.py",
 }
 
 

@@ -12,6 +12,7 @@ import boto3
 import pytest
 from kit_world import any_error_alarm, execution_role, records_table, served_model
 from lambda_events import rest_event
+from notebook_source import queue_policy_request
 
 from helpers import awslambda, dynamodb, model
 from localcloud.cloudwatch.alarms import evaluator
@@ -213,6 +214,7 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     queue_arn = aws["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    aws["sqs"].set_queue_attributes(**queue_policy_request(queue, queue_arn, topic))
     aws["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     name = f"{PREFIX}-errors"
     any_error_alarm(

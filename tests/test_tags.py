@@ -19,10 +19,13 @@ from helpers.config import TAG_CREATOR
 
 def test_ensuring_a_log_group_again_keeps_its_created_at_tag_and_adds_missing_ones(local_cloud):
     name = f"/aws/lambda/tags-{uuid.uuid4().hex[:8]}"
-    logs.ensure_log_group(name, 14, {"workshop-created-at": "2026-11-29T10:00:00Z"})
+    logs.ensure_log_group({"logGroupName": name, "tags": {"workshop-created-at": "2026-11-29T10:00:00Z"}})
 
     logs.ensure_log_group(
-        name, 14, {"workshop-created-at": "2026-11-29T11:00:00Z", "workshop-kit": "ml-pipeline-ch8"}
+        {
+            "logGroupName": name,
+            "tags": {"workshop-created-at": "2026-11-29T11:00:00Z", "workshop-kit": "ml-pipeline-ch8"},
+        }
     )
 
     client = boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1")
@@ -61,9 +64,9 @@ def made(local_cloud, metadata_spec):
         n = settings.names
         session.prepare()
         dynamodb.ensure_table({**metadata_spec(n.metadata_table), "Tags": settings.tag_list()})
-        logs.ensure_log_group(n.function_log_group, 14, settings.tags())
-        topic = sns.ensure_topic(n.topic, settings.tags())
-        queue, _ = sqs.ensure_queue(n.queue, settings.tags())
+        logs.ensure_log_group({"logGroupName": n.function_log_group, "tags": settings.tags()})
+        topic = sns.ensure_topic({"Name": n.topic, "Tags": settings.tag_list()})
+        queue, _ = sqs.ensure_queue({"QueueName": n.queue, "tags": settings.tags()})
         role = iam.ensure_role(n.role, TRUST, [], settings.tags())
         bucket = s3.ensure_bucket(n.bucket("123456789012", "us-east-1"), settings.tags())
         s3.put_if_changed(bucket, n.model_key, b"model", settings.tags())
