@@ -31,7 +31,6 @@
 # %%
 import difflib
 import inspect
-import json
 import zipfile
 
 import boto3
