@@ -303,20 +303,41 @@ def test_the_notebook_built_and_template_built_resources_are_equal(chapter):
     dynamodb.ensure_table(specs.registry_table(names, settings.tag_list()))
     role = iam.ensure_role(names.role, iam.LAMBDA_TRUST_POLICY, [iam.BASIC_EXECUTION], tags)
     iam.put_inline_policy(
-        names.role, "write-inference-records", specs.write_records_policy(table["TableArn"])
+        {
+            "RoleName": names.role,
+            "PolicyName": "write-inference-records",
+            "PolicyDocument": json.dumps(specs.write_records_policy(table["TableArn"])),
+        }
     )
     function = specs.handler_function(names, role, settings.model_version, settings.record_ttl_days)
-    logs.ensure_log_group(names.function_log_group, specs.LOG_RETENTION_DAYS, tags)
+    logs.ensure_log_group({"logGroupName": names.function_log_group, "tags": tags})
+    session.client("logs").put_retention_policy(
+        logGroupName=names.function_log_group, retentionInDays=specs.LOG_RETENTION_DAYS
+    )
     awslambda.ensure_function(function, awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"}))
-    logs.ensure_metric_filters(names.function_log_group, specs.metric_filters(names.metric_namespace))
-    topic = sns.ensure_topic(names.topic, tags)
-    queue_url, queue_arn = sqs.ensure_queue(names.queue, tags)
-    sqs.allow_topic(queue_url, queue_arn, topic)
-    sns.ensure_subscription(topic, "sqs", queue_arn)
+    logs.ensure_metric_filters(
+        [
+            {"logGroupName": names.function_log_group, **f}
+            for f in specs.metric_filters(names.metric_namespace)
+        ]
+    )
+    topic = sns.ensure_topic({"Name": names.topic, "Tags": settings.tag_list()})
+    queue_url, queue_arn = sqs.ensure_queue({"QueueName": names.queue, "tags": tags})
+    session.client("sqs").set_queue_attributes(
+        QueueUrl=queue_url, Attributes={"Policy": json.dumps(specs.queue_policy(queue_arn, topic))}
+    )
+    sns.ensure_subscription(
+        {"TopicArn": topic, "Protocol": "sqs", "Endpoint": queue_arn, "ReturnSubscriptionArn": True}
+    )
     alarms = specs.alarms(names, PERIOD, topic, settings.tag_list())
     cloudwatch.ensure_alarms(alarms)
     arns = [session.arn("cloudwatch", f"alarm:{a['AlarmName']}") for a in alarms]
-    cloudwatch.put_dashboard(names.dashboard, specs.dashboard(names, settings.region, PERIOD, arns))
+    cloudwatch.put_dashboard(
+        {
+            "DashboardName": names.dashboard,
+            "DashboardBody": json.dumps(specs.dashboard(names, settings.region, PERIOD, arns)),
+        }
+    )
     notebooks = _described(chapter["prefix"], chapter["url"], names.endpoint)
     stack = _described(chapter["second"], chapter["url"], names.endpoint)
     for key in notebooks:
