@@ -1,5 +1,8 @@
 """Benchmark: the local cloud's start-up to first prediction, warm Lambda throughput, added latency.
 
+Requests go as chapter 7's clients send them: a POST to the REST API's invoke URL (API Gateway -> Lambda ->
+endpoint); the warm series also time a raw Invoke and the same trivial handler behind the API.
+
 Everything runs in one go against one freshly started local cloud (a background process on a
 free port, its state in a temporary directory), and prints measured numbers beside the issue's
 targets. It never fails on timing: it reports.
@@ -47,6 +50,8 @@ TRUST = json.dumps({
 # moto routes by the credential scope; it does not check signatures.
 UNSIGNED_LAMBDA = "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=0"
 TRIVIAL = "def handler(event, context):\n    return event\n"
+# Behind the API, the trivial handler answers a proxy response (the event itself is not one: 502).
+TRIVIAL_PROXY = "def handler(event, context):\n    return {'statusCode': 200, 'body': '{}'}\n"
 
 
 def allow(action: str, resource: str) -> str:
@@ -76,7 +81,7 @@ def clients(url: str) -> dict:
     """boto3 clients for the cloud at url (no retries: one call is one request)."""
     once = Config(retries={"total_max_attempts": 1})
     return {s: boto3.client(s, endpoint_url=url, region_name=REGION, config=once)
-            for s in ("s3", "iam", "sagemaker", "lambda")}  # fmt: skip
+            for s in ("s3", "iam", "sagemaker", "lambda", "apigateway")}  # fmt: skip
 
 
 def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict[str, float], float]:
@@ -122,27 +127,71 @@ def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict
         Code={"ZipFile": package}, Timeout=30, Environment={"Variables": {"ENDPOINT_NAME": "e"}},
     )  # fmt: skip
     aws["lambda"].get_waiter("function_active_v2").wait(FunctionName="chapter7")
-    steps["create bucket, artifact, model, config, endpoint, roles, function"] = time.perf_counter() - t
+    url = rest_api(aws, status.url, "chapter7")
+    steps["create bucket, artifact, model, config, endpoint, roles, function, REST API"] = (
+        time.perf_counter() - t
+    )
 
     t = time.perf_counter()
-    answer = aws["lambda"].invoke(
-        FunctionName="chapter7", Payload=json.dumps({"features": model.SAMPLE_FEATURES[1]})
+    reply = post(url, json.dumps({"features": model.SAMPLE_FEATURES[1]}))
+    steps["first POST to the invoke URL (API Gateway -> cold Lambda -> endpoint -> model)"] = (
+        time.perf_counter() - t
     )
-    reply = json.loads(answer["Payload"].read())
-    steps["first invoke (cold Lambda -> endpoint -> model)"] = time.perf_counter() - t
     steps["total"] = time.perf_counter() - t0
-    if answer.get("FunctionError"):
-        raise RuntimeError(f"the chapter-7 Lambda failed: {reply}")
-    return steps, json.loads(reply["body"])["prediction"]
+    return steps, json.loads(reply)["prediction"]
 
 
-def interleaved_calls(lam, port: int, name: str, n: int) -> dict[str, list[float]]:
-    """n rounds of: Invoke (boto3), GetFunctionConfiguration (boto3), Invoke (plain HTTP); times in ms.
+def rest_api(aws: dict, base_url: str, function: str) -> str:
+    """Chapter 7's REST API (POST /predict, Lambda proxy, stage prod) in front of the function; its invoke URL."""
+    agw, arn = (
+        aws["apigateway"],
+        aws["lambda"].get_function(FunctionName=function)["Configuration"]["FunctionArn"],
+    )
+    api = agw.create_rest_api(name=f"{function}-api")
+    predict = agw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="predict")
+    agw.put_method(restApiId=api["id"], resourceId=predict["id"], httpMethod="POST", authorizationType="NONE")
+    agw.put_integration(
+        restApiId=api["id"], resourceId=predict["id"], httpMethod="POST", type="AWS_PROXY", integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
+    )  # fmt: skip
+    aws["lambda"].add_permission(
+        FunctionName=function, StatementId="api", Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com", SourceArn=f"arn:aws:execute-api:{REGION}:123456789012:{api['id']}/*/POST/predict",
+    )  # fmt: skip
+    agw.create_deployment(restApiId=api["id"], stageName="prod")
+    return process.invoke_url(base_url, api["id"], "prod") + "/predict"
+
+
+def post(url: str, body: str) -> bytes:
+    """POST a JSON body to an invoke URL; the answer's body (RuntimeError unless 200)."""
+    parts = url.split("/", 3)
+    host, port = parts[2].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=60)
+    conn.request("POST", "/" + parts[3], body=body, headers={"Content-Type": "application/json"})
+    answer = conn.getresponse()
+    data = answer.read()
+    conn.close()
+    if answer.status != 200:
+        raise RuntimeError(f"POST {url}: HTTP {answer.status} {data!r}")
+    return data
+
+
+def interleaved_calls(lam, port: int, name: str, n: int, api_url: str) -> dict[str, list[float]]:
+    """n rounds of: Invoke (boto3), GetFunctionConfiguration (boto3), Invoke (plain HTTP), a POST to the
+    invoke URL of an API in front of the same handler (plain HTTP); times in ms.
 
     Interleaving makes the three series share whatever else the machine is doing.
     """
     lam.invoke(FunctionName=name, Payload=b"{}")  # the cold start, not counted
-    series: dict[str, list[float]] = {"invoke": [], "duration": [], "plain": [], "raw_added": []}
+    post(api_url, "{}")  # the API's function's cold start, not counted
+    series: dict[str, list[float]] = {
+        "invoke": [],
+        "duration": [],
+        "plain": [],
+        "raw_added": [],
+        "raw": [],
+        "api": [],
+    }
     for i in range(n):
         t = time.perf_counter()
         answer = lam.invoke(FunctionName=name, Payload=json.dumps({"i": i}), LogType="Tail")
@@ -164,6 +213,11 @@ def interleaved_calls(lam, port: int, name: str, n: int) -> dict[str, list[float
         trip = (time.perf_counter() - t) * 1000
         conn.close()
         series["raw_added"].append(trip - _duration_ms(raw.getheader("x-amz-log-result")))
+        series["raw"].append(trip)
+
+        t = time.perf_counter()
+        post(api_url, json.dumps({"i": i}))
+        series["api"].append((time.perf_counter() - t) * 1000)
     return series
 
 
@@ -193,7 +247,10 @@ def main(n: int = 500) -> None:
         role = clients(f"http://127.0.0.1:{port}")["iam"].get_role(RoleName="fn")["Role"]["Arn"]
         lam.create_function(FunctionName="trivial", Runtime="python3.13", Role=role, Handler="lambda_function.handler",
                             Code={"ZipFile": zip_of({"lambda_function.py": TRIVIAL})})  # fmt: skip
-        series = interleaved_calls(lam, port, "trivial", n)
+        lam.create_function(FunctionName="trivial-proxy", Runtime="python3.13", Role=role, Handler="lambda_function.handler",
+                            Code={"ZipFile": zip_of({"lambda_function.py": TRIVIAL_PROXY})})  # fmt: skip
+        api_url = rest_api(clients(f"http://127.0.0.1:{port}"), f"http://127.0.0.1:{port}", "trivial-proxy")
+        series = interleaved_calls(lam, port, "trivial", n, api_url)
     finally:
         print(process.down(port))
 
@@ -219,6 +276,11 @@ def main(n: int = 500) -> None:
         f"  Invoke round trip (boto3)        median {statistics.median(trips):6.2f} ms   p90 {statistics.quantiles(trips, n=10)[-1]:6.2f} ms"
     )
     print(f"  handler Duration (REPORT line)   median {statistics.median(durations):6.2f} ms")
+    print(
+        f"  POST to the invoke URL (raw HTTP) median {statistics.median(series['api']):6.2f} ms   "
+        f"raw Invoke median {statistics.median(series['raw']):6.2f} ms: API Gateway adds "
+        f"{statistics.median(series['api']) - statistics.median(series['raw']):.2f} ms"
+    )
     print(
         f"  GetFunctionConfiguration (boto3) median {statistics.median(plain_trips):6.2f} ms   "
         f"({plain_rate:.0f} calls/s: the plain API call, for comparison)"

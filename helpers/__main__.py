@@ -180,9 +180,7 @@ def _traffic(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    traffic.run(
-        n=args.n, concurrency=args.concurrency, bad_share=args.bad_share, model_failures=args.model_failures
-    )
+    print(traffic.run(n=args.n, concurrency=args.concurrency, bad_share=args.bad_share))
     return 0
 
 
@@ -334,13 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--minutes", type=int, default=60, help="window for error counts (default 60)")
     status.set_defaults(func=_status)
 
-    traffic = sub.add_parser("traffic", help="send inference requests through the pipeline (chapter 8.3)")
+    traffic = sub.add_parser("traffic", help="send inference requests to the API's invoke URL (chapter 8.3)")
     traffic.add_argument("-n", type=int, default=200, help="number of requests (default 200)")
     traffic.add_argument("--concurrency", type=int, default=4)
     traffic.add_argument("--bad-share", type=float, default=0.0, help="share of invalid requests, 0..1")
-    traffic.add_argument(
-        "--model-failures", type=float, default=0.0, help="share of injected model failures, 0..1"
-    )
     traffic.set_defaults(func=_traffic)
 
     clean = sub.add_parser(

@@ -217,3 +217,29 @@ def invoke(name: str, event: Mapping[str, Any], *, after_policy_change: bool = F
         )
         time.sleep(delay)
         delay = min(delay * 2, 15)
+
+
+def keep_version(name: str, alias: str, description: str, replacing_with: str) -> dict[str, Any] | None:
+    """Publish the function's current code as a version with an alias, before code replacing_with (a CodeSha256)
+    replaces it; the alias answers (GetAlias) when it exists already, None when the current code is that code.
+    """
+    lam = client("lambda")
+    try:
+        found: dict[str, Any] = lam.get_alias(FunctionName=name, Name=alias)
+        print(f"alias {alias}: version {found['FunctionVersion']} (kept before)")
+        return found
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
+    if _configuration(name)["CodeSha256"] == replacing_with:
+        print(f"alias {alias}: nothing to keep, {name} already runs the new code")
+        return None
+    wait_updated(name)
+    version = _conflict_retry(
+        lambda: lam.publish_version(FunctionName=name, Description=description), f"publishing {name}"
+    )
+    made: dict[str, Any] = lam.create_alias(
+        FunctionName=name, Name=alias, FunctionVersion=version["Version"], Description=description
+    )
+    print(f"published version {version['Version']} of {name} as alias {alias}: {made['AliasArn']}")
+    return made

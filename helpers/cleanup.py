@@ -23,6 +23,7 @@ from helpers.waiters import wait_for_state
 
 # The order cleanup deletes in: whatever uses a resource goes before it.
 DELETE_ORDER: tuple[type[resources.Kind], ...] = (
+    resources.RestApi,
     resources.Alarm,
     resources.Dashboard,
     resources.MetricFilter,

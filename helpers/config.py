@@ -231,6 +231,7 @@ class Settings:
     record_ttl_days: int = 30
     endpoint_name: str = ""
     function_name: str = ""
+    api_name: str = ""
     # Who is calling: settings -> identity ARN. Asked only when needed (an aws-mode prefix to derive, a tag to write).
     identity: Callable[[Settings], str] = field(default=unknown_identity, compare=False, repr=False)
 
@@ -289,6 +290,7 @@ class Settings:
             record_ttl_days=int(ttl_text),
             endpoint_name=env.get("WORKSHOP_ENDPOINT_NAME", "").strip(),
             function_name=env.get("WORKSHOP_FUNCTION_NAME", "").strip(),
+            api_name=env.get("WORKSHOP_API_NAME", "").strip(),
             identity=identity or unknown_identity,
         )
         if not prefix:  # aws mode, nothing set: the caller's identity names the attendee
@@ -308,7 +310,7 @@ class Settings:
     @cached_property
     def names(self) -> Names:
         """Resource names for this prefix."""
-        return Names(self.prefix, self.model_version, self.endpoint_name, self.function_name)
+        return Names(self.prefix, self.model_version, self.endpoint_name, self.function_name, self.api_name)
 
     @property
     def creator(self) -> str:
@@ -339,6 +341,7 @@ class Names:
     model_version: str = "1"
     endpoint_name: str = ""  # an existing endpoint to reuse (aws mode), else the kit's own
     function_name: str = ""  # an existing function to reuse (aws mode), else the kit's own
+    api_name: str = ""  # an existing REST API to reuse (chapter 7's InferenceAPI), else the kit's own
 
     @property
     def bucket_stem(self) -> str:
@@ -369,6 +372,11 @@ class Names:
     @property
     def function(self) -> str:
         return self.function_name or f"{self.prefix}-inference"
+
+    @property
+    def api(self) -> str:
+        """The REST API in front of the function (chapter 7's), by name."""
+        return self.api_name or f"{self.prefix}-inference-api"
 
     @property
     def role(self) -> str:

@@ -2,11 +2,12 @@
 
 Two witnesses count the same requests. DynamoDB holds one record per request, stamped when the
 request **started**. CloudWatch counts the handler's log lines (``InferenceCount``, and
-``DuplicateRequests`` for retried requests that found their record already written) and Lambda's
-own ``Invocations``, both stamped when the request **ended**. Over a window of whole minutes that
-no request straddles, their totals obey the rule::
+``DuplicateRequests`` for retried requests that found their record already written), Lambda's
+own ``Invocations`` and, when the queries include it, API Gateway's ``Count`` of the requests clients
+sent through the API (every one of them invokes the function once), all stamped when the request
+**ended**. Over a window of whole minutes that no request straddles, their totals obey the rule::
 
-    records = InferenceCount - DuplicateRequests      and      InferenceCount = Invocations
+    records = InferenceCount - DuplicateRequests,   InferenceCount = Invocations   (= API Count)
 
 The metrics come from GetMetricData queries that the caller builds (the notebook shows them); their
 ``Id`` names the table's columns, so the queries must use the ids in ``METRIC_IDS``.
@@ -29,7 +30,8 @@ from helpers.session import client, settings
 
 INFERENCE_COUNT, DUPLICATES, INVOCATIONS = "inference_count", "duplicates", "invocations"
 METRIC_IDS = (INFERENCE_COUNT, DUPLICATES, INVOCATIONS)
-COLUMNS = ("records", *METRIC_IDS)
+API_REQUESTS = "api_requests"  # optional: AWS/ApiGateway Count of the API's stage
+COLUMNS = ("records", *METRIC_IDS)  # the table's columns; API_REQUESTS follows when queried
 # latencyMs ends before the record is written and the line logged; the invocation ends a little later.
 MARGIN_MS = 2000.0
 LONGEST_REQUEST = pd.Timedelta(minutes=15)  # Lambda's maximum timeout
@@ -73,16 +75,19 @@ def per_minute(
     stamps = records["timestamp"]
     started = stamps[(stamps >= start) & (stamps < end)].dt.floor("min").dt.as_unit("ns")
     table = pd.DataFrame({"records": started.value_counts().reindex(index, fill_value=0)}, index=index)
-    for column in METRIC_IDS:
+    for column in (*METRIC_IDS, *([API_REQUESTS] if API_REQUESTS in metrics else [])):
         sums = metrics[column].dropna() if column in metrics else pd.Series(dtype="float64")
         table[column] = sums.reindex(index, fill_value=0.0)
     return table.astype("int64")
 
 
 def totals_agree(table: pd.DataFrame) -> bool:
-    """The totals rule: records = inference lines - retries, and inference lines = invocations."""
+    """The totals rule: records = inference lines - retries, inference lines = invocations (= API requests)."""
     t = table.sum()
-    return bool(t["records"] == t[INFERENCE_COUNT] - t[DUPLICATES] and t[INFERENCE_COUNT] == t[INVOCATIONS])
+    api_ok = API_REQUESTS not in t.index or t[API_REQUESTS] == t[INVOCATIONS]
+    return bool(
+        t["records"] == t[INFERENCE_COUNT] - t[DUPLICATES] and t[INFERENCE_COUNT] == t[INVOCATIONS] and api_ok
+    )
 
 
 def explain(table: pd.DataFrame) -> list[str]:
@@ -111,6 +116,18 @@ def explain(table: pd.DataFrame) -> list[str]:
         reasons.append(
             f"{lines - invocations} inference line(s) without an invocation: AWS/Lambda has not published the last "
             "minutes yet, or the invocations ended after the window."
+        )
+    api = t[API_REQUESTS] if API_REQUESTS in t.index else invocations
+    if api > invocations:
+        reasons.append(
+            f"{api - invocations} API request(s) without an invocation: API Gateway answered them itself (403 for an "
+            "unknown path or method, 429 throttled, 500 without permission, 504 timed out; see its 4XXError and "
+            "5XXError), or AWS/Lambda has not published the last minutes yet."
+        )
+    if api < invocations:
+        reasons.append(
+            f"{invocations - api} invocation(s) not through the API: the function was invoked directly (Invoke API, "
+            "a test event), or API Gateway has not published the last minutes yet."
         )
     if not reasons:
         differing = int((table["records"] != table[INFERENCE_COUNT] - table[DUPLICATES]).sum())

@@ -1,8 +1,13 @@
-"""Traffic for the inference Lambda: healthy requests, bad requests and injected model failures."""
+"""Traffic through chapter 7's REST API, as a client sends it: healthy and bad requests over HTTP.
+
+Every request is a POST of a JSON body to the API's invoke URL (helpers.apigateway.endpoint_url: the
+local cloud's in local mode, ``https://{id}.execute-api.{region}.amazonaws.com/prod/predict`` in aws
+mode), so the proxy event, the request id the record is keyed on (API Gateway's, answered in
+``x-amzn-RequestId``) and the status the client sees are API Gateway's.
+"""
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import datetime as dt
 import json
@@ -10,9 +15,10 @@ import random
 import sys
 import threading
 import time
-import uuid
+import urllib.error
+import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +39,17 @@ BAD_BODIES = [
     '{"features": [1, 2, 3, 4]',  # malformed JSON
     "",  # empty body
 ]
+TIMEOUT_S = 35.0  # API Gateway answers within its 29 s integration timeout (504 after)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer of the API: HTTP status, API Gateway's request id, the JSON body (or {'text': ...})."""
+
+    status: int
+    request_id: str
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -56,6 +73,31 @@ class Report:
         )
 
 
+def post(url: str, body: str | bytes, request_id: str | None = None, timeout_s: float = TIMEOUT_S) -> Reply:
+    """POST one JSON body to an invoke URL; request_id (a UUID) resends a request under the id API Gateway gave it.
+
+    API Gateway takes a client's ``x-amzn-RequestId`` when it is a UUID, so a retried request reaches the
+    function with the same requestContext.requestId.
+    """
+    data = body.encode() if isinstance(body, str) else body
+    headers = {"Content-Type": "application/json"}
+    if request_id:
+        headers["x-amzn-RequestId"] = request_id
+    request = urllib.request.Request(url, data=data, method="POST", headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout_s) as answer:
+            status, got, raw = answer.status, dict(answer.headers.items()), answer.read()
+    except urllib.error.HTTPError as failed:  # 4xx and 5xx are answers too
+        status, got, raw = failed.code, dict(failed.headers.items()), failed.read()
+    try:
+        parsed = json.loads(raw) if raw else {}
+    except ValueError:
+        parsed = {"text": raw.decode("utf-8", errors="replace")}
+    lowered = {k.lower(): v for k, v in got.items()}
+    body_dict = parsed if isinstance(parsed, dict) else {"value": parsed}
+    return Reply(status, lowered.get("x-amzn-requestid", ""), body_dict, got)
+
+
 def healthy_features(rng: random.Random) -> list[float]:
     """One plausible transaction: amount, hour, merchant risk, account age."""
     return [
@@ -66,39 +108,9 @@ def healthy_features(rng: random.Random) -> list[float]:
     ]
 
 
-def make_event(rng: random.Random, bad: bool) -> tuple[dict[str, Any], str]:
-    """An event in one of the shapes clients send (API Gateway REST or HTTP API, direct); its request id.
-
-    The generator fixes what is sent; the request id is new every time, as API Gateway gives every
-    request its own (so re-running a seeded cell sends new requests, not retries).
-    """
-    request_id = str(uuid.uuid4())
-    body = rng.choice(BAD_BODIES) if bad else json.dumps({"features": healthy_features(rng)})
-    shape = rng.choice(["rest", "http", "direct"]) if not bad else rng.choice(["rest", "http"])
-    if shape == "rest":
-        encoded = rng.random() < 0.2
-        event = {
-            "resource": "/predict",
-            "path": "/predict",
-            "httpMethod": "POST",
-            "headers": {"content-type": "application/json"},
-            "requestContext": {"requestId": request_id, "stage": "prod"},
-            "body": base64.b64encode(body.encode()).decode() if encoded else body,
-            "isBase64Encoded": encoded,
-        }
-    elif shape == "http":
-        event = {
-            "version": "2.0",
-            "routeKey": "POST /predict",
-            "rawPath": "/predict",
-            "requestContext": {"requestId": request_id, "http": {"method": "POST", "path": "/predict"}},
-            "body": body,
-            "isBase64Encoded": False,
-        }
-    else:
-        event = json.loads(body)
-        request_id = ""  # a direct invocation is recorded under the Lambda request id
-    return event, request_id
+def make_body(rng: random.Random, bad: bool) -> str:
+    """A request body: the chapter-7 shape {"features": [...]} or one of the bad ones."""
+    return rng.choice(BAD_BODIES) if bad else json.dumps({"features": healthy_features(rng)})
 
 
 def set_fault_rate(rate: float, function: str | None = None) -> None:
@@ -117,80 +129,101 @@ def set_fault_rate(rate: float, function: str | None = None) -> None:
     print(f"fault injection on {name}: {FAULT_VARIABLE}={wanted}")
 
 
+def invoke(function: str, body: str) -> Reply:
+    """Send one body straight to a function with no API in front (8.5's stack): a {"body": ...} event, Invoke."""
+    answer = client("lambda").invoke(FunctionName=function, Payload=json.dumps({"body": body}).encode())
+    payload = json.loads(answer["Payload"].read() or b"null")
+    request_id = answer.get("ResponseMetadata", {}).get("RequestId", "")
+    if answer.get("FunctionError") or not isinstance(payload, dict):
+        return Reply(502, request_id, {"message": "Internal server error"})
+    parsed = json.loads(payload.get("body") or "{}")
+    return Reply(int(payload.get("statusCode", 502)), parsed.get("requestId", request_id), parsed)
+
+
+def _sender(url: str | None, function: str | None) -> Callable[[str], Reply]:
+    """How a body is sent: to the function when one is named (no API in front), else to the invoke URL."""
+    if function:
+        return lambda body: invoke(function, body)
+    target = _url(url)
+    return lambda body: post(target, body)
+
+
+def _url(url: str | None) -> str:
+    """The URL to send to: the one given, else the workshop API's invoke URL."""
+    if url:
+        return url
+    from helpers import apigateway
+
+    return apigateway.endpoint_url()
+
+
 def run(
     n: int = 100,
     concurrency: int = 4,
     bad_share: float = 0.0,
     model_failures: float = 0.0,
     *,
+    url: str | None = None,
     function: str | None = None,
     seed: int | None = None,
     progress: bool = True,
 ) -> Report:
-    """Send n requests to the inference function; bad_share of them invalid, model_failures of model calls failing.
+    """Send n requests to the API's invoke URL (or url), concurrency at a time; bad_share of them invalid.
 
-    Model failures are injected for the duration of the run only (see set_fault_rate).
+    The seed fixes what is sent; API Gateway gives every request a new id (a re-run sends new requests).
     """
     if n < 1 or concurrency < 1:
         raise ValueError("n and concurrency must be at least 1")
     if not 0.0 <= bad_share <= 1.0:
         raise ValueError(f"bad_share must be between 0 and 1, got {bad_share}")
-    name = function or settings().names.function
-    set_fault_rate(model_failures, name)
+    send_body = _sender(url, function)
+    if model_failures:
+        set_fault_rate(model_failures, function)
     rng = random.Random(seed)
-    events = [make_event(rng, rng.random() < bad_share) for _ in range(n)]
-    lam = client("lambda")
+    bodies = [make_body(rng, rng.random() < bad_share) for _ in range(n)]
     report = Report(started=time.time())
 
-    def send(item: tuple[dict[str, Any], str]) -> tuple[int, float, str]:
-        event, request_id = item
+    def send(body: str) -> tuple[Reply, float]:
         t0 = time.perf_counter()
-        answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-        payload = json.loads(answer["Payload"].read() or b"null")
-        elapsed = (time.perf_counter() - t0) * 1000
-        if answer.get("FunctionError") or not isinstance(payload, dict):
-            return 500, elapsed, request_id
-        body = json.loads(payload.get("body") or "{}")
-        return int(payload.get("statusCode", 500)), elapsed, body.get("requestId", request_id)
+        reply = send_body(body)
+        return reply, (time.perf_counter() - t0) * 1000
 
     try:
         with (
             ThreadPoolExecutor(max_workers=concurrency) as pool,
             tqdm(
-                total=n, desc=f"requests to {name}", unit="req", disable=not progress, file=sys.stdout
+                total=n, desc="requests to the API", unit="req", disable=not progress, file=sys.stdout
             ) as bar,
         ):
-            for status, elapsed, request_id in pool.map(send, events):
+            for reply, elapsed in pool.map(send, bodies):
                 report.sent += 1
-                report.statuses[status] += 1
+                report.statuses[reply.status] += 1
                 report.latencies_ms.append(elapsed)
-                report.request_ids.append(request_id)
+                report.request_ids.append(reply.request_id)
                 bar.update(1)
     finally:
         if model_failures:
-            set_fault_rate(0.0, name)  # failures last as long as the run, not longer
+            set_fault_rate(0.0, function)  # failures last as long as the run, not longer
     report.seconds = time.time() - report.started
     return report
 
 
 @contextlib.contextmanager
 def background(
-    rate_per_s: float = 2.0, *, function: str | None = None, seed: int | None = None
+    rate_per_s: float = 2.0, *, url: str | None = None, function: str | None = None, seed: int | None = None
 ) -> Iterator[Report]:
-    """Keep healthy requests flowing (about rate_per_s) while the with-block runs; yields the live Report."""
-    name = function or settings().names.function
+    """Keep healthy requests flowing to the API (about rate_per_s) while the with-block runs; yields the live Report."""
+    send_body = _sender(url, function)
     rng = random.Random(seed)
-    lam = client("lambda")
     report = Report(started=time.time())
     stop = threading.Event()
 
     def loop() -> None:
         while not stop.is_set():
-            event, _ = make_event(rng, bad=False)
-            answer = lam.invoke(FunctionName=name, Payload=json.dumps(event).encode())
-            payload = json.loads(answer["Payload"].read() or b"null")
+            reply = send_body(make_body(rng, bad=False))
             report.sent += 1
-            report.statuses[payload.get("statusCode", 500) if isinstance(payload, dict) else 500] += 1
+            report.statuses[reply.status] += 1
+            report.request_ids.append(reply.request_id)
             stop.wait(1.0 / rate_per_s)
 
     thread = threading.Thread(target=loop, name="background-traffic", daemon=True)
@@ -199,7 +232,7 @@ def background(
         yield report
     finally:
         stop.set()
-        thread.join(timeout=30)
+        thread.join(timeout=60)
         report.seconds = time.time() - report.started
 
 
@@ -207,6 +240,8 @@ def start_at(moment: dt.datetime, **run_kwargs: Any) -> Future[Report]:
     """Run traffic in the background from `moment` (a timezone-aware time) on; the Future gives its Report."""
     delay = max(0.0, moment.timestamp() - time.time())
     future: Future[Report] = Future()
+    if not run_kwargs.get("url") and not run_kwargs.get("function"):
+        run_kwargs["url"] = _url(None)  # found now, in the caller's settings
 
     def go() -> None:
         time.sleep(delay)

@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 READY_TIMEOUT_S = 30.0
 HEALTH_PATH = "/_workshop/health"
 DEFAULT_PORT = 4566  # the port LocalStack made familiar; WORKSHOP_LOCAL_PORT chooses another
+# API Gateway's invoke URLs in the local cloud (LocalStack's path-based form; no AWS API of moto's uses it)
+EXECUTE_API_PATH = "/_aws/execute-api/"
 
 
 def code_version(here: Path | None = None) -> str:
@@ -369,3 +371,12 @@ def cli(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def invoke_url(base_url: str, api_id: str, stage: str) -> str:
+    """A REST API stage's invoke URL in the local cloud at base_url (append the resource path).
+
+    AWS's is ``https://{api_id}.execute-api.{region}.amazonaws.com/{stage}``; the local cloud serves
+    the same stage at ``{base_url}/_aws/execute-api/{api_id}/{stage}``.
+    """
+    return f"{base_url.rstrip('/')}{EXECUTE_API_PATH}{api_id}/{stage}"

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud import patching, profile
+from localcloud.apigateway import hooks as apigateway_hooks
 from localcloud.awslambda import hooks as awslambda_hooks
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
 from localcloud.calls import hooks as calls_hooks
@@ -58,6 +59,7 @@ HOOKS: tuple[ModuleType, ...] = (
     calls_hooks,  # after IAM's hook on the same method, so a call is recorded before IAM judges it
     servicequotas_hooks,
     cloudformation_hooks,
+    apigateway_hooks,
 )
 HOOK_MODULES = tuple(module.__name__ for module in HOOKS)
 # AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...): localcloud.iam.hooks builds

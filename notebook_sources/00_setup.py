@@ -1,9 +1,10 @@
 # %% [markdown]
 # # 00 · Setup: the chapter 6-7 pipeline
 #
-# Chapter 8 builds on a working pipeline: a **SageMaker endpoint** serving a binary classifier and a
-# **Lambda function** that calls it. This notebook creates whatever of that is missing, so every
-# attendee starts chapter 8 from the same place. Running it twice changes nothing.
+# Chapter 8 builds on a working pipeline: a **SageMaker endpoint** serving a binary classifier, a
+# **Lambda function** that calls it, and chapter 7's **REST API** (`POST /predict`, stage `prod`) in
+# front of the function, which is where clients send their requests. This notebook creates whatever of
+# that is missing, so every attendee starts chapter 8 from the same place. Running it twice changes nothing.
 #
 # It works in two clouds, chosen by one environment variable before you start Jupyter:
 # `WORKSHOP_MODE=local` (the default: an offline cloud on your machine, no account, no cost) or
@@ -16,8 +17,8 @@
 # analysis of the stored history (8.4).
 #
 # **You will learn** how the chapter 6-7 pipeline fits together: a model artifact in S3, a SageMaker
-# model, endpoint configuration and serverless endpoint, and a Lambda function allowed to call that
-# one endpoint.
+# model, endpoint configuration and serverless endpoint, a Lambda function allowed to call that
+# one endpoint, and chapter 7's REST API that clients call (a Lambda proxy integration).
 #
 # **How long:** about 15 minutes. The cells run in about 1 minute on the local cloud and 4 minutes
 # on AWS, where the endpoint alone takes a few minutes to create.
@@ -28,7 +29,8 @@
 # [3 · Model, endpoint configuration, endpoint](#Step-3-·-Model,-endpoint-configuration,-endpoint) ·
 # [4 · The Lambda's role](#Step-4-·-The-Lambda's-role) ·
 # [5 · The chapter-7 Lambda](#Step-5-·-The-chapter-7-Lambda) ·
-# [Check](#Check:-a-real-prediction-through-the-Lambda) · [Recap](#Recap)
+# [6 · Chapter 7's REST API](#Step-6-·-Chapter-7's-REST-API-in-front-of-the-Lambda) ·
+# [Check](#Check:-a-real-prediction-through-the-API) · [Recap](#Recap)
 
 # %% [markdown]
 # ## Before you start
@@ -273,7 +275,16 @@ package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" 
 function = awslambda.ensure_function(function_spec, package, reuse_existing=True)
 
 # %% [markdown]
-# ## Check: a real prediction through the Lambda
+# ## Step 6 · Chapter 7's REST API in front of the Lambda
+#
+# Clients do not call the function: they `POST` to a **REST API** (API Gateway), which hands each request
+# to the function as a *proxy event* and returns the function's answer as the HTTP response. Five
+# requests build it, each shown below with exactly its parameters: the API itself (`CreateRestApi`), the
+# resource `/predict` (`CreateResource`), its `POST` method (`PutMethod`) with a **Lambda proxy
+# integration** (`PutIntegration`: type `AWS_PROXY`, and always `POST` to Lambda, whatever the client's
+# method), Lambda's permission for API Gateway to invoke the function (`AddPermission`, only for this
+# API's `POST /predict`), and a deployment to the stage `prod` (`CreateDeployment`). Each helper makes
+# its request only when what it creates is missing, so running this twice changes nothing.
 
 # %%
 event = {"features": model.SAMPLE_FEATURES[1]}
@@ -283,23 +294,97 @@ reply = awslambda.invoke(names.function, event, after_policy_change=True)
 prediction = json.loads(reply["body"])["prediction"]
 print(f"features {event['features']} -> fraud probability {prediction:.4f}")
 
-expected = model.predict(model.load_booster(trained.artifact), [event["features"]])[0]
-assert reply["statusCode"] == 200 and abs(prediction - expected) < 1e-6, (prediction, expected)
-print(f"✔ The Lambda answered the model's own prediction: {prediction:.4f}")
+# %%
+from helpers import apigateway, traffic
+
+api_spec = {
+    "name": names.api,
+    "description": "Chapter 7's inference API: POST /predict -> the inference Lambda",
+    "endpointConfiguration": {"types": ["REGIONAL"]},
+    "tags": settings.tags(),
+}
+# An API you already have from chapter 7 (WORKSHOP_API_NAME) is used as it is.
+api = apigateway.ensure_rest_api(api_spec, reuse_existing=bool(settings.api_name))
+
+# %%
+resource_spec = {"restApiId": api["id"], "parentId": api["rootResourceId"], "pathPart": "predict"}
+method_spec = {
+    "restApiId": api["id"],
+    "resourceId": "",  # filled in below, once the resource exists
+    "httpMethod": "POST",
+    "authorizationType": "NONE",
+}
+integration_spec = {
+    "restApiId": api["id"],
+    "resourceId": "",
+    "httpMethod": "POST",
+    "type": "AWS_PROXY",
+    "integrationHttpMethod": "POST",  # Lambda is always invoked with POST
+    "uri": apigateway.lambda_uri(function["FunctionArn"]),
+}
+permission_spec = {
+    "FunctionName": names.function,
+    "StatementId": f"{names.api}-invoke",
+    "Action": "lambda:InvokeFunction",
+    "Principal": "apigateway.amazonaws.com",
+    "SourceArn": session.arn("execute-api", f"{api['id']}/*/POST/predict"),
+}
+deployment_spec = {
+    "restApiId": api["id"],
+    "stageName": apigateway.STAGE,
+    "description": "chapter 7",
+}
+if settings.api_name:  # your own API: nothing to build
+    print(f"using your API {names.api}: its /predict, integration and stage are left as they are")
+else:
+    resource = apigateway.ensure_resource(resource_spec)
+    method_spec["resourceId"] = integration_spec["resourceId"] = resource["id"]
+    changed = apigateway.ensure_method(method_spec, integration_spec)
+    apigateway.allow_invoke(permission_spec)
+    apigateway.ensure_deployment(deployment_spec, changed=changed)
+
+# %% [markdown]
+# The **invoke URL** is where clients send requests: `https://<api-id>.execute-api.<region>.amazonaws.com/prod/predict`
+# in AWS; the local cloud serves the same API at `http://127.0.0.1:<port>/_aws/execute-api/<api-id>/prod/predict`.
+# The `curl` line below works from a terminal as it is.
+
+# %%
+url = apigateway.invoke_url(api["id"])
+print("invoke URL:", url)
+print(apigateway.curl_line(url, model.SAMPLE_FEATURES[1]))
+
+# %% [markdown]
+# ## Check: a real prediction through the API
+#
+# One `POST` to the invoke URL, as `curl` sends it: API Gateway gives the request its id
+# (`x-amzn-RequestId`), the Lambda asks the endpoint, and the model's own prediction comes back.
+
+# %%
+features = model.SAMPLE_FEATURES[1]
+reply = traffic.post(url, json.dumps({"features": features}))
+print(f"HTTP {reply.status}, request id {reply.request_id}: {reply.body}")
+prediction = reply.body["prediction"]
+print(f"features {features} -> fraud probability {prediction:.4f}")
+
+expected = model.predict(model.load_booster(trained.artifact), [features])[0]
+assert reply.status == 200 and abs(prediction - expected) < 1e-6, (reply, expected)
+print(f"✔ The API answered the model's own prediction: {prediction:.4f}")
 
 # %% [markdown]
 # ## Recap
 #
 # Now exists, all named after your prefix and tagged `workshop-kit=ml-pipeline-ch8`: an S3 bucket
 # with the model artifact, a SageMaker model, a serverless endpoint configuration and endpoint, an
-# IAM role, and the Lambda function. A serverless endpoint costs nothing while idle (see the cost
-# table in the kit's README). `notebooks/99_cleanup.ipynb` removes all of it.
+# IAM role, the Lambda function, and the REST API in front of it (stage `prod`). A serverless endpoint
+# and a REST API cost nothing while idle (the API: $3.50 per million requests; see the cost table in
+# the kit's README). `notebooks/99_cleanup.ipynb` removes all of it.
 #
-# **In the AWS console:** SageMaker → Inference → Endpoints; Lambda → Functions.
+# **In the AWS console:** SageMaker → Inference → Endpoints; Lambda → Functions; API Gateway → APIs.
 
 # %%
 links = [
-    session.console_url(page) for page in ("sagemaker/home#/endpoints", "lambda/home#/functions")
+    session.console_url(page)
+    for page in ("sagemaker/home#/endpoints", "lambda/home#/functions", "apigateway/main/apis")
 ]
 print("\n".join(filter(None, links)) or "Local mode has no console.")
 print("From a terminal:", show.aws_cli("lambda", "list-functions"))

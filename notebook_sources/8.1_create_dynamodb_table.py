@@ -170,9 +170,14 @@ pd.Series(entry, dtype=object).to_frame("registry entry")
 # ## Step 3 · Least privilege for the Lambda
 #
 # The inference function may **put items into this one table** — not read it, not scan it, not
-# touch any other table. Beside it stays chapter 7's permission to invoke this one endpoint.
+# touch any other table. Beside it stays chapter 7's permission to invoke this one endpoint. The
+# policy goes on the role the function runs as (00_setup's, or your own chapter-7 function's).
 
 # %%
+function_role = boto3.client("lambda").get_function_configuration(FunctionName=names.function)[
+    "Role"
+]
+role_name = function_role.rsplit("/", 1)[-1]  # 00_setup's role, or your own chapter-7 function's
 write_records_policy = {
     "Version": "2012-10-17",
     "Statement": [
@@ -185,7 +190,7 @@ write_records_policy = {
     ],
 }
 write_records_spec = {  # PutRolePolicy: the document travels as JSON text
-    "RoleName": names.role,
+    "RoleName": role_name,
     "PolicyName": "write-inference-records",
     "PolicyDocument": json.dumps(write_records_policy),
 }
@@ -201,10 +206,10 @@ show.cli_inputs([("iam", "PutRolePolicy", write_records_spec)])
 # %%
 iam_client = boto3.client("iam")
 role_policies = {
-    name: iam_client.get_role_policy(RoleName=names.role, PolicyName=name)["PolicyDocument"]
-    for name in iam_client.list_role_policies(RoleName=names.role)["PolicyNames"]
+    name: iam_client.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+    for name in iam_client.list_role_policies(RoleName=role_name)["PolicyNames"]
 }
-attached = iam_client.list_attached_role_policies(RoleName=names.role)["AttachedPolicies"]
+attached = iam_client.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]
 problems = [p for doc in role_policies.values() for p in dynamodb.wildcard_violations(doc)]
 print("inline:", json.dumps(role_policies, indent=2))
 print("managed:", ", ".join(f"{p['PolicyName']} ({p['PolicyArn']})" for p in attached))

@@ -31,13 +31,12 @@
 # %%
 import difflib
 import inspect
-import json
 import zipfile
 
 import boto3
 import pandas as pd
 
-from helpers import awslambda, dynamodb, prerequisites, session, show, traffic
+from helpers import apigateway, awslambda, dynamodb, prerequisites, session, show, traffic
 
 info = session.prepare()
 settings = session.settings()
@@ -102,6 +101,12 @@ for part in (app.put_record, app._write_failed):
 # Same function, new code and configuration: two requests, in this order. The code goes as a zip.
 # The recipe makes it byte-for-byte reproducible (sorted names, a fixed date, fixed permissions), so
 # an unchanged handler has the same `CodeSha256` and is not redeployed:
+#
+# First the chapter-7 code is kept: `PublishVersion` freezes the code the function runs now as a numbered
+# **version**, and `CreateAlias` names it `chapter7`. To go back to it later, point chapter 7's API at the
+# alias (its integration URI ends in `:chapter7/invocations`, and `AddPermission` needs the alias's ARN), or
+# put its code back: `aws lambda get-function --function-name <function> --qualifier chapter7` gives the
+# code's download link for `update-function-code`.
 
 # %%
 print(inspect.getsource(awslambda.build_zip))
@@ -110,6 +115,9 @@ package_path = awslambda.save_package(package, "inference-handler.zip")  # for t
 with zipfile.ZipFile(package_path) as archive:
     print([(i.filename, i.file_size, i.date_time) for i in archive.infolist()])
 print("CodeSha256:", awslambda.code_sha256(package))
+chapter7 = awslambda.keep_version(
+    names.function, "chapter7", "chapter 7's code", replacing_with=awslambda.code_sha256(package)
+)
 
 # %% [markdown]
 # `UpdateFunctionCode` first. Lambda applies an update in the background (`LastUpdateStatus`
@@ -154,94 +162,86 @@ show.cli_inputs([("lambda", "UpdateFunctionConfiguration", update_configuration_
 # %% [markdown]
 # ## Step 3 · Send sample traffic
 #
+# Every request goes through chapter 7's API, as a client's would: a `POST` to the invoke URL. API
+# Gateway gives each request its id, hands it to the function in the proxy event
+# (`requestContext.requestId`) and returns it in the `x-amzn-RequestId` header: the record is keyed on it.
+#
 # Three kinds of request: valid ones (200 and a prediction), invalid ones (400 with a message that
 # names the problem: never a 500), and one where the model fails (502). To make the model fail on
 # purpose we use fault injection, the way AWS Fault Injection Service does for Lambda: an
 # environment variable tells the handler to fail that share of model calls.
 
 # %%
-lam = boto3.client("lambda")
+url = apigateway.endpoint_url()  # chapter 7's invoke URL (00_setup printed it)
+print("POST", url)
 
 
-def call(event: dict) -> dict:
-    """Invoke the function synchronously and return its proxy response with the body decoded."""
-    payload = json.loads(
-        lam.invoke(FunctionName=names.function, Payload=json.dumps(event))["Payload"].read()
-    )
-    return {"statusCode": payload["statusCode"], **json.loads(payload["body"])}
+def call(body: str, request_id: str | None = None) -> dict:
+    """POST one request to the API: its HTTP status, API Gateway's request id and the answer's body."""
+    reply = traffic.post(url, body, request_id=request_id)
+    return {"statusCode": reply.status, **reply.body, "requestId": reply.request_id}
 
 
-def api_event(request_id: str, body: str) -> dict:
-    """An API Gateway REST proxy event, as API Gateway would send it."""
-    return {
-        "httpMethod": "POST",
-        "path": "/predict",
-        "requestContext": {"requestId": request_id},
-        "body": body,
-    }
-
-
-run_id = pd.Timestamp.now(tz="UTC").strftime("%Y%m%d%H%M%S")
 sent = {
-    f"{run_id}-valid-1": '{"features": [42.5, 14, 0.12, 900]}',
-    f"{run_id}-valid-2": '{"features": [1890.0, 3, 0.91, 12]}',
-    f"{run_id}-three-numbers": '{"features": [1, 2, 3]}',
-    f"{run_id}-a-string": '{"features": ["a", 2, 3, 4]}',
-    f"{run_id}-nan": '{"features": [NaN, 2, 3, 4]}',
-    f"{run_id}-not-json": '{"features": [1, 2',
+    "valid-1": '{"features": [42.5, 14, 0.12, 900]}',
+    "valid-2": '{"features": [1890.0, 3, 0.91, 12]}',
+    "three-numbers": '{"features": [1, 2, 3]}',
+    "a-string": '{"features": ["a", 2, 3, 4]}',
+    "nan": '{"features": [NaN, 2, 3, 4]}',
+    "not-json": '{"features": [1, 2',
 }
-answers = {rid: call(api_event(rid, body)) for rid, body in sent.items()}
+answers = {label: call(body) for label, body in sent.items()}
 
 traffic.set_fault_rate(1.0)  # every model call fails from now on ...
-model_failure_id = f"{run_id}-model-fails"
-answers[model_failure_id] = call(api_event(model_failure_id, '{"features": [42.5, 14, 0.12, 900]}'))
+answers["model-fails"] = call('{"features": [42.5, 14, 0.12, 900]}')
 traffic.set_fault_rate(0.0)  # ... and the model is healthy again
-pd.DataFrame(answers).T[["statusCode", "prediction", "error"]]
+pd.DataFrame(answers).T[["statusCode", "requestId", "prediction", "error"]]
 
 # %% [markdown]
-# A client that retries the same request (same API Gateway request id) gets the same answer and
-# **no second record**:
+# A client that retries a request sends it again with the id API Gateway gave it (API Gateway takes a
+# client's `x-amzn-RequestId` when it is a UUID): the function sees the same request id, answers the same
+# prediction and writes **no second record**:
 
 # %%
-retry = call(api_event(f"{run_id}-valid-1", sent[f"{run_id}-valid-1"]))
+retry = call(sent["valid-1"], request_id=answers["valid-1"]["requestId"])
 print(
     retry["requestId"],
     retry["statusCode"],
-    retry["prediction"] == answers[f"{run_id}-valid-1"]["prediction"],
+    retry["prediction"] == answers["valid-1"]["prediction"],
 )
 
 # %% [markdown]
 # ## Step 4 · Read the records back
 #
 # One `GetItem` per request id. Each request left exactly one record, with the status the caller saw.
-# (The table shows a few of each record's attributes, and the request ids without this run's timestamp.)
+# (The table shows a few of each record's attributes.)
 
 # %%
 ddb = boto3.client("dynamodb")
 records = {
-    rid: dynamodb.plain(
+    label: dynamodb.plain(
         ddb.get_item(
-            TableName=names.metadata_table, Key={"requestId": {"S": rid}}, ConsistentRead=True
+            TableName=names.metadata_table,
+            Key={"requestId": {"S": answer["requestId"]}},
+            ConsistentRead=True,
         )["Item"]
     )
-    for rid in answers
+    for label, answer in answers.items()
 }
 columns = ["status", "prediction", "latencyMs", "modelLatencyMs", "errorMessage"]
-pd.DataFrame(records).T.reindex(columns=columns).rename(
-    index=lambda rid: rid.removeprefix(f"{run_id}-")
-)
+pd.DataFrame(records).T.reindex(columns=columns)
 
 # %%
 expected_status = {200: "ok", 400: "client_error", 502: "model_error"}
-for rid, answer in answers.items():
-    assert records[rid]["status"] == expected_status[answer["statusCode"]], (
-        rid,
-        records[rid]["status"],
+for label, answer in answers.items():
+    assert records[label]["status"] == expected_status[answer["statusCode"]], (
+        label,
+        records[label]["status"],
     )
 retried = ddb.query(
     TableName=names.metadata_table,
     KeyConditionExpression="requestId = :id",
-    ExpressionAttributeValues={":id": {"S": f"{run_id}-valid-1"}},
+    ExpressionAttributeValues={":id": {"S": answers["valid-1"]["requestId"]}},
 )
 assert retried["Count"] == 1
 print(
@@ -272,8 +272,8 @@ outage_spec = {  # UpdateFunctionConfiguration
     },
 }
 awslambda.update_configuration(outage_spec)
-outage_ids = [f"{run_id}-during-outage-{i}" for i in range(3)]
-outage_answers = [call(api_event(rid, '{"features": [42.5, 14, 0.12, 900]}')) for rid in outage_ids]
+outage_answers = [call('{"features": [42.5, 14, 0.12, 900]}') for _ in range(3)]
+outage_ids = [answer["requestId"] for answer in outage_answers]
 awslambda.update_configuration(update_configuration_spec)  # DynamoDB is back
 print(
     "answered during the outage:",
@@ -296,7 +296,8 @@ print("✔ All three records restored from the logs; a second backfill restored 
 # %% [markdown]
 # ## Recap
 #
-# The function now runs the chapter-8 handler with least-privilege access to one table. Every
+# The function now runs the chapter-8 handler with least-privilege access to one table (its chapter-7
+# code stays as the alias `chapter7`). Every
 # request (valid, invalid, failed) leaves one record; retries do not duplicate; an outage of the
 # table loses nothing. Cost: one `PutItem` per request (on-demand: about `$1.25` per million).
 #

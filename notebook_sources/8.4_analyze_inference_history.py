@@ -52,8 +52,9 @@ print(f"{names.metadata_table}: endpoint {names.endpoint}, deployed {deployed:%Y
 
 # %% [markdown]
 # Two independent witnesses count the workshop's own traffic: the records in DynamoDB, and the
-# metrics in CloudWatch (`InferenceCount` from the handler's log lines, and Lambda's own
-# `Invocations`). Step 5 checks that they agree, with one known difference: a **retried** request
+# metrics in CloudWatch (`InferenceCount` from the handler's log lines, Lambda's own `Invocations`, and
+# API Gateway's `Count` of the requests clients sent through chapter 7's API). Step 5 checks that they
+# agree, with one known difference: a **retried** request
 # makes a second invocation and log line but no second record, and the `DuplicateRequests` metric
 # counts those. These are the `GetMetricData` queries it reads, as sums per minute:
 
@@ -85,6 +86,12 @@ queries = [
         "AWS/Lambda",
         "Invocations",
         [{"Name": "FunctionName", "Value": names.function}],
+    ),
+    metric_query(  # every request clients sent through chapter 7's API, stage prod
+        "api_requests",
+        "AWS/ApiGateway",
+        "Count",
+        [{"Name": "ApiName", "Value": names.api}, {"Name": "Stage", "Value": "prod"}],
     ),
 ]
 
@@ -261,7 +268,8 @@ assert len(regressions) >= 1 and len(incidents) >= 1
 # traffic finished. Minute by minute they may differ (a request
 # that crosses a minute is recorded in one and counted in the next); the **totals** must obey
 #
-# records = `InferenceCount` − `DuplicateRequests`, and `InferenceCount` = `Invocations`.
+# records = `InferenceCount` − `DuplicateRequests`, and `InferenceCount` = `Invocations` = the API's `Count`
+# (every request a client sent through the API invoked the function once).
 #
 # In AWS, CloudWatch publishes a minute or two late: the helper looks again every 20 s, for up to 4 minutes.
 
@@ -278,13 +286,15 @@ totals = check.totals
 print(
     f"{window_start:%H:%M}-{window_end:%H:%M} UTC: {totals['records']} records, "
     f"{totals['inference_count']} inference lines "
-    f"({totals['duplicates']} retries), {totals['invocations']} invocations"
+    f"({totals['duplicates']} retries), {totals['invocations']} invocations, "
+    f"{totals['api_requests']} requests through the API"
 )
 print("\n".join(check.explanations))
 assert check.agree, check.explanations
+assert totals["api_requests"] == totals["invocations"] >= fresh_traffic.result().sent
 print(
-    "✔ DynamoDB and CloudWatch agree about the workshop's own traffic "
-    f"({totals['records']} records)."
+    "✔ DynamoDB, CloudWatch and API Gateway agree about the workshop's own traffic "
+    f"({totals['records']} records, {totals['api_requests']} requests through the API)."
 )
 
 # %% [markdown]

@@ -37,7 +37,12 @@ def use_local_cloud(monkeypatch, url: str, prefix: str, mode: str = "local") -> 
     monkeypatch.setenv("WORKSHOP_PREFIX", prefix)
     monkeypatch.setenv("WORKSHOP_LOCAL_PORT", str(urlparse(url).port))
     monkeypatch.setenv("WORKSHOP_REGION", REGION)
-    for name in ("WORKSHOP_ENDPOINT_NAME", "WORKSHOP_FUNCTION_NAME", "WORKSHOP_MODEL_VERSION"):
+    for name in (
+        "WORKSHOP_ENDPOINT_NAME",
+        "WORKSHOP_FUNCTION_NAME",
+        "WORKSHOP_API_NAME",
+        "WORKSHOP_MODEL_VERSION",
+    ):
         monkeypatch.delenv(name, raising=False)
     forget_session()
 
@@ -210,6 +215,22 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
         made.add(("cloudwatch", "alarm", alarm))
     cw.put_dashboard(DashboardName=n.dashboard, DashboardBody=json.dumps({"widgets": []}))
     made.add(("cloudwatch", "dashboard", n.dashboard))
+
+    agw = boto3.client("apigateway", region_name=REGION)
+    api = agw.create_rest_api(name=n.api, tags=tags)
+    predict = agw.create_resource(restApiId=api["id"], parentId=api["rootResourceId"], pathPart="predict")
+    agw.put_method(restApiId=api["id"], resourceId=predict["id"], httpMethod="POST", authorizationType="NONE")
+    agw.put_integration(
+        restApiId=api["id"],
+        resourceId=predict["id"],
+        httpMethod="POST",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/"
+        f"arn:aws:lambda:{REGION}:{LOCAL_ACCOUNT_ID}:function:{n.function}/invocations",
+    )
+    agw.create_deployment(restApiId=api["id"], stageName="prod")
+    made.add(("apigateway", "rest api", n.api))
     return made
 
 
@@ -266,7 +287,18 @@ def census() -> set[tuple[str, str, str]]:
     """Every resource in the cloud, listed service by service with plain boto3 (not through the inventory)."""
     c = {
         s: boto3.client(s, region_name=REGION)
-        for s in ("s3", "iam", "sagemaker", "lambda", "logs", "dynamodb", "sns", "sqs", "cloudwatch")
+        for s in (
+            "s3",
+            "iam",
+            "sagemaker",
+            "lambda",
+            "logs",
+            "dynamodb",
+            "sns",
+            "sqs",
+            "cloudwatch",
+            "apigateway",
+        )
     }
     found: set[tuple[str, str, str]] = set()
     for b in c["s3"].list_buckets()["Buckets"]:
@@ -309,6 +341,7 @@ def census() -> set[tuple[str, str, str]]:
         filters = c["logs"].describe_metric_filters(logGroupName=name)["metricFilters"]
         found |= _keys("logs", "metric filter", [f"{name}/{f['filterName']}" for f in filters])
     found |= {("dynamodb", "table", t) for t in c["dynamodb"].list_tables()["TableNames"]}
+    found |= {("apigateway", "rest api", api["name"]) for api in c["apigateway"].get_rest_apis()["items"]}
     for topic in c["sns"].list_topics()["Topics"]:
         arn = topic["TopicArn"]
         name = arn.rsplit(":", 1)[-1]

@@ -42,7 +42,18 @@ def reset(url: str) -> None:
 
 
 def record_deletes(
-    services=("cloudwatch", "logs", "lambda", "sns", "sqs", "dynamodb", "sagemaker", "s3", "iam"),
+    services=(
+        "apigateway",
+        "cloudwatch",
+        "logs",
+        "lambda",
+        "sns",
+        "sqs",
+        "dynamodb",
+        "sagemaker",
+        "s3",
+        "iam",
+    ),
 ):
     """Record the operation names of every delete-like call the kit's clients make, in order."""
     calls: list[str] = []
@@ -58,7 +69,18 @@ def record_deletes(
 
 
 def stop_recording(
-    services=("cloudwatch", "logs", "lambda", "sns", "sqs", "dynamodb", "sagemaker", "s3", "iam"),
+    services=(
+        "apigateway",
+        "cloudwatch",
+        "logs",
+        "lambda",
+        "sns",
+        "sqs",
+        "dynamodb",
+        "sagemaker",
+        "s3",
+        "iam",
+    ),
 ) -> None:
     """Remove record_deletes' hook from the kit's clients."""
     for service in services:
@@ -114,6 +136,7 @@ def test_cleanup_deletes_in_dependency_order(ann_cleaned):
     calls = ann_cleaned.calls
     order = [op for i, op in enumerate(calls) if i == 0 or calls[i - 1] != op]
     assert order == [
+        "DeleteRestApi",
         "DeleteAlarms",
         "DeleteDashboards",
         "DeleteMetricFilter",

@@ -23,6 +23,7 @@ from localcloud import server
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ROOT / "localcloud"
 SERVICES = {
+    "apigateway",
     "awslambda",
     "calls",
     "cloudformation",

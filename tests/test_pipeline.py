@@ -250,25 +250,6 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     assert states.count("ALARM") == 1 and set(states) <= {"OK", "ALARM"}
 
 
-def test_traffic_mixes_good_bad_and_failing_requests_then_turns_injection_off(aws, pipeline):
-    from helpers import traffic
-
-    report = traffic.run(
-        n=24,
-        concurrency=3,
-        bad_share=0.3,
-        model_failures=0.5,
-        function=pipeline["function"],
-        seed=7,
-        progress=False,
-    )
-    env = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])["Environment"][
-        "Variables"
-    ]
-    assert report.sent == 24 and set(report.statuses) == {200, 400, 502}
-    assert env[traffic.FAULT_VARIABLE] == "0"
-
-
 def test_setup_reuses_an_existing_function_as_it_is_when_asked(aws, pipeline, local_cloud):
     before = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])
     other_code = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "chapter7" / "app.py"})

@@ -153,6 +153,22 @@ def test_totals_disagree_when_an_invocation_logged_no_inference_line():
     assert not reconciliation.totals_agree(table([(2, 2, 0, 3)]))
 
 
+def test_the_api_s_count_joins_the_table_when_queried_and_must_equal_the_invocations():
+    seen, counted = handled((10.0, 30.0), (70.0, 30.0))
+    counted["api_requests"] = counted["invocations"]
+    minutes = reconciliation.per_minute(seen, counted, T0, at(120))
+    assert list(minutes["api_requests"]) == [1, 1] and reconciliation.totals_agree(minutes)
+    minutes.loc[at(60), "api_requests"] = 2  # API Gateway answered one request without the function
+    assert not reconciliation.totals_agree(minutes)
+    assert "answered them itself" in " ".join(reconciliation.explain(minutes))
+
+
+def test_an_invocation_not_through_the_api_is_explained():
+    minutes = table([(2, 2, 0, 2)]).assign(api_requests=[1])
+    assert not reconciliation.totals_agree(minutes)
+    assert "not through the API" in " ".join(reconciliation.explain(minutes))
+
+
 def test_the_per_minute_table_leaves_out_records_outside_the_window():
     seen, counted = handled((10.0, 30.0), (70.0, 30.0), (130.0, 30.0))
     minutes = reconciliation.per_minute(seen, counted, at(60), at(120))

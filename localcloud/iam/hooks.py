@@ -339,6 +339,8 @@ def request_params(response: Any, action: str = "") -> dict[str, Any]:
             if isinstance(parsed, dict):  # moto's parsed parameters (DynamoDB keeps them in body)
                 params.update(parsed)
     params.update(getattr(response, "uri_match", None) or {})
+    if action.startswith("apigateway:"):  # API Gateway authorizes on the request's path
+        params[iam_policy.REQUEST_PATH] = getattr(response, "path", "") or ""
     return params
 
 

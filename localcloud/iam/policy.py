@@ -513,12 +513,36 @@ def _iam(op: str, params: Mapping[str, Any], region: str, account: str) -> list[
     return [ANY]
 
 
+REQUEST_PATH = "__path__"  # the request's URL path, for services whose IAM resource is the path (API Gateway)
+
+
+@lru_cache(maxsize=1)
+def _apigateway_methods() -> dict[str, str]:
+    """API Gateway's operations (CreateRestApi) and their HTTP methods, from botocore's service model."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("apigateway")
+    return {name: model.operation_model(name).http["method"] for name in model.operation_names}
+
+
+def apigateway_action(operation: str) -> str:
+    """The IAM action of an API Gateway management operation: its HTTP method (CreateRestApi -> apigateway:POST)."""
+    return f"apigateway:{_apigateway_methods().get(operation, operation)}"
+
+
+def _apigateway(op: str, params: Mapping[str, Any], region: str, account: str) -> list[Resource]:
+    """API Gateway authorizes ``apigateway:METHOD`` on the request's path: ``arn:aws:apigateway:R::/restapis/...``."""
+    path = _one(params, REQUEST_PATH)
+    return [(f"arn:aws:apigateway:{region}::{path}",)] if path else [ANY]
+
+
 def _sts(op: str, params: Mapping[str, Any], region: str, account: str) -> list[Resource]:
     arn = _one(params, "RoleArn")
     return [(arn,)] if arn else [ANY]
 
 
 RESOLVERS = {
+    "apigateway": _apigateway,
     "dynamodb": _dynamodb,
     "sagemaker": _sagemaker,
     "lambda": _lambda,
