@@ -30,7 +30,7 @@ from localcloud.logs import ingestion as logs_ingestion
 from localcloud.logs.filter_patterns import hooks as logs_filter_patterns_hooks
 from localcloud.logs.insights import hooks as logs_insights_hooks
 from localcloud.logs.metric_filters import hooks as logs_metric_filters_hooks
-from localcloud.sagemaker import endpoints as sagemaker_endpoints
+from localcloud.sagemaker import hooks as sagemaker_hooks
 from localcloud.sagemaker.runtime import hooks as sagemaker_runtime_hooks
 from localcloud.servicequotas import quotas as servicequotas_quotas
 from localcloud.sns import delivery as sns_delivery
@@ -45,7 +45,7 @@ HOOKS: tuple[ModuleType, ...] = (
     awslambda_states,
     awslambda_runtimes,
     sagemaker_runtime_hooks,
-    sagemaker_endpoints,
+    sagemaker_hooks,
     dynamodb_tables,
     logs_filter_patterns_hooks,
     logs_metric_filters_hooks,

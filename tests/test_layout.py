@@ -46,7 +46,6 @@ MIXED = {
     "dynamodb/tables.py",
     "iam/enforcement.py",
     "logs/ingestion.py",
-    "sagemaker/endpoints.py",
     "servicequotas/quotas.py",
     "sns/delivery.py",
     "sqs/queues.py",
