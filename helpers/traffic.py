@@ -1,4 +1,4 @@
-"""Traffic for the inference Lambda: healthy requests, bad requests and injected model failures."""
+"""Traffic for the inference Lambda: healthy requests and bad requests."""
 
 from __future__ import annotations
 
@@ -19,10 +19,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from helpers import awslambda
 from helpers.session import client, settings
 
-FAULT_VARIABLE = "FAULT_MODEL_ERROR_RATE"  # read by lambda/app.py, like AWS FIS's Lambda fault actions
 BAD_BODIES = [
     '{"features": [1, 2, 3]}',  # three numbers, four expected
     '{"features": ["a", 2, 3, 4]}',  # a string
@@ -101,42 +99,21 @@ def make_event(rng: random.Random, bad: bool) -> tuple[dict[str, Any], str]:
     return event, request_id
 
 
-def set_fault_rate(rate: float, function: str | None = None) -> None:
-    """Make the function fail this share of model calls (0 turns injection off); waits for the update."""
-    if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"model failure share must be between 0 and 1, got {rate}")
-    name = function or settings().names.function
-    lam = client("lambda")
-    current = lam.get_function_configuration(FunctionName=name)
-    variables = dict((current.get("Environment") or {}).get("Variables", {}))
-    wanted = f"{rate:g}"
-    if variables.get(FAULT_VARIABLE, "0") == wanted:
-        return
-    variables[FAULT_VARIABLE] = wanted
-    awslambda.update_configuration(name, {"Environment": {"Variables": variables}})
-    print(f"fault injection on {name}: {FAULT_VARIABLE}={wanted}")
-
-
 def run(
     n: int = 100,
     concurrency: int = 4,
     bad_share: float = 0.0,
-    model_failures: float = 0.0,
     *,
     function: str | None = None,
     seed: int | None = None,
     progress: bool = True,
 ) -> Report:
-    """Send n requests to the inference function; bad_share of them invalid, model_failures of model calls failing.
-
-    Model failures are injected for the duration of the run only (see set_fault_rate).
-    """
+    """Send n requests to the inference function; bad_share of them invalid."""
     if n < 1 or concurrency < 1:
         raise ValueError("n and concurrency must be at least 1")
     if not 0.0 <= bad_share <= 1.0:
         raise ValueError(f"bad_share must be between 0 and 1, got {bad_share}")
     name = function or settings().names.function
-    set_fault_rate(model_failures, name)
     rng = random.Random(seed)
     events = [make_event(rng, rng.random() < bad_share) for _ in range(n)]
     lam = client("lambda")
@@ -153,22 +130,16 @@ def run(
         body = json.loads(payload.get("body") or "{}")
         return int(payload.get("statusCode", 500)), elapsed, body.get("requestId", request_id)
 
-    try:
-        with (
-            ThreadPoolExecutor(max_workers=concurrency) as pool,
-            tqdm(
-                total=n, desc=f"requests to {name}", unit="req", disable=not progress, file=sys.stdout
-            ) as bar,
-        ):
-            for status, elapsed, request_id in pool.map(send, events):
-                report.sent += 1
-                report.statuses[status] += 1
-                report.latencies_ms.append(elapsed)
-                report.request_ids.append(request_id)
-                bar.update(1)
-    finally:
-        if model_failures:
-            set_fault_rate(0.0, name)  # failures last as long as the run, not longer
+    with (
+        ThreadPoolExecutor(max_workers=concurrency) as pool,
+        tqdm(total=n, desc=f"requests to {name}", unit="req", disable=not progress, file=sys.stdout) as bar,
+    ):
+        for status, elapsed, request_id in pool.map(send, events):
+            report.sent += 1
+            report.statuses[status] += 1
+            report.latencies_ms.append(elapsed)
+            report.request_ids.append(request_id)
+            bar.update(1)
     report.seconds = time.time() - report.started
     return report
 

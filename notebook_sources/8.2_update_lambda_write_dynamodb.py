@@ -21,7 +21,7 @@ import json
 import boto3
 import pandas as pd
 
-from helpers import awslambda, dynamodb, prerequisites, session, show, traffic
+from helpers import awslambda, dynamodb, model, prerequisites, registry, s3, sagemaker, session, show
 
 info = session.prepare()
 settings = session.settings()
@@ -83,9 +83,7 @@ print("CodeSha256:", deployed["CodeSha256"])
 # ## Step 3 · Send sample traffic
 #
 # Three kinds of request: valid ones (200 and a prediction), invalid ones (400 with a message that
-# names the problem: never a 500), and one where the model fails (502). To make the model fail on
-# purpose we use fault injection, the way AWS Fault Injection Service does for Lambda: an
-# environment variable tells the handler to fail that share of model calls.
+# names the problem: never a 500), and, further down, one where the model itself fails (502).
 
 # %%
 lam = boto3.client("lambda")
@@ -119,12 +117,68 @@ sent = {
     f"{run_id}-not-json": '{"features": [1, 2',
 }
 answers = {rid: call(api_event(rid, body)) for rid, body in sent.items()}
+pd.DataFrame(answers).T[["statusCode", "prediction", "error"]]
 
-traffic.set_fault_rate(1.0)  # every model call fails from now on ...
+# %% [markdown]
+# ### When the model itself fails: a bad deploy
+#
+# A data scientist retrains the model **without the account's age** (three features) and it is deployed
+# as version 2. The handler still sends four numbers, so SageMaker's XGBoost container refuses every
+# row: more columns than the model knows is a `400` from XGBoost, which `InvokeEndpoint` reports as
+# `ModelError`, and the handler answers `502` with a `model_error` record. (Had the new model *more*
+# features than the handler sends, XGBoost would answer `200` with wrong predictions, without a word:
+# that failure only the records in 8.4 can show.)
+#
+# A new version goes out as SageMaker allows for a serverless endpoint: a new **model**, a new
+# **endpoint configuration** (a serverless endpoint has exactly one production variant, so the version
+# changes all at once) and `UpdateEndpoint`. The old configuration serves until the update is done; the
+# helper waits (minutes in AWS). Version 2 is registered in the model registry, like version 1 in 8.1.
+
+# %%
+sm = boto3.client("sagemaker")
+v1_config_name = sagemaker.serving_config(names.endpoint)  # what serves now: the roll-back target
+v1_variant = sm.describe_endpoint_config(EndpointConfigName=v1_config_name)["ProductionVariants"][0]
+v1_model = sm.describe_model(ModelName=v1_variant["ModelName"])
+v2 = names.version("2")
+v2_trained = model.train(features=model.FEATURES_V2)
+bucket = names.bucket(info["account"], settings.region)  # 00_setup's artifact bucket
+v2_url = s3.put_if_changed(bucket, v2.model_key, v2_trained.artifact, settings.tags())
+print("version 2 features:", ", ".join(v2_trained.features), "->", v2_url)
+
+v2_model_spec = {
+    "ModelName": v2.model,
+    "ExecutionRoleArn": v1_model["ExecutionRoleArn"],
+    "PrimaryContainer": {"Image": v1_model["PrimaryContainer"]["Image"], "ModelDataUrl": v2_url},
+    "Tags": settings.tag_list(),
+}
+v2_config_spec = {
+    "EndpointConfigName": v2.endpoint_config,
+    "ProductionVariants": [
+        {
+            "VariantName": v1_variant["VariantName"],  # the same variant name, a new model
+            "ModelName": v2.model,
+            "ServerlessConfig": v1_variant["ServerlessConfig"],
+        }
+    ],
+    "Tags": settings.tag_list(),
+}
+sagemaker.ensure_model(v2_model_spec)
+sagemaker.ensure_endpoint_config(v2_config_spec)
+registry_table = boto3.resource("dynamodb").Table(names.registry_table)
+registry_table.put_item(Item=registry.deployment_entry(names.endpoint, "2", v2.endpoint_config))
+
+# %% [markdown]
+# Roll it out (`UpdateEndpoint`), send one request, and roll back to the configuration that served before.
+
+# %%
+sagemaker.deploy(names.endpoint, v2.endpoint_config)  # UpdateEndpoint, then wait until InService
 model_failure_id = f"{run_id}-model-fails"
 answers[model_failure_id] = call(api_event(model_failure_id, '{"features": [42.5, 14, 0.12, 900]}'))
-traffic.set_fault_rate(0.0)  # ... and the model is healthy again
-pd.DataFrame(answers).T[["statusCode", "prediction", "error"]]
+sagemaker.deploy(names.endpoint, v1_config_name)  # the roll-back: UpdateEndpoint to version 1
+registry_table.put_item(
+    Item=registry.deployment_entry(names.endpoint, "2", v2.endpoint_config, status="rolled_back")
+)
+print(answers[model_failure_id]["error"])
 
 # %% [markdown]
 # A client that retries the same request (same API Gateway request id) gets the same answer and
@@ -221,7 +275,8 @@ print("✔ All three records restored from the logs; a second backfill restored 
 #
 # The function now runs the chapter-8 handler with least-privilege access to one table. Every
 # request (valid, invalid, failed) leaves one record; retries do not duplicate; an outage of the
-# table loses nothing. Cost: one `PutItem` per request (on-demand: about `$1.25` per million).
+# table loses nothing. A bad model version (`<prefix>-classifier-v2`, registered as `rolled_back`) was
+# rolled out and back; its model and endpoint configuration stay for 8.3, which breaks the model again. Cost: one `PutItem` per request (on-demand: about `$1.25` per million).
 #
 # **In the AWS console:** Lambda → your function → *Monitor* → *View CloudWatch logs*; DynamoDB → Tables → *Explore items*.
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import uuid
 from contextlib import contextmanager
 
@@ -68,6 +69,13 @@ def pipeline(aws):
     )
     role = execution_role(aws["iam"], f"{PREFIX}-role", "lambda.amazonaws.com", *lambda_statements(PREFIX))
     serverless_endpoint(aws["sagemaker"], PREFIX, sagemaker_role, f"s3://{bucket}/model.tar.gz")
+    # The bad deploy of 8.2 and 8.3: version 2 knows three features, the handler sends four.
+    aws["s3"].put_object(
+        Bucket=bucket, Key="v2/model.tar.gz", Body=model.train(features=model.FEATURES_V2).artifact
+    )
+    bad_endpoint = serverless_endpoint(
+        aws["sagemaker"], f"{PREFIX}-v2", sagemaker_role, f"s3://{bucket}/v2/model.tar.gz"
+    )
     table = f"{PREFIX}-records"
     dynamodb.ensure_table(
         {
@@ -94,7 +102,8 @@ def pipeline(aws):
         Code={"ZipFile": awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})},
         Environment={"Variables": env},
     )
-    return {"function": function, "table": table, "env": env, "booster": model.load_booster(trained.artifact)}
+    return {"function": function, "table": table, "env": env, "booster": model.load_booster(trained.artifact),
+            "bad_endpoint": bad_endpoint}  # fmt: skip
 
 
 def invoke(aws, pipeline, event: dict) -> tuple[dict, str | None]:
@@ -171,6 +180,21 @@ def test_n_requests_of_every_kind_make_exactly_n_records_with_their_statuses(aws
     assert statuses == sent
 
 
+def test_the_handler_holds_no_fault_injection():
+    text = (awslambda.ROOT / "lambda" / "app.py").read_text()
+    assert not re.search(r"FAULT_|inject", text, re.IGNORECASE)
+
+
+def test_a_model_container_failure_is_a_502_with_a_model_error_record(aws, pipeline):
+    request_id = str(uuid.uuid4())
+    with environment(aws, pipeline, ENDPOINT_NAME=pipeline["bad_endpoint"]):
+        response, error = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
+    assert error is None and response["statusCode"] == 502
+    record = stored(aws, pipeline, request_id)
+    assert record["status"] == "model_error" and record["errorType"] == "ModelError"
+    assert "Received client error (400)" in record["errorMessage"]
+
+
 def test_a_model_failure_is_a_502_with_a_model_error_record(aws, pipeline):
     request_id = str(uuid.uuid4())
     with environment(aws, pipeline, ENDPOINT_NAME=f"{PREFIX}-missing-endpoint"):
@@ -242,7 +266,7 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
         AlarmActions=[topic],
         OKActions=[topic],
     )
-    with environment(aws, pipeline, FAULT_MODEL_ERROR_RATE="1"):
+    with environment(aws, pipeline, ENDPOINT_NAME=pipeline["bad_endpoint"]):
         for _ in range(3):
             invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}'))
     after_this_minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(
@@ -267,23 +291,13 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     assert states.count("ALARM") == 1 and set(states) <= {"OK", "ALARM"}
 
 
-def test_traffic_mixes_good_bad_and_failing_requests_then_turns_injection_off(aws, pipeline):
+def test_traffic_mixes_good_and_bad_requests(aws, pipeline):
     from helpers import traffic
 
     report = traffic.run(
-        n=24,
-        concurrency=3,
-        bad_share=0.3,
-        model_failures=0.5,
-        function=pipeline["function"],
-        seed=7,
-        progress=False,
+        n=24, concurrency=3, bad_share=0.3, function=pipeline["function"], seed=7, progress=False
     )
-    env = aws["lambda"].get_function_configuration(FunctionName=pipeline["function"])["Environment"][
-        "Variables"
-    ]
-    assert report.sent == 24 and set(report.statuses) == {200, 400, 502}
-    assert env[traffic.FAULT_VARIABLE] == "0"
+    assert report.sent == 24 and set(report.statuses) == {200, 400}
 
 
 def test_setup_reuses_an_existing_function_as_it_is_when_asked(aws, pipeline, local_cloud):
