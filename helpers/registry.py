@@ -55,4 +55,6 @@ def _status(endpoint: dict[str, Any], config_name: str) -> str:
     """The registry status of the model behind config_name on the described endpoint."""
     if endpoint["EndpointConfigName"] != config_name:
         return "registered"
-    return "deployed" if endpoint["EndpointStatus"] == "InService" else str(endpoint["EndpointStatus"]).lower()
+    return (
+        "deployed" if endpoint["EndpointStatus"] == "InService" else str(endpoint["EndpointStatus"]).lower()
+    )

@@ -254,7 +254,7 @@ def ensure_model(spec: Mapping[str, Any]) -> str:
         print(f"model {name}: exists, kept as it is")
         return arn
     except ClientError as exc:
-        if not is_not_found(exc) and errors.code(exc) != "ValidationException":
+        if not is_not_found(exc):
             raise
     made: str = retry(lambda: sm.create_model(**spec), what=f"creating model {name}", codes={"ValidationException"},
                       message_contains=ROLE_PROPAGATION_TEXT, timeout_s=ROLE_PROPAGATION_TIMEOUT_S)["ModelArn"]  # fmt: skip
@@ -271,7 +271,7 @@ def ensure_endpoint_config(spec: Mapping[str, Any]) -> str:
         print(f"endpoint configuration {name}: exists, kept as it is")
         return arn
     except ClientError as exc:
-        if not is_not_found(exc) and errors.code(exc) != "ValidationException":
+        if not is_not_found(exc):
             raise
     made: str = sm.create_endpoint_config(**spec)["EndpointConfigArn"]
     print(f"endpoint configuration {name}: created (CreateEndpointConfig)")
@@ -326,3 +326,10 @@ def deploy(endpoint: str, config_name: str) -> dict[str, Any]:
         )
     print(f"endpoint {endpoint} is InService on {config_name}")
     return described
+
+
+def rollback_target(endpoint: str, rolling_out: str, fallback: str) -> str:
+    """The configuration to roll back to: the one serving now, or fallback when rolling_out already serves
+    (a run that stopped between roll-out and roll-back)."""
+    serving = serving_config(endpoint)
+    return fallback if serving == rolling_out else serving

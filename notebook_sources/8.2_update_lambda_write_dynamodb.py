@@ -21,7 +21,17 @@ import json
 import boto3
 import pandas as pd
 
-from helpers import awslambda, dynamodb, model, prerequisites, registry, s3, sagemaker, session, show
+from helpers import (
+    awslambda,
+    dynamodb,
+    model,
+    prerequisites,
+    registry,
+    s3,
+    sagemaker,
+    session,
+    show,
+)
 
 info = session.prepare()
 settings = session.settings()
@@ -136,10 +146,13 @@ pd.DataFrame(answers).T[["statusCode", "prediction", "error"]]
 
 # %%
 sm = boto3.client("sagemaker")
-v1_config_name = sagemaker.serving_config(names.endpoint)  # what serves now: the roll-back target
+v2 = names.version("2")
+# What serves now is the roll-back target (unless a run stopped while version 2 was out).
+v1_config_name = sagemaker.rollback_target(
+    names.endpoint, v2.endpoint_config, names.endpoint_config
+)
 v1_variant = sm.describe_endpoint_config(EndpointConfigName=v1_config_name)["ProductionVariants"][0]
 v1_model = sm.describe_model(ModelName=v1_variant["ModelName"])
-v2 = names.version("2")
 v2_trained = model.train(features=model.FEATURES_V2)
 bucket = names.bucket(info["account"], settings.region)  # 00_setup's artifact bucket
 v2_url = s3.put_if_changed(bucket, v2.model_key, v2_trained.artifact, settings.tags())

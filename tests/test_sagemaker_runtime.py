@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import uuid
 from collections import Counter
 from types import SimpleNamespace
@@ -311,7 +312,9 @@ def test_the_container_error_line_is_in_the_stream_named_by_log_stream_arn(aws, 
     name = make_endpoint({"AllTraffic": (trained.artifact, 1.0)}, serverless=True)
     error = model_error(aws, name, "1,2,3,4,5")
     stream = error["LogStreamArn"].split(":log-stream:")[1]
-    assert (stream, f"[ERROR] {error['OriginalMessage']}") in endpoint_log(aws, name)
+    lines = [message for in_stream, message in endpoint_log(aws, name) if in_stream == stream]
+    assert any(re.fullmatch(r"\[\d{4}-\d\d-\d\d:\d\d:\d\d:\d\d:ERROR\] (.*)", m, re.S) and
+               m.endswith(f":ERROR] {error['OriginalMessage']}") for m in lines), lines  # fmt: skip
 
 
 def test_a_serverless_endpoints_stream_is_named_after_its_variant(aws, make_endpoint, trained):

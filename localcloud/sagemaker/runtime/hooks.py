@@ -19,6 +19,7 @@ from localcloud.sagemaker.runtime.container import (
     ContainerError,
     access_line,
     booster_for,
+    error_line,
     format_predictions,
     parse_rows,
 )
@@ -56,7 +57,10 @@ def _role_may_log(account: str, region: str, endpoint: str, stream: str, role_ar
 
     group_arn = f"arn:aws:logs:{region}:{account}:log-group:{reports.log_group(endpoint)}"
     stream_resource: tuple[str, ...] = (reports.stream_arn(account, region, endpoint, stream),)
-    needed: list[tuple[str, tuple[str, ...]]] = [("logs:CreateLogStream", stream_resource), ("logs:PutLogEvents", stream_resource)]
+    needed: list[tuple[str, tuple[str, ...]]] = [
+        ("logs:CreateLogStream", stream_resource),
+        ("logs:PutLogEvents", stream_resource),
+    ]
     if not reports.group_exists(account, region, endpoint):
         needed.append(("logs:CreateLogGroup", (group_arn, f"{group_arn}:*")))
     return all(enforcement.role_allows(account, role_arn, action, where) for action, where in needed)
@@ -117,7 +121,7 @@ def invoke_endpoint(response: Any) -> tuple[int, dict[str, str], bytes]:
         status, lines = 200, [access_line(200, len(answer))]
     except ContainerError as exc:
         answer, answer_type, status = b"", "", exc.status
-        lines = [f"[ERROR] {exc}", access_line(exc.status, 0)]
+        lines = [error_line(str(exc)), access_line(exc.status, 0)]
         error: ContainerError | None = exc
     else:
         error = None
