@@ -560,7 +560,9 @@ endpoint_alarm = cloudwatch.wait_for_alarm(
     timeout_s=3 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
     why="SageMaker publishes the endpoint's metrics once a minute.",
 )
-print(endpoint_alarm["StateReason"])
+print(
+    f"{endpoint_alarm['Namespace']} {endpoint_alarm['MetricName']}: {endpoint_alarm['StateReason']}"
+)
 
 # %% [markdown]
 # Fix it: roll back to the version that served before (`UpdateEndpoint` again) and keep healthy traffic
@@ -633,12 +635,13 @@ last_failure = logs.insights(
 | limit 1""",
 )
 failed_request = last_failure["requestId"].iloc[0]
-follow = f"""fields @timestamp, @log, status, errorType, @message
+follow = f"""fields @timestamp, @log, @message
 | filter requestId = "{failed_request}" or @message like "Unable to evaluate payload"
 | sort @timestamp desc
-| limit 5"""
+| limit 3"""
 both_halves = logs.insights([names.function_log_group, names.endpoint_log_group], follow)
-both_halves
+for row in both_halves.itertuples():
+    print(f"{row[1]}  {row[2].split(':', 1)[1]}\n    {row[3]}")
 
 # %% [markdown]
 # ## Check
