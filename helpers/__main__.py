@@ -179,9 +179,7 @@ def _traffic(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    traffic.run(
-        n=args.n, concurrency=args.concurrency, bad_share=args.bad_share, model_failures=args.model_failures
-    )
+    traffic.run(n=args.n, concurrency=args.concurrency, bad_share=args.bad_share)
     return 0
 
 
@@ -285,9 +283,6 @@ def build_parser() -> argparse.ArgumentParser:
     traffic.add_argument("-n", type=int, default=200, help="number of requests (default 200)")
     traffic.add_argument("--concurrency", type=int, default=4)
     traffic.add_argument("--bad-share", type=float, default=0.0, help="share of invalid requests, 0..1")
-    traffic.add_argument(
-        "--model-failures", type=float, default=0.0, help="share of injected model failures, 0..1"
-    )
     traffic.set_defaults(func=_traffic)
 
     clean = sub.add_parser(

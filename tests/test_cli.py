@@ -113,11 +113,8 @@ def test_traffic_passes_its_options_to_the_generator(monkeypatch):
     fake = types.ModuleType("helpers.traffic")
     fake.run = lambda **kwargs: calls.append(kwargs)
     monkeypatch.setitem(sys.modules, "helpers.traffic", fake)
-    assert (
-        main(["traffic", "-n", "50", "--concurrency", "8", "--bad-share", "0.1", "--model-failures", "0.2"])
-        == 0
-    )
-    assert calls == [{"n": 50, "concurrency": 8, "bad_share": 0.1, "model_failures": 0.2}]
+    assert main(["traffic", "-n", "50", "--concurrency", "8", "--bad-share", "0.1"]) == 0
+    assert calls == [{"n": 50, "concurrency": 8, "bad_share": 0.1}]
 
 
 def test_local_status_reports_the_running_cloud(local_cloud, capsys):
