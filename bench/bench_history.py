@@ -33,6 +33,7 @@ import pandas as pd  # noqa: E402
 from boto3.dynamodb.types import TypeDeserializer  # noqa: E402
 
 from helpers import history  # noqa: E402
+from helpers.history import _arrow, _load, _seed  # noqa: E402
 
 VENV = ROOT / "build" / "bench-venv-awswrangler"
 PAGE = 1_500  # about 1 MB of these records, DynamoDB's page size
@@ -75,9 +76,9 @@ def best_of(runs: int, fn) -> float:
 
 def convert_ours(bodies: list[bytes]) -> pd.DataFrame:
     """The kit's converter, page by page as load() feeds it: JSON body -> columns -> frame."""
-    buffer = history.ColumnBuffer()
+    buffer = _arrow.ColumnBuffer()
     for body in bodies:
-        buffer.add(history.parse_page(body)[0])
+        buffer.add(_arrow.parse_page(body)[0])
     return buffer.frame()
 
 
@@ -114,7 +115,7 @@ def convert_boto3(bodies: list[bytes]) -> pd.DataFrame:
 def bench_converter(n: int) -> None:
     """Print converter times and their ratios on the same n items, in pages as DynamoDB sends them."""
     per_day = -(-n // 7)
-    items = history.history_items("bench-endpoint", days=7, per_day=per_day, random_state=1)[:n]
+    items = _seed.history_items("bench-endpoint", days=7, per_day=per_day, random_state=1)[:n]
     pages = [items[i : i + PAGE] for i in range(0, len(items), PAGE)]
     bodies = [
         json.dumps({"Items": p, "Count": len(p), "ScannedCount": len(p)}, separators=(",", ":")).encode()
@@ -211,7 +212,7 @@ def bench_end_to_end(n: int) -> None:
             KeySchema=[{"AttributeName": "requestId", "KeyType": "HASH"}],
             GlobalSecondaryIndexes=[
                 {
-                    "IndexName": history.INDEX_NAME,
+                    "IndexName": _load.INDEX_NAME,
                     "KeySchema": [
                         {"AttributeName": "endpointName", "KeyType": "HASH"},
                         {"AttributeName": "timestamp", "KeyType": "RANGE"},
@@ -247,9 +248,9 @@ def bench_end_to_end(n: int) -> None:
                 WRANGLER_SCRIPT,
                 table,
                 endpoint,
-                history.iso_ms(start),
-                history.iso_ms(end),
-                history.INDEX_NAME,
+                _load.iso_ms(start),
+                _load.iso_ms(end),
+                _load.INDEX_NAME,
             ],
             capture_output=True,
             text=True,

@@ -5,10 +5,15 @@ free port, its state in a temporary directory), and prints measured numbers besi
 targets. It never fails on timing: it reports.
 
 Run: .venv/bin/python bench/bench_local_cloud.py [N warm calls, default 500]
+     .venv/bin/python bench/bench_local_cloud.py --against REV [--rounds 3]
+       up -> first prediction only, for this tree and for git revision REV (e.g. main) side by side:
+       each round starts a fresh local cloud from each tree in turn (alternating which goes first), so
+       both share whatever else the machine is doing; it prints each step's median and the ratio.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import http.client
 import io
@@ -17,6 +22,7 @@ import os
 import re
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -24,6 +30,8 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if __name__ == "__main__" and "--tree" in sys.argv:  # a side-by-side run: this tree's code, or REV's
+    sys.path.insert(0, sys.argv[sys.argv.index("--tree") + 1])
 
 import boto3  # noqa: E402
 from botocore.config import Config  # noqa: E402
@@ -108,7 +116,7 @@ def up_to_first_prediction(port: int, trained: model.TrainedModel) -> tuple[dict
             "sagemaker:InvokeEndpoint", f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/e"
         ),
     )
-    package = zip_of({"app.py": (ROOT / "lambda" / "chapter7" / "app.py").read_text()})
+    package = zip_of({"app.py": (Path(process.ROOT) / "lambda" / "chapter7" / "app.py").read_text()})
     aws["lambda"].create_function(
         FunctionName="chapter7", Runtime="python3.13", Role=role, Handler="app.lambda_handler",
         Code={"ZipFile": package}, Timeout=30, Environment={"Variables": {"ENDPOINT_NAME": "e"}},
@@ -248,5 +256,73 @@ def main(n: int = 500) -> None:
     )
 
 
+def first_prediction_in(tree: Path, artifact: Path) -> dict[str, float]:
+    """One up -> first prediction, in a new process running tree's code on a fresh local cloud."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--tree", str(tree), "--artifact", str(artifact)],
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"the run in {tree} failed:\n{done.stderr[-3000:]}")
+    steps: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return steps
+
+
+def one_first_prediction(artifact: Path) -> None:
+    """Print, as one JSON line, the steps of one up -> first prediction with the model artifact given."""
+    os.environ["WORKSHOP_STATE_DIR"] = tempfile.mkdtemp(prefix="bench-local-cloud-")
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+    trained = model.TrainedModel(artifact=artifact.read_bytes(), metrics={})
+    port = free_port()
+    try:
+        steps, _ = up_to_first_prediction(port, trained)
+    finally:
+        process.down(port)
+    print(json.dumps(steps))
+
+
+def side_by_side(rev: str, rounds: int) -> None:
+    """up -> first prediction for this tree and for git revision rev, alternating, with medians and ratios."""
+    work = Path(tempfile.mkdtemp(prefix="bench-against-"))
+    previous = work / "previous"
+    previous.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(previous)], input=archive, check=True)
+    artifact = work / "model.tar.gz"
+    artifact.write_bytes(model.train().artifact)
+    trees = {"this tree": ROOT, rev: previous}
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in trees}
+    loads = [os.getloadavg()[0]]
+    for number in range(rounds):
+        order = list(trees) if number % 2 == 0 else list(trees)[::-1]
+        for name in order:
+            runs[name].append(first_prediction_in(trees[name], artifact))
+            loads.append(os.getloadavg()[0])
+    print(
+        f"\nmachine: {os.cpu_count()} CPUs, 1-minute load average {min(loads):.1f}-{max(loads):.1f} during the runs"
+    )
+    print(f"up -> first prediction, median of {rounds} rounds each, fresh local cloud each time:")
+    print(f"  {'step':<66} {'this tree':>10} {rev[:10]:>10}  ratio")
+    for step in runs["this tree"][0]:
+        mine = statistics.median(run[step] for run in runs["this tree"])
+        theirs = statistics.median(run[step] for run in runs[rev])
+        print(f"  {step:<66} {mine:8.2f} s {theirs:8.2f} s  {mine / theirs:5.2f}")
+
+
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 500)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("n", nargs="?", type=int, default=500, help="warm calls (default 500)")
+    parser.add_argument(
+        "--against", metavar="REV", help="compare up -> first prediction with git revision REV"
+    )
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tree", help=argparse.SUPPRESS)
+    parser.add_argument("--artifact", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.artifact:
+        one_first_prediction(args.artifact)
+    elif args.against:
+        side_by_side(args.against, args.rounds)
+    else:
+        main(args.n)

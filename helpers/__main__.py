@@ -194,9 +194,9 @@ def _policy(args: argparse.Namespace) -> int:
             actions = policy.record(args.port or _free_port(), Path(folder))
         policy.write(actions)
         print(f"recorded {len(actions)} actions into {policy.RECORDING}", file=sys.stderr)
-    from helpers import config
+    from helpers import config, session
 
-    s = config.settings()
+    s = session.settings()
     prefix = config.validate_prefix(args.prefix) if args.prefix else s.prefix
     account = args.account or _account()
     document = policy.attendee_policy(prefix, account, args.region or s.region)

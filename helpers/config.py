@@ -1,8 +1,9 @@
-"""Workshop settings: mode, attendee prefix, region, resource names and tags.
+"""Workshop settings: mode, attendee prefix, region, resource names and tags, as plain data.
 
-No boto3 here: building settings is cheap. The one thing settings may need from AWS, the caller's
-identity (an aws-mode prefix derived from it, the creator tag), comes through `identity`, a
-function that helpers.session provides (it builds the clients) and that asks STS once per process.
+No boto3 here and no process state: building settings is cheap, and this module imports nothing of the
+kit's that builds clients. The one thing settings may need from AWS, the caller's identity (an aws-mode
+prefix derived from it, the creator tag), comes through `identity`, a function the caller passes in:
+helpers.session, which holds this process's settings, passes its STS lookup.
 """
 
 from __future__ import annotations
@@ -190,11 +191,12 @@ def creator_tag_value(arn: str) -> str:
     return re.sub(r"[^\w.:/=+\-@ ]", "_", arn)[:256]
 
 
-def _session_identity(settings: Settings) -> str:
-    """The caller's identity ARN, from helpers.session (imported here, when needed, to keep this module light)."""
-    from helpers import session
-
-    return session.identity_arn(settings)
+def unknown_identity(settings: Settings) -> str:
+    """The identity of settings built without one: SettingsError saying where settings with one come from."""
+    raise SettingsError(
+        "These settings were built without a way to ask who is calling (the creator tag, an aws-mode prefix). "
+        "Fix: use helpers.session.settings(), or pass identity= to Settings.from_env."
+    )
 
 
 @dataclass(frozen=True)
@@ -210,7 +212,7 @@ class Settings:
     endpoint_name: str = ""
     function_name: str = ""
     # Who is calling: settings -> identity ARN. Asked only when needed (an aws-mode prefix to derive, a tag to write).
-    identity: Callable[[Settings], str] = field(default=_session_identity, compare=False, repr=False)
+    identity: Callable[[Settings], str] = field(default=unknown_identity, compare=False, repr=False)
 
     @classmethod
     def from_env(
@@ -219,7 +221,7 @@ class Settings:
         """Read the settings from WORKSHOP_* environment variables, validating each.
 
         Without WORKSHOP_PREFIX the prefix is the login name in local mode and, in aws mode, derived from
-        the caller's identity (`identity`, by default STS through helpers.session); in aws mode a name many
+        the caller's identity (`identity`: helpers.session passes STS's answer); in aws mode a name many
         people share is refused, set or derived.
         """
         env = dict(os.environ if env is None else env)
@@ -267,7 +269,7 @@ class Settings:
             record_ttl_days=int(ttl_text),
             endpoint_name=env.get("WORKSHOP_ENDPOINT_NAME", "").strip(),
             function_name=env.get("WORKSHOP_FUNCTION_NAME", "").strip(),
-            identity=identity or _session_identity,
+            identity=identity or unknown_identity,
         )
         if not prefix:  # aws mode, nothing set: the caller's identity names the attendee
             made = dataclasses.replace(made, prefix=prefix_from_identity(made.identity(made)))
@@ -395,26 +397,3 @@ class Names:
     def alarm(self, what: str) -> str:
         """Alarm name for one monitored condition, e.g. alarm('inference-errors')."""
         return f"{self.prefix}-{what}"
-
-
-_current: Settings | None = None
-
-
-def settings() -> Settings:
-    """The settings of this process, read from the environment once."""
-    global _current
-    if _current is None:
-        _current = Settings.from_env()
-    return _current
-
-
-def forget() -> None:
-    """Read the settings again on their next use."""
-    global _current
-    _current = None
-
-
-def reload() -> Settings:
-    """Re-read the settings (after changing WORKSHOP_* variables in a running kernel)."""
-    forget()
-    return settings()

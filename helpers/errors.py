@@ -70,7 +70,7 @@ def explain(exc: BaseException, doing: str = "") -> str | None:
             f"Permission denied{where}: {operation} needs "
             f"{action.group(1) if action else 'a permission your identity lacks'}"
             f"{' on ' + resource.group(1) if resource else ''}. Fix: ask the workshop admin to grant it "
-            "(the README lists the permissions an attendee needs), or use WORKSHOP_MODE=local."
+            "(docs/identity.md lists the permissions an attendee needs), or use WORKSHOP_MODE=local."
         )
     if code == "ResourceConflictException":
         return (

@@ -74,3 +74,54 @@ def put_inline_policy(role: str, name: str, document: Mapping[str, Any]) -> bool
     iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
     print(f"policy {name} on role {role} set")
     return True
+
+
+# ---------------------------------------------------------------- least privilege
+
+DATA_SERVICES = ("dynamodb", "sagemaker", "s3")  # data actions: a wildcard resource on them is refused
+
+
+def _as_list(value: Any) -> list[Any]:
+    """An IAM field that may be one string or a list, as a list."""
+    if value is None:
+        return []
+    return [value] if isinstance(value, (str, dict)) else list(value)
+
+
+def _wildcard_resource(resource: str) -> bool:
+    """True when a resource ARN names more than one thing (a table's own indexes are allowed)."""
+    if "*" not in resource:
+        return False
+    stem, sep, rest = resource.partition("/index/")
+    return not (sep and rest == "*" and "*" not in stem)
+
+
+def wildcard_violations(policy_document: dict[str, Any] | str) -> list[str]:
+    """Statements that grant a wildcard action, or a wildcard resource on data actions; one line each."""
+    document = json.loads(policy_document) if isinstance(policy_document, str) else policy_document
+    found = []
+    for number, statement in enumerate(_as_list(document.get("Statement")), start=1):
+        if statement.get("Effect") != "Allow":
+            continue
+        label = f"statement {number}" + (f" ({statement['Sid']})" if statement.get("Sid") else "")
+        if "NotAction" in statement:
+            found.append(f"{label}: NotAction grants every action but those listed; list the actions instead")
+        if "NotResource" in statement:
+            found.append(
+                f"{label}: NotResource grants every resource but those listed; list the resources instead"
+            )
+        actions = [a for a in _as_list(statement.get("Action")) if isinstance(a, str)]
+        for action in actions:
+            if "*" in action:
+                found.append(
+                    f"{label}: action {action!r} is a wildcard; grant only the actions used (e.g. dynamodb:PutItem)"
+                )
+        data_actions = [a for a in actions if a == "*" or a.split(":", 1)[0].lower() in DATA_SERVICES]
+        if data_actions:
+            for resource in _as_list(statement.get("Resource")):
+                if isinstance(resource, str) and _wildcard_resource(resource):
+                    found.append(
+                        f"{label}: resource {resource!r} is a wildcard for {', '.join(data_actions)}; "
+                        "name the table's or endpoint's ARN"
+                    )
+    return found

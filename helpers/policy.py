@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from localcloud.client import CallRecord
 
 RECORDING = Path(__file__).with_name("attendee_policy.json")
-# The example the committed file and the README show.
+# The example the committed file and docs/identity.md show.
 EXAMPLE = {"prefix": "jane-doe", "account": "123456789012", "region": "us-east-1"}
 MANAGED_POLICY_MAX_CHARS = 6144  # IAM's limit for a customer managed policy, whitespace not counted
 

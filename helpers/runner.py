@@ -138,7 +138,7 @@ def write_report(results: list[Result], out_dir: Path) -> Path:
     """An index.html: one row per notebook (status, time, check line) linking to its executed page."""
     import html
 
-    from helpers.config import settings
+    from helpers.session import settings
 
     rows = "\n".join(
         f'<tr><td><a href="{html.escape(Path(r.notebook).stem)}.html">{html.escape(r.notebook)}</a></td>'
@@ -161,7 +161,7 @@ def write_report(results: list[Result], out_dir: Path) -> Path:
 
 def print_summary(results: list[Result], out_dir: Path) -> None:
     """A one-screen summary of a run."""
-    from helpers.config import settings
+    from helpers.session import settings
 
     width = max([len(r.notebook) for r in results] + [8])
     print("\n" + "=" * 78)

@@ -1,4 +1,5 @@
-"""The one place that builds boto3 sessions and clients, for the local cloud or for AWS."""
+"""The process's workshop state: its settings (read once), who is calling, and the one place that builds
+boto3 sessions and clients, for the local cloud or for AWS."""
 
 from __future__ import annotations
 
@@ -17,21 +18,31 @@ from helpers.errors import WorkshopError, explain, friendly
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=70)
 POOL = 10  # HTTP connections per client: botocore's default max_pool_connections
 DUMMY_KEY = "testing"  # the local cloud accepts any credentials
+_current: config.Settings | None = None  # this process's settings, read from the environment once
 _prepared: dict[str, Any] | None = None
 # (region, endpoint, access key) -> STS's answer
 _identities: dict[tuple[str, str | None, str], dict[str, str]] = {}
 
 
 def settings() -> config.Settings:
-    """The workshop settings of this process."""
-    return config.settings()
+    """The workshop settings of this process, read from the environment once (STS names the caller)."""
+    global _current
+    if _current is None:
+        _current = config.Settings.from_env(identity=identity_arn)
+    return _current
+
+
+def reload() -> config.Settings:
+    """Re-read the settings (after changing WORKSHOP_* variables in a running kernel)."""
+    forget(clients=False)
+    return settings()
 
 
 def forget(clients: bool = True) -> None:
     """Forget the settings, identity and preparation of this process, as a new kernel would after the
     environment changed; with clients, also the boto3 sessions and clients (new credentials)."""
-    global _prepared
-    config.forget()
+    global _current, _prepared
+    _current = None
     _identities.clear()
     _prepared = None
     if clients:
@@ -46,15 +57,13 @@ def prepare(show: bool = False) -> dict[str, Any]:
     credentials when none are set) at it, so a plain boto3.client(...) in a cell reaches it too.
     AWS mode checks credentials and region with STS and explains the usual failures.
     """
-    global _prepared
+    global _current, _prepared
     _install_notebook_errors()  # first: a refused setting (a shared prefix) is shown as its message and fix
     s = settings()
     try:  # before anything is created: a region without serverless inference or the XGBoost image is refused
         config.require_workshop_region(s.region)
     except config.SettingsError:
-        config._current = (
-            None  # the fix is an %env in the notebook: running the cell again re-reads the settings
-        )
+        _current = None  # the fix is an %env in the notebook: running the cell again re-reads the settings
         raise
     if _prepared is None or _prepared["mode"] != s.mode:
         if s.is_local:
@@ -95,7 +104,7 @@ def caller_identity(s: config.Settings | None = None) -> dict[str, str]:
     settings() is still building s (deriving the prefix), the client is built without settings().
     """
     s = s or settings()
-    building = config._current is not s
+    building = _current is not s
     boto = _session(s.region) if building else session()
     endpoint = (os.environ.get("AWS_ENDPOINT_URL") or s.local_url) if s.is_local else None
     try:

@@ -11,8 +11,6 @@ import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from helpers import config
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -38,7 +36,10 @@ def aws_cli(*args: str) -> str:
     add ``--region``. The local cloud accepts any credentials, but the CLI wants some: ``aws configure``
     or ``AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing`` in that terminal.
     """
-    s = config.settings()
+    # boto3 is imported when a command is asked for, not with the display settings
+    from helpers import session
+
+    s = session.settings()
     where = ["--endpoint-url", s.local_url] if s.is_local else []
     return shlex.join(["aws", *where, "--region", s.region, *args])
 

@@ -59,6 +59,11 @@ def wait_for_state(
             state = read_state()
 
 
+def backoff(attempt: int, base_s: float = 0.05, max_s: float = 2.0) -> float:
+    """The pause before retry number `attempt` + 1: exponential from base_s, capped at max_s."""
+    return min(max_s, base_s * 2.0**attempt)
+
+
 def retry(
     call: Callable[[], T],
     *,
@@ -69,7 +74,7 @@ def retry(
     first_delay_s: float = 1.0,
 ) -> T:
     """Call again with backoff while AWS answers one of codes (e.g. a role still propagating)."""
-    started, delay = time.monotonic(), first_delay_s
+    started, attempt = time.monotonic(), 0
     while True:
         try:
             return call()
@@ -81,6 +86,7 @@ def retry(
                 raise WorkshopError(
                     f"Still failing after {timeout_s:.0f} s while {what}: {error.get('Code')}: {error.get('Message')}"
                 ) from exc
+            delay = backoff(attempt, first_delay_s, max_s=15)
             print(f"  {what}: {error.get('Code')}, retrying in {delay:.0f} s")
             time.sleep(delay)
-            delay = min(delay * 2, 15)
+            attempt += 1

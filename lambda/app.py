@@ -1,6 +1,6 @@
 """Chapter 8.2 inference handler: validate, ask the SageMaker endpoint, record the inference in DynamoDB.
 
-Contract (see the README): any event shape in, an API Gateway proxy response out (200, 400 or 502),
+Contract (see docs/design.md): any event shape in, an API Gateway proxy response out (200, 400 or 502),
 one conditional PutItem per request keyed by the request id, exactly one JSON log line per inference.
 Standard library plus boto3 only; clients are created on first use and reused while the
 environment stays warm.
@@ -34,7 +34,7 @@ MAX_JSON_DEPTH = 32
 LABEL_THRESHOLD = 0.5
 WRITE_ATTEMPTS = 3
 WRITE_BASE_DELAY_S = 0.02
-# Its own copy of helpers.dynamodb.RETRYABLE (+ TransactionConflict): the deployed file cannot import helpers.
+# Its own copy of helpers.dynamodb.records.RETRYABLE (+ TransactionConflict): the deployed file cannot import helpers.
 RETRYABLE_WRITE_ERRORS = frozenset(
     {
         "ProvisionedThroughputExceededException",

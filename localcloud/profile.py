@@ -24,7 +24,8 @@ from typing import Any
 
 PROFILES = ("local", "aws")
 
-# Seconds at time scale 1: (shortest, longest). Sources: aws-behaviour.md and the AWS pages cited there.
+# Seconds at time scale 1: (shortest, longest). Sources: docs/local-cloud.md ("AWS's timing, as a profile"),
+# which names the AWS page behind each range.
 DELAYS: dict[str, tuple[float, float]] = {
     "iam_propagation": (4.0, 12.0),  # a new role/policy is not yet usable by Lambda, SageMaker, STS
     "lambda_create": (1.0, 5.0),  # State Pending -> Active

@@ -16,25 +16,23 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localcloud import patching, profile
-from localcloud.awslambda import runtimes as awslambda_runtimes
-from localcloud.awslambda import states as awslambda_states
+from localcloud.awslambda import hooks as awslambda_hooks
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
 from localcloud.calls import log as calls_log
 from localcloud.client import HEALTH_PATH, code_version
 from localcloud.cloudwatch.alarms import hooks as cloudwatch_alarms_hooks
 from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hooks
-from localcloud.dynamodb import fast_paths as dynamodb_fast_paths
-from localcloud.dynamodb import tables as dynamodb_tables
+from localcloud.dynamodb import hooks as dynamodb_hooks
 from localcloud.iam import enforcement as iam_enforcement
-from localcloud.logs import ingestion as logs_ingestion
+from localcloud.logs import hooks as logs_hooks
 from localcloud.logs.filter_patterns import hooks as logs_filter_patterns_hooks
 from localcloud.logs.insights import hooks as logs_insights_hooks
 from localcloud.logs.metric_filters import hooks as logs_metric_filters_hooks
 from localcloud.sagemaker import hooks as sagemaker_hooks
 from localcloud.sagemaker.runtime import hooks as sagemaker_runtime_hooks
-from localcloud.servicequotas import quotas as servicequotas_quotas
+from localcloud.servicequotas import hooks as servicequotas_hooks
 from localcloud.sns import delivery as sns_delivery
-from localcloud.sqs import queues as sqs_queues
+from localcloud.sqs import hooks as sqs_hooks
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -42,23 +40,21 @@ if TYPE_CHECKING:
 # One module per AWS behaviour moto lacks, each exposing install() (idempotent); installed in this order.
 HOOKS: tuple[ModuleType, ...] = (
     awslambda_runtime_hooks,
-    awslambda_states,
-    awslambda_runtimes,
+    awslambda_hooks,
     sagemaker_runtime_hooks,
     sagemaker_hooks,
-    dynamodb_tables,
+    dynamodb_hooks,
     logs_filter_patterns_hooks,
     logs_metric_filters_hooks,
-    logs_ingestion,
+    logs_hooks,
     logs_insights_hooks,
     cloudwatch_statistics_hooks,
     cloudwatch_alarms_hooks,
-    dynamodb_fast_paths,
     sns_delivery,
-    sqs_queues,
+    sqs_hooks,
     iam_enforcement,
     calls_log,
-    servicequotas_quotas,
+    servicequotas_hooks,
 )
 HOOK_MODULES = tuple(module.__name__ for module in HOOKS)
 # AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.

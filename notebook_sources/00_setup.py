@@ -8,6 +8,27 @@
 # It works in two clouds, chosen by one environment variable before you start Jupyter:
 # `WORKSHOP_MODE=local` (the default: an offline cloud on your machine, no account, no cost) or
 # `WORKSHOP_MODE=aws` (your AWS account). No cell below depends on the mode.
+#
+# ![The pipeline: a client calls API Gateway, which invokes the Lambda function; the function asks the SageMaker endpoint and records every inference in DynamoDB; CloudWatch turns the logs into metrics and alarms, which notify through SNS to an SQS queue](../docs/pipeline.svg)
+#
+# This notebook builds the middle row (chapters 6 and 7); chapter 8 adds the rest: the tables (8.1),
+# the recording handler (8.2), CloudWatch's logs, metrics, alarms and notifications (8.3) and the
+# analysis of the stored history (8.4).
+#
+# **You will learn** how the chapter 6-7 pipeline fits together: a model artifact in S3, a SageMaker
+# model, endpoint configuration and serverless endpoint, and a Lambda function allowed to call that
+# one endpoint.
+#
+# **How long:** about 15 minutes. The cells run in about 1 minute on the local cloud and 4 minutes
+# on AWS, where the endpoint alone takes a few minutes to create.
+#
+# **Contents:** [Before you start](#Before-you-start) ·
+# [1 · Train the model](#Step-1-·-Train-the-model) ·
+# [2 · The artifact in S3](#Step-2-·-Put-the-artifact-in-S3) ·
+# [3 · Model, endpoint configuration, endpoint](#Step-3-·-Model,-endpoint-configuration,-endpoint) ·
+# [4 · The Lambda's role](#Step-4-·-The-Lambda's-role) ·
+# [5 · The chapter-7 Lambda](#Step-5-·-The-chapter-7-Lambda) ·
+# [Check](#Check:-a-real-prediction-through-the-Lambda) · [Recap](#Recap)
 
 # %% [markdown]
 # ## Before you start
@@ -289,8 +310,8 @@ print(f"✔ The Lambda answered the model's own prediction: {prediction:.4f}")
 #
 # Now exists, all named after your prefix and tagged `workshop-kit=ml-pipeline-ch8`: an S3 bucket
 # with the model artifact, a SageMaker model, a serverless endpoint configuration and endpoint, an
-# IAM role, and the Lambda function. A serverless endpoint costs nothing while idle (see the README's
-# cost table). `notebooks/99_cleanup.ipynb` removes all of it.
+# IAM role, and the Lambda function. A serverless endpoint costs nothing while idle (see the cost
+# table in the kit's README). `notebooks/99_cleanup.ipynb` removes all of it.
 #
 # **In the AWS console:** SageMaker → Inference → Endpoints; Lambda → Functions.
 

@@ -6,6 +6,22 @@
 # to the metadata table, and prints one JSON log line that 8.3's metric filters will count.
 # If DynamoDB is unavailable the caller still gets its prediction and the record is kept in the
 # logs, to be replayed later.
+#
+# **You will learn** what chapter 8 adds to chapter 7's handler, how a conditional `PutItem` makes a
+# retried request leave exactly one record, how to deploy new code and configuration to a running
+# function (and why each update must finish before the next), how a bad model version fails in the
+# model container and is rolled out and back with `UpdateEndpoint`, and how logs keep what a failed
+# write would have lost.
+#
+# **How long:** about 20 minutes. The cells run in about half a minute on the local cloud and 6 to 10
+# minutes on AWS, most of it two endpoint updates (a bad model version rolled out and back).
+#
+# **Contents:** [Before you start](#Before-you-start) ·
+# [1 · Read the handler](#Step-1-·-Read-the-handler) · [2 · Deploy it](#Step-2-·-Deploy-it) ·
+# [3 · Send sample traffic](#Step-3-·-Send-sample-traffic) ·
+# [4 · Read the records back](#Step-4-·-Read-the-records-back) ·
+# [5 · When DynamoDB is down, nothing is lost](#Step-5-·-When-DynamoDB-is-down,-nothing-is-lost) ·
+# [Recap](#Recap)
 
 # %% [markdown]
 # ## Before you start

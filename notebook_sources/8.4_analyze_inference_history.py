@@ -5,6 +5,22 @@
 # model in production: how much traffic, how fast, how often it fails, whether its predictions
 # drift. We load a week of history into pandas, chart it, let the data point at what went wrong,
 # and check that DynamoDB and CloudWatch agree about the workshop's own traffic.
+#
+# **You will learn** how to load a time range of DynamoDB records into a typed pandas DataFrame
+# (querying the index page by page), which charts tell traffic, latency, errors and drift apart, how
+# to find latency regressions and error bursts in the records, how to check the records against
+# CloudWatch's counts, and what a production pipeline still needs beyond this chapter.
+#
+# **How long:** about 20 minutes. The cells run in about a minute on the local cloud and in about
+# 3 minutes on AWS, where CloudWatch publishes the counts the last step compares a minute or two late.
+#
+# **Contents:** [Before you start](#Before-you-start) ·
+# [1 · A week of history](#Step-1-·-A-week-of-history-before-the-workshop) ·
+# [2 · Load it into pandas](#Step-2-·-Load-it-into-pandas) · [3 · Charts](#Step-3-·-Charts) ·
+# [4 · What went wrong](#Step-4-·-Let-the-data-say-what-went-wrong) ·
+# [5 · Do DynamoDB and CloudWatch agree?](#Step-5-·-Do-DynamoDB-and-CloudWatch-agree?) ·
+# [6 · Take it elsewhere](#Step-6-·-Take-it-elsewhere) · [Recap](#Recap) ·
+# [What production still needs](#What-production-still-needs)
 
 # %% tags=["parameters"]
 SEED_DAYS = 7
@@ -73,17 +89,12 @@ queries = [
 ]
 
 # %% [markdown]
-# Production traffic does not stop while we analyse: fresh requests start in the background now, for
-# step 5. It counts from a whole minute, because CloudWatch counts per minute, and it must be a
-# minute that no request straddles: a record is stamped when its request starts, its log line and
-# invocation when it ends. The helper picks the **latest** minute that
-#
-# - comes after the metric filters were created (earlier requests left records but no `InferenceCount`),
-# - no recorded request straddles, and
-# - from which on DynamoDB and CloudWatch already agree (nothing else, such as a crash, slipped in).
-#
-# Usually that minute has just passed, so nobody waits. If there is none, the window starts at the
-# next minute and the fresh traffic waits for it.
+# Production traffic does not stop while we analyse: 60 fresh requests start in the background now,
+# and step 5 counts them twice, in DynamoDB and in CloudWatch. CloudWatch counts per minute, so the
+# comparison starts at a whole minute: one after the metric filters were created (earlier requests
+# have records but were never counted) and one that no request straddles (a record is stamped when its
+# request starts, its log line when it ends). Usually that minute has just passed, so the requests
+# start at once; otherwise they wait for the next one.
 
 # %%
 filters_created = pd.Timestamp(max(f["creationTime"] for f in metric_filters), unit="ms", tz="UTC")
@@ -104,8 +115,8 @@ print(
 # Your endpoint is minutes old, so we **seed** a realistic week before it was deployed: a daily
 # traffic cycle, a canary variant, a switch from model version 1 to 2, and (somewhere) a latency
 # regression and a burst of errors. Its random draws are fixed (`random_state=42`), so re-running
-# overwrites the same records. It writes with `BatchWriteItem`, 25 items per call, by 4 threads,
-# retrying `UnprocessedItems` (`helpers.dynamodb.batch_write`).
+# overwrites the same records. It writes with `BatchWriteItem`, up to 25 items per call, and sends
+# again any `UnprocessedItems` DynamoDB hands back.
 
 # %%
 seed_end = deployed.floor("h")  # the seeded week ends before the endpoint's real traffic begins
@@ -213,8 +224,8 @@ assert len(regressions) >= 1 and len(bursts) >= 1
 # %% [markdown]
 # ## Step 5 · Do DynamoDB and CloudWatch agree?
 #
-# The window runs from the minute chosen at the top to the first whole minute after the fresh
-# traffic finished (nothing else runs before it). Minute by minute the counts may differ (a request
+# The counts run from the minute chosen at the top to the first whole minute after the fresh
+# traffic finished. Minute by minute they may differ (a request
 # that crosses a minute is recorded in one and counted in the next); the **totals** must obey
 #
 # records = `InferenceCount` − `DuplicateRequests`, and `InferenceCount` = `Invocations`.
@@ -285,3 +296,33 @@ print(show.short_path(history.to_parquet(df, exports / "inference_history.parque
 #
 # Figures are in `build/figures/`. **In the AWS console:** DynamoDB → Tables → *Explore items*
 # (query the index by endpoint and time); CloudWatch → Metrics → `MLWorkshop/<prefix>`.
+
+# %% [markdown]
+# ## What production still needs
+#
+# The pipeline now records, measures and alarms. Before real clients depend on it, it still needs:
+#
+# - **Authentication on the API.** `/predict` answers anyone who knows its URL. API Gateway can require
+#   signed requests (IAM authorization), a token from an Amazon Cognito user pool, or a Lambda
+#   authorizer's approval; a resource policy can limit callers to an IP range or a VPC endpoint. API
+#   keys with a usage plan meter and throttle clients, but they are not authentication.
+# - **An on-failure destination.** When a function invoked *asynchronously* (an event, a scheduled
+#   backfill) fails all its retries, Lambda can send a record of the event to an SQS queue, an SNS
+#   topic, an S3 bucket, another function or an EventBridge bus, instead of dropping it
+#   (`PutFunctionEventInvokeConfig`). The API invokes the function synchronously, so its callers see
+#   their errors; every asynchronous path around it needs a destination, and an alarm on it.
+# - **Tracing.** With AWS X-Ray active tracing on the API's stage and on the function, one trace shows
+#   where a slow request spent its time across API Gateway and Lambda; instrumenting the handler (for
+#   example with AWS Distro for OpenTelemetry) adds its calls to SageMaker and DynamoDB.
+# - **Model quality monitoring.** SageMaker Model Monitor, and the data capture it reads, are not
+#   available for serverless endpoints (AWS lists both among Serverless Inference's feature
+#   exclusions), and AWS no longer opens Model Monitor to new customers. The DynamoDB history is the
+#   raw material instead: every input and prediction with its model version, variant and time. Compare
+#   the features' and scores' distributions with the training data's on a schedule (Step 3's drift
+#   chart is the start), and join the true outcomes, when they arrive, by request id to measure accuracy.
+# - **Infrastructure as code.** These notebooks build the pipeline step by step so that every request
+#   is in sight. In production the same resources belong in one template (CloudFormation, the CDK, SAM
+#   or Terraform), reviewed, versioned and deployed the same way to every account.
+# - **Budgets.** An AWS Budgets budget alerts by e-mail or SNS when the month's cost, or its forecast,
+#   passes a threshold; activating the kit's tags (`workshop-kit`, `workshop-prefix`) as cost allocation
+#   tags shows what this pipeline costs on its own.

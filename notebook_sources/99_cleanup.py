@@ -6,11 +6,21 @@
 # This notebook lists them with what they cost per hour, deletes them in dependency order (what uses
 # a resource goes before it), and then lists again to prove nothing is left.
 #
-# It only ever deletes what carries the kit's tag **and** your prefix **and** names you as its creator
-# (the `workshop-creator` tag: the AWS identity that created it; resources made by older kits, which lack
-# it, go by prefix). The dashboard, which cannot be tagged, goes by its exact name. A resource named like
-# yours but without the kit's tag, or created by another identity under the same prefix, is shown and
-# left alone: only the instructor's sweep (`python -m helpers cleanup --all-prefixes`) removes those.
+# It only ever deletes what carries the kit's tag **and** your prefix **and** was created by you (the
+# AWS identity you work as). The dashboard, which cannot be tagged, goes by its exact name. A resource
+# named like yours but without the kit's tag, or created by someone else under the same prefix, is
+# shown and left alone: your instructor's sweep at the end of the workshop removes those.
+#
+# **You will learn** how to find everything a workshop created (by its tags and names), what it costs
+# per hour while it exists, and in which order AWS lets you delete it.
+#
+# **How long:** about 5 minutes. The cells run in under a minute on the local cloud and in a minute or
+# two on AWS, where the endpoint takes the longest to delete.
+#
+# **Contents:** [Parameters](#Parameters) ·
+# [1 · What exists, and what it costs](#Step-1-·-What-exists,-and-what-it-costs) ·
+# [2 · Delete, in dependency order](#Step-2-·-Delete,-in-dependency-order) ·
+# [Check](#Check:-nothing-of-the-kit-is-left) · [Recap](#Recap)
 
 # %% [markdown]
 # ## Parameters
@@ -32,9 +42,9 @@ prefix = PREFIX or session.settings().prefix
 # %% [markdown]
 # ## Step 1 · What exists, and what it costs
 #
-# One row per resource. `USD/hour` is an estimate from the list prices in `helpers/resources/`
-# (one module per service, dated in `PRICES_AS_OF`): a serverless endpoint and on-demand tables
-# cost nothing while idle; alarms and the dashboard cost a little every hour they exist.
+# One row per resource. `USD/hour` is an estimate from AWS's us-east-1 list prices (their date is
+# printed with the total): a serverless endpoint and on-demand tables cost nothing while idle; alarms
+# and the dashboard cost a little every hour they exist.
 
 # %%
 before = inventory.collect(prefix)

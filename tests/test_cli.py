@@ -94,10 +94,10 @@ def test_status_shows_resources_alarm_states_and_error_counts(kit_env, capsys):
 
 
 def test_status_with_settings_error_exits_2(monkeypatch, capsys):
-    from helpers import config
+    from helpers import session
 
     monkeypatch.setenv("WORKSHOP_PREFIX", "Not Valid!")
-    monkeypatch.setattr(config, "_current", None)  # read the settings again
+    monkeypatch.setattr(session, "_current", None)  # read the settings again
     assert main(["status"]) == 2
     assert "WORKSHOP_PREFIX" in capsys.readouterr().err
 

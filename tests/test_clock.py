@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from helpers import history
+from helpers.history import _load
 from kitformats import clock
 
 
@@ -21,4 +21,4 @@ def test_a_naive_instant_is_taken_as_utc():
 
 def test_history_writes_pandas_timestamps_in_the_same_format():
     stamp = pd.Timestamp("2026-11-27T12:00:00.123456789Z")
-    assert history.iso_ms(stamp) == clock.iso_ms(stamp.to_pydatetime()) == "2026-11-27T12:00:00.123Z"
+    assert _load.iso_ms(stamp) == clock.iso_ms(stamp.to_pydatetime()) == "2026-11-27T12:00:00.123Z"

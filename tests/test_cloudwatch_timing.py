@@ -21,6 +21,7 @@ from kit_world import any_error_alarm
 from notebook_source import SOURCES
 
 from helpers import cloudwatch, dynamodb, reconciliation
+from helpers.dynamodb import records
 from helpers.errors import WorkshopError
 from localcloud import profile
 from localcloud.cloudwatch.alarms import evaluator
@@ -367,7 +368,7 @@ def test_backfill_right_after_an_outage_restores_every_expected_record(outage, a
         outage.group, outage.table, client=outage.ddb, logs_client=outage.logs, expect=ids, poll_s=0.05
     )
     assert (summary["restored"], summary["missing"]) == (3, [])
-    assert all(dynamodb.get_record(outage.table, i, client=outage.ddb) for i in ids)
+    assert all(records.get_record(outage.table, i, client=outage.ddb) for i in ids)
 
 
 def test_backfill_names_the_expected_records_it_never_found(outage, aws_timing):
@@ -383,7 +384,7 @@ def test_backfill_names_the_expected_records_it_never_found(outage, aws_timing):
             poll_s=0.05,
         )
     assert "1 found were restored" in str(raised.value)
-    assert dynamodb.get_record(outage.table, "outage-0", client=outage.ddb)
+    assert records.get_record(outage.table, "outage-0", client=outage.ddb)
 
 
 def test_backfill_waits_for_an_expected_count(outage, aws_timing):

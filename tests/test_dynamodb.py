@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from notebook_source import assigned
 
 from helpers import dynamodb
+from helpers.dynamodb import backfill, records
 
 
 @pytest.fixture()
@@ -109,14 +110,14 @@ def test_ensure_table_reports_a_different_index_projection(ddb, table, metadata_
 
 
 def test_put_record_writes_once_and_reports_a_duplicate(ddb, table):
-    assert dynamodb.put_record(table, item("r1"), client=ddb) is True
-    assert dynamodb.put_record(table, item("r1", status={"S": "changed"}), client=ddb) is False
-    assert dynamodb.get_record(table, "r1", client=ddb)["status"] == {"S": "ok"}
+    assert records.put_record(table, item("r1"), client=ddb) is True
+    assert records.put_record(table, item("r1", status={"S": "changed"}), client=ddb) is False
+    assert records.get_record(table, "r1", client=ddb)["status"] == {"S": "ok"}
 
 
 def test_plain_keeps_numbers_exact(ddb, table):
-    dynamodb.put_record(table, item("r2"), client=ddb)
-    assert str(dynamodb.plain(dynamodb.get_record(table, "r2", client=ddb))["prediction"]) == "0.1"
+    records.put_record(table, item("r2"), client=ddb)
+    assert str(dynamodb.plain(records.get_record(table, "r2", client=ddb))["prediction"]) == "0.1"
 
 
 def test_batch_write_writes_more_than_25_items_in_batches(ddb, table):
@@ -233,7 +234,7 @@ def failure_logs(local_cloud):
 def test_backfill_restores_every_logged_record(ddb, table, failure_logs):
     summary = dynamodb.backfill_from_logs(failure_logs, table, client=ddb)
     assert (summary["events"], summary["restored"], summary["skipped"]) == (2, 2, 0)
-    restored = dynamodb.get_record(table, "lost-1", client=ddb)
+    restored = records.get_record(table, "lost-1", client=ddb)
     assert restored["features"] == {"L": [{"N": "0.1"}]}
 
 
@@ -257,9 +258,9 @@ def test_backfill_of_a_missing_log_group_says_so(ddb, table):
 
 
 def test_failure_record_ignores_other_lines():
-    assert dynamodb.failure_record('{"event": "inference"}') is None
-    assert dynamodb.failure_record("not json {") is None
-    assert dynamodb.failure_record("[INFO]\t2026\tid\t" + failure_line("x"))["requestId"] == {"S": "x"}
+    assert backfill.failure_record('{"event": "inference"}') is None
+    assert backfill.failure_record("not json {") is None
+    assert backfill.failure_record("[INFO]\t2026\tid\t" + failure_line("x"))["requestId"] == {"S": "x"}
 
 
 LEAST_PRIVILEGE = {

@@ -377,19 +377,47 @@ SERVICE = [
 ]
 
 
+# Field counts. The guide's "OR Pattern Matching" section spells out which of three events its space-delimited
+# patterns match: "[w1=ERROR, w2] matches ERROR (pattern 2), [w1=ERROR || w1=WARN, w2] matches lines containing
+# ERROR or WARN (patterns 2 and 3), [w1=!ERROR&&w1=!WARN, w2] matches lines containing both ERROR and WARN
+# (pattern 1)" (awsdocs/amazon-cloudwatch-logs-user-guide, doc_source/FilterAndPatternSyntax.md). A pattern
+# without an ellipsis names every field of the event; "In cases where you don't know the number of fields, you
+# can use shorthand notification using an ellipsis (...)" (same page, space-delimited section).
+THREE = ["ERROR WARN message", "ERROR message", "WARN message"]
+
+
+def test_a_pattern_without_ellipsis_matches_only_events_with_as_many_fields():
+    assert matching("[w1=ERROR, w2]", THREE) == ["ERROR message"]
+
+
+def test_or_in_a_field_matches_the_two_field_events_with_either_word():
+    assert matching("[w1=ERROR || w1=WARN, w2]", THREE) == ["ERROR message", "WARN message"]
+
+
+def test_and_of_not_equals_matches_the_event_whose_first_field_is_neither():
+    assert matching("[w1!=ERROR && w1!=WARN, w2]", THREE) == []
+    assert matching("[w1!=ERROR && w1!=WARN, w2, w3]", ["INFO all good", *THREE]) == ["INFO all good"]
+
+
+def test_an_ellipsis_stands_for_any_number_of_fields():
+    assert matching("[w1=ERROR, ...]", THREE) == ["ERROR WARN message", "ERROR message"]
+    assert matching("[w1=ERROR || w1=WARN, ...]", THREE) == THREE
+
+
 def test_match_terms_in_order():
-    """Example: Match terms in order (the last field takes the rest of the line)."""
-    assert matching("[w1=ERROR, w2]", SERVICE) == SERVICE[3:]
+    """Example: Match terms in order, on the guide's four service events (six and seven fields each)."""
+    assert matching("[w1=ERROR, ...]", SERVICE) == SERVICE[3:]
+    assert matching("[w1=ERROR, w2]", SERVICE) == []  # two fields named, none of the events has two
 
 
 def test_match_terms_with_or():
     """Example: Match terms with AND (&&) and OR (||)."""
-    assert matching("[w1=ERROR || w1=WARNING, w2]", SERVICE) == SERVICE[2:]
+    assert matching("[w1=ERROR || w1=WARNING, ...]", SERVICE) == SERVICE[2:]
 
 
 def test_exclude_terms_with_not_equal():
     """Example: Exclude terms from matches."""
-    assert matching("[w1!=ERROR && w1!=WARNING, w2]", SERVICE) == SERVICE[:2]
+    assert matching("[w1!=ERROR && w1!=WARNING, ...]", SERVICE) == SERVICE[:2]
 
 
 def test_match_top_level_item_in_a_resource_uri():

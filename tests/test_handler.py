@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from lambda_events import context, http_event, rest_event
 
 from helpers import dynamodb
+from helpers.dynamodb import records
 
 LOG_KEYS = {
     "event", "requestId", "endpointName", "modelVersion", "variantName",
@@ -41,7 +42,7 @@ def app(table):
 
 
 def record(table: str, request_id: str) -> dict | None:
-    return dynamodb.get_record(table, request_id)
+    return records.get_record(table, request_id)
 
 
 def body_of(response: dict) -> dict:

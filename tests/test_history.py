@@ -17,7 +17,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from helpers import charts, dynamodb, history
-from helpers.history import _arrow
+from helpers.history import _arrow, _load, _seed
 
 END = pd.Timestamp.now(tz="UTC").floor("h")  # recent, so seeded records are not expired
 START = END - pd.Timedelta(days=7)
@@ -55,13 +55,13 @@ def seeded(local_cloud, metadata_spec):
 @pytest.fixture(scope="module")
 def week() -> pd.DataFrame:
     """What seed() writes for a full-size week, converted without the cloud (fast)."""
-    return history.to_frame(history.history_items("ep", days=7, per_day=1440, random_state=42, end=WEEK_END))
+    return _arrow.to_frame(_seed.history_items("ep", days=7, per_day=1440, random_state=42, end=WEEK_END))
 
 
 def _record(i: int, ts: pd.Timestamp, endpoint: str = "ep", **extra) -> dict:
     item = {
         "requestId": {"S": f"req-{i:05d}"},
-        "timestamp": {"S": history.iso_ms(ts)},
+        "timestamp": {"S": _load.iso_ms(ts)},
         "endpointName": {"S": endpoint},
         "modelVersion": {"S": "1"},
         "variantName": {"S": "AllTraffic"},
@@ -104,10 +104,10 @@ def test_rows_are_sorted_by_timestamp(ddb, table):
 
 
 def test_converter_matches_type_deserializer():
-    items = history.history_items("ep", days=1, per_day=300, random_state=7, end=END)
+    items = _seed.history_items("ep", days=1, per_day=300, random_state=7, end=END)
     items[3]["extra"] = {"M": {"a": {"N": "1"}}}
     items[4]["note"] = {"S": "hand-written"}
-    df = history.to_frame(items).set_index("requestId")
+    df = _arrow.to_frame(items).set_index("requestId")
     deser = TypeDeserializer()
     for item in items:
         expected = {k: deser.deserialize(v) for k, v in item.items()}
@@ -123,7 +123,7 @@ def test_converter_matches_type_deserializer():
                 assert row[name] == {k: int(v) for k, v in value.items()}, name
             else:
                 assert row[name] == value, name
-        for name in set(history.SCHEMA) - set(item) - {"features"}:
+        for name in set(_arrow.SCHEMA) - set(item) - {"features"}:
             assert pd.isna(row[name]), name
 
 
@@ -136,10 +136,10 @@ def test_a_page_body_gives_its_items_and_its_last_evaluated_key():
             "LastEvaluatedKey": {"requestId": {"S": "req-00001"}, "endpointName": {"S": "ep"}},
         }
     ).encode()
-    items, last_key = history.parse_page(body)
+    items, last_key = _arrow.parse_page(body)
     assert sum(map(len, items)) == 2
     assert last_key == {"requestId": {"S": "req-00001"}, "endpointName": {"S": "ep"}}
-    assert history.parse_page(b'{"Items": [], "Count": 0, "ScannedCount": 0}') == ([], None)
+    assert _arrow.parse_page(b'{"Items": [], "Count": 0, "ScannedCount": 0}') == ([], None)
 
 
 def test_items_whose_shapes_cannot_share_a_type_still_load():
@@ -148,22 +148,22 @@ def test_items_whose_shapes_cannot_share_a_type_still_load():
     body = json.dumps({"Items": items}).encode()
     with pytest.raises(pa.ArrowInvalid):  # one page-wide type is impossible here
         _arrow.read_json(body, _arrow.PAGE_SCHEMA)
-    buffer = history.ColumnBuffer()
-    buffer.add(history.parse_page(body)[0])
+    buffer = _arrow.ColumnBuffer()
+    buffer.add(_arrow.parse_page(body)[0])
     df = buffer.frame().set_index("requestId")
     assert list(df["note"]) == ["by hand", "5"] and df.loc["req-00001", "prediction"] == 0.75
 
 
 def test_items_that_are_not_dynamodb_json_load_without_a_crash():
     odd = _record(1, END, prediction={"N": 5}, coldStart={"BOOL": "yes"}, raw=7, latencyMs=12)
-    df = history.to_frame([odd]).set_index("requestId")
+    df = _arrow.to_frame([odd]).set_index("requestId")
     assert df.loc["req-00001", "prediction"] == 5.0 and pd.isna(df.loc["req-00001", "coldStart"])
     assert pd.isna(df.loc["req-00001", "latencyMs"]) and df.loc["req-00001", "raw"] == 7
 
 
 def test_timestamps_in_other_iso_forms_are_read_and_unreadable_ones_are_missing():
     stamps = ["2026-11-27T12:00:00Z", "2026-11-27T13:00:00.5+01:00", "yesterday"]
-    df = history.to_frame([_record(i, END, timestamp={"S": s}) for i, s in enumerate(stamps)]).set_index(
+    df = _arrow.to_frame([_record(i, END, timestamp={"S": s}) for i, s in enumerate(stamps)]).set_index(
         "requestId"
     )
     assert df.loc["req-00000", "timestamp"] == pd.Timestamp("2026-11-27T12:00:00Z")
@@ -178,20 +178,18 @@ def test_lists_of_features_of_any_length_or_type_become_padded_float_columns():
         {"L": [{"S": "x"}, {"N": "3"}]},
         {"S": "none"},
     ]
-    df = history.to_frame([_record(i, END, features=f) for i, f in enumerate(features)]).set_index(
-        "requestId"
-    )
-    assert history.feature_columns(df) == [f"f{i}" for i in range(6)]
+    df = _arrow.to_frame([_record(i, END, features=f) for i, f in enumerate(features)]).set_index("requestId")
+    assert _arrow.feature_columns(df) == [f"f{i}" for i in range(6)]
     assert list(df.loc["req-00000", ["f0", "f1", "f2"]].fillna(-1)) == [1.0, 2.0, -1]
     assert df.loc["req-00001", "f5"] == 5.0
     assert pd.isna(df.loc["req-00002", "f0"]) and df.loc["req-00002", "f1"] == 3.0
-    assert df.loc["req-00003", history.feature_columns(df)].isna().all()
+    assert df.loc["req-00003", _arrow.feature_columns(df)].isna().all()
 
 
 def test_missing_and_extra_attributes_load_without_crash(ddb, table):
     old = {
         "requestId": {"S": "old-1"},
-        "timestamp": {"S": history.iso_ms(END - pd.Timedelta(hours=1))},
+        "timestamp": {"S": _load.iso_ms(END - pd.Timedelta(hours=1))},
         "endpointName": {"S": "ep"},
         "prediction": {"S": "0.4"},
         "legacyScore": {"N": "7"},
@@ -199,7 +197,7 @@ def test_missing_and_extra_attributes_load_without_crash(ddb, table):
     odd = _record(2, END - pd.Timedelta(hours=2), latencyMs={"NULL": True}, comment={"S": "by hand"})
     _put(ddb, table, [old, odd])
     df = history.load(table, "ep", START, END, client=ddb, progress=False).set_index("requestId")
-    assert set(history.SCHEMA) - {"features", "requestId"} <= set(df.columns)
+    assert set(_arrow.SCHEMA) - {"features", "requestId"} <= set(df.columns)
     assert df.loc["old-1", "prediction"] == 0.4  # a number written as text is still read as a number
     assert pd.isna(df.loc["old-1", "status"]) and pd.isna(df.loc["req-00002", "latencyMs"])
     assert df.loc["old-1", "legacyScore"] == 7 and pd.isna(df.loc["req-00002", "legacyScore"])
@@ -209,7 +207,7 @@ def test_missing_and_extra_attributes_load_without_crash(ddb, table):
 def test_empty_range_gives_typed_empty_frame(ddb, table):
     df = history.load(table, "nobody", START, END, client=ddb, progress=False)
     assert len(df) == 0
-    assert set(history.SCHEMA) - {"features"} <= set(df.columns) and {"f0", "f3"} <= set(df.columns)
+    assert set(_arrow.SCHEMA) - {"features"} <= set(df.columns) and {"f0", "f3"} <= set(df.columns)
     assert str(df["timestamp"].dt.tz) == "UTC" and df["latencyMs"].dtype == np.float64
     assert isinstance(df["status"].dtype, pd.CategoricalDtype)
 
@@ -264,9 +262,9 @@ def test_expired_items_are_left_out_unless_asked_for(ddb, table):
 
 def test_parallel_scan_returns_every_item_once(ddb, table):
     _put(ddb, table, [_record(i, END - pd.Timedelta(minutes=i), endpoint=f"ep{i % 2}") for i in range(60)])
-    df = history.scan(table, segments=3, client=ddb, progress=False, page_limit=7)
+    df = _load.scan(table, segments=3, client=ddb, progress=False, page_limit=7)
     assert len(df) == 60 and df["requestId"].is_unique
-    assert len(history.scan(table, endpoint="ep1", segments=2, client=ddb, progress=False)) == 30
+    assert len(_load.scan(table, endpoint="ep1", segments=2, client=ddb, progress=False)) == 30
 
 
 # ------------------------------------------------------------------ seeding
@@ -280,18 +278,18 @@ def test_seed_writes_every_record_and_they_load_back(seeded, ddb):
 
 
 def test_same_random_state_gives_same_items_and_another_does_not():
-    a = history.history_items("ep", days=2, per_day=50, random_state=1, end=END)
-    b = history.history_items("ep", days=2, per_day=50, random_state=1, end=END)
-    c = history.history_items("ep", days=2, per_day=50, random_state=2, end=END)
+    a = _seed.history_items("ep", days=2, per_day=50, random_state=1, end=END)
+    b = _seed.history_items("ep", days=2, per_day=50, random_state=1, end=END)
+    c = _seed.history_items("ep", days=2, per_day=50, random_state=2, end=END)
     assert a == b and a != c
     assert len({it["requestId"]["S"] for it in a}) == len(a)
 
 
 def test_seeded_records_follow_the_schema():
-    for item in history.history_items("ep", days=1, per_day=200, random_state=3, end=END):
+    for item in _seed.history_items("ep", days=1, per_day=200, random_state=3, end=END):
         for name, value in item.items():
-            assert name in history.SCHEMA, name
-            assert next(iter(value)) == history.SCHEMA[name][0], name
+            assert name in _arrow.SCHEMA, name
+            assert next(iter(value)) == _arrow.SCHEMA[name][0], name
         assert item["status"]["S"] in ("ok", "client_error", "model_error")
 
 
@@ -335,7 +333,7 @@ def test_summary_counts_requests_per_version_and_variant(week):
 
 
 def test_analysis_of_an_empty_frame_finds_nothing():
-    empty = history.empty_frame()
+    empty = _arrow.empty_frame()
     assert history.latency_regressions(empty).empty and history.error_bursts(empty).empty
     assert history.summary(empty).loc[("all", "all"), "requests"] == 0
 
@@ -356,7 +354,7 @@ CHARTS = [
 def test_chart_of_data_and_of_nothing_are_written_as_png(name, week, tmp_path):
     draw = getattr(charts, name)
     full = charts.save(draw(week), name, tmp_path)
-    empty_fig = draw(history.empty_frame())
+    empty_fig = draw(_arrow.empty_frame())
     empty = charts.save(empty_fig, f"{name}-empty", tmp_path)
     for path in (full, empty):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5_000

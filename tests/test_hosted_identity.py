@@ -177,7 +177,7 @@ def world(local_cloud, metadata_spec):
         sts_calls = sum(1 for c in call_log.calls(jane.key) if c["action"] == "sts:GetCallerIdentity")
 
         mp.setenv("WORKSHOP_PREFIX", "sagemaker-user")
-        config.forget()
+        session.forget(clients=False)
         try:
             session.settings()
             refused = ""

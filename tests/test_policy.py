@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -253,10 +251,3 @@ def test_the_policy_command_refuses_a_prefix_the_kit_cannot_use(capsys):
 
     assert main(["policy", "--prefix", "Ana!", "--account", "1", "--region", "us-east-1"]) == 2
     assert "cannot be used" in capsys.readouterr().err
-
-
-def test_the_readme_shows_the_policy_generated_from_the_committed_recording():
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    shown = re.search(r"<summary>The policy for prefix.*?```json\n(.*?)\n```", readme, re.S)
-    assert shown, "README: the attendee policy block is missing"
-    assert json.loads(shown.group(1)) == policy.load()["policy"]

@@ -96,11 +96,11 @@ def test_each_chapter_names_the_earliest_notebook_whose_work_is_missing(kernel_e
 
 def test_a_missing_resource_is_reported_not_raised(local_cloud, monkeypatch):
     """The checks themselves, in this process: a prefix with nothing answers with what is missing."""
-    from helpers import config, prerequisites
+    from helpers import prerequisites, session
 
     monkeypatch.setenv("WORKSHOP_MODE", "local")
     monkeypatch.setenv("WORKSHOP_PREFIX", "nothing-here")
-    monkeypatch.setattr(config, "_current", None)  # settings are read from the environment once per process
+    monkeypatch.setattr(session, "_current", None)  # settings are read from the environment once per process
     gaps = prerequisites.missing("8.4")
     assert [m for m, _ in gaps] == ["00_setup", "8.1", "8.2", "8.3"], gaps
     assert "does not exist" in gaps[0][1]

@@ -1,4 +1,5 @@
-"""The README's module tables match the files: every module has a row, every row names a module."""
+"""The code maps' module tables (docs/design.md for helpers/, docs/local-cloud.md for localcloud/) match the files:
+every module has a row, every row names a module."""
 
 from __future__ import annotations
 
@@ -8,19 +9,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text()
-# Each table's header, and the folder its first column's paths are relative to.
+# Each table's header, the page it is on, and the folder its first column's paths are relative to.
 TABLES = {
-    "| module | what it manages |": ROOT / "helpers",
-    "| module | behaviour |": ROOT / "localcloud",
+    "| module | what it manages |": (ROOT / "docs" / "design.md", ROOT / "helpers"),
+    "| module | behaviour |": (ROOT / "docs" / "local-cloud.md", ROOT / "localcloud"),
 }
 
 
 def table_paths(header: str) -> set[str]:
-    """The modules the README table that starts with header names: the paths in a row's first column, and
-    in a package's row (first column `package/`) the `name.py` its description lists, as `package/name.py`."""
-    lines = README[README.index(header) :].splitlines()[2:]
-    rows = lines[: next(i for i, line in enumerate(lines) if not line.startswith("|"))]
+    """The modules the table that starts with header names: the paths in a row's first column, and in a
+    package's row (first column `package/`) the `name.py` its description lists, as `package/name.py`."""
+    page = TABLES[header][0].read_text()
+    lines = page[page.index(header) :].splitlines()[2:]
+    rows = lines[: next((i for i, line in enumerate(lines) if not line.startswith("|")), len(lines))]
     found = set()
     for row in rows:
         first = re.findall(r"`([\w/]+(?:\.py|/))`", row.split("|")[1])
@@ -44,10 +45,10 @@ def modules(folder: Path) -> set[str]:
 
 
 @pytest.mark.parametrize("header", TABLES, ids=["helpers", "localcloud"])
-def test_every_module_has_a_row_in_its_readme_table(header):
-    assert modules(TABLES[header]) - table_paths(header) == set()
+def test_every_module_has_a_row_in_its_code_map(header):
+    assert modules(TABLES[header][1]) - table_paths(header) == set()
 
 
 @pytest.mark.parametrize("header", TABLES, ids=["helpers", "localcloud"])
-def test_every_readme_row_names_a_module_that_exists(header):
-    assert table_paths(header) - modules(TABLES[header]) == set()
+def test_every_code_map_row_names_a_module_that_exists(header):
+    assert table_paths(header) - modules(TABLES[header][1]) == set()

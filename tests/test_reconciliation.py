@@ -10,7 +10,8 @@ import boto3
 import pandas as pd
 import pytest
 
-from helpers import dynamodb, history, reconciliation
+from helpers import dynamodb, reconciliation
+from helpers.history import _load
 
 T0 = pd.Timestamp("2026-11-27T12:00:00Z")
 
@@ -234,7 +235,7 @@ def serve(
     items = [
         {
             "requestId": {"S": f"req-{i:03d}"},
-            "timestamp": {"S": history.iso_ms(start)},
+            "timestamp": {"S": _load.iso_ms(start)},
             "endpointName": {"S": "ep"},
             "status": {"S": "ok"},
             "latencyMs": {"N": repr(latency)},
@@ -386,7 +387,7 @@ def fail(bad_deploy: dict, cloud: dict, endpoint: str, n: int) -> None:
             bad_deploy["runtime"].invoke_endpoint(
                 EndpointName=endpoint, ContentType="text/csv", Body="42.5,14,0.12,900"
             )
-        items.append({"requestId": {"S": f"fail-{uuid.uuid4().hex}"}, "timestamp": {"S": history.iso_ms(started)},
+        items.append({"requestId": {"S": f"fail-{uuid.uuid4().hex}"}, "timestamp": {"S": _load.iso_ms(started)},
                       "endpointName": {"S": endpoint}, "status": {"S": "model_error"},
                       "errorType": {"S": "ModelError"}, "latencyMs": {"N": "5.0"},
                       "expiresAt": {"N": str(int(time.time()) + 86_400)}})  # fmt: skip

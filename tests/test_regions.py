@@ -60,7 +60,7 @@ def test_the_kits_arns_are_in_the_regions_partition(region, monkeypatch):
     part = BOTOCORE.get_partition_for_region(region)  # botocore's own answer
     assert regions.partition(region) == part
     s = aws_settings(region)
-    monkeypatch.setattr(config, "_current", s)
+    monkeypatch.setattr(session, "_current", s)
     n = s.names
     built = {
         "role": session.arn("iam", f"role/{n.role}", region="", account=ACCOUNT),
@@ -95,8 +95,8 @@ def test_the_kits_arns_are_in_the_regions_partition(region, monkeypatch):
     ],
 )
 def test_console_links_use_the_partitions_console(region, host, monkeypatch):
-    monkeypatch.setattr(config, "_current", aws_settings(region))
-    url = session.console_url(f"lambda/home#/functions/{config.settings().names.function}")
+    monkeypatch.setattr(session, "_current", aws_settings(region))
+    url = session.console_url(f"lambda/home#/functions/{session.settings().names.function}")
     assert url == f"{host}lambda/home?region={region}#/functions/jane-doe-inference"
     assert session.console_url("resource-groups/tag-editor/find-resources?x=1").endswith(
         f"?x=1&region={region}"
@@ -104,7 +104,7 @@ def test_console_links_use_the_partitions_console(region, host, monkeypatch):
 
 
 def test_the_local_cloud_has_no_console(monkeypatch):
-    monkeypatch.setattr(config, "_current", Settings.from_env({"WORKSHOP_PREFIX": "x"}))
+    monkeypatch.setattr(session, "_current", Settings.from_env({"WORKSHOP_PREFIX": "x"}))
     assert session.console_url("lambda/home") is None
 
 
@@ -157,12 +157,12 @@ def test_prepare_refuses_the_region_before_anything_is_created(monkeypatch):
     monkeypatch.setenv("WORKSHOP_MODE", "local")
     monkeypatch.setenv("WORKSHOP_PREFIX", "jane-doe")
     monkeypatch.setenv("WORKSHOP_REGION", "us-gov-west-1")
-    monkeypatch.setattr(config, "_current", None)
+    monkeypatch.setattr(session, "_current", None)
     with pytest.raises(SettingsError, match="us-gov-west-1"):
         session.prepare()
-    assert config._current is None  # the %env fix is read when the cell runs again
+    assert session._current is None  # the %env fix is read when the cell runs again
     monkeypatch.setenv("WORKSHOP_REGION", "us-west-2")
-    assert config.settings().region == "us-west-2"
+    assert session.settings().region == "us-west-2"
 
 
 @pytest.mark.parametrize("region", ["aws-global", "aws-cn-global", "mars-north-1", "us-east-1a"])

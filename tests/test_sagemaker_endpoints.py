@@ -434,7 +434,7 @@ def test_create_once_waits_while_a_new_role_propagates(cloud, good_artifact, sdk
 
     from helpers import sagemaker
 
-    old = profile.use(FixedDelays({"iam_propagation": 2.0}))  # a new role is unusable by SageMaker for 2 s
+    old = profile.use(FixedDelays({"iam_propagation": 6.0}))  # a new role is unusable by SageMaker for 6 s
     try:
         trust = {"Version": "2012-10-17", "Statement": [
             {"Effect": "Allow", "Principal": {"Service": "sagemaker.amazonaws.com"}, "Action": "sts:AssumeRole"}]}  # fmt: skip

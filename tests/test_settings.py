@@ -284,12 +284,14 @@ def test_the_settings_module_does_not_import_boto3():
 
 
 def test_reload_reads_changed_variables(monkeypatch):
-    monkeypatch.setattr(config, "_current", None)  # restored after the test
+    from helpers import session
+
+    monkeypatch.setattr(session, "_current", None)  # restored after the test
     monkeypatch.setenv("WORKSHOP_PREFIX", "first")
-    assert config.reload().prefix == "first"
+    assert session.reload().prefix == "first"
     monkeypatch.setenv("WORKSHOP_PREFIX", "second")
-    assert config.settings().prefix == "first"
-    assert config.reload().prefix == "second"
+    assert session.settings().prefix == "first"
+    assert session.reload().prefix == "second"
 
 
 class _Shell:
@@ -372,7 +374,7 @@ def test_a_client_made_before_a_local_cloud_was_chosen_is_not_reused_after(monke
 
     monkeypatch.setenv("WORKSHOP_MODE", "local")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    config.reload()
+    session.reload()
     default = session.client("dynamodb")
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4999")
     moved = session.client("dynamodb")

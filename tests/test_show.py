@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from helpers import config, show
+from helpers import session, show
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -72,8 +72,7 @@ def test_aws_cli_commands_use_the_settings(monkeypatch, mode, port, expected):
     monkeypatch.setenv("WORKSHOP_LOCAL_PORT", port)
     monkeypatch.setenv("WORKSHOP_REGION", "eu-west-1")
     monkeypatch.setenv("WORKSHOP_PREFIX", "jane-doe")
-    monkeypatch.setattr(config, "_current", None)
-    monkeypatch.setattr(config, "settings", lambda: config.Settings.from_env())
+    monkeypatch.setattr(session, "_current", None)
     assert show.aws_cli("lambda", "list-functions") == expected
 
 
@@ -85,9 +84,10 @@ def test_no_notebook_writes_a_local_cloud_url_into_its_source():
 
 def test_the_history_summary_fits_the_notebook():
     from helpers import history
+    from helpers.history import _arrow
 
     rng = pd.date_range("2026-11-20", periods=200, freq="17min", tz="UTC")
-    frame = history.empty_frame().reindex(range(len(rng)))
+    frame = _arrow.empty_frame().reindex(range(len(rng)))
     frame["timestamp"] = rng
     frame["modelVersion"] = pd.Categorical(["1", "2"] * 100)
     frame["variantName"] = pd.Categorical(["AllTraffic"] * 150 + ["Canary"] * 50)
@@ -109,7 +109,7 @@ def test_the_printed_aws_cli_commands_run_against_the_local_cloud(local_cloud, m
     port = local_cloud.rsplit(":", 1)[1]
     monkeypatch.setenv("WORKSHOP_MODE", "local")
     monkeypatch.setenv("WORKSHOP_LOCAL_PORT", port)
-    monkeypatch.setattr(config, "settings", lambda: config.Settings.from_env())
+    monkeypatch.setattr(session, "_current", None)
     table = "cli-check-inference-metadata"
     boto3.client("dynamodb", endpoint_url=local_cloud, region_name="us-east-1").create_table(
         TableName=table,

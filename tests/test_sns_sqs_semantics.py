@@ -129,6 +129,74 @@ def test_create_queue_with_the_same_attributes_returns_the_existing_queue(sqs):
     )
 
 
+# AWS, CreateQueue: "If you provide the name of an existing queue along with the exact names and values of
+# all the queue's attributes, CreateQueue returns the queue URL for the existing queue."
+# https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html
+# The same values in another of AWS's accepted spellings are the same values (moto fixed this class of bug
+# upstream in getmoto/moto#1764); RedrivePolicy's maxReceiveCount is documented as a number or a string of one.
+DLQ_ARN = "arn:aws:sqs:us-east-1:123456789012:{name}-dlq"
+QUEUE_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+                   "Resource": "*"}],
+}  # fmt: skip
+SAME_ATTRIBUTES = {
+    "FifoQueue false on a standard queue": ({}, {"FifoQueue": "false"}),
+    "a default spelled out": ({}, {"VisibilityTimeout": "30", "DelaySeconds": "0"}),
+    "a boolean in capitals": ({"FifoQueue": "true"}, {"FifoQueue": "True"}),
+    "RedrivePolicy compact, maxReceiveCount a string": (
+        {"RedrivePolicy": '{"deadLetterTargetArn": "DLQ", "maxReceiveCount": 5}'},
+        {"RedrivePolicy": '{"deadLetterTargetArn":"DLQ","maxReceiveCount":"5"}'},
+    ),
+    "RedrivePolicy keys in another order, maxReceiveCount a number": (
+        {"RedrivePolicy": '{"maxReceiveCount": "5", "deadLetterTargetArn": "DLQ"}'},
+        {"RedrivePolicy": '{"deadLetterTargetArn": "DLQ", "maxReceiveCount": 5}'},
+    ),
+    "Policy with other whitespace": (
+        {"Policy": json.dumps(QUEUE_POLICY, indent=2)},
+        {"Policy": json.dumps(QUEUE_POLICY, separators=(",", ":"))},
+    ),
+}
+
+
+@pytest.mark.parametrize(("first", "again"), SAME_ATTRIBUTES.values(), ids=SAME_ATTRIBUTES.keys())
+def test_create_queue_with_the_same_attributes_in_another_spelling_returns_the_existing_queue(
+    sqs, first, again
+):
+    name = unique("q") + (".fifo" if "FifoQueue" in first else "")
+    dlq = sqs.create_queue(
+        QueueName=f"{name.removesuffix('.fifo')}-dlq" + (".fifo" if ".fifo" in name else "")
+    )
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"]
+    spell = {k: v.replace("DLQ", dlq_arn["QueueArn"]) for k, v in first.items()}
+    url = sqs.create_queue(QueueName=name, Attributes=spell)["QueueUrl"]
+    respelled = {k: v.replace("DLQ", dlq_arn["QueueArn"]) for k, v in again.items()}
+    assert sqs.create_queue(QueueName=name, Attributes=respelled)["QueueUrl"] == url
+
+
+def test_create_queue_with_a_different_redrive_policy_is_refused(sqs):
+    name = unique("q")
+    dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.create_queue(
+        QueueName=name,
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 5})},
+    )
+    changed = {"RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "6"})}
+    error = error_of(lambda: sqs.create_queue(QueueName=name, Attributes=changed))
+    assert (error["Code"], error["Message"]) == (
+        "QueueAlreadyExists",
+        "A queue already exists with the same name and a different value for attribute RedrivePolicy",
+    )
+
+
+def test_create_queue_with_a_different_default_spelled_out_is_refused(sqs):
+    name = unique("q")
+    sqs.create_queue(QueueName=name)
+    error = error_of(lambda: sqs.create_queue(QueueName=name, Attributes={"DelaySeconds": "5"}))
+    assert error["Code"] == "QueueAlreadyExists"
+
+
 def test_create_queue_with_different_tags_is_refused_and_keeps_the_tags(sqs):
     name = unique("q")
     url = sqs.create_queue(QueueName=name, tags={"created": "1"})["QueueUrl"]

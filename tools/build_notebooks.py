@@ -2,10 +2,13 @@
 
 The sources are what we review and edit; the notebooks are committed with outputs cleared.
 `python tools/build_notebooks.py --check` fails when a notebook is out of date.
+An image a markdown cell shows from the repository (`![what](../docs/pipeline.svg)`) is embedded in the
+notebook as the cell's attachment, so JupyterLab (served from notebooks/) and the HTML report show it.
 """
 
 from __future__ import annotations
 
+import base64
 import re
 import sys
 from pathlib import Path
@@ -17,6 +20,22 @@ from helpers.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "notebook_sources"
 MARKER = re.compile(r"^# %%(?P<kind> \[markdown\])?(?P<tags>\s+tags=\[[^\]]*\])?\s*$")
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\.\./docs/(?P<name>[\w.-]+\.(?P<ext>svg|png))\)")
+MIME = {"svg": "image/svg+xml", "png": "image/png"}
+
+
+def attach_images(cell: nbformat.NotebookNode) -> None:
+    """Embed the repository images a markdown cell links (../docs/NAME) as the cell's attachments."""
+    attachments = {}
+
+    def embed(match: re.Match[str]) -> str:
+        path = ROOT / "docs" / match["name"]
+        attachments[match["name"]] = {MIME[match["ext"]]: base64.b64encode(path.read_bytes()).decode()}
+        return f"![{match['alt']}](attachment:{match['name']})"
+
+    cell.source = IMAGE.sub(embed, cell.source)
+    if attachments:
+        cell.attachments = attachments
 
 
 def parse(text: str) -> nbformat.NotebookNode:
@@ -41,6 +60,7 @@ def parse(text: str) -> nbformat.NotebookNode:
                 line[2:] if line.startswith("# ") else line.lstrip("#") for line in body.splitlines()
             )
             cell = nbformat.v4.new_markdown_cell(body)
+            attach_images(cell)
         else:
             cell = nbformat.v4.new_code_cell(body)
         if tags:

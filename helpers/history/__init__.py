@@ -24,42 +24,18 @@ in segments, paging), ``_seed`` (the demo history, written by helpers.dynamodb.b
 """
 
 from helpers.history._analysis import error_bursts, latency_regressions, summary
-from helpers.history._arrow import (
-    FEATURE_COLUMNS,
-    SCHEMA,
-    ColumnBuffer,
-    empty_frame,
-    feature_columns,
-    items_to_arrow,
-    parse_page,
-    to_frame,
-)
 from helpers.history._export import to_csv, to_parquet
-from helpers.history._load import INDEX_NAME, as_utc, iso_ms, load, scan, time_slices
-from helpers.history._seed import EVENT_SOURCES, VARIANTS, history_items, seed
+from helpers.history._load import as_utc, load
+from helpers.history._seed import seed
 
+# What the notebooks and the other helpers call; the parts the tests and benchmarks measure are in the modules.
 __all__ = [
-    "EVENT_SOURCES",
-    "FEATURE_COLUMNS",
-    "INDEX_NAME",
-    "SCHEMA",
-    "VARIANTS",
-    "ColumnBuffer",
     "as_utc",
-    "empty_frame",
     "error_bursts",
-    "feature_columns",
-    "history_items",
-    "iso_ms",
-    "items_to_arrow",
     "latency_regressions",
     "load",
-    "parse_page",
-    "scan",
     "seed",
     "summary",
-    "time_slices",
     "to_csv",
-    "to_frame",
     "to_parquet",
 ]

@@ -21,33 +21,38 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pa_json
 
+from kitformats import inference_record
 from kitformats.dynamodb_json import without_none
 
-# Attribute -> (DynamoDB type tag, column kind). Kinds: str, cat, time, float, int, bool, list.
+# Attribute -> the kind of column it loads as: str, cat, time, float, int, bool, vector.
+KINDS: dict[str, str] = {
+    "requestId": "str",
+    "timestamp": "time",
+    "endpointName": "str",
+    "modelName": "str",
+    "modelVersion": "cat",
+    "variantName": "cat",
+    "input": "str",
+    "inputTruncated": "bool",
+    "inputSha256": "str",
+    "inputBytes": "int",
+    "features": "vector",
+    "prediction": "float",
+    "predictedLabel": "int",
+    "latencyMs": "float",
+    "modelLatencyMs": "float",
+    "status": "cat",
+    "errorType": "str",
+    "errorMessage": "str",
+    "eventSource": "cat",
+    "coldStart": "bool",
+    "lambdaRequestId": "str",
+    "functionVersion": "str",
+    "expiresAt": "int",
+}
+# Attribute -> (DynamoDB type tag, column kind), for every attribute of the record's one schema.
 SCHEMA: dict[str, tuple[str, str]] = {
-    "requestId": ("S", "str"),
-    "timestamp": ("S", "time"),
-    "endpointName": ("S", "str"),
-    "modelName": ("S", "str"),
-    "modelVersion": ("S", "cat"),
-    "variantName": ("S", "cat"),
-    "input": ("S", "str"),
-    "inputTruncated": ("BOOL", "bool"),
-    "inputSha256": ("S", "str"),
-    "inputBytes": ("N", "int"),
-    "features": ("L", "vector"),
-    "prediction": ("N", "float"),
-    "predictedLabel": ("N", "int"),
-    "latencyMs": ("N", "float"),
-    "modelLatencyMs": ("N", "float"),
-    "status": ("S", "cat"),
-    "errorType": ("S", "str"),
-    "errorMessage": ("S", "str"),
-    "eventSource": ("S", "cat"),
-    "coldStart": ("BOOL", "bool"),
-    "lambdaRequestId": ("S", "str"),
-    "functionVersion": ("S", "str"),
-    "expiresAt": ("N", "int"),
+    name: (tag, KINDS[name]) for name, tag in inference_record.ATTRIBUTES.items()
 }
 FEATURE_COLUMNS = 4  # f0..f3 always present
 

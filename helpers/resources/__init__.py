@@ -28,17 +28,7 @@ from botocore.exceptions import ClientError
 
 from helpers.config import Settings
 from helpers.errors import is_not_found
-from helpers.resources._kind import (
-    HOURS_PER_MONTH,
-    PRICES_AS_OF,
-    Kind,
-    Resource,
-    Search,
-    not_yours,
-    owner,
-    parse_created,
-    tag_dict,
-)
+from helpers.resources._kind import PRICES_AS_OF, Kind, Resource, Search, not_yours
 from helpers.resources.awslambda import EventSourceMapping, Function, FunctionUrl
 from helpers.resources.cloudwatch import Alarm, Dashboard
 from helpers.resources.dynamodb import Table
@@ -50,7 +40,6 @@ from helpers.resources.sns import Subscription, Topic
 from helpers.resources.sqs import Queue
 
 __all__ = [
-    "HOURS_PER_MONTH",
     "KINDS",
     "PRICES_AS_OF",
     "Alarm",
@@ -71,7 +60,6 @@ __all__ = [
     "Queue",
     "Resource",
     "Role",
-    "Search",
     "Subscription",
     "Table",
     "Topic",
@@ -80,9 +68,6 @@ __all__ = [
     "find",
     "kind_of",
     "not_yours",
-    "owner",
-    "parse_created",
-    "tag_dict",
 ]
 
 # Every kind, in the order they are found: a parent before its children, functions and endpoints before

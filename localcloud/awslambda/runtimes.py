@@ -10,9 +10,6 @@ today's date. Dates: AWS Lambda's "Runtimes" page (supported and deprecated runt
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-from localcloud import patching
 
 # runtime: (deprecation, block function create, block function update); UTC dates. For python3.12-3.14
 # the block dates follow AWS's usual one and two months after deprecation where not yet announced.
@@ -43,40 +40,3 @@ def refusal(runtime: str) -> str:
         f"The runtime parameter of {runtime} is no longer supported for creating or updating AWS Lambda "
         f"functions. We recommend you use the new runtime ({RECOMMENDED}) while creating or updating functions."
     )
-
-
-def _check(runtime: str | None, action: str) -> None:
-    from moto.awslambda.exceptions import InvalidParameterValueException
-
-    if blocked(runtime, action):
-        raise InvalidParameterValueException(refusal(str(runtime)))
-
-
-def _create(original: Any) -> Any:
-    def create_function(self: Any, spec: dict[str, Any]) -> Any:
-        _check(spec.get("Runtime"), "create")
-        return original(self, spec)
-
-    return create_function
-
-
-def _update(original: Any, changes_runtime: bool) -> Any:
-    def update(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
-        wanted = body.get("Runtime") if changes_runtime else None
-        current = self.get_function(function_name, qualifier).run_time
-        _check(wanted or current, "update")
-        return original(self, function_name, qualifier, body)
-
-    return update
-
-
-def install() -> None:
-    """Refuse blocked runtimes at CreateFunction, UpdateFunctionConfiguration and UpdateFunctionCode."""
-    from moto.awslambda.models import LambdaBackend
-
-    patching.patch(LambdaBackend, "create_function", ["self", "spec"], _create)
-    params = ["self", "function_name", "qualifier", "body"]
-    patching.patch(
-        LambdaBackend, "update_function_configuration", params, lambda original: _update(original, True)
-    )
-    patching.patch(LambdaBackend, "update_function_code", params, lambda original: _update(original, False))

@@ -15,12 +15,10 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from moto.awslambda.exceptions import LambdaClientError
-
-from localcloud import patching, profile
+from localcloud import profile
 
 CREATING = "The function is being created."
 PREVIOUS = "_workshop_previous"  # on a function during an update: a copy of it as it was before
@@ -29,13 +27,25 @@ REPEAT = "_workshop_update_spec"  # the last code update applied (moto applies e
 _updates = threading.Lock()  # two updates arriving together: one starts, the other conflicts
 
 
-class ResourceConflictException(LambdaClientError):
-    """The function is Pending or another update is in progress (HTTP 409)."""
+@cache
+def _conflict_class() -> type[Exception]:
+    """Lambda's ResourceConflictException (HTTP 409), made on first use (moto is imported only then)."""
+    from moto.awslambda.exceptions import LambdaClientError
 
-    code = 409
+    class ResourceConflictException(LambdaClientError):
+        """The function is Pending or another update is in progress (HTTP 409)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__("ResourceConflictException", message)
+        code = 409
+
+        def __init__(self, message: str) -> None:
+            super().__init__("ResourceConflictException", message)
+
+    return ResourceConflictException
+
+
+def conflict(message: str) -> Exception:
+    """AWS's ResourceConflictException with message."""
+    return _conflict_class()(message)
 
 
 def pending(fn: Any) -> bool:
@@ -56,7 +66,7 @@ def identity(fn: Any) -> int:
 def check_pending(fn: Any) -> None:
     """Raise AWS's ResourceConflictException while the function is Pending."""
     if pending(fn):
-        raise ResourceConflictException(
+        raise conflict(
             "The operation cannot be performed at this time. The function is currently in the following state: Pending"
         )
 
@@ -65,7 +75,7 @@ def check_updatable(fn: Any) -> None:
     """Raise AWS's ResourceConflictException while the function is Pending or an update runs."""
     check_pending(fn)
     if updating(fn):
-        raise ResourceConflictException(
+        raise conflict(
             f"The operation cannot be performed at this time. An update is in progress for resource: {fn.function_arn}"
         )
 
@@ -109,52 +119,3 @@ def describe(fn: Any, config: dict[str, Any], on_create: bool) -> dict[str, Any]
         config.update(State="Active", LastUpdateStatus="InProgress", LastUpdateStatusReason=CREATING,
                       LastUpdateStatusReasonCode="Creating")  # AWS's own wording for updates too  # fmt: skip
     return config
-
-
-def install() -> None:
-    """Hook moto's Lambda functions: creation starts Pending, updates run InProgress, reads show both."""
-    from moto.awslambda.models import LambdaFunction
-
-    def make_init(original: Callable[..., Any]) -> Callable[..., Any]:
-        def __init__(
-            self: Any, account_id: str, spec: dict[str, Any], region: str, version: str | int = 1
-        ) -> None:
-            original(self, account_id, spec, region, version)
-            arn = self.function_arn
-            profile.current().forget("lambda_update", arn)  # a function created again under an old name
-            if profile.current().aws:
-                profile.current().start("lambda_create", arn)
-
-        return __init__
-
-    def make_get_configuration(original: Callable[..., Any]) -> Callable[..., Any]:
-        def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
-            return describe(self, original(self, on_create), on_create)
-
-        return get_configuration
-
-    def make_update_configuration(original: Callable[..., Any]) -> Callable[..., Any]:
-        def update_configuration(self: Any, config_updates: dict[str, Any]) -> Any:
-            begin_update(self)
-            return original(self, config_updates)
-
-        return update_configuration
-
-    def make_update_function_code(original: Callable[..., Any]) -> Callable[..., Any]:
-        def update_function_code(self: Any, updated_spec: dict[str, Any]) -> Any:
-            # moto's backend applies one UpdateFunctionCode to the function twice: check the first only.
-            if getattr(self, REPEAT, None) is not updated_spec:
-                begin_update(self)
-                setattr(self, REPEAT, updated_spec)
-            return original(self, updated_spec)
-
-        return update_function_code
-
-    patching.patch(LambdaFunction, "__init__", ["self", "account_id", "spec", "region", "version"], make_init)
-    patching.patch(LambdaFunction, "get_configuration", ["self", "on_create"], make_get_configuration)
-    patching.patch(
-        LambdaFunction, "update_configuration", ["self", "config_updates"], make_update_configuration
-    )
-    patching.patch(
-        LambdaFunction, "update_function_code", ["self", "updated_spec"], make_update_function_code
-    )

@@ -17,17 +17,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Callable
-from typing import Any
-
-from moto.dynamodb.exceptions import ItemSizeTooLarge
-from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.table import Table
-from moto.dynamodb.models.utilities import bytesize
-from moto.dynamodb.responses import DynamoHandler
+from typing import TYPE_CHECKING, Any
 
 from kitformats.dynamodb_json import without_none
-from localcloud import patching
+
+if TYPE_CHECKING:
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import Table
 
 FAST_ACTIONS = frozenset({"Query", "Scan", "GetItem", "BatchGetItem"})
 ITEM_LIMIT_BYTES = 405000  # the item size moto's LimitedSizeDict allows (DynamoDB's 400 KB)
@@ -70,40 +66,3 @@ def all_items(self: Table) -> list[Item]:
             items, key=lambda x: (x.hash_key.cast_value, x.range_key.cast_value if x.range_key else "")
         )
     return sorted(items, key=lambda x: x.hash_key.cast_value)
-
-
-def item_init(self: Item, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
-    """Item.__init__ that measures the item once (moto re-measures it for each attribute set: quadratic)."""
-    converted = {key: DynamoType(value) for key, value in attrs.items()}
-    if sum(bytesize(key) + value.size() for key, value in converted.items()) > ITEM_LIMIT_BYTES:
-        raise ItemSizeTooLarge
-    self.hash_key = hash_key
-    self.range_key = range_key
-    self.attrs = LimitedSizeDict()
-    dict.update(self.attrs, converted)
-
-
-def _fast_serialized(original: Callable[..., Any]) -> Callable[..., Any]:
-    """DynamoHandler.serialized that writes item-heavy results straight to JSON."""
-
-    def serialized(self: DynamoHandler, action_result: Any) -> Any:
-        result = action_result.result
-        if isinstance(result, dict) and self._get_action() in FAST_ACTIONS:
-            headers = {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}
-            return 200, headers, encode(result)
-        return original(self, action_result)
-
-    return serialized
-
-
-def install() -> None:
-    """Write Query/Scan/GetItem/BatchGetItem results straight to JSON; sort and size items fast (idempotent)."""
-    patching.patch(
-        Table,
-        "sorted_items",
-        ["self", "hash_key_attrs", "range_key_attrs", "items"],
-        lambda original: sorted_items,
-    )
-    patching.patch(Table, "all_items", ["self"], lambda original: all_items)
-    patching.patch(Item, "__init__", ["self", "hash_key", "range_key", "attrs"], lambda original: item_init)
-    patching.patch(DynamoHandler, "serialized", ["self", "action_result"], _fast_serialized)

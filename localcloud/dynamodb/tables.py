@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from localcloud import patching, profile
+from localcloud import profile
 
 TTL_CHANGE_INTERVAL_S = (
     3600.0  # DynamoDB allows one TTL change per table per hour (not scaled: a rule, not a delay)
@@ -106,7 +106,7 @@ def refuse_while_creating(backend: Any, body: Mapping[str, Any]) -> None:
             raise _errors()[1]()
 
 
-# ---------------------------------------------------------------- the hooks
+# ---------------------------------------------------------------- what the hooks call
 
 
 def describe(original: Callable[..., Any], table: Any, base_key: str = "TableDescription") -> dict[str, Any]:
@@ -160,47 +160,3 @@ def _track_existing(table: Any) -> TableState:
     with _lock:
         _states[(table.account_id, table.region_name, table.name)] = state
     return state
-
-
-def _guard(original: Callable[..., Any]) -> Callable[..., Any]:
-    """A data-plane response method that first refuses CREATING tables."""
-
-    def guarded(self: Any) -> Any:
-        refuse_while_creating(self.dynamodb_backend, self.body)
-        return original(self)
-
-    return guarded
-
-
-def install() -> None:
-    """Put table states, PITR availability and TTL limits into moto's DynamoDB."""
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.dynamodb.models.table import Table
-    from moto.dynamodb.responses import DynamoHandler
-
-    create_params = ["self", "name", "schema", "throughput", "attr", "global_indexes", "indexes", "streams",
-                     "billing_mode", "sse_specification", "tags", "deletion_protection_enabled", "warm_throughput"]  # fmt: skip
-
-    def make_create(original: Callable[..., Any]) -> Callable[..., Any]:
-        def create_table(self: Any, *args: Any, **kwargs: Any) -> Any:
-            table = original(self, *args, **kwargs)
-            _track(table)
-            return table
-
-        return create_table
-
-    patching.patch(DynamoDBBackend, "create_table", create_params, make_create)
-    patching.patch(
-        Table,
-        "describe",
-        ["self", "base_key"],
-        lambda original: lambda self, base_key="TableDescription": describe(original, self, base_key),
-    )
-    patching.patch(DynamoDBBackend, "update_continuous_backups", ["self", "table_name", "point_in_time_spec"],
-                lambda original: lambda self, table_name, point_in_time_spec: update_continuous_backups(
-                    original, self, table_name, point_in_time_spec))  # fmt: skip
-    patching.patch(DynamoDBBackend, "update_time_to_live", ["self", "table_name", "ttl_spec"],
-                lambda original: lambda self, table_name, ttl_spec: update_time_to_live(
-                    original, self, table_name, ttl_spec))  # fmt: skip
-    for action in DATA_ACTIONS:
-        patching.patch(DynamoHandler, action, ["self"], _guard)

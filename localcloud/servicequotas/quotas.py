@@ -9,11 +9,9 @@ answers as moto does (VPC) or ``NoSuchResourceException``.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from typing import Any
 
-from localcloud import patching, profile
+from localcloud import profile
 
 # Service Quotas' codes for the profile's quotas: (service code, quota code, service name, quota name).
 QUOTA_CODES: dict[str, tuple[str, str, str, str]] = {
@@ -59,60 +57,3 @@ def applied(name: str, region: str, account: str) -> dict[str, Any]:
 def default(name: str, region: str) -> dict[str, Any]:
     """AWS's documented default for the quota."""
     return describe(name, profile.QUOTAS[name][0], region, None)
-
-
-def _params(response: Any) -> dict[str, Any]:
-    """The JSON parameters of the request response is serving."""
-    params: dict[str, Any] = json.loads(response.body or "{}")
-    return params
-
-
-def _no_such_resource() -> Exception:
-    from moto.servicequotas.exceptions import NoSuchResource
-
-    return NoSuchResource()
-
-
-def _get_service_quota(original: Callable[..., Any]) -> Callable[..., Any]:
-    def get_service_quota(self: Any, service_code: str, quota_code: str) -> dict[str, Any]:
-        name = quota_name(service_code, quota_code)
-        if name is None:
-            found: dict[str, Any] = original(self, service_code, quota_code)
-            return found
-        return applied(name, self.region_name, self.account_id)
-
-    return get_service_quota
-
-
-def get_aws_default_service_quota(self: Any) -> str:
-    """GetAWSDefaultServiceQuota for the profile's quotas."""
-    params = _params(self)
-    name = quota_name(str(params.get("ServiceCode")), str(params.get("QuotaCode")))
-    if name is None:
-        raise _no_such_resource()
-    return json.dumps({"Quota": default(name, self.region)})
-
-
-def list_service_quotas(self: Any) -> str:
-    """ListServiceQuotas: the profile's applied quotas of one service."""
-    service = str(_params(self).get("ServiceCode"))
-    quotas = [
-        applied(name, self.region, self.current_account)
-        for name, (code, *_rest) in QUOTA_CODES.items()
-        if code == service
-    ]
-    if not quotas:
-        raise _no_such_resource()
-    return json.dumps({"Quotas": quotas})
-
-
-def install() -> None:
-    """Answer the profile's quotas through moto's Service Quotas."""
-    from moto.servicequotas.models import ServiceQuotasBackend
-    from moto.servicequotas.responses import ServiceQuotasResponse
-
-    patching.patch(
-        ServiceQuotasBackend, "get_service_quota", ["self", "service_code", "quota_code"], _get_service_quota
-    )
-    patching.add_action(ServiceQuotasResponse, "get_aws_default_service_quota", get_aws_default_service_quota)
-    patching.add_action(ServiceQuotasResponse, "list_service_quotas", list_service_quotas)

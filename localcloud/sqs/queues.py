@@ -4,8 +4,9 @@ moto 5.2.5 compares the attributes of a CreateQueue for an existing queue but an
 message and overwrites the queue's tags; it lets a deleted queue's name be reused at once; and
 its short polling returns every available message. AWS:
 
-- ``CreateQueue`` for an existing name returns its URL only if every attribute given matches:
-  otherwise ``QueueAlreadyExists`` ("A queue already exists with the same name and a different
+- ``CreateQueue`` for an existing name returns its URL only if every attribute given matches, in
+  any of AWS's spellings of the same value (``canonical``; an attribute the queue does not report,
+  such as a standard queue's ``FifoQueue``, has its default): otherwise ``QueueAlreadyExists`` ("A queue already exists with the same name and a different
   value for attribute X"). Tags given for an existing queue must equal its tags (undocumented;
   reported by users: TagQueue adds tags). Always on.
 - A name can be reused only 60 s after its queue was deleted: ``QueueDeletedRecently`` (query
@@ -19,31 +20,34 @@ its short polling returns every available message. AWS:
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import json
 from typing import Any
 
-from moto.sqs.exceptions import QueueAlreadyExists, SQSException
-
-from localcloud import patching, profile
+from localcloud import profile
 
 NAME_REUSE_S = 60.0
+# How SQS spells each kind of attribute value (CreateQueue's Attributes, all strings on the wire).
+BOOLEAN_ATTRIBUTES = frozenset({"FifoQueue", "ContentBasedDeduplication", "SqsManagedSseEnabled"})
+INTEGER_ATTRIBUTES = frozenset({"DelaySeconds", "MaximumMessageSize", "MessageRetentionPeriod",
+                                "ReceiveMessageWaitTimeSeconds", "VisibilityTimeout",
+                                "KmsDataKeyReusePeriodSeconds"})  # fmt: skip
+JSON_ATTRIBUTES = frozenset({"Policy", "RedrivePolicy", "RedriveAllowPolicy"})
+# The values of attributes a queue has without reporting them (a standard queue's FIFO attributes, no KMS key,
+# no policies): CreateQueue's documented defaults.
+DEFAULTS: dict[str, str] = {
+    "FifoQueue": "false",
+    "ContentBasedDeduplication": "false",
+    "DeduplicationScope": "queue",
+    "FifoThroughputLimit": "perQueue",
+    "KmsDataKeyReusePeriodSeconds": "300",
+    "KmsMasterKeyId": "",
+    "Policy": "",
+    "RedrivePolicy": "",
+    "RedriveAllowPolicy": "",
+}
 DELETED_RECENTLY = (
     "You must wait 60 seconds after deleting a queue before you can create another with the same name."
 )
-
-
-class QueueDeletedRecently(SQSException):
-    """The queue's name was freed less than 60 s ago."""
-
-    code = "QueueDeletedRecently"
-    message = DELETED_RECENTLY
-
-
-def _deleted(backend: Any) -> dict[str, float]:
-    """When each queue of this backend was deleted (kept on the backend, so a reset forgets it)."""
-    deleted: dict[str, float] = backend.__dict__.setdefault("_workshop_deleted_at", {})
-    return deleted
 
 
 def wait_before_reuse(deleted_at: float | None, now: float) -> float:
@@ -51,10 +55,44 @@ def wait_before_reuse(deleted_at: float | None, now: float) -> float:
     return 0.0 if deleted_at is None else max(0.0, deleted_at + NAME_REUSE_S - now)
 
 
+def canonical(name: str, value: Any) -> str:
+    """An attribute's value in one spelling: booleans lower-case, numbers as integers, JSON documents parsed.
+
+    AWS compares values, not their spelling: ``"True"`` is ``"true"``, ``"05"`` is ``5``, and a
+    ``RedrivePolicy`` is the same policy compact or spaced, in any key order, with
+    ``maxReceiveCount`` a number or a string of one.
+    """
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if name in BOOLEAN_ATTRIBUTES:
+        return text.lower()
+    if name in INTEGER_ATTRIBUTES:
+        try:
+            return str(int(text))
+        except ValueError:
+            return text
+    if name in JSON_ATTRIBUTES:
+        try:
+            document = json.loads(text) if isinstance(value, str) else value
+        except ValueError:
+            return text
+        if not document:
+            return ""
+        if name == "RedrivePolicy" and isinstance(document, dict) and "maxReceiveCount" in document:
+            try:
+                document = {**document, "maxReceiveCount": int(str(document["maxReceiveCount"]))}
+            except ValueError:
+                pass
+        return json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return text
+
+
 def different_attribute(current: dict[str, Any], wanted: dict[str, Any]) -> str | None:
-    """The first requested attribute whose value differs from the queue's, or None."""
+    """The first requested attribute whose value differs from the queue's (an attribute the queue does not
+    report has its default), or None."""
     for name, value in wanted.items():
-        if str(current.get(name)) != str(value):
+        if canonical(name, current.get(name, DEFAULTS.get(name))) != canonical(name, value):
             return name
     return None
 
@@ -62,82 +100,3 @@ def different_attribute(current: dict[str, Any], wanted: dict[str, Any]) -> str 
 def short_poll_share(current: profile.Profile, queue: str, available: int, limit: int) -> int:
     """How many of the available messages one short poll returns under the aws profile (0 to min(available, limit))."""
     return current.draw("sqs_short_poll", queue).randint(0, min(available, limit))
-
-
-def _create_queue(original: Callable[..., Any]) -> Callable[..., Any]:
-    """CreateQueue with AWS's answers for an existing or a recently deleted name."""
-
-    def create_queue(self: Any, name: str, tags: dict[str, str] | None = None, **kwargs: Any) -> Any:
-        existing = self.queues.get(name)
-        if existing is None:
-            if wait_before_reuse(_deleted(self).get(name), time.time()) > 0:
-                raise QueueDeletedRecently()
-        else:
-            attributes = {k: v for k, v in kwargs.items() if k != "region"}
-            differs = different_attribute(existing.attributes, attributes)
-            if differs:
-                raise QueueAlreadyExists(
-                    f"A queue already exists with the same name and a different value for attribute {differs}"
-                )
-            if tags and dict(tags) != dict(existing.tags or {}):
-                raise QueueAlreadyExists("A queue already exists with the same name and different tags")
-        return original(self, name, tags, **kwargs)
-
-    return create_queue
-
-
-def _delete_queue(original: Callable[..., Any]) -> Callable[..., Any]:
-    """DeleteQueue that remembers when the name was freed."""
-
-    def delete_queue(self: Any, queue_name: str) -> None:
-        original(self, queue_name)
-        _deleted(self)[queue_name] = time.time()
-
-    return delete_queue
-
-
-def _receive_message(original: Callable[..., Any]) -> Callable[..., Any]:
-    """ReceiveMessage whose short polling samples a share of the messages under the aws profile."""
-
-    def receive_message(
-        self: Any,
-        queue_name: str,
-        count: int,
-        wait_seconds_timeout: int,
-        visibility_timeout: int,
-        message_attribute_names: list[str] | None = None,
-    ) -> Any:
-        current = profile.current()
-        if current.aws and not wait_seconds_timeout:
-            available = len(self.get_queue(queue_name).messages)
-            count = short_poll_share(
-                current, f"{self.account_id}/{self.region_name}/{queue_name}", available, count
-            )
-            if count == 0:
-                return []
-        return original(
-            self, queue_name, count, wait_seconds_timeout, visibility_timeout, message_attribute_names
-        )
-
-    return receive_message
-
-
-def install() -> None:
-    """Hook strict CreateQueue, name reuse and short polling into moto's SQS (idempotent)."""
-    from moto.sqs.models import SQSBackend
-
-    patching.patch(SQSBackend, "create_queue", ["self", "name", "tags", "kwargs"], _create_queue)
-    patching.patch(SQSBackend, "delete_queue", ["self", "queue_name"], _delete_queue)
-    patching.patch(
-        SQSBackend,
-        "receive_message",
-        [
-            "self",
-            "queue_name",
-            "count",
-            "wait_seconds_timeout",
-            "visibility_timeout",
-            "message_attribute_names",
-        ],
-        _receive_message,
-    )

@@ -1,4 +1,10 @@
-"""Space-delimited patterns: `[ip, user, ..., status_code = 4*, bytes > 1000]` against fields of an event."""
+"""Space-delimited patterns: `[ip, user, ..., status_code = 4*, bytes > 1000]` against fields of an event.
+
+Field counts as CloudWatch Logs documents them: a pattern without an ellipsis names every field of
+the event, so it matches only events with exactly that many fields (`[w1=ERROR, w2]` matches
+`ERROR message`, not `ERROR WARN message`); each `...` stands for any number of fields, so
+`[w1=ERROR, ...]` matches `ERROR` followed by anything.
+"""
 
 from __future__ import annotations
 
@@ -146,10 +152,8 @@ def compile_delimited(text: str, stripped: str) -> FilterPattern:
             return None
         if not has_ellipsis:
             fields = segments[0]
-            if len(tokens) > len(fields) and fields:
-                # The last field takes the rest of the line.
-                rest = message[tokens[len(fields) - 1][1] :].rstrip()
-                tokens = tokens[: len(fields) - 1] + [(rest, tokens[len(fields) - 1][1])]
+            if len(tokens) != len(fields):  # without an ellipsis, one field per field of the event
+                return None
             if not fits(tokens, fields, 0):
                 return None
             return tokens, list(enumerate(fields))
