@@ -9,7 +9,7 @@
 # `WORKSHOP_MODE=local` (the default: an offline cloud on your machine, no account, no cost) or
 # `WORKSHOP_MODE=aws` (your AWS account). No cell below depends on the mode.
 #
-# ![The pipeline: a client calls API Gateway, which invokes the Lambda function; the function asks the SageMaker endpoint and records every inference in DynamoDB; CloudWatch turns the logs into metrics and alarms, which notify through SNS to an SQS queue](../docs/pipeline.svg)
+# ![The pipeline: a client calls API Gateway, which invokes the Lambda function; the function asks the SageMaker endpoint and records every inference in DynamoDB; CloudWatch turns the logs into metrics and alarms, which notify through SNS to an SQS queue](../docs/pipeline.png)
 #
 # This notebook builds the middle row (chapters 6 and 7); chapter 8 adds the rest: the tables (8.1),
 # the recording handler (8.2), CloudWatch's logs, metrics, alarms and notifications (8.3) and the

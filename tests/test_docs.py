@@ -9,6 +9,7 @@ what production still needs; and no notebook's markdown talks about the kit's ma
 from __future__ import annotations
 
 import base64
+import importlib.util
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -21,7 +22,11 @@ README = ROOT / "README.md"
 PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 DIAGRAM = ROOT / "docs" / "pipeline.svg"
+DIAGRAM_PNG = DIAGRAM.with_suffix(".png")
 README_MAX_LINES = 250
+# What JupyterLab renders as a markdown cell's attachment (@jupyterlab/rendermime imageRendererFactory's
+# mimeTypes, 4.6): any other type, SVG included, fails with "Cannot render unknown image mime type".
+JUPYTERLAB_ATTACHMENT_TYPES = {"image/bmp", "image/png", "image/jpeg", "image/gif", "image/webp"}
 
 # The kit's machinery, which belongs in docs/ and never in what an attendee reads in a notebook.
 MACHINERY = {
@@ -184,26 +189,51 @@ def test_the_pipeline_diagram_shows_every_part_of_the_pipeline():
         assert part in texts
 
 
+def render_diagram():
+    """tools/render_diagram.py as a module."""
+    spec = importlib.util.spec_from_file_location("render_diagram", ROOT / "tools" / "render_diagram.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_diagrams_png_is_rendered_from_the_current_svg():
+    tool = render_diagram()
+    stamped = tool.text_chunks(DIAGRAM_PNG.read_bytes()).get(tool.SOURCE_KEY)
+    assert stamped == tool.source_text(DIAGRAM.read_bytes()), "run: .venv/bin/python tools/render_diagram.py"
+
+
+def test_the_png_stamp_names_the_svg_it_came_from():
+    tool = render_diagram()
+    stamped = tool.with_text(DIAGRAM_PNG.read_bytes(), b"Other", b"value")
+    assert tool.text_chunks(stamped)[b"Other"] == b"value"
+    assert tool.source_text(b"<svg/>") != tool.source_text(DIAGRAM.read_bytes())
+
+
 def setup_diagram_cell() -> nbformat.NotebookNode:
     """00_setup's markdown cell that shows the pipeline diagram."""
     nb = nbformat.read(ROOT / "notebooks" / "00_setup.ipynb", as_version=4)
-    return next(c for c in nb.cells if c.cell_type == "markdown" and "attachment:pipeline.svg" in c.source)
+    return next(c for c in nb.cells if c.cell_type == "markdown" and "attachment:pipeline.png" in c.source)
 
 
-def test_setup_carries_the_repositorys_diagram_as_an_attachment_jupyterlab_shows():
-    attached = setup_diagram_cell().attachments["pipeline.svg"]["image/svg+xml"]
-    assert base64.b64decode(attached) == DIAGRAM.read_bytes()
+def test_setup_carries_the_diagram_as_an_attachment():
+    attached = setup_diagram_cell().attachments["pipeline.png"]["image/png"]
+    assert base64.b64decode(attached) == DIAGRAM_PNG.read_bytes()
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_every_image_a_notebook_attaches_is_one_jupyterlab_renders(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    types = {mime for cell in nb.cells for image in cell.get("attachments", {}).values() for mime in image}
+    assert types <= JUPYTERLAB_ATTACHMENT_TYPES
 
 
 def test_the_html_report_shows_setups_diagram():
     from nbconvert import HTMLExporter
 
-    nb = nbformat.v4.new_notebook(cells=[setup_diagram_cell()])
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
-    assert (
-        "data:image/svg+xml;base64," + setup_diagram_cell().attachments["pipeline.svg"]["image/svg+xml"]
-        in body
-    )
+    cell = setup_diagram_cell()
+    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
+    assert "data:image/png;base64," + cell.attachments["pipeline.png"]["image/png"] in body
 
 
 def test_the_chapter_ends_with_what_production_still_needs():

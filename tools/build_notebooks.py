@@ -2,8 +2,9 @@
 
 The sources are what we review and edit; the notebooks are committed with outputs cleared.
 `python tools/build_notebooks.py --check` fails when a notebook is out of date.
-An image a markdown cell shows from the repository (`![what](../docs/pipeline.svg)`) is embedded in the
+An image a markdown cell shows from the repository (`![what](../docs/pipeline.png)`) is embedded in the
 notebook as the cell's attachment, so JupyterLab (served from notebooks/) and the HTML report show it.
+PNG only: JupyterLab renders no SVG attachment (tools/render_diagram.py renders the diagram's SVG).
 """
 
 from __future__ import annotations
@@ -20,8 +21,7 @@ from helpers.lab import KERNEL_DISPLAY_NAME, KERNEL_NAME
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ROOT / "notebook_sources"
 MARKER = re.compile(r"^# %%(?P<kind> \[markdown\])?(?P<tags>\s+tags=\[[^\]]*\])?\s*$")
-IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\.\./docs/(?P<name>[\w.-]+\.(?P<ext>svg|png))\)")
-MIME = {"svg": "image/svg+xml", "png": "image/png"}
+IMAGE = re.compile(r"!\[(?P<alt>[^\]]*)\]\(\.\./docs/(?P<name>[\w.-]+\.png)\)")
 
 
 def attach_images(cell: nbformat.NotebookNode) -> None:
@@ -30,7 +30,7 @@ def attach_images(cell: nbformat.NotebookNode) -> None:
 
     def embed(match: re.Match[str]) -> str:
         path = ROOT / "docs" / match["name"]
-        attachments[match["name"]] = {MIME[match["ext"]]: base64.b64encode(path.read_bytes()).decode()}
+        attachments[match["name"]] = {"image/png": base64.b64encode(path.read_bytes()).decode()}
         return f"![{match['alt']}](attachment:{match['name']})"
 
     cell.source = IMAGE.sub(embed, cell.source)
