@@ -1,4 +1,4 @@
-"""python -m helpers: the kit's command line (run, status, traffic, cleanup, local, policy, preflight, kernel, lab)."""
+"""python -m helpers: the kit's command line (run, status, traffic, cleanup, template, local, policy, preflight, kernel, lab)."""
 
 from __future__ import annotations
 
@@ -258,6 +258,18 @@ def _lab(args: argparse.Namespace) -> int:
         return 0
 
 
+def _template(args: argparse.Namespace) -> int:
+    from helpers import template
+
+    text = template.render(template.build(api=args.api))
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out} ({len(text.splitlines())} lines); lint it: cfn-lint {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command line's parser."""
     parser = argparse.ArgumentParser(prog="python -m helpers", description=__doc__)
@@ -334,6 +346,13 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--port", type=int, help="default: 8888, or the next free one")
     lab.add_argument("--no-browser", action="store_true", help="print the URL instead of opening a browser")
     lab.set_defaults(func=_lab)
+
+    tpl = sub.add_parser(
+        "template", help="the chapter as one CloudFormation template (YAML), from the notebooks' specs"
+    )
+    tpl.add_argument("--out", help="write it to this file (default: print it)")
+    tpl.add_argument("--api", action="store_true", help="with chapter 7's REST API in front of the function")
+    tpl.set_defaults(func=_template)
 
     local = sub.add_parser("local", help="manage the local cloud")
     local.add_argument("action", choices=["up", "down", "status"])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import io
 import json
 import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 from botocore.exceptions import ClientError
@@ -18,6 +20,9 @@ from helpers.session import client
 from helpers.waiters import retry, wait_for_state
 
 ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ROOT / "build" / "lambda"
+# The line of lambda/app.py after which the handler's parts follow it (8.2 shows the handler above it as a diff).
+HANDLER_END = "# ================================================================ beside the handler"
 T = TypeVar("T")
 CONFIG_KEYS = ("Role", "Handler", "Runtime", "Timeout", "MemorySize", "Environment", "Description")
 
@@ -32,6 +37,27 @@ def build_zip(files: Mapping[str, Path]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, Path(files[name]).read_bytes())
     return out.getvalue()
+
+
+def save_package(zip_bytes: bytes, name: str, directory: Path = PACKAGES) -> str:
+    """Write a package under build/lambda (for the AWS CLI's fileb://); return its path as the kit's folder sees it."""
+    path = directory / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(zip_bytes)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def load_handler(path: Path = ROOT / "lambda" / "app.py") -> ModuleType:
+    """lambda/app.py imported as a module (to read its functions), without deploying it."""
+    spec = importlib.util.spec_from_file_location("app", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def code_sha256(zip_bytes: bytes) -> str:
@@ -82,10 +108,9 @@ def ensure_function(
     which must not undo the handler a later chapter deployed; or an attendee's own chapter-7 function).
     Every step waits as AWS requires: Active after create, Successful after each update.
     """
-    lam = client("lambda")
     name = spec["FunctionName"]
     try:
-        current = lam.get_function(FunctionName=name)["Configuration"]
+        client("lambda").get_function(FunctionName=name)
     except ClientError as exc:
         if not is_not_found(exc):
             raise
@@ -96,28 +121,39 @@ def ensure_function(
         wait_active(name)
         wait_updated(name)
         return _configuration(name)
-    wait_active(name)
-    changes = []
-    if current["CodeSha256"] != code_sha256(zip_bytes):
-        wait_updated(name)
-        _conflict_retry(
-            lambda: lam.update_function_code(FunctionName=name, ZipFile=zip_bytes), f"updating {name}'s code"
-        )
-        wait_updated(name)
-        changes.append("code")
-    wanted = {k: spec[k] for k in CONFIG_KEYS if k in spec}
-    have = {k: current.get(k) for k in wanted}
-    if "Environment" in have:
-        have["Environment"] = {"Variables": (current.get("Environment") or {}).get("Variables", {})}
-    differs = [k for k in wanted if wanted[k] != have[k]]
-    if differs:
-        update_configuration(name, wanted)
-        changes += differs
-    print(
-        f"function {name}: "
-        + (f"updated {', '.join(changes)}" if changes else "up to date, nothing to deploy")
-    )
+    update_code({"FunctionName": name, "ZipFile": zip_bytes})
+    update_configuration({"FunctionName": name, **{k: spec[k] for k in CONFIG_KEYS if k in spec}})
     return _configuration(name)
+
+
+def update_code(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply an UpdateFunctionCode request (FunctionName, ZipFile) unless the function already runs that
+    package; wait (with progress) until Lambda reports the update finished; return the configuration."""
+    name = request["FunctionName"]
+    wait_active(name)
+    if _configuration(name)["CodeSha256"] == code_sha256(request["ZipFile"]):
+        print(f"function {name}: code up to date (same CodeSha256), nothing to deploy")
+        return _configuration(name)
+    wait_updated(name)
+    _conflict_retry(lambda: client("lambda").update_function_code(**request), f"updating {name}'s code")
+    wait_updated(name)
+    print(f"function {name}: code updated")
+    return _configuration(name)
+
+
+def _differences(request: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """The configuration keys an UpdateFunctionConfiguration request would change."""
+    differs = []
+    for key, wanted in request.items():
+        if key == "FunctionName":
+            continue
+        have = current.get(key)
+        if key == "Environment":
+            have = {"Variables": (have or {}).get("Variables", {})}
+            wanted = {"Variables": dict((wanted or {}).get("Variables", {}))}
+        if wanted != have:
+            differs.append(key)
+    return differs
 
 
 def _create(spec: Mapping[str, Any], zip_bytes: bytes) -> dict[str, Any]:
@@ -134,16 +170,23 @@ def _create(spec: Mapping[str, Any], zip_bytes: bytes) -> dict[str, Any]:
     return _configuration(name)
 
 
-def update_configuration(name: str, changes: Mapping[str, Any]) -> None:
-    """Update the function's configuration, retrying while another update runs, and wait until done."""
-    allowed = {k: v for k, v in changes.items() if k in CONFIG_KEYS}
+def update_configuration(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply an UpdateFunctionConfiguration request where it differs from the function's configuration,
+    retrying while another update runs, and wait until done; return the configuration."""
+    name = request["FunctionName"]
     wait_active(name)
     wait_updated(name)
+    differs = _differences(request, _configuration(name))
+    if not differs:
+        print(f"function {name}: configuration up to date")
+        return _configuration(name)
     _conflict_retry(
-        lambda: client("lambda").update_function_configuration(FunctionName=name, **allowed),
+        lambda: client("lambda").update_function_configuration(**request),
         f"updating {name}'s configuration",
     )
     wait_updated(name)
+    print(f"function {name}: updated {', '.join(differs)}")
+    return _configuration(name)
 
 
 def invoke(name: str, event: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,14 +1,18 @@
 """Charts of the inference history (chapter 8.4): matplotlib figures, readable at a glance.
 
-Every function takes the frame from ``helpers.history.load`` and returns a Figure (never shows
+Every history chart takes the frame from ``helpers.history.load`` and returns a Figure (never shows
 it: a notebook displays the returned figure inline). An empty frame gives a figure that says
-"no data". ``save(fig, name)`` writes a PNG under build/figures/.
+"no data". ``dashboard`` draws 8.3's CloudWatch dashboard from the data ``cloudwatch.render_dashboard``
+gathers. ``save(fig, name)`` writes a PNG under build/figures/.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import matplotlib
@@ -23,6 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 SIZE = (10, 4.5)
 STATUS_COLOURS = {"model_error": "#d62728", "client_error": "#ff7f0e"}
@@ -244,12 +249,105 @@ def latency_by_variant(df: pd.DataFrame) -> Figure:
     return fig
 
 
+STATE_COLOURS = {"OK": "#2ca02c", "ALARM": "#d62728", "INSUFFICIENT_DATA": "#bbbbbb"}
+THRESHOLD_COLOUR = "#d62728"
+
+
+@dataclass
+class Panel:
+    """One dashboard metric widget with its data: series by label, the y axis's unit, threshold lines."""
+
+    title: str
+    frame: pd.DataFrame  # one column per line, indexed by UTC time
+    unit: str
+    thresholds: list[tuple[str, float]] = field(default_factory=list)  # (label, value): horizontal lines
+
+
+def dashboard(
+    panels: list[Panel],
+    alarm_states: Mapping[str, list[tuple[pd.Timestamp, str]]],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+) -> Figure:
+    """A dashboard's metric widgets (two per row), every axis with its unit and the alarm thresholds as
+    horizontal lines, over one time range; below them a strip per alarm coloured by its state over time."""
+    cols = 2
+    rows = -(-len(panels) // cols)
+    strip_rows = max(1, len(alarm_states))
+    fig = plt.figure(figsize=(12, 3.2 * rows + 0.35 * strip_rows + 0.8), layout="constrained")
+    grid = fig.add_gridspec(rows + 1, cols, height_ratios=[3.2] * rows + [0.35 * strip_rows + 0.3])
+    plt.close(fig)
+    x0, x1 = _naive_utc(pd.DatetimeIndex([start, end]))
+    for i, panel in enumerate(panels):
+        ax = fig.add_subplot(grid[i // cols, i % cols])
+        ax.set_title(panel.title, fontsize=10, loc="left")
+        ax.grid(True, alpha=0.3)
+        frame = panel.frame.dropna(how="all")
+        for column in frame.columns:
+            values = frame[column].dropna()
+            ax.plot(_naive_utc(values.index), values.to_numpy(), marker="o", markersize=3, label=column)
+        for label, value in panel.thresholds:
+            ax.axhline(value, color=THRESHOLD_COLOUR, linestyle="--", linewidth=1.2, label=label)
+        if frame.empty:
+            ax.text(0.5, 0.5, "no data", ha="center", va="center", color="0.4", transform=ax.transAxes)
+        ax.set_ylabel(panel.unit)
+        ax.set_xlim(x0, x1)
+        _time_axis(ax)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8, loc="upper left")
+    for ax in [fig.add_subplot(grid[i // cols, i % cols]) for i in range(len(panels), rows * cols)]:
+        ax.axis("off")
+    strip = fig.add_subplot(grid[rows, :])
+    _alarm_strip(strip, alarm_states, x0, x1)
+    return fig
+
+
+def _alarm_strip(
+    ax: Axes, states: Mapping[str, list[tuple[pd.Timestamp, str]]], x0: pd.Timestamp, x1: pd.Timestamp
+) -> None:
+    """One row per alarm: its state from each change to the next, coloured as the console colours them."""
+    ax.set_title("Alarm states", fontsize=10, loc="left")
+    names = list(states)
+    for row, name in enumerate(names):
+        changes = sorted(states[name])
+        for k, (when, state) in enumerate(changes):
+            begin = max(_naive_utc(pd.DatetimeIndex([when]))[0], x0)
+            finish = _naive_utc(pd.DatetimeIndex([changes[k + 1][0]]))[0] if k + 1 < len(changes) else x1
+            if finish <= x0 or begin >= x1:
+                continue
+            ax.barh(row, mdates.date2num(finish) - mdates.date2num(begin), left=mdates.date2num(begin),
+                    height=0.7, color=STATE_COLOURS.get(state, "#bbbbbb"), edgecolor="white")  # fmt: skip
+    ax.set_yticks(range(len(names)), names, fontsize=8)
+    ax.set_ylim(-0.6, max(len(names), 1) - 0.4)
+    ax.invert_yaxis()
+    ax.set_ylabel("alarm")
+    ax.set_xlim(x0, x1)
+    ax.xaxis_date()
+    _time_axis(ax)
+    handles = [Rectangle((0, 0), 1, 1, color=c) for c in STATE_COLOURS.values()]
+    ax.legend(
+        handles, list(STATE_COLOURS), fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False
+    )
+
+
 FIGURES = Path(__file__).resolve().parents[1] / "build" / "figures"
 
 
+def axis_labels(fig: Figure) -> list[dict[str, str]]:
+    """Each drawn axes' title and x and y labels (its units), in drawing order."""
+    return [
+        {"title": ax.get_title(loc="left") or ax.get_title(), "x": ax.get_xlabel(), "y": ax.get_ylabel()}
+        for ax in fig.axes
+        if ax.axison
+    ]
+
+
 def save(fig: Figure, name: str, directory: str | Path = FIGURES) -> Path:
-    """Write the figure as a PNG under build/figures (name without extension) and return its path."""
+    """Write the figure as a PNG under build/figures (name without extension) and return its path.
+
+    The PNG's Description holds axis_labels(fig) as JSON, so a reader (the browser test) can check units.
+    """
     path = Path(directory) / (name if name.endswith(".png") else f"{name}.png")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Description": json.dumps(axis_labels(fig))})
     return path

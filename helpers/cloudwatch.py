@@ -45,7 +45,7 @@ def alarm_states(names: Sequence[str]) -> pd.DataFrame:
                 "since (UTC)": a["StateUpdatedTimestamp"].astimezone(dt.UTC).strftime("%H:%M:%S")
                 if a
                 else "",
-                "reason": (a["StateReason"][:110] if a else ""),
+                "reason": (a["StateReason"] if a else ""),
             }
         )
     return pd.DataFrame(rows)
@@ -89,9 +89,10 @@ def history(name: str, limit: int = 10) -> pd.DataFrame:
     )
 
 
-def put_dashboard(name: str, body: Mapping[str, Any]) -> list[dict[str, str]]:
-    """Create or replace the dashboard; return CloudWatch's validation messages (empty when all is well)."""
-    answer = client("cloudwatch").put_dashboard(DashboardName=name, DashboardBody=json.dumps(body))
+def put_dashboard(request: Mapping[str, Any]) -> list[dict[str, str]]:
+    """Apply a PutDashboard request (DashboardName, DashboardBody as JSON text); return CloudWatch's validation
+    messages (empty when all is well)."""
+    answer = client("cloudwatch").put_dashboard(**request)
     messages: list[dict[str, str]] = answer.get("DashboardValidationMessages", [])
     return messages
 
@@ -123,44 +124,97 @@ def metric_frame(queries: Sequence[Mapping[str, Any]], start: dt.datetime, end: 
     return pd.DataFrame(series).sort_index()
 
 
-def render_dashboard(body: Mapping[str, Any], minutes: int = 30) -> Figure:
-    """Draw a dashboard's metric widgets with matplotlib from GetMetricData (for the local cloud, which has no console)."""
-    import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
+def render_dashboard(
+    body: Mapping[str, Any], alarms: Sequence[Mapping[str, Any]] = (), minutes: int = 30
+) -> Figure:
+    """Draw a dashboard's metric widgets with matplotlib from GetMetricData (the local cloud has no console).
 
-    metric_widgets = [w for w in body["widgets"] if w["type"] == "metric"]
+    Each widget's y axis takes its unit from the widget's yAxis.left.label, its horizontal annotations
+    are drawn as CloudWatch draws alarm thresholds, the time range is fitted to the data of the last
+    `minutes`, and a strip below shows each alarm's state over that time (from its history).
+    """
+    from helpers import charts
+
     end = dt.datetime.now(dt.UTC)
     start = end - dt.timedelta(minutes=minutes)
-    cols = 2
-    rows = -(-len(metric_widgets) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(12, 3.2 * rows), squeeze=False)
-    for ax, widget in zip(axes.flat, metric_widgets, strict=False):
+    panels = []
+    for widget in (w for w in body["widgets"] if w["type"] == "metric"):
         props = widget["properties"]
         queries = _widget_queries(props)
         frame = metric_frame(queries, start, end) if queries else pd.DataFrame()
-        if frame.empty:
-            ax.text(0.5, 0.5, "no data", ha="center", va="center", transform=ax.transAxes, color="grey")
-        for column in frame.columns:
-            ax.plot(frame.index, frame[column], marker="o", markersize=3, label=column)
-        ax.set_title(props.get("title", ""), fontsize=10)
-        ax.set_xlabel("time (UTC)")
-        ax.set_xlim(start, end)
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%H:%M", tz=dt.UTC))
-        if len(frame.columns):
-            ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(metric_widgets) :]:
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
+        panels.append(
+            charts.Panel(
+                title=props.get("title", ""),
+                frame=frame,
+                unit=((props.get("yAxis") or {}).get("left") or {}).get("label", ""),
+                thresholds=[
+                    (h.get("label", ""), float(h["value"]))
+                    for h in (props.get("annotations") or {}).get("horizontal", [])
+                ],
+            )
+        )
+    names = [str(a["AlarmName"]) for a in alarms]
+    first, last = _data_range([p.frame for p in panels], start, end)
+    return charts.dashboard(panels, _state_changes(names, first), first, last)
+
+
+def _data_range(frames: Sequence[pd.DataFrame], start: dt.datetime, end: dt.datetime) -> tuple[Any, Any]:
+    """The time range to draw: from a minute before the first datapoint to a minute after the last."""
+    stamps = [
+        ts for f in frames if not f.dropna(how="all").empty for ts in (f.dropna(how="all").index[[0, -1]])
+    ]
+    if not stamps:
+        return pd.Timestamp(start), pd.Timestamp(end)
+    margin = pd.Timedelta(minutes=1)
+    return max(min(stamps) - margin, pd.Timestamp(start)), min(max(stamps) + margin, pd.Timestamp(end))
+
+
+def _state_changes(names: Sequence[str], since: Any) -> dict[str, list[tuple[pd.Timestamp, str]]]:
+    """Each alarm's states over time: the state it had from its creation (or last configuration change) or
+    at `since`, then every change from its history."""
+    cw = client("cloudwatch")
+    described = {a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=list(names))["MetricAlarms"]}
+    found: dict[str, list[tuple[pd.Timestamp, str]]] = {}
+    for name in names:
+        alarm = described.get(name)
+        if alarm is None:
+            continue
+        items = cw.describe_alarm_history(
+            AlarmName=name, HistoryItemType="StateUpdate", MaxRecords=100, ScanBy="TimestampAscending"
+        )["AlarmHistoryItems"]
+        configured = pd.Timestamp(alarm["AlarmConfigurationUpdatedTimestamp"]).tz_convert("UTC")
+        changes: list[tuple[pd.Timestamp, str]] = []
+        for item in items:
+            data = json.loads(item.get("HistoryData") or "{}")
+            old, new = ((data.get(k) or {}).get("stateValue") for k in ("oldState", "newState"))
+            when = pd.Timestamp(item["Timestamp"]).tz_convert("UTC")
+            if new and when >= configured:
+                if not changes and old:
+                    changes.append((configured, str(old)))
+                changes.append((when, str(new)))
+        if not changes:
+            changes = [(configured, str(alarm["StateValue"]))]
+        before = [c for c in changes if c[0] <= since]
+        after = [c for c in changes if c[0] > since]
+        found[name] = ([(pd.Timestamp(since), before[-1][1])] if before else []) + after
+    return found
 
 
 def _widget_queries(props: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """GetMetricData queries for a dashboard metric widget's 'metrics' array."""
+    """GetMetricData queries for a dashboard metric widget's 'metrics' array (metrics and math expressions)."""
     queries = []
     previous: list[str] = []
     for i, row in enumerate(props.get("metrics", [])):
         options = row[-1] if row and isinstance(row[-1], dict) else {}
+        if "expression" in options:
+            queries.append(
+                {
+                    "Id": options.get("id", f"e{i}"),
+                    "Expression": options["expression"],
+                    "Label": options.get("label", options["expression"]),
+                }  # fmt: skip
+            )
+            continue
         parts = [p for p in row if not isinstance(p, dict)]
         parts = [previous[j] if p == "." else p for j, p in enumerate(parts)]
         previous = parts
@@ -169,13 +223,14 @@ def _widget_queries(props: Mapping[str, Any]) -> list[dict[str, Any]]:
         stat = options.get("stat", props.get("stat", "Average"))
         queries.append(
             {
-                "Id": f"m{i}",
+                "Id": options.get("id", f"m{i}"),
                 "Label": options.get("label", f"{metric} {stat}"),
                 "MetricStat": {
                     "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions},
                     "Period": int(options.get("period", props.get("period", 60))),
                     "Stat": stat,
                 },
+                "ReturnData": options.get("visible", True),
             }
         )
     return queries

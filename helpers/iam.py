@@ -59,19 +59,23 @@ def ensure_role(
     return arn
 
 
-def put_inline_policy(role: str, name: str, document: Mapping[str, Any]) -> bool:
-    """Set an inline policy on the role; return True when it changed."""
+def put_inline_policy(request: Mapping[str, Any]) -> bool:
+    """Apply a PutRolePolicy request (RoleName, PolicyName, PolicyDocument as JSON text) unless the role
+    already has that document; return True when it changed."""
     iam = client("iam")
+    role, name = request["RoleName"], request["PolicyName"]
+    document = json.loads(request["PolicyDocument"])
     try:
         current = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
         if isinstance(current, str):
             current = json.loads(current)
         if current == document:
+            print(f"policy {name} on role {role}: already as requested")
             return False
     except ClientError as exc:
         if errors.code(exc) != "NoSuchEntity":
             raise
-    iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+    iam.put_role_policy(**request)
     print(f"policy {name} on role {role} set")
     return True
 

@@ -14,29 +14,38 @@ from helpers import errors
 from helpers.session import client
 
 
-def ensure_log_group(name: str, retention_days: int, tags: Mapping[str, str]) -> dict[str, Any]:
-    """Create the group if missing, set its retention and the kit's tags; return its description."""
+def ensure_log_group(request: Mapping[str, Any]) -> dict[str, Any]:
+    """Apply a CreateLogGroup request (logGroupName, tags) unless the group exists, then add the tags it
+    lacks; return its description."""
     logs = client("logs")
+    name = request["logGroupName"]
     try:
-        logs.create_log_group(logGroupName=name, tags=tags)
+        logs.create_log_group(**request)
         print(f"created log group {name}")
     except ClientError as exc:
         if errors.code(exc) != "ResourceAlreadyExistsException":
             raise
         # Only the missing tags: re-tagging would move workshop-created-at to this run.
         have = logs.list_tags_log_group(logGroupName=name).get("tags", {})
-        missing = {k: v for k, v in tags.items() if k not in have}
+        missing = {k: v for k, v in (request.get("tags") or {}).items() if k not in have}
         if missing:
             logs.tag_log_group(logGroupName=name, tags=missing)
-    logs.put_retention_policy(logGroupName=name, retentionInDays=retention_days)
+        print(f"log group {name} exists")
+    return describe_log_group(name)
+
+
+def describe_log_group(name: str) -> dict[str, Any]:
+    """The log group's description (retentionInDays, storedBytes, ...)."""
     group: dict[str, Any] = next(
-        g for g in logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"] if g["logGroupName"] == name
+        g
+        for g in client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        if g["logGroupName"] == name
     )
     return group
 
 
 def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str = "") -> pd.DataFrame:
-    """The group's latest searchable events (newest last) as a table of time, stream and message.
+    """The group's latest searchable events (newest last) as a table of time and whole message.
 
     CloudWatch Logs makes an event searchable seconds after it was written: the last few may be missing.
     """
@@ -53,8 +62,7 @@ def recent_events(group: str, minutes: int = 15, limit: int = 10, pattern: str =
                 dt.datetime.fromtimestamp(e["timestamp"] / 1000, dt.UTC).strftime("%H:%M:%S.%f")[:-3]
                 for e in events
             ],
-            "stream": [e["logStreamName"][-20:] for e in events],
-            "message": [e["message"][:140] for e in events],
+            "message": [e["message"] for e in events],
         }
     )
     return frame
@@ -68,17 +76,17 @@ def try_filter(pattern: str, messages: Sequence[str]) -> pd.DataFrame:
         {
             "matches": ["yes" if i + 1 in by_number else "" for i in range(len(messages))],
             "extracted": [by_number.get(i + 1, {}).get("extractedValues", "") for i in range(len(messages))],
-            "sample line": [m[:90] for m in messages],
+            "sample line": list(messages),
         }
     )
 
 
-def ensure_metric_filters(group: str, filters: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-    """Put each metric filter (same name replaces); return what the group now has."""
+def ensure_metric_filters(requests: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
+    """Apply each PutMetricFilter request (same group and name replaces); return what the groups now have."""
     logs = client("logs")
-    for spec in filters:
-        logs.put_metric_filter(logGroupName=group, **spec)
-    existing = logs.describe_metric_filters(logGroupName=group)["metricFilters"]
+    for request in requests:
+        logs.put_metric_filter(**request)
+    groups = dict.fromkeys(r["logGroupName"] for r in requests)
     return pd.DataFrame(
         [
             {
@@ -88,7 +96,8 @@ def ensure_metric_filters(group: str, filters: Sequence[Mapping[str, Any]]) -> p
                 "value": t["metricValue"],
                 "default": t.get("defaultValue", ""),
             }
-            for f in existing
+            for group in groups
+            for f in logs.describe_metric_filters(logGroupName=group)["metricFilters"]
             for t in f["metricTransformations"]
         ]
     )

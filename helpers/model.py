@@ -12,6 +12,7 @@ import numpy as np
 
 # The artifact's format is shared with the local cloud's container; the kit's users find it here.
 from kitformats.model_artifact import BOOSTER_FILE as BOOSTER_FILE
+from kitformats.model_artifact import import_xgboost
 from kitformats.model_artifact import load_booster as load_booster
 from kitformats.model_artifact import package as package
 from kitformats.model_artifact import predict as predict
@@ -80,6 +81,7 @@ def make_dataset(n: int = 6000, seed: int = SEED) -> tuple[np.ndarray, np.ndarra
 
 def train(seed: int = SEED, features: tuple[str, ...] = FEATURES) -> TrainedModel:
     """Train the classifier on these of the dataset's features (a fixed split); package it as SageMaker's model.tar.gz."""
+    import_xgboost()
     import xgboost as xgb
 
     unknown = [f for f in features if f not in FEATURES]

@@ -19,7 +19,7 @@ from helpers import session
 from helpers.config import METADATA_INDEX, Names
 from helpers.errors import WorkshopError, is_not_found
 
-ORDER = ("00_setup", "8.1", "8.2", "8.3", "8.4")
+ORDER = ("00_setup", "8.1", "8.2", "8.3", "8.4", "8.5")
 
 
 class NotReady(WorkshopError):

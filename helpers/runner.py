@@ -10,7 +10,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from helpers.lab import KERNEL_NAME
 
@@ -82,10 +82,43 @@ def run_notebook(
     except Exception as exc:  # kernel died, timeout
         error = f"{type(exc).__name__}: {exc}"[:300]
     seconds = time.monotonic() - started
+    final_progress_only(nb)
     out_dir.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out_dir / path.name)
     _write_html(nb, out_dir / f"{path.stem}.html")
     return Result(path.name, not error, seconds, _last_line(nb), error)
+
+
+def as_terminal_shows(text: str) -> str:
+    """Stream text as a terminal (or JupyterLab) shows it: a carriage return overwrites its line, so
+    a progress bar keeps only its last state."""
+    lines = []
+    for line in text.split("\n"):
+        segments = [segment for segment in line.split("\r") if segment]
+        lines.append(segments[-1] if segments else "")
+    return "\n".join(lines)
+
+
+def final_progress_only(nb: NotebookNode) -> None:
+    """Keep only the last state of every progress bar in the notebook's printed output."""
+    for cell in nb.cells:
+        merged: list[Any] = []
+        for output in cell.get("outputs", []):
+            previous = merged[-1] if merged else None
+            if (
+                output.get("output_type") == "stream"
+                and previous is not None
+                and previous.get("output_type") == "stream"
+                and previous.get("name") == output.get("name")
+            ):
+                previous["text"] += output.get("text", "")
+            else:
+                merged.append(output)
+        for output in merged:
+            if output.get("output_type") == "stream":
+                output["text"] = as_terminal_shows(output["text"])
+        if "outputs" in cell:
+            cell["outputs"] = merged
 
 
 def _write_html(nb: NotebookNode, target: Path) -> None:

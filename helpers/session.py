@@ -12,7 +12,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from helpers import config, regions
+from helpers import config, regions, trail
 from helpers.errors import WorkshopError, explain, friendly
 
 RETRIES = Config(retries={"mode": "standard", "max_attempts": 8}, connect_timeout=5, read_timeout=70)
@@ -81,6 +81,9 @@ def prepare(show: bool = False) -> dict[str, Any]:
         os.environ["AWS_DEFAULT_REGION"] = s.region
         _clients.cache_clear()
         _session.cache_clear()  # credentials may have just been set
+        if boto3.DEFAULT_SESSION is None:  # the session a plain boto3.client(...) in a cell uses
+            boto3.setup_default_session()
+        trail.attach(boto3.DEFAULT_SESSION._session)
         ident = caller_identity(s)
         _prepared = {
             "mode": s.mode,
@@ -90,6 +93,7 @@ def prepare(show: bool = False) -> dict[str, Any]:
             "identity": ident["Arn"],
             "endpoint": s.local_url if s.is_local else "AWS",
         }
+    trail.show_in_notebook()  # every cell prints the AWS operations it made
     if show:
         for key, value in _prepared.items():
             print(f"{key:>9}: {value}")
@@ -137,7 +141,9 @@ def session() -> boto3.Session:
 
 @cache
 def _session(region: str) -> boto3.Session:
-    return boto3.Session(region_name=region)
+    made = boto3.Session(region_name=region)
+    trail.attach(made._session)  # its clients report their calls to the trail
+    return made
 
 
 def client(service: str, pool: int = POOL) -> Any:

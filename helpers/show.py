@@ -7,7 +7,9 @@ notebook gets the same display settings from the kit's own import.
 
 from __future__ import annotations
 
+import json
 import shlex
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def setup() -> None:
-    """Display settings for every notebook: pandas' HTML tables are never typeset as math.
+    """Display settings for every notebook: pandas' HTML tables are never typeset as math, never cut a value.
 
     JupyterLab typesets text between two ``$`` as MathJax, and the kit's tables are full of ``$``
     (CloudWatch filter patterns such as ``{ $.event = "inference" }``). With ``use_mathjax`` off,
@@ -27,6 +29,8 @@ def setup() -> None:
     import pandas as pd
 
     pd.set_option("display.html.use_mathjax", False)
+    # Show every value whole: log lines, filter patterns, ARNs and error messages are what the tables teach.
+    pd.set_option("display.max_colwidth", None)
 
 
 def aws_cli(*args: str) -> str:
@@ -42,6 +46,37 @@ def aws_cli(*args: str) -> str:
     s = session.settings()
     where = ["--endpoint-url", s.local_url] if s.is_local else []
     return shlex.join(["aws", *where, "--region", s.region, *args])
+
+
+def cli_input(
+    service: str, operation: str, request: Mapping[str, Any], files: Mapping[str, str] | None = None
+) -> str:
+    """The AWS CLI command that makes the same request: ``aws <service> <operation> --cli-input-json '<request>'``.
+
+    operation is the API's name (CreateTable); the CLI spells it create-table. Binary parameters (a Lambda
+    ZipFile) cannot travel in JSON: files maps such a parameter to the file holding it (``--zip-file fileb://...``).
+    """
+    from botocore import xform_name
+
+    files = files or {}
+    body = {k: v for k, v in request.items() if k not in files}
+    options = [
+        item for name, path in files.items() for item in (f"--{xform_name(name, '-')}", f"fileb://{path}")
+    ]
+    return aws_cli(service, xform_name(operation, "-"), *options, "--cli-input-json", json.dumps(body))
+
+
+def cli_inputs(
+    requests: list[tuple[str, str, Mapping[str, Any]]],
+    files: Mapping[str, str] | None = None,
+    title: bool = True,
+) -> None:
+    """Print the AWS CLI commands making these (service, operation, request) from a terminal (under a title)."""
+    if title:
+        print("The same requests from a terminal (AWS CLI):")
+    for service, operation, request in requests:
+        binary = {k: v for k, v in (files or {}).items() if k in request}
+        print(cli_input(service, operation, request, files=binary), end="\n\n")
 
 
 def short_path(path: str | Path) -> str:

@@ -52,12 +52,13 @@ def add_missing_tags(queue_url: str, tags: Mapping[str, str]) -> list[str]:
     return list(missing)
 
 
-def _create_queue(name: str, tags: Mapping[str, str]) -> str:
+def _create_queue(request: Mapping[str, Any]) -> str:
     """Create the queue; wait (bounded) while its name is still held by a queue deleted under 60 s ago."""
     sqs = client("sqs")
+    name = request["QueueName"]
 
     def create() -> str:
-        url: str = sqs.create_queue(QueueName=name, tags=tags)["QueueUrl"]
+        url: str = sqs.create_queue(**request)["QueueUrl"]
         return url
 
     try:
@@ -65,7 +66,7 @@ def _create_queue(name: str, tags: Mapping[str, str]) -> str:
     except ClientError as exc:
         if errors.code(exc) in ALREADY_EXISTS:  # made meanwhile by someone else: use it
             url: str = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-            add_missing_tags(url, tags)
+            add_missing_tags(url, request.get("tags") or {})
             return url
         if errors.code(exc) not in DELETED_RECENTLY:
             raise
@@ -82,40 +83,23 @@ def _create_queue(name: str, tags: Mapping[str, str]) -> str:
     )
 
 
-def ensure_queue(name: str, tags: Mapping[str, str]) -> tuple[str, str]:
-    """Find the queue, or create it with tags when missing; return its URL and ARN.
+def ensure_queue(request: Mapping[str, Any]) -> tuple[str, str]:
+    """Apply a CreateQueue request (QueueName, tags) unless the queue exists; return its URL and ARN.
 
     CreateQueue on an existing queue is refused when what it asks for differs (the kit's creation
     time differs on every run), so an existing queue only gets the tags it lacks.
     """
-    url = find_queue(name)
+    url = find_queue(request["QueueName"])
     if url is None:
-        url = _create_queue(name, tags)
+        url = _create_queue(request)
+        print(f"created queue {request['QueueName']}")
     else:
-        add_missing_tags(url, tags)
+        add_missing_tags(url, request.get("tags") or {})
+        print(f"queue {request['QueueName']} exists")
     arn: str = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     return url, arn
-
-
-def allow_topic(queue_url: str, queue_arn: str, topic_arn: str) -> dict[str, Any]:
-    """Let one SNS topic (and nothing else) send to the queue; return the policy set."""
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AlarmTopicMaySend",
-                "Effect": "Allow",
-                "Principal": {"Service": "sns.amazonaws.com"},
-                "Action": "sqs:SendMessage",
-                "Resource": queue_arn,
-                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
-            }
-        ],
-    }
-    client("sqs").set_queue_attributes(QueueUrl=queue_url, Attributes={"Policy": json.dumps(policy)})
-    return policy
 
 
 def _delete(queue_url: str, handles: list[str]) -> int:
@@ -231,7 +215,7 @@ def receive_notifications(
                         f"{timeout_s:.0f} s ({len(kept)} other notes read and left in the queue"
                         f"{': ' + '; '.join(seen[-4:]) if seen else ''}). Check that the "
                         "alarm's actions name the topic, that the queue is subscribed to the topic, and that the "
-                        "queue policy lets the topic send (sqs.allow_topic)."
+                        "queue policy lets the topic send (SetQueueAttributes with a Policy allowing sqs:SendMessage for sns.amazonaws.com on aws:SourceArn the topic)."
                     )
                 messages = sqs.receive_message(
                     QueueUrl=queue_url,

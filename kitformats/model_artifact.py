@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import sys
 import tarfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,28 @@ if TYPE_CHECKING:
     import xgboost as xgb
 
 BOOSTER_FILE = "xgboost-model"  # the name SageMaker's built-in XGBoost container loads
+
+
+def import_xgboost() -> None:
+    """Import XGBoost as the kit and the container use it: without its scikit-learn integration.
+
+    When scikit-learn is installed, XGBoost imports it (with SciPy's statistics and pandas) for its
+    estimator classes, two thirds of its import time; the kit only trains and loads Boosters. The
+    local cloud's first CreateEndpoint and InvokeEndpoint, and 00_setup's training, waited on it.
+    scikit-learn itself stays importable afterwards.
+    """
+    if "xgboost" in sys.modules:
+        return
+    hidden = "sklearn" not in sys.modules
+    if hidden:
+        sys.modules["sklearn"] = None  # type: ignore[assignment]  # Python's own way to make an import fail
+    try:
+        import xgboost  # noqa: F401
+    finally:
+        if hidden:
+            imported = sys.modules.pop("sklearn", None)
+            if imported is not None:  # imported for real meanwhile, by another thread: keep it
+                sys.modules["sklearn"] = imported
 
 
 def package(booster_bytes: bytes) -> bytes:
@@ -51,6 +74,7 @@ def unpack(artifact: bytes) -> bytes:
 
 def load_booster(artifact: bytes) -> xgb.Booster:
     """An xgboost Booster from model.tar.gz bytes, as the built-in container loads it."""
+    import_xgboost()
     import xgboost as xgb
 
     booster = xgb.Booster(params={"nthread": 1})
@@ -70,6 +94,7 @@ def predict(booster: xgb.Booster, rows: Sequence[Sequence[float]]) -> list[float
     ("Number of columns does not match number of features in booster."); fewer are not an error, the
     missing trailing features count as missing values (a silent, wrong prediction).
     """
+    import_xgboost()
     import xgboost as xgb
 
     return [float(p) for p in booster.predict(xgb.DMatrix(np.asarray(rows, dtype=float)))]

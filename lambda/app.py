@@ -1,25 +1,62 @@
-"""Chapter 8.2 inference handler: validate, ask the SageMaker endpoint, record the inference in DynamoDB.
+"""Chapter 8's inference Lambda: chapter 7's handler, plus one record per inference in DynamoDB and one
+JSON log line per inference for CloudWatch.
 
-Contract (see docs/design.md): any event shape in, an API Gateway proxy response out (200, 400 or 502),
-one conditional PutItem per request keyed by the request id, exactly one JSON log line per inference.
-Standard library plus boto3 only; clients are created on first use and reused while the
-environment stays warm.
+The handler comes first and reads top to bottom; what it relies on (the many event shapes it accepts,
+the checks on untrusted input, the model call, the record's layout and its retried conditional write)
+lives beside it, below the line "beside the handler", each in a named function. Contract (see
+docs/design.md): any event shape in, an API Gateway proxy response out (200, 400 or 502), one
+conditional PutItem per request keyed by the request id, exactly one JSON log line per inference.
+Standard library plus boto3 only; clients are created on first use and reused while the environment
+stays warm.
 """
 
 from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Validate the request, predict, record the inference once, log one line, answer a proxy response."""
+    started = time.perf_counter()
+    r = new_record(event, context)  # request id, time, endpoint, model version, cold start, expiry
+    try:
+        r["features"] = features_from(event, r)  # bad input raises ClientInputError: a 400, never a 500
+        model_started = time.perf_counter()
+        try:
+            r["prediction"], r["variantName"] = predict(SETTINGS.endpoint_name, r["features"])
+        finally:
+            r["modelLatencyMs"] = millis(time.perf_counter() - model_started)
+        code, body = 200, answer(r)
+    except ClientInputError as exc:
+        r["raw"] = r["raw"] or refused_input(event, r["eventSource"])
+        code, body = 400, failure(r, "client_error", "InvalidRequest", str(exc), str(exc))
+    except ModelFailure as exc:
+        said = f"the model failed ({exc.error_type}): {exc}"
+        code, body = 502, failure(r, "model_error", exc.error_type, str(exc), said)
+    except Exception as exc:  # a bug of ours: still one record, one log line, a proxy response
+        code, body = 500, failure(r, "server_error", type(exc).__name__, str(exc), "internal error")
+    r["latencyMs"] = millis(time.perf_counter() - started)
+    if code == 200:
+        body["latencyMs"] = r["latencyMs"]
+    written = put_record(SETTINGS.table_name, record_item(r))  # conditional PutItem, retried
+    print(json.dumps(log_line(r, written)))  # the one line per inference that 8.3's filters count
+    return _response(code, body, r["requestId"])
+
+
+# ================================================================ beside the handler
 
 import base64
 import binascii
 import datetime
 import hashlib
-import json
 import math
 import os
 import random
 import re
-import time
 from collections.abc import Mapping
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import boto3
 from botocore.config import Config
@@ -414,86 +451,79 @@ def request_id_of(event: object, context: object) -> str:
     return str(uuid.uuid4())
 
 
-def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
-    """Validate the request, predict, record the inference once, answer a proxy response."""
+# ---------------------------------------------------------------- the handler's parts
+
+
+def new_record(event: Any, context: Any) -> dict[str, Any]:
+    """What is known of an inference before its input is read: ids, time, model, source, cold start, expiry."""
     global _cold_start
-    started = time.perf_counter()
     now = time.time()
     cold, _cold_start = _cold_start, False
     cfg = SETTINGS
-    request_id = request_id_of(event, context)
-    source = event_source(event)
-    r: dict[str, Any] = {
-        "requestId": request_id,
+    return {
+        "requestId": request_id_of(event, context),
         "timestamp": iso_millis(now),
         "endpointName": cfg.endpoint_name,
         "modelName": cfg.model_name,
         "modelVersion": cfg.model_version,
-        "eventSource": source,
+        "eventSource": event_source(event),
         "coldStart": cold,
         "lambdaRequestId": getattr(context, "aws_request_id", None) or "",
         "functionVersion": getattr(context, "function_version", None) or cfg.function_version,
         "expiresAt": int(now) + cfg.ttl_days * 86400,
         "raw": b"",
     }
+
+
+def features_from(event: Any, r: dict[str, Any]) -> list[str]:
+    """The request's features as exact number texts, from any event shape; keeps the raw input on r."""
+    source = r["eventSource"]
+    text, r["raw"] = request_text(event, source, SETTINGS.max_body_bytes)
+    payload = event if source == "direct" else parse_json(text)
+    if source == "direct" and _too_deep(text, MAX_JSON_DEPTH):
+        raise ClientInputError(f"the event is nested more than {MAX_JSON_DEPTH} levels deep")
+    return features_of(payload, SETTINGS.feature_count)
+
+
+def answer(r: dict[str, Any]) -> dict[str, Any]:
+    """The 200 answer's body for a prediction (and the record's status ok)."""
+    r["status"] = "ok"
+    return {
+        "requestId": r["requestId"],
+        "prediction": r["prediction"],
+        "predictedLabel": 1 if r["prediction"] >= LABEL_THRESHOLD else 0,
+        "modelVersion": SETTINGS.model_version,
+        "variantName": r["variantName"] or None,
+    }
+
+
+def failure(r: dict[str, Any], status: str, error_type: str, message: str, said: str) -> dict[str, Any]:
+    """Note a failed inference on r (status, error type, message up to 1,000 characters); the answer's body."""
+    r["status"], r["errorType"], r["errorMessage"] = status, error_type, message[:1000]
+    return {"error": said, "requestId": r["requestId"]}
+
+
+def record_item(r: dict[str, Any]) -> dict[str, Any]:
+    """The DynamoDB item for r; a minimal one when building it fails (a bug upstream must not lose the record)."""
     try:
-        text, r["raw"] = request_text(event, source, cfg.max_body_bytes)
-        payload = event if source == "direct" else parse_json(text)
-        if source == "direct" and _too_deep(text, MAX_JSON_DEPTH):
-            raise ClientInputError(f"the event is nested more than {MAX_JSON_DEPTH} levels deep")
-        r["features"] = features_of(payload, cfg.feature_count)
-        model_started = time.perf_counter()
-        try:
-            r["prediction"], r["variantName"] = predict(cfg.endpoint_name, r["features"])
-        finally:
-            r["modelLatencyMs"] = millis(time.perf_counter() - model_started)
-        r["status"] = "ok"
-        code = 200
-        body = {
-            "requestId": request_id,
-            "prediction": r["prediction"],
-            "predictedLabel": 1 if r["prediction"] >= LABEL_THRESHOLD else 0,
-            "modelVersion": cfg.model_version,
-            "variantName": r["variantName"] or None,
-        }
-    except ClientInputError as exc:
-        r["raw"] = r["raw"] or refused_input(event, source)
-        code, r["status"], r["errorType"], r["errorMessage"] = 400, "client_error", "InvalidRequest", str(exc)
-        body = {"error": str(exc), "requestId": request_id}
-    except ModelFailure as exc:
-        code, r["status"], r["errorType"], r["errorMessage"] = 502, "model_error", exc.error_type, str(exc)
-        body = {"error": f"the model failed ({exc.error_type}): {exc}", "requestId": request_id}
-    except Exception as exc:  # a bug of ours: still one record, one log line, a proxy response
-        code, r["status"], r["errorType"], r["errorMessage"] = (
-            500,
-            "server_error",
-            type(exc).__name__,
-            str(exc),
-        )
-        body = {"error": "internal error", "requestId": request_id}
-    r["latencyMs"] = millis(time.perf_counter() - started)
-    if code == 200:
-        body["latencyMs"] = r["latencyMs"]
-    if r.get("errorMessage"):
-        r["errorMessage"] = r["errorMessage"][:1000]
-    try:
-        item = build_record(r)
+        return build_record(r)
     except Exception as exc:  # e.g. an unserialisable value from a bug upstream
-        item = {"requestId": {"S": request_id}, "status": {"S": r["status"]}}
         r["errorMessage"] = f"record could not be built: {exc}"
-    written = put_record(cfg.table_name, item)
-    log_line = {
+        return {"requestId": {"S": r["requestId"]}, "status": {"S": r["status"]}}
+
+
+def log_line(r: dict[str, Any], written: str) -> dict[str, Any]:
+    """The one JSON log line per inference."""
+    return {
         "event": "inference",
-        "requestId": request_id,
-        "endpointName": cfg.endpoint_name or None,
-        "modelVersion": cfg.model_version or None,
+        "requestId": r["requestId"],
+        "endpointName": r["endpointName"] or None,
+        "modelVersion": r["modelVersion"] or None,
         "variantName": r.get("variantName") or None,
         "status": r["status"],
         "latencyMs": r["latencyMs"],
         "modelLatencyMs": r.get("modelLatencyMs"),
         "errorType": r.get("errorType"),
-        "coldStart": cold,
+        "coldStart": r["coldStart"],
         "record": written,  # written | duplicate (a retried request) | failed (logged for backfill)
     }
-    print(json.dumps(log_line))
-    return _response(code, body, request_id)

@@ -20,18 +20,21 @@ from localcloud.awslambda import hooks as awslambda_hooks
 from localcloud.awslambda.runtime import hooks as awslambda_runtime_hooks
 from localcloud.calls import log as calls_log
 from localcloud.client import HEALTH_PATH, code_version
+from localcloud.cloudformation import hooks as cloudformation_hooks
 from localcloud.cloudwatch.alarms import hooks as cloudwatch_alarms_hooks
 from localcloud.cloudwatch.statistics import hooks as cloudwatch_statistics_hooks
 from localcloud.dynamodb import hooks as dynamodb_hooks
 from localcloud.iam import enforcement as iam_enforcement
+from localcloud.iam import hooks as iam_hooks
 from localcloud.logs import hooks as logs_hooks
 from localcloud.logs.filter_patterns import hooks as logs_filter_patterns_hooks
 from localcloud.logs.insights import hooks as logs_insights_hooks
 from localcloud.logs.metric_filters import hooks as logs_metric_filters_hooks
 from localcloud.sagemaker import hooks as sagemaker_hooks
 from localcloud.sagemaker.runtime import hooks as sagemaker_runtime_hooks
+from localcloud.sagemaker.runtime import warmup
 from localcloud.servicequotas import hooks as servicequotas_hooks
-from localcloud.sns import delivery as sns_delivery
+from localcloud.sns import hooks as sns_hooks
 from localcloud.sqs import hooks as sqs_hooks
 
 if TYPE_CHECKING:
@@ -50,15 +53,17 @@ HOOKS: tuple[ModuleType, ...] = (
     logs_insights_hooks,
     cloudwatch_statistics_hooks,
     cloudwatch_alarms_hooks,
-    sns_delivery,
+    sns_hooks,
     sqs_hooks,
+    iam_hooks,
     iam_enforcement,
     calls_log,
     servicequotas_hooks,
+    cloudformation_hooks,
 )
 HOOK_MODULES = tuple(module.__name__ for module in HOOKS)
-# AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...); moto loads them on request.
-os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+# AWS accounts come with AWS-managed policies (AWSLambdaBasicExecutionRole, ...): localcloud.iam.hooks builds
+# each from moto's catalogue when it is first named, whatever MOTO_IAM_LOAD_MANAGED_POLICIES says.
 _installed = False
 
 
@@ -73,6 +78,16 @@ def install_hooks() -> list[str]:
         done.append(module.__name__)
     _installed = True
     return done
+
+
+def wait_for_warm_up(timeout_s: float = 120.0) -> bool:
+    """Wait until the hooks' background import of the model libraries is done; True when it is.
+
+    For processes that install the hooks and go on doing other things (the test suite): code that
+    walks every loaded module, such as freezegun's freeze_time, must not run during that import.
+    Setting WORKSHOP_LOCAL_WARM_UP=off before install_hooks() skips the warm-up instead.
+    """
+    return warmup.wait(timeout_s)
 
 
 class HealthMiddleware:

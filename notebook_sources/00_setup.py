@@ -39,7 +39,7 @@
 # %%
 import json
 
-from helpers import awslambda, iam, model, s3, sagemaker, session, show
+from helpers import awslambda, iam, model, s3, sagemaker, session, show, specs
 
 info = session.prepare(show=True)
 settings = session.settings()
@@ -138,7 +138,13 @@ sagemaker_execution_policy = {
         },
     ],
 }
-_ = iam.put_inline_policy(names.sagemaker_role, "model-execution", sagemaker_execution_policy)
+_ = iam.put_inline_policy(
+    {
+        "RoleName": names.sagemaker_role,
+        "PolicyName": "model-execution",
+        "PolicyDocument": json.dumps(sagemaker_execution_policy),
+    }
+)
 
 # %% [markdown]
 # The SDK (a few seconds to import). `sdk` holds the two arguments every SDK call below takes: the
@@ -248,19 +254,16 @@ trust_policy = {
         }
     ],
 }
-invoke_endpoint_policy = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Sid": "InvokeTheWorkshopEndpoint",
-            "Effect": "Allow",
-            "Action": "sagemaker:InvokeEndpoint",
-            "Resource": endpoint.endpoint_arn,  # SageMaker's ARNs spell names in lowercase
-        }
-    ],
-}
+invoke_endpoint_policy = specs.invoke_endpoint_policy(endpoint.endpoint_arn)  # helpers/specs.py
+print(json.dumps(invoke_endpoint_policy, indent=2))
 role_arn = iam.ensure_role(names.role, trust_policy, [iam.BASIC_EXECUTION], settings.tags())
-iam.put_inline_policy(names.role, "invoke-endpoint", invoke_endpoint_policy)
+iam.put_inline_policy(
+    {
+        "RoleName": names.role,
+        "PolicyName": "invoke-endpoint",
+        "PolicyDocument": json.dumps(invoke_endpoint_policy),
+    }
+)
 print(role_arn)
 
 # %% [markdown]

@@ -63,8 +63,23 @@ print(f"prefix {settings.prefix}, endpoint {names.endpoint}: {status}")
 #   `endpointName` is the same for every record of an endpoint: past roughly 1,000 inferences per second
 #   per endpoint, shard it (e.g. `endpointName#0..9`) and query the shards in parallel.
 
+# %% [markdown]
+# Every resource the kit creates carries these tags: they say it belongs to the workshop and to you,
+# so cleanup finds exactly what you made.
+
 # %%
-metadata_table_spec = {
+tags = settings.tag_list()
+pd.DataFrame(tags)
+
+# %% [markdown]
+# Three requests, each exactly the parameters of one API call: `CreateTable` makes the table (key,
+# index, billing, tags); TTL and point-in-time recovery are not `CreateTable` parameters but
+# settings of an existing table, each with its own call: `UpdateTimeToLive` and
+# `UpdateContinuousBackups`. The helper sends each one only when the table is not already so, and
+# waits until the new table is `ACTIVE` before the updates. Below the cell: the AWS operations it made.
+
+# %%
+metadata_table_spec = {  # CreateTable
     "TableName": names.metadata_table,
     "AttributeDefinitions": [
         {"AttributeName": "requestId", "AttributeType": "S"},
@@ -83,14 +98,28 @@ metadata_table_spec = {
         }
     ],
     "BillingMode": "PAY_PER_REQUEST",
-    "Tags": settings.tag_list(),
-    # Applied by the helper after creation (they are separate API calls):
+    "Tags": tags,
+}
+metadata_ttl_spec = {  # UpdateTimeToLive
+    "TableName": names.metadata_table,
     "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+}
+metadata_pitr_spec = {  # UpdateContinuousBackups
+    "TableName": names.metadata_table,
     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
 }
 metadata_table = dynamodb.ensure_table(metadata_table_spec)  # returns describe_table's description
+dynamodb.ensure_time_to_live(metadata_ttl_spec)
+dynamodb.ensure_continuous_backups(metadata_pitr_spec)
 print(show.table_line(metadata_table))
-print(metadata_table["TableArn"])
+print(metadata_table["TableArn"], end="\n\n")
+show.cli_inputs(
+    [
+        ("dynamodb", "CreateTable", metadata_table_spec),
+        ("dynamodb", "UpdateTimeToLive", metadata_ttl_spec),
+        ("dynamodb", "UpdateContinuousBackups", metadata_pitr_spec),
+    ]
+)
 
 # %% [markdown]
 # ## Step 2 · The model registry table
@@ -99,7 +128,7 @@ print(metadata_table["TableArn"])
 # metrics. Keyed by (`modelName`, `modelVersion`), so each version has one entry.
 
 # %%
-registry_table_spec = {
+registry_table_spec = {  # CreateTable
     "TableName": names.registry_table,
     "AttributeDefinitions": [
         {"AttributeName": "modelName", "AttributeType": "S"},
@@ -110,11 +139,21 @@ registry_table_spec = {
         {"AttributeName": "modelVersion", "KeyType": "RANGE"},
     ],
     "BillingMode": "PAY_PER_REQUEST",
-    "Tags": settings.tag_list(),
+    "Tags": tags,
+}
+registry_pitr_spec = {  # UpdateContinuousBackups
+    "TableName": names.registry_table,
     "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
 }
 registry_table = dynamodb.ensure_table(registry_table_spec)
-print(show.table_line(registry_table))
+dynamodb.ensure_continuous_backups(registry_pitr_spec)
+print(show.table_line(registry_table), end="\n\n")
+show.cli_inputs(
+    [
+        ("dynamodb", "CreateTable", registry_table_spec),
+        ("dynamodb", "UpdateContinuousBackups", registry_pitr_spec),
+    ]
+)
 
 # %% [markdown]
 # The entry is read from what is actually running: endpoint → endpoint configuration → model →
@@ -145,18 +184,33 @@ write_records_policy = {
         }
     ],
 }
-iam.put_inline_policy(names.role, "write-inference-records", write_records_policy)
-
-role_policies = {
-    name: boto3.client("iam").get_role_policy(RoleName=names.role, PolicyName=name)[
-        "PolicyDocument"
-    ]
-    for name in boto3.client("iam").list_role_policies(RoleName=names.role)["PolicyNames"]
+write_records_spec = {  # PutRolePolicy: the document travels as JSON text
+    "RoleName": names.role,
+    "PolicyName": "write-inference-records",
+    "PolicyDocument": json.dumps(write_records_policy),
 }
+iam.put_inline_policy(write_records_spec)
+show.cli_inputs([("iam", "PutRolePolicy", write_records_spec)])
+
+# %% [markdown]
+# Everything the role may now do: its inline policies (chapter 7's `invoke-endpoint`, and the one
+# just put) and the AWS managed policy attached in `00_setup`, **AWSLambdaBasicExecutionRole**, which
+# lets the function create its log streams and write its logs (`logs:CreateLogGroup`,
+# `logs:CreateLogStream`, `logs:PutLogEvents`) and nothing else.
+
+# %%
+iam_client = boto3.client("iam")
+role_policies = {
+    name: iam_client.get_role_policy(RoleName=names.role, PolicyName=name)["PolicyDocument"]
+    for name in iam_client.list_role_policies(RoleName=names.role)["PolicyNames"]
+}
+attached = iam_client.list_attached_role_policies(RoleName=names.role)["AttachedPolicies"]
 problems = [p for doc in role_policies.values() for p in dynamodb.wildcard_violations(doc)]
-print(json.dumps(role_policies, indent=2))
+print("inline:", json.dumps(role_policies, indent=2))
+print("managed:", ", ".join(f"{p['PolicyName']} ({p['PolicyArn']})" for p in attached))
+assert any(p["PolicyArn"] == iam.BASIC_EXECUTION for p in attached), attached
 assert not problems, problems
-print("✔ No statement grants a wildcard action or resource.")
+print("✔ No inline statement grants a wildcard action or resource.")
 
 # %% [markdown]
 # ## Check · Write a sample record and read it back
@@ -207,12 +261,21 @@ pd.DataFrame(
 #
 # **In the AWS console:** DynamoDB → Tables → your prefix → *Explore table items*; IAM → Roles → `<prefix>-inference-lambda-role`.
 
+# %% [markdown]
+# The requests this notebook made, in order (each step printed its AWS CLI command: the
+# `--cli-input-json` is the spec, as sent):
+
 # %%
 print(
     session.console_url(f"dynamodbv2/home#table?name={names.metadata_table}")
     or "Local mode has no console."
 )
-print(
-    "From a terminal:",
-    show.aws_cli("dynamodb", "describe-table", "--table-name", names.metadata_table),
-)
+requests_made = [
+    ("dynamodb", "CreateTable", metadata_table_spec),
+    ("dynamodb", "UpdateTimeToLive", metadata_ttl_spec),
+    ("dynamodb", "UpdateContinuousBackups", metadata_pitr_spec),
+    ("dynamodb", "CreateTable", registry_table_spec),
+    ("dynamodb", "UpdateContinuousBackups", registry_pitr_spec),
+    ("iam", "PutRolePolicy", write_records_spec),
+]
+print(" → ".join(operation for _, operation, _ in requests_made))

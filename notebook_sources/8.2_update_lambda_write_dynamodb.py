@@ -30,9 +30,10 @@
 # `prerequisites.require` checks that first and, when something is missing, names the notebook to run.
 
 # %%
-import importlib.util
+import difflib
 import inspect
 import json
+import zipfile
 
 import boto3
 import pandas as pd
@@ -63,31 +64,80 @@ print(
 # %% [markdown]
 # ## Step 1 · Read the handler
 #
-# The whole handler is `lambda/app.py` (standard library plus boto3). Its heart is below: one
-# conditional `PutItem` keyed by the request id, so a retried event never makes a second record.
-# `attribute_not_exists(requestId)` makes the write fail instead of overwrite when the record exists.
+# Chapter 7's handler (`lambda/chapter7/app.py`) read the features, asked the endpoint and returned the
+# prediction. Chapter 8's (`lambda/app.py`, standard library plus boto3) keeps that and adds: timing,
+# a record of every inference, a **conditional** `PutItem` keyed by the request id (so a retried event
+# never makes a second record), one JSON log line per inference for 8.3's metric filters, and status
+# codes that say whose fault a failure is (400 for bad input, 502 when the model fails). Below, every
+# line chapter 8 adds (`+`) or drops (`-`), in reading order: the handler comes first in its file;
+# the parts it calls (the event shapes it accepts, the checks on untrusted input, the model call, the
+# record's layout) follow it, each a named function, and are printed after the diff.
 
 # %%
-spec = importlib.util.spec_from_file_location("app", awslambda.ROOT / "lambda" / "app.py")
-app = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(app)
-print(inspect.getsource(app.put_record))
-print(inspect.getsource(app._write_failed))
+chapter7 = (awslambda.ROOT / "lambda" / "chapter7" / "app.py").read_text().splitlines()
+chapter8_file = (awslambda.ROOT / "lambda" / "app.py").read_text().splitlines()
+chapter8 = chapter8_file[: chapter8_file.index(awslambda.HANDLER_END)]
+for line in difflib.unified_diff(
+    chapter7,
+    chapter8,
+    "chapter 7: lambda/chapter7/app.py",
+    "chapter 8: lambda/app.py",
+    n=2,
+    lineterm="",
+):
+    print(line)
+
+# %% [markdown]
+# The parts the handler calls, in the order they follow it in `lambda/app.py`:
+
+# %%
+app = awslambda.load_handler()
+parts = sorted(
+    (f for f in vars(app).values() if inspect.isfunction(f) and f.__module__ == app.__name__),
+    key=lambda f: f.__code__.co_firstlineno,
+)
+pd.DataFrame({"what it does": {f.__name__: inspect.getdoc(f).splitlines()[0] for f in parts[1:]}})
+
+# %% [markdown]
+# The heart of the record: one conditional `PutItem`. `attribute_not_exists(requestId)` makes the
+# write fail instead of overwrite when the record exists; a failed write is retried briefly, and
+# then the full record is logged as one `metadata_write_failed` line, so nothing is lost.
+
+# %%
+for part in (app.put_record, app._write_failed):
+    print(inspect.getsource(part))
 
 # %% [markdown]
 # ## Step 2 · Deploy it
 #
-# Same function, new code and configuration. The helper builds a byte-for-byte reproducible zip
-# (so an unchanged handler is not redeployed), updates the code, **waits** until Lambda reports the
-# update finished (a second update during `InProgress` fails with `ResourceConflictException`),
-# then updates the configuration and waits again. It prints what changed.
+# Same function, new code and configuration: two requests, in this order. The code goes as a zip.
+# The recipe makes it byte-for-byte reproducible (sorted names, a fixed date, fixed permissions), so
+# an unchanged handler has the same `CodeSha256` and is not redeployed:
 
 # %%
-handler_function_spec = {
+print(inspect.getsource(awslambda.build_zip))
+package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})
+package_path = awslambda.save_package(package, "inference-handler.zip")  # for the CLI command below
+with zipfile.ZipFile(package_path) as archive:
+    print([(i.filename, i.file_size, i.date_time) for i in archive.infolist()])
+print("CodeSha256:", awslambda.code_sha256(package))
+
+# %% [markdown]
+# `UpdateFunctionCode` first. Lambda applies an update in the background (`LastUpdateStatus`
+# `InProgress`) and refuses a second update meanwhile (`ResourceConflictException`), so the helper
+# **waits** until the update is `Successful` before anything else; then `UpdateFunctionConfiguration`
+# (handler, runtime, timeout, memory, and the environment the handler reads), and it waits again.
+# Each helper sends its request only when the function differs from it.
+
+# %%
+update_code_spec = {  # UpdateFunctionCode
+    "FunctionName": names.function,
+    "ZipFile": package,
+}
+update_configuration_spec = {  # UpdateFunctionConfiguration
     "FunctionName": names.function,
     "Handler": "app.lambda_handler",
     "Runtime": "python3.13",
-    "Role": function["Role"],
     "Timeout": 30,
     "MemorySize": 256,
     "Environment": {
@@ -101,9 +151,16 @@ handler_function_spec = {
         }
     },
 }
-package = awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})
-deployed = awslambda.ensure_function(handler_function_spec, package)
-print("CodeSha256:", deployed["CodeSha256"])
+awslambda.update_code(update_code_spec)  # waits until LastUpdateStatus is Successful
+deployed = awslambda.update_configuration(update_configuration_spec)  # waits again
+print(f"CodeSha256 {deployed['CodeSha256']} · {deployed['Handler']} · {deployed['Runtime']}\n")
+show.cli_inputs(
+    [("lambda", "UpdateFunctionCode", update_code_spec)], files={"ZipFile": package_path}
+)
+print(
+    show.aws_cli("lambda", "wait", "function-updated-v2", "--function-name", names.function), "\n"
+)
+show.cli_inputs([("lambda", "UpdateFunctionConfiguration", update_configuration_spec)], title=False)
 
 # %% [markdown]
 # ## Step 3 · Send sample traffic
@@ -273,14 +330,19 @@ print(
 # to `expect`: it waits (at most two minutes, showing progress) until it has found all of them.
 
 # %%
-outage_env = {
-    **handler_function_spec["Environment"]["Variables"],
-    "TABLE_NAME": f"{names.metadata_table}-unavailable",
+outage_spec = {  # UpdateFunctionConfiguration
+    "FunctionName": names.function,
+    "Environment": {
+        "Variables": {
+            **update_configuration_spec["Environment"]["Variables"],
+            "TABLE_NAME": f"{names.metadata_table}-unavailable",
+        }
+    },
 }
-awslambda.update_configuration(names.function, {"Environment": {"Variables": outage_env}})
+awslambda.update_configuration(outage_spec)
 outage_ids = [f"{run_id}-during-outage-{i}" for i in range(3)]
 outage_answers = [call(api_event(rid, '{"features": [42.5, 14, 0.12, 900]}')) for rid in outage_ids]
-awslambda.update_configuration(names.function, handler_function_spec)  # DynamoDB is back
+awslambda.update_configuration(update_configuration_spec)  # DynamoDB is back
 print(
     "answered during the outage:",
     ", ".join(f"{a['statusCode']} (prediction {a['prediction']:.4f})" for a in outage_answers),
@@ -309,11 +371,19 @@ print("✔ All three records restored from the logs; a second backfill restored 
 #
 # **In the AWS console:** Lambda → your function → *Monitor* → *View CloudWatch logs*; DynamoDB → Tables → *Explore items*.
 
+# %% [markdown]
+# The requests this notebook's deployment made, in order (Step 2 printed their AWS CLI commands):
+
 # %%
 print(
     session.console_url(f"lambda/home#/functions/{names.function}") or "Local mode has no console."
 )
+requests_made = [
+    ("lambda", "UpdateFunctionCode", update_code_spec),
+    ("lambda", "UpdateFunctionConfiguration", update_configuration_spec),
+]
+print(" → ".join(operation for _, operation, _ in requests_made))
 print(
-    "From a terminal:",
+    "Its logs from a terminal:",
     show.aws_cli("logs", "filter-log-events", "--log-group-name", names.function_log_group),
 )

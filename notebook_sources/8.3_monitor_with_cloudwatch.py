@@ -78,13 +78,30 @@ print(
 # Lambda and SageMaker write to log groups named after the function and the endpoint. By default
 # AWS keeps logs **forever**, and you pay for the storage: set a retention.
 
+# %% [markdown]
+# Two requests per group: `CreateLogGroup` (with the kit's tags; Lambda and SageMaker may have made the
+# group already, then the helper only adds the tags it lacks) and `PutRetentionPolicy`, which is
+# idempotent, so the cell sends it as it is.
+
 # %%
-for group in (names.function_log_group, names.endpoint_log_group):
-    described = logs.ensure_log_group(group, LOG_RETENTION_DAYS, settings.tags())
+groups = (names.function_log_group, names.endpoint_log_group)
+log_group_specs = [{"logGroupName": g, "tags": settings.tags()} for g in groups]  # CreateLogGroup
+retention_specs = [  # PutRetentionPolicy
+    {"logGroupName": g, "retentionInDays": LOG_RETENTION_DAYS} for g in groups
+]
+logs_client = boto3.client("logs")
+for log_group_spec, retention_spec in zip(log_group_specs, retention_specs, strict=True):
+    logs.ensure_log_group(log_group_spec)
+    logs_client.put_retention_policy(**retention_spec)
+    described = logs.describe_log_group(log_group_spec["logGroupName"])
     print(
-        f"{group}: retention {described.get('retentionInDays')} days, "
+        f"  retention {described.get('retentionInDays')} days, "
         f"{described.get('storedBytes', 0):,} bytes stored"
     )
+show.cli_inputs(
+    [("logs", "CreateLogGroup", spec) for spec in log_group_specs]
+    + [("logs", "PutRetentionPolicy", spec) for spec in retention_specs]
+)
 logs.recent_events(names.function_log_group, limit=8)
 
 # %% [markdown]
@@ -118,15 +135,17 @@ for metric, pattern in patterns.items():
     display(logs.try_filter(pattern, samples))
 
 # %% [markdown]
-# The filters themselves. Errors and write failures report **0** (`defaultValue`) in minutes where
+# The filters themselves, one `PutMetricFilter` request each (a filter of the same name is replaced,
+# so the request is sent as it is). Errors and write failures report **0** (`defaultValue`) in minutes where
 # the function logged something but nothing matched, so "no errors" is a real zero on the charts.
 # Latency takes its value from the line itself (`$.latencyMs`), in milliseconds. Duplicates count
 # retried requests that found their record already written (8.4 uses them to reconcile counts).
 
 # %%
 namespace = names.metric_namespace
-metric_filters = [
+metric_filters = [  # PutMetricFilter, one request each
     {
+        "logGroupName": names.function_log_group,
         "filterName": "inference-count",
         "filterPattern": patterns["InferenceCount"],
         "metricTransformations": [
@@ -140,6 +159,7 @@ metric_filters = [
         ],
     },
     {
+        "logGroupName": names.function_log_group,
         "filterName": "inference-errors",
         "filterPattern": patterns["InferenceErrors"],
         "metricTransformations": [
@@ -153,6 +173,7 @@ metric_filters = [
         ],
     },
     {
+        "logGroupName": names.function_log_group,
         "filterName": "inference-latency",
         "filterPattern": patterns["InferenceLatency"],
         "metricTransformations": [
@@ -165,6 +186,7 @@ metric_filters = [
         ],
     },
     {
+        "logGroupName": names.function_log_group,
         "filterName": "metadata-write-failures",
         "filterPattern": patterns["MetadataWriteFailures"],
         "metricTransformations": [
@@ -178,6 +200,7 @@ metric_filters = [
         ],
     },
     {
+        "logGroupName": names.function_log_group,
         "filterName": "duplicate-requests",
         "filterPattern": patterns["DuplicateRequests"],
         "metricTransformations": [
@@ -191,7 +214,8 @@ metric_filters = [
         ],
     },
 ]
-logs.ensure_metric_filters(names.function_log_group, metric_filters)
+show.cli_inputs([("logs", "PutMetricFilter", spec) for spec in metric_filters])
+logs.ensure_metric_filters(metric_filters)
 
 # %% [markdown]
 # ## Step 3 · Where notifications go: an SNS topic and an SQS queue
@@ -201,12 +225,54 @@ logs.ensure_metric_filters(names.function_log_group, metric_filters)
 # click the link AWS mails you: SNS never mails anyone who did not confirm).
 
 # %%
-topic_arn = sns.ensure_topic(names.topic, settings.tags())
-queue_url, queue_arn = sqs.ensure_queue(names.queue, settings.tags())
-sqs.allow_topic(queue_url, queue_arn, topic_arn)
-print(sns.ensure_subscription(topic_arn, "sqs", queue_arn)["SubscriptionArn"])
+topic_spec = {"Name": names.topic, "Tags": settings.tag_list()}  # CreateTopic
+queue_spec = {"QueueName": names.queue, "tags": settings.tags()}  # CreateQueue
+topic_arn = sns.ensure_topic(topic_spec)
+queue_url, queue_arn = sqs.ensure_queue(queue_spec)
+print(topic_arn)
+print(queue_arn, end="\n\n")
+show.cli_inputs([("sns", "CreateTopic", topic_spec), ("sqs", "CreateQueue", queue_spec)])
+
+# %% [markdown]
+# A queue accepts messages only from whom its **queue policy** allows: by default, from its own
+# account's users and roles, and SNS is neither. Without this policy the subscription below is
+# confirmed and alarms publish, but the topic delivers **nothing** to the queue, and nothing says why.
+# The statement lets the service principal `sns.amazonaws.com` call `sqs:SendMessage` on this
+# queue only when the message comes from our topic (`aws:SourceArn`): no other topic can write to it.
+# `SetQueueAttributes` replaces the policy, so the request is sent as it is.
+
+# %%
+queue_policy = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AlarmTopicMaySend",
+            "Effect": "Allow",
+            "Principal": {"Service": "sns.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+        }
+    ],
+}
+queue_policy_spec = {  # SetQueueAttributes: the policy travels as JSON text
+    "QueueUrl": queue_url,
+    "Attributes": {"Policy": json.dumps(queue_policy)},
+}
+boto3.client("sqs").set_queue_attributes(**queue_policy_spec)
+
+subscription_spec = {  # Subscribe
+    "TopicArn": topic_arn,
+    "Protocol": "sqs",
+    "Endpoint": queue_arn,
+    "ReturnSubscriptionArn": True,
+}
+print(sns.ensure_subscription(subscription_spec)["SubscriptionArn"], end="\n\n")
+show.cli_inputs(
+    [("sqs", "SetQueueAttributes", queue_policy_spec), ("sns", "Subscribe", subscription_spec)]
+)
 if EMAIL:
-    print(sns.ensure_subscription(topic_arn, "email", EMAIL))
+    print(sns.ensure_subscription({"TopicArn": topic_arn, "Protocol": "email", "Endpoint": EMAIL}))
 
 # %% [markdown]
 # ## Step 4 · Alarms
@@ -228,7 +294,7 @@ if EMAIL:
 # %%
 actions = {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}
 tags = settings.tag_list()
-alarm_specs = [
+alarm_specs = [  # PutMetricAlarm, one request each (an alarm of the same name is replaced)
     {
         "AlarmName": names.alarm("inference-errors"),
         "AlarmDescription": "Model or server errors in the inference Lambda (chapter 8.3).",
@@ -330,17 +396,31 @@ alarm_specs = [
         "Tags": tags,
     },
 ]
+show.cli_inputs([("cloudwatch", "PutMetricAlarm", spec) for spec in alarm_specs])
 cloudwatch.ensure_alarms(alarm_specs)
 
 # %% [markdown]
 # ## Step 5 · A dashboard
 #
-# One page with the pipeline's vital signs. In AWS mode open it in the console (link below); the
+# One page with the pipeline's vital signs: the body is a JSON document of widgets, which
+# `PutDashboard` takes as text (`DashboardBody`). In AWS mode open it in the console (link below); the
 # cell after draws the same widgets from `GetMetricData`, which works in both clouds.
 
 # %%
 lambda_dims = ["FunctionName", names.function]
 endpoint_dims = ["EndpointName", names.endpoint, "VariantName", "AllTraffic"]
+alarm_by_metric = {spec["MetricName"]: spec for spec in alarm_specs}
+
+
+def threshold_line(metric: str) -> dict:
+    """A horizontal annotation at the threshold of the alarm on metric (CloudWatch draws alarms so)."""
+    alarm = alarm_by_metric[metric]
+    return {
+        "label": f"{alarm['AlarmName']} alarm above {alarm['Threshold']:g}",
+        "value": alarm["Threshold"],
+    }
+
+
 dashboard_body = {
     "widgets": [
         {
@@ -362,6 +442,8 @@ dashboard_body = {
                         {"stat": "Sum", "label": "write failures"},
                     ],
                 ],
+                "yAxis": {"left": {"label": f"count per {ALARM_PERIOD} s", "showUnits": False}},
+                "annotations": {"horizontal": [threshold_line("InferenceErrors")]},
             },
         },
         {
@@ -371,7 +453,7 @@ dashboard_body = {
             "width": 12,
             "height": 6,
             "properties": {
-                "title": "Inference latency (ms)",
+                "title": "Inference latency, whole handler",
                 "region": settings.region,
                 "period": ALARM_PERIOD,
                 "metrics": [
@@ -379,6 +461,8 @@ dashboard_body = {
                     [namespace, "InferenceLatency", {"stat": "p90", "label": "p90"}],
                     [namespace, "InferenceLatency", {"stat": "p99", "label": "p99"}],
                 ],
+                "yAxis": {"left": {"label": "ms", "showUnits": False}},
+                "annotations": {"horizontal": [threshold_line("InferenceLatency")]},
             },
         },
         {
@@ -388,7 +472,8 @@ dashboard_body = {
             "width": 12,
             "height": 6,
             "properties": {
-                "title": "Endpoint model latency (µs)",
+                # SageMaker reports ModelLatency in microseconds: metric math divides by 1,000.
+                "title": "Endpoint model latency (SageMaker's µs ÷ 1,000 = ms)",
                 "region": settings.region,
                 "period": ALARM_PERIOD,
                 "metrics": [
@@ -396,15 +481,18 @@ dashboard_body = {
                         "AWS/SageMaker",
                         "ModelLatency",
                         *endpoint_dims,
-                        {"stat": "Average", "label": "average"},
+                        {"stat": "Average", "id": "average_us", "visible": False},
                     ],
                     [
                         "AWS/SageMaker",
                         "ModelLatency",
                         *endpoint_dims,
-                        {"stat": "p90", "label": "p90"},
+                        {"stat": "p90", "id": "p90_us", "visible": False},
                     ],
-                ],
+                    [{"expression": "average_us / 1000", "label": "average", "id": "average_ms"}],
+                    [{"expression": "p90_us / 1000", "label": "p90", "id": "p90_ms"}],
+                ],  # fmt: skip
+                "yAxis": {"left": {"label": "ms", "showUnits": False}},
             },
         },
         {
@@ -414,7 +502,7 @@ dashboard_body = {
             "width": 12,
             "height": 6,
             "properties": {
-                "title": "Lambda invocations and errors",
+                "title": "Lambda invocations and errors (count per period)",
                 "region": settings.region,
                 "period": ALARM_PERIOD,
                 "metrics": [
@@ -426,6 +514,8 @@ dashboard_body = {
                     ],
                     ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}],
                 ],
+                "yAxis": {"left": {"label": f"count per {ALARM_PERIOD} s", "showUnits": False}},
+                "annotations": {"horizontal": [threshold_line("Errors")]},
             },
         },
         {
@@ -475,7 +565,12 @@ dashboard_body = {
         },
     ]
 }
-print(cloudwatch.put_dashboard(names.dashboard, dashboard_body) or "dashboard saved")
+dashboard_spec = {  # PutDashboard: the body travels as JSON text
+    "DashboardName": names.dashboard,
+    "DashboardBody": json.dumps(dashboard_body),
+}
+print(cloudwatch.put_dashboard(dashboard_spec) or "dashboard saved", end="\n\n")
+show.cli_inputs([("cloudwatch", "PutDashboard", dashboard_spec)])
 print(
     session.console_url(f"cloudwatch/home#dashboards/dashboard/{names.dashboard}")
     or "Local mode: the dashboard is drawn below from GetMetricData."
@@ -609,7 +704,7 @@ cloudwatch.history(errors_alarm, limit=5)
 # The dashboard's widgets, drawn from the same metrics:
 
 # %%
-figure = cloudwatch.render_dashboard(dashboard_body, minutes=15)
+figure = cloudwatch.render_dashboard(dashboard_body, alarms=alarm_specs)
 print("saved as", show.short_path(charts.save(figure, "8.3_dashboard")))
 
 # %% [markdown]
@@ -688,3 +783,21 @@ print(
 # the dashboard `$3` per month, custom metrics `$0.30` per metric-month.
 #
 # **In the AWS console:** CloudWatch → Alarms; CloudWatch → Dashboards; CloudWatch → Log groups → *Metric filters*.
+
+# %% [markdown]
+# The requests this notebook made to build the monitoring, in order (each step printed its AWS CLI
+# command: the `--cli-input-json` is the spec, as sent):
+
+# %%
+requests_made = [
+    *[("logs", "CreateLogGroup", spec) for spec in log_group_specs],
+    *[("logs", "PutRetentionPolicy", spec) for spec in retention_specs],
+    *[("logs", "PutMetricFilter", spec) for spec in metric_filters],
+    ("sns", "CreateTopic", topic_spec),
+    ("sqs", "CreateQueue", queue_spec),
+    ("sqs", "SetQueueAttributes", queue_policy_spec),
+    ("sns", "Subscribe", subscription_spec),
+    *[("cloudwatch", "PutMetricAlarm", spec) for spec in alarm_specs],
+    ("cloudwatch", "PutDashboard", dashboard_spec),
+]
+print(" → ".join(operation for _, operation, _ in requests_made))

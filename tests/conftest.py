@@ -21,14 +21,20 @@ TEST_TAGS = [{"Key": "workshop-kit", "Value": "ml-pipeline-ch8"}, {"Key": "works
 
 
 def _metadata_table_spec(name: str) -> dict:
-    """Chapter 8.1's inference metadata table spec, read from its notebook cell, for a table called name."""
+    """Chapter 8.1's inference metadata table, read from its notebook cell, for a table called name: the
+    CreateTable request plus the TTL and PITR settings of its UpdateTimeToLive and UpdateContinuousBackups
+    requests (helpers.dynamodb.ensure_table applies them too)."""
     from notebook_source import assigned
 
-    scope = {
-        "names": SimpleNamespace(metadata_table=name),
-        "settings": SimpleNamespace(tag_list=lambda: [dict(tag) for tag in TEST_TAGS]),
+    scope = {"names": SimpleNamespace(metadata_table=name), "tags": [dict(tag) for tag in TEST_TAGS]}
+    notebook = "8.1_create_dynamodb_table"
+    return {
+        **assigned(notebook, "metadata_table_spec", scope),
+        "TimeToLiveSpecification": assigned(notebook, "metadata_ttl_spec", scope)["TimeToLiveSpecification"],
+        "PointInTimeRecoverySpecification": assigned(notebook, "metadata_pitr_spec", scope)[
+            "PointInTimeRecoverySpecification"
+        ],
     }
-    return assigned("8.1_create_dynamodb_table", "metadata_table_spec", scope)
 
 
 @pytest.fixture(scope="session")
@@ -40,9 +46,10 @@ def metadata_spec():
 @pytest.fixture(scope="session")
 def local_cloud():
     """A local cloud server (moto + the kit's hooks) on a free port; yields its URL."""
-    from localcloud.server import InProcessCloud
+    from localcloud.server import InProcessCloud, wait_for_warm_up
 
     cloud = InProcessCloud(port=0).start()
+    wait_for_warm_up()  # no test runs beside the background import of XGBoost and pandas (issue 19)
     old = os.environ.get("AWS_ENDPOINT_URL")
     os.environ["AWS_ENDPOINT_URL"] = cloud.url
     yield cloud.url

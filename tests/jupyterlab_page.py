@@ -101,6 +101,7 @@ class PageReport:
     too_long: list[str]
     markdown_text: str
     popups: list[str]
+    cut_cells: list[str] = field(default_factory=list)
     unfinished_bars: list[str] = field(default_factory=list)
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
@@ -146,6 +147,8 @@ return {
   too_long: outputs.filter(o => o.getBoundingClientRect().height > arguments[0])
                    .map(o => `${Math.round(o.getBoundingClientRect().height)}px: ` + text(o).slice(0, 120)),
   markdown_text: [...panel.querySelectorAll('.jp-MarkdownOutput')].map(text).join('\n'),
+  cut_cells: [...panel.querySelectorAll('.jp-OutputArea-output td')].map(text)
+               .filter(t => t.endsWith('...') || t.endsWith('…')).map(t => t.slice(-160)),
   popups: [...document.querySelectorAll('.Toastify__toast, .jp-Dialog')].map(text),
 };
 """

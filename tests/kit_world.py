@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import boto3
+from notebook_source import queue_policy_request
 
 from helpers import session
 from helpers.config import KIT_NAME, LOCAL_ACCOUNT_ID, TAG_CREATED, TAG_KIT, TAG_PREFIX, Names
@@ -61,6 +62,15 @@ def new_prefix() -> str:
 
 def tags_for(prefix: str, created: str) -> dict[str, str]:
     return {TAG_KIT: KIT_NAME, TAG_PREFIX: prefix, TAG_CREATED: created}
+
+
+def kit_bucket(s3: Any, prefix: str, created: str = "2030-01-01T00:00:00Z") -> str:
+    """The artifact bucket of prefix as 00_setup makes it (no versioning), with the kit's tags; its name."""
+    bucket = Names(prefix).bucket(LOCAL_ACCOUNT_ID, REGION)
+    s3.create_bucket(Bucket=bucket)
+    tag_set = [{"Key": k, "Value": v} for k, v in tags_for(prefix, created).items()]
+    s3.put_bucket_tagging(Bucket=bucket, Tagging={"TagSet": tag_set})
+    return bucket
 
 
 def handler_zip() -> bytes:
@@ -177,6 +187,7 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    sqs.set_queue_attributes(**queue_policy_request(queue, queue_arn, topic))
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     lam.create_event_source_mapping(EventSourceArn=queue_arn, FunctionName=n.function, BatchSize=1)
     made |= {
@@ -246,6 +257,11 @@ def build_lookalikes(prefix: str) -> set[tuple[str, str, str]]:
     }
 
 
+def _keys(service: str, kind: str, names: list[str]) -> set[tuple[str, str, str]]:
+    """The census keys of resources of one kind."""
+    return {(service, kind, name) for name in names}
+
+
 def census() -> set[tuple[str, str, str]]:
     """Every resource in the cloud, listed service by service with plain boto3 (not through the inventory)."""
     c = {
@@ -260,14 +276,10 @@ def census() -> set[tuple[str, str, str]]:
     for role in c["iam"].list_roles()["Roles"]:
         name = role["RoleName"]
         found.add(("iam", "role", name))
-        found |= {
-            ("iam", "inline policy", f"{name}/{p}")
-            for p in c["iam"].list_role_policies(RoleName=name)["PolicyNames"]
-        }
-        found |= {
-            ("iam", "attached policy", f"{name}/{p['PolicyArn']}")
-            for p in c["iam"].list_attached_role_policies(RoleName=name)["AttachedPolicies"]
-        }
+        inline = c["iam"].list_role_policies(RoleName=name)["PolicyNames"]
+        attached = c["iam"].list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+        found |= _keys("iam", "inline policy", [f"{name}/{p}" for p in inline])
+        found |= _keys("iam", "attached policy", [f"{name}/{p['PolicyArn']}" for p in attached])
     sm = c["sagemaker"]
     found |= {("sagemaker", "model", m["ModelName"]) for m in sm.list_models()["Models"]}
     found |= {
@@ -294,10 +306,8 @@ def census() -> set[tuple[str, str, str]]:
     for group in c["logs"].describe_log_groups()["logGroups"]:
         name = group["logGroupName"]
         found.add(("logs", "log group", name))
-        found |= {
-            ("logs", "metric filter", f"{name}/{f['filterName']}")
-            for f in c["logs"].describe_metric_filters(logGroupName=name)["metricFilters"]
-        }
+        filters = c["logs"].describe_metric_filters(logGroupName=name)["metricFilters"]
+        found |= _keys("logs", "metric filter", [f"{name}/{f['filterName']}" for f in filters])
     found |= {("dynamodb", "table", t) for t in c["dynamodb"].list_tables()["TableNames"]}
     for topic in c["sns"].list_topics()["Topics"]:
         arn = topic["TopicArn"]
@@ -369,6 +379,35 @@ def serverless_endpoint(sagemaker: Any, prefix: str, role_arn: str, model_url: s
     sagemaker.create_endpoint_config(EndpointConfigName=f"{prefix}-config", ProductionVariants=[variant])
     sagemaker.create_endpoint(EndpointName=f"{prefix}-endpoint", EndpointConfigName=f"{prefix}-config")
     return f"{prefix}-endpoint"
+
+
+def served_model(aws: dict[str, Any], prefix: str, key: str = "model.tar.gz") -> Any:
+    """The kit's model trained, its artifact at key in a bucket of prefix, and the serverless endpoint
+    {prefix}-endpoint serving it, run by a SageMaker role that may read only that object; the trained model."""
+    from helpers import model
+
+    trained = model.train()
+    bucket = f"{prefix}-artifacts"
+    aws["s3"].create_bucket(Bucket=bucket)
+    aws["s3"].put_object(Bucket=bucket, Key=key, Body=trained.artifact)
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/{key}"}
+    role = execution_role(aws["iam"], f"{prefix}-sagemaker", "sagemaker.amazonaws.com", read)
+    serverless_endpoint(aws["sagemaker"], prefix, role, f"s3://{bucket}/{key}")
+    return trained
+
+
+def records_table(dynamodb_client: Any, name: str) -> dict[str, Any]:
+    """An on-demand table keyed by requestId, made and waited for by helpers.dynamodb.ensure_table; its description."""
+    from helpers import dynamodb
+
+    spec = {
+        "TableName": name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
+        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+    }
+    described: dict[str, Any] = dynamodb.ensure_table(spec, client=dynamodb_client)
+    return described
 
 
 def request_table(dynamodb: Any, name: str, tags: list[dict[str, str]]) -> str:

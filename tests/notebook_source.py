@@ -21,6 +21,47 @@ def assigned(notebook: str, name: str, scope: dict[str, Any] | None = None) -> A
     return eval(compile(ast.Expression(assignment.value), notebook, "eval"), dict(scope or {}))  # noqa: S307 - our own source
 
 
+def _targets(node: ast.stmt) -> set[str]:
+    """The names an assignment or definition binds."""
+    if isinstance(node, ast.FunctionDef):
+        return {node.name}
+    found: set[str] = set()
+    for target in node.targets if isinstance(node, ast.Assign) else []:
+        found |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
+    return found
+
+
+def visible_requests(notebook: str, provided: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """The notebook's `requests_made` [(service, operation, request)], as its cells build them.
+
+    Runs the notebook's assignments and function definitions (nothing else), in order, in a scope that
+    holds only `provided` (and json): a statement needing anything more (boto3, a helper) is skipped, and
+    one binding a provided name (a value the cell gets from AWS, e.g. topic_arn) is not run.
+    """
+    import json
+
+    scope: dict[str, Any] = {"json": json, **provided}
+    for node in ast.parse((SOURCES / f"{notebook}.py").read_text()).body:
+        if not isinstance(node, (ast.Assign, ast.FunctionDef)) or _targets(node) & provided.keys():
+            continue
+        try:
+            exec(compile(ast.Module(body=[node], type_ignores=[]), notebook, "exec"), scope)  # noqa: S102 - our own source
+        except NameError:
+            continue
+    made: list[tuple[str, str, dict[str, Any]]] = scope["requests_made"]
+    return made
+
+
+def queue_policy_request(queue_url: str, queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    """8.3's SetQueueAttributes request letting the topic deliver to the queue (SNS delivers nothing without)."""
+    import json
+
+    scope = {"queue_url": queue_url, "queue_arn": queue_arn, "topic_arn": topic_arn, "json": json}
+    scope["queue_policy"] = assigned("8.3_monitor_with_cloudwatch", "queue_policy", scope)
+    request: dict[str, Any] = assigned("8.3_monitor_with_cloudwatch", "queue_policy_spec", scope)
+    return request
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now."""
     import socket

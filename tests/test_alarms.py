@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
+from notebook_source import queue_policy_request
 
 from localcloud.cloudwatch.alarms import evaluator
 
@@ -47,6 +49,7 @@ def topic_queue(local_cloud):
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    sqs.set_queue_attributes(**queue_policy_request(queue_url, queue_arn, topic_arn))
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
 
     def received() -> list[dict]:
@@ -156,14 +159,21 @@ def test_breaching_datapoint_raises_the_alarm_and_notifies_once(cloudwatch, topi
     }
 
 
-def test_recovery_returns_the_alarm_to_ok_with_an_ok_notification(cloudwatch, topic_queue):
+def alarmed_then(cloudwatch, topic_queue, value: float) -> tuple[str, Callable[[], list[dict]]]:
+    """An alarm that went to ALARM on 5.0 in its first period (that notification read), with value in the
+    next period; its name and the topic's inbox."""
     topic_arn, received = topic_queue
     name = put_alarm(cloudwatch, topic_arn)
     metric = alarm_of(cloudwatch, name)["MetricName"]
     put_value(cloudwatch, metric, 5.0, at(0.2))
-    put_value(cloudwatch, metric, 0.0, at(1.2))
+    put_value(cloudwatch, metric, value, at(1.2))
     evaluator.evaluate_all(now=at(1.1))
     received()
+    return name, received
+
+
+def test_recovery_returns_the_alarm_to_ok_with_an_ok_notification(cloudwatch, topic_queue):
+    name, received = alarmed_then(cloudwatch, topic_queue, 0.0)
 
     evaluator.evaluate_all(now=at(2.1))
 
@@ -175,13 +185,7 @@ def test_recovery_returns_the_alarm_to_ok_with_an_ok_notification(cloudwatch, to
 
 
 def test_no_notification_without_a_state_change(cloudwatch, topic_queue):
-    topic_arn, received = topic_queue
-    name = put_alarm(cloudwatch, topic_arn)
-    metric = alarm_of(cloudwatch, name)["MetricName"]
-    put_value(cloudwatch, metric, 5.0, at(0.2))
-    put_value(cloudwatch, metric, 7.0, at(1.2))
-    evaluator.evaluate_all(now=at(1.1))
-    received()
+    name, received = alarmed_then(cloudwatch, topic_queue, 7.0)
 
     evaluator.evaluate_all(now=at(1.6))
     evaluator.evaluate_all(now=at(2.1))
@@ -242,12 +246,17 @@ def test_set_alarm_state_runs_the_actions(cloudwatch, topic_queue):
     assert json.loads(envelopes[0]["Message"])["NewStateReason"] == "Testing the notification path"
 
 
-def test_describe_alarm_history_lists_configuration_and_state_updates(cloudwatch):
+def alarmed_and_recovered(cloudwatch) -> str:
+    """An alarm that went to ALARM on one datapoint and back to OK when data stopped; its name."""
     name = put_alarm(cloudwatch)
-    metric = alarm_of(cloudwatch, name)["MetricName"]
-    put_value(cloudwatch, metric, 5.0, at(0.2))
+    put_value(cloudwatch, alarm_of(cloudwatch, name)["MetricName"], 5.0, at(0.2))
     evaluator.evaluate_all(now=at(1.1))
     evaluator.evaluate_all(now=at(4.1))
+    return name
+
+
+def test_describe_alarm_history_lists_configuration_and_state_updates(cloudwatch):
+    name = alarmed_and_recovered(cloudwatch)
 
     items = cloudwatch.describe_alarm_history(AlarmName=name)["AlarmHistoryItems"]
     states = cloudwatch.describe_alarm_history(
@@ -264,11 +273,7 @@ def test_describe_alarm_history_lists_configuration_and_state_updates(cloudwatch
 
 
 def test_describe_alarm_history_filters_by_date_and_pages(cloudwatch):
-    name = put_alarm(cloudwatch)
-    metric = alarm_of(cloudwatch, name)["MetricName"]
-    put_value(cloudwatch, metric, 5.0, at(0.2))
-    evaluator.evaluate_all(now=at(1.1))
-    evaluator.evaluate_all(now=at(4.1))
+    name = alarmed_and_recovered(cloudwatch)
 
     window = cloudwatch.describe_alarm_history(
         AlarmName=name, HistoryItemType="StateUpdate", StartDate=at(3), EndDate=at(5)

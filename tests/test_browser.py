@@ -27,13 +27,30 @@ IN_ORDER = [
     "8.2_update_lambda_write_dynamodb",
     "8.3_monitor_with_cloudwatch",
     "8.4_analyze_inference_history",
+    "8.5_deploy_as_a_template",
 ]
 CLEANUP = "99_cleanup"
 RUN_TIMEOUT_S = 420
-# What must read literally on the page (8.3 teaches `$.field` patterns; JupyterLab typesets `$...$` as math).
+# What must read literally on the page (8.3 teaches `$.field` patterns; JupyterLab typesets `$...$` as math),
+# and whole: the values a lesson relies on, which a cut table cell would end before.
 LITERAL = {
-    "8.3_monitor_with_cloudwatch": ['{ $.event = "inference" }', "$.latencyMs", "$0.10 per alarm-month"]
-}
+    "8.1_create_dynamodb_table": ["/model.tar.gz", "sagemaker-xgboost", "CreateTable", "PutRolePolicy",
+                                  "AWSLambdaBasicExecutionRole"],
+    "8.2_update_lambda_write_dynamodb": ["'features' must hold exactly 4 numbers, got 3", "+def lambda_handler",
+                                         "UpdateFunctionCode", "UpdateFunctionConfiguration"],
+    "8.3_monitor_with_cloudwatch": [
+        '{ $.event = "inference" }',
+        "$.latencyMs",
+        "$0.10 per alarm-month",
+        '{"event": "inference", "requestId": "a", "status": "ok", "latencyMs": 18.5}',
+        '{"event": "metadata_write_failed", "record": {"requestId": {"S": "d"}}, "error": "Throttled"}',
+        "sns.amazonaws.com",
+        "SetQueueAttributes",
+        "PutDashboard",
+    ],
+}  # fmt: skip
+FIGURES = ROOT / "build" / "figures"
+DASHBOARD = FIGURES / "8.3_dashboard.png"
 
 # The failure demo as the page shows it: the model container's own error (a bad deploy), in the Lambda's answer
 # (8.2) and in the endpoint's log group beside the Lambda's (8.3), and the alarm on the endpoint's metric.
@@ -130,6 +147,7 @@ def _assert_clean(report, notebook: str) -> None:
     assert not report.unfinished_bars, (
         f"{notebook} left progress bars unfinished: {report.unfinished_bars[:3]}"
     )
+    assert not report.cut_cells, f"{notebook} shows table cells cut short: {report.cut_cells[:3]}"
 
 
 def test_a_chapter_run_before_its_prerequisites_shows_the_kits_run_first_message(page, extras):
@@ -154,6 +172,17 @@ def test_each_notebook_runs_all_in_the_browser_and_shows_its_check_line(page, ex
     outputs = "\n".join(report.outputs)
     for text in SHOWN.get(notebook, []):
         assert text in outputs, f"{notebook}'s outputs do not show {text!r}"
+    if notebook == "8.3_monitor_with_cloudwatch":
+        _assert_dashboard_units(DASHBOARD)
+
+
+def _assert_dashboard_units(png: Path) -> None:
+    """The dashboard figure the page shows (saved beside it) names a unit on every axis."""
+    from PIL import Image
+
+    axes = json.loads(Image.open(png).text["Description"])
+    unlabelled = [a for a in axes if not (a["x"] and a["y"])]
+    assert axes and not unlabelled, f"{png.name}: axes without a unit: {unlabelled}"
 
 
 def test_restart_kernel_and_run_all_gives_the_same_check_line(page, extras):

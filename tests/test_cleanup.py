@@ -23,6 +23,7 @@ from kit_world import (
     build_small_kit,
     census,
     forget_session,
+    kit_bucket,
     new_prefix,
     shared_session,
     tags_for,
@@ -214,15 +215,8 @@ def test_inventory_prices_an_instance_endpoint_by_its_type(kit_env):
 
 
 def test_cleanup_deletes_the_objects_of_an_unversioned_bucket(kit_env):
-    bucket = Names(kit_env).bucket(LOCAL_ACCOUNT_ID, REGION)  # as 00_setup makes it: no versioning
     s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_tagging(
-        Bucket=bucket,
-        Tagging={
-            "TagSet": [{"Key": k, "Value": v} for k, v in tags_for(kit_env, "2030-01-01T00:00:00Z").items()]
-        },
-    )
+    bucket = kit_bucket(s3, kit_env)
     s3.put_object(Bucket=bucket, Key="models/classifier/v1/model.tar.gz", Body=b"model")
     report = cleanup.cleanup(kit_env, delete=True)
     assert [r.kind for r in report.deleted] == ["object", "bucket"] and report.ok
@@ -484,23 +478,13 @@ def test_the_sweep_deletes_every_creators_resources_and_groups_them_by_creator(t
 
 
 def test_the_inventory_shown_in_a_notebook_is_narrowed_to_its_width():
+    janes = {"prefix": "jane", "owned": True}
     resources = [
         inventory.Resource(
-            service="dynamodb",
-            kind="table",
-            name="jane-inference-metadata",
-            prefix="jane",
-            tagged=True,
-            owned=True,
-            note="on-demand: $0 idle",
+            "dynamodb", "table", "jane-inference-metadata", tagged=True, note="on-demand: $0 idle", **janes
         ),
         inventory.Resource(
-            service="logs",
-            kind="metric filter",
-            name="inference-count",
-            prefix="jane",
-            owned=True,
-            parent="/aws/lambda/jane-inference",
+            "logs", "metric filter", "inference-count", parent="/aws/lambda/jane-inference", **janes
         ),
     ]
     shown = inventory.compact(inventory.table(resources))

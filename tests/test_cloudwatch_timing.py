@@ -51,25 +51,6 @@ def aws_timing(local_cloud):
     profile.use(old)
 
 
-@pytest.fixture()
-def clients(local_cloud):
-    """Logs and CloudWatch clients for the local cloud."""
-    return (
-        boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1"),
-        boto3.client("cloudwatch", endpoint_url=local_cloud, region_name="us-east-1"),
-    )
-
-
-@pytest.fixture()
-def group(clients):
-    """A fresh log group with one stream."""
-    logs, _ = clients
-    name = f"/test/timing/{uuid.uuid4().hex}"
-    logs.create_log_group(logGroupName=name)
-    logs.create_log_stream(logGroupName=name, logStreamName="s")
-    return name
-
-
 def put_line(logs, group_name: str, message: dict, at_ms: int | None = None) -> None:
     """Ingest one JSON line."""
     at_ms = at_ms or int(time.time() * 1000)
@@ -145,107 +126,100 @@ def metric_data(cloudwatch, namespace: str, metric: str) -> list[float]:
 # ---------------------------------------------------------------- log ingestion
 
 
-def test_filter_log_events_does_not_see_an_event_before_it_is_ingested(aws_timing, clients, group):
-    logs, _ = clients
-    put_line(logs, group, {"event": "inference"})
-    assert filtered(logs, group) == []
+@pytest.mark.parametrize(
+    "reader", ["FilterLogEvents", "GetLogEvents", "Logs Insights"], ids=["filter", "get", "insights"]
+)
+def test_a_reader_does_not_see_an_event_before_it_is_ingested(aws_timing, log_clients, log_group, reader):
+    logs, _ = log_clients
+    put_line(logs, log_group, {"event": "inference"})
+    assert {"FilterLogEvents": filtered, "GetLogEvents": got, "Logs Insights": insights_rows}[reader](
+        logs, log_group
+    ) == []
 
 
-def test_get_log_events_does_not_see_an_event_before_it_is_ingested(aws_timing, clients, group):
-    logs, _ = clients
-    put_line(logs, group, {"event": "inference"})
-    assert got(logs, group) == []
-
-
-def test_logs_insights_does_not_see_an_event_before_it_is_ingested(aws_timing, clients, group):
-    logs, _ = clients
-    put_line(logs, group, {"event": "inference"})
-    assert insights_rows(logs, group) == []
-
-
-def test_a_runtime_log_write_is_not_searchable_at_once(aws_timing, clients, group):
+def test_a_runtime_log_write_is_not_searchable_at_once(aws_timing, log_clients, log_group):
     from moto.logs.models import logs_backends
 
-    logs, _ = clients
+    logs, _ = log_clients
     # The Lambda and SageMaker runtimes write their logs through moto's backend, as this does.
     logs_backends["123456789012"]["us-east-1"].put_log_events(
-        group,
+        log_group,
         "s",
         [{"timestamp": int(time.time() * 1000), "message": "START RequestId: r1 Version: $LATEST"}],
     )
-    assert filtered(logs, group) == []
-    assert len(eventually(lambda: filtered(logs, group), INGESTED_WITHIN_S)) == 1
+    assert filtered(logs, log_group) == []
+    assert len(eventually(lambda: filtered(logs, log_group), INGESTED_WITHIN_S)) == 1
 
 
-def test_an_ingested_event_becomes_searchable_within_the_ingestion_delay(aws_timing, clients, group):
-    logs, _ = clients
-    put_line(logs, group, {"event": "inference", "requestId": "r1"})
-    found = eventually(lambda: filtered(logs, group), INGESTED_WITHIN_S)
+def test_an_ingested_event_becomes_searchable_within_the_ingestion_delay(aws_timing, log_clients, log_group):
+    logs, _ = log_clients
+    put_line(logs, log_group, {"event": "inference", "requestId": "r1"})
+    found = eventually(lambda: filtered(logs, log_group), INGESTED_WITHIN_S)
     assert [json.loads(e["message"])["requestId"] for e in found] == ["r1"]
-    assert len(got(logs, group)) == 1 and len(insights_rows(logs, group)) == 1
+    assert len(got(logs, log_group)) == 1 and len(insights_rows(logs, log_group)) == 1
 
 
-def test_the_local_profile_shows_an_event_at_once(local_cloud, clients, group):
-    logs, _ = clients
+def test_the_local_profile_shows_an_event_at_once(local_cloud, log_clients, log_group):
+    logs, _ = log_clients
     assert not profile.current().aws
-    put_line(logs, group, {"event": "inference"})
+    put_line(logs, log_group, {"event": "inference"})
     assert (
-        len(filtered(logs, group)) == 1
-        and len(got(logs, group)) == 1
-        and len(insights_rows(logs, group)) == 1
+        len(filtered(logs, log_group)) == 1
+        and len(got(logs, log_group)) == 1
+        and len(insights_rows(logs, log_group)) == 1
     )
 
 
 # ---------------------------------------------------------------- metric publication
 
 
-def test_a_metric_filter_datapoint_is_not_published_at_ingestion(aws_timing, clients, group):
-    logs, cloudwatch = clients
+def counting_filter(logs, group_name: str) -> str:
+    """A metric filter counting the group's inference lines as metric M of a fresh namespace; the namespace."""
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
     logs.put_metric_filter(
-        logGroupName=group,
+        logGroupName=group_name,
         filterName="count",
         filterPattern='{ $.event = "inference" }',
         metricTransformations=[{"metricName": "M", "metricNamespace": namespace, "metricValue": "1"}],
     )
-    put_line(logs, group, {"event": "inference"})
+    return namespace
+
+
+def test_a_metric_filter_datapoint_is_not_published_at_ingestion(aws_timing, log_clients, log_group):
+    logs, cloudwatch = log_clients
+    namespace = counting_filter(logs, log_group)
+    put_line(logs, log_group, {"event": "inference"})
     assert metric_sums(cloudwatch, namespace, "M") == []
 
 
 def test_a_metric_filter_datapoint_is_published_within_the_delay_at_its_event_time(
-    aws_timing, clients, group
+    aws_timing, log_clients, log_group
 ):
-    logs, cloudwatch = clients
-    namespace = f"Test/{uuid.uuid4().hex[:12]}"
-    logs.put_metric_filter(
-        logGroupName=group,
-        filterName="count",
-        filterPattern='{ $.event = "inference" }',
-        metricTransformations=[{"metricName": "M", "metricNamespace": namespace, "metricValue": "1"}],
-    )
+    logs, cloudwatch = log_clients
+    namespace = counting_filter(logs, log_group)
     event_time = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=2)
-    put_line(logs, group, {"event": "inference"}, at_ms=int(event_time.timestamp() * 1000) + 5000)
+    put_line(logs, log_group, {"event": "inference"}, at_ms=int(event_time.timestamp() * 1000) + 5000)
     points = eventually(lambda: metric_sums(cloudwatch, namespace, "M"), PUBLISHED_WITHIN_S)
     assert [(p["Timestamp"], p["Sum"]) for p in points] == [(event_time, 1.0)]
 
 
-def test_put_metric_data_is_not_visible_to_get_metric_data_at_once(aws_timing, clients):
-    _, cloudwatch = clients
+def test_put_metric_data_is_not_visible_to_get_metric_data_at_once(aws_timing, log_clients):
+    _, cloudwatch = log_clients
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
     cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 3.0}])
     assert metric_data(cloudwatch, namespace, "M") == []
     assert eventually(lambda: metric_data(cloudwatch, namespace, "M"), PUBLISHED_WITHIN_S) == [3.0]
 
 
-def test_list_metrics_does_not_list_a_metric_before_its_data_is_published(aws_timing, clients):
-    _, cloudwatch = clients
+def test_list_metrics_does_not_list_a_metric_before_its_data_is_published(aws_timing, log_clients):
+    _, cloudwatch = log_clients
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
     cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 1.0}])
     assert cloudwatch.list_metrics(Namespace=namespace)["Metrics"] == []
 
 
-def test_the_local_profile_publishes_a_datapoint_at_once(local_cloud, clients):
-    _, cloudwatch = clients
+def test_the_local_profile_publishes_a_datapoint_at_once(local_cloud, log_clients):
+    _, cloudwatch = log_clients
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
     cloudwatch.put_metric_data(Namespace=namespace, MetricData=[{"MetricName": "M", "Value": 3.0}])
     assert metric_data(cloudwatch, namespace, "M") == [3.0]
@@ -260,8 +234,8 @@ def state(cloudwatch, name: str) -> str:
     return cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["StateValue"]
 
 
-def test_alarm_evaluation_does_not_see_an_unpublished_datapoint(aws_timing, clients):
-    _, cloudwatch = clients
+def test_alarm_evaluation_does_not_see_an_unpublished_datapoint(aws_timing, log_clients):
+    _, cloudwatch = log_clients
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
     name = breaching_alarm(cloudwatch, namespace)
     last_minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
@@ -279,7 +253,7 @@ def test_alarm_evaluation_does_not_see_an_unpublished_datapoint(aws_timing, clie
 
 
 def test_each_alarm_is_due_once_per_interval_at_its_own_phase():
-    schedule = evaluator.Schedule(shares={"a": 0.25, "b": 0.75})
+    schedule = evaluator.Schedule(offset={"a": 0.25, "b": 0.75}.__getitem__)
     interval = 2.0
     due_at = {"a": [], "b": []}
     for step in range(1, 400):
@@ -290,8 +264,8 @@ def test_each_alarm_is_due_once_per_interval_at_its_own_phase():
     assert due_at == {"a": [1000.5, 1002.5], "b": [1001.5, 1003.5]}
 
 
-def test_alarms_change_state_at_their_own_phase_of_the_interval(aws_timing, clients):
-    _, cloudwatch = clients
+def test_alarms_change_state_at_their_own_phase_of_the_interval(aws_timing, log_clients):
+    _, cloudwatch = log_clients
     namespace = f"Test/{uuid.uuid4().hex[:12]}"
     last_minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=1)
     cloudwatch.put_metric_data(

@@ -30,8 +30,13 @@ def table(ddb, metadata_spec):
 
 
 def test_the_tests_table_spec_is_the_one_the_8_1_notebook_shows(metadata_spec):
-    scope = {"names": SimpleNamespace(metadata_table="t-spec"), "settings": SimpleNamespace(tag_list=list)}
-    shown = assigned("8.1_create_dynamodb_table", "metadata_table_spec", scope)
+    scope = {"names": SimpleNamespace(metadata_table="t-spec"), "tags": []}
+    notebook = "8.1_create_dynamodb_table"
+    shown = {
+        **assigned(notebook, "metadata_table_spec", scope),
+        **assigned(notebook, "metadata_ttl_spec", scope),
+        **assigned(notebook, "metadata_pitr_spec", scope),
+    }
     ours = metadata_spec("t-spec")
     assert {k: v for k, v in shown.items() if k != "Tags"} == {k: v for k, v in ours.items() if k != "Tags"}
 

@@ -11,7 +11,7 @@ import json
 import boto3
 import pytest
 from botocore.awsrequest import AWSResponse
-from kit_world import REGION, TRUST, handler_zip, tags_for, use_local_cloud
+from kit_world import REGION, TRUST, handler_zip, kit_bucket, tags_for, use_local_cloud
 
 from helpers import awslambda, cleanup, inventory, resources, session
 from helpers.errors import WorkshopError
@@ -149,15 +149,8 @@ def test_access_denied_names_the_action_and_the_resource(aws_mode, monkeypatch):
 
 
 def test_a_terse_access_denied_still_names_the_operation_and_the_resource(aws_mode, monkeypatch):
-    bucket = f"{aws_mode}-ml-workshop-123456789012-{REGION}"
     s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_tagging(
-        Bucket=bucket,
-        Tagging={
-            "TagSet": [{"Key": k, "Value": v} for k, v in tags_for(aws_mode, "2030-01-01T00:00:00Z").items()]
-        },
-    )
+    bucket = kit_bucket(s3, aws_mode)
     inject(
         monkeypatch,
         "s3.DeleteBucket",

@@ -103,10 +103,10 @@ def build(
         dynamodb.ensure_table({**metadata_spec(n.metadata_table), "Tags": settings.tag_list()})
         made.add(("table", n.metadata_table))
     if group:
-        logs.ensure_log_group(n.function_log_group, 7, settings.tags())
+        logs.ensure_log_group({"logGroupName": n.function_log_group, "tags": settings.tags()})
         made.add(("log group", n.function_log_group))
     if topic:
-        sns.ensure_topic(n.topic, settings.tags())
+        sns.ensure_topic({"Name": n.topic, "Tags": settings.tag_list()})
         made.add(("topic", n.topic))
     return made
 

@@ -492,7 +492,9 @@ def test_create_function_refuses_a_role_lambda_cannot_assume(admin):
 
 def test_update_function_configuration_refuses_a_role_lambda_cannot_assume(session, admin):
     function = deploy(admin, session().arn)
-    arn = admin("iam").create_role(RoleName=unique("role"), AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    arn = admin("iam").create_role(
+        RoleName=unique("role"), AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST)
+    )["Role"]["Arn"]
     code, _, _ = error_of(
         lambda: admin("lambda").update_function_configuration(FunctionName=function, Role=arn)
     )

@@ -20,6 +20,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from kit_world import execution_role
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -29,13 +30,18 @@ REPORT = re.compile(
     r"Memory Size: (\d+) MB\tMax Memory Used: (\d+) MB(\tInit Duration: \d+\.\d\d ms)?"
 )
 COUNTER = """
+    import time
+
     calls = 0
 
     def handler(event, context):
         global calls
         calls += 1
+        if event.get("fail"):
+            raise RuntimeError("asked to fail")
+        time.sleep(event.get("sleep", 0))
         return calls
-"""
+"""  # counts its calls in this environment; {"fail": true} raises, {"sleep": s} takes s seconds
 
 
 @pytest.fixture(scope="module")
@@ -54,22 +60,10 @@ def aws(local_cloud):
 @pytest.fixture(scope="module")
 def role(aws) -> str:
     """An execution role Lambda may assume, allowed to write into the tests' buckets."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
-    writes = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::test-lambda-runtime-*/*"}
-        ],
-    }
-    name = f"test-lambda-runtime-{uuid.uuid4().hex[:8]}"
-    arn = aws.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    aws.iam.put_role_policy(RoleName=name, PolicyName="write-test-buckets", PolicyDocument=json.dumps(writes))
-    return arn
+    writes = {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::test-lambda-runtime-*/*"}
+    return execution_role(
+        aws.iam, f"test-lambda-runtime-{uuid.uuid4().hex[:8]}", "lambda.amazonaws.com", writes
+    )
 
 
 @pytest.fixture(scope="module")
@@ -305,16 +299,7 @@ def test_unhandled_exception_traceback_is_logged_as_one_event(aws, deploy):
 
 
 def test_unhandled_exception_keeps_the_environment_warm(aws, deploy):
-    name = deploy("""
-        calls = 0
-
-        def handler(event, context):
-            global calls
-            calls += 1
-            if event.get("fail"):
-                raise RuntimeError("asked to fail")
-            return calls
-    """)
+    name = deploy(COUNTER)
     invoke(aws, name, {"fail": True})
     assert invoke(aws, name)[1] == 2
 
@@ -344,17 +329,7 @@ def test_timeout_is_logged(aws, deploy):
 
 
 def test_call_after_a_timeout_starts_a_new_environment(aws, deploy):
-    name = deploy("""
-        import time
-
-        calls = 0
-
-        def handler(event, context):
-            global calls
-            calls += 1
-            time.sleep(event.get("sleep", 0))
-            return calls
-    """, Timeout=1)  # fmt: skip
+    name = deploy(COUNTER, Timeout=1)
     invoke(aws, name, {"sleep": 30})
     _, calls = invoke(aws, name)
     assert calls == 1
@@ -944,3 +919,17 @@ def test_a_runtime_whose_python_is_missing_runs_on_the_kits_own_and_says_so():
     assert lambda_pythons.interpreter("python3.99") == sys.executable
     assert "no Python 3.99 on this machine" in lambda_pythons.describe("python3.99")
     assert lambda_pythons.wanted_version("nodejs22.x") is None
+
+
+def test_a_cold_start_leaves_boto3_compiled_for_the_runtime_s_python(aws, deploy):
+    """AWS's runtime ships boto3 compiled; the worker writes no bytecode (-B), so the local cloud compiles
+    the runtime's packages for the runtime's Python once instead of at every cold start."""
+    from localcloud.awslambda import pythons as lambda_pythons
+    from localcloud.awslambda.runtime import packages
+
+    invoke(aws, deploy(COUNTER))
+    tag = packages.cache_tag(lambda_pythons.interpreter("python3.13"))
+    assert tag.startswith("cpython-")
+    assert [
+        folder.name for folder in packages._package_folders() if not packages._compiled(folder, tag)
+    ] == []

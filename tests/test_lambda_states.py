@@ -15,6 +15,7 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from kit_world import execution_role
 from notebook_source import SOURCES
 
 from helpers import awslambda
@@ -44,15 +45,8 @@ def aws_profile():
 @pytest.fixture(scope="module")
 def role(local_cloud) -> str:
     """An execution role Lambda may assume."""
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-        ],
-    }
     iam = boto3.client("iam", endpoint_url=local_cloud, region_name=REGION)
-    name = f"test-lambda-states-{uuid.uuid4().hex[:8]}"
-    return iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    return execution_role(iam, f"test-lambda-states-{uuid.uuid4().hex[:8]}", "lambda.amazonaws.com")
 
 
 def zip_of(source: str) -> bytes:

@@ -112,3 +112,27 @@ def test_save_metrics_writes_json(trained, tmp_path):
     path = tmp_path / "metrics.json"
     model.save_metrics(trained.metrics, path)
     assert json.loads(path.read_text()) == trained.metrics
+
+
+def test_xgboost_is_imported_without_scikit_learn_which_stays_importable():
+    """The kit only trains and loads Boosters: XGBoost's estimator classes (and the scikit-learn, SciPy
+    statistics and pandas they import) are not loaded, yet scikit-learn imports afterwards as usual."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = (
+        "import sys\n"
+        "from kitformats.model_artifact import import_xgboost\n"
+        "import_xgboost()\n"
+        "import xgboost\n"
+        "print('sklearn' in sys.modules, xgboost.compat.SKLEARN_INSTALLED)\n"
+        "import sklearn\n"
+        "print(sklearn.__name__)\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["False", "False", "sklearn"]

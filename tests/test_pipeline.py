@@ -11,8 +11,9 @@ from contextlib import contextmanager
 
 import boto3
 import pytest
-from kit_world import any_error_alarm, execution_role, serverless_endpoint
+from kit_world import any_error_alarm, execution_role, records_table, served_model, serverless_endpoint
 from lambda_events import rest_event
+from notebook_source import queue_policy_request
 
 from helpers import awslambda, dynamodb, model
 from localcloud.cloudwatch.alarms import evaluator
@@ -57,35 +58,23 @@ def lambda_statements(prefix: str, account: str = "123456789012") -> list[dict]:
 @pytest.fixture(scope="module")
 def pipeline(aws):
     """Bucket, model, endpoint, table and the chapter-8 function, as the notebooks build them."""
-    trained = model.train()
-    bucket = f"{PREFIX}-artifacts"
-    aws["s3"].create_bucket(Bucket=bucket)
-    aws["s3"].put_object(Bucket=bucket, Key="model.tar.gz", Body=trained.artifact)
-    sagemaker_role = execution_role(
-        aws["iam"],
-        f"{PREFIX}-sagemaker-role",
-        "sagemaker.amazonaws.com",
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"},
-    )
+    trained = served_model(aws, PREFIX)
     role = execution_role(aws["iam"], f"{PREFIX}-role", "lambda.amazonaws.com", *lambda_statements(PREFIX))
-    serverless_endpoint(aws["sagemaker"], PREFIX, sagemaker_role, f"s3://{bucket}/model.tar.gz")
     # The bad deploy of 8.2 and 8.3: version 2 knows three features, the handler sends four.
+    bucket = f"{PREFIX}-artifacts"  # served_model's
     aws["s3"].put_object(
         Bucket=bucket, Key="v2/model.tar.gz", Body=model.train(features=model.FEATURES_V2).artifact
     )
+    read_v2 = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/v2/model.tar.gz",
+    }
+    v2_role = execution_role(aws["iam"], f"{PREFIX}-v2-sagemaker", "sagemaker.amazonaws.com", read_v2)
     bad_endpoint = serverless_endpoint(
-        aws["sagemaker"], f"{PREFIX}-v2", sagemaker_role, f"s3://{bucket}/v2/model.tar.gz"
+        aws["sagemaker"], f"{PREFIX}-v2", v2_role, f"s3://{bucket}/v2/model.tar.gz"
     )
-    table = f"{PREFIX}-records"
-    dynamodb.ensure_table(
-        {
-            "TableName": table,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-        },
-        client=aws["dynamodb"],
-    )
+    table = records_table(aws["dynamodb"], f"{PREFIX}-records")["TableName"]
     function = f"{PREFIX}-inference"
     env = {
         "TABLE_NAME": table,
@@ -256,6 +245,7 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
     queue_arn = aws["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
+    aws["sqs"].set_queue_attributes(**queue_policy_request(queue, queue_arn, topic))
     aws["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
     name = f"{PREFIX}-errors"
     any_error_alarm(

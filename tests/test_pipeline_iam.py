@@ -15,11 +15,11 @@ from types import SimpleNamespace
 
 import boto3
 import pytest
-from kit_world import execution_role, serverless_endpoint
+from kit_world import records_table, served_model
 from lambda_events import rest_event
 from notebook_source import assigned
 
-from helpers import awslambda, dynamodb, iam, model
+from helpers import awslambda, config, iam, model, specs
 from localcloud.cloudwatch.alarms import evaluator
 
 REGION = "us-east-1"
@@ -39,28 +39,10 @@ def aws(local_cloud):
 @pytest.fixture(scope="module")
 def stack(aws):
     """Model, endpoint and table as the notebooks build them; the function's role has 00_setup's policies only."""
-    trained = model.train()
-    bucket = f"{PREFIX}-artifacts"
-    aws["s3"].create_bucket(Bucket=bucket)
-    aws["s3"].put_object(Bucket=bucket, Key="models/model.tar.gz", Body=trained.artifact)
-    sagemaker_role = execution_role(
-        aws["iam"],
-        f"{PREFIX}-sagemaker",
-        "sagemaker.amazonaws.com",
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/models/*"},
-    )
-    serverless_endpoint(aws["sagemaker"], PREFIX, sagemaker_role, f"s3://{bucket}/models/model.tar.gz")
+    trained = served_model(aws, PREFIX, key="models/model.tar.gz")
     endpoint = aws["sagemaker"].describe_endpoint(EndpointName=f"{PREFIX}-endpoint")
     table = f"{PREFIX}-records"
-    metadata_table = dynamodb.ensure_table(
-        {
-            "TableName": table,
-            "BillingMode": "PAY_PER_REQUEST",
-            "AttributeDefinitions": [{"AttributeName": "requestId", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
-        },
-        client=aws["dynamodb"],
-    )
+    metadata_table = records_table(aws["dynamodb"], table)
 
     # 00_setup's role: trust, basic execution, the endpoint's invoke policy; 8.1's write policy left out.
     role = f"{PREFIX}-role"
@@ -75,7 +57,7 @@ def stack(aws):
             assigned(
                 "00_setup",
                 "invoke_endpoint_policy",
-                {"endpoint": SimpleNamespace(endpoint_arn=endpoint["EndpointArn"])},
+                {"endpoint": SimpleNamespace(endpoint_arn=endpoint["EndpointArn"]), "specs": specs},
             )
         ),
     )
@@ -90,7 +72,7 @@ def stack(aws):
     write_policy = assigned(
         "8.1_create_dynamodb_table",
         "write_records_policy",
-        {"metadata_table": {"TableArn": metadata_table["TableArn"]}},
+        {"metadata_table": {"TableArn": metadata_table["TableArn"]}, "specs": specs},
     )
     return SimpleNamespace(
         function=function,
@@ -106,32 +88,12 @@ def stack(aws):
 def write_failures_alarm(aws, stack):
     """8.3's MetadataWriteFailures metric filter and alarm on the function's log group, 10 s periods."""
     namespace = f"MLWorkshop/{PREFIX}"
-    patterns = assigned("8.3_monitor_with_cloudwatch", "patterns")
+    names = config.Names(PREFIX)  # the function is f"{PREFIX}-inference", as the notebooks name it
     [metric_filter] = [
-        f
-        for f in assigned(
-            "8.3_monitor_with_cloudwatch", "metric_filters", {"patterns": patterns, "namespace": namespace}
-        )
-        if f["filterName"] == "metadata-write-failures"
+        f for f in specs.metric_filters(namespace) if f["filterName"] == "metadata-write-failures"
     ]
-    names = SimpleNamespace(
-        alarm=lambda what: f"{PREFIX}-{what}", function=stack.function, endpoint=f"{PREFIX}-endpoint"
-    )
-    [spec] = [
-        s
-        for s in assigned(
-            "8.3_monitor_with_cloudwatch",
-            "alarm_specs",
-            {
-                "names": names,
-                "namespace": namespace,
-                "ALARM_PERIOD": PERIOD,
-                "tags": [],
-                "actions": {"AlarmActions": [], "OKActions": []},
-            },
-        )
-        if s["MetricName"] == "MetadataWriteFailures"
-    ]
+    [spec] = [s for s in specs.alarms(names, PERIOD, "", []) if s["MetricName"] == "MetadataWriteFailures"]
+    spec = {**spec, "AlarmActions": [], "OKActions": []}
     aws["logs"].create_log_group(logGroupName=stack.group)
     aws["logs"].put_metric_filter(logGroupName=stack.group, **metric_filter)
     aws["cloudwatch"].put_metric_alarm(**{k: v for k, v in spec.items() if k != "Tags"})

@@ -267,6 +267,20 @@ def serve(
         )
 
 
+def reconcile(cloud, base: pd.Timestamp, minutes: int, **options) -> reconciliation.Reconciliation:
+    """reconciliation.reconcile over the test's table, queries and metrics, from base for minutes."""
+    return reconciliation.reconcile(
+        cloud["table"],
+        "ep",
+        cloud["queries"],
+        base,
+        base + pd.Timedelta(minutes=minutes),
+        cloudwatch=cloud["cw"],
+        dynamodb=cloud["ddb"],
+        **options,
+    )
+
+
 def test_reconcile_reads_records_and_metrics_per_minute_and_checks_the_totals(cloud):
     base = pd.Timestamp.now(tz="UTC").floor("min") - pd.Timedelta(minutes=10)
     serve(
@@ -274,15 +288,7 @@ def test_reconcile_reads_records_and_metrics_per_minute_and_checks_the_totals(cl
         [(base + pd.Timedelta(seconds=s), 20.0) for s in (5, 30, 59.99, 70)],
         retried=[base + pd.Timedelta(seconds=80)],
     )
-    check = reconciliation.reconcile(
-        cloud["table"],
-        "ep",
-        cloud["queries"],
-        base,
-        base + pd.Timedelta(minutes=2),
-        cloudwatch=cloud["cw"],
-        dynamodb=cloud["ddb"],
-    )
+    check = reconcile(cloud, base, 2)
     assert check.table.to_dict("list") == {
         "records": [3, 1],
         "inference_count": [2, 3],
@@ -305,16 +311,7 @@ def test_reconcile_reports_disagreeing_totals_with_their_explanation(cloud):
             }
         ],
     )
-    check = reconciliation.reconcile(
-        cloud["table"],
-        "ep",
-        cloud["queries"],
-        base,
-        base + pd.Timedelta(minutes=1),
-        timeout_s=0,
-        cloudwatch=cloud["cw"],
-        dynamodb=cloud["ddb"],
-    )
+    check = reconcile(cloud, base, 1, timeout_s=0)
     assert not check.agree
     assert [e.split(":")[0] for e in check.explanations] == [
         "1 inference line(s) without a record",

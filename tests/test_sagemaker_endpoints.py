@@ -275,20 +275,23 @@ def test_a_failed_endpoint_is_not_invoked(cloud, local_profile):
     assert error_of(lambda: invoke(cloud, name))[0] == "ValidationError"
 
 
-def test_a_failed_endpoint_cannot_be_updated(cloud, good_artifact, local_profile):
+def on_a_failed_endpoint(cloud, artifact, action: str) -> tuple[str, tuple[str, str]]:
+    """action (update_endpoint, create_endpoint) with a failed endpoint's name and a good config: the
+    endpoint's name and the error (code, message with the endpoint's ARN written ARN)."""
     name = new_endpoint(cloud, new_config(cloud, new_model(cloud, None)))
-    good = new_config(cloud, new_model(cloud, good_artifact))
-    code, message = error_of(lambda: cloud.sm.update_endpoint(EndpointName=name, EndpointConfigName=good))
-    arn = cloud.sm.describe_endpoint(EndpointName=name)["EndpointArn"]
-    assert (code, message) == ("ValidationException", f'Cannot update failed endpoint "{arn}".')
+    good = new_config(cloud, new_model(cloud, artifact))
+    code, message = error_of(lambda: getattr(cloud.sm, action)(EndpointName=name, EndpointConfigName=good))
+    return name, (code, message.replace(cloud.sm.describe_endpoint(EndpointName=name)["EndpointArn"], "ARN"))
+
+
+def test_a_failed_endpoint_cannot_be_updated(cloud, good_artifact, local_profile):
+    _, error = on_a_failed_endpoint(cloud, good_artifact, "update_endpoint")
+    assert error == ("ValidationException", 'Cannot update failed endpoint "ARN".')
 
 
 def test_an_endpoint_name_in_use_cannot_be_created_again(cloud, good_artifact, local_profile):
-    name = new_endpoint(cloud, new_config(cloud, new_model(cloud, None)))
-    good = new_config(cloud, new_model(cloud, good_artifact))
-    code, message = error_of(lambda: cloud.sm.create_endpoint(EndpointName=name, EndpointConfigName=good))
-    arn = cloud.sm.describe_endpoint(EndpointName=name)["EndpointArn"]
-    assert (code, message) == ("ValidationException", f'Cannot create already existing endpoint "{arn}".')
+    name, error = on_a_failed_endpoint(cloud, good_artifact, "create_endpoint")
+    assert error == ("ValidationException", 'Cannot create already existing endpoint "ARN".')
     assert status(cloud, name) == "Failed"
 
 
@@ -372,22 +375,23 @@ def test_a_failed_endpoint_holds_no_serverless_concurrency(cloud, good_artifact,
 # -- ServerlessConfig validation --------------------------------------------------------------------
 
 
-def test_max_concurrency_above_200_is_refused(cloud, good_artifact):
-    model_name = new_model(cloud, good_artifact)
-    code, message = error_of(lambda: cloud.sm.create_endpoint_config(
+def serverless_config_error(cloud, artifact, memory_mb: int, max_concurrency: int) -> tuple[str, str]:
+    """The error code and message of CreateEndpointConfig for a serverless variant of this size."""
+    model_name = new_model(cloud, artifact)
+    return error_of(lambda: cloud.sm.create_endpoint_config(
         EndpointConfigName=f"c-{uuid.uuid4().hex[:10]}",
         ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": model_name,
-                             "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 201}}]))  # fmt: skip
+                             "ServerlessConfig": {"MemorySizeInMB": memory_mb, "MaxConcurrency": max_concurrency}}]))  # fmt: skip
+
+
+def test_max_concurrency_above_200_is_refused(cloud, good_artifact):
+    code, message = serverless_config_error(cloud, good_artifact, 2048, 201)
     assert code == "ValidationException"
     assert "Member must have value less than or equal to 200" in message
 
 
 def test_memory_size_outside_1_gb_steps_is_refused(cloud, good_artifact):
-    model_name = new_model(cloud, good_artifact)
-    code, _ = error_of(lambda: cloud.sm.create_endpoint_config(
-        EndpointConfigName=f"c-{uuid.uuid4().hex[:10]}",
-        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": model_name,
-                             "ServerlessConfig": {"MemorySizeInMB": 1536, "MaxConcurrency": 5}}]))  # fmt: skip
+    code, _ = serverless_config_error(cloud, good_artifact, 1536, 5)
     assert code == "ValidationException"
 
 

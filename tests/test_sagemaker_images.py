@@ -58,6 +58,53 @@ def test_the_china_regions_image_is_on_the_china_host():
                                      ACCOUNT, "cn-north-1")  # fmt: skip
 
 
+# Every built-in image the SDK's registry publishes for the region is genuine (SageMaker's "Docker Registry Paths
+# and Example Code": https://docs.aws.amazon.com/sagemaker/latest/dg-ecr-paths/sagemaker-algo-docker-registry-paths.html;
+# the SDK's image_uris.retrieve answers from the same data), not only XGBoost.
+BUILT_IN = [
+    ("factorization-machines", {}),
+    ("kmeans", {}),
+    ("linear-learner", {}),
+    ("blazingtext", {}),
+    ("sklearn", {"version": "1.2-1"}),
+    (
+        "pytorch",
+        {
+            "version": "2.1",
+            "py_version": "py310",
+            "instance_type": "ml.m5.xlarge",
+            "image_scope": "inference",
+        },
+    ),
+    ("tensorflow", {"version": "2.13", "instance_type": "ml.m5.xlarge", "image_scope": "inference"}),
+]
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "ap-south-1", "cn-north-1"])
+@pytest.mark.parametrize(("framework", "options"), BUILT_IN, ids=[f for f, _ in BUILT_IN])
+def test_every_built_in_image_of_the_sdks_registry_is_pullable_in_its_region(framework, options, region):
+    image = image_uris.retrieve(framework, region=region, **options)
+    assert sagemaker_images.pullable(image, ACCOUNT, region), image
+
+
+def test_a_built_in_image_is_not_pullable_in_another_region():
+    image = image_uris.retrieve("factorization-machines", region="eu-west-1")
+    assert not sagemaker_images.pullable(image, ACCOUNT, "us-west-2")
+
+
+@pytest.mark.parametrize("image", [
+    # factorization-machines from XGBoost's registry account of the region (eu-west-1: 141502667606)
+    "141502667606.dkr.ecr.eu-west-1.amazonaws.com/factorization-machines:1",
+    # a version the registry does not publish, and a tag it does not publish
+    "438346466558.dkr.ecr.eu-west-1.amazonaws.com/factorization-machines:7",
+    "438346466558.dkr.ecr.eu-west-1.amazonaws.com/factorization-machines:latest-and-greatest",
+    # a repository no registry holds
+    "438346466558.dkr.ecr.eu-west-1.amazonaws.com/factorisation-machines:1",
+])  # fmt: skip
+def test_a_built_in_name_sagemaker_could_not_pull_is_refused(image):
+    assert not sagemaker_images.pullable(image, ACCOUNT, "eu-west-1")
+
+
 # -- endpoints in the local cloud ---------------------------------------------------------------------------------
 
 
@@ -90,6 +137,12 @@ def deploy(cloud, region: str, image: str) -> str:
         {"VariantName": "AllTraffic", "ModelName": name, "ServerlessConfig": {"MemorySizeInMB": 2048, "MaxConcurrency": 1}}])  # fmt: skip
     sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
     return name
+
+
+def test_a_genuine_built_in_image_other_than_xgboost_serves(cloud):
+    name = deploy(cloud, "eu-west-1", image_uris.retrieve("factorization-machines", region="eu-west-1"))
+    described = cloud.make("sagemaker", "eu-west-1").describe_endpoint(EndpointName=name)
+    assert (described["EndpointStatus"], described.get("FailureReason")) == ("InService", None)
 
 
 def invoke(cloud, region: str, name: str) -> dict:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from notebook_source import queue_policy_request
 
 from helpers import sns as kit_sns
 from helpers import sqs as kit_sqs
@@ -58,6 +59,7 @@ def subscribed_queue(sns, sqs) -> tuple[str, str]:
     topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
     url = sqs.create_queue(QueueName=unique("inbox"))["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(**queue_policy_request(url, arn, topic))
     sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
     return topic, url
 
@@ -144,6 +146,7 @@ SAME_ATTRIBUTES = {
     "FifoQueue false on a standard queue": ({}, {"FifoQueue": "false"}),
     "a default spelled out": ({}, {"VisibilityTimeout": "30", "DelaySeconds": "0"}),
     "a boolean in capitals": ({"FifoQueue": "true"}, {"FifoQueue": "True"}),
+    "the same request repeated, a boolean misspelt": ({"FifoQueue": "tru"}, {"FifoQueue": "tru"}),
     "RedrivePolicy compact, maxReceiveCount a string": (
         {"RedrivePolicy": '{"deadLetterTargetArn": "DLQ", "maxReceiveCount": 5}'},
         {"RedrivePolicy": '{"deadLetterTargetArn":"DLQ","maxReceiveCount":"5"}'},
@@ -297,6 +300,68 @@ def test_sns_delivers_before_publish_returns_under_the_local_profile(sns, sqs):
     assert visible_messages(sqs, url) == 1
 
 
+# --- SNS to SQS: only where the queue policy lets the topic send -----------------------------------
+# AWS: "Subscribe a queue to an Amazon SNS topic ... give the topic permission to send messages to
+# the queue" (https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html): without
+# a queue policy allowing sns.amazonaws.com sqs:SendMessage for the topic, the queue receives nothing.
+
+
+def queue_for(sqs, topic: str | None = None, policy: dict | None = None) -> tuple[str, str]:
+    """A new queue (URL, ARN), with 8.3's policy for topic, or the given policy, or none."""
+    url = sqs.create_queue(QueueName=unique("inbox"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    if topic is not None:
+        sqs.set_queue_attributes(**queue_policy_request(url, arn, topic))
+    if policy is not None:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
+    return url, arn
+
+
+def test_sns_delivers_nothing_to_a_subscribed_queue_without_a_queue_policy(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    url, arn = queue_for(sqs)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+def test_sns_delivers_to_a_queue_whose_policy_allows_the_topic(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    url, arn = queue_for(sqs, topic=topic)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", [])
+    assert [json.loads(m["Body"])["Message"] for m in messages] == ["hello"]
+
+
+def test_sns_delivers_nothing_when_the_queue_policy_allows_another_topic(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    other = sns.create_topic(Name=unique("other"))["TopicArn"]
+    url, arn = queue_for(sqs, topic=other)
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+def test_a_deny_for_the_topic_wins_over_an_allow_for_everyone(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    statement = {"Principal": "*", "Action": "sqs:SendMessage", "Resource": "*"}
+    deny = {**statement, "Effect": "Deny", "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}
+    url, arn = queue_for(sqs, policy={"Statement": [{**statement, "Effect": "Allow"}, deny]})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
+def test_a_policy_for_another_service_principal_does_not_let_sns_send(sns, sqs):
+    topic = sns.create_topic(Name=unique("topic"))["TopicArn"]
+    allow = {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage"}
+    url, arn = queue_for(sqs, policy={"Statement": [allow]})
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="hello")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+
+
 # --- the kit: topic and queue looked up, tagged, never re-created ---------------------------------
 
 
@@ -304,10 +369,14 @@ def kit_tags(created: str) -> dict[str, str]:
     return {"workshop-kit": "ml-pipeline-ch8", "workshop-prefix": "t", "workshop-created-at": created}
 
 
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
 def test_ensure_topic_twice_keeps_the_first_creation_time(sns):
     name = unique("topic")
-    arn = kit_sns.ensure_topic(name, kit_tags("2026-01-01T00:00:00Z"))
-    assert kit_sns.ensure_topic(name, kit_tags("2026-01-01T00:05:00Z")) == arn
+    arn = kit_sns.ensure_topic({"Name": name, "Tags": tag_list(kit_tags("2026-01-01T00:00:00Z"))})
+    assert kit_sns.ensure_topic({"Name": name, "Tags": tag_list(kit_tags("2026-01-01T00:05:00Z"))}) == arn
     assert {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]} == kit_tags(
         "2026-01-01T00:00:00Z"
     )
@@ -316,7 +385,7 @@ def test_ensure_topic_twice_keeps_the_first_creation_time(sns):
 def test_ensure_topic_adds_only_the_kit_tags_a_topic_lacks(sns):
     name = unique("topic")
     arn = sns.create_topic(Name=name, Tags=tags(owner="me", **{"workshop-created-at": "old"}))["TopicArn"]
-    kit_sns.ensure_topic(name, kit_tags("new"))
+    kit_sns.ensure_topic({"Name": name, "Tags": tag_list(kit_tags("new"))})
     assert {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=arn)["Tags"]} == {
         "owner": "me",
         "workshop-created-at": "old",
@@ -327,17 +396,17 @@ def test_ensure_topic_adds_only_the_kit_tags_a_topic_lacks(sns):
 
 def test_ensure_queue_twice_keeps_the_first_creation_time(sqs):
     name = unique("inbox")
-    url, arn = kit_sqs.ensure_queue(name, kit_tags("2026-01-01T00:00:00Z"))
-    assert kit_sqs.ensure_queue(name, kit_tags("2026-01-01T00:05:00Z")) == (url, arn)
+    url, arn = kit_sqs.ensure_queue({"QueueName": name, "tags": kit_tags("2026-01-01T00:00:00Z")})
+    assert kit_sqs.ensure_queue({"QueueName": name, "tags": kit_tags("2026-01-01T00:05:00Z")}) == (url, arn)
     assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == kit_tags("2026-01-01T00:00:00Z")
 
 
 def test_ensure_queue_right_after_its_deletion_waits_until_the_name_is_free(sqs, monkeypatch, capsys):
     monkeypatch.setattr(local_sqs, "NAME_REUSE_S", 2.0)
     name = unique("inbox")
-    url, _ = kit_sqs.ensure_queue(name, kit_tags("1"))
+    url, _ = kit_sqs.ensure_queue({"QueueName": name, "tags": kit_tags("1")})
     sqs.delete_queue(QueueUrl=url)
-    assert kit_sqs.ensure_queue(name, kit_tags("2"))[0] == url
+    assert kit_sqs.ensure_queue({"QueueName": name, "tags": kit_tags("2")})[0] == url
     assert "deleted less than 60 s ago" in capsys.readouterr().out
 
 

@@ -19,10 +19,13 @@ from helpers.config import TAG_CREATOR
 
 def test_ensuring_a_log_group_again_keeps_its_created_at_tag_and_adds_missing_ones(local_cloud):
     name = f"/aws/lambda/tags-{uuid.uuid4().hex[:8]}"
-    logs.ensure_log_group(name, 14, {"workshop-created-at": "2026-11-29T10:00:00Z"})
+    logs.ensure_log_group({"logGroupName": name, "tags": {"workshop-created-at": "2026-11-29T10:00:00Z"}})
 
     logs.ensure_log_group(
-        name, 14, {"workshop-created-at": "2026-11-29T11:00:00Z", "workshop-kit": "ml-pipeline-ch8"}
+        {
+            "logGroupName": name,
+            "tags": {"workshop-created-at": "2026-11-29T11:00:00Z", "workshop-kit": "ml-pipeline-ch8"},
+        }
     )
 
     client = boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1")
@@ -61,9 +64,9 @@ def made(local_cloud, metadata_spec):
         n = settings.names
         session.prepare()
         dynamodb.ensure_table({**metadata_spec(n.metadata_table), "Tags": settings.tag_list()})
-        logs.ensure_log_group(n.function_log_group, 14, settings.tags())
-        topic = sns.ensure_topic(n.topic, settings.tags())
-        queue, _ = sqs.ensure_queue(n.queue, settings.tags())
+        logs.ensure_log_group({"logGroupName": n.function_log_group, "tags": settings.tags()})
+        topic = sns.ensure_topic({"Name": n.topic, "Tags": settings.tag_list()})
+        queue, _ = sqs.ensure_queue({"QueueName": n.queue, "tags": settings.tags()})
         role = iam.ensure_role(n.role, TRUST, [], settings.tags())
         bucket = s3.ensure_bucket(n.bucket("123456789012", "us-east-1"), settings.tags())
         s3.put_if_changed(bucket, n.model_key, b"model", settings.tags())
@@ -151,4 +154,8 @@ def test_every_tag_argument_in_the_notebooks_comes_from_the_settings():
             r"^\s*tags\s*=\s*(.+?),?$", text, flags=re.M
         ):  # assignments, keyword arguments
             assert value.strip() in allowed | {SDK_TAGS}, f"{source.name}: tags = {value}"
-    assert seen >= 8  # the specs of 00_setup, 8.1 and 8.3
+        # The specs built by helpers.specs (8.1's tables, 8.3's alarms) get the settings' tags as an argument.
+        seen += len(re.findall(r"specs\.\w+\([^)]*settings\.tag_list\(\)", text))
+    specs_source = (SOURCES.parent / "helpers" / "specs.py").read_text()
+    assert set(re.findall(r"""["']Tags["']\s*:\s*([\w.()]+)""", specs_source)) == {"tags"}
+    assert seen >= 4  # 00_setup's function, 8.1's two tables, 8.3's alarms

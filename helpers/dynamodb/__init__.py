@@ -9,7 +9,12 @@ The IAM wildcard check that 8.1 runs on the role's policies is helpers.iam's.
 from helpers.dynamodb.backfill import backfill_from_logs
 from helpers.dynamodb.batches import BatchWriteError, batch_write
 from helpers.dynamodb.records import plain
-from helpers.dynamodb.tables import TableMismatchError, ensure_table
+from helpers.dynamodb.tables import (
+    TableMismatchError,
+    ensure_continuous_backups,
+    ensure_table,
+    ensure_time_to_live,
+)
 from helpers.iam import wildcard_violations
 
 __all__ = [
@@ -17,7 +22,9 @@ __all__ = [
     "TableMismatchError",
     "backfill_from_logs",
     "batch_write",
+    "ensure_continuous_backups",
     "ensure_table",
+    "ensure_time_to_live",
     "plain",
     "wildcard_violations",
 ]

@@ -170,7 +170,11 @@ def _ensure_tags(table: dict[str, Any], tags: list[dict[str, Any]], ddb: Any) ->
 
 
 def ensure_table(spec: dict[str, Any], client: Any = None) -> dict[str, Any]:
-    """Create the table from a create_table spec, or verify an existing one; TTL, PITR and tags as specified."""
+    """Create the table from a CreateTable request, or verify an existing one and add the tags it lacks.
+
+    TTL and point-in-time recovery are their own requests (ensure_time_to_live, ensure_continuous_backups);
+    a spec that still carries TimeToLiveSpecification or PointInTimeRecoverySpecification has them applied too.
+    """
     ddb = session.use_client(client, "dynamodb")
     spec = dict(spec)
     ttl = spec.pop("TimeToLiveSpecification", None)
@@ -202,14 +206,28 @@ def ensure_table(spec: dict[str, Any], client: Any = None) -> dict[str, Any]:
             )
         print(f"{name}: exists and matches the spec")
     table = wait_active(name, ddb)
-    notes = []
-    if ttl is not None:
-        notes.append(_ensure_ttl(name, ttl, ddb))
-    if pitr is not None:
-        notes.append(_ensure_pitr(name, pitr, ddb))
     if existing is not None:
-        notes.append(_ensure_tags(table, spec.get("Tags", []), ddb))
-    for note in notes:
-        print(f"  {note}")
+        print(f"  {_ensure_tags(table, spec.get('Tags', []), ddb)}")
+    if ttl is not None:
+        ensure_time_to_live({"TableName": name, "TimeToLiveSpecification": ttl}, ddb)
+    if pitr is not None:
+        ensure_continuous_backups({"TableName": name, "PointInTimeRecoverySpecification": pitr}, ddb)
     described: dict[str, Any] = ddb.describe_table(TableName=name)["Table"]
     return described
+
+
+def ensure_time_to_live(request: dict[str, Any], client: Any = None) -> str:
+    """Apply an UpdateTimeToLive request unless the table already has that TTL; print and return what was done."""
+    ddb = session.use_client(client, "dynamodb")
+    note = _ensure_ttl(request["TableName"], request["TimeToLiveSpecification"], ddb)
+    print(f"  {request['TableName']}: {note}")
+    return note
+
+
+def ensure_continuous_backups(request: dict[str, Any], client: Any = None) -> str:
+    """Apply an UpdateContinuousBackups request unless already so (retrying while a new table's backups are
+    being enabled); print and return what was done."""
+    ddb = session.use_client(client, "dynamodb")
+    note = _ensure_pitr(request["TableName"], request["PointInTimeRecoverySpecification"], ddb)
+    print(f"  {request['TableName']}: {note}")
+    return note

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from helpers.history._load import as_utc
+
 
 def _errors(df: pd.DataFrame) -> pd.Series:
     """True for records whose status is not ok."""
@@ -71,11 +73,14 @@ def error_bursts(
     statuses: tuple[str, ...] | None = None,
     z: float = 4.0,
     min_errors: int = 5,
+    now: Any = None,
 ) -> pd.DataFrame:
-    """Error bursts: consecutive periods whose error rate stands out from the overall rate.
+    """Error bursts: consecutive finished periods whose error rate stands out from the overall rate.
 
     A period stands out when it has at least `min_errors` errors and its rate exceeds the overall
     rate by `z` binomial standard deviations. Errors are `statuses` (default: every status but ok).
+    Only periods that have ended by `now` (default: the current time) count: an unfinished period's
+    rate is not yet known, and a burst never ends in the future.
     One row per burst: start, end, requests, errors, error_rate, baseline_rate, top errorType.
     """
     columns = ["start", "end", "periods", "requests", "errors", "error_rate", "baseline_rate", "top_error"]
@@ -91,8 +96,10 @@ def error_bursts(
     p0 = per["errors"].sum() / max(1, per["requests"].sum())
     rate = per["errors"] / per["requests"].where(per["requests"] > 0)
     sd = np.sqrt(p0 * (1 - p0) / per["requests"].where(per["requests"] > 0))
-    flagged = ((per["errors"] >= min_errors) & (rate > p0 + z * sd)).to_numpy()
     period = pd.Timedelta(pd.tseries.frequencies.to_offset(freq))
+    cutoff = pd.Timestamp.now(tz="UTC") if now is None else as_utc(now, "now")
+    finished = np.asarray(per.index + period <= cutoff)
+    flagged = ((per["errors"] >= min_errors) & (rate > p0 + z * sd)).to_numpy() & finished
     rows = []
     run_id = np.cumsum(~flagged)
     errors_only = data[is_error.to_numpy(dtype=bool)]

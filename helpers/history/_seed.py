@@ -15,8 +15,11 @@ import pandas as pd
 from helpers import dynamodb
 from helpers.history._load import as_utc, progress_bar
 
-# (name, share of the requests): the draws below are made from these, nowhere else.
-VARIANTS = (("AllTraffic", 0.9), ("Canary", 0.1))
+# (name, share of the requests): the draws below are made from these, nowhere else. The variants default to
+# the workshop endpoint's one variant; the notebook passes the live endpoint's.
+VARIANTS = (("AllTraffic", 1.0),)
+# The share of requests the model scores as positive (>= 0.5): the validation set's positive rate, about 5 %.
+POSITIVE_RATE = 0.05
 EVENT_SOURCES = (("apigateway-rest", 0.7), ("apigateway-http", 0.2), ("direct", 0.1))
 
 
@@ -33,6 +36,20 @@ def _uuids(rng: np.random.Generator, n: int) -> list[str]:
     return [str(uuid.UUID(bytes=raw[i * 16 : (i + 1) * 16], version=4)) for i in range(n)]
 
 
+def _normal_quantile(share: float) -> float:
+    """z such that a standard normal exceeds z with probability share (bisection; stdlib erf)."""
+    import math
+
+    low, high = -10.0, 10.0
+    for _ in range(100):
+        mid = (low + high) / 2
+        if 0.5 * math.erfc(mid / math.sqrt(2)) > share:
+            low = mid
+        else:
+            high = mid
+    return -(low + high) / 2
+
+
 def _num(x: float, digits: int) -> dict[str, str]:
     """A float as a DynamoDB number, rounded to `digits` decimals."""
     return {"N": repr(round(float(x), digits))}
@@ -45,13 +62,18 @@ def history_items(
     random_state: int = 42,
     end: Any = None,
     ttl_days: int = 30,
+    *,
+    model_name: str = "classifier-v1",
+    model_version: str = "1",
+    variants: tuple[tuple[str, float], ...] = VARIANTS,
 ) -> list[dict[str, Any]]:
     """A realistic, deterministic week of inference records (DynamoDB JSON), ending at `end`.
 
-    The story: a daily traffic cycle peaking mid-afternoon UTC; two variants (AllTraffic 90%,
-    Canary 10%); model v2 on the canary throughout and on AllTraffic from mid-range (its scores
-    shifted up: drift); from 70% of the range on, AllTraffic's model latency triples; for about
-    75 minutes at 55% of the range most requests fail with model errors; ~1.5% client errors.
+    Every record names the given endpoint, model, version and variants (pass the live ones, so the
+    history describes what the registry knows). The story: a daily traffic cycle peaking mid-afternoon
+    UTC; scores as this model gives them (about POSITIVE_RATE of requests scored positive); from 70% of
+    the range on, model latency triples (a regression); for about 75 minutes at 55% of the range most
+    requests fail with model errors (an incident); ~1.5% client errors (callers sending bad input).
     """
     if days < 1 or per_day < 1:
         raise ValueError(f"days={days} and per_day={per_day} must both be at least 1.")
@@ -70,15 +92,15 @@ def history_items(
     offsets.sort()
     frac = offsets / span_ms
 
-    variant = _draw(rng, VARIANTS, n)
-    canary = variant == "Canary"
-    v2 = canary | (frac >= 0.5)
+    variant = _draw(rng, variants, n)
     x = rng.normal(0, 1, (n, 4))
-    logit = x @ np.array([1.2, -0.8, 0.5, 0.3]) - 0.4 + np.where(v2, 0.9, 0.0)
-    prediction = 1 / (1 + np.exp(-logit))
+    weights = np.array([3.6, -2.4, 1.5, 0.9])  # a confident model: most scores near 0 or 1
+    # The intercept puts POSITIVE_RATE of the logits above 0 (score >= 0.5): logit ~ N(intercept, |w|).
+    intercept = float(np.linalg.norm(weights)) * _normal_quantile(POSITIVE_RATE)
+    prediction = 1 / (1 + np.exp(-(x @ weights + intercept)))
 
     model_ms = rng.lognormal(np.log(18), 0.25, n)
-    model_ms = np.where((frac >= 0.7) & ~canary, model_ms * 3, model_ms)
+    model_ms = np.where(frac >= 0.7, model_ms * 3, model_ms)
     cold = rng.random(n) < 0.01
     latency = model_ms + rng.lognormal(np.log(6), 0.3, n) + np.where(cold, rng.normal(320, 40, n), 0)
 
@@ -94,14 +116,13 @@ def history_items(
     for i in range(n):
         ts_ms = start_ms + int(offsets[i])
         ts = _dt.datetime.fromtimestamp(ts_ms / 1000, _dt.UTC)
-        version = "2" if v2[i] else "1"
         features = [round(float(f), 4) for f in x[i]]
         item = {
             "requestId": {"S": request_ids[i]},
             "timestamp": {"S": ts.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts_ms % 1000:03d}Z"},
             "endpointName": {"S": endpoint},
-            "modelName": {"S": f"classifier-v{version}"},
-            "modelVersion": {"S": version},
+            "modelName": {"S": model_name},
+            "modelVersion": {"S": model_version},
             "variantName": {"S": str(variant[i])},
             "inputTruncated": {"BOOL": False},
             "latencyMs": _num(latency[i], 2),
@@ -146,16 +167,29 @@ def seed(
     end: Any = None,
     client: Any = None,
     *,
+    model_name: str = "classifier-v1",
+    model_version: str = "1",
+    variants: tuple[tuple[str, float], ...] = VARIANTS,
     workers: int = 4,
     progress: bool = True,
 ) -> int:
-    """Write a deterministic demo history (see history_items) for the endpoint; return records written.
+    """Write a deterministic demo history (see history_items) for the endpoint's model, version and variants;
+    return records written.
 
     `end` defaults to the start of the current hour; request ids depend only on `random_state`, so
     running it again overwrites the same records instead of adding new ones. `workers` threads
     write batches of 25 (helpers.dynamodb.batch_write).
     """
-    items = history_items(endpoint, days=days, per_day=per_day, random_state=random_state, end=end)
+    items = history_items(
+        endpoint,
+        days=days,
+        per_day=per_day,
+        random_state=random_state,
+        end=end,
+        model_name=model_name,
+        model_version=model_version,
+        variants=variants,
+    )
     with progress_bar(progress, f"writing {table}") as bar:
         try:
             done = dynamodb.batch_write(table, items, client=client, workers=workers, on_written=bar.update)

@@ -5,15 +5,69 @@
   ``update_function_code`` refuse a conflicting update and start the update's clock.
 - ``LambdaBackend.create_function``, ``update_function_configuration`` and
   ``update_function_code`` refuse a runtime AWS has blocked for that action.
+- The execution role is checked where Lambda checks it, after its own request validation
+  (architectures, ephemeral storage, image, layers, the code's bucket and key: moto's, made while
+  it builds the function): ``LambdaStorage.put_function`` (CreateFunction) and
+  ``update_function_configuration`` (a new Role) answer, in this order, ``ValidationException``
+  for a role that is not a role ARN, "Cross-account pass role is not allowed." for another
+  account's role, and "The role defined for the function cannot be assumed by Lambda." for a role
+  that does not exist, does not trust ``lambda.amazonaws.com`` or (aws profile) has not propagated.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from localcloud import patching, profile
 from localcloud.awslambda import runtimes, states
+from localcloud.iam import enforcement
+
+# CreateFunction's Role: AWS Lambda's API model (shape RoleArn), as the API reference lists it.
+ROLE_PATTERN = r"arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+"
+
+
+def check_role(account: str, role: str) -> None:
+    """Raise Lambda's answer to an execution role it cannot use: pattern, then account, then trust."""
+    from moto.awslambda.exceptions import (
+        CrossAccountNotAllowed,
+        InvalidParameterValueException,
+        LambdaClientError,
+    )
+
+    if not re.fullmatch(ROLE_PATTERN, role):
+        raise LambdaClientError(
+            "ValidationException",
+            f"1 validation error detected: Value '{role}' at 'role' failed to satisfy constraint: "
+            f"Member must satisfy regular expression pattern: {ROLE_PATTERN}",
+        )
+    if role.split(":")[4] != account:
+        raise CrossAccountNotAllowed()
+    if not enforcement.lambda_can_assume(account, role):
+        raise InvalidParameterValueException(enforcement.LAMBDA_ROLE_MESSAGE)
+
+
+def _put_function(original: Callable[..., Any]) -> Callable[..., Any]:
+    """LambdaStorage.put_function (CreateFunction, after moto built and so validated the function) checking
+    the role first."""
+
+    def put_function(self: Any, fn: Any) -> None:
+        check_role(self.account_id, fn.role)
+        original(self, fn)
+
+    return put_function
+
+
+def _update_role(original: Callable[..., Any]) -> Callable[..., Any]:
+    """UpdateFunctionConfiguration checking a new Role as CreateFunction does."""
+
+    def update(self: Any, function_name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        if isinstance(body.get("Role"), str):
+            check_role(self.account_id, body["Role"])
+        return original(self, function_name, qualifier, body)
+
+    return update
 
 
 def _check_runtime(runtime: str | None, action: str) -> None:
@@ -95,7 +149,7 @@ def _make_update_function_code(original: Callable[..., Any]) -> Callable[..., An
 
 def install() -> None:
     """Hook function states and the runtime lifecycle into moto's Lambda (idempotent)."""
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
+    from moto.awslambda.models import LambdaBackend, LambdaFunction, LambdaStorage
 
     patching.patch(
         LambdaFunction, "__init__", ["self", "account_id", "spec", "region", "version"], _make_init
@@ -113,3 +167,5 @@ def install() -> None:
         LambdaBackend, "update_function_configuration", params, lambda original: _update(original, True)
     )
     patching.patch(LambdaBackend, "update_function_code", params, lambda original: _update(original, False))
+    patching.patch(LambdaStorage, "put_function", ["self", "fn"], _put_function)
+    patching.patch(LambdaBackend, "update_function_configuration", params, _update_role)

@@ -15,8 +15,9 @@ matches every statement against ``*``. This hook replaces
   administrator: allowed, as before.
 
 It also makes the checks the services themselves make with a role, for every caller:
-``CreateFunction``/``UpdateFunctionConfiguration`` need a role Lambda may assume, ``CreateModel``
-a role SageMaker may assume that may read ``ModelDataUrl``.
+``CreateModel`` needs a role SageMaker may assume that may read ``ModelDataUrl``
+(``CreateFunction``/``UpdateFunctionConfiguration``'s role, after Lambda's own request validation:
+localcloud/awslambda/hooks.py, with ``lambda_can_assume``).
 
 Under the ``aws`` profile IAM changes propagate: a new role (or a changed trust policy) cannot be
 used by Lambda or SageMaker for ``profile.delay("iam_propagation", "role/<name>")``, and after a
@@ -402,12 +403,18 @@ def authorize(response: Any, who: Identity, action: str, params: dict[str, Any],
 # What the services check themselves
 
 
+def partition_of(arn: str) -> str:
+    """The partition an ARN names (arn:aws-cn:iam::... -> aws-cn); the aws partition for anything else."""
+    parts = arn.split(":")
+    return parts[1] if len(parts) > 1 and parts[0] == "arn" and parts[1] else PARTITION
+
+
 def _role(account: str, arn: str) -> Any:
-    """The IAM role an ARN names, or None."""
+    """The IAM role an ARN names, in the ARN's partition (IAM keeps one per partition), or None."""
     from moto.iam.models import iam_backends
 
     try:
-        return iam_backends[account][PARTITION].get_role_by_arn(arn)
+        return iam_backends[account][partition_of(arn)].get_role_by_arn(arn)
     except Exception:
         return None
 
@@ -452,11 +459,8 @@ def role_allows(account: str, role_arn: str, action: str, resource: Resource) ->
 def service_checks(response: Any, action: str, params: dict[str, Any]) -> None:
     """The checks Lambda and SageMaker make with a role before they accept it (any caller)."""
     account = response.current_account
-    if action in ("lambda:CreateFunction", "lambda:UpdateFunctionConfiguration"):
-        role = params.get("Role")
-        if isinstance(role, str) and role and not lambda_can_assume(account, role):
-            raise refuse("InvalidParameterValueException", 400, LAMBDA_ROLE_MESSAGE, "lambda")
-    elif action == "sagemaker:CreateModel":
+    # Lambda checks its role after its own request validation: localcloud/awslambda/hooks.py.
+    if action == "sagemaker:CreateModel":
         role = params.get("ExecutionRoleArn")
         containers = [params.get("PrimaryContainer") or {}] + list(params.get("Containers") or [])
         urls = [

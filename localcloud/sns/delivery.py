@@ -1,7 +1,9 @@
-"""SNS as AWS answers it: strict CreateTopic, and delivery to subscribers after Publish returns.
+"""SNS as AWS answers it (the engine; ``hooks.py`` puts it into moto): strict CreateTopic, delivery to
+subscribers after Publish returns, and delivery to an SQS queue only when the queue's policy allows it.
 
 moto 5.2.5 returns the existing topic for any CreateTopic with its name, whatever the tags or
-attributes, and delivers to every subscriber inside the Publish request. AWS:
+attributes, delivers to every subscriber inside the Publish request, and delivers to any subscribed
+SQS queue whatever its policy. AWS:
 
 - ``CreateTopic`` is idempotent only for the same attributes and tags. Each attribute the request
   gives must equal the topic's; tags, when the request gives any, must equal the topic's tags
@@ -10,24 +12,26 @@ attributes, and delivers to every subscriber inside the Publish request. AWS:
   (or "... Attributes Reason: ... different attributes"). Always on, in both profiles.
 - Delivery is asynchronous: under the ``aws`` profile each Publish reaches the subscribers after
   the profile's ``sns_delivery`` delay, on a timer thread, so Publish returns first.
+- SNS delivers to an SQS queue only when the queue's policy allows the principal
+  ``sns.amazonaws.com`` to ``sqs:SendMessage`` on the queue for messages from that topic
+  (``aws:SourceArn``); without such a policy the subscription exists, Publish succeeds, and
+  nothing reaches the queue ("Subscribe a queue to an Amazon SNS topic: ... give the topic
+  permission to send messages to the queue",
+  https://docs.aws.amazon.com/sns/latest/dg/subscribe-sqs-queue-to-sns-topic.html). Always on.
 """
 
 from __future__ import annotations
 
 import json
-import logging
-import threading
-from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 
-from moto.core.utils import camelcase_to_underscores
-from moto.sns.exceptions import SNSInvalidParameter
-
-from localcloud import patching, profile
+from localcloud.iam import policy
 
 DIFFERENT_TAGS = "Invalid parameter: Tags Reason: Topic already exists with different tags"
 DIFFERENT_ATTRIBUTES = "Invalid parameter: Attributes Reason: Topic already exists with different attributes"
-log = logging.getLogger(__name__)
+SNS_PRINCIPAL = "sns.amazonaws.com"
+SEND = "sqs:SendMessage"
 
 
 def _same_value(current: Any, wanted: Any) -> bool:
@@ -58,94 +62,28 @@ def conflict(
     return None
 
 
-def _topic_attributes(topic: Any, names: dict[str, str]) -> dict[str, Any]:
-    """The topic's current values of the attributes a request names (moto keeps them as snake_case)."""
-    return {name: getattr(topic, camelcase_to_underscores(name), None) for name in names}
+def _names_sns(principal: Any) -> bool:
+    """Whether a statement's Principal includes SNS: "*", {"AWS": "*"} or {"Service": "sns.amazonaws.com"}."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, Mapping):
+        return False
+    services = principal.get("Service", [])
+    everyone = principal.get("AWS", [])
+    services = [services] if isinstance(services, str) else list(services)
+    everyone = [everyone] if isinstance(everyone, str) else list(everyone)
+    return SNS_PRINCIPAL in services or "*" in everyone
 
 
-def _create_topic(original: Callable[..., Any]) -> Callable[..., Any]:
-    """CreateTopic refusing a different definition of an existing topic."""
-
-    def create_topic(
-        self: Any, name: str, attributes: dict[str, str] | None = None, tags: dict[str, str] | None = None
-    ) -> Any:
-        existing = next((t for t in list(self.topics.values()) if t.name == name), None)
-        if existing is not None:
-            problem = conflict(
-                _topic_attributes(existing, attributes or {}), existing._tags, attributes, tags
-            )
-            if problem:
-                raise SNSInvalidParameter(problem)
-        return original(self, name, attributes, tags)
-
-    return create_topic
-
-
-def _deliver(topic: Any, message: str, message_id: str, options: dict[str, Any]) -> None:
-    """Hand one published message to each subscriber, as moto's Publish would."""
-    subscriptions, _ = topic.sns_backend.list_subscriptions_by_topic(topic_arn=topic.arn)
-    for subscription in subscriptions:
-        try:
-            subscription.publish(message, message_id, **options)
-        except Exception:  # one broken subscriber must not stop the others (AWS retries per endpoint)
-            log.exception("SNS delivery from %s to %s failed", topic.arn, subscription.endpoint)
-
-
-def _publish(original: Callable[..., Any]) -> Callable[..., Any]:
-    """Publish that delivers after the profile's sns_delivery delay (aws profile) instead of in the request."""
-
-    def publish(
-        self: Any,
-        message: str,
-        subject: str | None = None,
-        message_attributes: dict[str, Any] | None = None,
-        group_id: str | None = None,
-        deduplication_id: str | None = None,
-        message_structure: str | None = None,
-    ) -> str:
-        current = profile.current()
-        if not current.aws:
-            sent: str = original(
-                self, message, subject, message_attributes, group_id, deduplication_id, message_structure
-            )
-            return sent
-        from moto.moto_api._internal import mock_random
-
-        message_id = str(mock_random.uuid4())
-        options = {
-            "subject": subject,
-            "message_attributes": message_attributes,
-            "group_id": group_id,
-            "deduplication_id": deduplication_id,
-            "message_structure": message_structure,
-        }
-        timer = threading.Timer(
-            current.delay("sns_delivery", self.arn), _deliver, (self, message, message_id, options)
-        )
-        timer.daemon = True
-        timer.start()
-        self.sent_notifications.append((message_id, message, subject, message_attributes, group_id))
-        return message_id
-
-    return publish
-
-
-def install() -> None:
-    """Hook strict CreateTopic and asynchronous delivery into moto's SNS (idempotent)."""
-    from moto.sns.models import SNSBackend, Topic
-
-    patching.patch(SNSBackend, "create_topic", ["self", "name", "attributes", "tags"], _create_topic)
-    patching.patch(
-        Topic,
-        "publish",
-        [
-            "self",
-            "message",
-            "subject",
-            "message_attributes",
-            "group_id",
-            "deduplication_id",
-            "message_structure",
-        ],
-        _publish,
-    )
+def queue_accepts(queue_policy: str | Mapping[str, Any] | None, queue_arn: str, topic_arn: str) -> bool:
+    """Whether the queue's policy lets SNS send it the topic's messages (an explicit Deny wins; no policy: no)."""
+    if not queue_policy:
+        return False
+    try:
+        statements = policy.statements([queue_policy])
+    except ValueError:
+        return False
+    about_sns = [s for s in statements if _names_sns(s.get("Principal"))]
+    context = {"aws:SourceArn": [topic_arn], "aws:SourceAccount": [topic_arn.split(":")[4]]}
+    decision = policy.evaluate([{"Statement": about_sns}], SEND, (queue_arn,), context)
+    return decision is policy.Decision.ALLOWED

@@ -65,8 +65,8 @@ def canonical(name: str, value: Any) -> str:
     if value is None:
         return ""
     text = str(value).strip()
-    if name in BOOLEAN_ATTRIBUTES:
-        return text.lower()
+    if name in BOOLEAN_ATTRIBUTES:  # what the queue stores: true, or else false (moto reads "tru" as false)
+        return "true" if text.lower() == "true" else "false"
     if name in INTEGER_ATTRIBUTES:
         try:
             return str(int(text))

@@ -10,13 +10,15 @@ datapoint and raises ``TooManyRequests``, which the hooks answer as AWS's TooMan
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from localcloud import profile
 from localcloud.awslambda.runtime.reports import publish_metrics
 
 if TYPE_CHECKING:
     from moto.awslambda.models import LambdaFunction
+
+    from localcloud.profile import Profile
 
 Slot = tuple[str, tuple[str, str] | None]  # a function ARN and, when unreserved, its (account, region)
 
@@ -28,7 +30,8 @@ class TooManyRequests(Exception):
 class Concurrency:
     """The invocations running now, per function and per account and region, and the slots left."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: Callable[[], Profile]) -> None:
+        self.profile = profile  # the profile in force (it holds the account's quota)
         self._lock = threading.Lock()
         self._busy: dict[str, int] = {}  # running invocations per function ARN
         # ... of functions without reserved concurrency, per (account, region)
@@ -41,7 +44,7 @@ class Concurrency:
             full = self._busy.get(fn.function_arn, 0) >= int(reserved)
             return "ReservedFunctionConcurrentInvocationLimitExceeded" if full else None
         # Unreserved functions share what the account's quota leaves after every reservation.
-        pool = profile.current().quota("lambda_concurrent_executions") - reserved_concurrency(
+        pool = self.profile().quota("lambda_concurrent_executions") - reserved_concurrency(
             fn.account_id, fn.region
         )
         full = self._unreserved.get((fn.account_id, fn.region), 0) >= pool

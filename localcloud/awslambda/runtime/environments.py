@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from localcloud.awslambda import pythons as lambda_pythons
-from localcloud.awslambda.runtime.packages import runtime_packages
+from localcloud.awslambda.runtime.packages import compile_for, runtime_packages
 from localcloud.awslambda.runtime.worker import read_frame, write_frame
 
 if TYPE_CHECKING:
@@ -92,10 +92,17 @@ class Worker:
         self.log_file.close()
 
 
+def prepare_python(run_time: str) -> None:
+    """Ready a runtime's Python for cold starts: find it and compile the runtime's packages for it."""
+    compile_for(lambda_pythons.interpreter(run_time))
+
+
 def start(fn: LambdaFunction, key: EnvKey, code: Path) -> Worker:
     """A new (cold) execution environment for fn running the code unpacked in code, once it said hello."""
     version = str(fn.version)
     stream = f"{dt.datetime.now(dt.UTC):%Y/%m/%d}/[{version}]{uuid.uuid4().hex}"
+    interpreter = lambda_pythons.interpreter(fn.run_time)
+    compile_for(interpreter)  # boto3 compiled for this Python, as AWS's runtime ships it
     request_r, request_w = os.pipe()
     response_r, response_w = os.pipe()
     log_file = tempfile.TemporaryFile()
@@ -103,7 +110,7 @@ def start(fn: LambdaFunction, key: EnvKey, code: Path) -> Worker:
     proc = subprocess.Popen(
         # -I -S: no site-packages, no PYTHON* variables; the worker puts the code and the runtime's packages first
         [
-            lambda_pythons.interpreter(fn.run_time),
+            interpreter,
             "-I",
             "-S",
             "-B",

@@ -6,6 +6,8 @@ install() hooks moto's Lambda (all through localcloud.patching) so that:
   invocations, SNS/SQS triggers) runs the handler in the kit's runtime (``invocations.Runtime``),
   on the version the function's state serves (``lambda_states``), answering a throttle as AWS's
   ``TooManyRequestsException`` (429 with its Reason);
+- ``LambdaBackend.create_function`` readies the function's Python in the background (found on this
+  machine, boto3 compiled for it), so its first cold start does not wait for that;
 - ``LambdaBackend.delete_function`` also ends the deleted function's warm environments;
 - ``LambdaResponse._enrich_response`` keeps the invocation's request id (moto draws a random one).
 """
@@ -13,6 +15,7 @@ install() hooks moto's Lambda (all through localcloud.patching) so that:
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -20,9 +23,10 @@ from moto.awslambda.exceptions import LambdaClientError
 from moto.awslambda.models import LambdaBackend, LambdaFunction
 from moto.awslambda.responses import LambdaResponse
 
-from localcloud import patching
+from localcloud import patching, profile
 from localcloud.awslambda import states as lambda_states
 from localcloud.awslambda.runtime.concurrency import TooManyRequests
+from localcloud.awslambda.runtime.environments import prepare_python
 from localcloud.awslambda.runtime.invocations import runtime, started
 
 
@@ -52,7 +56,7 @@ def _invoke_in_runtime(original: Callable[..., Any]) -> Callable[..., bytes]:
         # Pending refuses the Invoke API (internal triggers pass no headers); an update runs the previous version
         fn = lambda_states.serving(self, trigger=not request_headers)
         try:
-            return runtime().invoke(fn, body, request_headers, response_headers)
+            return runtime(profile.current).invoke(fn, body, request_headers, response_headers)
         except TooManyRequests as exc:
             raise TooManyRequestsException(exc.args[0]) from None
 
@@ -88,6 +92,19 @@ def _keeping_request_id(original: Callable[..., Any]) -> Callable[..., tuple[dic
     return enrich_response
 
 
+def _readying_python(original: Callable[..., LambdaFunction]) -> Callable[..., LambdaFunction]:
+    """CreateFunction that readies the function's Python on a background thread."""
+
+    def create_function(self: LambdaBackend, spec: dict[str, Any]) -> LambdaFunction:
+        fn = original(self, spec)
+        threading.Thread(
+            target=prepare_python, args=(fn.run_time or "",), name="lambda-python", daemon=True
+        ).start()
+        return fn
+
+    return create_function
+
+
 def install() -> None:
     """Replace moto's LambdaFunction.invoke with the kit's runtime; DeleteFunction ends warm environments."""
     patching.patch(
@@ -96,5 +113,6 @@ def install() -> None:
     patching.patch(
         LambdaBackend, "delete_function", ["self", "function_name", "qualifier"], _forgetting_environments
     )
+    patching.patch(LambdaBackend, "create_function", ["self", "spec"], _readying_python)
     # A staticmethod LambdaResponse inherits from BaseResponse: hooked for Lambda's responses alone.
     patching.patch(LambdaResponse, "_enrich_response", ["headers", "body"], _keeping_request_id)

@@ -15,6 +15,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kitformats import clock
@@ -27,6 +28,8 @@ from localcloud.awslambda.runtime.warm_pool import WarmPool
 if TYPE_CHECKING:
     from moto.awslambda.models import LambdaFunction
 
+    from localcloud.profile import Profile
+
 TAIL_BYTES = 4096
 EVENT_RETRY_DELAYS = (1.0, 2.0)  # AWS waits about 1 and 2 minutes; the workshop cannot.
 EVENT_MAX_AGE_S = 6 * 3600.0  # a throttled asynchronous event is retried for up to 6 hours
@@ -36,9 +39,9 @@ EVENT_THROTTLE_MAX_DELAY_S = 300.0  # ... every 1 s, doubling, at most every 5 m
 class Runtime:
     """Runs the invocations of every function served by this local cloud process."""
 
-    def __init__(self) -> None:
+    def __init__(self, profile: Callable[[], Profile]) -> None:
         self.environments = WarmPool()
-        self.concurrency = Concurrency()
+        self.concurrency = Concurrency(profile)
 
     def invoke(
         self, fn: LambdaFunction, body: str, request_headers: Any, response_headers: dict[str, str]
@@ -190,11 +193,11 @@ def _now_ms() -> int:
 _runtime: Runtime | None = None
 
 
-def runtime() -> Runtime:
-    """The process-wide runtime (created on first use)."""
+def runtime(profile: Callable[[], Profile]) -> Runtime:
+    """The process-wide runtime (created on first use), under the profile in force (`profile()`)."""
     global _runtime
     if _runtime is None:
-        _runtime = Runtime()
+        _runtime = Runtime(profile)
     return _runtime
 
 

@@ -1,10 +1,10 @@
 """The periodic alarm evaluator: every metric alarm of every account and region, every interval.
 
-A daemon thread, started with the first alarm (`ensure_started`), evaluates all alarms every
-WORKSHOP_ALARM_INTERVAL seconds (default 10; `set_interval`): under the local profile all
-together, under the aws profile each alarm at its own phase of the interval
-(`profile.delay("alarm_offset", alarm_arn)`, a share of it), as AWS evaluates each alarm on its
-own schedule (`Schedule`). It reads moto's CloudWatch backends and the datapoints through the
+A daemon thread, started with the first alarm (`ensure_started`, given the profile in force),
+evaluates all alarms every WORKSHOP_ALARM_INTERVAL seconds (default 10; `set_interval`): under
+the local profile all together, under the aws profile each alarm at its own phase of the interval
+(the profile's `delay("alarm_offset", alarm_arn)`, a share of it), as AWS evaluates each alarm on
+its own schedule (`Schedule`). It reads moto's CloudWatch backends and the datapoints through the
 statistics engine; it patches nothing (localcloud/cloudwatch/alarms/hooks.py does).
 """
 
@@ -17,14 +17,16 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from localcloud import profile
 from localcloud.cloudwatch import statistics as metric_statistics
 from localcloud.cloudwatch.alarms import evaluation, messages
 from localcloud.cloudwatch.alarms.actions import Notification, change_state, publish, utcnow
 from localcloud.cloudwatch.alarms.evaluation import Point
 from localcloud.locks import cloudwatch_lock
+
+if TYPE_CHECKING:
+    from localcloud.profile import Profile
 
 DEFAULT_INTERVAL_S = 10.0
 DEFAULT_PERIOD_S = 60
@@ -189,19 +191,20 @@ def evaluate_all(now: datetime | None = None, due: Callable[[Any], bool] | None 
 class Schedule:
     """When each alarm is due under the aws profile: once per interval, at its own phase.
 
-    An alarm's phase is a share of the interval (`profile.delay("alarm_offset", arn)`, drawn once
-    per alarm); it is due whenever the epoch second passes k * interval + share * interval. An
-    alarm is first due at the first such moment after it was first seen.
+    An alarm's phase is a share of the interval (`offset(arn)`: the profile's
+    `delay("alarm_offset", arn)`, drawn once per alarm); it is due whenever the epoch second passes
+    k * interval + share * interval. An alarm is first due at the first such moment after it was first seen.
     """
 
-    def __init__(self, shares: dict[str, float] | None = None) -> None:
-        self.shares: dict[str, float] = dict(shares or {})
+    def __init__(self, offset: Callable[[str], float]) -> None:
+        self.offset = offset
+        self.shares: dict[str, float] = {}
         self.slots: dict[str, int] = {}
 
     def share(self, arn: str) -> float:
         """The alarm's phase as a share of the interval (drawn on first use)."""
         if arn not in self.shares:
-            self.shares[arn] = profile.current().delay("alarm_offset", arn)
+            self.shares[arn] = self.offset(arn)
         return self.shares[arn]
 
     def _slot(self, arn: str, now: float, interval: float) -> int:
@@ -237,11 +240,19 @@ class _Evaluator:
         self.next_due = time.monotonic() + self.interval
         self.thread: threading.Thread | None = None
         self.pid: int | None = None
-        self.schedule = Schedule()
+        self.profile: Callable[[], Profile] | None = None  # the profile in force, given when started
+        self.schedule = Schedule(lambda arn: self.in_force().delay("alarm_offset", arn))
 
-    def ensure_started(self) -> None:
-        """Start the thread unless it runs in this process already."""
+    def in_force(self) -> Profile:
+        """The profile in force (the evaluator is given how to read it when it starts)."""
+        if self.profile is None:
+            raise RuntimeError("the alarm evaluator was not started: ensure_started(profile) first")
+        return self.profile()
+
+    def ensure_started(self, profile: Callable[[], Profile]) -> None:
+        """Start the thread, evaluating under the profile in force (`profile()`), unless it runs in this process already."""
         with self.condition:
+            self.profile = profile
             if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
                 return
             self.pid = os.getpid()
@@ -268,7 +279,7 @@ class _Evaluator:
                 self.next_due = time.monotonic() + interval
                 self.running_pass.acquire()
             try:
-                if profile.current().aws:
+                if self.in_force().aws:
                     wait = self.scheduled_pass(interval)
                     with self.condition:
                         self.next_due = min(self.next_due, time.monotonic() + wait)
@@ -297,9 +308,10 @@ class _Evaluator:
 _evaluator = _Evaluator()
 
 
-def ensure_started() -> None:
-    """Start the background evaluator in this process (idempotent; PutMetricAlarm calls it)."""
-    _evaluator.ensure_started()
+def ensure_started(profile: Callable[[], Profile]) -> None:
+    """Start the background evaluator in this process under the profile in force (`profile()`); idempotent,
+    PutMetricAlarm calls it."""
+    _evaluator.ensure_started(profile)
 
 
 def set_interval(seconds: float) -> None:

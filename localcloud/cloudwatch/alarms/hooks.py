@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from localcloud import patching
+from localcloud import patching, profile
 from localcloud.cloudwatch.alarms import evaluator, history, messages
 from localcloud.cloudwatch.alarms.actions import Notification, publish, state_changed, utcnow
 from localcloud.locks import cloudwatch_lock, locked
@@ -85,7 +85,7 @@ def _put_metric_alarm(original: Callable[..., Any]) -> Callable[..., Any]:
                 alarm.state_updated_timestamp = when
                 alarm.state_transitioned_timestamp = when
                 history.record(self, messages.creation_item(alarm, when))
-        evaluator.ensure_started()
+        evaluator.ensure_started(profile.current)
         return alarm
 
     return put_metric_alarm

@@ -4,7 +4,6 @@ configuration, variant, model and its artifact in the local S3, predicts, and re
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 from urllib.parse import unquote
@@ -14,7 +13,7 @@ from moto.core.exceptions import ServiceException
 from localcloud import patching
 from localcloud.sagemaker import endpoints as sagemaker_endpoints
 from localcloud.sagemaker import hooks as sagemaker_hooks
-from localcloud.sagemaker.runtime import instances, reports
+from localcloud.sagemaker.runtime import instances, reports, warmup
 from localcloud.sagemaker.runtime.container import (
     ContainerError,
     access_line,
@@ -162,11 +161,4 @@ def install() -> None:
 
     patching.patch(SageMakerRuntimeResponse, "invoke_endpoint", ["self"], lambda original: invoke_endpoint)
     # XGBoost takes about half a second to import: do it while the cloud waits for its first requests.
-    threading.Thread(target=_import_model_libraries, daemon=True, name="xgboost-import").start()
-
-
-def _import_model_libraries() -> None:
-    """Import what predicting needs, so the first InvokeEndpoint does not wait for it."""
-    import xgboost  # noqa: F401
-
-    from kitformats import model_artifact  # noqa: F401
+    warmup.start()

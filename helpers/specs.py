@@ -1,0 +1,355 @@
+"""The chapter's resource specs: what 8.1-8.3 create, built in one place for the notebooks and the template.
+
+Each function returns the parameters of the AWS request a notebook shows and makes (a `create_table`
+request, an IAM policy document, the metric filters, the alarms, the dashboard body). The notebooks call
+these functions and print what they return; `helpers.template` builds the chapter's CloudFormation
+template from the very same functions, so the notebooks and the template cannot drift apart.
+
+No boto3 here and no AWS calls: every value that depends on the account, the region or another resource
+(a table's ARN, the topic's ARN) is an argument. The template passes CloudFormation expressions
+(`${AWS::Region}`, `${AlarmTopic}`) where the notebooks pass what AWS answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from helpers.config import METADATA_INDEX, Names
+
+LOG_RETENTION_DAYS = 14  # 8.3: how long the function's and the endpoint's logs are kept
+HANDLER_RUNTIME = "python3.13"
+FEATURE_COUNT = 4
+VARIANT = "AllTraffic"  # the endpoint's one production variant (00_setup)
+Tags = list[dict[str, str]]
+
+
+def metadata_table(names: Names, tags: Tags) -> dict[str, Any]:
+    """8.1: the inference metadata table (GSI on endpoint and time, on-demand, TTL, PITR, tags)."""
+    return {
+        "TableName": names.metadata_table,
+        "AttributeDefinitions": [
+            {"AttributeName": "requestId", "AttributeType": "S"},
+            {"AttributeName": "endpointName", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "S"},
+        ],
+        "KeySchema": [{"AttributeName": "requestId", "KeyType": "HASH"}],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": METADATA_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "endpointName", "KeyType": "HASH"},
+                    {"AttributeName": "timestamp", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "Tags": tags,
+        # Applied by the helper after creation (they are separate API calls):
+        "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    }
+
+
+def registry_table(names: Names, tags: Tags) -> dict[str, Any]:
+    """8.1: the model registry table, keyed by (modelName, modelVersion), with PITR and tags."""
+    return {
+        "TableName": names.registry_table,
+        "AttributeDefinitions": [
+            {"AttributeName": "modelName", "AttributeType": "S"},
+            {"AttributeName": "modelVersion", "AttributeType": "S"},
+        ],
+        "KeySchema": [
+            {"AttributeName": "modelName", "KeyType": "HASH"},
+            {"AttributeName": "modelVersion", "KeyType": "RANGE"},
+        ],
+        "BillingMode": "PAY_PER_REQUEST",
+        "Tags": tags,
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+    }
+
+
+def write_records_policy(table_arn: str) -> dict[str, Any]:
+    """8.1: the Lambda role's least privilege on the records: PutItem into the metadata table, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "WriteInferenceRecords",
+                "Effect": "Allow",
+                "Action": "dynamodb:PutItem",
+                "Resource": table_arn,
+            }
+        ],
+    }
+
+
+def invoke_endpoint_policy(endpoint_arn: str) -> dict[str, Any]:
+    """Chapter 7: the Lambda role may invoke this one endpoint."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "InvokeTheWorkshopEndpoint",
+                "Effect": "Allow",
+                "Action": "sagemaker:InvokeEndpoint",
+                "Resource": endpoint_arn,  # SageMaker's ARNs spell names in lowercase
+            }
+        ],
+    }
+
+
+def handler_function(
+    names: Names, role_arn: str, model_version: str, record_ttl_days: int | str
+) -> dict[str, Any]:
+    """8.2: the recording handler's configuration (the code is lambda/app.py, zipped by the deploy helper)."""
+    return {
+        "FunctionName": names.function,
+        "Handler": "app.lambda_handler",
+        "Runtime": HANDLER_RUNTIME,
+        "Role": role_arn,
+        "Timeout": 30,
+        "MemorySize": 256,
+        "Environment": {
+            "Variables": {
+                "TABLE_NAME": names.metadata_table,
+                "ENDPOINT_NAME": names.endpoint,
+                "MODEL_NAME": names.model,
+                "MODEL_VERSION": model_version,
+                "FEATURE_COUNT": str(FEATURE_COUNT),
+                "RECORD_TTL_DAYS": str(record_ttl_days),
+            }
+        },
+    }
+
+
+# 8.3: the filter pattern of each metric, matched against the handler's one JSON line per inference.
+PATTERNS = {
+    "InferenceCount": '{ $.event = "inference" }',
+    "InferenceErrors": '{ $.event = "inference" && ($.status = "model_error" || $.status = "server_error") }',
+    "InferenceLatency": '{ $.event = "inference" && $.status = "ok" }',
+    "MetadataWriteFailures": '{ $.event = "metadata_write_failed" }',
+    "DuplicateRequests": '{ $.event = "inference" && $.record = "duplicate" }',
+}
+
+
+def _count_filter(name: str, metric: str, namespace: str) -> dict[str, Any]:
+    """A metric filter counting matching lines: 1 per match, a real 0 in minutes without one."""
+    transformation = {
+        "metricName": metric,
+        "metricNamespace": namespace,
+        "metricValue": "1",
+        "defaultValue": 0,
+        "unit": "Count",
+    }
+    return {"filterName": name, "filterPattern": PATTERNS[metric], "metricTransformations": [transformation]}
+
+
+def metric_filters(namespace: str) -> list[dict[str, Any]]:
+    """8.3: the five metric filters on the function's log group (PutMetricFilter requests, less the group)."""
+    latency = {
+        "filterName": "inference-latency",
+        "filterPattern": PATTERNS["InferenceLatency"],
+        "metricTransformations": [
+            {
+                "metricName": "InferenceLatency",
+                "metricNamespace": namespace,
+                "metricValue": "$.latencyMs",
+                "unit": "Milliseconds",
+            }
+        ],
+    }
+    return [
+        _count_filter("inference-count", "InferenceCount", namespace),
+        _count_filter("inference-errors", "InferenceErrors", namespace),
+        latency,
+        _count_filter("metadata-write-failures", "MetadataWriteFailures", namespace),
+        _count_filter("duplicate-requests", "DuplicateRequests", namespace),
+    ]
+
+
+def queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
+    """8.3: the alarm inbox's policy: one SNS topic (and nothing else) may send to the queue."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AlarmTopicMaySend",
+                "Effect": "Allow",
+                "Principal": {"Service": "sns.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+            }
+        ],
+    }
+
+
+def alarms(names: Names, period: int, topic_arn: str, tags: Tags) -> list[dict[str, Any]]:
+    """8.3: the five alarms (PutMetricAlarm requests), each notifying the topic on ALARM and on OK."""
+    namespace = names.metric_namespace
+    actions = {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}
+    return [
+        {
+            "AlarmName": names.alarm("inference-errors"),
+            "AlarmDescription": "Model or server errors in the inference Lambda (chapter 8.3).",
+            "Namespace": namespace,
+            "MetricName": "InferenceErrors",
+            "Statistic": "Sum",
+            "Period": period,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+            "TreatMissingData": "notBreaching",
+            **actions,
+            "Tags": tags,
+        },
+        {
+            "AlarmName": names.alarm("inference-latency-p90"),
+            "AlarmDescription": "p90 inference latency above 500 ms in 3 of 5 periods.",
+            "Namespace": namespace,
+            "MetricName": "InferenceLatency",
+            "ExtendedStatistic": "p90",
+            "Period": period,
+            "EvaluationPeriods": 5,
+            "DatapointsToAlarm": 3,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 500,
+            "Unit": "Milliseconds",
+            "TreatMissingData": "ignore",
+            "EvaluateLowSampleCountPercentile": "ignore",
+            **actions,
+            "Tags": tags,
+        },
+        {
+            "AlarmName": names.alarm("lambda-errors"),
+            "AlarmDescription": "The inference function crashed or timed out.",
+            "Namespace": "AWS/Lambda",
+            "MetricName": "Errors",
+            "Statistic": "Sum",
+            "Dimensions": [{"Name": "FunctionName", "Value": names.function}],
+            "Period": period,
+            "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+            "TreatMissingData": "notBreaching",
+            **actions,
+            "Tags": tags,
+        },
+        {
+            "AlarmName": names.alarm("endpoint-5xx"),
+            "AlarmDescription": "The model container answered server errors.",
+            "Namespace": "AWS/SageMaker",
+            "MetricName": "Invocation5XXErrors",
+            "Statistic": "Sum",
+            "Dimensions": [
+                {"Name": "EndpointName", "Value": names.endpoint},
+                {"Name": "VariantName", "Value": VARIANT},
+            ],
+            "Period": period,
+            "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+            "TreatMissingData": "notBreaching",
+            **actions,
+            "Tags": tags,
+        },
+        {
+            "AlarmName": names.alarm("metadata-write-failures"),
+            "AlarmDescription": (
+                "Inference records could not be written to DynamoDB: run helpers.dynamodb.backfill_from_logs."
+            ),
+            "Namespace": namespace,
+            "MetricName": "MetadataWriteFailures",
+            "Statistic": "Sum",
+            "Period": period,
+            "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+            "TreatMissingData": "notBreaching",
+            **actions,
+            "Tags": tags,
+        },
+    ]
+
+
+def _metric_widget(
+    x: int, y: int, title: str, region: str, period: int, metrics: list[Any]
+) -> dict[str, Any]:
+    """One half-width metric widget of the dashboard."""
+    return {
+        "type": "metric",
+        "x": x,
+        "y": y,
+        "width": 12,
+        "height": 6,
+        "properties": {"title": title, "region": region, "period": period, "metrics": metrics},
+    }
+
+
+def dashboard(names: Names, region: str, period: int, alarm_arns: Sequence[str]) -> dict[str, Any]:
+    """8.3: the dashboard body (PutDashboard takes it as a JSON string): vital signs and the alarms."""
+    namespace = names.metric_namespace
+    lambda_dims = ["FunctionName", names.function]
+    endpoint_dims = ["EndpointName", names.endpoint, "VariantName", VARIANT]
+    return {
+        "widgets": [
+            _metric_widget(
+                0,
+                0,
+                "Inferences and errors (count per period)",
+                region,
+                period,
+                [
+                    [namespace, "InferenceCount", {"stat": "Sum", "label": "inferences"}],
+                    [namespace, "InferenceErrors", {"stat": "Sum", "label": "errors"}],
+                    [namespace, "MetadataWriteFailures", {"stat": "Sum", "label": "write failures"}],
+                ],
+            ),
+            _metric_widget(
+                12,
+                0,
+                "Inference latency (ms)",
+                region,
+                period,
+                [[namespace, "InferenceLatency", {"stat": p, "label": p}] for p in ("p50", "p90", "p99")],
+            ),
+            _metric_widget(
+                0,
+                6,
+                "Endpoint model latency (µs)",
+                region,
+                period,
+                [
+                    [
+                        "AWS/SageMaker",
+                        "ModelLatency",
+                        *endpoint_dims,
+                        {"stat": "Average", "label": "average"},
+                    ],
+                    ["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "p90", "label": "p90"}],
+                ],
+            ),
+            _metric_widget(
+                12,
+                6,
+                "Lambda invocations and errors",
+                region,
+                period,
+                [
+                    ["AWS/Lambda", "Invocations", *lambda_dims, {"stat": "Sum", "label": "invocations"}],
+                    ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}],
+                ],
+            ),
+            {
+                "type": "alarm",
+                "x": 0,
+                "y": 12,
+                "width": 24,
+                "height": 3,
+                "properties": {"title": "Alarms", "alarms": list(alarm_arns)},
+            },
+        ]
+    }

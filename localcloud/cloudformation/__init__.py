@@ -1,0 +1,1 @@
+"""cloudformation: the local cloud's behaviours for this AWS service."""
