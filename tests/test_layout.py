@@ -42,7 +42,6 @@ PATCHES = re.compile(r"\bpatching\.(patch|add_action)\(")
 MIXED = {
     "calls/log.py",
     "iam/enforcement.py",
-    "sns/delivery.py",
 }
 
 

@@ -18,7 +18,7 @@ moto 5.2.5 makes every endpoint ``InService`` at once, even one whose model cann
   Python SDK's typed resources refuse).
 - The account's serverless concurrency (the sum of ``MaxConcurrency`` over the serverless
   variants of every endpoint in the region) may not exceed
-  ``profile.current().quota("sagemaker_serverless_total_concurrency")``: ``ResourceLimitExceeded``.
+  the profile's quota ``sagemaker_serverless_total_concurrency``: ``ResourceLimitExceeded``.
 
 States move on when an endpoint is next looked at (``settle``), so no thread is needed.
 
@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from localcloud import profile
+from localcloud.profile import Profile
 from localcloud.sagemaker import images as sagemaker_images
 
 SERVERLESS_QUOTA = "sagemaker_serverless_total_concurrency"
@@ -98,6 +98,12 @@ def _no_object(account: str, region: str, url: str) -> bytes | None:
 
 
 _reader: list[ReadObject] = [_no_object]
+_profile: list[Callable[[], Profile]] = []  # the timing profile in force, given by the hooks (use_profile)
+
+
+def use_profile(current: Callable[[], Profile]) -> None:
+    """Take delays and quotas from current() (the hooks give the local cloud's profile)."""
+    _profile[:] = [current]
 
 
 def use_object_reader(read_object: ReadObject) -> None:
@@ -200,7 +206,7 @@ def settle(backend: Any) -> None:
 def _begin(backend: Any, endpoint: Any, kind: str, config_name: str = "") -> None:
     """Start a change: at once under the local profile, after the profile's delay under aws."""
     delay_kind = {"create": "endpoint_create", "update": "endpoint_update", "delete": "endpoint_delete"}[kind]
-    change = Change(endpoint, kind, time.time() + profile.current().delay(delay_kind, endpoint.endpoint_name),
+    change = Change(endpoint, kind, time.time() + _profile[0]().delay(delay_kind, endpoint.endpoint_name),
                     config_name)  # fmt: skip
     with _lock:
         _changes[_key(backend, endpoint.endpoint_name)] = change
@@ -243,7 +249,7 @@ def check_quota(backend: Any, config_name: str, leaving_out: str = "") -> None:
     wanted = _concurrency(config.production_variants) if config else 0
     if not wanted:
         return
-    limit = profile.current().quota(SERVERLESS_QUOTA)
+    limit = _profile[0]().quota(SERVERLESS_QUOTA)
     used = _in_use(backend, leaving_out)
     if used + wanted > limit:
         raise Refused(

@@ -15,7 +15,7 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.sagemaker.exceptions import SagemakerClientError
 
-from localcloud import patching
+from localcloud import patching, profile
 from localcloud.sagemaker import endpoints
 from localcloud.sagemaker.endpoints import Refused
 from localcloud.sagemaker.runtime import instances
@@ -103,6 +103,7 @@ def install() -> None:
     from moto.sagemaker.responses import SageMakerResponse
 
     endpoints.use_object_reader(read_s3_object)
+    endpoints.use_profile(profile.current)
     backend = SageMakerModelBackend
     create = _answering_refusals(endpoints.create_endpoint)
     delete = _answering_refusals(_deleting)
