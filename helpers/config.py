@@ -15,7 +15,7 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -417,6 +417,10 @@ class Names:
     @property
     def endpoint_log_group(self) -> str:
         return f"/aws/sagemaker/Endpoints/{self.endpoint}"
+
+    def version(self, model_version: str) -> Names:
+        """The names of another model version (its artifact key, model and endpoint configuration)."""
+        return replace(self, model_version=model_version)
 
     def alarm(self, what: str) -> str:
         """Alarm name for one monitored condition, e.g. alarm('inference-errors')."""

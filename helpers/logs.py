@@ -103,16 +103,20 @@ def ensure_metric_filters(requests: Sequence[Mapping[str, Any]]) -> pd.DataFrame
     )
 
 
-def insights(group: str, query: str, minutes: int = 60, timeout_s: float = 120) -> pd.DataFrame:
-    """Run a Logs Insights query over the group's last minutes; its result rows as a table (without @ptr).
+def insights(
+    group: str | Sequence[str], query: str, minutes: int = 60, timeout_s: float = 120
+) -> pd.DataFrame:
+    """Run a Logs Insights query over the last minutes of one log group or several; its result rows as a table
+    (without @ptr).
 
     The query sees the events CloudWatch Logs has made searchable (seconds after they were written).
     """
     logs = client("logs")
     now = int(time.time())
-    query_id = logs.start_query(
-        logGroupName=group, startTime=now - minutes * 60, endTime=now, queryString=query
-    )["queryId"]
+    where = {"logGroupName": group} if isinstance(group, str) else {"logGroupNames": list(group)}
+    query_id = logs.start_query(**where, startTime=now - minutes * 60, endTime=now, queryString=query)[
+        "queryId"
+    ]
     started = time.monotonic()
     reported = 0.0
     while (waited := time.monotonic() - started) < timeout_s:

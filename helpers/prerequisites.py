@@ -73,6 +73,12 @@ def _function_records(names: Names) -> str | None:
     return None
 
 
+def _bad_version(names: Names) -> str | None:
+    config = names.version("2").endpoint_config
+    answer = _look_up("sagemaker", "describe_endpoint_config", EndpointConfigName=config)
+    return None if answer else f"endpoint configuration {config} (model version 2) does not exist"
+
+
 def _records(names: Names) -> str | None:
     answer = _look_up(
         "dynamodb",
@@ -107,6 +113,7 @@ CHECKS: list[tuple[str, str, Callable[[Names], str | None]]] = [
     ("00_setup", "8.1", _function_exists),  # 00_setup makes it last: its role and the rest exist
     ("8.1", "8.2", _metadata_table),
     ("8.2", "8.3", _function_records),
+    ("8.2", "8.3", _bad_version),
     ("8.2", "8.4", _records),
     ("8.3", "8.4", _metric_filters),
 ]

@@ -292,3 +292,128 @@ def _check_queries(queries: list[dict[str, Any]]) -> None:
             f"The GetMetricData queries lack the Id(s) {missing}. Fix: give the InferenceCount, DuplicateRequests "
             f"and AWS/Lambda Invocations queries the Ids {list(METRIC_IDS)}."
         )
+
+
+# ---------------------------------------------------------------- the model's own failures
+
+
+ENDPOINT_ERROR_METRICS = ("Invocation4XXErrors", "Invocation5XXErrors")  # AWS/SageMaker, 1 per error answer
+CONTAINER_ERROR_PATTERN = (
+    "ERROR"  # the XGBoost container logs each failed request as one "[...:ERROR] ..." line
+)
+
+
+@dataclass
+class ModelFailures:
+    """The model container's failures over [start, end), counted by three witnesses."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    records: int  # DynamoDB records whose status is model_error
+    endpoint_errors: int  # AWS/SageMaker Invocation4XXErrors + Invocation5XXErrors
+    container_lines: int  # error lines in /aws/sagemaker/Endpoints/<endpoint>
+
+    @property
+    def agree(self) -> bool:
+        """Whether the three counts are equal."""
+        return self.records == self.endpoint_errors == self.container_lines
+
+    @property
+    def explanations(self) -> list[str]:
+        """Why the counts differ, if they do."""
+        reasons = []
+        if self.endpoint_errors != self.records:
+            reasons.append(
+                f"{self.records} model_error record(s) but {self.endpoint_errors} endpoint error(s): CloudWatch has "
+                "not published the last minutes yet (in AWS a minute or two late), or a model_error came from "
+                "elsewhere than the container (an endpoint that was not InService, a timeout; see errorType)."
+            )
+        if self.container_lines != self.endpoint_errors:
+            reasons.append(
+                f"{self.endpoint_errors} endpoint error(s) but {self.container_lines} container error line(s): the "
+                "lines are not searchable yet (seconds in AWS), or the model's execution role may not write the "
+                "endpoint's logs (logs:CreateLogStream, logs:PutLogEvents)."
+            )
+        return reasons
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The three counts side by side."""
+        return pd.DataFrame(
+            {"count": [self.records, self.endpoint_errors, self.container_lines]},
+            index=pd.Index(
+                [
+                    "DynamoDB: status = model_error",
+                    "AWS/SageMaker: 4XX + 5XX errors",
+                    "endpoint log: error lines",
+                ],
+                name="witness",
+            ),
+        )
+
+
+def endpoint_error_queries(endpoint: str, variant: str) -> list[dict[str, Any]]:
+    """GetMetricData queries of the endpoint's error metrics, Sum per minute."""
+    dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+    return [
+        {
+            "Id": metric[0].lower() + metric[1:],
+            "MetricStat": {
+                "Metric": {"Namespace": "AWS/SageMaker", "MetricName": metric, "Dimensions": dimensions},
+                "Period": 60,
+                "Stat": "Sum",
+            },
+        }
+        for metric in ENDPOINT_ERROR_METRICS
+    ]
+
+
+def container_error_lines(endpoint: str, start: pd.Timestamp, end: pd.Timestamp, logs: Any = None) -> int:
+    """How many error lines the endpoint's container wrote in [start, end) (FilterLogEvents, every page)."""
+    logs = logs or client("logs")
+    kwargs: dict[str, Any] = {
+        "logGroupName": f"/aws/sagemaker/Endpoints/{endpoint}",
+        "filterPattern": CONTAINER_ERROR_PATTERN,
+        "startTime": int(start.timestamp() * 1000),
+        "endTime": int(end.timestamp() * 1000) - 1,
+    }
+    found = 0
+    while True:
+        try:
+            answer = logs.filter_log_events(**kwargs)
+        except logs.exceptions.ResourceNotFoundException:
+            return 0  # no group: the container never wrote a line
+        found += len(answer.get("events", []))
+        if not answer.get("nextToken"):
+            return found
+        kwargs["nextToken"] = answer["nextToken"]
+
+
+def count_model_failures(
+    table: str, endpoint: str, variant: str, start: Any, end: Any, *, cloudwatch: Any = None, logs: Any = None,
+    dynamodb: Any = None,
+) -> ModelFailures:  # fmt: skip
+    """Count the model container's failures over [start, end) in DynamoDB, AWS/SageMaker metrics and the endpoint's log."""
+    start, end = history.as_utc(start, "start"), history.as_utc(end, "end")
+    records = history.load(table, endpoint, start, end, client=dynamodb, progress=False)
+    failed = int((records["status"] == "model_error").sum()) if len(records) else 0
+    sums = metric_sums(
+        endpoint_error_queries(endpoint, variant), start.floor("min"), end.ceil("min"), cloudwatch
+    )
+    errors = int(sums.sum().sum()) if len(sums) else 0
+    return ModelFailures(start, end, failed, errors, container_error_lines(endpoint, start, end, logs))
+
+
+def reconcile_model_failures(
+    table: str, endpoint: str, variant: str, start: Any, end: Any, *, timeout_s: float = 240,
+    interval_s: float = 20, **clients: Any,
+) -> ModelFailures:  # fmt: skip
+    """count_model_failures, looking again every interval_s while the witnesses disagree (AWS publishes late),
+    for at most timeout_s."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = count_model_failures(table, endpoint, variant, start, end, **clients)
+        if result.agree or time.monotonic() + interval_s > deadline:
+            return result
+        print(f"not in agreement yet, looking again in {interval_s:.0f} s: {' '.join(result.explanations)}")
+        time.sleep(interval_s)

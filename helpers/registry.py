@@ -10,11 +10,15 @@ from helpers.session import client
 from kitformats import clock
 
 
-def deployment_entry(endpoint: str, model_version: str) -> dict[str, Any]:
-    """A registry item describing the model behind an endpoint: config, variant, artifact, image, metrics."""
+def deployment_entry(
+    endpoint: str, model_version: str, config_name: str | None = None, status: str | None = None
+) -> dict[str, Any]:
+    """A registry item describing the model behind an endpoint (or behind config_name, a version to deploy
+    there): config, variant, artifact, image, metrics; status "deployed" while the endpoint serves it."""
     sm = client("sagemaker")
     ep = sm.describe_endpoint(EndpointName=endpoint)
-    config = sm.describe_endpoint_config(EndpointConfigName=ep["EndpointConfigName"])
+    config_name = config_name or ep["EndpointConfigName"]
+    config = sm.describe_endpoint_config(EndpointConfigName=config_name)
     variant = config["ProductionVariants"][0]
     model = sm.describe_model(ModelName=variant["ModelName"])
     container = model["PrimaryContainer"]
@@ -24,7 +28,7 @@ def deployment_entry(endpoint: str, model_version: str) -> dict[str, Any]:
         "modelName": variant["ModelName"],
         "modelVersion": model_version,
         "endpointName": endpoint,
-        "endpointConfigName": ep["EndpointConfigName"],
+        "endpointConfigName": config_name,
         "variantName": variant["VariantName"],
         "artifactUri": artifact,
         "image": container["Image"],
@@ -32,7 +36,7 @@ def deployment_entry(endpoint: str, model_version: str) -> dict[str, Any]:
         "metrics": {k: Decimal(str(v)) for k, v in metrics.items()},
         "createdAt": clock.iso_ms(model["CreationTime"]),
         "deployedAt": clock.iso_ms(ep["CreationTime"]),
-        "status": "deployed" if ep["EndpointStatus"] == "InService" else ep["EndpointStatus"].lower(),
+        "status": status or _status(ep, config_name),
     }
 
 
@@ -45,3 +49,12 @@ def training_metrics(artifact_url: str) -> dict[str, float]:
         return metrics
     except client("s3").exceptions.NoSuchKey:
         return {}
+
+
+def _status(endpoint: dict[str, Any], config_name: str) -> str:
+    """The registry status of the model behind config_name on the described endpoint."""
+    if endpoint["EndpointConfigName"] != config_name:
+        return "registered"
+    return (
+        "deployed" if endpoint["EndpointStatus"] == "InService" else str(endpoint["EndpointStatus"]).lower()
+    )

@@ -12,7 +12,8 @@ The SDK takes seconds to import, so it is imported inside the functions that nee
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import ClientError
@@ -20,7 +21,7 @@ from botocore.exceptions import ClientError
 from helpers import errors
 from helpers.errors import WorkshopError, is_not_found
 from helpers.regions import XGBOOST_VERSION
-from helpers.session import sdk_session, settings
+from helpers.session import client, sdk_session, settings
 from helpers.waiters import retry, wait_for_state
 
 if TYPE_CHECKING:  # the SDK ships no type information: these are Any to mypy, named for the reader
@@ -240,3 +241,107 @@ def ensure_endpoint(create: Create, reuse_existing: bool = False, **request: Any
             f"{reason or 'no reason given'}\nFix: correct the model or configuration, then re-run this cell."
         )
     return current
+
+
+# ---------------------------------------------------------------- deploying a model version (8.2, 8.3)
+
+
+def ensure_model(spec: Mapping[str, Any]) -> str:
+    """CreateModel(**spec) unless the model exists (kept as it is); its ARN. Retried while a new role propagates."""
+    sm = client("sagemaker")
+    name = spec["ModelName"]
+    try:
+        arn: str = sm.describe_model(ModelName=name)["ModelArn"]
+        print(f"model {name}: exists, kept as it is")
+        return arn
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
+    made: str = retry(lambda: sm.create_model(**spec), what=f"creating model {name}", codes={"ValidationException"},
+                      message_contains=ROLE_PROPAGATION_TEXT, timeout_s=ROLE_PROPAGATION_TIMEOUT_S)["ModelArn"]  # fmt: skip
+    print(f"model {name}: created (CreateModel)")
+    return made
+
+
+def ensure_endpoint_config(spec: Mapping[str, Any]) -> str:
+    """CreateEndpointConfig(**spec) unless the configuration exists (kept: configurations cannot change); its ARN."""
+    sm = client("sagemaker")
+    name = spec["EndpointConfigName"]
+    try:
+        arn: str = sm.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]
+        print(f"endpoint configuration {name}: exists, kept as it is")
+        return arn
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
+    made: str = sm.create_endpoint_config(**spec)["EndpointConfigArn"]
+    print(f"endpoint configuration {name}: created (CreateEndpointConfig)")
+    return made
+
+
+def serving_config(endpoint: str) -> str:
+    """The endpoint configuration an endpoint serves now (DescribeEndpoint), once no update is in progress."""
+    _wait_described(endpoint, "finish its change")
+    name: str = client("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointConfigName"]
+    return name
+
+
+def _described_status(endpoint: str) -> str:
+    """DescribeEndpoint's EndpointStatus."""
+    status: str = client("sagemaker").describe_endpoint(EndpointName=endpoint)["EndpointStatus"]
+    return status
+
+
+def _wait_described(endpoint: str, goal: str) -> str:
+    """Wait while the endpoint is Creating, Updating or RollingBack (bounded, with progress)."""
+    return wait_for_state(lambda: _described_status(endpoint), what=f"endpoint {endpoint} to {goal}",
+                          done={"InService", "Failed", "OutOfService"}, timeout_s=1800, interval_s=_interval(),
+                          hint="SageMaker is still working on it; re-run this cell to keep waiting.")  # fmt: skip
+
+
+def deploy(endpoint: str, config_name: str) -> dict[str, Any]:
+    """Point an endpoint at config_name with UpdateEndpoint (a roll-out or a roll-back) and wait until it serves it.
+
+    A serverless endpoint takes one production variant, so a new model version goes out all at once: the old
+    configuration keeps serving while the endpoint is Updating. An endpoint already serving config_name is left
+    as it is. DescribeEndpoint's answer is returned.
+    """
+    sm = client("sagemaker")
+    if serving_config(endpoint) == config_name:
+        print(f"endpoint {endpoint} already serves {config_name}")
+    else:
+        try:
+            sm.update_endpoint(EndpointName=endpoint, EndpointConfigName=config_name)
+        except ClientError as exc:
+            if errors.code(exc) == "ResourceLimitExceeded":
+                raise _quota_error(exc, endpoint, config_name) from None
+            raise
+        print(f"UpdateEndpoint {endpoint} -> {config_name} (the old configuration serves until it is done)")
+        _wait_described(endpoint, f"serve {config_name}")
+    described: dict[str, Any] = sm.describe_endpoint(EndpointName=endpoint)
+    if described["EndpointConfigName"] != config_name or described["EndpointStatus"] != "InService":
+        raise WorkshopError(
+            f"endpoint {endpoint} is {described['EndpointStatus']} on {described['EndpointConfigName']}, not on "
+            f"{config_name}: {described.get('FailureReason') or 'no reason given'}\nFix: check the model of "
+            f"{config_name} (its image and artifact), then re-run this cell."
+        )
+    print(f"endpoint {endpoint} is InService on {config_name}")
+    return described
+
+
+def rollback_target(endpoint: str, rolling_out: str, fallback: str) -> str:
+    """The configuration to roll back to: the one serving now, or fallback when rolling_out already serves
+    (a run that stopped between roll-out and roll-back)."""
+    serving = serving_config(endpoint)
+    return fallback if serving == rolling_out else serving
+
+
+@contextmanager
+def rolled_out(endpoint: str, config_name: str, fallback: str) -> Iterator[None]:
+    """config_name serves the endpoint inside the block (UpdateEndpoint); what served before serves again after it."""
+    back_to = rollback_target(endpoint, config_name, fallback)
+    deploy(endpoint, config_name)
+    try:
+        yield
+    finally:
+        deploy(endpoint, back_to)

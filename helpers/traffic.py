@@ -25,10 +25,8 @@ from typing import Any
 
 from tqdm import tqdm
 
-from helpers import awslambda
-from helpers.session import client, settings
+from helpers.session import client
 
-FAULT_VARIABLE = "FAULT_MODEL_ERROR_RATE"  # read by lambda/app.py, like AWS FIS's Lambda fault actions
 BAD_BODIES = [
     '{"features": [1, 2, 3]}',  # three numbers, four expected
     '{"features": ["a", 2, 3, 4]}',  # a string
@@ -113,22 +111,6 @@ def make_body(rng: random.Random, bad: bool) -> str:
     return rng.choice(BAD_BODIES) if bad else json.dumps({"features": healthy_features(rng)})
 
 
-def set_fault_rate(rate: float, function: str | None = None) -> None:
-    """Make the function fail this share of model calls (0 turns injection off); waits for the update."""
-    if not 0.0 <= rate <= 1.0:
-        raise ValueError(f"model failure share must be between 0 and 1, got {rate}")
-    name = function or settings().names.function
-    lam = client("lambda")
-    current = lam.get_function_configuration(FunctionName=name)
-    variables = dict((current.get("Environment") or {}).get("Variables", {}))
-    wanted = f"{rate:g}"
-    if variables.get(FAULT_VARIABLE, "0") == wanted:
-        return
-    variables[FAULT_VARIABLE] = wanted
-    awslambda.update_configuration({"FunctionName": name, "Environment": {"Variables": variables}})
-    print(f"fault injection on {name}: {FAULT_VARIABLE}={wanted}")
-
-
 def invoke(function: str, body: str) -> Reply:
     """Send one body straight to a function with no API in front (8.5's stack): a {"body": ...} event, Invoke."""
     answer = client("lambda").invoke(FunctionName=function, Payload=json.dumps({"body": body}).encode())
@@ -161,7 +143,6 @@ def run(
     n: int = 100,
     concurrency: int = 4,
     bad_share: float = 0.0,
-    model_failures: float = 0.0,
     *,
     url: str | None = None,
     function: str | None = None,
@@ -177,8 +158,6 @@ def run(
     if not 0.0 <= bad_share <= 1.0:
         raise ValueError(f"bad_share must be between 0 and 1, got {bad_share}")
     send_body = _sender(url, function)
-    if model_failures:
-        set_fault_rate(model_failures, function)
     rng = random.Random(seed)
     bodies = [make_body(rng, rng.random() < bad_share) for _ in range(n)]
     report = Report(started=time.time())
@@ -188,22 +167,16 @@ def run(
         reply = send_body(body)
         return reply, (time.perf_counter() - t0) * 1000
 
-    try:
-        with (
-            ThreadPoolExecutor(max_workers=concurrency) as pool,
-            tqdm(
-                total=n, desc="requests to the API", unit="req", disable=not progress, file=sys.stdout
-            ) as bar,
-        ):
-            for reply, elapsed in pool.map(send, bodies):
-                report.sent += 1
-                report.statuses[reply.status] += 1
-                report.latencies_ms.append(elapsed)
-                report.request_ids.append(reply.request_id)
-                bar.update(1)
-    finally:
-        if model_failures:
-            set_fault_rate(0.0, function)  # failures last as long as the run, not longer
+    with (
+        ThreadPoolExecutor(max_workers=concurrency) as pool,
+        tqdm(total=n, desc="requests to the API", unit="req", disable=not progress, file=sys.stdout) as bar,
+    ):
+        for reply, elapsed in pool.map(send, bodies):
+            report.sent += 1
+            report.statuses[reply.status] += 1
+            report.latencies_ms.append(elapsed)
+            report.request_ids.append(reply.request_id)
+            bar.update(1)
     report.seconds = time.time() - report.started
     return report
 

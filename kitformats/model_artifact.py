@@ -88,13 +88,13 @@ def load_booster(artifact: bytes) -> xgb.Booster:
 
 
 def predict(booster: xgb.Booster, rows: Sequence[Sequence[float]]) -> list[float]:
-    """Probabilities for rows of the model's features; ValueError when the width differs."""
+    """Probabilities for rows, as XGBoost answers for a native-format model (the built-in container's).
+
+    XGBoost itself checks the width: more columns than the booster's features raise its XGBoostError
+    ("Number of columns does not match number of features in booster."); fewer are not an error, the
+    missing trailing features count as missing values (a silent, wrong prediction).
+    """
     import_xgboost()
     import xgboost as xgb
-
-    expected = booster.num_features()
-    for row in rows:
-        if len(row) != expected:
-            raise ValueError(f"Feature shape mismatch, expected: {expected}, got {len(row)}")
 
     return [float(p) for p in booster.predict(xgb.DMatrix(np.asarray(rows, dtype=float)))]

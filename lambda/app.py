@@ -305,19 +305,8 @@ class ModelFailure(Exception):
         self.error_type = error_type
 
 
-def injected_fault_rate() -> float:
-    """Share of model calls to fail on purpose (FAULT_MODEL_ERROR_RATE, like AWS FIS's Lambda faults)."""
-    try:
-        return min(max(float(os.environ.get("FAULT_MODEL_ERROR_RATE", "0") or 0), 0.0), 1.0)
-    except ValueError:
-        return 0.0
-
-
 def predict(endpoint: str, features: list[str]) -> tuple[float, str]:
     """Ask the endpoint for the probability of one CSV row; return it and the answering variant."""
-    rate = injected_fault_rate()
-    if rate and random.random() < rate:
-        raise ModelFailure("InjectedFault", f"model call failed on purpose (FAULT_MODEL_ERROR_RATE={rate:g})")
     try:
         answer = client("sagemaker-runtime").invoke_endpoint(
             EndpointName=endpoint, ContentType="text/csv", Accept="text/csv", Body=",".join(features)

@@ -30,7 +30,7 @@ from localcloud.logs import hooks as logs_hooks
 from localcloud.logs.filter_patterns import hooks as logs_filter_patterns_hooks
 from localcloud.logs.insights import hooks as logs_insights_hooks
 from localcloud.logs.metric_filters import hooks as logs_metric_filters_hooks
-from localcloud.sagemaker import endpoints as sagemaker_endpoints
+from localcloud.sagemaker import hooks as sagemaker_hooks
 from localcloud.sagemaker.runtime import hooks as sagemaker_runtime_hooks
 from localcloud.sagemaker.runtime import warmup
 from localcloud.servicequotas import hooks as servicequotas_hooks
@@ -45,7 +45,7 @@ HOOKS: tuple[ModuleType, ...] = (
     awslambda_runtime_hooks,
     awslambda_hooks,
     sagemaker_runtime_hooks,
-    sagemaker_endpoints,
+    sagemaker_hooks,
     dynamodb_hooks,
     logs_filter_patterns_hooks,
     logs_metric_filters_hooks,

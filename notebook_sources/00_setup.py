@@ -89,7 +89,12 @@ print(model_url)
 # waits and shows progress.
 
 # %% [markdown]
-# SageMaker needs its own role to read the artifact from S3: it may read `models/*` in this bucket only.
+# SageMaker needs its own role, the model's **execution role**. SageMaker's documentation ("CreateModel API:
+# Execution Role Permissions") lists what it needs: read the artifact from S3 (here `models/*` of this
+# bucket only), write the container's logs (here only the endpoint's own log group,
+# `/aws/sagemaker/Endpoints/<endpoint>`) and publish metrics (`cloudwatch:PutMetricData` has no resource
+# to name, so `*`). Without the logs permissions the endpoint works but its log group stays empty, in
+# both clouds: 8.3 reads it.
 
 # %%
 sagemaker_role_arn = iam.ensure_role(
@@ -107,21 +112,39 @@ sagemaker_role_arn = iam.ensure_role(
     [],
     settings.tags(),
 )
-read_artifact_policy = {
+sagemaker_execution_policy = {
     "Version": "2012-10-17",
     "Statement": [
         {
+            "Sid": "ReadModelArtifacts",
             "Effect": "Allow",
             "Action": "s3:GetObject",
             "Resource": session.arn("s3", f"{bucket}/models/*", region="", account=""),
-        }
+        },
+        {
+            "Sid": "WriteTheEndpointsLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+            ],
+            "Resource": session.arn("logs", f"log-group:{names.endpoint_log_group}:*"),
+        },
+        {
+            "Sid": "PublishMetrics",
+            "Effect": "Allow",
+            "Action": "cloudwatch:PutMetricData",
+            "Resource": "*",
+        },
     ],
 }
 _ = iam.put_inline_policy(
     {
         "RoleName": names.sagemaker_role,
-        "PolicyName": "read-model-artifact",
-        "PolicyDocument": json.dumps(read_artifact_policy),
+        "PolicyName": "model-execution",
+        "PolicyDocument": json.dumps(sagemaker_execution_policy),
     }
 )
 

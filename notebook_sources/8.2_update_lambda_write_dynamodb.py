@@ -9,11 +9,12 @@
 #
 # **You will learn** what chapter 8 adds to chapter 7's handler, how a conditional `PutItem` makes a
 # retried request leave exactly one record, how to deploy new code and configuration to a running
-# function (and why each update must finish before the next), and how logs keep what a failed write
-# would have lost.
+# function (and why each update must finish before the next), how a bad model version fails in the
+# model container and is rolled out and back with `UpdateEndpoint`, and how logs keep what a failed
+# write would have lost.
 #
-# **How long:** about 20 minutes. The cells run in about half a minute on the local cloud and about a
-# minute on AWS.
+# **How long:** about 20 minutes. The cells run in about half a minute on the local cloud and 6 to 10
+# minutes on AWS, most of it two endpoint updates (a bad model version rolled out and back).
 #
 # **Contents:** [Before you start](#Before-you-start) ·
 # [1 · Read the handler](#Step-1-·-Read-the-handler) · [2 · Deploy it](#Step-2-·-Deploy-it) ·
@@ -36,7 +37,19 @@ import zipfile
 import boto3
 import pandas as pd
 
-from helpers import apigateway, awslambda, dynamodb, prerequisites, session, show, traffic
+from helpers import (
+    apigateway,
+    awslambda,
+    dynamodb,
+    model,
+    prerequisites,
+    registry,
+    s3,
+    sagemaker,
+    session,
+    show,
+    traffic,
+)
 
 info = session.prepare()
 settings = session.settings()
@@ -167,9 +180,7 @@ show.cli_inputs([("lambda", "UpdateFunctionConfiguration", update_configuration_
 # (`requestContext.requestId`) and returns it in the `x-amzn-RequestId` header: the record is keyed on it.
 #
 # Three kinds of request: valid ones (200 and a prediction), invalid ones (400 with a message that
-# names the problem: never a 500), and one where the model fails (502). To make the model fail on
-# purpose we use fault injection, the way AWS Fault Injection Service does for Lambda: an
-# environment variable tells the handler to fail that share of model calls.
+# names the problem: never a 500), and, further down, one where the model itself fails (502).
 
 # %%
 url = apigateway.endpoint_url()  # chapter 7's invoke URL (00_setup printed it)
@@ -191,11 +202,70 @@ sent = {
     "not-json": '{"features": [1, 2',
 }
 answers = {label: call(body) for label, body in sent.items()}
-
-traffic.set_fault_rate(1.0)  # every model call fails from now on ...
-answers["model-fails"] = call('{"features": [42.5, 14, 0.12, 900]}')
-traffic.set_fault_rate(0.0)  # ... and the model is healthy again
 pd.DataFrame(answers).T[["statusCode", "requestId", "prediction", "error"]]
+
+# %% [markdown]
+# ### When the model itself fails: a bad deploy
+#
+# A data scientist retrains the model **without the account's age** (three features) and it is deployed
+# as version 2. The handler still sends four numbers, so SageMaker's XGBoost container refuses every
+# row: more columns than the model knows is a `400` from XGBoost, which `InvokeEndpoint` reports as
+# `ModelError`, and the handler answers `502` with a `model_error` record. (Had the new model *more*
+# features than the handler sends, XGBoost would answer `200` with wrong predictions, without a word:
+# that failure only the records in 8.4 can show.)
+#
+# A new version goes out as SageMaker allows for a serverless endpoint: a new **model**, a new
+# **endpoint configuration** (a serverless endpoint has exactly one production variant, so the version
+# changes all at once) and `UpdateEndpoint`. The old configuration serves until the update is done; the
+# helper waits (minutes in AWS). Version 2 is registered in the model registry, like version 1 in 8.1.
+
+# %%
+sm = boto3.client("sagemaker")
+v2 = names.version("2")
+# What serves now is the roll-back target (unless a run stopped while version 2 was out).
+v1_config_name = sagemaker.rollback_target(
+    names.endpoint, v2.endpoint_config, names.endpoint_config
+)
+v1_variant = sm.describe_endpoint_config(EndpointConfigName=v1_config_name)["ProductionVariants"][0]
+v1_model = sm.describe_model(ModelName=v1_variant["ModelName"])
+v2_trained = model.train(features=model.FEATURES_V2)
+bucket = names.bucket(info["account"], settings.region)  # 00_setup's artifact bucket
+v2_url = s3.put_if_changed(bucket, v2.model_key, v2_trained.artifact, settings.tags())
+print("version 2 features:", ", ".join(v2_trained.features), "->", v2_url)
+
+v2_model_spec = {
+    "ModelName": v2.model,
+    "ExecutionRoleArn": v1_model["ExecutionRoleArn"],
+    "PrimaryContainer": {"Image": v1_model["PrimaryContainer"]["Image"], "ModelDataUrl": v2_url},
+    "Tags": settings.tag_list(),
+}
+v2_config_spec = {
+    "EndpointConfigName": v2.endpoint_config,
+    "ProductionVariants": [
+        {
+            "VariantName": v1_variant["VariantName"],  # the same variant name, a new model
+            "ModelName": v2.model,
+            "ServerlessConfig": v1_variant["ServerlessConfig"],
+        }
+    ],
+    "Tags": settings.tag_list(),
+}
+sagemaker.ensure_model(v2_model_spec)
+sagemaker.ensure_endpoint_config(v2_config_spec)
+registry_table = boto3.resource("dynamodb").Table(names.registry_table)
+registry_table.put_item(Item=registry.deployment_entry(names.endpoint, "2", v2.endpoint_config))
+
+# %% [markdown]
+# Roll it out (`UpdateEndpoint`), send one request, and roll back to the configuration that served before.
+
+# %%
+sagemaker.deploy(names.endpoint, v2.endpoint_config)  # UpdateEndpoint, then wait until InService
+answers["model-fails"] = call('{"features": [42.5, 14, 0.12, 900]}')
+sagemaker.deploy(names.endpoint, v1_config_name)  # the roll-back: UpdateEndpoint to version 1
+registry_table.put_item(
+    Item=registry.deployment_entry(names.endpoint, "2", v2.endpoint_config, status="rolled_back")
+)
+print(answers["model-fails"]["error"])
 
 # %% [markdown]
 # A client that retries a request sends it again with the id API Gateway gave it (API Gateway takes a
@@ -299,7 +369,8 @@ print("✔ All three records restored from the logs; a second backfill restored 
 # The function now runs the chapter-8 handler with least-privilege access to one table (its chapter-7
 # code stays as the alias `chapter7`). Every
 # request (valid, invalid, failed) leaves one record; retries do not duplicate; an outage of the
-# table loses nothing. Cost: one `PutItem` per request (on-demand: about `$1.25` per million).
+# table loses nothing. A bad model version (`<prefix>-classifier-v2`, registered as `rolled_back`) was
+# rolled out and back; its model and endpoint configuration stay for 8.3, which breaks the model again. Cost: one `PutItem` per request (on-demand: about `$1.25` per million).
 #
 # **In the AWS console:** Lambda → your function → *Monitor* → *View CloudWatch logs*; DynamoDB → Tables → *Explore items*.
 

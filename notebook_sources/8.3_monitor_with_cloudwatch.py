@@ -4,16 +4,19 @@
 # Records in DynamoDB tell us what happened; CloudWatch tells us **now** when something goes wrong.
 # We keep the logs for a sensible time, turn the handler's one JSON line per inference into metrics
 # (no extra API call per request), alarm on errors and latency, get notified through SNS, and draw a
-# dashboard. Then we break the model on purpose and watch the alarm fire and recover.
+# dashboard. Then we deploy a bad model version, watch the alarms fire from the model container's own
+# failures, in the Lambda's logs and the endpoint's, roll back and watch them recover.
 #
 # **You will learn** how to keep logs for a set time, turn log lines into metrics with metric filters
 # (and test a filter pattern first), define alarms that mean something (periods, M of N, missing data,
-# percentiles), deliver their notifications through SNS to an SQS queue (and the queue policy that
-# allows it), draw a dashboard, query logs with Logs Insights, and watch an alarm fire and recover.
+# percentiles) on your own metrics and on SageMaker's, deliver their notifications through SNS to an SQS
+# queue (and the queue policy that allows it), draw a dashboard, query the Lambda's and the endpoint's
+# logs together with Logs Insights, and watch an alarm fire on a bad deploy and recover after the roll-back.
 #
-# **How long:** about 30 minutes. The cells run in about 3 minutes on the local cloud and 3 to 8
-# minutes on AWS: an alarm judges a period only after it ends, and CloudWatch publishes metrics a
-# minute or two late, so most of the time goes to watching the alarm change state.
+# **How long:** about 30 minutes. The cells run in about 3 minutes on the local cloud and 10 to 18
+# minutes on AWS: rolling the bad model version out and back takes two endpoint updates of a few
+# minutes each, an alarm judges a period only after it ends, and CloudWatch publishes metrics a
+# minute or two late.
 #
 # **Contents:** [Before you start](#Before-you-start) ·
 # [1 · Log groups with a retention](#Step-1-·-Log-groups-with-a-retention) ·
@@ -48,6 +51,7 @@ from helpers import (
     inventory,
     logs,
     prerequisites,
+    sagemaker,
     session,
     show,
     sns,
@@ -60,9 +64,13 @@ settings = session.settings()
 names = settings.names
 prerequisites.require("8.3")  # "Run 8.2 first: ..." when the function does not record yet
 config = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
+v2 = names.version("2")  # 8.2's bad model version: its model and endpoint configuration exist
+v1_config_name = sagemaker.rollback_target(
+    names.endpoint, v2.endpoint_config, names.endpoint_config
+)
 print(
     f"function {names.function} records to {config['Environment']['Variables']['TABLE_NAME']}; "
-    f"alarm period {ALARM_PERIOD} s"
+    f"endpoint {names.endpoint} serves {v1_config_name}; alarm period {ALARM_PERIOD} s"
 )
 
 # %% [markdown]
@@ -279,6 +287,8 @@ if EMAIL:
 #   three is a trend). Percentiles from very few samples are unreliable, so periods with too few
 #   requests are ignored (`EvaluateLowSampleCountPercentile`), and missing data keeps the alarm as it is.
 # - **Lambda errors** — the function itself crashed or timed out (AWS/Lambda `Errors`).
+# - **Endpoint 4XX** — the model container refused requests (AWS/SageMaker `Invocation4XXErrors`): a model
+#   that does not fit what the handler sends, as in 8.2's bad deploy. SageMaker publishes it itself.
 # - **Endpoint 5XX** — the model container answered a server error (AWS/SageMaker).
 # - **Metadata write failures** — records went to the logs instead of DynamoDB: run the backfill.
 
@@ -325,6 +335,24 @@ alarm_specs = [  # PutMetricAlarm, one request each (an alarm of the same name i
         "MetricName": "Errors",
         "Statistic": "Sum",
         "Dimensions": [{"Name": "FunctionName", "Value": names.function}],
+        "Period": ALARM_PERIOD,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
+    },
+    {
+        "AlarmName": names.alarm("endpoint-4xx"),
+        "AlarmDescription": "The model container refused requests (a model that does not fit the handler?).",
+        "Namespace": "AWS/SageMaker",
+        "MetricName": "Invocation4XXErrors",
+        "Statistic": "Sum",
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": names.endpoint},
+            {"Name": "VariantName", "Value": "AllTraffic"},
+        ],
         "Period": ALARM_PERIOD,
         "EvaluationPeriods": 1,
         "ComparisonOperator": "GreaterThanThreshold",
@@ -492,11 +520,43 @@ dashboard_body = {
             },
         },
         {
-            "type": "alarm",
+            "type": "metric",
             "x": 0,
             "y": 12,
-            "width": 24,
-            "height": 3,
+            "width": 12,
+            "height": 6,
+            "properties": {
+                "title": "Endpoint invocations and container errors",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    [
+                        "AWS/SageMaker",
+                        "Invocations",
+                        *endpoint_dims,
+                        {"stat": "Sum", "label": "invocations"},
+                    ],
+                    [
+                        "AWS/SageMaker",
+                        "Invocation4XXErrors",
+                        *endpoint_dims,
+                        {"stat": "Sum", "label": "4XX"},
+                    ],
+                    [
+                        "AWS/SageMaker",
+                        "Invocation5XXErrors",
+                        *endpoint_dims,
+                        {"stat": "Sum", "label": "5XX"},
+                    ],
+                ],
+            },
+        },
+        {
+            "type": "alarm",
+            "x": 12,
+            "y": 12,
+            "width": 12,
+            "height": 6,
             "properties": {
                 "title": "Alarms",
                 "alarms": [
@@ -540,12 +600,16 @@ print(f"drained {sqs.drain(queue_url, before=settled_at)} earlier notifications"
 cloudwatch.alarm_states([s["AlarmName"] for s in alarm_specs])
 
 # %% [markdown]
-# Now half of the model calls fail (fault injection, as in 8.2). CloudWatch evaluates a period once it
-# has **ended**, and publishes the datapoints a minute or two late (the wait below allows for both), so
-# the alarm fires a period and a bit after the errors.
+# Now the bad deploy of 8.2 goes out again: model version 2, which knows three features while the
+# handler sends four. `UpdateEndpoint` points the endpoint at version 2's configuration (the helper
+# waits until it serves it: minutes in AWS), and every request fails **in the model container**: a
+# `400` from XGBoost, `ModelError` for the Lambda, `502` for the client. CloudWatch evaluates a period
+# once it has **ended**, and publishes the datapoints a minute or two late (the wait below allows for
+# both), so the alarm fires a period and a bit after the errors.
 
 # %%
-failing = traffic.run(n=30, concurrency=4, model_failures=0.5, seed=2)
+sagemaker.deploy(names.endpoint, v2.endpoint_config)  # the roll-out: UpdateEndpoint to version 2
+failing = traffic.run(n=30, concurrency=4, seed=2)
 print(failing)
 alarm = cloudwatch.wait_for_alarm(
     errors_alarm,
@@ -598,7 +662,22 @@ print(
 print(json.dumps(note["Message"]["Trigger"], indent=2))
 
 # %% [markdown]
-# Fix it: stop the failures and keep healthy traffic flowing. Why keep traffic flowing? When some
+# The endpoint's own alarm saw the same failures, from SageMaker's `Invocation4XXErrors`:
+
+# %%
+endpoint_alarm = cloudwatch.wait_for_alarm(
+    names.alarm("endpoint-4xx"),
+    "ALARM",
+    timeout_s=3 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S,
+    why="SageMaker publishes the endpoint's metrics once a minute.",
+)
+print(
+    f"{endpoint_alarm['Namespace']} {endpoint_alarm['MetricName']}: {endpoint_alarm['StateReason']}"
+)
+
+# %% [markdown]
+# Fix it: roll back to the version that served before (`UpdateEndpoint` again) and keep healthy traffic
+# flowing. Why keep traffic flowing? When some
 # datapoints are missing, CloudWatch evaluates the **most recent real datapoints** in its evaluation
 # range, and `TreatMissingData` is not used. With no traffic at all, the last real datapoint stays the
 # failing period until it drops out of the range (a few periods). With healthy traffic, the errors
@@ -606,7 +685,7 @@ print(json.dumps(note["Message"]["Trigger"], indent=2))
 # returns to `OK` — which is notified too.
 
 # %%
-traffic.set_fault_rate(0.0)
+sagemaker.deploy(names.endpoint, v1_config_name)  # the roll-back
 with traffic.background(rate_per_s=2) as healthy:
     recovered = cloudwatch.wait_for_alarm(
         errors_alarm,
@@ -636,7 +715,7 @@ print("saved as", show.short_path(charts.save(figure, "8.3_dashboard")))
 # over a log group's events in a time range: commands joined by `|` (`fields`, `filter`, `stats ... by`,
 # `sort`, `limit`), on fields it discovers in each line — here the keys of the handler's JSON line,
 # plus `@timestamp` and `@message`. Two examples: the ten slowest successful requests, and the
-# requests and errors per five minutes (`bin(5m)`); the second shows the failures of Step 6.
+# requests per five minutes (`bin(5m)`) and status; the second shows the failures of Step 6.
 
 # %%
 slowest = """fields @timestamp, requestId, latencyMs, modelLatencyMs, variantName
@@ -644,15 +723,41 @@ slowest = """fields @timestamp, requestId, latencyMs, modelLatencyMs, variantNam
 | sort latencyMs desc
 | limit 10"""
 error_mix = """filter event = "inference"
-| stats count(*) as requests, sum(status = "model_error") as model_errors,
-        sum(status = "client_error") as client_errors by bin(5m)"""
+| stats count(*) as requests by bin(5m), status
+| sort status"""
 for query in (slowest, error_mix):
     display(logs.insights(names.function_log_group, query))
 
 # %% [markdown]
+# **Both halves at once.** One query can read several log groups: here the Lambda's and the endpoint's.
+# It follows the last failed request from the API to the container: the handler's line for the request
+# (`status`, `errorType` `ModelError`) and, at the same moment in `/aws/sagemaker/Endpoints/<endpoint>`, the
+# container's own error line (`Unable to evaluate payload provided: ... Number of columns does not match
+# number of features in booster`). `@log` names the group of each line. The container writes there because
+# 00_setup gave the model's execution role the logs permissions SageMaker documents.
+
+# %%
+last_failure = logs.insights(
+    names.function_log_group,
+    """fields @timestamp, requestId
+| filter event = "inference" and errorType = "ModelError"
+| sort @timestamp desc
+| limit 1""",
+)
+failed_request = last_failure["requestId"].iloc[0]
+follow = f"""fields @timestamp, @log, @message
+| filter requestId = "{failed_request}" or @message like "Unable to evaluate payload"
+| sort @timestamp desc
+| limit 3"""
+both_halves = logs.insights([names.function_log_group, names.endpoint_log_group], follow)
+for row in both_halves.itertuples():
+    print(f"{row[1]}  {row[2].split(':', 1)[1]}\n    {row[3]}")
+
+# %% [markdown]
 # ## Check
 #
-# The errors alarm went OK → ALARM → OK from real traffic, and both notifications arrived.
+# The errors alarm went OK → ALARM → OK from the model container's own failures, and both notifications
+# arrived; the endpoint's log group holds the container's error lines.
 
 # %%
 summaries = list(cloudwatch.history(errors_alarm, limit=10)["summary"])
@@ -662,16 +767,19 @@ assert (
 assert note["Subject"].startswith(f'ALARM: "{errors_alarm}"') and ok_notes[0]["Subject"].startswith(
     f'OK: "{errors_alarm}"'
 )
+groups = set(both_halves["@log"].str.split(":").str[-1])
+assert groups == {names.function_log_group, names.endpoint_log_group}, groups
+assert endpoint_alarm["StateValue"] == "ALARM"
 print(
-    "✔ The errors alarm fired on real failures and recovered; "
-    "both notifications arrived through SNS."
+    "✔ The errors alarm fired on the model container's failures and recovered; "
+    "both notifications arrived through SNS; the endpoint's logs show the container's errors."
 )
 
 # %% [markdown]
 # ## Recap
 #
 # Now exists: log retention on the function's and the endpoint's log groups, five metric filters in
-# `MLWorkshop/<prefix>`, five alarms notifying `<prefix>-pipeline-alarms`, an SQS inbox subscribed to it,
+# `MLWorkshop/<prefix>`, six alarms notifying `<prefix>-pipeline-alarms`, an SQS inbox subscribed to it,
 # and the `<prefix>-inference-pipeline` dashboard. In AWS, the dashboard costs `$3` per month and custom
 # metrics `$0.30` per metric-month; the alarms, priced by the kit's inventory (a standard-resolution alarm
 # costs the same whatever its statistic, p90 included):

@@ -298,6 +298,28 @@ print(
 )
 
 # %% [markdown]
+# ### The model's own failures
+#
+# 8.2 and 8.3 rolled out a bad model version, and the model container refused every request it got.
+# Three witnesses count those failures since the endpoint was created: the records whose status is
+# `model_error`; SageMaker's own `Invocation4XXErrors` + `Invocation5XXErrors` for the endpoint (one per
+# error answer of the container); and the container's error lines in `/aws/sagemaker/Endpoints/<endpoint>`,
+# found with `FilterLogEvents` (pattern `ERROR`). They must be equal: every failure the client saw was the
+# model's, and each left a line where 8.3 read it.
+
+# %%
+failures = reconciliation.reconcile_model_failures(
+    names.metadata_table, names.endpoint, "AllTraffic", deployed, window_end
+)
+display(failures.table)
+print("\n".join(failures.explanations))
+assert failures.agree and failures.records > 0, failures.explanations
+print(
+    f"✔ {failures.records} model failures since {deployed:%H:%M} UTC: records, endpoint metrics and "
+    "container log lines agree."
+)
+
+# %% [markdown]
 # ## Step 6 · Take it elsewhere
 #
 # The typed frame exports as is: CSV for a spreadsheet, Parquet for a data lake or Athena (Parquet

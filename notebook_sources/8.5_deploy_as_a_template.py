@@ -44,6 +44,7 @@ from helpers import (
     cloudwatch,
     inventory,
     prerequisites,
+    sagemaker,
     session,
     sqs,
     template,
@@ -122,12 +123,16 @@ print(f"✔ {report.sent} requests, {records['Count']} records in {outputs['Meta
 # %% [markdown]
 # ## Step 4 · The stack's alarm fires and recovers
 #
-# Model failures (injected as in 8.3) make the stack's errors alarm go to `ALARM`; healthy traffic brings
-# it back to `OK`. Both state changes arrive in the stack's SQS inbox through its SNS topic.
+# Model failures make the stack's errors alarm go to `ALARM`: 8.2's bad deploy (model version 2) serves
+# the endpoint while we send traffic, then version 1 serves again and healthy traffic brings the alarm
+# back to `OK`. Both state changes arrive in the stack's SQS inbox through its SNS topic.
 
 # %%
 errors_alarm = f"{second}-inference-errors"
-traffic.run(n=20, concurrency=4, model_failures=1.0, function=outputs["FunctionName"], seed=4)
+with sagemaker.rolled_out(
+    names.endpoint, names.version("2").endpoint_config, names.endpoint_config
+):
+    traffic.run(n=20, concurrency=4, function=outputs["FunctionName"], seed=4)
 fired = cloudwatch.wait_for_alarm(
     errors_alarm, "ALARM", timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S
 )

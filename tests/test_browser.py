@@ -52,6 +52,17 @@ LITERAL = {
 FIGURES = ROOT / "build" / "figures"
 DASHBOARD = FIGURES / "8.3_dashboard.png"
 
+# The failure demo as the page shows it: the model container's own error (a bad deploy), in the Lambda's answer
+# (8.2) and in the endpoint's log group beside the Lambda's (8.3), and the alarm on the endpoint's metric.
+SHOWN = {
+    "8.2_update_lambda_write_dynamodb": ["Received client error (400) from primary", "UpdateEndpoint"],
+    "8.3_monitor_with_cloudwatch": [
+        "Number of columns does not match number of features in booster",
+        "/aws/sagemaker/Endpoints/",
+        "Invocation4XXErrors",
+    ],
+}
+
 pytestmark = pytest.mark.browser
 
 
@@ -158,6 +169,9 @@ def test_each_notebook_runs_all_in_the_browser_and_shows_its_check_line(page, ex
     shown = "\n".join(report.outputs) + "\n" + report.markdown_text
     for text in LITERAL.get(notebook, []):
         assert text in shown, f"{notebook} does not show {text!r} literally"
+    outputs = "\n".join(report.outputs)
+    for text in SHOWN.get(notebook, []):
+        assert text in outputs, f"{notebook}'s outputs do not show {text!r}"
     if notebook == "8.3_monitor_with_cloudwatch":
         _assert_dashboard_units(DASHBOARD)
 

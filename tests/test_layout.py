@@ -38,11 +38,6 @@ SERVICES = {
 }
 FOLDERS = sorted(path.parent for path in LOCAL.rglob("__init__.py") if path.parent != LOCAL)
 PATCHES = re.compile(r"\bpatching\.(patch|add_action)\(")
-# Modules that still mix engine logic with patching, to be split into an engine and hooks.py.
-# The list only shrinks: a test below fails when one of them no longer patches.
-MIXED = {
-    "sagemaker/endpoints.py",
-}
 
 
 def module_name(path: Path) -> str:
@@ -69,11 +64,7 @@ def imports_of(path: Path) -> set[str]:
 
 def engine_modules(folder: Path) -> list[str]:
     """The folder's modules other than its hooks and the mixed ones, as importable names."""
-    return [
-        module_name(path)
-        for path in sorted(folder.glob("*.py"))
-        if path.name != "hooks.py" and str(path.relative_to(LOCAL)) not in MIXED
-    ]
+    return [module_name(path) for path in sorted(folder.glob("*.py")) if path.name != "hooks.py"]
 
 
 def test_the_local_cloud_has_a_folder_per_service():
@@ -98,7 +89,7 @@ def test_a_folder_s_engine_imports_without_moto(folder):
 @pytest.mark.parametrize("folder", FOLDERS, ids=lambda p: str(p.relative_to(LOCAL)))
 def test_only_a_folder_s_hooks_module_patches_moto(folder):
     for path in folder.glob("*.py"):
-        if path.name != "hooks.py" and str(path.relative_to(LOCAL)) not in MIXED:
+        if path.name != "hooks.py":
             assert not PATCHES.search(path.read_text()), f"{path.relative_to(ROOT)} patches moto"
 
 
@@ -112,7 +103,7 @@ def test_a_folder_s_engine_is_given_the_profile_rather_than_reading_it(folder):
     """Engines receive the profile in force (or what they need of it) from their hooks; only hooks read
     localcloud.profile's process-wide one."""
     for path in folder.glob("*.py"):
-        if path.name != "hooks.py" and str(path.relative_to(LOCAL)) not in MIXED | READS_PROFILE:
+        if path.name != "hooks.py" | READS_PROFILE:
             assert "profile.current(" not in path.read_text(), f"{path.relative_to(ROOT)} reads the profile"
 
 
@@ -121,15 +112,9 @@ def test_an_engine_listed_as_reading_the_profile_still_does(engine):
     assert "profile.current(" in (LOCAL / engine).read_text(), f"{engine} no longer reads it: drop it"
 
 
-@pytest.mark.parametrize("mixed", sorted(MIXED))
-def test_a_module_listed_as_mixed_still_patches(mixed):
-    assert PATCHES.search((LOCAL / mixed).read_text()), f"{mixed} no longer patches: drop it from MIXED"
-
-
 def test_every_hooks_module_is_installed_by_the_server():
     hooks = {module_name(path) for path in LOCAL.rglob("hooks.py")}
     assert hooks <= set(server.HOOK_MODULES)
-    assert {module_name(LOCAL / mixed) for mixed in MIXED} <= set(server.HOOK_MODULES)
 
 
 def test_the_local_cloud_imports_nothing_of_the_kit():

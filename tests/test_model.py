@@ -57,9 +57,29 @@ def test_risky_transaction_scores_higher_than_an_ordinary_one(trained):
     assert 0.0 < ordinary < risky < 1.0
 
 
-def test_predict_refuses_a_row_of_the_wrong_width(trained):
-    with pytest.raises(ValueError, match="expected: 4, got 3"):
-        model.predict(model.load_booster(trained.artifact), [[1.0, 2.0, 3.0]])
+def test_predict_refuses_rows_wider_than_the_model_as_xgboost_does(trained):
+    # dmlc/xgboost src/learner.cc ValidateDMatrix (../shared/reference/aws-api-iam-cfn.md, B)
+    import xgboost as xgb
+
+    with pytest.raises(xgb.core.XGBoostError, match="Number of columns does not match number of features"):
+        model.predict(model.load_booster(trained.artifact), [[1.0, 2.0, 3.0, 4.0, 5.0]])
+
+
+def test_predict_answers_rows_narrower_than_the_model_without_a_word(trained):
+    booster = model.load_booster(trained.artifact)
+    [narrow] = model.predict(booster, [model.SAMPLE_FEATURES[0][:3]])
+    [full] = model.predict(booster, [model.SAMPLE_FEATURES[0]])
+    assert 0.0 < narrow < 1.0 and narrow != full  # the missing age counts as missing: another answer
+
+
+def test_version_2_is_trained_on_three_features():
+    v2 = model.train(features=model.FEATURES_V2)
+    assert model.load_booster(v2.artifact).num_features() == 3 and v2.features == model.FEATURES_V2
+
+
+def test_training_on_an_unknown_feature_is_refused():
+    with pytest.raises(ValueError, match="features must be some of"):
+        model.train(features=("amount_usd", "colour"))
 
 
 def test_unpack_names_what_an_artifact_holds_instead_of_the_booster():

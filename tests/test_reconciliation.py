@@ -354,3 +354,78 @@ def test_window_start_reads_both_witnesses_from_the_cloud(cloud):
         dynamodb=cloud["ddb"],
     )
     assert start == base
+
+
+# ------------------------------------------------------------------ the model container's own failures
+
+
+@pytest.fixture(scope="module")
+def bad_deploy(local_cloud):
+    """Model version 2 (three features) behind serverless endpoints, one whose execution role may write the
+    endpoint's logs and one whose role may not; the clients."""
+    from kit_world import execution_role, serverless_endpoint
+
+    from helpers import model
+
+    aws = {
+        s: boto3.client(s, region_name="us-east-1") for s in ("s3", "iam", "sagemaker", "logs", "cloudwatch")
+    }
+    tag = uuid.uuid4().hex[:6]
+    bucket = f"failures-{tag}"
+    aws["s3"].create_bucket(Bucket=bucket)
+    aws["s3"].put_object(
+        Bucket=bucket, Key="v2/model.tar.gz", Body=model.train(features=model.FEATURES_V2).artifact
+    )
+    read = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    write_logs = {"Effect": "Allow", "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+                  "Resource": "arn:aws:logs:us-east-1:123456789012:log-group:/aws/sagemaker/Endpoints/*"}  # fmt: skip
+    endpoints = {}
+    for name, statements in (("logs", (read, write_logs)), ("silent", (read,))):
+        role = execution_role(aws["iam"], f"failures-{tag}-{name}", "sagemaker.amazonaws.com", *statements)
+        endpoints[name] = serverless_endpoint(aws["sagemaker"], f"failures-{tag}-{name}", role,
+                                              f"s3://{bucket}/v2/model.tar.gz")  # fmt: skip
+    return {
+        **aws,
+        "endpoints": endpoints,
+        "runtime": boto3.client("sagemaker-runtime", region_name="us-east-1"),
+    }
+
+
+def fail(bad_deploy: dict, cloud: dict, endpoint: str, n: int) -> None:
+    """Send n four-feature rows to the endpoint (each a ModelError) and record them as the handler does."""
+    items = []
+    for _ in range(n):
+        started = pd.Timestamp.now(tz="UTC")
+        with pytest.raises(bad_deploy["runtime"].exceptions.ModelError):
+            bad_deploy["runtime"].invoke_endpoint(
+                EndpointName=endpoint, ContentType="text/csv", Body="42.5,14,0.12,900"
+            )
+        items.append({"requestId": {"S": f"fail-{uuid.uuid4().hex}"}, "timestamp": {"S": _load.iso_ms(started)},
+                      "endpointName": {"S": endpoint}, "status": {"S": "model_error"},
+                      "errorType": {"S": "ModelError"}, "latencyMs": {"N": "5.0"},
+                      "expiresAt": {"N": str(int(time.time()) + 86_400)}})  # fmt: skip
+    dynamodb.batch_write(cloud["table"], items, client=cloud["ddb"])
+
+
+def test_model_error_records_equal_the_endpoints_4xx_errors_and_its_error_lines(bad_deploy, cloud):
+    endpoint = bad_deploy["endpoints"]["logs"]
+    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=1)
+    fail(bad_deploy, cloud, endpoint, 3)
+    counted = reconciliation.count_model_failures(
+        cloud["table"], endpoint, "AllTraffic", start, pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=1),
+        cloudwatch=bad_deploy["cloudwatch"], logs=bad_deploy["logs"], dynamodb=cloud["ddb"],
+    )  # fmt: skip
+    assert (counted.records, counted.endpoint_errors, counted.container_lines) == (3, 3, 3)
+    assert counted.agree and counted.explanations == []
+
+
+def test_without_the_roles_log_permissions_the_error_lines_are_missing_and_explained(bad_deploy, cloud):
+    endpoint = bad_deploy["endpoints"]["silent"]
+    start = pd.Timestamp.now(tz="UTC") - pd.Timedelta(seconds=1)
+    fail(bad_deploy, cloud, endpoint, 2)
+    counted = reconciliation.count_model_failures(
+        cloud["table"], endpoint, "AllTraffic", start, pd.Timestamp.now(tz="UTC") + pd.Timedelta(minutes=1),
+        cloudwatch=bad_deploy["cloudwatch"], logs=bad_deploy["logs"], dynamodb=cloud["ddb"],
+    )  # fmt: skip
+    assert (counted.records, counted.endpoint_errors, counted.container_lines) == (2, 2, 0)
+    assert not counted.agree and "logs:PutLogEvents" in " ".join(counted.explanations)

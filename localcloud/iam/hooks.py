@@ -444,6 +444,14 @@ def model_data_readable(account: str, role_arn: str, urls: list[str]) -> str | N
     return None
 
 
+def role_allows(account: str, role_arn: str, action: str, resource: Resource) -> bool:
+    """True when a service acting as the role (SageMaker writing an endpoint's logs, say) may do action on resource."""
+    role = _role(account, role_arn)
+    if role is None:
+        return False
+    return decide(visible_documents(account, "role", role.name), action, resource) is Decision.ALLOWED
+
+
 def service_checks(response: Any, action: str, params: dict[str, Any]) -> None:
     """The checks Lambda and SageMaker make with a role before they accept it (any caller)."""
     account = response.current_account

@@ -18,23 +18,27 @@ moto 5.2.5 makes every endpoint ``InService`` at once, even one whose model cann
   Python SDK's typed resources refuse).
 - The account's serverless concurrency (the sum of ``MaxConcurrency`` over the serverless
   variants of every endpoint in the region) may not exceed
-  ``profile.current().quota("sagemaker_serverless_total_concurrency")``: ``ResourceLimitExceeded``.
+  the profile's quota ``sagemaker_serverless_total_concurrency``: ``ResourceLimitExceeded``.
 
 States move on when an endpoint is next looked at (``settle``), so no thread is needed.
+
+This is the engine (no moto import): it works on the backend it is handed and refuses with
+``Refused``; ``localcloud/sagemaker/hooks.py`` puts it into moto and turns ``Refused`` into
+SageMaker's errors.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import tarfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
-from localcloud import patching, profile
+from localcloud.profile import Profile
 from localcloud.sagemaker import images as sagemaker_images
 
 SERVERLESS_QUOTA = "sagemaker_serverless_total_concurrency"
@@ -58,15 +62,26 @@ _changes: dict[tuple[str, str, str], Change] = {}
 _lock = threading.RLock()
 
 
-@cache
-def _errors() -> tuple[type[Exception], type[Exception]]:
-    """The SageMaker error classes the control plane answers with."""
-    from moto.sagemaker.exceptions import SagemakerClientError, ValidationError
+ReadObject = Callable[
+    [str, str, str], "bytes | None"
+]  # (account, region, s3 URL) -> the object's bytes or None
 
-    class ResourceLimitExceeded(SagemakerClientError):
-        code = "ResourceLimitExceeded"
 
-    return ValidationError, ResourceLimitExceeded
+class Refused(Exception):
+    """SageMaker refuses the request: code is its error code (ValidationException, ResourceLimitExceeded)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _validation(message: str) -> Refused:
+    return Refused("ValidationException", message)
+
+
+def _utcnow() -> dt.datetime:
+    """Now, as SageMaker's backend stamps times (naive UTC)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 def _key(backend: Any, name: str) -> tuple[str, str, str]:
@@ -77,20 +92,23 @@ def _key(backend: Any, name: str) -> tuple[str, str, str]:
 # ---------------------------------------------------------------- the model check
 
 
-def _s3_object(account: str, region: str, url: str) -> bytes | None:
-    """The bytes at an s3:// URL in the local S3, or None when there is no such object."""
-    from moto.s3.models import s3_backends
-    from moto.utilities.utils import get_partition
+def _no_object(account: str, region: str, url: str) -> bytes | None:
+    """The object reader before the hooks give the real one: nothing is there."""
+    return None
 
-    bucket, _, key = url[5:].partition("/")
-    try:
-        found = s3_backends[account][get_partition(region)].get_object(bucket, key)
-    except Exception:  # MissingBucket / MissingKey
-        return None
-    if found is None:
-        return None
-    value: bytes = found.value
-    return value
+
+_reader: list[ReadObject] = [_no_object]
+_profile: list[Callable[[], Profile]] = []  # the timing profile in force, given by the hooks (use_profile)
+
+
+def use_profile(current: Callable[[], Profile]) -> None:
+    """Take delays and quotas from current() (the hooks give the local cloud's profile)."""
+    _profile[:] = [current]
+
+
+def use_object_reader(read_object: ReadObject) -> None:
+    """Read model artifacts with read_object (the hooks give the local S3's reader)."""
+    _reader[0] = read_object
 
 
 def artifact_failure(account: str, region: str, url: str, variant: str) -> str | None:
@@ -98,7 +116,7 @@ def artifact_failure(account: str, region: str, url: str, variant: str) -> str |
     from localcloud.sagemaker.runtime import booster_for
 
     bucket, _, key = url[5:].partition("/") if url.startswith("s3://") else ("", "", url)
-    artifact = _s3_object(account, region, url) if url.startswith("s3://") else None
+    artifact = _reader[0](account, region, url) if url.startswith("s3://") else None
     if artifact is None:
         return (
             f"Failed to download model data (bucket: {bucket}, key: {key}). Please ensure that there is an "
@@ -151,14 +169,12 @@ def config_failure(backend: Any, config_name: str) -> str | None:
 
 def _finish(backend: Any, name: str, change: Change) -> None:
     """Complete a change: the endpoint is InService, Failed, rolled back or gone."""
-    from moto.core.utils import utcnow
-
     endpoint = change.endpoint
     if change.kind == "delete":
         backend.endpoints.pop(name, None)
         return
     reason = config_failure(backend, change.config_name)
-    endpoint.last_modified_time = utcnow()
+    endpoint.last_modified_time = _utcnow()
     endpoint.pending_deployment_summary = None
     if change.kind == "create":
         endpoint.endpoint_status = "Failed" if reason else "InService"
@@ -190,7 +206,7 @@ def settle(backend: Any) -> None:
 def _begin(backend: Any, endpoint: Any, kind: str, config_name: str = "") -> None:
     """Start a change: at once under the local profile, after the profile's delay under aws."""
     delay_kind = {"create": "endpoint_create", "update": "endpoint_update", "delete": "endpoint_delete"}[kind]
-    change = Change(endpoint, kind, time.time() + profile.current().delay(delay_kind, endpoint.endpoint_name),
+    change = Change(endpoint, kind, time.time() + _profile[0]().delay(delay_kind, endpoint.endpoint_name),
                     config_name)  # fmt: skip
     with _lock:
         _changes[_key(backend, endpoint.endpoint_name)] = change
@@ -233,14 +249,15 @@ def check_quota(backend: Any, config_name: str, leaving_out: str = "") -> None:
     wanted = _concurrency(config.production_variants) if config else 0
     if not wanted:
         return
-    limit = profile.current().quota(SERVERLESS_QUOTA)
+    limit = _profile[0]().quota(SERVERLESS_QUOTA)
     used = _in_use(backend, leaving_out)
     if used + wanted > limit:
-        raise _errors()[1](
+        raise Refused(
+            "ResourceLimitExceeded",
             f"The account-level service limit '{SERVERLESS_QUOTA_TITLE}' is {limit}, with current utilization of "
             f"{used} and a request delta of {wanted}. Please use AWS Service Quotas to request an increase for "
             "this quota. If AWS Service Quotas is not available, contact AWS support to request an increase for "
-            "this quota."
+            "this quota.",
         )
 
 
@@ -258,12 +275,12 @@ def validate_serverless(production_variants: Sequence[Mapping[str, Any]] | None)
             rule = f"Member must have value greater than or equal to {low}"
         else:
             continue
-        raise _errors()[0](
+        raise _validation(
             f"1 validation error detected: Value '{value}' at '{where}' failed to satisfy constraint: {rule}"
         )
 
 
-# ---------------------------------------------------------------- the hooks
+# ---------------------------------------------------------------- the operations
 
 
 def create_endpoint(
@@ -277,7 +294,7 @@ def create_endpoint(
     settle(backend)
     existing = backend.endpoints.get(endpoint_name)
     if existing is not None:
-        raise _errors()[0](f'Cannot create already existing endpoint "{existing.arn}".')
+        raise _validation(f'Cannot create already existing endpoint "{existing.arn}".')
     if endpoint_config_name in backend.endpoint_configs:
         check_quota(backend, endpoint_config_name)
     endpoint = original(
@@ -290,24 +307,21 @@ def create_endpoint(
 
 def update_endpoint(backend: Any, endpoint_name: str, endpoint_config_name: str) -> Any:
     """UpdateEndpoint: only an InService endpoint; the new configuration deploys while the old one serves."""
-    validation = _errors()[0]
     settle(backend)
     endpoint = backend.endpoints.get(endpoint_name)
     if endpoint is None:
         backend.describe_endpoint(endpoint_name)  # moto's "Could not find endpoint ..."
     if endpoint.endpoint_status == "Failed":
-        raise validation(f'Cannot update failed endpoint "{endpoint.arn}".')
+        raise _validation(f'Cannot update failed endpoint "{endpoint.arn}".')
     if endpoint.endpoint_status != "InService":
-        raise validation(f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        raise _validation(f'Cannot update in-progress endpoint "{endpoint.arn}".')
     backend.describe_endpoint_config(
         endpoint_config_name
     )  # moto's "Could not find endpoint configuration ..."
     check_quota(backend, endpoint_config_name, leaving_out=endpoint_name)
-    from moto.core.utils import utcnow
-
     endpoint.endpoint_status = "Updating"
     endpoint.failure_reason = None
-    endpoint.pending_deployment_summary = {"EndpointConfigName": endpoint_config_name, "StartTime": utcnow()}
+    endpoint.pending_deployment_summary = {"EndpointConfigName": endpoint_config_name, "StartTime": _utcnow()}
     _begin(backend, endpoint, "update", endpoint_config_name)
     return endpoint
 
@@ -322,7 +336,7 @@ def delete_endpoint(original: Callable[..., Any], backend: Any, endpoint_name: s
     if endpoint.endpoint_status == "Deleting":
         return
     if endpoint.endpoint_status in IN_PROGRESS:
-        raise _errors()[0](f'Cannot update in-progress endpoint "{endpoint.arn}".')
+        raise _validation(f'Cannot update in-progress endpoint "{endpoint.arn}".')
     endpoint.endpoint_status = "Deleting"
     _begin(backend, endpoint, "delete")
 
@@ -340,89 +354,10 @@ def create_endpoint_config(
     """CreateEndpointConfig: refuse an existing name and a serverless MaxConcurrency outside 1-200."""
     existing = backend.endpoint_configs.get(endpoint_config_name)
     if existing is not None:
-        raise _errors()[0](
+        raise _validation(
             f'Cannot create already existing endpoint configuration "{existing.endpoint_config_arn}".'
         )
     validate_serverless(production_variants)
     return original(backend, endpoint_config_name=endpoint_config_name, production_variants=production_variants,
                     data_capture_config=data_capture_config, async_inference_config=async_inference_config,
                     tags=tags, kms_key_id=kms_key_id)  # fmt: skip
-
-
-EMPTY_UNLESS_SET = ("VpcConfig", "DataCaptureConfig")
-
-
-def without_empty_configs(original: Callable[..., Any]) -> Callable[..., Any]:
-    """A Describe* response method answering as SageMaker does: no VpcConfig or DataCaptureConfig unless set.
-
-    moto answers ``VpcConfig: {}`` and ``DataCaptureConfig: {}`` for resources created without
-    them; SageMaker leaves them out, and the SageMaker Python SDK's typed resources (``Model``,
-    ``EndpointConfig``, ``Endpoint``) refuse the empty ones (their fields are required there).
-    """
-
-    def describe(self: Any) -> Any:
-        from moto.core.responses import ActionResult
-
-        answer = original(self)
-        result = getattr(answer, "result", None)
-        if isinstance(result, dict) and any(key in result and not result[key] for key in EMPTY_UNLESS_SET):
-            return ActionResult({k: v for k, v in result.items() if k not in EMPTY_UNLESS_SET or v})
-        return answer
-
-    return describe
-
-
-def _update_endpoint_action(self: Any) -> Any:
-    """The UpdateEndpoint action moto lacks."""
-    from moto.core.responses import ActionResult
-
-    endpoint = update_endpoint(self.sagemaker_backend, self._get_param("EndpointName"),
-                               self._get_param("EndpointConfigName"))  # fmt: skip
-    return ActionResult({"EndpointArn": endpoint.arn})
-
-
-def _settled(backend: Any, call: Callable[..., Any], *args: Any) -> Any:
-    """call(*args) once the backend's endpoints have moved on to the states their delays allow."""
-    settle(backend)
-    return call(*args)
-
-
-def install() -> None:
-    """Put endpoint states, failures and the serverless quota into moto's SageMaker."""
-    from moto.sagemaker.models import SageMakerModelBackend
-    from moto.sagemaker.responses import SageMakerResponse
-
-    backend = SageMakerModelBackend
-    patching.patch(backend, "create_endpoint", ["self", "endpoint_name", "endpoint_config_name", "tags"],
-                lambda original: lambda self, endpoint_name, endpoint_config_name, tags: create_endpoint(
-                    original, self, endpoint_name, endpoint_config_name, tags))  # fmt: skip
-    patching.patch(
-        backend,
-        "delete_endpoint",
-        ["self", "endpoint_name"],
-        lambda original: lambda self, endpoint_name: delete_endpoint(original, self, endpoint_name),
-    )
-    patching.patch(
-        backend,
-        "describe_endpoint",
-        ["self", "endpoint_name"],
-        lambda original: lambda self, endpoint_name: _settled(self, original, self, endpoint_name),
-    )
-    patching.patch(
-        backend, "create_endpoint_config",
-        ["self", "endpoint_config_name", "production_variants", "data_capture_config", "async_inference_config",
-         "tags", "kms_key_id"],
-        lambda original: lambda self, endpoint_config_name, production_variants, data_capture_config,
-        async_inference_config, tags, kms_key_id: create_endpoint_config(
-            original, self, endpoint_config_name, production_variants, data_capture_config,
-            async_inference_config, tags, kms_key_id),
-    )  # fmt: skip
-    for describe in ("describe_model", "describe_endpoint_config", "describe_endpoint"):
-        patching.patch(SageMakerResponse, describe, ["self"], without_empty_configs)
-    patching.patch(
-        SageMakerResponse,
-        "list_endpoints",
-        ["self"],
-        lambda original: lambda self: _settled(self.sagemaker_backend, original, self),
-    )
-    patching.add_action(SageMakerResponse, "update_endpoint", _update_endpoint_action)

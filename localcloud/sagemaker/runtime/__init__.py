@@ -9,7 +9,9 @@ metrics, like the built-in XGBoost container behind a real endpoint.
 
 Modules: ``container.py`` (the built-in XGBoost container's contract: request rows, answers, its
 errors, the model loaded once per artifact), ``routing.py`` (the production variant a request
-goes to), ``reports.py`` (the endpoint's log lines and AWS/SageMaker metrics); ``hooks.py`` puts
+goes to), ``instances.py`` (the compute a deployment launches on its first request: cold starts, the
+instance ids of log streams), ``reports.py`` (the endpoint's log lines and AWS/SageMaker metrics,
+written as the model's execution role allows); ``hooks.py`` puts
 them into moto's InvokeEndpoint.
 """
 
@@ -20,15 +22,18 @@ from localcloud.sagemaker.runtime.container import (
     format_predictions,
     parse_rows,
 )
+from localcloud.sagemaker.runtime.instances import Instance, serving
 from localcloud.sagemaker.runtime.reports import invocation_metrics
 from localcloud.sagemaker.runtime.routing import choose_variant
 
 __all__ = [
     "ContainerError",
+    "Instance",
     "access_line",
     "booster_for",
     "choose_variant",
     "format_predictions",
     "invocation_metrics",
     "parse_rows",
+    "serving",
 ]

@@ -90,3 +90,9 @@ def access_line(status: int, size: int) -> str:
     """The container's access log line for one /invocations request."""
     stamp = dt.datetime.now(dt.UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
     return f'169.254.178.2 - - [{stamp}] "POST /invocations HTTP/1.1" {status} {size} "-" "AHC/2.0"'
+
+
+def error_line(message: str) -> str:
+    """The container's log line for a request it refused, in the built-in containers' logging format."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d:%H:%M:%S")
+    return f"[{stamp}:ERROR] {message}"

@@ -12,15 +12,17 @@ from moto.core.exceptions import ServiceException
 
 from localcloud import patching
 from localcloud.sagemaker import endpoints as sagemaker_endpoints
-from localcloud.sagemaker.runtime import warmup
+from localcloud.sagemaker import hooks as sagemaker_hooks
+from localcloud.sagemaker.runtime import instances, reports, warmup
 from localcloud.sagemaker.runtime.container import (
     ContainerError,
     access_line,
     booster_for,
+    error_line,
     format_predictions,
     parse_rows,
 )
-from localcloud.sagemaker.runtime.reports import invocation_metrics, log, publish_metrics
+from localcloud.sagemaker.runtime.reports import invocation_metrics, publish_metrics
 from localcloud.sagemaker.runtime.routing import choose_variant
 
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024  # InvokeEndpoint's limit
@@ -44,20 +46,35 @@ class ModelError(ServiceException):
         self.log_stream_arn = log_stream_arn
 
 
-def _artifact(account: str, region: str, url: str) -> bytes:
-    from moto.s3.models import s3_backends
-    from moto.utilities.utils import get_partition
+def _role_may_log(account: str, region: str, endpoint: str, stream: str, role_arn: str) -> bool:
+    """Whether SageMaker, acting as the model's execution role, may write the container's lines to stream.
 
-    if not url.startswith("s3://"):
-        raise ContainerError(500, f"ModelDataUrl {url!r} is not an s3:// URL")
-    bucket, _, key = url[5:].partition("/")
+    "CreateModel API: Execution Role Permissions": logs:CreateLogStream and logs:PutLogEvents (and
+    logs:CreateLogGroup while the group does not exist); without them the lines are lost, as in AWS.
+    """
+    from localcloud.iam import hooks as iam_hooks
+
+    group_arn = f"arn:aws:logs:{region}:{account}:log-group:{reports.log_group(endpoint)}"
+    stream_resource: tuple[str, ...] = (reports.stream_arn(account, region, endpoint, stream),)
+    needed: list[tuple[str, tuple[str, ...]]] = [
+        ("logs:CreateLogStream", stream_resource),
+        ("logs:PutLogEvents", stream_resource),
+    ]
+    if not reports.group_exists(account, region, endpoint):
+        needed.append(("logs:CreateLogGroup", (group_arn, f"{group_arn}:*")))
+    return all(iam_hooks.role_allows(account, role_arn, action, where) for action, where in needed)
+
+
+def _container_answer(body: bytes, headers: Any, booster: Any) -> tuple[bytes, str]:
+    """What the XGBoost container answers for a request (ContainerError for its error statuses)."""
+    from kitformats import model_artifact as kit_model
+
+    rows = parse_rows(body, headers.get("Content-Type", ""))
     try:
-        found = s3_backends[account][get_partition(region)].get_object(bucket, key)
-    except Exception as exc:  # MissingBucket / MissingKey
-        raise ContainerError(500, f"Failed to download model data from {url}: {type(exc).__name__}") from exc
-    if found is None:
-        raise ContainerError(500, f"Failed to download model data from {url}: MissingKey")
-    return found.value
+        scores = kit_model.predict(booster, rows)
+    except Exception as exc:  # XGBoost refuses the data (more columns than the model's features, say)
+        raise ContainerError(400, f"Unable to evaluate payload provided: {str(exc).splitlines()[0]}") from exc
+    return format_predictions(scores, headers.get("Accept", ""))
 
 
 def invoke_endpoint(response: Any) -> tuple[int, dict[str, str], bytes]:
@@ -88,52 +105,54 @@ def invoke_endpoint(response: Any) -> tuple[int, dict[str, str], bytes]:
             f"Variant {exc.args[0]} not found for endpoint {endpoint_name}."
         ) from None
     variant_name = variant["VariantName"]
+    serverless = bool(variant.get("ServerlessConfig"))
+    model = backend.describe_model(variant["ModelName"])
+    key = (account, region, endpoint_name, config.endpoint_config_name, variant_name, variant["ModelName"])
+    url = (model.primary_container or {}).get("ModelDataUrl") or ""
+    stream = f"{variant_name}/{instances.instance_id(key, serverless)}"
+    setup_us: float | None = None
     model_started = time.perf_counter()
     try:
-        model = backend.describe_model(variant["ModelName"])
-        url = (model.primary_container or {}).get("ModelDataUrl") or ""
-        artifact = _artifact(account, region, url)
-        try:
-            booster = booster_for(artifact)
-        except ValueError as exc:
-            raise ContainerError(500, f"Failed to load model artifact {url}: {exc}") from exc
-        rows = parse_rows(body, headers.get("Content-Type", ""))
-        from kitformats import model_artifact as kit_model
-
-        try:
-            scores = kit_model.predict(booster, rows)
-        except Exception as exc:  # xgboost refuses the shape of the data
-            raise ContainerError(
-                400, f"Unable to evaluate payload provided: {str(exc).splitlines()[0]}"
-            ) from exc
-        answer, answer_type = format_predictions(scores, headers.get("Accept", ""))
+        instance, setup_us = instances.serving(key, serverless, lambda: _load(account, region, url))
+        stream = f"{variant_name}/{instance.id}"
+        model_started = time.perf_counter()
+        answer, answer_type = _container_answer(body, headers, instance.model)
+        status, lines = 200, [access_line(200, len(answer))]
     except ContainerError as exc:
-        model_us = (time.perf_counter() - model_started) * 1e6
-        stream_arn = log(
-            account,
-            region,
-            endpoint_name,
-            variant_name,
-            [f"[ERROR] {exc}", access_line(exc.status, 0)],
-        )
-        publish_metrics(
-            account, region, endpoint_name, variant_name, invocation_metrics(exc.status, model_us)
-        )
-        kind = "client" if exc.status < 500 else "server"
-        raise ModelError(
-            f'Received {kind} error ({exc.status}) from primary with message "{exc}". '
-            f"See {stream_arn} in account {account} for more information.",
-            exc.status,
-            str(exc),
-            stream_arn,
-        ) from None
+        answer, answer_type, status = b"", "", exc.status
+        lines = [error_line(str(exc)), access_line(exc.status, 0)]
+        error: ContainerError | None = exc
+    else:
+        error = None
     model_us = (time.perf_counter() - model_started) * 1e6
     overhead_us = (time.perf_counter() - started) * 1e6 - model_us
-    log(account, region, endpoint_name, variant_name, [access_line(200, len(answer))])
-    publish_metrics(
-        account, region, endpoint_name, variant_name, invocation_metrics(200, model_us, overhead_us)
-    )
+    if _role_may_log(account, region, endpoint_name, stream, model.execution_role_arn):
+        reports.log(account, region, endpoint_name, stream, lines)
+    publish_metrics(account, region, endpoint_name, variant_name,
+                    invocation_metrics(status, model_us, overhead_us, serverless=serverless, setup_us=setup_us))  # fmt: skip
+    if error is not None:
+        kind = "client" if error.status < 500 else "server"
+        raise ModelError(
+            f'Received {kind} error ({error.status}) from primary with message "{error}". '
+            f"See {reports.console_url(region, endpoint_name)} in account {account} for more information.",
+            error.status,
+            str(error),
+            reports.stream_arn(account, region, endpoint_name, stream),
+        )
     return 200, {"Content-Type": answer_type, "x-Amzn-Invoked-Production-Variant": variant_name}, answer
+
+
+def _load(account: str, region: str, url: str) -> Any:
+    """The booster a container loads from the model's artifact (ContainerError 500 when it cannot)."""
+    if not url.startswith("s3://"):
+        raise ContainerError(500, f"ModelDataUrl {url!r} is not an s3:// URL")
+    artifact = sagemaker_hooks.read_s3_object(account, region, url)
+    if artifact is None:
+        raise ContainerError(500, f"Failed to download model data from {url}: MissingKey")
+    try:
+        return booster_for(artifact)
+    except ValueError as exc:
+        raise ContainerError(500, f"Failed to load model artifact {url}: {exc}") from exc
 
 
 def install() -> None:
