@@ -5,12 +5,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 import uuid
 from contextlib import contextmanager
 
 import boto3
 import pytest
-from kit_world import any_error_alarm, execution_role, records_table, served_model
+from kit_world import any_error_alarm, execution_role, records_table, served_model, serverless_endpoint
 from lambda_events import rest_event
 from notebook_source import queue_policy_request
 
@@ -59,6 +60,20 @@ def pipeline(aws):
     """Bucket, model, endpoint, table and the chapter-8 function, as the notebooks build them."""
     trained = served_model(aws, PREFIX)
     role = execution_role(aws["iam"], f"{PREFIX}-role", "lambda.amazonaws.com", *lambda_statements(PREFIX))
+    # The bad deploy of 8.2 and 8.3: version 2 knows three features, the handler sends four.
+    bucket = f"{PREFIX}-artifacts"  # served_model's
+    aws["s3"].put_object(
+        Bucket=bucket, Key="v2/model.tar.gz", Body=model.train(features=model.FEATURES_V2).artifact
+    )
+    read_v2 = {
+        "Effect": "Allow",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/v2/model.tar.gz",
+    }
+    v2_role = execution_role(aws["iam"], f"{PREFIX}-v2-sagemaker", "sagemaker.amazonaws.com", read_v2)
+    bad_endpoint = serverless_endpoint(
+        aws["sagemaker"], f"{PREFIX}-v2", v2_role, f"s3://{bucket}/v2/model.tar.gz"
+    )
     table = records_table(aws["dynamodb"], f"{PREFIX}-records")["TableName"]
     function = f"{PREFIX}-inference"
     env = {
@@ -76,7 +91,8 @@ def pipeline(aws):
         Code={"ZipFile": awslambda.build_zip({"app.py": awslambda.ROOT / "lambda" / "app.py"})},
         Environment={"Variables": env},
     )
-    return {"function": function, "table": table, "env": env, "booster": model.load_booster(trained.artifact)}
+    return {"function": function, "table": table, "env": env, "booster": model.load_booster(trained.artifact),
+            "bad_endpoint": bad_endpoint}  # fmt: skip
 
 
 def invoke(aws, pipeline, event: dict) -> tuple[dict, str | None]:
@@ -153,6 +169,21 @@ def test_n_requests_of_every_kind_make_exactly_n_records_with_their_statuses(aws
     assert statuses == sent
 
 
+def test_the_handler_holds_no_fault_injection():
+    text = (awslambda.ROOT / "lambda" / "app.py").read_text()
+    assert not re.search(r"\bFAULT_|inject|random\.random\(\) <", text, re.IGNORECASE)
+
+
+def test_a_model_container_failure_is_a_502_with_a_model_error_record(aws, pipeline):
+    request_id = str(uuid.uuid4())
+    with environment(aws, pipeline, ENDPOINT_NAME=pipeline["bad_endpoint"]):
+        response, error = invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}', request_id))
+    assert error is None and response["statusCode"] == 502
+    record = stored(aws, pipeline, request_id)
+    assert record["status"] == "model_error" and record["errorType"] == "ModelError"
+    assert "Received client error (400)" in record["errorMessage"]
+
+
 def test_a_model_failure_is_a_502_with_a_model_error_record(aws, pipeline):
     request_id = str(uuid.uuid4())
     with environment(aws, pipeline, ENDPOINT_NAME=f"{PREFIX}-missing-endpoint"):
@@ -225,7 +256,7 @@ def test_model_errors_in_the_logs_fire_an_alarm_that_notifies_through_sns(aws, p
         AlarmActions=[topic],
         OKActions=[topic],
     )
-    with environment(aws, pipeline, FAULT_MODEL_ERROR_RATE="1"):
+    with environment(aws, pipeline, ENDPOINT_NAME=pipeline["bad_endpoint"]):
         for _ in range(3):
             invoke(aws, pipeline, rest_event('{"features": [1, 2, 3, 4]}'))
     after_this_minute = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0) + dt.timedelta(
