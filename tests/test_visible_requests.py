@@ -119,9 +119,10 @@ class World:
             queue_arn = session.arn("sqs", n.queue)
             provided = {
                 "names": n,
+                "role_name": n.role,  # 8.1 reads it from the function's configuration
                 "settings": session.settings(),
                 "session": session,
-                "info": {},
+                "info": {"account": "123456789012"},
                 "ALARM_PERIOD": 60,
                 "metadata_table": {"TableArn": session.arn("dynamodb", f"table/{n.metadata_table}")},
                 "package": awslambda.build_zip({"app.py": ROOT / "lambda" / "app.py"}),
