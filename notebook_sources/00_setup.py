@@ -368,7 +368,7 @@ else:
 
 # %% [markdown]
 # The **invoke URL** is where clients send requests: `https://<api-id>.execute-api.<region>.amazonaws.com/prod/predict`
-# in AWS; the local cloud serves the same API at `http://127.0.0.1:<port>/_aws/execute-api/<api-id>/prod/predict`.
+# in AWS; the local cloud serves the same API under its own URL, at `/_aws/execute-api/<api-id>/prod/predict`.
 # The `curl` line below works from a terminal as it is.
 
 # %%
@@ -399,7 +399,7 @@ print(f"✔ The API answered the model's own prediction: {prediction:.4f}")
 # Now exists, all named after your prefix and tagged `workshop-kit=ml-pipeline-ch8`: an S3 bucket
 # with the model artifact, a SageMaker model, a serverless endpoint configuration and endpoint, an
 # IAM role, the Lambda function, and the REST API in front of it (stage `prod`). A serverless endpoint
-# and a REST API cost nothing while idle (the API: $3.50 per million requests; see the cost table in
+# and a REST API cost nothing while idle (the API: `$3.50` per million requests; see the cost table in
 # the kit's README). `notebooks/99_cleanup.ipynb` removes all of it.
 #
 # **In the AWS console:** SageMaker → Inference → Endpoints; Lambda → Functions; API Gateway → APIs.

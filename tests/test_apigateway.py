@@ -402,7 +402,7 @@ def test_the_user_request_form_reaches_the_same_stage(aws, api):
 def test_management_calls_are_recorded_as_api_gateway_s_iam_actions_on_their_paths(aws, api):
     """Control access to API Gateway with IAM: actions are apigateway:METHOD on arn:aws:apigateway:REGION::/path."""
     # DOCS + "permissions.html" (API Gateway permissions model for creating and managing an API)
-    from localcloud.calls import log
+    from localcloud.calls import record as log
 
     aws.agw.get_resources(restApiId=api.id)
     recorded = {(c["action"], c["resource"]) for c in log.calls()}
