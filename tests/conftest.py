@@ -61,6 +61,29 @@ def local_cloud():
 
 
 @pytest.fixture()
+def log_clients(local_cloud):
+    """CloudWatch Logs and CloudWatch clients for the local cloud: (logs, cloudwatch)."""
+    import boto3
+
+    return (
+        boto3.client("logs", endpoint_url=local_cloud, region_name="us-east-1"),
+        boto3.client("cloudwatch", endpoint_url=local_cloud, region_name="us-east-1"),
+    )
+
+
+@pytest.fixture()
+def log_group(log_clients):
+    """A fresh log group with one stream, named s; yields the group's name."""
+    import uuid
+
+    logs, _ = log_clients
+    name = f"/test/{uuid.uuid4().hex}"
+    logs.create_log_group(logGroupName=name)
+    logs.create_log_stream(logGroupName=name, logStreamName="s")
+    return name
+
+
+@pytest.fixture()
 def reset_cloud(local_cloud):
     """Empty every service of the local cloud before the test (moto's reset API)."""
     import urllib.request
