@@ -9,7 +9,8 @@ import io
 import json
 import time
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any, TypeVar
@@ -243,3 +244,14 @@ def keep_version(name: str, alias: str, description: str, replacing_with: str) -
     )
     print(f"published version {version['Version']} of {name} as alias {alias}: {made['AliasArn']}")
     return made
+
+
+@contextmanager
+def environment(name: str, **changes: str) -> Iterator[None]:
+    """The function runs with these environment variables changed inside the block, as before after it."""
+    variables = dict(_configuration(name).get("Environment", {}).get("Variables", {}))
+    update_configuration({"FunctionName": name, "Environment": {"Variables": {**variables, **changes}}})
+    try:
+        yield
+    finally:
+        update_configuration({"FunctionName": name, "Environment": {"Variables": variables}})

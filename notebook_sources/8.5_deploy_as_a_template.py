@@ -40,11 +40,11 @@ import pandas as pd
 from cfnlint.api import ManualArgs, lint
 
 from helpers import (
+    awslambda,
     cloudformation,
     cloudwatch,
     inventory,
     prerequisites,
-    sagemaker,
     session,
     sqs,
     template,
@@ -123,15 +123,15 @@ print(f"✔ {report.sent} requests, {records['Count']} records in {outputs['Meta
 # %% [markdown]
 # ## Step 4 · The stack's alarm fires and recovers
 #
-# Model failures make the stack's errors alarm go to `ALARM`: 8.2's bad deploy (model version 2) serves
-# the endpoint while we send traffic, then version 1 serves again and healthy traffic brings the alarm
+# Model failures make the stack's errors alarm go to `ALARM`: while we send traffic, the stack's function
+# calls an endpoint that does not exist; then it calls yours again and healthy traffic brings the alarm
 # back to `OK`. Both state changes arrive in the stack's SQS inbox through its SNS topic.
 
 # %%
 errors_alarm = f"{second}-inference-errors"
-with sagemaker.rolled_out(
-    names.endpoint, names.version("2").endpoint_config, names.endpoint_config
-):
+# The stack's function is pointed at an endpoint that does not exist while the traffic runs: every
+# InvokeEndpoint fails, as a model that cannot be reached fails (your own endpoint is left alone).
+with awslambda.environment(outputs["FunctionName"], ENDPOINT_NAME=f"{second}-missing-endpoint"):
     traffic.run(n=20, concurrency=4, function=outputs["FunctionName"], seed=4)
 fired = cloudwatch.wait_for_alarm(
     errors_alarm, "ALARM", timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S
