@@ -12,7 +12,7 @@ The SDK takes seconds to import, so it is imported inside the functions that nee
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -246,17 +246,25 @@ def ensure_endpoint(create: Create, reuse_existing: bool = False, **request: Any
 # ---------------------------------------------------------------- deploying a model version (8.2, 8.3)
 
 
+def _existing_arn(describe: Callable[[], str], what: str) -> str | None:
+    """The ARN describe() answers, printing that what is kept as it is; None when it does not exist."""
+    try:
+        arn = describe()
+    except ClientError as exc:
+        if not is_not_found(exc):
+            raise
+        return None
+    print(f"{what}: exists, kept as it is")
+    return arn
+
+
 def ensure_model(spec: Mapping[str, Any]) -> str:
     """CreateModel(**spec) unless the model exists (kept as it is); its ARN. Retried while a new role propagates."""
     sm = client("sagemaker")
     name = spec["ModelName"]
-    try:
-        arn: str = sm.describe_model(ModelName=name)["ModelArn"]
-        print(f"model {name}: exists, kept as it is")
+    arn = _existing_arn(lambda: sm.describe_model(ModelName=name)["ModelArn"], f"model {name}")
+    if arn is not None:
         return arn
-    except ClientError as exc:
-        if not is_not_found(exc):
-            raise
     made: str = retry(lambda: sm.create_model(**spec), what=f"creating model {name}", codes={"ValidationException"},
                       message_contains=ROLE_PROPAGATION_TEXT, timeout_s=ROLE_PROPAGATION_TIMEOUT_S)["ModelArn"]  # fmt: skip
     print(f"model {name}: created (CreateModel)")
@@ -267,13 +275,12 @@ def ensure_endpoint_config(spec: Mapping[str, Any]) -> str:
     """CreateEndpointConfig(**spec) unless the configuration exists (kept: configurations cannot change); its ARN."""
     sm = client("sagemaker")
     name = spec["EndpointConfigName"]
-    try:
-        arn: str = sm.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"]
-        print(f"endpoint configuration {name}: exists, kept as it is")
+    what = f"endpoint configuration {name}"
+    arn = _existing_arn(
+        lambda: sm.describe_endpoint_config(EndpointConfigName=name)["EndpointConfigArn"], what
+    )
+    if arn is not None:
         return arn
-    except ClientError as exc:
-        if not is_not_found(exc):
-            raise
     made: str = sm.create_endpoint_config(**spec)["EndpointConfigArn"]
     print(f"endpoint configuration {name}: created (CreateEndpointConfig)")
     return made
