@@ -191,7 +191,11 @@ def _sdk_session(base: boto3.Session, endpoint: str | None) -> boto3.Session:
             kwargs["endpoint_url"] = kwargs.get("endpoint_url") or endpoint
             return super().client(*args, **kwargs)
 
-    return LocalCloudSession(botocore_session=base._session, region_name=base.region_name)
+    # Its own botocore session: a second boto3.Session over base's would register boto3's S3 methods on it
+    # twice, and every S3 client made after it would fail ("Cannot inject class attribute upload_file").
+    made = LocalCloudSession(region_name=base.region_name)
+    trail.attach(made._session)
+    return made
 
 
 def account_id() -> str:

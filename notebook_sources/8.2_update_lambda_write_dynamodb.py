@@ -299,7 +299,9 @@ records = {
     for label, answer in answers.items()
 }
 columns = ["status", "prediction", "latencyMs", "modelLatencyMs", "errorMessage"]
-pd.DataFrame(records).T.reindex(columns=columns)
+numbers = {"prediction": float, "latencyMs": float, "modelLatencyMs": float}
+with pd.option_context("display.max_colwidth", 40, "display.precision", 3):
+    display(pd.DataFrame(records).T.reindex(columns=columns).astype(numbers))
 
 # %%
 expected_status = {200: "ok", 400: "client_error", 502: "model_error"}

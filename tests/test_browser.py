@@ -41,7 +41,7 @@ LITERAL = {
     "8.3_monitor_with_cloudwatch": [
         '{ $.event = "inference" }',
         "$.latencyMs",
-        "$0.10 per alarm-month",
+        "per month\n(list prices of",
         '{"event": "inference", "requestId": "a", "status": "ok", "latencyMs": 18.5}',
         '{"event": "metadata_write_failed", "record": {"requestId": {"S": "d"}}, "error": "Throttled"}',
         "sns.amazonaws.com",

@@ -615,6 +615,29 @@ def test_a_role_younger_than_its_propagation_cannot_be_assumed_by_lambda(admin, 
     eventually(create)
 
 
+def test_a_stack_that_makes_a_role_and_its_function_together_completes(admin, aws_profile):
+    name = unique("stack")
+    template = {
+        "Resources": {
+            "Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": LAMBDA_TRUST}},
+            "Function": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "python3.13",
+                    "Handler": "index.handler",
+                    "Role": {"Fn::GetAtt": ["Role", "Arn"]},
+                    "Code": {"ZipFile": "def handler(event, context):\n    return 1\n"},
+                },
+            },
+        }
+    }
+    cfn = admin("cloudformation")
+    cfn.create_stack(StackName=name, TemplateBody=json.dumps(template), Capabilities=["CAPABILITY_IAM"])
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    cfn.delete_stack(StackName=name)
+
+
 def test_a_model_role_whose_policy_is_younger_than_its_propagation_is_refused(admin, artifact, aws_profile):
     role = unique("role")
     arn = admin("iam").create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(SAGEMAKER_TRUST))[

@@ -72,3 +72,16 @@ def test_the_xgboost_image_is_the_sdks_answer():
     assert sagemaker.xgboost_image_uri("ap-south-1").startswith(
         "720646828776.dkr.ecr.ap-south-1.amazonaws.com/"
     )
+
+
+def test_the_kits_s3_client_can_still_be_made_after_the_sdks_session(local_cloud):
+    out = run(
+        """
+        from helpers import sagemaker, session
+        sagemaker.sdk()
+        print(session.client("s3").list_buckets()["ResponseMetadata"]["HTTPStatusCode"])
+    """,
+        AWS_ENDPOINT_URL=local_cloud,
+        WORKSHOP_MODE="local",
+    )
+    assert out.strip() == "200"

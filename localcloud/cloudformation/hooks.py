@@ -38,6 +38,7 @@ from moto.utilities.utils import get_partition
 
 from localcloud import patching, profile
 from localcloud.cloudformation import resources, stacks
+from localcloud.iam import hooks as iam_hooks
 
 Original = Callable[..., Any]
 
@@ -348,6 +349,17 @@ def _stabilize(kind: str, verb: str, made: Any) -> None:
         time.sleep(profile.current().remaining(delay, arn))
 
 
+def _wait_for_role(kind: str, resource_json: dict[str, Any], resources_map: Any) -> None:
+    """Wait, as CloudFormation does, until a function's new execution role is usable by Lambda: a stack
+    that makes a role and its function together succeeds on AWS, though a CreateFunction sent as soon as
+    the role exists is refused ("cannot be assumed") while IAM propagates."""
+    role = resource_json.get("Properties", {}).get("Role")
+    if kind != "AWS::Lambda::Function" or role is None:
+        return
+    arn = str(parsing.clean_json(role, resources_map))
+    time.sleep(iam_hooks.role_usable_in(arn.rsplit("/", 1)[-1]))
+
+
 def _evented(verb: str) -> Callable[[Original], Original]:
     """Wrap moto's parse_and_{create,update}_resource: an IN_PROGRESS event, then COMPLETE or FAILED."""
 
@@ -363,6 +375,7 @@ def _evented(verb: str) -> Callable[[Original], Original]:
             kind = resource_json.get("Type", "")
             _event(stack, logical_id, kind, f"{verb}_IN_PROGRESS")
             try:
+                _wait_for_role(kind, resource_json, resources_map)
                 made = original(logical_id, resource_json, resources_map, account_id, region_name)
             except Exception as exc:
                 _event(stack, logical_id, kind, f"{verb}_FAILED", reason=stacks.resource_reason(exc))

@@ -244,7 +244,12 @@ def _forget(account: str, kind: str, name: str) -> None:
 
 def role_propagating(name: str) -> bool:
     """True while a new role (or its new trust policy) is not yet usable by AWS services."""
-    return profile.current().remaining("iam_propagation", f"role/{name}") > 0
+    return role_usable_in(name) > 0
+
+
+def role_usable_in(name: str) -> float:
+    """Seconds until a new role (or its new trust policy) is usable by AWS services (0 when it is)."""
+    return profile.current().remaining("iam_propagation", f"role/{name}")
 
 
 def _on_policy_change(kind: str, params: list[str]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
