@@ -302,7 +302,7 @@ def _lab(args: argparse.Namespace) -> int:
 def _template(args: argparse.Namespace) -> int:
     from helpers import template
 
-    text = template.render(template.build(api=args.api))
+    text = template.render(template.build(api=not args.no_api))
     if args.out:
         Path(args.out).write_text(text)
         print(f"wrote {args.out} ({len(text.splitlines())} lines); lint it: cfn-lint {args.out}")
@@ -420,7 +420,11 @@ def build_parser() -> argparse.ArgumentParser:
         "template", help="the chapter as one CloudFormation template (YAML), from the notebooks' specs"
     )
     tpl.add_argument("--out", help="write it to this file (default: print it)")
-    tpl.add_argument("--api", action="store_true", help="with chapter 7's REST API in front of the function")
+    tpl.add_argument(
+        "--no-api",
+        action="store_true",
+        help="without chapter 7's REST API (yours stays in front of the function)",
+    )
     tpl.set_defaults(func=_template)
 
     local = sub.add_parser("local", help="manage the local cloud")

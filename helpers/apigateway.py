@@ -13,15 +13,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from helpers import errors
+from helpers import errors, specs
 from helpers.session import client, settings
 from helpers.waiters import retry
 from localcloud import client as local_client
 
-STAGE = "prod"  # chapter 7's stage
-RESOURCE_PATH = "/predict"  # chapter 7's resource
-METHOD = "POST"
-LAMBDA_PRINCIPAL = "apigateway.amazonaws.com"
+STAGE = specs.API_STAGE  # chapter 7's stage
+RESOURCE_PATH = f"/{specs.API_PATH}"  # chapter 7's resource
 
 
 def lambda_uri(function_arn: str) -> str:

@@ -124,6 +124,59 @@ def handler_function(
     }
 
 
+# 00_setup: chapter 7's REST API in front of the function (POST /predict, Lambda proxy, stage prod).
+API_STAGE = "prod"
+API_PATH = "predict"
+
+
+def rest_api(names: Names, tags: dict[str, str]) -> dict[str, Any]:
+    """00_setup: the CreateRestApi request (a regional API; tags as API Gateway takes them, a map)."""
+    return {
+        "name": names.api,
+        "description": f"Chapter 7's inference API: POST /{API_PATH} -> the inference Lambda",
+        "endpointConfiguration": {"types": ["REGIONAL"]},
+        "tags": tags,
+    }
+
+
+def predict_resource(api_id: str, root_id: str) -> dict[str, Any]:
+    """00_setup: the CreateResource request for /predict under the API's root."""
+    return {"restApiId": api_id, "parentId": root_id, "pathPart": API_PATH}
+
+
+def predict_method(api_id: str, resource_id: str) -> dict[str, Any]:
+    """00_setup: the PutMethod request: POST on /predict, open to any caller (chapter 7 adds no authorizer)."""
+    return {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "POST", "authorizationType": "NONE"}
+
+
+def proxy_integration(api_id: str, resource_id: str, uri: str) -> dict[str, Any]:
+    """00_setup: the PutIntegration request: a Lambda proxy integration (Lambda is always invoked with POST)."""
+    return {
+        "restApiId": api_id,
+        "resourceId": resource_id,
+        "httpMethod": "POST",
+        "type": "AWS_PROXY",
+        "integrationHttpMethod": "POST",
+        "uri": uri,
+    }
+
+
+def invoke_permission(function: str, statement_id: str, source_arn: str) -> dict[str, Any]:
+    """00_setup: the AddPermission request letting API Gateway invoke the function from POST /predict."""
+    return {
+        "FunctionName": function,
+        "StatementId": statement_id,
+        "Action": "lambda:InvokeFunction",
+        "Principal": "apigateway.amazonaws.com",
+        "SourceArn": source_arn,
+    }
+
+
+def deployment(api_id: str) -> dict[str, Any]:
+    """00_setup: the CreateDeployment request that publishes the API on stage prod."""
+    return {"restApiId": api_id, "stageName": API_STAGE, "description": "chapter 7"}
+
+
 # 8.3: the filter pattern of each metric, matched against the handler's one JSON line per inference.
 PATTERNS = {
     "InferenceCount": '{ $.event = "inference" }',

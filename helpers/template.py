@@ -277,68 +277,66 @@ def _alarms(names: Names) -> dict[str, Any]:
     return resources
 
 
-API_STAGE = "prod"  # chapter 7's stage
-API_PATH = "predict"  # chapter 7's resource: POST /predict, Lambda proxy
+def _api_properties(spec: Mapping[str, Any], *drop: str) -> dict[str, Any]:
+    """An API Gateway request spec as CloudFormation properties: 'restApiId' -> 'RestApiId', less drop."""
+    return {_pascal(k): v for k, v in spec.items() if k not in drop}
 
 
 def _api(names: Names, tags: list[dict[str, str]]) -> dict[str, Any]:
-    """Chapter 7's REST API in front of the function: POST /predict (Lambda proxy), stage prod, the invoke permission.
-
-    Optional (build(api=True)) until the kit's API Gateway specs land in helpers; then this section is to be
-    built from them as the rest is from helpers.specs.
-    """
+    """Chapter 7's REST API in front of the function (00_setup's requests): POST /predict (Lambda proxy),
+    stage prod, the permission for API Gateway to invoke the function."""
     uri = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Function.Arn}/invocations"
+    source = f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{Api}}/*/POST/{specs.API_PATH}"
+    api = specs.rest_api(names, {})
+    integration = specs.proxy_integration("${Api}", "${PredictResource}", uri)
+    deployment = specs.deployment("${Api}")
     return {
         "Api": {
             "Type": "AWS::ApiGateway::RestApi",
             "Properties": {
-                "Name": "${Prefix}-inference-api",
-                "Description": "Chapter 7's REST API in front of the inference Lambda",
-                "EndpointConfiguration": {"Types": ["REGIONAL"]},
+                **_api_properties(api, "endpointConfiguration", "tags"),
+                "EndpointConfiguration": {"Types": api["endpointConfiguration"]["types"]},
                 "Tags": tags,
             },
         },
         "PredictResource": {
             "Type": "AWS::ApiGateway::Resource",
-            "Properties": {"RestApiId": "${Api}", "ParentId": "${Api.RootResourceId}", "PathPart": API_PATH},
+            "Properties": _api_properties(specs.predict_resource("${Api}", "${Api.RootResourceId}")),
         },
         "PredictMethod": {
             "Type": "AWS::ApiGateway::Method",
             "Properties": {
-                "RestApiId": "${Api}",
-                "ResourceId": "${PredictResource}",
-                "HttpMethod": "POST",
-                "AuthorizationType": "NONE",
-                "Integration": {"Type": "AWS_PROXY", "IntegrationHttpMethod": "POST", "Uri": uri},
+                **_api_properties(specs.predict_method("${Api}", "${PredictResource}")),
+                "Integration": _api_properties(integration, "restApiId", "resourceId", "httpMethod"),
             },
         },
         "ApiDeployment": {
             "Type": "AWS::ApiGateway::Deployment",
             "DependsOn": ["PredictMethod"],
-            "Properties": {"RestApiId": "${Api}", "Description": "chapter 8 stack"},
+            "Properties": _api_properties(deployment, "stageName"),
         },
         "ApiStage": {
             "Type": "AWS::ApiGateway::Stage",
             "Properties": {
                 "RestApiId": "${Api}",
                 "DeploymentId": "${ApiDeployment}",
-                "StageName": API_STAGE,
+                "StageName": deployment["stageName"],
                 "Tags": tags,
             },
         },
+        # CloudFormation names the permission's statement itself: no StatementId property.
         "ApiInvokePermission": {
             "Type": "AWS::Lambda::Permission",
             "Properties": {
-                "Action": "lambda:InvokeFunction",
-                "FunctionName": "${Function}",
-                "Principal": "apigateway.amazonaws.com",
-                "SourceArn": f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{Api}}/*/POST/{API_PATH}",
+                k: v
+                for k, v in specs.invoke_permission("${Function}", "", source).items()
+                if k != "StatementId"
             },
         },
     }
 
 
-def build(api: bool = False) -> dict[str, Any]:
+def build(api: bool = True) -> dict[str, Any]:
     """The chapter's template as a dict (CloudFormation's JSON form); with api, chapter 7's REST API in front."""
     names, tags = template_names(), template_tags()
     resources = {
@@ -356,7 +354,8 @@ def build(api: bool = False) -> dict[str, Any]:
         "AlarmInboxUrl": {"Value": {"Ref": "AlarmInbox"}},
     }
     if api:
-        url = f"https://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}/{API_PATH}"
+        url = f"https://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{specs.API_STAGE}/{specs.API_PATH}"
+        outputs["ApiId"] = {"Value": {"Ref": "Api"}}
         outputs["ApiUrl"] = {"Value": {"Fn::Sub": url}}
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

@@ -40,6 +40,7 @@ import pandas as pd
 from cfnlint.api import ManualArgs, lint
 
 from helpers import (
+    apigateway,
     awslambda,
     cloudformation,
     cloudwatch,
@@ -108,13 +109,16 @@ print(deployed["StackName"], deployed["StackStatus"])
 cloudformation.events(stack).tail(12)
 
 # %% [markdown]
-# ## Step 3 · Traffic through the stack's function
+# ## Step 3 · Traffic through the stack's API
 #
-# The stack's function records every request in the stack's own table, exactly as 8.2's does.
+# The stack has its own REST API in front of its function (chapter 7's `POST /predict`, stage `prod`);
+# the function records every request in the stack's own table, exactly as 8.2's does.
 
 # %%
 outputs = cloudformation.outputs(deployed)
-report = traffic.run(n=20, concurrency=4, function=outputs["FunctionName"], seed=3)
+api_url = apigateway.invoke_url(outputs["ApiId"])
+print("the stack's invoke URL:", api_url)
+report = traffic.run(n=20, concurrency=4, url=api_url, seed=3)
 print(report)
 records = boto3.client("dynamodb").scan(TableName=outputs["MetadataTableName"], Select="COUNT")
 assert records["Count"] >= report.sent, (records["Count"], report.sent)
@@ -123,20 +127,21 @@ print(f"✔ {report.sent} requests, {records['Count']} records in {outputs['Meta
 # %% [markdown]
 # ## Step 4 · The stack's alarm fires and recovers
 #
-# Model failures make the stack's errors alarm go to `ALARM`: while we send traffic, the stack's function
-# calls an endpoint that does not exist; then it calls yours again and healthy traffic brings the alarm
-# back to `OK`. Both state changes arrive in the stack's SQS inbox through its SNS topic.
+# A bad configuration change makes the stack's errors alarm go to `ALARM`: while we send traffic, the
+# stack's function is pointed at an endpoint that does not exist, so every `InvokeEndpoint` fails (the
+# API answers 502); then it calls yours again and healthy traffic brings the alarm back to `OK`. Both
+# state changes arrive in the stack's SQS inbox through its SNS topic.
 
 # %%
 errors_alarm = f"{second}-inference-errors"
 # The stack's function is pointed at an endpoint that does not exist while the traffic runs: every
 # InvokeEndpoint fails, as a model that cannot be reached fails (your own endpoint is left alone).
 with awslambda.environment(outputs["FunctionName"], ENDPOINT_NAME=f"{second}-missing-endpoint"):
-    traffic.run(n=20, concurrency=4, function=outputs["FunctionName"], seed=4)
+    traffic.run(n=20, concurrency=4, url=api_url, seed=4)
 fired = cloudwatch.wait_for_alarm(
     errors_alarm, "ALARM", timeout_s=4 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S
 )
-with traffic.background(rate_per_s=2, function=outputs["FunctionName"]):
+with traffic.background(rate_per_s=2, url=api_url):
     recovered = cloudwatch.wait_for_alarm(
         errors_alarm, "OK", timeout_s=5 * ALARM_PERIOD + cloudwatch.METRIC_LAG_S
     )

@@ -59,3 +59,35 @@ def test_the_queue_policy_is_the_templates():
         "8.3_monitor_with_cloudwatch", "queue_policy", {"queue_arn": queue_arn, "topic_arn": topic_arn}
     )
     assert shown == specs.queue_policy(queue_arn, topic_arn)
+
+
+def _api_scope() -> dict:
+    """What 00_setup's API requests read: the names, the API AWS answered, the function, the helpers they call."""
+    apigateway = SimpleNamespace(STAGE=specs.API_STAGE, lambda_uri=lambda arn: f"uri-of:{arn}")
+    session = SimpleNamespace(arn=lambda service, resource: f"arn:{service}:{resource}")
+    return {"names": NAMES, "settings": SETTINGS, "api": {"id": "a1", "rootResourceId": "r0"},
+            "function": {"FunctionArn": "fn-arn"}, "apigateway": apigateway, "session": session}  # fmt: skip
+
+
+def test_the_rest_api_request_is_the_templates():
+    shown = assigned("00_setup", "api_spec", _api_scope())
+    assert shown == specs.rest_api(NAMES, SETTINGS.tags())
+
+
+def test_the_predict_resource_method_and_integration_requests_are_the_templates():
+    scope = _api_scope()
+    assert assigned("00_setup", "resource_spec", scope) == specs.predict_resource("a1", "r0")
+    assert assigned("00_setup", "method_spec", scope) == specs.predict_method("a1", "")
+    assert assigned("00_setup", "integration_spec", scope) == specs.proxy_integration(
+        "a1", "", "uri-of:fn-arn"
+    )
+
+
+def test_the_invoke_permission_and_deployment_requests_are_the_templates():
+    scope = _api_scope()
+    source = "arn:execute-api:a1/*/POST/predict"
+    statement = f"{NAMES.api}-invoke"
+    assert assigned("00_setup", "permission_spec", scope) == specs.invoke_permission(
+        NAMES.function, statement, source
+    )
+    assert assigned("00_setup", "deployment_spec", scope) == specs.deployment("a1")
