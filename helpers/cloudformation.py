@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from botocore.exceptions import ClientError
 
-from helpers import awslambda, errors, s3, template, waiters
+from helpers import awslambda, errors, iam, s3, template, waiters
 from helpers.config import TAG_PREFIX, Settings
 from helpers.errors import WorkshopError
 from helpers.session import client
@@ -63,6 +63,8 @@ def parameters(settings: Settings, prefix: str, bucket: str, code_key: str, peri
         "CodeKey": code_key,
         "RecordTtlDays": str(settings.record_ttl_days),
         "AlarmPeriod": str(period),
+        # the class boundary (python -m helpers class-setup), which the attendee's roles must carry
+        "PermissionsBoundary": iam.permissions_boundary() or "",
     }
 
 

@@ -377,6 +377,7 @@ FULL_RUN = [
     "8.2_update_lambda_write_dynamodb.ipynb",
     "8.3_monitor_with_cloudwatch.ipynb",
     "8.4_analyze_inference_history.ipynb",
+    "8.5_deploy_as_a_template.ipynb",
     "99_cleanup.ipynb",
 ]
 CHAPTERS = FULL_RUN[:-1]
