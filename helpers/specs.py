@@ -240,7 +240,7 @@ def queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
 
 
 def alarms(names: Names, period: int, topic_arn: str, tags: Tags) -> list[dict[str, Any]]:
-    """8.3: the five alarms (PutMetricAlarm requests), each notifying the topic on ALARM and on OK."""
+    """8.3: the six alarms (PutMetricAlarm requests), each notifying the topic on ALARM and on OK."""
     namespace = names.metric_namespace
     actions = {"AlarmActions": [topic_arn], "OKActions": [topic_arn]}
     return [
@@ -292,6 +292,24 @@ def alarms(names: Names, period: int, topic_arn: str, tags: Tags) -> list[dict[s
             "Tags": tags,
         },
         {
+            "AlarmName": names.alarm("endpoint-4xx"),
+            "AlarmDescription": "The model container refused requests (a model that does not fit the handler?).",
+            "Namespace": "AWS/SageMaker",
+            "MetricName": "Invocation4XXErrors",
+            "Statistic": "Sum",
+            "Dimensions": [
+                {"Name": "EndpointName", "Value": names.endpoint},
+                {"Name": "VariantName", "Value": VARIANT},
+            ],
+            "Period": period,
+            "EvaluationPeriods": 1,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+            "TreatMissingData": "notBreaching",
+            **actions,
+            "Tags": tags,
+        },
+        {
             "AlarmName": names.alarm("endpoint-5xx"),
             "AlarmDescription": "The model container answered server errors.",
             "Namespace": "AWS/SageMaker",
@@ -329,80 +347,57 @@ def alarms(names: Names, period: int, topic_arn: str, tags: Tags) -> list[dict[s
 
 
 def _metric_widget(
-    x: int, y: int, title: str, region: str, period: int, metrics: list[Any]
+    x: int, y: int, title: str, region: str, period: int, metrics: list[Any], y_label: str | None = None
 ) -> dict[str, Any]:
-    """One half-width metric widget of the dashboard."""
-    return {
-        "type": "metric",
-        "x": x,
-        "y": y,
-        "width": 12,
-        "height": 6,
-        "properties": {"title": title, "region": region, "period": period, "metrics": metrics},
-    }
+    """One half-width metric widget of the dashboard (y_label: the left axis's unit)."""
+    properties: dict[str, Any] = {"title": title, "region": region, "period": period, "metrics": metrics}
+    if y_label:
+        properties["yAxis"] = {"left": {"label": y_label, "showUnits": False}}
+    return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
 
 
-def dashboard(names: Names, region: str, period: int, alarm_arns: Sequence[str]) -> dict[str, Any]:
-    """8.3: the dashboard body (PutDashboard takes it as a JSON string): vital signs and the alarms."""
+def threshold_line(alarm: dict[str, Any]) -> dict[str, Any]:
+    """A horizontal annotation at an alarm's threshold (CloudWatch draws alarms so)."""
+    return {"label": f"{alarm['AlarmName']} alarm above {alarm['Threshold']:g}", "value": alarm["Threshold"]}
+
+
+def _sums(namespace: str, dims: list[str], labels: dict[str, str]) -> list[Any]:
+    """Metric lines of one namespace and dimensions, summed per period: {metric name: label}."""
+    return [[namespace, metric, *dims, {"stat": "Sum", "label": label}] for metric, label in labels.items()]
+
+
+def dashboard(
+    names: Names, region: str, period: int, alarms: Sequence[dict[str, Any]], alarm_arns: Sequence[str]
+) -> dict[str, Any]:
+    """8.3: the dashboard body (PutDashboard takes it as a JSON string): the API, the function, the endpoint,
+    the pipeline's own metrics, each alarm's threshold on its metric, and the alarms."""
     namespace = names.metric_namespace
     lambda_dims = ["FunctionName", names.function]
     endpoint_dims = ["EndpointName", names.endpoint, "VariantName", VARIANT]
-    return {
-        "widgets": [
-            _metric_widget(
-                0,
-                0,
-                "Inferences and errors (count per period)",
-                region,
-                period,
-                [
-                    [namespace, "InferenceCount", {"stat": "Sum", "label": "inferences"}],
-                    [namespace, "InferenceErrors", {"stat": "Sum", "label": "errors"}],
-                    [namespace, "MetadataWriteFailures", {"stat": "Sum", "label": "write failures"}],
-                ],
-            ),
-            _metric_widget(
-                12,
-                0,
-                "Inference latency (ms)",
-                region,
-                period,
-                [[namespace, "InferenceLatency", {"stat": p, "label": p}] for p in ("p50", "p90", "p99")],
-            ),
-            _metric_widget(
-                0,
-                6,
-                "Endpoint model latency (µs)",
-                region,
-                period,
-                [
-                    [
-                        "AWS/SageMaker",
-                        "ModelLatency",
-                        *endpoint_dims,
-                        {"stat": "Average", "label": "average"},
-                    ],
-                    ["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "p90", "label": "p90"}],
-                ],
-            ),
-            _metric_widget(
-                12,
-                6,
-                "Lambda invocations and errors",
-                region,
-                period,
-                [
-                    ["AWS/Lambda", "Invocations", *lambda_dims, {"stat": "Sum", "label": "invocations"}],
-                    ["AWS/Lambda", "Errors", *lambda_dims, {"stat": "Sum", "label": "errors"}],
-                ],
-            ),
-            {
-                "type": "alarm",
-                "x": 0,
-                "y": 12,
-                "width": 24,
-                "height": 3,
-                "properties": {"title": "Alarms", "alarms": list(alarm_arns)},
-            },
-        ]
-    }
+    api_dims = ["ApiName", names.api, "Stage", API_STAGE]
+    alarm_of = {spec["MetricName"]: spec for spec in alarms}
+    per_period = f"count per {period} s"
+    counts = _metric_widget(0, 0, "Inferences and errors (count per period)", region, period, _sums(
+        namespace, [], {"InferenceCount": "inferences", "InferenceErrors": "errors",
+                        "MetadataWriteFailures": "write failures"}), per_period)  # fmt: skip
+    counts["properties"]["annotations"] = {"horizontal": [threshold_line(alarm_of["InferenceErrors"])]}
+    latency = _metric_widget(0 + 12, 0, "Inference latency, whole handler", region, period, [
+        [namespace, "InferenceLatency", {"stat": p, "label": p}] for p in ("p50", "p90", "p99")], "ms")  # fmt: skip
+    latency["properties"]["annotations"] = {"horizontal": [threshold_line(alarm_of["InferenceLatency"])]}
+    # SageMaker reports ModelLatency in microseconds: metric math divides by 1,000.
+    model_latency = _metric_widget(0, 6, "Endpoint model latency (SageMaker's µs ÷ 1,000 = ms)", region, period, [
+        ["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "Average", "id": "average_us", "visible": False}],
+        ["AWS/SageMaker", "ModelLatency", *endpoint_dims, {"stat": "p90", "id": "p90_us", "visible": False}],
+        [{"expression": "average_us / 1000", "label": "average", "id": "average_ms"}],
+        [{"expression": "p90_us / 1000", "label": "p90", "id": "p90_ms"}]], "ms")  # fmt: skip
+    function = _metric_widget(12, 6, "Lambda invocations and errors (count per period)", region, period, _sums(
+        "AWS/Lambda", lambda_dims, {"Invocations": "invocations", "Errors": "errors"}), per_period)  # fmt: skip
+    function["properties"]["annotations"] = {"horizontal": [threshold_line(alarm_of["Errors"])]}
+    api = _metric_widget(0, 12, "API requests and errors (count per period)", region, period, _sums(
+        "AWS/ApiGateway", api_dims, {"Count": "requests", "4XXError": "4XX", "5XXError": "5XX"}), per_period)  # fmt: skip
+    endpoint = _metric_widget(12, 12, "Endpoint invocations and container errors", region, period, _sums(
+        "AWS/SageMaker", endpoint_dims, {"Invocations": "invocations", "Invocation4XXErrors": "4XX",
+                                         "Invocation5XXErrors": "5XX"}), per_period)  # fmt: skip
+    alarm_widget = {"type": "alarm", "x": 0, "y": 18, "width": 24, "height": 6,
+                    "properties": {"title": "Alarms", "alarms": list(alarm_arns)}}  # fmt: skip
+    return {"widgets": [counts, latency, model_latency, function, api, endpoint, alarm_widget]}

@@ -49,6 +49,10 @@ class Parameter(int):
         made.name = name
         return made
 
+    def __format__(self, spec: str) -> str:
+        """In text (a label), the parameter's reference: f"count per {period} s" -> 'count per ${AlarmPeriod} s'."""
+        return f"${{{self.name}}}" if not spec else int.__format__(self, spec)
+
 
 def cfn(value: Any) -> Any:
     """A spec value as template YAML data: Parameter numbers become Ref, strings with ${...} become Fn::Sub."""
@@ -268,7 +272,7 @@ def _alarms(names: Names) -> dict[str, Any]:
         f"arn:${{AWS::Partition}}:cloudwatch:${{AWS::Region}}:${{AWS::AccountId}}:alarm:{s['AlarmName']}"
         for s in alarms
     ]
-    body = specs.dashboard(names, "${AWS::Region}", Parameter("AlarmPeriod", 60), arns)
+    body = specs.dashboard(names, "${AWS::Region}", Parameter("AlarmPeriod", 60), alarms, arns)
     resources["Dashboard"] = {
         "Type": "AWS::CloudWatch::Dashboard",
         "DependsOn": [logical_id(s["AlarmName"].removeprefix(names.prefix + "-"), "Alarm") for s in alarms],

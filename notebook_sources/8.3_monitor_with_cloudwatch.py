@@ -410,6 +410,7 @@ cloudwatch.ensure_alarms(alarm_specs)
 # %%
 lambda_dims = ["FunctionName", names.function]
 endpoint_dims = ["EndpointName", names.endpoint, "VariantName", "AllTraffic"]
+api_dims = ["ApiName", names.api, "Stage", "prod"]  # API Gateway publishes per API name and stage
 alarm_by_metric = {spec["MetricName"]: spec for spec in alarm_specs}
 
 
@@ -526,6 +527,24 @@ dashboard_body = {
             "width": 12,
             "height": 6,
             "properties": {
+                "title": "API requests and errors (count per period)",
+                "region": settings.region,
+                "period": ALARM_PERIOD,
+                "metrics": [
+                    ["AWS/ApiGateway", "Count", *api_dims, {"stat": "Sum", "label": "requests"}],
+                    ["AWS/ApiGateway", "4XXError", *api_dims, {"stat": "Sum", "label": "4XX"}],
+                    ["AWS/ApiGateway", "5XXError", *api_dims, {"stat": "Sum", "label": "5XX"}],
+                ],
+                "yAxis": {"left": {"label": f"count per {ALARM_PERIOD} s", "showUnits": False}},
+            },
+        },
+        {
+            "type": "metric",
+            "x": 12,
+            "y": 12,
+            "width": 12,
+            "height": 6,
+            "properties": {
                 "title": "Endpoint invocations and container errors",
                 "region": settings.region,
                 "period": ALARM_PERIOD,
@@ -549,13 +568,14 @@ dashboard_body = {
                         {"stat": "Sum", "label": "5XX"},
                     ],
                 ],
+                "yAxis": {"left": {"label": f"count per {ALARM_PERIOD} s", "showUnits": False}},
             },
         },
         {
             "type": "alarm",
-            "x": 12,
-            "y": 12,
-            "width": 12,
+            "x": 0,
+            "y": 18,
+            "width": 24,
             "height": 6,
             "properties": {
                 "title": "Alarms",

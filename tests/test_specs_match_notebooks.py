@@ -91,3 +91,29 @@ def test_the_invoke_permission_and_deployment_requests_are_the_templates():
         NAMES.function, statement, source
     )
     assert assigned("00_setup", "deployment_spec", scope) == specs.deployment("a1")
+
+
+def _alarm_scope() -> dict:
+    """What 8.3's alarm and dashboard requests read."""
+    topic = "arn:aws:sns:us-east-1:123456789012:t"
+    return {"names": NAMES, "namespace": NAMES.metric_namespace, "ALARM_PERIOD": 60, "tags": TAGS,
+            "actions": {"AlarmActions": [topic], "OKActions": [topic]}}  # fmt: skip
+
+
+def test_the_alarm_requests_are_the_templates():
+    shown = assigned("8.3_monitor_with_cloudwatch", "alarm_specs", _alarm_scope())
+    assert shown == specs.alarms(NAMES, 60, "arn:aws:sns:us-east-1:123456789012:t", TAGS)
+
+
+def test_the_dashboard_body_is_the_templates():
+    alarms = specs.alarms(NAMES, 60, "t", TAGS)
+    by_metric = {a["MetricName"]: a for a in alarms}
+    arns = [f"arn:alarm:{a['AlarmName']}" for a in alarms]
+    scope = {**_alarm_scope(), "alarm_specs": alarms, "settings": SimpleNamespace(region="eu-west-1"),
+             "session": SimpleNamespace(arn=lambda service, resource: f"arn:{resource}"),
+             "threshold_line": lambda metric: specs.threshold_line(by_metric[metric]),
+             "lambda_dims": ["FunctionName", NAMES.function],
+             "endpoint_dims": ["EndpointName", NAMES.endpoint, "VariantName", "AllTraffic"],
+             "api_dims": ["ApiName", NAMES.api, "Stage", "prod"]}  # fmt: skip
+    shown = assigned("8.3_monitor_with_cloudwatch", "dashboard_body", scope)
+    assert shown == specs.dashboard(NAMES, "eu-west-1", 60, alarms, arns)

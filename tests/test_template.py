@@ -347,7 +347,7 @@ def test_the_notebook_built_and_template_built_resources_are_equal(chapter):
     cloudwatch.put_dashboard(
         {
             "DashboardName": names.dashboard,
-            "DashboardBody": json.dumps(specs.dashboard(names, settings.region, PERIOD, arns)),
+            "DashboardBody": json.dumps(specs.dashboard(names, settings.region, PERIOD, alarms, arns)),
         }
     )
     notebooks = _described(chapter["prefix"], chapter["url"], names.endpoint)
