@@ -21,8 +21,9 @@ from helpers.errors import friendly, is_not_found
 from helpers.resources import Resource
 from helpers.waiters import wait_for_state
 
-# The order cleanup deletes in: whatever uses a resource goes before it.
+# The order cleanup deletes in: whatever uses a resource goes before it; a stack first, with what it made.
 DELETE_ORDER: tuple[type[resources.Kind], ...] = (
+    resources.Stack,
     resources.RestApi,
     resources.Alarm,
     resources.Dashboard,

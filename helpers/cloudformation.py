@@ -31,11 +31,6 @@ def stack_name(prefix: str) -> str:
     return f"{prefix}-chapter8"
 
 
-def second_prefix(prefix: str) -> str:
-    """The prefix 8.5 deploys the template under, beside the notebooks' own resources (at most 20 characters)."""
-    return f"{prefix[:16].rstrip('-')}-iac"
-
-
 def stack_tags(settings: Settings, prefix: str) -> dict[str, str]:
     """The stack's tags (CloudFormation copies them onto the resources it creates): the kit's, for `prefix`."""
     return settings.tags(**{TAG_PREFIX: prefix})

@@ -100,6 +100,12 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
+def second_prefix(prefix: str) -> str:
+    """The prefix 8.5 deploys the template under, beside the notebooks' own resources (at most 20 characters);
+    the inventory and cleanup of a prefix include it."""
+    return f"{prefix[:16].rstrip('-')}-iac"
+
+
 def slugify(name: str) -> str:
     """A name as a prefix: lowercase, runs of other characters as one hyphen, starting with a letter, ≤ 20."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")

@@ -44,6 +44,7 @@ from helpers import (
     awslambda,
     cloudformation,
     cloudwatch,
+    config,
     inventory,
     prerequisites,
     session,
@@ -56,7 +57,7 @@ info = session.prepare()
 settings = session.settings()
 names = settings.names
 prerequisites.require("8.5")  # "Run 8.1 first: ..." when an earlier notebook is missing
-second = cloudformation.second_prefix(settings.prefix)
+second = config.second_prefix(settings.prefix)  # your prefix + "-iac"
 stack = cloudformation.stack_name(second)
 print(f"your prefix {settings.prefix}; the stack {stack} deploys the chapter again under {second}")
 

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import boto3
 from notebook_source import queue_policy_request
 
-from helpers import session
+from helpers import config, session
 from helpers.config import KIT_NAME, LOCAL_ACCOUNT_ID, TAG_CREATED, TAG_KIT, TAG_PREFIX, Names
 from helpers.sagemaker import xgboost_image_uri
 
@@ -231,7 +231,21 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
     )
     agw.create_deployment(restApiId=api["id"], stageName="prod")
     made.add(("apigateway", "rest api", n.api))
-    return made
+    return made | build_stack(prefix, created)
+
+
+def build_stack(prefix: str, created: str) -> set[tuple[str, str, str]]:
+    """8.5's stack: under the prefix's second prefix, tagged as the kit tags it, with a queue of its own."""
+    second = config.second_prefix(prefix)
+    tags = [{"Key": k, "Value": v} for k, v in tags_for(second, created).items()]
+    queue = f"{second}-alarm-inbox"
+    inbox = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": queue, "Tags": tags}}
+    body = {"Resources": {"Inbox": inbox}}
+    stack = f"{second}-chapter8"
+    boto3.client("cloudformation", region_name=REGION).create_stack(
+        StackName=stack, TemplateBody=json.dumps(body), Tags=tags
+    )
+    return {("cloudformation", "stack", stack), ("sqs", "queue", queue)}
 
 
 def build_small_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[str, str, str]]:
@@ -298,9 +312,13 @@ def census() -> set[tuple[str, str, str]]:
             "sqs",
             "cloudwatch",
             "apigateway",
+            "cloudformation",
         )
     }
     found: set[tuple[str, str, str]] = set()
+    for stack in c["cloudformation"].list_stacks()["StackSummaries"]:
+        if stack["StackStatus"] != "DELETE_COMPLETE":
+            found.add(("cloudformation", "stack", stack["StackName"]))
     for b in c["s3"].list_buckets()["Buckets"]:
         found.add(("s3", "bucket", b["Name"]))
         for v in c["s3"].list_object_versions(Bucket=b["Name"]).get("Versions", []):

@@ -33,7 +33,9 @@ from kit_world import (
 from helpers import cleanup, config, inventory, resources, session
 from helpers.config import LOCAL_ACCOUNT_ID, Names
 
-PREFIXES = ("ann", "ann-b", "bob")  # 'ann-b' shares the name stem of 'ann' on purpose
+PREFIXES = ("ann", "ann-b", "bob")
+SERVICES = ("cloudformation", "apigateway", "cloudwatch", "logs", "lambda", "sns", "sqs", "dynamodb", "sagemaker",
+            "s3", "iam")  # fmt: skip  # 'ann-b' shares the name stem of 'ann' on purpose
 
 
 def reset(url: str) -> None:
@@ -41,20 +43,7 @@ def reset(url: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST")).read()
 
 
-def record_deletes(
-    services=(
-        "apigateway",
-        "cloudwatch",
-        "logs",
-        "lambda",
-        "sns",
-        "sqs",
-        "dynamodb",
-        "sagemaker",
-        "s3",
-        "iam",
-    ),
-):
+def record_deletes(services=SERVICES):
     """Record the operation names of every delete-like call the kit's clients make, in order."""
     calls: list[str] = []
 
@@ -68,20 +57,7 @@ def record_deletes(
     return calls
 
 
-def stop_recording(
-    services=(
-        "apigateway",
-        "cloudwatch",
-        "logs",
-        "lambda",
-        "sns",
-        "sqs",
-        "dynamodb",
-        "sagemaker",
-        "s3",
-        "iam",
-    ),
-) -> None:
+def stop_recording(services=SERVICES) -> None:
     """Remove record_deletes' hook from the kit's clients."""
     for service in services:
         session.client(service).meta.events.unregister("before-call", unique_id="record-deletes")
@@ -136,6 +112,7 @@ def test_cleanup_deletes_in_dependency_order(ann_cleaned):
     calls = ann_cleaned.calls
     order = [op for i, op in enumerate(calls) if i == 0 or calls[i - 1] != op]
     assert order == [
+        "DeleteStack",
         "DeleteRestApi",
         "DeleteAlarms",
         "DeleteDashboards",
@@ -169,7 +146,7 @@ def test_cleanup_deletes_every_version_of_every_object(ann_cleaned):
 def test_inventory_finds_every_kind_of_the_kits_resources(ann_cleaned):
     kinds = {(r.service, r.kind) for r in ann_cleaned.before if r.owned}
     assert kinds == {(k.service, k.kind) for k in cleanup.DELETE_ORDER}
-    assert all(r.prefix == "ann" for r in ann_cleaned.before)
+    assert {r.prefix for r in ann_cleaned.before} == {"ann", "ann-iac"}  # 8.5's stack: the second prefix
 
 
 def test_inventory_finds_exactly_what_the_kit_made_for_the_prefix(ann_cleaned):

@@ -119,7 +119,7 @@ def chapter(local_cloud, tmp_path_factory):
         )
         serverless_endpoint(aws["sagemaker"], f"{prefix}-v2", role, f"s3://{bucket}/models/v2.tar.gz")
         settings = session.settings()
-        second = cloudformation.second_prefix(prefix)
+        second = config.second_prefix(prefix)
         key = cloudformation.upload_code(bucket, settings.tags())
         params = cloudformation.parameters(settings, second, bucket, key, PERIOD)
         stack = cloudformation.deploy(

@@ -16,7 +16,7 @@ the creator tag (made by older versions of the kit) are judged by their prefix a
 Costs are estimates from us-east-1 on-demand list prices of PRICES_AS_OF (https://aws.amazon.com/pricing/),
 kept on the class of the kind they price.
 
-One module per AWS service holds the classes of its kinds (`apigateway`, `awslambda`, `sagemaker`, `logs`,
+One module per AWS service holds the classes of its kinds (`cloudformation`, `apigateway`, `awslambda`, `sagemaker`, `logs`,
 `cloudwatch`, `sns`, `sqs`, `dynamodb`, `s3`, `iam`); what they share is in `_kind`. This package
 lists every kind in the order they are found (KINDS) and finds, checks and deletes any resource
 through its kind (find, exists, delete, kind_of). Import from here, not from the modules.
@@ -31,6 +31,7 @@ from helpers.errors import is_not_found
 from helpers.resources._kind import PRICES_AS_OF, Kind, Resource, Search, not_yours
 from helpers.resources.apigateway import RestApi
 from helpers.resources.awslambda import EventSourceMapping, Function, FunctionUrl
+from helpers.resources.cloudformation import Stack
 from helpers.resources.cloudwatch import Alarm, Dashboard
 from helpers.resources.dynamodb import Table
 from helpers.resources.iam import AttachedPolicy, InlinePolicy, Role
@@ -62,6 +63,7 @@ __all__ = [
     "Resource",
     "RestApi",
     "Role",
+    "Stack",
     "Subscription",
     "Table",
     "Topic",
@@ -72,9 +74,10 @@ __all__ = [
     "not_yours",
 ]
 
-# Every kind, in the order they are found: a parent before its children, functions and endpoints before
+# Every kind, in the order they are found: a stack before what it made, a parent before its children, functions and endpoints before
 # the log groups AWS made for them, the dashboard (known by its prefix's tagged resources) last.
 KINDS: tuple[Kind, ...] = (
+    Stack(),
     RestApi(),
     Function(),
     EventSourceMapping(),

@@ -10,7 +10,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar, TypeVar
 
-from helpers.config import KIT_NAME, TAG_CREATED, TAG_CREATOR, TAG_KIT, TAG_PREFIX, Names, Settings
+from helpers.config import (
+    KIT_NAME,
+    TAG_CREATED,
+    TAG_CREATOR,
+    TAG_KIT,
+    TAG_PREFIX,
+    Names,
+    Settings,
+    second_prefix,
+)
 
 T = TypeVar("T")
 
@@ -108,7 +117,8 @@ class Search:
         """(owned, prefix) for a resource named name with tags, or None when it is not of interest."""
         who = owner(tags)
         if who is not None:
-            return (True, who) if self.prefix in (None, who) else None
+            mine = self.prefix is None or who in (self.prefix, second_prefix(self.prefix))
+            return (True, who) if mine else None
         if self.prefix is not None and name.rsplit("/", 1)[-1].startswith(f"{self.prefix}-"):
             return (False, self.prefix)
         return None
