@@ -24,7 +24,7 @@ class Stack(Kind):
 
     def exists(self, r: Resource) -> bool:
         [stack] = session.client("cloudformation").describe_stacks(StackName=r.ref["StackName"])["Stacks"]
-        return stack["StackStatus"] != "DELETE_COMPLETE"
+        return bool(stack["StackStatus"] != "DELETE_COMPLETE")
 
     def delete(self, r: Resource) -> None:
         session.client("cloudformation").delete_stack(StackName=r.ref["StackName"])
