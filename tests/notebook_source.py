@@ -97,3 +97,14 @@ def stop_local_cloud(env: dict[str, str]) -> None:
     subprocess.run(
         [sys.executable, "-m", "localcloud", "down"], env=env, cwd=SOURCES.parent, capture_output=True
     )
+
+
+def nbval_failure(stdout: str, stderr: str = "", limit: int = 7000) -> str:
+    """What an nbval run's failure message shows: the first failed cell (its error, not the NameErrors it caused
+    in later cells), then the summary lines."""
+    import re
+
+    first = re.search(r"^_{3,} .*::Cell \d+ _{3,}$", stdout, re.MULTILINE)
+    head = stdout[first.start() : first.start() + limit] if first else stdout[-limit:]
+    summary = "\n".join(line for line in stdout.splitlines() if line.startswith(("FAILED", "ERROR")))
+    return f"{head}\n...\n{summary[-3000:]}\n{stderr[-1500:]}"

@@ -17,7 +17,7 @@ from pathlib import Path
 import boto3
 import pytest
 from kit_world import execution_role, serverless_endpoint
-from notebook_source import kernel_env, stop_local_cloud
+from notebook_source import kernel_env, nbval_failure, stop_local_cloud
 
 from helpers import apigateway, awslambda, model
 
@@ -108,7 +108,7 @@ def test_the_chapter_runs_on_an_attendee_s_own_chapter_7_pipeline_and_cleanup_le
     command = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider",
                "-q", "--timeout=900", "-o", "addopts=", *paths]  # fmt: skip
     result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+    assert result.returncode == 0, nbval_failure(result.stdout, result.stderr)
 
     lam = boto3.client("lambda", endpoint_url=url, region_name=REGION)
     assert lam.get_function(FunctionName=FUNCTION)["Configuration"]["Role"].endswith(f"/{made['role']}")

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from notebook_source import kernel_env, stop_local_cloud
+from notebook_source import kernel_env, nbval_failure, stop_local_cloud
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if p.name[0].isdigit())
@@ -75,13 +75,13 @@ class Chapters:
     @pytest.mark.timeout(1800)
     def test_every_chapter_notebook_runs_twice_in_a_row_on_the_same_stack(self, notebook_env):
         result = _nbval(CHAPTERS + CHAPTERS, notebook_env)
-        assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+        assert result.returncode == 0, nbval_failure(result.stdout, result.stderr)
 
     def test_cleanup_notebook_then_removes_everything_it_listed(self, notebook_env):
         before = _kit_resources(notebook_env)
         assert before > 10, f"only {before} resources to clean up: run this with the chapters test before it"
         result = _nbval(CLEANUP, notebook_env)
-        assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
+        assert result.returncode == 0, nbval_failure(result.stdout, result.stderr)
         assert _kit_resources(notebook_env) == 0
 
 
