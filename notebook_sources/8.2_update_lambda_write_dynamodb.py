@@ -235,7 +235,8 @@ print("version 2 features:", ", ".join(v2_trained.features), "->", v2_url)
 
 v2_model_spec = {
     "ModelName": v2.model,
-    "ExecutionRoleArn": v1_model["ExecutionRoleArn"],
+    # 00_setup's SageMaker role: it may read the kit's bucket, where version 2 is
+    "ExecutionRoleArn": session.arn("iam", f"role/{names.sagemaker_role}", region=""),
     "PrimaryContainer": {"Image": v1_model["PrimaryContainer"]["Image"], "ModelDataUrl": v2_url},
     "Tags": settings.tag_list(),
 }
