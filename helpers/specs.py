@@ -239,6 +239,30 @@ def queue_policy(queue_arn: str, topic_arn: str) -> dict[str, Any]:
     }
 
 
+def _endpoint_alarm(
+    names: Names, name: str, metric: str, period: int, actions: dict[str, Any], tags: Tags, description: str
+) -> dict[str, Any]:
+    """8.3: an alarm on any of the endpoint's errors of one kind in a period (SageMaker publishes them)."""
+    return {
+        "AlarmName": names.alarm(name),
+        "AlarmDescription": description,
+        "Namespace": "AWS/SageMaker",
+        "MetricName": metric,
+        "Statistic": "Sum",
+        "Dimensions": [
+            {"Name": "EndpointName", "Value": names.endpoint},
+            {"Name": "VariantName", "Value": VARIANT},
+        ],
+        "Period": period,
+        "EvaluationPeriods": 1,
+        "ComparisonOperator": "GreaterThanThreshold",
+        "Threshold": 0,
+        "TreatMissingData": "notBreaching",
+        **actions,
+        "Tags": tags,
+    }
+
+
 def alarms(names: Names, period: int, topic_arn: str, tags: Tags) -> list[dict[str, Any]]:
     """8.3: the six alarms (PutMetricAlarm requests), each notifying the topic on ALARM and on OK."""
     namespace = names.metric_namespace
@@ -291,42 +315,24 @@ def alarms(names: Names, period: int, topic_arn: str, tags: Tags) -> list[dict[s
             **actions,
             "Tags": tags,
         },
-        {
-            "AlarmName": names.alarm("endpoint-4xx"),
-            "AlarmDescription": "The model container refused requests (a model that does not fit the handler?).",
-            "Namespace": "AWS/SageMaker",
-            "MetricName": "Invocation4XXErrors",
-            "Statistic": "Sum",
-            "Dimensions": [
-                {"Name": "EndpointName", "Value": names.endpoint},
-                {"Name": "VariantName", "Value": VARIANT},
-            ],
-            "Period": period,
-            "EvaluationPeriods": 1,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": 0,
-            "TreatMissingData": "notBreaching",
-            **actions,
-            "Tags": tags,
-        },
-        {
-            "AlarmName": names.alarm("endpoint-5xx"),
-            "AlarmDescription": "The model container answered server errors.",
-            "Namespace": "AWS/SageMaker",
-            "MetricName": "Invocation5XXErrors",
-            "Statistic": "Sum",
-            "Dimensions": [
-                {"Name": "EndpointName", "Value": names.endpoint},
-                {"Name": "VariantName", "Value": VARIANT},
-            ],
-            "Period": period,
-            "EvaluationPeriods": 1,
-            "ComparisonOperator": "GreaterThanThreshold",
-            "Threshold": 0,
-            "TreatMissingData": "notBreaching",
-            **actions,
-            "Tags": tags,
-        },
+        _endpoint_alarm(
+            names,
+            "endpoint-4xx",
+            "Invocation4XXErrors",
+            period,
+            actions,
+            tags,
+            "The model container refused requests (a model that does not fit the handler?).",
+        ),  # fmt: skip
+        _endpoint_alarm(
+            names,
+            "endpoint-5xx",
+            "Invocation5XXErrors",
+            period,
+            actions,
+            tags,
+            "The model container answered server errors.",
+        ),  # fmt: skip
         {
             "AlarmName": names.alarm("metadata-write-failures"),
             "AlarmDescription": (
