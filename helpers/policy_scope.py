@@ -2,7 +2,7 @@
 
 Data only (helpers/policy.py makes the policies from it). Each action is scoped to the attendee's own
 resources wherever AWS's Service Authorization Reference (SAR) lists a resource type for it; ``()``
-means AWS authorizes it against ``*`` only. tests/test_policy.py checks every entry against the SAR
+means AWS authorizes it against ``*`` only. tests/helpers/test_policy.py checks every entry against the SAR
 (``kitformats.iam_actions.scoped``); the few deliberate differences are in ``UNSCOPED_ON_PURPOSE``.
 """
 
@@ -171,7 +171,7 @@ BOUNDARY_UNSCOPED = (
     "ecr:GetDownloadUrlForLayer",
 )
 
-# SAR dependent actions the kit's calls never need, and why (tests/test_policy.py checks the rest are granted).
+# SAR dependent actions the kit's calls never need, and why (tests/helpers/test_policy.py checks the rest are granted).
 DEPENDENT_NOT_NEEDED = {
     "lambda:PassCapacityProvider": "only for functions on a capacity provider; the kit's function has none",
     "sagemaker:AddTags": "granted when a create call sends Tags (kitformats.iam_actions.WITH_MEMBER)",

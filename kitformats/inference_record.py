@@ -1,7 +1,7 @@
 """The inference record: the one DynamoDB item per inference that chapter 8.2's handler writes.
 
 This is the schema's one definition. The handler (lambda/app.py build_record) is deployed as one file
-and cannot import it, so tests/test_record_schema.py holds its records to it; the demo history
+and cannot import it, so tests/kitformats/test_record_schema.py holds its records to it; the demo history
 (helpers.history's seed) is tested against it too, and the typed loader (helpers.history's arrow
 schema) is built from it.
 """

@@ -25,7 +25,7 @@ Configuring how CloudWatch alarms treat missing data):
 - with at least N real datapoints in the range the newest N are evaluated; otherwise every
   real datapoint is used and the rest is filled according to TreatMissingData (`missing`,
   `ignore`, `breaching`, `notBreaching`), which reproduces every row of both tables in the
-  documentation (see tests/test_alarm_evaluation.py). With `missing`, a lone run of breaching
+  documentation (see tests/localcloud/cloudwatch/test_alarm_evaluation.py). With `missing`, a lone run of breaching
   datapoints whose oldest is at least DatapointsToAlarm periods old also alarms (the AWS
   knowledge-center note "Why did my CloudWatch alarm send me a notification after a single
   breached data point?");

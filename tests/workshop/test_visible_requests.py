@@ -25,7 +25,7 @@ from botocore import xform_name
 from botocore.validate import ParamValidator
 from notebook_source import visible_requests
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = ("8.1_create_dynamodb_table", "8.2_update_lambda_write_dynamodb", "8.3_monitor_with_cloudwatch")
 TRUST = {
     "Version": "2012-10-17",

@@ -70,7 +70,7 @@ def test_another_moto_version_is_refused(monkeypatch):
 
 
 def test_requirements_pin_the_moto_version_the_hooks_were_written_against():
-    requirements = (Path(__file__).resolve().parents[1] / "requirements.txt").read_text()
+    requirements = (Path(__file__).resolve().parents[2] / "requirements.txt").read_text()
     assert f"moto[server]=={patching.MOTO_VERSION}\n" in requirements
 
 

@@ -21,7 +21,7 @@ from localcloud.logs.insights import (
     query_results,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 
 # The two queries of the 8.3 notebook (Step 7), read from its source.
 SLOWEST = assigned("8.3_monitor_with_cloudwatch", "slowest")

@@ -11,7 +11,7 @@ import pytest
 
 from localcloud.awslambda.pythons import find
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHECK = ROOT / "tools" / "check_python.py"
 _spec = importlib.util.spec_from_file_location("check_python", CHECK)  # a script, not a module of the kit
 check_python = importlib.util.module_from_spec(_spec)

@@ -130,7 +130,7 @@ def test_xgboost_is_imported_without_scikit_learn_which_stays_importable():
         "import sklearn\n"
         "print(sklearn.__name__)\n"
     )
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
         [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
     )

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from localcloud.cloudwatch import statistics as metric_statistics
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 START = datetime(2024, 1, 1, 12, 0)
 
 

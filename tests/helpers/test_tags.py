@@ -45,7 +45,7 @@ TRUST = {
     ],
 }
 HANDLER = b"def lambda_handler(event, context):\n    return {'ok': True}\n"
-SOURCES = Path(__file__).resolve().parents[1] / "notebook_sources"
+SOURCES = Path(__file__).resolve().parents[2] / "notebook_sources"
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from pathlib import Path
 import notebook_source
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = {p.name.split("_")[0]: p for p in (ROOT / "notebooks").glob("*.ipynb") if p.name[0].isdigit()}
 
 pytestmark = pytest.mark.notebooks

@@ -26,7 +26,7 @@ from helpers.errors import WorkshopError
 from localcloud import profile
 from localcloud.cloudwatch.alarms import evaluator
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 SCALE = 0.2  # the shortest delay (log ingestion, 0.2 s) stays long against a loaded machine's jitter
 INGESTED_WITHIN_S = profile.DELAYS["log_ingestion"][1] * SCALE + 0.5
 PUBLISHED_WITHIN_S = profile.DELAYS["metric_publication"][1] * SCALE + 0.5

@@ -16,7 +16,7 @@ from helpers import config, iam, policy, policy_scope, regions, session
 from helpers import sagemaker as kit_sagemaker
 from helpers.config import Settings, SettingsError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
 BOTOCORE = botocore.session.get_session()
 # The XGBoost version 00_setup deploys, read from its image_uris.retrieve(...) call.

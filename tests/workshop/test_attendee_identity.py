@@ -5,7 +5,7 @@ One local cloud for the module, with IAM enforced for IAM users created there as
 (the boundary, the class policy, a user per attendee tagged with their prefix). The tests run in file order
 on that one stack, as a class would: ana runs every chapter (00_setup's first run under the policy
 included), bob and cyd theirs side by side; then ana's chapters again with one representative action taken
-away, then everyone's cleanup. The other actions are covered through the generator (tests/test_policy.py).
+away, then everyone's cleanup. The other actions are covered through the generator (tests/helpers/test_policy.py).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from helpers import policy
 
 pytestmark = pytest.mark.notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PREFIX = "ana"
 OTHERS = ("bob", "cyd")
 ACCOUNT, REGION = "123456789012", "us-east-1"

@@ -20,7 +20,7 @@ ACCOUNT, REGION = "123456789012", "us-east-1"
 # safe: every role an attendee can create, change or pass carries the class boundary (the policy allows
 # CreateRole and every role change only with iam:PermissionsBoundary = the boundary, which it cannot remove,
 # replace or rewrite), and the boundary caps the role to its own prefix with no IAM at all.
-# tests/test_class_identity.py attempts each and gets AccessDenied where it leaves the prefix.
+# tests/workshop/test_class_identity.py attempts each and gets AccessDenied where it leaves the prefix.
 ESCALATION_SAFE = {
     "AttachRolePolicy": "only AWSLambdaBasicExecutionRole, only onto a role under the boundary",
     "PutRolePolicy": "only onto the attendee's own roles, all under the boundary: '*:*' there stays in the prefix",

@@ -17,7 +17,7 @@ from notebook_source import SOURCES
 
 from localcloud.awslambda import runtimes as lambda_runtimes
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 TRUST = {
     "Version": "2012-10-17",
     "Statement": [

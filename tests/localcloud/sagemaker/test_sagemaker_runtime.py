@@ -440,7 +440,7 @@ def test_lambda_calling_the_endpoint_gets_the_models_prediction(aws, endpoint, b
                                                 "Resource": f"arn:aws:sagemaker:{REGION}:123456789012:endpoint/{endpoint.lower()}"}]}))  # fmt: skip
     package = io.BytesIO()
     with zipfile.ZipFile(package, "w") as archive:
-        archive.write(Path(__file__).resolve().parents[1] / "lambda" / "chapter7" / "app.py", "app.py")
+        archive.write(Path(__file__).resolve().parents[3] / "lambda" / "chapter7" / "app.py", "app.py")
     name = f"chapter7-{uuid.uuid4().hex[:8]}"
     lam.create_function(FunctionName=name, Runtime="python3.13", Role=role["Role"]["Arn"], Handler="app.lambda_handler",
                         Code={"ZipFile": package.getvalue()}, Environment={"Variables": {"ENDPOINT_NAME": endpoint}})  # fmt: skip

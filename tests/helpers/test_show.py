@@ -1,5 +1,5 @@
 """What attendees see in JupyterLab: no math made of dollar signs, CLI commands for the cloud in use,
-tables that fit. (The real rendering in Chromium is tests/test_browser.py's.)"""
+tables that fit. (The real rendering in Chromium is tests/workshop/test_browser.py's.)"""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 from helpers import session, show
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # Code spans and fenced code, as JupyterLab 4's removeMath protects them (MathJax skips <code> too).
 CODE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n[\s\S]*?^\1`*$|(`+)[^\n]*?[^`\n]\2(?!`)", re.M)

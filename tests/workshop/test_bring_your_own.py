@@ -21,7 +21,7 @@ from notebook_source import kernel_env, nbval_failure, stop_local_cloud
 
 from helpers import apigateway, awslambda, model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
 ENDPOINT, FUNCTION, API = "ml-blog-endpoint", "invoke-ml-endpoint", "InferenceAPI"

@@ -1,7 +1,7 @@
 """Shared hosted notebooks: attendees with one login name (SageMaker Studio's `sagemaker-user`) in aws mode.
 
 On the module's local cloud (aws mode: the kit's clients reach it through AWS_ENDPOINT_URL, as in
-tests/test_cleanup.py) the administrator creates two IAM users with access keys. Each attendee's kernel
+tests/helpers/test_cleanup.py) the administrator creates two IAM users with access keys. Each attendee's kernel
 has the login name `sagemaker-user` and no WORKSHOP_PREFIX; each builds a table, a log group and an SNS
 topic through the kit's helpers, then both build under one prefix they both set. Each cleans up; then the
 instructor sweeps with `python -m helpers cleanup --all-prefixes --yes`. The census is taken with plain
@@ -311,7 +311,7 @@ def test_the_devcontainer_opens_the_kit_with_make_install_done():
     from pathlib import Path
 
     spec = json.loads(
-        (Path(__file__).resolve().parents[1] / ".devcontainer" / "devcontainer.json").read_text()
+        (Path(__file__).resolve().parents[2] / ".devcontainer" / "devcontainer.json").read_text()
     )
     assert spec["postCreateCommand"] == "make install"
     assert spec["image"] == "mcr.microsoft.com/devcontainers/python:3.11" and 8888 in spec["forwardPorts"]

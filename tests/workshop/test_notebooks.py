@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from notebook_source import kernel_env, nbval_failure, stop_local_cloud
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if p.name[0].isdigit())
 CHAPTERS = [p for p in NOTEBOOKS if not p.name.startswith("99_")]
 CLEANUP = [p for p in NOTEBOOKS if p.name.startswith("99_")]

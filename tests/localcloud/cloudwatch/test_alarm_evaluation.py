@@ -21,7 +21,7 @@ from localcloud.cloudwatch.alarms import (
     state_reason,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
 T0 = datetime(2026, 11, 27, 12, 0)
 THRESHOLD = 5.0
 RETAIN = "retain"

@@ -19,7 +19,7 @@ from notebook_source import free_port, kernel_env, stop_local_cloud
 
 from helpers import lab
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "build" / "screenshots"
 IN_ORDER = [
     "00_setup",

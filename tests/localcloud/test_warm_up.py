@@ -18,7 +18,7 @@ import pytest
 
 from localcloud.sagemaker.runtime import warmup
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = """
 import datetime as dt, sys
 from localcloud import server
