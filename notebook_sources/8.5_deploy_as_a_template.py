@@ -18,7 +18,7 @@
 # **Contents:** [Before you start](#Before-you-start) ·
 # [1 · The template](#Step-1-·-The-template) ·
 # [2 · Deploy it as a stack](#Step-2-·-Deploy-it-as-a-stack,-through-a-change-set) ·
-# [3 · Traffic](#Step-3-·-Traffic-through-the-stack's-function) ·
+# [3 · Traffic](#Step-3-·-Traffic-through-the-stack's-API) ·
 # [4 · The alarm](#Step-4-·-The-stack's-alarm-fires-and-recovers) ·
 # [5 · An update](#Step-5-·-An-update-changes-only-what-changed) ·
 # [6 · Delete the stack](#Step-6-·-Delete-the-stack:-nothing-is-left) · [Recap](#Recap)
