@@ -15,7 +15,7 @@ import pandas as pd
 from botocore.exceptions import ClientError
 
 from helpers import awslambda, errors, iam, s3, template, waiters
-from helpers.config import TAG_PREFIX, Settings
+from helpers.config import Settings
 from helpers.errors import WorkshopError
 from helpers.session import client
 
@@ -31,9 +31,10 @@ def stack_name(prefix: str) -> str:
     return f"{prefix}-chapter8"
 
 
-def stack_tags(settings: Settings, prefix: str) -> dict[str, str]:
-    """The stack's tags (CloudFormation copies them onto the resources it creates): the kit's, for `prefix`."""
-    return settings.tags(**{TAG_PREFIX: prefix})
+def stack_tags(settings: Settings) -> dict[str, str]:
+    """The stack's tags (CloudFormation copies them onto the resources it creates): the kit's, with the
+    attendee's own prefix (the stack is theirs, whatever prefix its names start with)."""
+    return settings.tags()
 
 
 def upload_code(bucket: str, tags: dict[str, str]) -> str:
@@ -50,6 +51,7 @@ def parameters(settings: Settings, prefix: str, bucket: str, code_key: str, peri
     endpoint = client("sagemaker").describe_endpoint(EndpointName=names.endpoint)
     return {
         "Prefix": prefix,
+        "OwnerPrefix": settings.prefix,
         "EndpointName": names.endpoint,
         "EndpointArn": endpoint["EndpointArn"],
         "ModelName": names.model,

@@ -101,8 +101,8 @@ def validate_prefix(prefix: str) -> str:
 
 
 def second_prefix(prefix: str) -> str:
-    """The prefix 8.5 deploys the template under, beside the notebooks' own resources (at most 20 characters);
-    the inventory and cleanup of a prefix include it."""
+    """The prefix 8.5's stack names its resources with, beside the notebooks' own (at most 20 characters); they
+    carry the attendee's own prefix tag, so the inventory and cleanup of the prefix include them."""
     return f"{prefix[:16].rstrip('-')}-iac"
 
 

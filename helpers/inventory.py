@@ -7,6 +7,7 @@ width, with the total per hour and who created what.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,16 @@ def collect(
     session.prepare()
     me = creator_tag_value(session.identity_arn(settings))
     return find(None if all_prefixes else (prefix or settings.prefix), settings, me)
+
+
+def named_under(prefix: str, found: Iterable[Resource]) -> list[Resource]:
+    """The kit's resources among found whose name (or parent's) has a part starting with prefix (8.5's second
+    prefix: its stack's resources carry the attendee's tag, and the second prefix only in their names)."""
+
+    def under(name: str) -> bool:
+        return any(part.startswith(f"{prefix}-") for part in re.split(r"[/:]", name))
+
+    return [r for r in found if r.owned and (under(r.name) or under(r.parent))]
 
 
 def alarm_prices(specs: Iterable[dict[str, Any]]) -> str:

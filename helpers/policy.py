@@ -194,14 +194,18 @@ def class_policy(
             }
         )
     if "iam:PassRole" in wanted:
-        for role, service in policy_scope.PASS_ROLES:
-            name = role.format(prefix=variable)
+        for service in dict.fromkeys(service for _, service in policy_scope.PASS_ROLES):
+            arns = [
+                regions.arn(region, "iam", f"role/{role.format(prefix=variable)}", account, regional=False)
+                for role, to in policy_scope.PASS_ROLES
+                if to == service
+            ]
             statements.append(
                 {
                     "Sid": f"PassTo{SERVICE_NAMES.get(service.split('.')[0], service.split('.')[0].title())}",
                     "Effect": "Allow",
                     "Action": "iam:PassRole",
-                    "Resource": regions.arn(region, "iam", f"role/{name}", account, regional=False),
+                    "Resource": arns[0] if len(arns) == 1 else arns,
                     "Condition": {"StringEquals": {"iam:PassedToService": service}},
                 }
             )

@@ -141,9 +141,11 @@ ROLE_CHANGES = (
 ROLE_TAGGING = ("iam:TagRole", "iam:UntagRole")
 # The only managed policy the kit attaches to a role it makes (AWS managed: arn:PARTITION:iam::aws:policy/...).
 ATTACHABLE_POLICIES = ("service-role/AWSLambdaBasicExecutionRole",)
-# iam:PassRole: the kit's two roles (helpers.config.Names), each only to the service that runs as it.
+# iam:PassRole: the kit's roles (helpers.config.Names; 8.5's stack makes a second Lambda role), each only to the
+# service that runs as it.
 PASS_ROLES = (
     ("{prefix}-inference-lambda-role", "lambda.amazonaws.com"),
+    ("{prefix}-iac-inference-lambda-role", "lambda.amazonaws.com"),  # 8.5's stack's (config.second_prefix)
     ("{prefix}-sagemaker-execution", "sagemaker.amazonaws.com"),
 )
 

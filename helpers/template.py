@@ -105,7 +105,7 @@ def template_names() -> Names:
 
 def template_tags() -> list[dict[str, str]]:
     """The kit's tags every taggable resource carries (the deploy helper adds creator and time as stack tags)."""
-    return [{"Key": TAG_KIT, "Value": KIT_NAME}, {"Key": TAG_PREFIX, "Value": "${Prefix}"}]
+    return [{"Key": TAG_KIT, "Value": KIT_NAME}, {"Key": TAG_PREFIX, "Value": "${OwnerPrefix}"}]
 
 
 def _parameters() -> dict[str, Any]:
@@ -115,6 +115,12 @@ def _parameters() -> dict[str, Any]:
             "Type": "String",
             "AllowedPattern": PREFIX_PATTERN,
             "Description": "The attendee prefix every resource name starts with (WORKSHOP_PREFIX).",
+        },
+        "OwnerPrefix": {
+            "Type": "String",
+            "AllowedPattern": PREFIX_PATTERN,
+            "Description": "The attendee prefix the resources are tagged with (WORKSHOP_PREFIX; 8.5 names them under "
+            "a second prefix, and they stay the attendee's, within the class policy and boundary).",
         },
         "EndpointName": {
             "Type": "String",
@@ -365,13 +371,25 @@ def build(api: bool = True) -> dict[str, Any]:
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": DESCRIPTION,
         "Parameters": _parameters(),
-        "Conditions": {"HasBoundary": {"Fn::Not": [{"Fn::Equals": [{"Ref": "PermissionsBoundary"}, ""]}]}},
+        "Conditions": {
+            "HasBoundary": {"Fn::Not": [{"Fn::Equals": [{"Ref": "PermissionsBoundary"}, ""]}]},
+        },
         "Resources": cfn(resources),
         "Outputs": outputs,
     }
 
 
+class _Dumper(yaml.SafeDumper):  # type: ignore[misc]  # PyYAML ships no types
+    """YAML without anchors and aliases (CloudFormation rejects them): a value shared by resources is repeated."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        """Never alias."""
+        return True
+
+
 def render(template: Mapping[str, Any] | None = None) -> str:
     """The template as CloudFormation YAML (long-form intrinsics, keys in the order written)."""
-    text: str = yaml.safe_dump(dict(template or build()), sort_keys=False, allow_unicode=True, width=120)
+    text: str = yaml.dump(
+        dict(template or build()), Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120
+    )
     return text

@@ -100,7 +100,7 @@ print(f"✔ cfn-lint: {len(resources)} resources, no errors or warnings")
 bucket = names.bucket(info["account"], settings.region)
 code_key = cloudformation.upload_code(bucket, settings.tags())
 parameters = cloudformation.parameters(settings, second, bucket, code_key, ALARM_PERIOD)
-stack_tags = cloudformation.stack_tags(settings, second)  # the kit's tags, with the second prefix
+stack_tags = cloudformation.stack_tags(settings)  # the kit's tags, with your prefix
 planned = cloudformation.plan(stack, body, parameters, stack_tags)
 cloudformation.changes(planned)
 
@@ -175,12 +175,13 @@ cloudformation.changes(update)
 # %% [markdown]
 # ## Step 6 · Delete the stack: nothing is left
 #
-# `DeleteStack` deletes every resource the stack created, in dependency order; the inventory of the
-# second prefix is empty afterwards.
+# `DeleteStack` deletes every resource the stack created, in dependency order. The stack's resources carry
+# your prefix tag (they are yours, within your permissions) and the second prefix in their names: none is
+# left in the inventory afterwards.
 
 # %%
 cloudformation.delete(stack)
-left = [r for r in inventory.collect(second) if r.owned]
+left = inventory.named_under(second, inventory.collect())
 assert not left, [(r.kind, r.name) for r in left]
 print(f"✔ stack {stack} deleted; nothing of prefix {second} is left")
 

@@ -235,9 +235,9 @@ def build_kit(prefix: str, created: str = "2030-01-01T00:00:00Z") -> set[tuple[s
 
 
 def build_stack(prefix: str, created: str) -> set[tuple[str, str, str]]:
-    """8.5's stack: under the prefix's second prefix, tagged as the kit tags it, with a queue of its own."""
+    """8.5's stack: names under the prefix's second prefix, tagged with the prefix, with a queue of its own."""
     second = config.second_prefix(prefix)
-    tags = [{"Key": k, "Value": v} for k, v in tags_for(second, created).items()]
+    tags = [{"Key": k, "Value": v} for k, v in tags_for(prefix, created).items()]
     queue = f"{second}-alarm-inbox"
     inbox = {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": queue, "Tags": tags}}
     body = {"Resources": {"Inbox": inbox}}

@@ -18,7 +18,6 @@ from helpers.config import (
     TAG_PREFIX,
     Names,
     Settings,
-    second_prefix,
 )
 
 T = TypeVar("T")
@@ -117,8 +116,7 @@ class Search:
         """(owned, prefix) for a resource named name with tags, or None when it is not of interest."""
         who = owner(tags)
         if who is not None:
-            mine = self.prefix is None or who in (self.prefix, second_prefix(self.prefix))
-            return (True, who) if mine else None
+            return (True, who) if self.prefix in (None, who) else None
         if self.prefix is not None and name.rsplit("/", 1)[-1].startswith(f"{self.prefix}-"):
             return (False, self.prefix)
         return None

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.apigateway.models import RestAPI, apigateway_backends
+from moto.awslambda.models import lambda_backends
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.parsing import OutputMap
@@ -360,6 +361,26 @@ def _wait_for_role(kind: str, resource_json: dict[str, Any], resources_map: Any)
     time.sleep(iam_hooks.role_usable_in(arn.rsplit("/", 1)[-1]))
 
 
+def _tag(
+    kind: str, made: Any, resource_json: dict[str, Any], resources_map: Any, account: str, region: str
+) -> None:
+    """Give a function, topic or REST API its template Tags, as CloudFormation does (moto 5.2.5 drops them)."""
+    tags = resource_json.get("Properties", {}).get("Tags")
+    if not tags or kind not in TAGGED_BY_US:
+        return
+    resolved = {t["Key"]: str(t["Value"]) for t in parsing.clean_json(tags, resources_map)}
+    if kind == "AWS::Lambda::Function":
+        lambda_backends[account][region].tag_resource(made.function_arn, resolved)
+    elif kind == "AWS::SNS::Topic":
+        sns_backends[account][region].tag_resource(made.arn, resolved)
+    else:  # a REST API keeps its tags as a map
+        made.tags = {**(made.tags or {}), **resolved}
+
+
+# The template's types whose Tags moto's CloudFormation ignores.
+TAGGED_BY_US = ("AWS::Lambda::Function", "AWS::SNS::Topic", "AWS::ApiGateway::RestApi")
+
+
 def _evented(verb: str) -> Callable[[Original], Original]:
     """Wrap moto's parse_and_{create,update}_resource: an IN_PROGRESS event, then COMPLETE or FAILED."""
 
@@ -382,6 +403,7 @@ def _evented(verb: str) -> Callable[[Original], Original]:
                 if stack is not None:
                     stack.failed_resources = [*getattr(stack, "failed_resources", []), logical_id]
                 raise
+            _tag(kind, made, resource_json, resources_map, account_id, region_name)
             _stabilize(kind, verb, made)
             _event(stack, logical_id, kind, f"{verb}_COMPLETE", _physical(made))
             return made

@@ -373,7 +373,7 @@ def test_a_resource_that_fails_rolls_the_new_stack_back_and_leaves_nothing(chapt
         or statuses[-1] == "ROLLBACK_COMPLETE"
     )
     assert "CREATE_FAILED" in statuses
-    assert [r for r in inventory.collect(third) if r.owned] == []
+    assert inventory.named_under(third, inventory.collect()) == []
     cloudformation.delete(name)  # in ROLLBACK_COMPLETE only deleting is possible
 
 
@@ -395,7 +395,14 @@ def test_the_stack_s_api_has_post_predict_on_stage_prod_invoking_the_stack_s_fun
     )
 
 
+def test_the_stack_s_resources_carry_the_attendee_s_own_prefix_tag(chapter):
+    found = inventory.named_under(chapter["second"], inventory.collect(chapter["prefix"]))
+    kinds = {r.kind for r in found}
+    assert {"stack", "table", "function", "role", "alarm", "rest api", "queue", "topic"} <= kinds
+    assert {r.prefix for r in found} == {chapter["prefix"]}
+
+
 def test_deleting_the_stack_leaves_nothing_of_its_prefix(chapter):
     cloudformation.delete(chapter["stack"]["StackName"])
     assert cloudformation.describe(chapter["stack"]["StackName"]) is None
-    assert [(r.kind, r.name) for r in inventory.collect(chapter["second"]) if r.owned] == []
+    assert [(r.kind, r.name) for r in inventory.named_under(chapter["second"], inventory.collect())] == []
