@@ -129,18 +129,24 @@ print(
 # hands back.
 
 # %%
-endpoint_description = boto3.client("sagemaker").describe_endpoint(EndpointName=names.endpoint)
+sm = boto3.client("sagemaker")
+endpoint_description = sm.describe_endpoint(EndpointName=names.endpoint)
 variants = tuple(
     (v["VariantName"], 1 / len(endpoint_description["ProductionVariants"]))
     for v in endpoint_description["ProductionVariants"]
 )
+# The model the endpoint serves (yours from chapter 6 if you brought your own endpoint), as 8.1 registered it.
+served_config = sm.describe_endpoint_config(
+    EndpointConfigName=endpoint_description["EndpointConfigName"]
+)
+served_model = served_config["ProductionVariants"][0]["ModelName"]
 registered = (
     boto3.resource("dynamodb")
     .Table(names.registry_table)
-    .get_item(Key={"modelName": names.model, "modelVersion": settings.model_version})
+    .get_item(Key={"modelName": served_model, "modelVersion": settings.model_version})
 )
 assert "Item" in registered, (
-    f"{names.model} v{settings.model_version} is not in the registry: run 8.1"
+    f"{served_model} v{settings.model_version} is not in the registry: run 8.1"
 )
 seed_end = deployed.floor("h")  # the seeded week ends before the endpoint's real traffic begins
 written = history.seed(
@@ -149,12 +155,12 @@ written = history.seed(
     days=SEED_DAYS,
     per_day=SEED_PER_DAY,
     end=seed_end,
-    model_name=names.model,
+    model_name=served_model,
     model_version=settings.model_version,
     variants=variants,
 )
 print(
-    f"{written:,} records of {names.model} v{settings.model_version} "
+    f"{written:,} records of {served_model} v{settings.model_version} "
     f"({', '.join(name for name, _ in variants)}) written for "
     f"{seed_end - pd.Timedelta(days=SEED_DAYS):%b %d %H:%M} to {seed_end:%b %d %H:%M} UTC"
 )
