@@ -100,6 +100,11 @@ def validate_prefix(prefix: str) -> str:
     return prefix
 
 
+# 8.2's bad deploy (a model trained on three features): its own version label, so that a real next version
+# (WORKSHOP_MODEL_VERSION=2) never finds its model, configuration or registry entry.
+BAD_VERSION = "2-bad"
+
+
 def second_prefix(prefix: str) -> str:
     """The prefix 8.5's stack names its resources with, beside the notebooks' own (at most 20 characters); they
     carry the attendee's own prefix tag, so the inventory and cleanup of the prefix include them."""

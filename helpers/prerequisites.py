@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from helpers import session
-from helpers.config import METADATA_INDEX, Names
+from helpers.config import BAD_VERSION, METADATA_INDEX, Names
 from helpers.errors import WorkshopError, is_not_found
 
 ORDER = ("00_setup", "8.1", "8.2", "8.3", "8.4", "8.5")
@@ -74,9 +74,9 @@ def _function_records(names: Names) -> str | None:
 
 
 def _bad_version(names: Names) -> str | None:
-    config = names.version("2").endpoint_config
+    config = names.version(BAD_VERSION).endpoint_config
     answer = _look_up("sagemaker", "describe_endpoint_config", EndpointConfigName=config)
-    return None if answer else f"endpoint configuration {config} (model version 2) does not exist"
+    return None if answer else f"endpoint configuration {config} (8.2's bad model version) does not exist"
 
 
 def _records(names: Names) -> str | None:

@@ -40,6 +40,7 @@ import pandas as pd
 from helpers import (
     apigateway,
     awslambda,
+    config,
     dynamodb,
     model,
     prerequisites,
@@ -221,7 +222,7 @@ pd.DataFrame(answers).T[["statusCode", "requestId", "prediction", "error"]]
 
 # %%
 sm = boto3.client("sagemaker")
-v2 = names.version("2")
+v2 = names.version(config.BAD_VERSION)  # "2-bad": never the name of a real version 2
 # What serves now is the roll-back target (unless a run stopped while version 2 was out).
 v1_config_name = sagemaker.rollback_target(
     names.endpoint, v2.endpoint_config, names.endpoint_config
@@ -254,7 +255,9 @@ v2_config_spec = {
 sagemaker.ensure_model(v2_model_spec)
 sagemaker.ensure_endpoint_config(v2_config_spec)
 registry_table = boto3.resource("dynamodb").Table(names.registry_table)
-registry_table.put_item(Item=registry.deployment_entry(names.endpoint, "2", v2.endpoint_config))
+registry_table.put_item(
+    Item=registry.deployment_entry(names.endpoint, v2.model_version, v2.endpoint_config)
+)
 
 # %% [markdown]
 # Roll it out (`UpdateEndpoint`), send one request, and roll back to the configuration that served before.
@@ -264,7 +267,9 @@ sagemaker.deploy(names.endpoint, v2.endpoint_config)  # UpdateEndpoint, then wai
 answers["model-fails"] = call('{"features": [42.5, 14, 0.12, 900]}')
 sagemaker.deploy(names.endpoint, v1_config_name)  # the roll-back: UpdateEndpoint to version 1
 registry_table.put_item(
-    Item=registry.deployment_entry(names.endpoint, "2", v2.endpoint_config, status="rolled_back")
+    Item=registry.deployment_entry(
+        names.endpoint, v2.model_version, v2.endpoint_config, status="rolled_back"
+    )
 )
 print(answers["model-fails"]["error"])
 
@@ -372,7 +377,7 @@ print("✔ All three records restored from the logs; a second backfill restored 
 # The function now runs the chapter-8 handler with least-privilege access to one table (its chapter-7
 # code stays as the alias `chapter7`). Every
 # request (valid, invalid, failed) leaves one record; retries do not duplicate; an outage of the
-# table loses nothing. A bad model version (`<prefix>-classifier-v2`, registered as `rolled_back`) was
+# table loses nothing. A bad model version (`<prefix>-classifier-v2-bad`, registered as `rolled_back`) was
 # rolled out and back; its model and endpoint configuration stay for 8.3, which breaks the model again. Cost: one `PutItem` per request (on-demand: about `$1.25` per million).
 #
 # **In the AWS console:** Lambda → your function → *Monitor* → *View CloudWatch logs*; DynamoDB → Tables → *Explore items*.

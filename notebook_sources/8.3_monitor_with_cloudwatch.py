@@ -48,6 +48,7 @@ import boto3
 from helpers import (
     charts,
     cloudwatch,
+    config,
     inventory,
     logs,
     prerequisites,
@@ -63,13 +64,15 @@ info = session.prepare()
 settings = session.settings()
 names = settings.names
 prerequisites.require("8.3")  # "Run 8.2 first: ..." when the function does not record yet
-config = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
-v2 = names.version("2")  # 8.2's bad model version: its model and endpoint configuration exist
+function_config = boto3.client("lambda").get_function_configuration(FunctionName=names.function)
+v2 = names.version(
+    config.BAD_VERSION
+)  # 8.2's bad model version: its model and endpoint configuration exist
 v1_config_name = sagemaker.rollback_target(
     names.endpoint, v2.endpoint_config, names.endpoint_config
 )
 print(
-    f"function {names.function} records to {config['Environment']['Variables']['TABLE_NAME']}; "
+    f"function {names.function} records to {function_config['Environment']['Variables']['TABLE_NAME']}; "
     f"endpoint {names.endpoint} serves {v1_config_name}; alarm period {ALARM_PERIOD} s"
 )
 
