@@ -358,10 +358,10 @@ def build_parser() -> argparse.ArgumentParser:
     pol.add_argument("--region", help="default: WORKSHOP_REGION")
     pol.add_argument(
         "--identity",
-        choices=["tag", "source-identity"],
-        default="tag",
-        help="what names an attendee's prefix: their workshop-prefix tag (IAM users; default) or "
-        "their SageMaker Studio user profile (aws:SourceIdentity)",
+        choices=["user-name", "source-identity"],
+        default="user-name",
+        help="what names an attendee's prefix: their IAM user's name (default; class-setup names each user "
+        "after their prefix) or their SageMaker Studio user profile (aws:SourceIdentity)",
     )
     pol.add_argument("--boundary", action="store_true", help="print the roles' permissions boundary instead")
     pol.add_argument(
@@ -379,7 +379,7 @@ def build_parser() -> argparse.ArgumentParser:
         "then preflight",
     )
     setup.add_argument("--attendees", help="the attendees' prefixes, comma-separated (an IAM user each)")
-    setup.add_argument("--identity", choices=["tag", "source-identity"], default="tag")
+    setup.add_argument("--identity", choices=["user-name", "source-identity"], default="user-name")
     setup.add_argument("--studio-domain", help="with --identity source-identity: the Studio domain id")
     setup.add_argument(
         "--execution-role", help="with --identity source-identity: the domain's execution role"

@@ -32,7 +32,7 @@ class Plan:
 
     account: str
     region: str
-    identity: str  # "tag" (IAM users tagged with their prefix) or "source-identity" (SageMaker Studio)
+    identity: str  # "user-name" (IAM users named after their prefix) or "source-identity" (SageMaker Studio)
     attendees: list[str]
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     studio_domain: str = ""
@@ -84,7 +84,7 @@ def plan(
     account: str,
     region: str,
     attendees: Sequence[str] = (),
-    identity: str = "tag",
+    identity: str = "user-name",
     studio_domain: str = "",
     execution_role: str = "",
 ) -> Plan:
@@ -137,7 +137,7 @@ def _ensure_policy(iam: Any, arn: str, name: str, document: dict[str, Any]) -> s
 
 
 def _ensure_user(iam: Any, name: str, class_arn: str) -> str:
-    """The attendee's IAM user, tagged with their prefix, holding the class policy."""
+    """The attendee's IAM user, named after and tagged with their prefix, holding the class policy."""
     said = f"user {name}: exists"
     try:
         iam.create_user(UserName=name, Tags=[{"Key": policy.PREFIX_TAG, "Value": name}])

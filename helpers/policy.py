@@ -20,6 +20,8 @@ than ``boundary_policy`` allows on that attendee's prefix: no way out of the pre
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
@@ -37,9 +39,12 @@ MANAGED_POLICY_MAX_CHARS = 6144  # IAM's limit for a customer managed policy, wh
 CLASS_POLICY_NAME = "ml-workshop-attendee"
 BOUNDARY_NAME = "ml-workshop-boundary"
 PREFIX_TAG = "workshop-prefix"  # helpers.config.TAG_PREFIX: every resource and role carries it
-TAG_VARIABLE = "${aws:PrincipalTag/workshop-prefix}"
-SOURCE_IDENTITY_VARIABLE = "${aws:SourceIdentity}"
-VARIABLES = {"tag": TAG_VARIABLE, "source-identity": SOURCE_IDENTITY_VARIABLE}
+TAG_VARIABLE = "${aws:PrincipalTag/workshop-prefix}"  # a role's (the boundary) or a tagged principal's prefix
+USER_VARIABLE = "${aws:username}"  # an attendee's IAM user, named after their prefix (class-setup)
+SOURCE_IDENTITY_VARIABLE = "${aws:SourceIdentity}"  # a Studio user's profile name
+# How the class policy names each attendee's prefix. The user name, not a principal tag: the one policy then
+# fits IAM's 6,144 characters in every partition (a principal tag costs 19 more characters at each of ~23 uses).
+VARIABLES = {"user-name": USER_VARIABLE, "source-identity": SOURCE_IDENTITY_VARIABLE}
 SERVICE_NAMES = {
     "apigateway": "APIGateway",
     "cloudformation": "CloudFormation",
@@ -119,8 +124,50 @@ def _unknown(actions: Iterable[str]) -> list[str]:
     return [a for a in actions if a not in SCOPE and a not in special]
 
 
+def _stems(name: str, others: Iterable[str]) -> list[str]:
+    """Prefixes of an action name to try as wildcards, shortest first: its CamelCase prefixes ('Get',
+    'GetFunction', ...) and what it shares with each of others ('DescribeT' with 'DescribeTimeToLive')."""
+    words = re.findall(r"[A-Z][a-z0-9]*", name)
+    shared = {os.path.commonprefix([name, other]) for other in others if other != name}
+    found = {"".join(words[:n]) for n in range(1, len(words))} | {p for p in shared if len(p) > 3}
+    return sorted(found, key=len)
+
+
+def _safe_wildcard(pattern: str, covered: list[str]) -> bool:
+    """True when every action the pattern names is read-only and acts on a resource type the covered ones do."""
+    formats = frozenset().union(*(iam_actions.resource_formats(a) for a in covered))
+    named = iam_actions.matching(pattern)
+    return bool(named) and all(
+        iam_actions.read_only(a)
+        and iam_actions.resource_formats(a)
+        and iam_actions.resource_formats(a) <= formats
+        for a in named
+    )
+
+
+def read_wildcards(actions: Iterable[str]) -> list[str]:
+    """actions with read-only ones of a service that share a name stem as one wildcard (`lambda:GetFunction*`),
+    when every action it names reads the same resource types (the SAR): shorter, so the class policy fits
+    IAM's size limit, and no wider in what it touches."""
+    from fnmatch import fnmatchcase
+
+    result = set(actions)
+    for action in sorted(result):
+        if action not in result or not iam_actions.read_only(action):
+            continue
+        service, name = action.split(":", 1)
+        siblings = [a.split(":", 1)[1] for a in result if a.startswith(f"{service}:") and "*" not in a]
+        for stem in _stems(name, siblings):
+            pattern = f"{service}:{stem}*"
+            covered = [a for a in result if fnmatchcase(a, pattern)]
+            if len(covered) > 1 and _safe_wildcard(pattern, covered):
+                result = (result - set(covered)) | {pattern}
+                break
+    return sorted(result)
+
+
 def class_policy(
-    actions: Iterable[str], account: str, region: str, variable: str = TAG_VARIABLE
+    actions: Iterable[str], account: str, region: str, variable: str = USER_VARIABLE
 ) -> dict[str, Any]:
     """The one managed policy for every attendee: actions on the resources of the prefix variable names."""
     wanted = sorted(set(actions))
@@ -138,7 +185,7 @@ def class_policy(
     # statement holds them all (iam:GetPolicy: the only policy pattern is the boundary, read by helpers.iam).
     own = _arns(kinds, variable, account, region) + ([boundary] if "iam:GetPolicy" in wanted else [])
     statements: list[dict[str, Any]] = [
-        {"Sid": "OwnResources", "Effect": "Allow", "Action": scoped, "Resource": own},
+        {"Sid": "OwnResources", "Effect": "Allow", "Action": read_wildcards(scoped), "Resource": own},
         {"Sid": "NoResource", "Effect": "Allow", "Action": unscoped, "Resource": "*"},
     ]
     roles = _arns(["role"], variable, account, region)
@@ -293,7 +340,7 @@ def attendee_actions() -> list[str]:
     return iam_actions.needed(operations())
 
 
-def attendee_policy(account: str, region: str, variable: str = TAG_VARIABLE) -> dict[str, Any]:
+def attendee_policy(account: str, region: str, variable: str = USER_VARIABLE) -> dict[str, Any]:
     """The class policy from the committed recording."""
     return class_policy(attendee_actions(), account, region, variable)
 

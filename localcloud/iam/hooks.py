@@ -54,6 +54,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from moto.cloudformation.models import cloudformation_backends
 from moto.iam.aws_managed_policies import aws_managed_policies_data
 from moto.iam.models import AWSManagedPolicy, IAMBackend, ManagedPolicy
 
@@ -380,9 +381,20 @@ def resources(
     if action.startswith("apigateway:"):
         path = unquote(urlparse(getattr(response, "uri", "") or "").path or "/")
         return [(f"arn:aws:apigateway:{response.region}::{path}",)]
+    if action.startswith("cloudformation:"):
+        params = _with_change_set_stack(params, response.current_account, response.region)
     return iam_policy.resource_arns(
         f"{action.partition(':')[0]}:{op.name}", params, response.region, response.current_account
     )
+
+
+def _with_change_set_stack(params: dict[str, Any], account: str, region: str) -> dict[str, Any]:
+    """params with StackName set from the change set a change-set ARN names (IAM authorizes on its stack)."""
+    name = params.get("ChangeSetName")
+    if params.get("StackName") or not isinstance(name, str) or not name.startswith("arn:"):
+        return params
+    change_set = cloudformation_backends[account][region].change_sets.get(name)
+    return {**params, "StackName": change_set.stack_id} if change_set is not None else params
 
 
 def authorize(response: Any, who: Identity, op: Operation, params: dict[str, Any], s3_resource: str) -> None:

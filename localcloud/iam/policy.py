@@ -541,8 +541,20 @@ def _sts(op: str, params: Mapping[str, Any], region: str, account: str) -> list[
     return [(arn,)] if arn else [ANY]
 
 
+def _cloudformation(op: str, params: Mapping[str, Any], region: str, account: str) -> list[Resource]:
+    """A stack by ARN or name (IAM authorizes stack and change-set actions on the stack; an unknown stack id
+    is any id); list and validate calls on '*'."""
+    stack = _one(params, "StackName")
+    if not stack:
+        return [ANY]
+    if stack.startswith("arn:"):
+        return [(stack,)]
+    return [(f"arn:aws:cloudformation:{region}:{account}:stack/{stack}/*",)]
+
+
 RESOLVERS = {
     "apigateway": _apigateway,
+    "cloudformation": _cloudformation,
     "dynamodb": _dynamodb,
     "sagemaker": _sagemaker,
     "lambda": _lambda,
@@ -587,6 +599,7 @@ DENIAL_SHAPE: dict[str, tuple[str, int]] = {
     "s3": ("AccessDenied", 403),
     "iam": ("AccessDenied", 403),
     "sts": ("AccessDenied", 403),
+    "cloudformation": ("AccessDenied", 403),
 }
 
 

@@ -13,18 +13,22 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import policy, policy_scope
+from helpers import config, policy, policy_scope
 from helpers.errors import explain
 from kitformats import iam_actions
 from localcloud.iam import policy as iam_policy
 
 ACCOUNT, REGION = "123456789012", "us-east-1"  # the recording's
 PREFIX = "ana"
-CONTEXT = {f"aws:PrincipalTag/{policy.PREFIX_TAG}": [PREFIX], "aws:SourceIdentity": [PREFIX]}
+CONTEXT = {
+    f"aws:PrincipalTag/{policy.PREFIX_TAG}": [PREFIX],
+    "aws:SourceIdentity": [PREFIX],
+    "aws:username": [PREFIX],
+}
 BOUNDARY = policy.policy_arn(policy.BOUNDARY_NAME, ACCOUNT, REGION)
 
 
-@pytest.fixture(scope="module", params=["tag", "source-identity"])
+@pytest.fixture(scope="module", params=["user-name", "source-identity"])
 def document(request) -> dict:
     return policy.attendee_policy(ACCOUNT, REGION, policy.VARIABLES[request.param])
 
@@ -78,6 +82,29 @@ def test_the_kits_two_roles_can_be_passed_each_to_its_own_service(document):
     assert not allowed(
         document, "iam:PassRole", role.format("sagemaker-execution"), **to("lambda.amazonaws.com")
     )
+
+
+def test_8_5_s_stack_may_create_what_it_holds_with_the_attendee_s_credentials(document):
+    # CloudFormation creates a stack's resources with the caller's credentials (no service role): each request
+    # must fit the class policy, named under the second prefix and tagged with the attendee's own prefix.
+    second = config.second_prefix(PREFIX)
+    arn = lambda service, resource: f"arn:aws:{service}:{REGION}:{ACCOUNT}:{resource}"  # noqa: E731
+    role = f"arn:aws:iam::{ACCOUNT}:role/{second}-inference-lambda-role"
+    requests = [
+        ("cloudformation:CreateChangeSet", arn("cloudformation", f"stack/{second}-chapter8/x")),
+        ("cloudformation:ExecuteChangeSet", arn("cloudformation", f"stack/{second}-chapter8/x")),
+        ("cloudformation:DeleteStack", arn("cloudformation", f"stack/{second}-chapter8/x")),
+        ("iam:CreateRole", role),
+        ("iam:PutRolePolicy", role),
+        ("lambda:CreateFunction", arn("lambda", f"function:{second}-inference")),
+        ("dynamodb:CreateTable", arn("dynamodb", f"table/{second}-inference-metadata")),
+        ("cloudwatch:PutMetricAlarm", arn("cloudwatch", f"alarm:{second}-inference-errors")),
+        ("sns:CreateTopic", arn("sns", f"{second}-pipeline-alarms")),
+        ("sqs:CreateQueue", arn("sqs", f"{second}-alarm-inbox")),
+    ]
+    refused = [(a, r) for a, r in requests if not allowed(document, a, r, **request_context(a))]
+    assert refused == []
+    assert allowed(document, "iam:PassRole", role, **{"iam:PassedToService": ["lambda.amazonaws.com"]})
 
 
 def test_no_recorded_operation_reaches_another_prefix(document):
@@ -226,3 +253,13 @@ def test_the_boundary_allows_every_call_the_kits_roles_made():
         is not iam_policy.Decision.ALLOWED
     ]
     assert refused == []
+
+
+def test_read_only_actions_share_a_wildcard_only_where_it_reads_nothing_else():
+    merged = policy.read_wildcards(
+        ["lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:UpdateFunctionCode",
+         "lambda:UpdateFunctionConfiguration", "s3:GetObject", "iam:GetRole", "iam:GetUser"]
+    )  # fmt: skip
+    assert "lambda:GetFunction*" in merged  # every GetFunction... action reads a function
+    assert {"lambda:UpdateFunctionCode", "lambda:UpdateFunctionConfiguration"} <= set(merged)  # writes stay
+    assert {"iam:GetRole", "iam:GetUser"} <= set(merged)  # iam:Get* would read groups, policies, the account

@@ -27,6 +27,10 @@ ESCALATION_SAFE = {
     "PassExistingRoleToNewLambdaThenInvoke": "only the attendee's own two roles, each to its own service",
     "EditExistingLambdaFunctionWithRole": "only the attendee's own functions, whose roles are under the boundary",
     "UpdateAndInvokeLambdaFunction": "only the attendee's own functions, whose roles are under the boundary",
+    "UpdateLambdaFunctionAndAddPermission": "only the attendee's own functions, whose roles are under the boundary",
+    "PassExistingRoleToNewLambdaThenAddPermission": "only the attendee's own Lambda roles, under the boundary",
+    "ExecuteCloudFormationChangeSet": "CloudFormation acts with the attendee's own credentials: no role can be "
+    "passed to cloudformation.amazonaws.com (PassRole only to lambda and sagemaker), so a stack does no more",
 }
 # Other cloudsplaining categories: the chapter's own purpose, each action scoped to the attendee's prefix or
 # conditioned (checked below: none of them is granted on "*").
@@ -48,7 +52,7 @@ def document() -> dict:
 
 def as_attendee(document: dict, prefix: str = "jane-doe") -> dict:
     """The policy as IAM reads it for one attendee: parliament cannot parse an ARN holding '${aws:...}'."""
-    text = json.dumps(document).replace(policy.TAG_VARIABLE, prefix)
+    text = json.dumps(document).replace(policy.USER_VARIABLE, prefix)
     parsed: dict = json.loads(text)
     return parsed
 

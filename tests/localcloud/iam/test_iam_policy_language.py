@@ -6,6 +6,7 @@ decision the page describes.
 
 from __future__ import annotations
 
+from localcloud.iam import policy as iam_policy
 from localcloud.iam.policy import Decision, evaluate, evaluate_bounded, substitute
 
 ACCOUNT = "123456789012"
@@ -205,3 +206,15 @@ def test_a_condition_on_a_key_the_local_cloud_does_not_supply_never_refuses():
         ],
     }
     assert evaluate([document], "s3:GetObject") is Decision.ALLOWED
+
+
+def test_cloudformation_actions_act_on_the_stack_a_request_names():
+    # Service Authorization Reference, AWS CloudFormation: CreateChangeSet, DescribeStacks, DeleteStack, ...
+    # act on the "stack" resource type, arn:${Partition}:cloudformation:${Region}:${Account}:stack/${StackName}/${Id}
+    by_name = iam_policy.resource_arns("cloudformation:DeleteStack", {"StackName": "ana-s"}, "us-east-1", "1")
+    arn = "arn:aws:cloudformation:us-east-1:1:stack/ana-s/0d1e"
+    assert by_name == [("arn:aws:cloudformation:us-east-1:1:stack/ana-s/*",)]
+    assert iam_policy.resource_arns(
+        "cloudformation:DescribeStacks", {"StackName": arn}, "us-east-1", "1"
+    ) == [(arn,)]
+    assert iam_policy.resource_arns("cloudformation:ListStacks", {}, "us-east-1", "1") == [iam_policy.ANY]
