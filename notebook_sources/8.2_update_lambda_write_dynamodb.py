@@ -304,9 +304,9 @@ records = {
     )
     for label, answer in answers.items()
 }
-columns = ["status", "prediction", "latencyMs", "modelLatencyMs", "errorMessage"]
+columns = ["status", "prediction", "latencyMs", "modelLatencyMs", "errorType"]
 numbers = {"prediction": float, "latencyMs": float, "modelLatencyMs": float}
-with pd.option_context("display.max_colwidth", 40, "display.precision", 3):
+with pd.option_context("display.precision", 3):
     display(pd.DataFrame(records).T.reindex(columns=columns).astype(numbers))
 
 # %%

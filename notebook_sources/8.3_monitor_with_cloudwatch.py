@@ -71,8 +71,9 @@ v2 = names.version(
 v1_config_name = sagemaker.rollback_target(
     names.endpoint, v2.endpoint_config, names.endpoint_config
 )
+records_to = function_config["Environment"]["Variables"]["TABLE_NAME"]
 print(
-    f"function {names.function} records to {function_config['Environment']['Variables']['TABLE_NAME']}; "
+    f"function {names.function} records to {records_to}; "
     f"endpoint {names.endpoint} serves {v1_config_name}; alarm period {ALARM_PERIOD} s"
 )
 
@@ -348,7 +349,9 @@ alarm_specs = [  # PutMetricAlarm, one request each (an alarm of the same name i
     },
     {
         "AlarmName": names.alarm("endpoint-4xx"),
-        "AlarmDescription": "The model container refused requests (a model that does not fit the handler?).",
+        "AlarmDescription": (
+            "The model container refused requests (a model that does not fit the handler?)."
+        ),
         "Namespace": "AWS/SageMaker",
         "MetricName": "Invocation4XXErrors",
         "Statistic": "Sum",

@@ -135,7 +135,7 @@ variants = tuple(
     (v["VariantName"], 1 / len(endpoint_description["ProductionVariants"]))
     for v in endpoint_description["ProductionVariants"]
 )
-# The model the endpoint serves (yours from chapter 6 if you brought your own endpoint), as 8.1 registered it.
+# The model the endpoint serves (yours, if you brought your own endpoint), as 8.1 registered it.
 served_config = sm.describe_endpoint_config(
     EndpointConfigName=endpoint_description["EndpointConfigName"]
 )
