@@ -30,7 +30,7 @@ test: install  ## the whole test suite (what CI runs); report in build/test-repo
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	WORKSHOP_MODE=local $(PY) -m pytest -n 3 --dist loadscope --no-loadscope-reorder --durations=12 --html=build/test-report.html --self-contained-html
+	WORKSHOP_MODE=local $(PY) -m pytest -n 4 --dist loadscope --no-loadscope-reorder --durations=12 --html=build/test-report.html --self-contained-html
 
 lab: install  ## JupyterLab on the notebooks, with the kit's kernel (make lab ARGS=--no-browser)
 	$(PY) -m helpers lab $(ARGS)

@@ -95,7 +95,8 @@ def reset_cloud(local_cloud):
 # pytest-xdist (loadscope, with --no-loadscope-reorder, else it orders scopes by their number of tests) hands
 # whole modules and classes to workers in collection order: the long notebook runs go first, one per worker,
 # so none of them starts last and becomes the suite's critical path.
-LONG_FIRST = ("test_notebooks.py", "test_browser.py", "test_attendee_identity.py", "test_prerequisites.py")
+LONG_FIRST = ("test_notebooks.py", "test_attendee_identity.py", "test_browser.py", "test_bring_your_own.py",
+              "test_prerequisites.py", "test_class_identity.py", "test_template.py")  # fmt: skip
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -3,8 +3,8 @@ notebook stops at the step that needs it, and the error names it.
 
 One local cloud for the module, with IAM enforced for IAM users created there as `class-setup` creates them
 (the boundary, the class policy, a user per attendee tagged with their prefix). The tests run in file order
-on that one stack, as a class would: ana runs every chapter (00_setup's first run under the policy
-included), bob and cyd theirs side by side; then ana's chapters again with one representative action taken
+on that one stack, as a class would: ana, bob and cyd run every chapter side by side (00_setup's first run
+under the policy included); then ana's chapters again with one representative action taken
 away, then everyone's cleanup. The other actions are covered through the generator (tests/helpers/test_policy.py).
 """
 
@@ -132,17 +132,25 @@ def attendee(klass):
     return klass.ana
 
 
-def test_every_chapter_runs_under_exactly_the_class_policy(attendee):
+@pytest.fixture(scope="module")
+def others_running(klass):
+    """bob's and cyd's runs of every chapter, started beside ana's (a class works side by side)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(len(klass.others)) as pool:
+        yield [pool.submit(a.run, CHAPTERS) for a in klass.others]
+
+
+def test_every_chapter_runs_under_exactly_the_class_policy(attendee, others_running):
     ok, output = attendee.run(CHAPTERS)
     assert ok, output[-4000:]
 
 
-def test_two_more_attendees_run_every_chapter_in_their_own_prefix_under_the_same_policy(klass):
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(len(klass.others)) as pool:
-        results = list(pool.map(lambda a: a.run(CHAPTERS), klass.others))
-    for attendee, (ok, output) in zip(klass.others, results, strict=True):
+def test_two_more_attendees_run_every_chapter_in_their_own_prefix_under_the_same_policy(
+    klass, others_running
+):
+    for attendee, running in zip(klass.others, others_running, strict=True):
+        ok, output = running.result()
         assert ok, f"{attendee.prefix}: {output[-3000:]}"
 
 

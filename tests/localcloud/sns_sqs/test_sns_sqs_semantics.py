@@ -251,7 +251,9 @@ def queue_with(sqs, n: int) -> str:
 def test_short_polling_under_the_aws_profile_returns_a_share_of_the_messages_sometimes_none(sqs):
     url = queue_with(sqs, 5)
     with aws_profile():
-        counts = received_counts(sqs, url, polls=60)  # no empty answer in 60 would be a (5/6)^60 = 2e-5 chance
+        counts = received_counts(
+            sqs, url, polls=60
+        )  # no empty answer in 60 would be a (5/6)^60 = 2e-5 chance
     assert min(counts) == 0 and max(counts) <= 5 and len(set(counts)) > 2, counts
 
 
