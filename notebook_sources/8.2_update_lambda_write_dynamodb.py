@@ -258,6 +258,7 @@ registry_table = boto3.resource("dynamodb").Table(names.registry_table)
 registry_table.put_item(
     Item=registry.deployment_entry(names.endpoint, v2.model_version, v2.endpoint_config)
 )
+print(f"registered {v2.model} (version {v2.model_version}) in {names.registry_table}")
 
 # %% [markdown]
 # Roll it out (`UpdateEndpoint`), send one request, and roll back to the configuration that served before.
