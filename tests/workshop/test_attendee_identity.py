@@ -30,6 +30,9 @@ PREFIX = "ana"
 OTHERS = ("bob", "cyd")
 ACCOUNT, REGION = "123456789012", "us-east-1"
 CHAPTERS = policy.FULL_RUN[:-1]
+# bob and cyd run the chapter's notebooks; ana also 8.5 (a second copy of the same resources, as a stack): the
+# suite's time on two vCPUs, and 8.5's calls are the same for every attendee.
+CHAPTER_8 = [n for n in CHAPTERS if not n.startswith("8.5")]
 CLEANUP = policy.FULL_RUN[-1]
 # One action each notebook makes on every run, and where it stops without it.
 REPRESENTATIVES = [
@@ -147,7 +150,7 @@ def others_running(klass):
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(len(klass.others)) as pool:
-        yield [pool.submit(a.run, CHAPTERS) for a in klass.others]
+        yield [pool.submit(a.run, CHAPTER_8) for a in klass.others]
 
 
 def test_every_chapter_runs_under_exactly_the_class_policy(attendee, others_running):
