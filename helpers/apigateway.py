@@ -26,7 +26,7 @@ def lambda_uri(function_arn: str) -> str:
     """The integration URI of a Lambda proxy integration to the function (any qualifier included)."""
     region = function_arn.split(":")[3]
     partition = function_arn.split(":")[1]
-    return f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    return specs.lambda_integration_uri(partition, region, function_arn)
 
 
 def find_api(name: str) -> dict[str, Any] | None:

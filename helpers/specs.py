@@ -149,6 +149,11 @@ def predict_method(api_id: str, resource_id: str) -> dict[str, Any]:
     return {"restApiId": api_id, "resourceId": resource_id, "httpMethod": "POST", "authorizationType": "NONE"}
 
 
+def lambda_integration_uri(partition: str, region: str, function_arn: str) -> str:
+    """The integration URI of a Lambda proxy integration to a function (any qualifier included)."""
+    return f"arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+
+
 def proxy_integration(api_id: str, resource_id: str, uri: str) -> dict[str, Any]:
     """00_setup: the PutIntegration request: a Lambda proxy integration (Lambda is always invoked with POST)."""
     return {
@@ -387,7 +392,7 @@ def dashboard(
         namespace, [], {"InferenceCount": "inferences", "InferenceErrors": "errors",
                         "MetadataWriteFailures": "write failures"}), per_period)  # fmt: skip
     counts["properties"]["annotations"] = {"horizontal": [threshold_line(alarm_of["InferenceErrors"])]}
-    latency = _metric_widget(0 + 12, 0, "Inference latency, whole handler", region, period, [
+    latency = _metric_widget(12, 0, "Inference latency, whole handler", region, period, [
         [namespace, "InferenceLatency", {"stat": p, "label": p}] for p in ("p50", "p90", "p99")], "ms")  # fmt: skip
     latency["properties"]["annotations"] = {"horizontal": [threshold_line(alarm_of["InferenceLatency"])]}
     # SageMaker reports ModelLatency in microseconds: metric math divides by 1,000.

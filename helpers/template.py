@@ -295,7 +295,7 @@ def _api_properties(spec: Mapping[str, Any], *drop: str) -> dict[str, Any]:
 def _api(names: Names, tags: list[dict[str, str]]) -> dict[str, Any]:
     """Chapter 7's REST API in front of the function (00_setup's requests): POST /predict (Lambda proxy),
     stage prod, the permission for API Gateway to invoke the function."""
-    uri = "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Function.Arn}/invocations"
+    uri = specs.lambda_integration_uri("${AWS::Partition}", "${AWS::Region}", "${Function.Arn}")
     source = f"arn:${{AWS::Partition}}:execute-api:${{AWS::Region}}:${{AWS::AccountId}}:${{Api}}/*/POST/{specs.API_PATH}"
     api = specs.rest_api(names, {})
     integration = specs.proxy_integration("${Api}", "${PredictResource}", uri)
